@@ -1,0 +1,43 @@
+/**
+ * The `irpsim` command line. Commands are registered by the layers that provide them.
+ */
+import { parseArgs } from "node:util";
+import { commands } from "./commands.js";
+
+/** Runs the command line with `argv` (without node and the script); resolves to the exit status. */
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === "--help" || name === "-h" || name === "help") {
+    printHelp();
+    return name === undefined ? 2 : 0;
+  }
+  if (name === "--version") {
+    console.log("irpsim 0.1.0");
+    return 0;
+  }
+  const command = commands.get(name);
+  if (!command) {
+    console.error(`irpsim: unknown command '${name}'. Run 'irpsim --help' for the list.`);
+    return 2;
+  }
+  let parsed;
+  try {
+    parsed = parseArgs({ args: rest, options: command.options, allowPositionals: true, strict: true });
+  } catch (e) {
+    console.error(`irpsim ${name}: ${e instanceof Error ? e.message : String(e)}`);
+    console.error(`Run 'irpsim ${name} --help' for its options.`);
+    return 2;
+  }
+  if (parsed.values.help === true) {
+    console.log(command.help);
+    return 0;
+  }
+  return command.run(parsed.values, parsed.positionals);
+}
+
+function printHelp(): void {
+  const lines = ["irpsim — a deterministic emulator of the Windows NT I/O manager", "", "Commands:"];
+  for (const [name, c] of commands) lines.push(`  ${name.padEnd(10)} ${c.summary}`);
+  lines.push("", "Run 'irpsim <command> --help' for a command's options.");
+  console.log(lines.join("\n"));
+}

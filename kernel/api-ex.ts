@@ -1,0 +1,113 @@
+/**
+ * Executive routines drivers call by their wdm.h names: pool allocation with per-tag
+ * accounting, work items and the previous mode.
+ */
+import { BugCheckCode } from "./bugcheck-codes.js";
+import { currentMachine } from "./context.js";
+import { APC_LEVEL, DISPATCH_LEVEL, type KPROCESSOR_MODE } from "./irql.js";
+import { PAGED_POOL_START, PAGED_POOL_END } from "./memory-constants.js";
+import { PoolType, poolTag, poolTagText, type POOL_TYPE } from "./pool.js";
+import { callerSourceLine, captureStack } from "./source-location.js";
+import type { KThread } from "./thread.js";
+
+export { PoolType, poolTag, poolTagText };
+export type { POOL_TYPE };
+export const { NonPagedPool, PagedPool, NonPagedPoolNx, NonPagedPoolMustSucceed, NonPagedPoolCacheAligned, PagedPoolCacheAligned } = PoolType;
+
+function kernel(api: string): KThread {
+  return currentMachine(api).kernelCall(api);
+}
+
+function isPaged(poolType: number): boolean {
+  return (poolType & 1) === 1;
+}
+
+/**
+ * ExAllocatePoolWithTag: returns the block's system address, or 0 (NULL) when the pool or memory
+ * is exhausted. Paged pool needs IRQL <= APC_LEVEL, nonpaged pool <= DISPATCH_LEVEL (BAD_POOL_CALLER
+ * 0x08 otherwise). `Tag` is a number or its four characters as a debugger shows them ("Samp").
+ */
+export function ExAllocatePoolWithTag(PoolType: number, NumberOfBytes: number, Tag: number | string): number {
+  const t = kernel("ExAllocatePoolWithTag");
+  const m = t.machine;
+  const paged = isPaged(PoolType);
+  if (t.irql > (paged ? APC_LEVEL : DISPATCH_LEVEL)) {
+    m.bugCheck(BugCheckCode.BAD_POOL_CALLER, 0x08, t.irql, PoolType, NumberOfBytes, {
+      detail: `${paged ? "paged" : "nonpaged"} pool allocated at IRQL ${t.irql}`,
+    });
+  }
+  if (!Number.isInteger(NumberOfBytes) || NumberOfBytes < 0) {
+    m.bugCheck(BugCheckCode.BAD_POOL_CALLER, 0x00, 0, PoolType, 0, { detail: `ExAllocatePoolWithTag with size ${String(NumberOfBytes)}` });
+  }
+  const pool = paged ? m.pagedPool : m.nonPagedPool;
+  const tag = poolTag(Tag);
+  const address = pool.allocate(NumberOfBytes, tag, PoolType, m.trace.on ? callerSourceLine(captureStack()) : null);
+  if (address === 0 && PoolType === 2) {
+    m.bugCheck(0x41, NumberOfBytes, 0, 0, 0, { detail: "MUST_SUCCEED_POOL_EMPTY" });
+  }
+  if (address !== 0 && m.trace.on) {
+    m.trace.emit("PoolAllocated", { address, size: NumberOfBytes, tag: poolTagText(tag), poolType: paged ? "PagedPool" : "NonPagedPool" });
+  }
+  return address;
+}
+
+/** ExAllocatePool (tag 'None'). */
+export function ExAllocatePool(PoolType: number, NumberOfBytes: number): number {
+  return ExAllocatePoolWithTag(PoolType, NumberOfBytes, "None");
+}
+
+/**
+ * ExFreePoolWithTag: a block freed twice, an address that is not a pool block, or a tag that
+ * differs from the allocation's is BAD_POOL_CALLER.
+ */
+export function ExFreePoolWithTag(P: number, Tag: number | string | null): void {
+  const t = kernel("ExFreePoolWithTag");
+  const m = t.machine;
+  const paged = P >= PAGED_POOL_START && P < PAGED_POOL_END;
+  if (t.irql > (paged ? APC_LEVEL : DISPATCH_LEVEL)) {
+    m.bugCheck(BugCheckCode.BAD_POOL_CALLER, 0x09, t.irql, 0, P, { detail: `pool freed at IRQL ${t.irql}` });
+  }
+  const pool = paged ? m.pagedPool : m.nonPagedPool;
+  const r = pool.contains(P) ? pool.free(P, Tag === null ? null : poolTag(Tag)) : "not-pool";
+  if (r === "double-free") {
+    m.bugCheck(BugCheckCode.BAD_POOL_CALLER, 0x07, 0, P, 0, { detail: `pool block 0x${P.toString(16).toUpperCase()} freed twice` });
+  }
+  if (r === "not-pool") {
+    m.bugCheck(BugCheckCode.BAD_POOL_CALLER, 0x42, P, 0, 0, { detail: `ExFreePool of 0x${P.toString(16).toUpperCase()}, which is not a pool allocation` });
+  }
+  if (r === "wrong-tag") {
+    const block = pool.block(P);
+    m.bugCheck(BugCheckCode.BAD_POOL_CALLER, 0x0a, P, block?.tag ?? 0, Tag === null ? 0 : poolTag(Tag), { detail: `ExFreePoolWithTag with tag ${Tag === null ? "?" : poolTagText(poolTag(Tag))}, but the block was allocated with ${poolTagText(block?.tag ?? 0)}` });
+  }
+  if (typeof r !== "string" && m.trace.on) m.trace.emit("PoolFreed", { address: P, size: r.size, tag: poolTagText(r.tag) });
+}
+
+/** ExFreePool. */
+export function ExFreePool(P: number): void {
+  ExFreePoolWithTag(P, null);
+}
+
+/** ExGetPreviousMode: the mode the current system service was called from. */
+export function ExGetPreviousMode(): KPROCESSOR_MODE {
+  return kernel("ExGetPreviousMode").previousMode;
+}
+
+/** WORK_QUEUE_ITEM for ExQueueWorkItem. */
+export class WORK_QUEUE_ITEM<C = unknown> {
+  WorkerRoutine: ((Parameter: C) => unknown) | null = null;
+  Parameter: C | undefined = undefined;
+}
+
+/** ExInitializeWorkItem. */
+export function ExInitializeWorkItem<C>(Item: WORK_QUEUE_ITEM<C>, Routine: (Parameter: C) => unknown, Parameter: C): void {
+  Item.WorkerRoutine = Routine;
+  Item.Parameter = Parameter;
+}
+
+/** ExQueueWorkItem: the routine runs on the system worker thread at PASSIVE_LEVEL. */
+export function ExQueueWorkItem<C>(Item: WORK_QUEUE_ITEM<C>, _QueueType = 0): void {
+  const m = kernel("ExQueueWorkItem").machine;
+  const routine = Item.WorkerRoutine;
+  if (!routine) throw new TypeError("ExQueueWorkItem: the item has no routine (call ExInitializeWorkItem first)");
+  m.queueWorkItem(routine.name || "work item", () => routine(Item.Parameter as C));
+}

@@ -1,0 +1,368 @@
+/**
+ * Kernel routines drivers call by their wdm.h names: IRQL, spin locks, dispatcher objects,
+ * waits, timers, DPCs and time. Each acts on the current emulated thread.
+ */
+import { KEVENT, KMUTANT, KSEMAPHORE, DispatcherHeader, NotificationEvent, SynchronizationEvent, NotificationTimer, SynchronizationTimer, DispatcherType } from "./dispatcher.js";
+import { KDPC, type KDEFERRED_ROUTINE } from "./dpc.js";
+import { currentMachine } from "./context.js";
+import { DISPATCH_LEVEL, KernelMode, type KIRQL, type KPROCESSOR_MODE } from "./irql.js";
+import { NtStatusError } from "./nt-status-error.js";
+import { KernelObject } from "./objects.js";
+import type { KProcess } from "./process.js";
+import { KSPIN_LOCK, KLOCK_QUEUE_HANDLE } from "./spin-lock.js";
+import { STATUS_MUTANT_NOT_OWNED, STATUS_SEMAPHORE_LIMIT_EXCEEDED, STATUS_SUCCESS, STATUS_TIMEOUT, type NTSTATUS } from "./status.js";
+import type { KThread } from "./thread.js";
+import { KTIMER } from "./timer.js";
+import { BugCheckCode } from "./bugcheck-codes.js";
+
+export { KEVENT, KMUTANT, KSEMAPHORE, KDPC, KTIMER, KSPIN_LOCK, KLOCK_QUEUE_HANDLE };
+export type { KDEFERRED_ROUTINE };
+
+/** KWAIT_REASON values drivers pass (recorded, not interpreted). */
+export const KWAIT_REASON = { Executive: 0, FreePage: 1, PageIn: 2, PoolAllocation: 3, DelayExecution: 4, Suspended: 5, UserRequest: 6 } as const;
+export const { Executive, UserRequest, DelayExecution } = KWAIT_REASON;
+
+/** Anything a thread can wait on: a dispatcher object or an object with one (process, thread, file). */
+export type Waitable = DispatcherHeader | KernelObject;
+
+function kernel(api: string): KThread {
+  return currentMachine(api).kernelCall(api);
+}
+
+function headerOf(api: string, o: Waitable): DispatcherHeader {
+  if (o instanceof DispatcherHeader) return o;
+  const h = o.waitable();
+  if (!h) throw new NtStatusError(0xc0000024, `${api}: ${o.label} is not a waitable object (STATUS_OBJECT_TYPE_MISMATCH)`);
+  return h;
+}
+
+// ---- IRQL ---------------------------------------------------------------------------------
+
+/** KeGetCurrentIrql. */
+export function KeGetCurrentIrql(): KIRQL {
+  return currentMachine("KeGetCurrentIrql").currentThread("KeGetCurrentIrql").irql;
+}
+
+/** KeRaiseIrql: returns the old IRQL (the C out-parameter). Lowering through it is a bug check. */
+export function KeRaiseIrql(NewIrql: KIRQL): KIRQL {
+  const t = kernel("KeRaiseIrql");
+  return t.machine.interrupts.raise(t, NewIrql);
+}
+
+/** KeRaiseIrqlToDpcLevel. */
+export function KeRaiseIrqlToDpcLevel(): KIRQL {
+  return KeRaiseIrql(DISPATCH_LEVEL);
+}
+
+/** KeLowerIrql: raising through it is a bug check; dropping below DISPATCH_LEVEL runs queued DPCs. */
+export function KeLowerIrql(NewIrql: KIRQL): void {
+  const t = kernel("KeLowerIrql");
+  t.machine.interrupts.lower(t, NewIrql);
+}
+
+// ---- Spin locks ---------------------------------------------------------------------------
+
+/** KeInitializeSpinLock. */
+export function KeInitializeSpinLock(SpinLock: KSPIN_LOCK): void {
+  SpinLock.owner = null;
+  SpinLock.ownerDescription = "";
+}
+
+/** KeAcquireSpinLock: raises to DISPATCH_LEVEL and returns the old IRQL. */
+export function KeAcquireSpinLock(SpinLock: KSPIN_LOCK): KIRQL {
+  const t = kernel("KeAcquireSpinLock");
+  return t.machine.interrupts.acquireSpinLock(SpinLock, true);
+}
+
+/** KeAcquireSpinLockRaiseToDpc. */
+export const KeAcquireSpinLockRaiseToDpc = KeAcquireSpinLock;
+
+/** KeReleaseSpinLock: releases and lowers to `NewIrql`. */
+export function KeReleaseSpinLock(SpinLock: KSPIN_LOCK, NewIrql: KIRQL): void {
+  const t = kernel("KeReleaseSpinLock");
+  t.machine.interrupts.releaseSpinLock(SpinLock, NewIrql);
+}
+
+/** KeAcquireSpinLockAtDpcLevel: the caller is already at DISPATCH_LEVEL. */
+export function KeAcquireSpinLockAtDpcLevel(SpinLock: KSPIN_LOCK): void {
+  const t = kernel("KeAcquireSpinLockAtDpcLevel");
+  t.machine.interrupts.acquireSpinLock(SpinLock, false);
+}
+
+/** KeReleaseSpinLockFromDpcLevel. */
+export function KeReleaseSpinLockFromDpcLevel(SpinLock: KSPIN_LOCK): void {
+  const t = kernel("KeReleaseSpinLockFromDpcLevel");
+  t.machine.interrupts.releaseSpinLock(SpinLock, null);
+}
+
+/** KeAcquireInStackQueuedSpinLock. */
+export function KeAcquireInStackQueuedSpinLock(SpinLock: KSPIN_LOCK, LockHandle: KLOCK_QUEUE_HANDLE): void {
+  const t = kernel("KeAcquireInStackQueuedSpinLock");
+  LockHandle.OldIrql = t.machine.interrupts.acquireSpinLock(SpinLock, true);
+  LockHandle.Lock = SpinLock;
+}
+
+/** KeReleaseInStackQueuedSpinLock. */
+export function KeReleaseInStackQueuedSpinLock(LockHandle: KLOCK_QUEUE_HANDLE): void {
+  const t = kernel("KeReleaseInStackQueuedSpinLock");
+  const lock = LockHandle.Lock;
+  if (!lock) {
+    return t.machine.bugCheck(BugCheckCode.SPIN_LOCK_NOT_OWNED, 0, 0, 0, 0, { detail: "KeReleaseInStackQueuedSpinLock with a handle that holds no lock" });
+  }
+  LockHandle.Lock = null;
+  t.machine.interrupts.releaseSpinLock(lock, LockHandle.OldIrql);
+}
+
+// ---- Events, semaphores, mutexes ----------------------------------------------------------
+
+/** KeInitializeEvent: NotificationEvent or SynchronizationEvent, initially signalled or not. */
+export function KeInitializeEvent(Event: KEVENT, Type: number, State: boolean): void {
+  Event.Type = Type === SynchronizationEvent ? DispatcherType.SynchronizationEvent : DispatcherType.NotificationEvent;
+  Event.SignalState = State ? 1 : 0;
+  Event.waitList.length = 0;
+}
+
+/** KeSetEvent: signals the event and releases waiters; returns the previous state. */
+export function KeSetEvent(Event: KEVENT, _Increment = 0, _Wait = false): number {
+  const m = kernel("KeSetEvent").machine;
+  const previous = Event.SignalState;
+  m.signal(Event);
+  return previous;
+}
+
+/** KeResetEvent: returns the previous state. */
+export function KeResetEvent(Event: KEVENT): number {
+  const previous = Event.SignalState;
+  Event.SignalState = 0;
+  return previous;
+}
+
+/** KeClearEvent. */
+export function KeClearEvent(Event: KEVENT): void {
+  Event.SignalState = 0;
+}
+
+/** KeReadStateEvent. */
+export function KeReadStateEvent(Event: KEVENT): number {
+  return Event.SignalState;
+}
+
+/** KePulseEvent: releases current waiters, then leaves the event reset. */
+export function KePulseEvent(Event: KEVENT, _Increment = 0, _Wait = false): number {
+  const m = kernel("KePulseEvent").machine;
+  const previous = Event.SignalState;
+  m.signal(Event);
+  Event.SignalState = 0;
+  return previous;
+}
+
+/** KeInitializeSemaphore. */
+export function KeInitializeSemaphore(Semaphore: KSEMAPHORE, Count: number, Limit: number): void {
+  Semaphore.SignalState = Count;
+  Semaphore.Limit = Limit;
+}
+
+/** KeReleaseSemaphore: adds `Adjustment`; passing the limit raises STATUS_SEMAPHORE_LIMIT_EXCEEDED. */
+export function KeReleaseSemaphore(Semaphore: KSEMAPHORE, _Increment: number, Adjustment: number, _Wait = false): number {
+  const m = kernel("KeReleaseSemaphore").machine;
+  const previous = Semaphore.SignalState;
+  if (Adjustment <= 0 || previous + Adjustment > Semaphore.Limit) throw new NtStatusError(STATUS_SEMAPHORE_LIMIT_EXCEEDED);
+  m.signal(Semaphore, previous + Adjustment);
+  return previous;
+}
+
+/** KeInitializeMutex. */
+export function KeInitializeMutex(Mutex: KMUTANT, _Level = 0): void {
+  Mutex.SignalState = 1;
+  Mutex.OwnerThread = null;
+}
+
+/** KeReleaseMutex: the owner releases one level of ownership. */
+export function KeReleaseMutex(Mutex: KMUTANT, _Wait = false): number {
+  const t = kernel("KeReleaseMutex");
+  const m = t.machine;
+  if (Mutex.OwnerThread !== t) throw new NtStatusError(STATUS_MUTANT_NOT_OWNED);
+  const previous = Mutex.SignalState;
+  if (previous + 1 > 0) Mutex.OwnerThread = null;
+  m.signal(Mutex, previous + 1);
+  return previous;
+}
+
+// ---- Waits --------------------------------------------------------------------------------
+
+function relativeTimeout(m: { now: number }, Timeout: number | null | undefined): number | null {
+  if (Timeout === null || Timeout === undefined) return null;
+  // NT's convention: negative is relative (100 ns units), positive is absolute system time.
+  return Timeout <= 0 ? -Timeout : Math.max(0, Timeout - m.now);
+}
+
+/**
+ * KeWaitForSingleObject. `Timeout` follows NT: null waits forever, negative is relative in
+ * 100 ns units, 0 polls. Returns STATUS_SUCCESS, STATUS_TIMEOUT, STATUS_ALERTED or
+ * STATUS_USER_APC. Waiting with a non-zero timeout at DISPATCH_LEVEL is a bug check.
+ */
+export async function KeWaitForSingleObject(
+  Object: Waitable,
+  WaitReason: number,
+  WaitMode: KPROCESSOR_MODE,
+  Alertable: boolean,
+  Timeout: number | null = null,
+): Promise<NTSTATUS> {
+  const t = kernel("KeWaitForSingleObject");
+  const m = t.machine;
+  return m.waits.waitFor([headerOf("KeWaitForSingleObject", Object)], {
+    waitAll: false,
+    mode: WaitMode,
+    alertable: Alertable,
+    timeout: relativeTimeout(m, Timeout),
+    reason: `KeWaitForSingleObject (reason ${WaitReason}) in ${m.describeContext()}`,
+  });
+}
+
+/** KeWaitForMultipleObjects with WaitAll or WaitAny. */
+export async function KeWaitForMultipleObjects(
+  Objects: readonly Waitable[],
+  WaitType: "WaitAll" | "WaitAny",
+  WaitReason: number,
+  WaitMode: KPROCESSOR_MODE,
+  Alertable: boolean,
+  Timeout: number | null = null,
+): Promise<NTSTATUS> {
+  const t = kernel("KeWaitForMultipleObjects");
+  const m = t.machine;
+  return m.waits.waitFor(
+    Objects.map((o) => headerOf("KeWaitForMultipleObjects", o)),
+    {
+      waitAll: WaitType === "WaitAll",
+      mode: WaitMode,
+      alertable: Alertable,
+      timeout: relativeTimeout(m, Timeout),
+      reason: `KeWaitForMultipleObjects (reason ${WaitReason}) in ${m.describeContext()}`,
+    },
+  );
+}
+
+/** KeDelayExecutionThread: sleeps for `Interval` (NT form; negative is relative). */
+export async function KeDelayExecutionThread(WaitMode: KPROCESSOR_MODE, Alertable: boolean, Interval: number): Promise<NTSTATUS> {
+  const t = kernel("KeDelayExecutionThread");
+  const m = t.machine;
+  const never = new KEVENT(NotificationEvent, false, "KeDelayExecutionThread");
+  const status = await m.waits.waitFor([never], {
+    waitAll: false,
+    mode: WaitMode,
+    alertable: Alertable,
+    timeout: relativeTimeout(m, Interval),
+    reason: `KeDelayExecutionThread in ${m.describeContext()}`,
+  });
+  return status === STATUS_TIMEOUT ? STATUS_SUCCESS : status;
+}
+
+// ---- Timers and DPCs ----------------------------------------------------------------------
+
+/** KeInitializeTimer (a notification timer). */
+export function KeInitializeTimer(Timer: KTIMER): void {
+  KeInitializeTimerEx(Timer, NotificationTimer);
+}
+
+/** KeInitializeTimerEx. */
+export function KeInitializeTimerEx(Timer: KTIMER, Type: number): void {
+  Timer.Type = Type === SynchronizationTimer ? DispatcherType.SynchronizationTimer : DispatcherType.NotificationTimer;
+  Timer.SignalState = 0;
+  Timer.Period = 0;
+  Timer.Dpc = null;
+}
+
+/** KeSetTimer: returns whether the timer was already set. */
+export function KeSetTimer(Timer: KTIMER, DueTime: number, Dpc: KDPC | null = null): boolean {
+  return KeSetTimerEx(Timer, DueTime, 0, Dpc);
+}
+
+/** KeSetTimerEx: `DueTime` in NT form (negative relative, 100 ns), `Period` in ms. */
+export function KeSetTimerEx(Timer: KTIMER, DueTime: number, Period: number, Dpc: KDPC | null = null): boolean {
+  const m = kernel("KeSetTimerEx").machine;
+  return m.setTimer(Timer, DueTime, Period, Dpc);
+}
+
+/** KeCancelTimer: returns whether the timer was set. */
+export function KeCancelTimer(Timer: KTIMER): boolean {
+  return kernel("KeCancelTimer").machine.cancelTimer(Timer);
+}
+
+/** KeReadStateTimer. */
+export function KeReadStateTimer(Timer: KTIMER): boolean {
+  return Timer.SignalState !== 0;
+}
+
+/** KeInitializeDpc. */
+export function KeInitializeDpc<C>(Dpc: KDPC<C>, DeferredRoutine: KDEFERRED_ROUTINE<C>, DeferredContext: C): void {
+  Dpc.DeferredRoutine = DeferredRoutine;
+  Dpc.DeferredContext = DeferredContext;
+  Dpc.Inserted = false;
+}
+
+/** KeInsertQueueDpc: false when already queued. */
+export function KeInsertQueueDpc(Dpc: KDPC, SystemArgument1: unknown = null, SystemArgument2: unknown = null): boolean {
+  return kernel("KeInsertQueueDpc").machine.interrupts.insertQueueDpc(Dpc, SystemArgument1, SystemArgument2);
+}
+
+/** KeRemoveQueueDpc: true when it was queued. */
+export function KeRemoveQueueDpc(Dpc: KDPC): boolean {
+  return kernel("KeRemoveQueueDpc").machine.interrupts.removeQueueDpc(Dpc);
+}
+
+// ---- Time ---------------------------------------------------------------------------------
+
+/** KeQueryInterruptTime: virtual time since boot, 100 ns units. */
+export function KeQueryInterruptTime(): number {
+  return currentMachine("KeQueryInterruptTime").now;
+}
+
+/** KeQuerySystemTime: the machine boots at system time 0, so it equals the interrupt time. */
+export function KeQuerySystemTime(): number {
+  return currentMachine("KeQuerySystemTime").now;
+}
+
+/** KeQueryTickCount in milliseconds (the emulator's clock tick is 1 ms). */
+export function KeQueryTickCount(): number {
+  return Math.floor(currentMachine("KeQueryTickCount").now / 10_000);
+}
+
+// ---- Threads, regions, attach -------------------------------------------------------------
+
+/** KeGetCurrentThread / PsGetCurrentThread. */
+export function KeGetCurrentThread(): KThread {
+  return currentMachine("KeGetCurrentThread").currentThread("KeGetCurrentThread");
+}
+
+/** KeEnterCriticalRegion: disables normal kernel APCs. */
+export function KeEnterCriticalRegion(): void {
+  kernel("KeEnterCriticalRegion").kernelApcDisable++;
+}
+
+/** KeLeaveCriticalRegion. */
+export function KeLeaveCriticalRegion(): void {
+  const t = kernel("KeLeaveCriticalRegion");
+  t.kernelApcDisable = Math.max(0, t.kernelApcDisable - 1);
+}
+
+/** KAPC_STATE for KeStackAttachProcess. */
+export class KAPC_STATE {
+  Process: KProcess | null = null;
+}
+
+/** KeStackAttachProcess: the thread uses `Process`'s address space until it detaches. */
+export function KeStackAttachProcess(Process: KProcess, ApcState: KAPC_STATE): void {
+  const t = kernel("KeStackAttachProcess");
+  ApcState.Process = t.attachedProcess;
+  t.attachedProcess = Process === t.process ? null : Process;
+  t.machine.mmu.gen++;
+}
+
+/** KeUnstackDetachProcess. */
+export function KeUnstackDetachProcess(ApcState: KAPC_STATE): void {
+  const t = kernel("KeUnstackDetachProcess");
+  t.attachedProcess = ApcState.Process;
+  t.machine.mmu.gen++;
+}
+
+export { KernelMode, NotificationEvent, SynchronizationEvent, NotificationTimer, SynchronizationTimer };

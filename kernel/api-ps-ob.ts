@@ -1,0 +1,110 @@
+/**
+ * Process, thread and object routines drivers call by their wdm.h names.
+ */
+import { currentMachine } from "./context.js";
+import { KernelMode, type KPROCESSOR_MODE } from "./irql.js";
+import type { KernelObject } from "./objects.js";
+import type { KProcess } from "./process.js";
+import { STATUS_SUCCESS, type NTSTATUS } from "./status.js";
+import type { KThread } from "./thread.js";
+
+function kernel(api: string): KThread {
+  return currentMachine(api).kernelCall(api);
+}
+
+/** PsGetCurrentProcess / IoGetCurrentProcess: the process whose address space is current. */
+export function PsGetCurrentProcess(): KProcess {
+  return currentMachine("PsGetCurrentProcess").currentThread("PsGetCurrentProcess").currentProcess;
+}
+
+/** PsGetCurrentThread. */
+export function PsGetCurrentThread(): KThread {
+  return currentMachine("PsGetCurrentThread").currentThread("PsGetCurrentThread");
+}
+
+/** PsGetCurrentProcessId. */
+export function PsGetCurrentProcessId(): number {
+  return PsGetCurrentProcess().pid;
+}
+
+/** PsGetCurrentThreadId. */
+export function PsGetCurrentThreadId(): number {
+  return PsGetCurrentThread().tid;
+}
+
+/** PsGetProcessId. */
+export function PsGetProcessId(Process: KProcess): number {
+  return Process.pid;
+}
+
+/** PsIsSystemThread. */
+export function PsIsSystemThread(Thread: KThread): boolean {
+  return Thread.system;
+}
+
+/** KSTART_ROUTINE: a system thread's body. */
+export type KSTART_ROUTINE<C = unknown> = (StartContext: C) => unknown;
+
+/**
+ * PsCreateSystemThread: starts a kernel-mode thread in the System process and returns a kernel
+ * handle to it (wait on it through ObReferenceObjectByHandle, close it with ZwClose).
+ */
+export function PsCreateSystemThread<C>(StartRoutine: KSTART_ROUTINE<C>, StartContext: C, name?: string): { status: NTSTATUS; ThreadHandle: number } {
+  const m = kernel("PsCreateSystemThread").machine;
+  const t = m.createSystemThread(name ?? (StartRoutine.name || "SystemThread"), () => StartRoutine(StartContext), { background: true });
+  const handle = m.ob.insertHandle(m.systemProcess, t, 0x1fffff) | KERNEL_HANDLE_BIT;
+  return { status: STATUS_SUCCESS, ThreadHandle: handle >>> 0 };
+}
+
+/** PsTerminateSystemThread: the current system thread exits with `ExitStatus`. Never returns. */
+export async function PsTerminateSystemThread(ExitStatus: NTSTATUS): Promise<never> {
+  const t = kernel("PsTerminateSystemThread");
+  return t.machine.exitCurrentThread(ExitStatus);
+}
+
+/** Kernel handles (OBJ_KERNEL_HANDLE) live in the System process's table and carry this bit. */
+export const KERNEL_HANDLE_BIT = 0x80000000;
+
+/**
+ * ObReferenceObjectByHandle: the object and a reference to it. Kernel handles resolve in the
+ * System process's table; user-mode callers must hold the rights they ask for.
+ */
+export function ObReferenceObjectByHandle(
+  Handle: number,
+  DesiredAccess: number,
+  ObjectType: string | null,
+  AccessMode: KPROCESSOR_MODE,
+): { status: NTSTATUS; Object: KernelObject | null } {
+  const t = kernel("ObReferenceObjectByHandle");
+  const m = t.machine;
+  const h = Handle >>> 0;
+  const kernelHandle = AccessMode === KernelMode && (h & KERNEL_HANDLE_BIT) !== 0 && h < 0xfffffff0;
+  const r = kernelHandle
+    ? m.ob.referenceByHandle(m.systemProcess, h & ~KERNEL_HANDLE_BIT, ObjectType, DesiredAccess, AccessMode)
+    : m.ob.referenceByHandle(t.currentProcess, h, ObjectType, DesiredAccess, AccessMode);
+  return { status: r.status, Object: r.object };
+}
+
+/** ObReferenceObject. */
+export function ObReferenceObject(Object: KernelObject): void {
+  kernel("ObReferenceObject").machine.ob.reference(Object);
+}
+
+/** ObDereferenceObject: when the last reference goes, deletion runs on a worker thread. */
+export function ObDereferenceObject(Object: KernelObject): void {
+  kernel("ObDereferenceObject").machine.ob.dereference(Object);
+}
+
+/** ZwClose for kernel handles (and handles of the current process). */
+export async function ZwClose(Handle: number): Promise<NTSTATUS> {
+  const t = kernel("ZwClose");
+  const m = t.machine;
+  const h = Handle >>> 0;
+  if ((h & KERNEL_HANDLE_BIT) !== 0 && h < 0xfffffff0) return m.ob.closeHandle(m.systemProcess, h & ~KERNEL_HANDLE_BIT);
+  return m.ob.closeHandle(t.currentProcess, h);
+}
+
+/** The object type names ObReferenceObjectByHandle checks against. */
+export const PsProcessType = "Process";
+export const PsThreadType = "Thread";
+export const ExEventObjectType = "Event";

@@ -1,0 +1,39 @@
+import type { Machine } from "./machine.js";
+import type { KThread } from "./thread.js";
+
+/**
+ * The machine whose code is running now. One machine runs at a time in a JavaScript realm
+ * (run several in worker threads); free functions such as RtlCopyMemory act on its current
+ * thread, as NT's act on the current processor's thread.
+ */
+let active: Machine | null = null;
+let fallbackId = 1_000_000;
+
+/** The running machine, or null between runs. */
+export function activeMachine(): Machine | null {
+  return active;
+}
+
+/** Makes `m` the running machine (the scheduler calls this). */
+export function setActiveMachine(m: Machine | null): void {
+  active = m;
+}
+
+/** The running machine; a clear error when none runs. */
+export function currentMachine(api?: string): Machine {
+  if (active) return active;
+  throw new Error(
+    `${api ?? "This routine"} was called while no emulated machine is running. Call it from code the machine runs ` +
+      "(a driver routine, an app thread) or from inside machine.run().",
+  );
+}
+
+/** The current emulated thread of the running machine. */
+export function currentThread(api?: string): KThread {
+  return currentMachine(api).currentThread(api);
+}
+
+/** A fresh id from the running machine's counters (stable from run to run). */
+export function nextId(kind: "object" | "dispatcher"): number {
+  return active ? active.ids.next(kind) : fallbackId++;
+}

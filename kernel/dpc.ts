@@ -1,0 +1,15 @@
+import { nextId } from "./context.js";
+
+/** PKDEFERRED_ROUTINE: runs at DISPATCH_LEVEL in whatever thread is current; must not wait. */
+export type KDEFERRED_ROUTINE<C = unknown> = (Dpc: KDPC<C>, DeferredContext: C, SystemArgument1: unknown, SystemArgument2: unknown) => void;
+
+/** KDPC. Initialise with KeInitializeDpc. */
+export class KDPC<C = unknown> {
+  DeferredRoutine: KDEFERRED_ROUTINE<C> | null = null;
+  DeferredContext: C | undefined = undefined;
+  SystemArgument1: unknown = undefined;
+  SystemArgument2: unknown = undefined;
+  /** True while queued. */
+  Inserted = false;
+  label = `dpc#${nextId("dispatcher")}`;
+}

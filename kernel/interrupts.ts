@@ -1,0 +1,278 @@
+import { BugCheckCode } from "./bugcheck-codes.js";
+import type { KAPC } from "./apc.js";
+import type { KDPC } from "./dpc.js";
+import { APC_LEVEL, DISPATCH_LEVEL, HIGH_LEVEL, PASSIVE_LEVEL, UserMode, type KIRQL } from "./irql.js";
+import { STATUS_USER_APC } from "./status.js";
+import type { KSPIN_LOCK } from "./spin-lock.js";
+import type { Machine } from "./machine.js";
+import type { KThread } from "./thread.js";
+
+/**
+ * IRQL, DPCs, APCs and spin locks: what happens on the (virtual) processor between and beneath
+ * thread slices.
+ *
+ * Lowering the IRQL below DISPATCH_LEVEL drains the DPC queue in the current thread's context;
+ * lowering it below APC_LEVEL delivers the thread's special kernel APCs. That is when NT's
+ * software interrupts fire, and it is what makes "a DPC runs in whatever process is current"
+ * observable.
+ */
+export class Interrupts {
+  private readonly dpcQueue: KDPC[] = [];
+  private draining = false;
+
+  constructor(private readonly m: Machine) {}
+
+  /** DPCs queued and not yet run. */
+  get queuedDpcs(): readonly KDPC[] {
+    return this.dpcQueue;
+  }
+
+  /** KeRaiseIrql: the new IRQL must not be lower than the current one. */
+  raise(t: KThread, newIrql: KIRQL): KIRQL {
+    const old = t.irql;
+    if (!Number.isInteger(newIrql) || newIrql < 0 || newIrql > HIGH_LEVEL || newIrql < old) {
+      this.m.bugCheck(BugCheckCode.IRQL_NOT_GREATER_OR_EQUAL, old, newIrql, 0, 0, {
+        detail: `KeRaiseIrql to ${newIrql} from ${old}: raising must not lower the IRQL`,
+      });
+    }
+    t.irql = newIrql;
+    this.m.mmu.gen++;
+    return old;
+  }
+
+  /** KeLowerIrql: the new IRQL must not be higher than the current one. */
+  lower(t: KThread, newIrql: KIRQL): void {
+    const old = t.irql;
+    if (!Number.isInteger(newIrql) || newIrql < 0 || newIrql > old) {
+      this.m.bugCheck(BugCheckCode.IRQL_NOT_LESS_OR_EQUAL, 0, old, newIrql, 0, {
+        detail: `KeLowerIrql to ${newIrql} from ${old}: lowering must not raise the IRQL`,
+      });
+    }
+    t.irql = newIrql;
+    this.m.mmu.gen++;
+    if (old >= DISPATCH_LEVEL && newIrql < DISPATCH_LEVEL && this.dpcQueue.length > 0) this.drainDpcs();
+    if (newIrql < APC_LEVEL && t.kernelApcs.length > 0 && !t.inApc) void this.deliverKernelApcs(t, false);
+  }
+
+  /** KeInsertQueueDpc: queues a DPC; runs it at once when the processor is below DISPATCH_LEVEL. */
+  insertQueueDpc(dpc: KDPC, arg1: unknown, arg2: unknown): boolean {
+    if (dpc.Inserted) return false;
+    if (!dpc.DeferredRoutine) {
+      return this.m.bugCheck(BugCheckCode.TIMER_OR_DPC_INVALID, 1, 0, 0, 0, { detail: `${dpc.label} was queued before KeInitializeDpc gave it a routine` });
+    }
+    const routine = dpc.DeferredRoutine;
+    dpc.Inserted = true;
+    dpc.SystemArgument1 = arg1;
+    dpc.SystemArgument2 = arg2;
+    this.dpcQueue.push(dpc);
+    if (this.m.trace.on) this.m.trace.emit("DpcQueued", { dpc: dpc.label, routine: routine.name || "?" });
+    const t = this.m.runningThread();
+    if (t && t.irql < DISPATCH_LEVEL) this.drainDpcs();
+    return true;
+  }
+
+  /** KeRemoveQueueDpc. */
+  removeQueueDpc(dpc: KDPC): boolean {
+    const i = this.dpcQueue.indexOf(dpc);
+    if (i < 0) return false;
+    this.dpcQueue.splice(i, 1);
+    dpc.Inserted = false;
+    return true;
+  }
+
+  /**
+   * Runs every queued DPC at DISPATCH_LEVEL in the current context (the idle thread when no
+   * thread runs). A DPC routine must return at DISPATCH_LEVEL holding no lock it took.
+   */
+  drainDpcs(): void {
+    if (this.draining) return;
+    this.draining = true;
+    const m = this.m;
+    const idle = m.runningThread() === null;
+    if (idle) m.setCurrent(m.idleThread);
+    const t = m.currentThread();
+    try {
+      while (this.dpcQueue.length > 0 && !m.halted) {
+        const dpc = this.dpcQueue.shift() as KDPC;
+        dpc.Inserted = false;
+        const routine = dpc.DeferredRoutine;
+        if (!routine) continue;
+        const oldIrql = t.irql;
+        const locks = t.heldLocks.length;
+        t.irql = DISPATCH_LEVEL;
+        m.mmu.gen++;
+        const wasInDpc = m.inDpc;
+        m.inDpc = true;
+        const activity = m.enterActivity(`DPC ${routine.name || dpc.label}`);
+        if (m.trace.on) m.trace.emit("DpcStart", { dpc: dpc.label, routine: routine.name || "?" });
+        try {
+          // A DPC routine is typed to return void; an async one returns a promise at run time.
+          const call = routine as (...args: unknown[]) => unknown;
+          const r = call(dpc, dpc.DeferredContext, dpc.SystemArgument1, dpc.SystemArgument2);
+          if (r instanceof Promise) {
+            m.bugCheck(BugCheckCode.ATTEMPTED_SWITCH_FROM_DPC, 0, 0, 0, 0, { detail: `DPC routine ${routine.name} is async: DPCs run at DISPATCH_LEVEL and must not wait` });
+          }
+        } catch (e) {
+          m.unhandledKernelException(e, `DPC routine ${routine.name || dpc.label}`);
+        } finally {
+          m.leaveActivity(activity);
+          m.inDpc = wasInDpc;
+        }
+        if (m.trace.on) m.trace.emit("DpcEnd", { dpc: dpc.label, routine: routine.name || "?" });
+        if (t.irql !== DISPATCH_LEVEL || t.heldLocks.length !== locks) {
+          m.bugCheck(0xc8, t.irql, DISPATCH_LEVEL, 0, 0, {
+            detail: `IRQL_UNEXPECTED_VALUE: DPC routine ${routine.name} returned at IRQL ${t.irql}${t.heldLocks.length !== locks ? " holding a spin lock it acquired" : ""}`,
+          });
+        }
+        t.irql = oldIrql;
+        m.mmu.gen++;
+      }
+    } finally {
+      this.draining = false;
+      if (idle) m.setCurrent(null);
+    }
+  }
+
+  /**
+   * Queues an APC to its thread (KeInsertQueueApc). A special kernel APC interrupts a wait and
+   * runs as soon as the thread is below APC_LEVEL; a user APC waits for an alertable wait.
+   */
+  queueApc(apc: KAPC): boolean {
+    if (apc.Inserted) return false;
+    const t = apc.Thread;
+    if (t.state === "terminated") return false;
+    apc.Inserted = true;
+    if (apc.kind === "user") t.userApcs.push(apc);
+    else t.kernelApcs.push(apc);
+    if (this.m.trace.on) {
+      this.m.trace.emit("ApcQueued", { apc: apc.label, target: t.tid, mode: apc.kind === "user" ? "UserMode" : "KernelMode", routine: apc.routineName });
+    }
+    if (apc.kind === "user") {
+      if (t.wait?.alertable && t.wait.mode === UserMode) this.m.waits.interrupt(t, STATUS_USER_APC);
+      return true;
+    }
+    if (t === this.m.runningThread()) {
+      if (t.irql === PASSIVE_LEVEL && !t.inApc) void this.deliverKernelApcs(t, false);
+    } else if (t.wait) {
+      this.m.waits.interrupt(t);
+    }
+    return true;
+  }
+
+  /**
+   * Delivers the thread's pending kernel APCs (the special ones always; the normal ones only
+   * when `canWait` and outside a critical region). Special APC routines are synchronous.
+   */
+  async deliverKernelApcs(t: KThread, canWait: boolean): Promise<void> {
+    if (t.inApc || t.kernelApcs.length === 0 || t.specialApcDisable > 0) return;
+    t.inApc = true;
+    try {
+      let i = 0;
+      while (i < t.kernelApcs.length && !this.m.halted) {
+        const apc = t.kernelApcs[i] as KAPC;
+        if (apc.kind === "normal" && (!canWait || t.kernelApcDisable > 0)) {
+          i++;
+          continue;
+        }
+        t.kernelApcs.splice(i, 1);
+        apc.Inserted = false;
+        const old = t.irql;
+        if (apc.kind === "special") {
+          t.irql = APC_LEVEL;
+          this.m.mmu.gen++;
+        }
+        if (this.m.trace.on) this.m.trace.emit("ApcDelivered", { apc: apc.label, routine: apc.routineName });
+        try {
+          const r = apc.routine();
+          if (r instanceof Promise) await r;
+        } catch (e) {
+          this.m.unhandledKernelException(e, `APC routine ${apc.routineName}`);
+        } finally {
+          t.irql = old;
+          this.m.mmu.gen++;
+        }
+      }
+    } finally {
+      t.inApc = false;
+    }
+  }
+
+  /** Runs the thread's user APCs (in an alertable user-mode wait). */
+  async deliverUserApcs(t: KThread): Promise<void> {
+    while (t.userApcs.length > 0) {
+      const apc = t.userApcs.shift() as KAPC;
+      apc.Inserted = false;
+      if (this.m.trace.on) this.m.trace.emit("ApcDelivered", { apc: apc.label, routine: apc.routineName });
+      const mode = t.mode;
+      t.mode = UserMode;
+      this.m.mmu.gen++;
+      try {
+        await apc.routine();
+      } finally {
+        t.mode = mode;
+        this.m.mmu.gen++;
+      }
+    }
+  }
+
+  /**
+   * Acquires a spin lock on the current processor. `raise` raises to DISPATCH_LEVEL first
+   * (KeAcquireSpinLock); otherwise the caller is already there (KeAcquireSpinLockAtDpcLevel).
+   * A lock held by the same context is SPIN_LOCK_ALREADY_OWNED; a lock held by a context that
+   * is not running can never be released, so the processor would spin forever: a deadlock.
+   */
+  acquireSpinLock(lock: KSPIN_LOCK, raise: boolean): KIRQL {
+    const m = this.m;
+    const t = m.currentThread("KeAcquireSpinLock");
+    if (lock.owner === t) {
+      m.bugCheck(BugCheckCode.SPIN_LOCK_ALREADY_OWNED, 0, 0, 0, 0, {
+        detail: `${lock.label} acquired again by ${m.describeContext()} while it already holds it (taken by ${lock.ownerDescription})`,
+      });
+    }
+    if (lock.owner) {
+      m.deadlock(
+        `${m.describeContext()} spins forever on ${lock.label}, held by ${lock.ownerDescription}${lock.acquiredAt ? ` (acquired at ${lock.acquiredAt})` : ""}, which returned without releasing it`,
+      );
+    }
+    const old = t.irql;
+    if (raise) {
+      if (old > DISPATCH_LEVEL) {
+        m.bugCheck(BugCheckCode.IRQL_NOT_GREATER_OR_EQUAL, old, DISPATCH_LEVEL, 0, 0, { detail: `KeAcquireSpinLock at IRQL ${old}` });
+      }
+      t.irql = DISPATCH_LEVEL;
+      m.mmu.gen++;
+    }
+    lock.owner = t;
+    lock.ownerDescription = m.describeContext();
+    lock.acquiredAt = null;
+    t.heldLocks.push(lock);
+    if (m.trace.on) m.trace.emit("SpinLockAcquired", { lock: lock.label, irql: t.irql });
+    return old;
+  }
+
+  /**
+   * Releases a spin lock (and, unless `newIrql` is null, lowers to it). Releasing a lock the
+   * current context does not hold is SPIN_LOCK_NOT_OWNED.
+   */
+  releaseSpinLock(lock: KSPIN_LOCK, newIrql: KIRQL | null): void {
+    const m = this.m;
+    const t = m.currentThread("KeReleaseSpinLock");
+    if (lock.owner !== t) {
+      m.bugCheck(BugCheckCode.SPIN_LOCK_NOT_OWNED, 0, 0, 0, 0, {
+        detail: lock.owner
+          ? `${m.describeContext()} released ${lock.label}, which ${lock.ownerDescription} holds`
+          : `${m.describeContext()} released ${lock.label}, which nobody holds`,
+      });
+    }
+    lock.owner = null;
+    lock.ownerDescription = "";
+    const k = t.heldLocks.lastIndexOf(lock);
+    if (k >= 0) t.heldLocks.splice(k, 1);
+    if (m.trace.on) m.trace.emit("SpinLockReleased", { lock: lock.label, irql: newIrql ?? t.irql });
+    // Another processor spinning on this lock gets it now.
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- a spinner may take the lock
+    while (lock.spinners.length > 0 && !lock.owner) (lock.spinners.shift() as () => void)();
+    if (t.heldLocks.length === 0) m.runWhenNoLocksHeld();
+    if (newIrql !== null) this.lower(t, newIrql);
+  }
+}

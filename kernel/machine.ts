@@ -1,0 +1,833 @@
+import { UserAddressSpace } from "./address-space.js";
+import { BugCheckError, MachineHaltedError, bugCheckInfo, type BugCheckRecord } from "./bugcheck.js";
+import { BugCheckCode } from "./bugcheck-codes.js";
+import { DispatcherHeader, KEVENT, SynchronizationEvent } from "./dispatcher.js";
+import type { KDPC } from "./dpc.js";
+import { Interrupts } from "./interrupts.js";
+import { KernelMode, PASSIVE_LEVEL, UserMode } from "./irql.js";
+import { NONPAGED_POOL_END, NONPAGED_POOL_START, PAGED_POOL_END, PAGED_POOL_START } from "./memory-constants.js";
+import { Mmu } from "./mmu.js";
+import { NtStatusError } from "./nt-status-error.js";
+import { ObjectManager } from "./object-manager.js";
+import { PhysicalMemory } from "./physical-memory.js";
+import { Pool } from "./pool.js";
+import { KProcess } from "./process.js";
+import { Scheduler, type RunOptions, type RunOutcome } from "./scheduler.js";
+import { callerSourceLine, captureStack } from "./source-location.js";
+import { STATUS_SUCCESS, hex32, ntStatusName, type NTSTATUS } from "./status.js";
+import { SystemSpace } from "./system-space.js";
+import { KThread, type ThreadBody } from "./thread.js";
+import { KTIMER } from "./timer.js";
+import { TimerQueue, type TimerEntry } from "./timer-queue.js";
+import { Tracer, type TraceContext, type TraceEvent } from "./trace.js";
+import { Waits } from "./waits.js";
+
+/** One decision point offered to a strategy. */
+export interface DecisionPoint {
+  /** "schedule" (which ready thread runs next), or a kind an exploration layer adds. */
+  readonly kind: string;
+  /** Number of options; the default choice is 0. */
+  readonly count: number;
+  /** Position of this decision in the run, from 0. */
+  readonly ordinal: number;
+  /** Names of the options (computed only when asked). */
+  labels(): string[];
+}
+
+/** Chooses at decision points. The default (no strategy) always takes option 0. */
+export interface DecisionStrategy {
+  choose(point: DecisionPoint): number;
+}
+
+/** A decision as it was taken. */
+export interface DecisionRecord {
+  readonly kind: string;
+  readonly choice: number;
+  readonly of: number;
+}
+
+/** A non-fatal problem the machine or a verifier found (a bug check halts instead). */
+export interface Finding {
+  /** Rule name ("IRP_NEVER_COMPLETED", "0xC9/0x23D PendingWithoutMark", …). */
+  readonly rule: string;
+  /** Driver Verifier code or event-log code, when one exists. */
+  readonly code: string;
+  readonly driver: string | null;
+  readonly message: string;
+  readonly source: string | null;
+  /** Virtual time, 100 ns ticks. */
+  readonly time: number;
+  readonly thread: string | null;
+}
+
+/** Why the machine halted. */
+export type HaltInfo = { kind: "bugcheck"; bugCheck: BugCheckError } | { kind: "deadlock"; description: string };
+
+/** A JavaScript error thrown by app code (an assertion, a TypeError), kept for the run's result. */
+export interface HostError {
+  readonly thread: string;
+  readonly error: unknown;
+}
+
+/** What a thread is blocked on, for deadlock reports. */
+export interface BlockedThread {
+  readonly thread: string;
+  readonly waitingFor: string[];
+  readonly reason: string;
+}
+
+/** The result of {@link Machine.run}. */
+export interface RunResult {
+  readonly outcome: RunOutcome;
+  /** Virtual time when the run ended, in milliseconds. */
+  readonly timeMs: number;
+  readonly bugCheck: BugCheckRecord | null;
+  readonly deadlock: string | null;
+  readonly blocked: BlockedThread[];
+  readonly zombies: string[];
+  readonly findings: readonly Finding[];
+  readonly errors: readonly HostError[];
+  readonly hostStuck: string | null;
+}
+
+/** Options for a new machine. */
+export interface MachineOptions {
+  /** Emulated RAM in bytes (default 256 MB; at most 4 GB). */
+  memoryBytes?: number;
+  /** Chooses at decision points (default: always the first option). */
+  strategy?: DecisionStrategy;
+  /** Keep the last N trace events for bug-check reports (default 0: off, so tracing costs nothing). */
+  flightRecorder?: number;
+}
+
+/** A user-mode API called from kernel mode, or a kernel-mode routine called from user mode. */
+export class ModeError extends Error {
+  constructor(api: string, expected: "kernel" | "user", where: string) {
+    super(
+      expected === "kernel"
+        ? `${api} is a kernel-mode routine (irpsim/wdm), but ${where} called it from user mode. Apps use the Win32 API (irpsim/win32).`
+        : `${api} is a user-mode API (irpsim/win32), but ${where} called it from kernel mode. Drivers use the kernel-mode routines (irpsim/wdm).`,
+    );
+    this.name = "ModeError";
+  }
+}
+
+/** What code is running, for diagnostics: "dispatch routine SharebufDeviceControl", "DPC …". */
+interface Activity {
+  readonly label: string;
+  readonly driver: string | null;
+}
+
+/** Per-machine id counters, so object ids are the same from run to run. */
+class IdCounters {
+  private readonly counters = new Map<string, number>();
+  next(kind: string): number {
+    const n = (this.counters.get(kind) ?? 0) + 1;
+    this.counters.set(kind, n);
+    return n;
+  }
+}
+
+const EXCEPTION_JS = 0xe06d7363;
+
+/**
+ * The emulated machine: physical memory, system space and pools, processes and threads, the
+ * scheduler on virtual time, dispatcher objects, IRQL, DPCs and APCs, bug checks and the trace
+ * stream. Every layer above (I/O manager, Win32, CE, WinDriver) runs on one of these.
+ */
+export class Machine implements TraceContext {
+  readonly ids = new IdCounters();
+  readonly physical: PhysicalMemory;
+  readonly system: SystemSpace;
+  readonly mmu: Mmu;
+  readonly nonPagedPool: Pool;
+  readonly pagedPool: Pool;
+  readonly trace: Tracer;
+  readonly scheduler: Scheduler;
+  readonly waits: Waits;
+  readonly interrupts: Interrupts;
+  readonly ob: ObjectManager;
+  readonly timers = new TimerQueue();
+  readonly processes: KProcess[] = [];
+  readonly threads: KThread[] = [];
+  readonly systemProcess: KProcess;
+  /** The context DPCs and harness actions run in when no thread is running. */
+  readonly idleThread: KThread;
+  readonly findings: Finding[] = [];
+  readonly errors: HostError[] = [];
+  readonly decisions: DecisionRecord[] = [];
+  /**
+   * Called at every kernel-mode routine a driver calls, with the routine's name: the place an
+   * exploration layer injects asynchronous events ("another processor").
+   */
+  injector: ((api: string) => void) | null = null;
+  /**
+   * Run, in order, when a thread exits (before its process's rundown). Returning false leaves
+   * the thread unable to exit: its process becomes a zombie. The I/O manager cancels the
+   * thread's IRPs here.
+   */
+  readonly threadRundown: ((t: KThread) => Promise<boolean>)[] = [];
+  /** Run when a process has exited (after its address space is gone). */
+  readonly processExited: ((p: KProcess) => void)[] = [];
+  strategy: DecisionStrategy | null;
+  /** Virtual time in 100 ns ticks. */
+  now = 0;
+  halted: HaltInfo | null = null;
+  /** True while a DPC routine runs. */
+  inDpc = false;
+
+  private current: KThread | null = null;
+  private nextCid = 4;
+  private readonly activities: Activity[] = [];
+  private readonly noLockQueue: (() => void)[] = [];
+  private readonly flight: TraceEvent[] | null;
+  private readonly flightSize: number;
+  private readonly workQueue: { label: string; fn: () => unknown }[] = [];
+  private workEvent: KEVENT | null = null;
+  private decisionOrdinal = 0;
+
+  constructor(options: MachineOptions = {}) {
+    this.physical = new PhysicalMemory(options.memoryBytes ?? 256 * 1024 * 1024);
+    const observer = {
+      pteChanged: () => {
+        this.mmu.pteChanged();
+      },
+    };
+    this.system = new SystemSpace(this.physical, observer);
+    this.mmu = new Mmu(this, this.physical, this.system.table);
+    this.nonPagedPool = new Pool(this.physical, this.system, false, NONPAGED_POOL_START, NONPAGED_POOL_END);
+    this.pagedPool = new Pool(this.physical, this.system, true, PAGED_POOL_START, PAGED_POOL_END);
+    this.trace = new Tracer(this);
+    this.scheduler = new Scheduler(this);
+    this.waits = new Waits(this);
+    this.interrupts = new Interrupts(this);
+    this.ob = new ObjectManager(this);
+    this.strategy = options.strategy ?? null;
+    this.flightSize = options.flightRecorder ?? 0;
+    this.flight = this.flightSize > 0 ? [] : null;
+    if (this.flight) {
+      const ring = this.flight;
+      this.trace.events$.subscribe((e) => {
+        ring.push(e);
+        if (ring.length > this.flightSize) ring.shift();
+      });
+    }
+    this.systemProcess = new KProcess(this, this.allocateCid(), "System", null, 0);
+    this.processes.push(this.systemProcess);
+    this.idleThread = new KThread(this, 0, this.systemProcess, "Idle", () => undefined, { system: true, userMode: false });
+    this.idleThread.state = "running";
+  }
+
+  private allocateCid(): number {
+    const c = this.nextCid;
+    this.nextCid += 4;
+    return c;
+  }
+
+  // ---- TraceContext -------------------------------------------------------------------------
+
+  traceTime(): number {
+    return this.now;
+  }
+  traceTid(): number {
+    return this.current?.tid ?? 0;
+  }
+  tracePid(): number {
+    return this.current?.currentProcess.pid ?? 0;
+  }
+  traceIrql(): number {
+    return this.current?.irql ?? 0;
+  }
+
+  // ---- Context ------------------------------------------------------------------------------
+
+  /** The current thread; a clear error when nothing runs on this machine. */
+  currentThread(api?: string): KThread {
+    const t = this.current;
+    if (t) return t;
+    throw new Error(
+      `${api ?? "This routine"} needs a current thread, but no emulated thread is running on this machine. ` +
+        "Call it from a driver routine or an app thread the machine runs.",
+    );
+  }
+
+  /** The current thread, or null between slices. */
+  runningThread(): KThread | null {
+    return this.current;
+  }
+
+  /** Switches the current thread (the scheduler and DPC delivery use this). */
+  setCurrent(t: KThread | null): void {
+    if (this.current !== t) {
+      this.current = t;
+      this.mmu.gen++;
+    }
+  }
+
+  /**
+   * Entry check for a kernel-mode routine: a thread runs, in kernel mode, on a live machine.
+   * This is also where asynchronous events may be injected.
+   */
+  kernelCall(api: string): KThread {
+    const t = this.current;
+    if (!t) return this.currentThread(api);
+    if (this.halted) throw this.haltedError();
+    if (t.mode !== KernelMode) throw new ModeError(api, "kernel", t.label);
+    if (this.injector) this.injector(api);
+    return t;
+  }
+
+  /** Entry check for a user-mode API: the current thread runs app code (user mode). */
+  userCall(api: string): KThread {
+    const t = this.current;
+    if (!t) return this.currentThread(api);
+    if (this.halted) throw this.haltedError();
+    if (t.mode !== UserMode) throw new ModeError(api, "user", this.describeContext());
+    return t;
+  }
+
+  /** A system service begins: the thread enters kernel mode with previous mode UserMode. */
+  enterKernel(t: KThread): void {
+    t.mode = KernelMode;
+    t.previousMode = UserMode;
+    t.kernelDepth++;
+    this.mmu.gen++;
+  }
+
+  /** A system service ends: back to user mode (termination, if pending, is handled by {@link returnToUser}). */
+  leaveKernel(t: KThread): void {
+    t.kernelDepth--;
+    t.mode = UserMode;
+    t.previousMode = UserMode;
+    this.mmu.gen++;
+  }
+
+  /** Leaves kernel mode; a thread whose termination was deferred exits here instead of returning. */
+  async returnToUser(t: KThread): Promise<void> {
+    this.leaveKernel(t);
+    if (t.terminationPending) await this.exitCurrentThread();
+  }
+
+  /** Marks what code runs now (for diagnostics); returns a token for {@link leaveActivity}. */
+  enterActivity(label: string, driver: string | null = null): number {
+    this.activities.push({ label, driver });
+    return this.activities.length - 1;
+  }
+
+  /** Ends an activity started by {@link enterActivity}. */
+  leaveActivity(token: number): void {
+    this.activities.length = token;
+  }
+
+  /** The driver whose code runs now, when known. */
+  currentDriver(): string | null {
+    for (let i = this.activities.length - 1; i >= 0; i--) {
+      const d = (this.activities[i] as Activity).driver;
+      if (d) return d;
+    }
+    return null;
+  }
+
+  /** "cancel routine SharebufCancel on app.exe:main" — who is running, in words. */
+  describeContext(): string {
+    const t = this.current;
+    const a = this.activities[this.activities.length - 1];
+    const who = t ? t.label : "no thread";
+    return a ? `${a.label} on ${who}` : who;
+  }
+
+  // ---- Processes and threads ----------------------------------------------------------------
+
+  /** Creates a process with a user address space and starts its main thread in user mode. */
+  createProcess(name: string, main: ThreadBody, options: { parent?: KProcess } = {}): KProcess {
+    this.checkAlive();
+    const space = new UserAddressSpace(this.physical, this.mmu);
+    const p = new KProcess(this, this.allocateCid(), name, space, options.parent?.pid ?? 0);
+    this.processes.push(p);
+    if (this.trace.on) this.trace.emit("ProcessCreated", { name, parent: p.parentPid });
+    this.createThread(p, "main", main, { userMode: true });
+    return p;
+  }
+
+  /** Creates and starts a thread of `process`. App threads start in user mode. */
+  createThread(process: KProcess, name: string, body: ThreadBody, options: { userMode: boolean; background?: boolean }): KThread {
+    this.checkAlive();
+    const system = process === this.systemProcess;
+    const t = new KThread(this, this.allocateCid(), process, name, body, { system, userMode: options.userMode && !system, background: options.background ?? false });
+    process.threads.push(t);
+    this.threads.push(t);
+    if (this.trace.on) this.trace.emit("ThreadCreated", { name: t.label, system });
+    t.resume = () => {
+      if (t.terminationPending) this.exitThreadSafely(t, t.exitStatus);
+      else this.runBody(t);
+    };
+    this.scheduler.makeReady(t);
+    return t;
+  }
+
+  /**
+   * A kernel-mode thread in the System process. The harness's threads are foreground (a run
+   * waits for them); a driver's own (PsCreateSystemThread) are background.
+   */
+  createSystemThread(name: string, body: ThreadBody, options: { background?: boolean } = {}): KThread {
+    return this.createThread(this.systemProcess, name, body, { userMode: false, background: options.background ?? false });
+  }
+
+  private runBody(t: KThread): void {
+    let r: unknown;
+    try {
+      r = t.body();
+    } catch (e) {
+      this.threadFailed(t, e);
+      return;
+    }
+    if (r instanceof Promise) {
+      r.then(
+        (v: unknown) => {
+          this.threadReturned(t, v);
+        },
+        (e: unknown) => {
+          this.threadFailed(t, e);
+        },
+      );
+    } else {
+      this.threadReturned(t, r);
+    }
+  }
+
+  private threadReturned(t: KThread, value: unknown): void {
+    if (this.halted) {
+      this.endSliceOf(t);
+      return;
+    }
+    this.exitThreadSafely(t, typeof value === "number" ? value >>> 0 : STATUS_SUCCESS);
+  }
+
+  private endSliceOf(t: KThread): void {
+    if (this.current === t) this.scheduler.endSlice();
+  }
+
+  /** An exception escaped a thread's code. */
+  private threadFailed(t: KThread, e: unknown): void {
+    if (this.halted || e instanceof BugCheckError || e instanceof MachineHaltedError) {
+      this.endSliceOf(t);
+      return;
+    }
+    try {
+      if (t.mode === KernelMode || t.system) {
+        this.unhandledKernelException(e, t.system ? `system thread ${t.name}` : `kernel code on ${t.label}`, t.system);
+      }
+      if (!(e instanceof NtStatusError)) this.errors.push({ thread: t.label, error: e });
+      const status = e instanceof NtStatusError ? e.status : EXCEPTION_JS;
+      const what = e instanceof NtStatusError ? e.message : e instanceof Error ? `${e.name}: ${e.message}` : String(e);
+      this.terminateProcess(t.process, status, `unhandled exception in ${t.label}: ${what}`);
+      this.exitThreadSafely(t, status);
+    } catch (inner) {
+      if (!(inner instanceof BugCheckError || inner instanceof MachineHaltedError)) this.errors.push({ thread: t.label, error: inner });
+      this.endSliceOf(t);
+    }
+  }
+
+  /**
+   * An exception escaped kernel code (a driver routine, a DPC, a system thread): on NT that is a
+   * bug check, KMODE_EXCEPTION_NOT_HANDLED (SYSTEM_THREAD_EXCEPTION_NOT_HANDLED in a system
+   * thread). JavaScript errors thrown by driver code are reported the same way, with their text.
+   */
+  unhandledKernelException(e: unknown, where: string, systemThread = false): never {
+    if (e instanceof BugCheckError || e instanceof MachineHaltedError) throw e;
+    const code = systemThread ? BugCheckCode.SYSTEM_THREAD_EXCEPTION_NOT_HANDLED : BugCheckCode.KMODE_EXCEPTION_NOT_HANDLED;
+    if (e instanceof NtStatusError) {
+      return this.bugCheck(code, e.status, 0, e.write ? 1 : 0, e.address ?? 0, {
+        cause: e,
+        detail: `${where} raised ${ntStatusName(e.status)}${e.address !== undefined ? ` (address 0x${hex32(e.address)})` : ""} and did not handle it`,
+      });
+    }
+    const text = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
+    return this.bugCheck(code, EXCEPTION_JS, 0, 0, 0, { cause: e, detail: `${where} threw a JavaScript exception: ${text}` });
+  }
+
+  /**
+   * TerminateProcess: every thread of the process is asked to exit. A thread in a user-mode
+   * wait exits at once; one running kernel code exits when it returns to user mode. The last
+   * thread to exit runs the process's rundown.
+   */
+  terminateProcess(p: KProcess, status: NTSTATUS, reason: string): boolean {
+    if (p.state !== "active" || p === this.systemProcess) return false;
+    p.state = "terminating";
+    p.exitStatus = status >>> 0;
+    p.exitReason = reason;
+    if (this.trace.on) this.trace.emit("ProcessTerminating", { status: p.exitStatus, reason });
+    for (const t of p.liveThreads()) this.requestThreadTermination(t, status);
+    return true;
+  }
+
+  /** Asks one thread to exit with `status`, as NT's termination APC does. */
+  requestThreadTermination(t: KThread, status: NTSTATUS): void {
+    if (t.exiting || t.state === "terminated" || t.terminationPending) return;
+    t.exitStatus = status >>> 0;
+    t.terminationPending = true;
+    const userWait = t.wait !== null && t.wait.mode === UserMode;
+    if (this.trace.on) this.trace.emit("ThreadTerminationRequested", { target: t.tid, deferred: !userWait && t.state === "waiting" });
+    if (userWait) this.waits.interrupt(t);
+  }
+
+  /** The current thread exits now (ExitThread, or deferred termination). Never returns. */
+  async exitCurrentThread(status?: NTSTATUS): Promise<never> {
+    const t = this.currentThread("ExitThread");
+    await this.exitThread(t, status ?? t.exitStatus);
+    return new Promise<never>(() => {
+      // The thread's code is abandoned here, as NT abandons a terminated thread's stack.
+    });
+  }
+
+  private exitThreadSafely(t: KThread, status: NTSTATUS): void {
+    this.exitThread(t, status).catch((e: unknown) => {
+      this.threadFailed(t, e);
+    });
+  }
+
+  /**
+   * PspExitThread: cancel the thread's I/O (the I/O manager's rundown hook); the last thread of
+   * a process then closes the handle table and tears the address space down; finally the thread
+   * object is signalled.
+   */
+  private async exitThread(t: KThread, status: NTSTATUS): Promise<void> {
+    if (t.exiting) return;
+    t.exiting = true;
+    t.terminationPending = false;
+    t.exitStatus = status >>> 0;
+    t.mode = KernelMode;
+    t.attachedProcess = null;
+    this.mmu.gen++;
+    if (t.irql !== PASSIVE_LEVEL || t.heldLocks.length > 0) {
+      this.bugCheck(BugCheckCode.IRQL_NOT_LESS_OR_EQUAL, 0, t.irql, 0, 0, {
+        detail: `${t.label} ended at IRQL ${t.irql}${t.heldLocks.length ? ` holding ${t.heldLocks.map((l) => l.label).join(", ")}` : ""}`,
+      });
+    }
+    for (const hook of this.threadRundown) {
+      if (!(await hook(t))) {
+        // The thread cannot finish exiting: its process stays a zombie with what it holds.
+        const p = t.process;
+        if (p.state !== "zombie") {
+          p.state = "zombie";
+          if (this.trace.on) this.trace.emit("ProcessZombie", { reason: `${t.label} could not finish exiting` });
+        }
+        await this.scheduler.block(t);
+        return;
+      }
+    }
+    const p = t.process;
+    const last = p !== this.systemProcess && p.threads.every((x) => x === t || x.state === "terminated");
+    if (last) await this.exitProcess(p, t);
+    t.state = "terminated";
+    t.header.SignalState = 1;
+    this.waits.test(t.header);
+    if (this.trace.on) this.trace.emit("ThreadExited", { status: t.exitStatus });
+    this.endSliceOf(t);
+  }
+
+  private async exitProcess(p: KProcess, last: KThread): Promise<void> {
+    if (p.state === "active") {
+      p.state = "terminating";
+      p.exitStatus = last.exitStatus;
+      p.exitReason = "last thread exited";
+    }
+    await this.ob.killProcess(p);
+    if (p.lockedPages > 0) {
+      this.bugCheck(BugCheckCode.PROCESS_HAS_LOCKED_PAGES, 0, p.objectId, p.lockedPages, 0, {
+        detail: `${p.name} exited with ${p.lockedPages} page(s) still locked for I/O: a driver did not unlock an MDL (or never completed the IRP that holds it)`,
+      });
+    }
+    p.addressSpace?.destroy();
+    p.state = "exited";
+    p.header.SignalState = 1;
+    this.waits.test(p.header);
+    if (this.trace.on) this.trace.emit("ProcessExited", { status: p.exitStatus });
+    for (const hook of this.processExited) hook(p);
+  }
+
+  // ---- Time ---------------------------------------------------------------------------------
+
+  /** Virtual time in milliseconds. */
+  get nowMs(): number {
+    return this.now / 10_000;
+  }
+
+  /** Moves the clock to the next deadline and fires everything due, then runs queued DPCs. */
+  advanceClock(): void {
+    const next = this.timers.peek();
+    if (!next) return;
+    if (next.deadline > this.now) {
+      if (this.trace.on) this.trace.emit("ClockAdvanced", { from: this.now, to: next.deadline });
+      this.now = next.deadline;
+    }
+    for (let e = this.timers.peek(); e && e.deadline <= this.now; e = this.timers.peek()) {
+      this.timers.pop();
+      if (!e.cancelled) e.fire();
+    }
+    if (this.interrupts.queuedDpcs.length > 0) this.interrupts.drainDpcs();
+  }
+
+  /**
+   * Runs a harness action after `ms` of virtual time, in the System process at PASSIVE_LEVEL
+   * (for example `machine.after(50, "kill app", () => app.kill())`).
+   */
+  after(ms: number, label: string, action: () => void): TimerEntry {
+    return this.timers.add(this.now + Math.round(ms * 10_000), label, () => {
+      const prev = this.current;
+      this.setCurrent(this.idleThread);
+      const irql = this.idleThread.irql;
+      this.idleThread.irql = PASSIVE_LEVEL;
+      try {
+        action();
+      } catch (e) {
+        if (e instanceof BugCheckError || e instanceof MachineHaltedError) throw e;
+        this.errors.push({ thread: `harness action "${label}"`, error: e });
+      } finally {
+        this.idleThread.irql = irql;
+        this.setCurrent(prev);
+      }
+    });
+  }
+
+  /**
+   * KeSetTimerEx: `dueTime` in NT's form (negative: relative 100 ns units; positive: absolute),
+   * an optional period in milliseconds and an optional DPC. Returns whether it was already set.
+   */
+  setTimer(timer: KTIMER, dueTime: number, periodMs: number, dpc: KDPC | null): boolean {
+    const wasSet = this.cancelTimer(timer, false);
+    timer.SignalState = 0;
+    timer.DueTime = dueTime < 0 ? this.now - dueTime : Math.max(dueTime, this.now);
+    timer.Period = periodMs;
+    timer.Dpc = dpc;
+    timer.entry = this.timers.add(timer.DueTime, timer.label, () => {
+      this.expireTimer(timer);
+    });
+    if (this.trace.on) this.trace.emit("TimerSet", { timer: timer.label, dueMs: (timer.DueTime - this.now) / 10_000, periodMs });
+    return wasSet;
+  }
+
+  private expireTimer(timer: KTIMER): void {
+    timer.entry = null;
+    timer.SignalState = 1;
+    if (this.trace.on) this.trace.emit("TimerFired", { timer: timer.label });
+    this.waits.test(timer);
+    if (timer.Period > 0) {
+      timer.DueTime = this.now + timer.Period * 10_000;
+      timer.entry = this.timers.add(timer.DueTime, timer.label, () => {
+        this.expireTimer(timer);
+      });
+    }
+    if (timer.Dpc) this.interrupts.insertQueueDpc(timer.Dpc, this.now % 2 ** 32, Math.floor(this.now / 2 ** 32));
+  }
+
+  /** KeCancelTimer: returns whether the timer was set. */
+  cancelTimer(timer: KTIMER, trace = true): boolean {
+    const e = timer.entry;
+    if (!e || e.cancelled) return false;
+    e.cancelled = true;
+    timer.entry = null;
+    if (trace && this.trace.on) this.trace.emit("TimerCancelled", { timer: timer.label });
+    return true;
+  }
+
+  // ---- Dispatcher objects -------------------------------------------------------------------
+
+  /** Sets an object signalled and releases its waiters (KeSetEvent and friends). */
+  signal(object: DispatcherHeader, state = 1): void {
+    object.SignalState = state;
+    if (this.trace.on) this.trace.emit("EventSignaled", { object: object.label });
+    this.waits.test(object);
+  }
+
+  // ---- Work items and "another processor" ---------------------------------------------------
+
+  /** ExQueueWorkItem: runs `fn` on the system worker thread at PASSIVE_LEVEL. */
+  queueWorkItem(label: string, fn: () => unknown): void {
+    this.workQueue.push({ label, fn });
+    if (!this.workEvent) {
+      const event = new KEVENT(SynchronizationEvent, false, "system work queue");
+      this.workEvent = event;
+      this.createSystemThread(
+        "Worker",
+        async () => {
+        for (;;) {
+          while (this.workQueue.length > 0) {
+            const item = this.workQueue.shift() as { label: string; fn: () => unknown };
+            const token = this.enterActivity(`work item ${item.label}`);
+            try {
+              await item.fn();
+            } catch (e) {
+              this.unhandledKernelException(e, `work item ${item.label}`, true);
+            } finally {
+              this.leaveActivity(token);
+            }
+          }
+            await this.waits.waitFor([event], { waitAll: false, mode: KernelMode, alertable: false, timeout: null, reason: "the system worker thread waits for work" });
+          }
+        },
+        { background: true },
+      );
+    } else {
+      this.signal(this.workEvent);
+    }
+  }
+
+  /**
+   * Runs `fn` as soon as the current context holds no spin lock: how an action from a second
+   * processor that spins on a lock the interrupted code holds gets its turn.
+   */
+  whenNoLocksHeld(fn: () => void): void {
+    const t = this.current;
+    if (!t || t.heldLocks.length === 0) fn();
+    else this.noLockQueue.push(fn);
+  }
+
+  /** Called when the current context releases its last spin lock. */
+  runWhenNoLocksHeld(): void {
+    while (this.noLockQueue.length > 0) (this.noLockQueue.shift() as () => void)();
+  }
+
+  // ---- Decisions ----------------------------------------------------------------------------
+
+  /** A decision point: returns the chosen option (0 by default) and records it. */
+  decide(kind: string, count: number, labels: () => string[]): number {
+    if (count <= 1) return 0;
+    const ordinal = this.decisionOrdinal++;
+    let choice = 0;
+    if (this.strategy) {
+      choice = this.strategy.choose({ kind, count, ordinal, labels });
+      if (!Number.isInteger(choice) || choice < 0 || choice >= count) {
+        throw new RangeError(`strategy chose option ${choice} of ${count} at decision ${ordinal} (${kind})`);
+      }
+    }
+    this.decisions.push({ kind, choice, of: count });
+    if (this.trace.on) this.trace.emit("Decision", { point: kind, choice, of: count, label: labels()[choice] ?? "" });
+    return choice;
+  }
+
+  // ---- Halting ------------------------------------------------------------------------------
+
+  /** Throws when the machine has halted. */
+  checkAlive(): void {
+    if (this.halted) throw this.haltedError();
+  }
+
+  /** The error every call into a halted machine gets. */
+  haltedError(): MachineHaltedError {
+    const h = this.halted;
+    if (!h) return new MachineHaltedError("not halted");
+    return new MachineHaltedError(h.kind === "bugcheck" ? `bug check 0x${hex32(h.bugCheck.code)} ${h.bugCheck.bugCheckName}` : `deadlock: ${h.description}`);
+  }
+
+  /**
+   * KeBugCheckEx: halts the machine and throws a {@link BugCheckError} that records the code,
+   * parameters, who was running, the driver's source line and the last trace events.
+   */
+  bugCheck(
+    code: number,
+    p1 = 0,
+    p2 = 0,
+    p3 = 0,
+    p4 = 0,
+    options: { cause?: unknown; detail?: string; driver?: string | null; irp?: string | null } = {},
+  ): never {
+    if (this.halted) throw this.haltedError();
+    const info = bugCheckInfo(code);
+    const t = this.current;
+    const stack = options.cause instanceof Error ? options.cause.stack : captureStack();
+    const record: BugCheckRecord = {
+      code,
+      name: info.name,
+      parameters: [p1 >>> 0, p2 >>> 0, p3 >>> 0, p4 >>> 0],
+      info,
+      thread: t ? this.describeContext() : null,
+      process: t ? `${t.currentProcess.name} (pid ${t.currentProcess.pid})` : null,
+      source: callerSourceLine(stack),
+      driver: options.driver ?? this.currentDriver(),
+      irp: options.irp ?? null,
+      detail: options.detail ?? null,
+      lastEvents: this.flight ? [...this.flight] : [],
+      time: this.now,
+    };
+    const err = new BugCheckError(record);
+    if (this.trace.on) {
+      this.trace.emit("BugCheck", { code, name: info.name, parameters: [...record.parameters], source: record.source, driver: record.driver });
+    }
+    this.halted = { kind: "bugcheck", bugCheck: err };
+    this.mmu.gen++;
+    throw err;
+  }
+
+  /** Halts the machine because a processor can never make progress. */
+  deadlock(description: string): never {
+    if (this.halted) throw this.haltedError();
+    if (this.trace.on) this.trace.emit("Deadlock", { description });
+    this.halted = { kind: "deadlock", description };
+    this.mmu.gen++;
+    throw this.haltedError();
+  }
+
+  /** Records a non-fatal finding. */
+  addFinding(f: Omit<Finding, "time" | "thread">): Finding {
+    const finding: Finding = { ...f, time: this.now, thread: this.current ? this.describeContext() : null };
+    this.findings.push(finding);
+    if (this.trace.on) this.trace.emit("Finding", { rule: f.rule, code: f.code, driver: f.driver, message: f.message, source: f.source });
+    return finding;
+  }
+
+  // ---- Running ------------------------------------------------------------------------------
+
+  /** Foreground threads still alive (not terminated, not stuck in a zombie process). */
+  foregroundThreads(): KThread[] {
+    return this.threads.filter((t) => !t.background && t.state !== "terminated" && t.process.state !== "zombie");
+  }
+
+  /** Foreground threads that wait (at the end of a run: with nothing left that could wake them). */
+  stuckUserThreads(): KThread[] {
+    return this.foregroundThreads().filter((t) => t.state === "waiting");
+  }
+
+  private blockedThreads(): BlockedThread[] {
+    return this.threads
+      .filter((t) => t.state === "waiting")
+      .map((t) => ({
+        thread: t.label,
+        waitingFor: t.wait ? t.wait.blocks.map((b) => b.object.label) : [],
+        reason: t.wait ? t.wait.reason : t.process.state === "zombie" ? "cannot finish exiting" : "blocked",
+      }));
+  }
+
+  /**
+   * Runs the machine until every thread is done or blocked for good, `until` holds, it halts,
+   * or `maxTimeMs` of virtual time pass. Resolves with what happened.
+   */
+  async run(options: RunOptions = {}): Promise<RunResult> {
+    const outcome = await this.scheduler.run(options);
+    const blocked = this.blockedThreads();
+    const stuck = this.stuckUserThreads();
+    let deadlock: string | null = null;
+    if (this.halted?.kind === "deadlock") deadlock = this.halted.description;
+    else if (outcome === "deadlock") {
+      deadlock =
+        "no thread can run and no timer is pending: " +
+        stuck.map((t) => `${t.label} waits on ${t.wait ? t.wait.blocks.map((b) => b.object.label).join(", ") : "nothing"} (${t.wait?.reason ?? "blocked"})`).join("; ");
+    }
+    return {
+      outcome,
+      timeMs: this.nowMs,
+      bugCheck: this.halted?.kind === "bugcheck" ? this.halted.bugCheck.record : null,
+      deadlock,
+      blocked,
+      zombies: this.processes.filter((p) => p.state === "zombie").map((p) => p.name),
+      findings: [...this.findings],
+      errors: [...this.errors],
+      hostStuck: this.scheduler.hostStuck,
+    };
+  }
+
+  /** Bytes copied between virtual addresses so far (RtlCopyMemory, buffered I/O). */
+  get bytesCopied(): number {
+    return this.mmu.bytesCopied;
+  }
+}

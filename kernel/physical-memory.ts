@@ -1,0 +1,270 @@
+/**
+ * The page-frame database: 4 KB frames with reference and lock counts, over backing chunks
+ * allocated only when a frame in them is first touched, so a 4 GB machine costs what it uses.
+ *
+ * A frame's reference count counts its holders: the owner that allocated it (a committed page,
+ * a pool page, a contiguous buffer) plus one per MDL lock, as NT's PFN ReferenceCount does. The
+ * frame returns to the free list when the count reaches zero, so an app that frees memory while
+ * a driver still has it locked cannot pull the page from under the driver.
+ */
+
+export const PAGE_SHIFT = 12;
+export const PAGE_SIZE = 4096;
+export const PAGE_MASK = PAGE_SIZE - 1;
+
+/** Frames per backing chunk (64 frames: 256 KB), the unit of host allocation. */
+const CHUNK_FRAME_SHIFT = 6;
+const FRAMES_PER_CHUNK = 1 << CHUNK_FRAME_SHIFT;
+const CHUNK_BYTES = FRAMES_PER_CHUNK * PAGE_SIZE;
+
+/** Per-chunk frame metadata and (once touched) its bytes. */
+interface Chunk {
+  bytes: Uint8Array | null;
+  view: DataView | null;
+  readonly refs: Int32Array;
+  readonly locks: Int32Array;
+}
+
+/** Where a frame's bytes live on the host. */
+export interface FrameBacking {
+  readonly bytes: Uint8Array;
+  readonly view: DataView;
+  /** Byte offset of the frame inside `bytes`. */
+  readonly offset: number;
+}
+
+/** Why a frame operation was refused. */
+export type FrameError = "not-allocated" | "not-locked";
+
+export class PhysicalMemory {
+  /** Frames of RAM. Frame numbers at or above this are not RAM. */
+  readonly totalFrames: number;
+  private readonly chunks: (Chunk | undefined)[];
+  /** Next frame never handed out. */
+  private fresh = 0;
+  private freeStack = new Int32Array(1024);
+  private freeTop = 0;
+  private used = 0;
+  private chunkCount = 0;
+
+  /** @param bytes RAM size, rounded down to whole frames. */
+  constructor(bytes: number) {
+    if (!Number.isSafeInteger(bytes) || bytes < PAGE_SIZE * 16) {
+      throw new RangeError(`a machine needs at least 64 KB of RAM (got ${bytes} bytes)`);
+    }
+    if (bytes > 2 ** 32) throw new RangeError("a 32-bit machine has at most 4 GB of RAM");
+    this.totalFrames = Math.floor(bytes / PAGE_SIZE);
+    this.chunks = new Array<Chunk | undefined>(Math.ceil(this.totalFrames / FRAMES_PER_CHUNK));
+  }
+
+  /** Frames currently in use. */
+  get usedFrames(): number {
+    return this.used;
+  }
+
+  /** Frames still free. */
+  get freeFrames(): number {
+    return this.totalFrames - this.used;
+  }
+
+  /** Host bytes this database holds: chunk metadata and the bytes of touched chunks. */
+  get hostBytes(): number {
+    let n = this.freeStack.byteLength + this.chunks.length * 8;
+    for (const c of this.chunks) {
+      if (c) n += c.refs.byteLength + c.locks.byteLength + 64 + (c.bytes ? CHUNK_BYTES : 0);
+    }
+    return n;
+  }
+
+  /** Number of chunks whose bytes have been touched. */
+  get touchedChunks(): number {
+    return this.chunkCount;
+  }
+
+  private chunk(frame: number): Chunk {
+    const i = frame >>> CHUNK_FRAME_SHIFT;
+    let c = this.chunks[i];
+    if (!c) {
+      c = {
+        bytes: null,
+        view: null,
+        refs: new Int32Array(FRAMES_PER_CHUNK),
+        locks: new Int32Array(FRAMES_PER_CHUNK),
+      };
+      this.chunks[i] = c;
+    }
+    return c;
+  }
+
+  /** True when `frame` is a RAM frame that is allocated. */
+  isAllocated(frame: number): boolean {
+    if (frame < 0 || frame >= this.totalFrames) return false;
+    const c = this.chunks[frame >>> CHUNK_FRAME_SHIFT];
+    return c !== undefined && (c.refs[frame & (FRAMES_PER_CHUNK - 1)] ?? 0) > 0;
+  }
+
+  /** The frame's reference count (0 for a free frame). */
+  refCount(frame: number): number {
+    const c = this.chunks[frame >>> CHUNK_FRAME_SHIFT];
+    return c ? (c.refs[frame & (FRAMES_PER_CHUNK - 1)] ?? 0) : 0;
+  }
+
+  /** The frame's lock count (MDL locks). */
+  lockCount(frame: number): number {
+    const c = this.chunks[frame >>> CHUNK_FRAME_SHIFT];
+    return c ? (c.locks[frame & (FRAMES_PER_CHUNK - 1)] ?? 0) : 0;
+  }
+
+  private take(frame: number): void {
+    const c = this.chunk(frame);
+    const i = frame & (FRAMES_PER_CHUNK - 1);
+    c.refs[i] = 1;
+    c.locks[i] = 0;
+    // A recycled frame reads as zero again (demand-zero semantics).
+    if (c.bytes) c.bytes.fill(0, i * PAGE_SIZE, (i + 1) * PAGE_SIZE);
+    this.used++;
+  }
+
+  /** Allocates one zeroed frame; -1 when memory is exhausted. */
+  allocateFrame(): number {
+    let f: number;
+    if (this.freeTop > 0) f = this.freeStack[--this.freeTop] ?? -1;
+    else if (this.fresh < this.totalFrames) f = this.fresh++;
+    else return -1;
+    this.take(f);
+    return f;
+  }
+
+  /**
+   * Allocates `count` zeroed frames, physically consecutive where fresh memory allows (so a
+   * committed range can later be copied as one run). Returns null, allocating nothing, when
+   * there are not enough free frames.
+   */
+  allocateFrames(count: number): Int32Array | null {
+    if (count > this.freeFrames) return null;
+    const out = new Int32Array(count);
+    let n = 0;
+    // Fresh frames first when the request is large: they are consecutive.
+    if (count > 1) {
+      const run = Math.min(count, this.totalFrames - this.fresh);
+      for (let k = 0; k < run; k++) {
+        const f = this.fresh++;
+        this.take(f);
+        out[n++] = f;
+      }
+    }
+    while (n < count) out[n++] = this.allocateFrame();
+    return out;
+  }
+
+  /**
+   * Allocates `count` physically contiguous frames (MmAllocateContiguousMemory, CE's static map,
+   * DMA buffers). Returns the first frame, or -1 when no run that long is free.
+   */
+  allocateContiguous(count: number): number {
+    if (count <= 0) return -1;
+    if (this.totalFrames - this.fresh >= count) {
+      const first = this.fresh;
+      this.fresh += count;
+      for (let f = first; f < first + count; f++) this.take(f);
+      return first;
+    }
+    // Search the recycled frames for a long enough run.
+    const free = Array.from(this.freeStack.subarray(0, this.freeTop)).sort((a, b) => a - b);
+    let runStart = 0;
+    for (let k = 1; k <= free.length; k++) {
+      const brokenRun = k === free.length || free[k] !== (free[k - 1] ?? -2) + 1;
+      if (k - runStart >= count) {
+        const first = free[runStart] ?? -1;
+        const chosen = new Set<number>();
+        for (let f = first; f < first + count; f++) chosen.add(f);
+        let w = 0;
+        for (let r = 0; r < this.freeTop; r++) {
+          const f = this.freeStack[r] ?? -1;
+          if (!chosen.has(f)) this.freeStack[w++] = f;
+        }
+        this.freeTop = w;
+        for (let f = first; f < first + count; f++) this.take(f);
+        return first;
+      }
+      if (brokenRun) runStart = k;
+    }
+    return -1;
+  }
+
+  /** Adds a holder to an allocated frame. */
+  reference(frame: number): FrameError | null {
+    if (!this.isAllocated(frame)) return "not-allocated";
+    const c = this.chunk(frame);
+    const i = frame & (FRAMES_PER_CHUNK - 1);
+    c.refs[i] = (c.refs[i] ?? 0) + 1;
+    return null;
+  }
+
+  /** Drops a holder; the frame is freed when none remain. */
+  dereference(frame: number): FrameError | null {
+    if (!this.isAllocated(frame)) return "not-allocated";
+    const c = this.chunk(frame);
+    const i = frame & (FRAMES_PER_CHUNK - 1);
+    const left = (c.refs[i] ?? 0) - 1;
+    c.refs[i] = left;
+    if (left === 0) {
+      this.used--;
+      if (this.freeTop === this.freeStack.length) {
+        const bigger = new Int32Array(this.freeStack.length * 2);
+        bigger.set(this.freeStack);
+        this.freeStack = bigger;
+      }
+      this.freeStack[this.freeTop++] = frame;
+    }
+    return null;
+  }
+
+  /** Locks a frame for I/O: one more lock and one more reference. */
+  lock(frame: number): FrameError | null {
+    if (!this.isAllocated(frame)) return "not-allocated";
+    const c = this.chunk(frame);
+    const i = frame & (FRAMES_PER_CHUNK - 1);
+    c.locks[i] = (c.locks[i] ?? 0) + 1;
+    c.refs[i] = (c.refs[i] ?? 0) + 1;
+    return null;
+  }
+
+  /** Undoes {@link lock}. Refused when the frame is not locked. */
+  unlock(frame: number): FrameError | null {
+    if (!this.isAllocated(frame)) return "not-allocated";
+    const c = this.chunk(frame);
+    const i = frame & (FRAMES_PER_CHUNK - 1);
+    if ((c.locks[i] ?? 0) <= 0) return "not-locked";
+    c.locks[i] = (c.locks[i] ?? 0) - 1;
+    return this.dereference(frame);
+  }
+
+  /** The host bytes behind a RAM frame, allocating its chunk on first touch. */
+  backing(frame: number): FrameBacking {
+    const c = this.chunk(frame);
+    if (!c.bytes) {
+      c.bytes = new Uint8Array(CHUNK_BYTES);
+      c.view = new DataView(c.bytes.buffer);
+      this.chunkCount++;
+    }
+    return { bytes: c.bytes, view: c.view as DataView, offset: (frame & (FRAMES_PER_CHUNK - 1)) << PAGE_SHIFT };
+  }
+
+  /** The chunk index of a frame: frames in one chunk share one host buffer. */
+  static chunkOf(frame: number): number {
+    return frame >>> CHUNK_FRAME_SHIFT;
+  }
+
+  /** Every frame with a non-zero lock count, for leak checks. */
+  lockedFrames(): number[] {
+    const out: number[] = [];
+    this.chunks.forEach((c, ci) => {
+      if (!c) return;
+      for (let i = 0; i < FRAMES_PER_CHUNK; i++) {
+        if ((c.locks[i] ?? 0) > 0) out.push((ci << CHUNK_FRAME_SHIFT) + i);
+      }
+    });
+    return out;
+  }
+}

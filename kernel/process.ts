@@ -1,0 +1,59 @@
+import type { UserAddressSpace } from "./address-space.js";
+import { DispatcherHeader, DispatcherType } from "./dispatcher.js";
+import { HandleTable } from "./handle-table.js";
+import { KernelObject } from "./objects.js";
+import { STATUS_PENDING, type NTSTATUS } from "./status.js";
+import type { KThread } from "./thread.js";
+import type { Machine } from "./machine.js";
+
+/** Where a process is in its life. A zombie could not finish exiting (an IRP never completed). */
+export type ProcessState = "active" | "terminating" | "zombie" | "exited";
+
+/**
+ * EPROCESS/KPROCESS: an address space, a handle table and threads.
+ */
+export class KProcess extends KernelObject {
+  readonly objectType = "Process";
+  readonly header: DispatcherHeader;
+  readonly handleTable = new HandleTable();
+  readonly threads: KThread[] = [];
+  state: ProcessState = "active";
+  exitStatus: NTSTATUS = STATUS_PENDING;
+  /** Why the process is ending ("ExitProcess", "killed", "unhandled exception"). */
+  exitReason = "";
+  /** Pages this process has locked for I/O (EPROCESS.NumberOfLockedPages). */
+  lockedPages = 0;
+  /** Free-form per-process data other layers attach (win32's heap, CE's caller info). */
+  readonly slots = new Map<string, unknown>();
+
+  constructor(
+    readonly machine: Machine,
+    readonly pid: number,
+    readonly name: string,
+    /** Null for the System process, which has no user address space. */
+    readonly addressSpace: UserAddressSpace | null,
+    readonly parentPid: number,
+  ) {
+    super();
+    this.objectName = name;
+    this.header = new DispatcherHeader(DispatcherType.Process, 0, `process ${name} (${pid})`);
+  }
+
+  override waitable(): DispatcherHeader {
+    return this.header;
+  }
+
+  /** Threads that have not terminated. */
+  liveThreads(): KThread[] {
+    return this.threads.filter((t) => t.state !== "terminated");
+  }
+
+  /**
+   * The harness's "the process dies": TerminateProcess from outside, with `status` as the exit
+   * code. Returns at once; the threads exit as NT defers it (when they leave kernel mode or
+   * wait in user mode) and the rundown runs on the machine.
+   */
+  kill(status: NTSTATUS = 1): void {
+    this.machine.terminateProcess(this, status, "killed");
+  }
+}

@@ -1,0 +1,111 @@
+import { DispatcherHeader, DispatcherType, type WaitBlock } from "./dispatcher.js";
+import { KernelMode, PASSIVE_LEVEL, type KIRQL, type KPROCESSOR_MODE } from "./irql.js";
+import { LIST_ENTRY } from "./list-entry.js";
+import { KernelObject } from "./objects.js";
+import { STATUS_PENDING, type NTSTATUS } from "./status.js";
+import type { KProcess } from "./process.js";
+import type { KAPC } from "./apc.js";
+import type { KSPIN_LOCK } from "./spin-lock.js";
+import type { Machine } from "./machine.js";
+
+/** Where a thread is in its life. */
+export type ThreadState = "initialized" | "ready" | "running" | "waiting" | "terminated";
+
+/** The body of an emulated thread: app code or a system thread's start routine. */
+export type ThreadBody = () => unknown;
+
+/** A thread's current wait, while it waits. */
+export interface WaitState {
+  readonly blocks: WaitBlock[];
+  readonly waitAll: boolean;
+  readonly mode: KPROCESSOR_MODE;
+  readonly alertable: boolean;
+  /** Timer-queue entry for the timeout, when there is one. */
+  timeoutEntry: { cancelled: boolean } | null;
+  /** Why it waits, for deadlock reports ("KeWaitForSingleObject in SharebufDispatch"). */
+  readonly reason: string;
+}
+
+/**
+ * ETHREAD/KTHREAD: an emulated thread. Its code is an async function; the scheduler resumes it
+ * and it runs until it blocks in a kernel wait or ends.
+ */
+export class KThread extends KernelObject {
+  readonly objectType = "Thread";
+  readonly header: DispatcherHeader;
+  state: ThreadState = "initialized";
+  /** Current IRQL of the (virtual) processor while this thread runs. */
+  irql: KIRQL = PASSIVE_LEVEL;
+  /** Current execution mode: UserMode in app code, KernelMode in system services and drivers. */
+  mode: KPROCESSOR_MODE;
+  /** ExGetPreviousMode: the mode the current system service was called from. */
+  previousMode: KPROCESSOR_MODE;
+  /** KeStackAttachProcess target, whose address space is current while attached. */
+  attachedProcess: KProcess | null = null;
+  /** Resumes the thread where it blocked (set by the scheduler while it waits). */
+  resume: (() => void) | null = null;
+  wait: WaitState | null = null;
+  /** Status the last wait completed with. */
+  waitStatus: NTSTATUS = 0;
+  readonly kernelApcs: KAPC[] = [];
+  readonly userApcs: KAPC[] = [];
+  /** KeEnterCriticalRegion depth (normal kernel APCs disabled). */
+  kernelApcDisable = 0;
+  /** KeEnterGuardedRegion depth (all kernel APCs disabled). */
+  specialApcDisable = 0;
+  /** True while the thread runs kernel APCs (no re-entry). */
+  inApc = false;
+  /** Termination was requested and waits for the thread to leave kernel mode. */
+  terminationPending = false;
+  /** Set by an alert (NtAlertThread) or a queued user APC for an alertable wait. */
+  alerted = false;
+  exitStatus: NTSTATUS = STATUS_PENDING;
+  /** The IRPs this thread issued (ETHREAD.IrpList); the I/O manager links IRPs here. */
+  readonly IrpList = new LIST_ENTRY<unknown>();
+  /** TEB.LastErrorValue. */
+  lastError = 0;
+  /** Spin locks held, innermost last. */
+  readonly heldLocks: KSPIN_LOCK[] = [];
+  /** Depth of system-service calls (0 while running app code). */
+  kernelDepth = 0;
+  /** Set when the thread's exit work has started. */
+  exiting = false;
+  /** True for threads of the System process. */
+  readonly system: boolean;
+  /**
+   * Background threads (a driver's own system threads, the system worker) do not keep a run
+   * going: the run ends when every foreground thread is done.
+   */
+  readonly background: boolean;
+  /** Free-form per-thread data other layers attach (win32's TLS, the I/O manager's state). */
+  readonly slots = new Map<string, unknown>();
+
+  constructor(
+    readonly machine: Machine,
+    readonly tid: number,
+    readonly process: KProcess,
+    readonly name: string,
+    readonly body: ThreadBody,
+    options: { system: boolean; userMode: boolean; background?: boolean },
+  ) {
+    super();
+    this.system = options.system;
+    this.background = options.background ?? false;
+    this.mode = options.userMode ? 1 : KernelMode;
+    this.previousMode = this.mode;
+    this.header = new DispatcherHeader(DispatcherType.Thread, 0, `thread ${name} (${tid})`);
+  }
+
+  override waitable(): DispatcherHeader {
+    return this.header;
+  }
+
+  override get label(): string {
+    return `${this.process.name}:${this.name}`;
+  }
+
+  /** The process whose user address space is current on this thread. */
+  get currentProcess(): KProcess {
+    return this.attachedProcess ?? this.process;
+  }
+}
