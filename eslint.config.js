@@ -22,6 +22,8 @@ export default tseslint.config(
       "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_", varsIgnorePattern: "^_" }],
       "@typescript-eslint/no-invalid-void-type": "off",
       "@typescript-eslint/no-extraneous-class": "off",
+      // Rethrowing a captured `unknown` (an emulated thread's error) is how errors cross threads.
+      "@typescript-eslint/only-throw-error": ["error", { allowThrowingUnknown: true }],
     },
   },
   {

@@ -273,12 +273,12 @@ export function KeInitializeTimerEx(Timer: KTIMER, Type: number): void {
 }
 
 /** KeSetTimer: returns whether the timer was already set. */
-export function KeSetTimer(Timer: KTIMER, DueTime: number, Dpc: KDPC | null = null): boolean {
+export function KeSetTimer<C>(Timer: KTIMER, DueTime: number, Dpc: KDPC<C> | null = null): boolean {
   return KeSetTimerEx(Timer, DueTime, 0, Dpc);
 }
 
 /** KeSetTimerEx: `DueTime` in NT form (negative relative, 100 ns), `Period` in ms. */
-export function KeSetTimerEx(Timer: KTIMER, DueTime: number, Period: number, Dpc: KDPC | null = null): boolean {
+export function KeSetTimerEx<C>(Timer: KTIMER, DueTime: number, Period: number, Dpc: KDPC<C> | null = null): boolean {
   const m = kernel("KeSetTimerEx").machine;
   return m.setTimer(Timer, DueTime, Period, Dpc);
 }
@@ -301,12 +301,12 @@ export function KeInitializeDpc<C>(Dpc: KDPC<C>, DeferredRoutine: KDEFERRED_ROUT
 }
 
 /** KeInsertQueueDpc: false when already queued. */
-export function KeInsertQueueDpc(Dpc: KDPC, SystemArgument1: unknown = null, SystemArgument2: unknown = null): boolean {
+export function KeInsertQueueDpc<C>(Dpc: KDPC<C>, SystemArgument1: unknown = null, SystemArgument2: unknown = null): boolean {
   return kernel("KeInsertQueueDpc").machine.interrupts.insertQueueDpc(Dpc, SystemArgument1, SystemArgument2);
 }
 
 /** KeRemoveQueueDpc: true when it was queued. */
-export function KeRemoveQueueDpc(Dpc: KDPC): boolean {
+export function KeRemoveQueueDpc<C>(Dpc: KDPC<C>): boolean {
   return kernel("KeRemoveQueueDpc").machine.interrupts.removeQueueDpc(Dpc);
 }
 

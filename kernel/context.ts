@@ -7,6 +7,8 @@ import type { KThread } from "./thread.js";
  * thread, as NT's act on the current processor's thread.
  */
 let active: Machine | null = null;
+/** The machine that numbers objects made outside a run (the one most recently built or used). */
+let idSource: Machine | null = null;
 let fallbackId = 1_000_000;
 
 /** The running machine, or null between runs. */
@@ -33,7 +35,13 @@ export function currentThread(api?: string): KThread {
   return currentMachine(api).currentThread(api);
 }
 
-/** A fresh id from the running machine's counters (stable from run to run). */
+/** Makes `m` number the objects created outside a run (the harness building a scenario). */
+export function setIdSource(m: Machine): void {
+  idSource = m;
+}
+
+/** A fresh id from the running (or last used) machine's counters, so ids repeat run to run. */
 export function nextId(kind: "object" | "dispatcher"): number {
-  return active ? active.ids.next(kind) : fallbackId++;
+  const m = active ?? idSource;
+  return m ? m.ids.next(kind) : fallbackId++;
 }

@@ -38,13 +38,21 @@ export class DispatcherHeader {
   Type: number;
   SignalState: number;
   readonly waitList: WaitBlock[] = [];
-  /** A name for traces and deadlock reports. */
-  label: string;
+  private name: string | undefined;
 
   constructor(type: number, signalState: number, label?: string) {
     this.Type = type;
     this.SignalState = signalState;
-    this.label = label ?? `${dispatcherTypeName(type)}#${nextId("dispatcher")}`;
+    this.name = label;
+  }
+
+  /** A name for traces and deadlock reports, numbered when first needed (inside the machine). */
+  get label(): string {
+    this.name ??= `${dispatcherTypeName(this.Type)}#${nextId("dispatcher")}`;
+    return this.name;
+  }
+  set label(value: string) {
+    this.name = value;
   }
 }
 

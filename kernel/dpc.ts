@@ -11,5 +11,13 @@ export class KDPC<C = unknown> {
   SystemArgument2: unknown = undefined;
   /** True while queued. */
   Inserted = false;
-  label = `dpc#${nextId("dispatcher")}`;
+  private name: string | undefined;
+  /** A name for traces, numbered when first needed. */
+  get label(): string {
+    this.name ??= `dpc#${nextId("dispatcher")}`;
+    return this.name;
+  }
+  set label(value: string) {
+    this.name = value;
+  }
 }

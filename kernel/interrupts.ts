@@ -55,7 +55,9 @@ export class Interrupts {
   }
 
   /** KeInsertQueueDpc: queues a DPC; runs it at once when the processor is below DISPATCH_LEVEL. */
-  insertQueueDpc(dpc: KDPC, arg1: unknown, arg2: unknown): boolean {
+  insertQueueDpc<C>(typed: KDPC<C>, arg1: unknown, arg2: unknown): boolean {
+    // The queue holds DPCs of every context type; each routine gets back its own context.
+    const dpc = typed as unknown as KDPC;
     if (dpc.Inserted) return false;
     if (!dpc.DeferredRoutine) {
       return this.m.bugCheck(BugCheckCode.TIMER_OR_DPC_INVALID, 1, 0, 0, 0, { detail: `${dpc.label} was queued before KeInitializeDpc gave it a routine` });
@@ -72,7 +74,8 @@ export class Interrupts {
   }
 
   /** KeRemoveQueueDpc. */
-  removeQueueDpc(dpc: KDPC): boolean {
+  removeQueueDpc<C>(typed: KDPC<C>): boolean {
+    const dpc = typed as unknown as KDPC;
     const i = this.dpcQueue.indexOf(dpc);
     if (i < 0) return false;
     this.dpcQueue.splice(i, 1);

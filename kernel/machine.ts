@@ -4,6 +4,7 @@ import { BugCheckCode } from "./bugcheck-codes.js";
 import { DispatcherHeader, KEVENT, SynchronizationEvent } from "./dispatcher.js";
 import type { KDPC } from "./dpc.js";
 import { Interrupts } from "./interrupts.js";
+import { setIdSource } from "./context.js";
 import { KernelMode, PASSIVE_LEVEL, UserMode } from "./irql.js";
 import { NONPAGED_POOL_END, NONPAGED_POOL_START, PAGED_POOL_END, PAGED_POOL_START } from "./memory-constants.js";
 import { Mmu } from "./mmu.js";
@@ -187,6 +188,7 @@ export class Machine implements TraceContext {
   private decisionOrdinal = 0;
 
   constructor(options: MachineOptions = {}) {
+    setIdSource(this);
     this.physical = new PhysicalMemory(options.memoryBytes ?? 256 * 1024 * 1024);
     const observer = {
       pteChanged: () => {
@@ -341,6 +343,7 @@ export class Machine implements TraceContext {
   /** Creates a process with a user address space and starts its main thread in user mode. */
   createProcess(name: string, main: ThreadBody, options: { parent?: KProcess } = {}): KProcess {
     this.checkAlive();
+    setIdSource(this);
     const space = new UserAddressSpace(this.physical, this.mmu);
     const p = new KProcess(this, this.allocateCid(), name, space, options.parent?.pid ?? 0);
     this.processes.push(p);
@@ -594,7 +597,8 @@ export class Machine implements TraceContext {
    * KeSetTimerEx: `dueTime` in NT's form (negative: relative 100 ns units; positive: absolute),
    * an optional period in milliseconds and an optional DPC. Returns whether it was already set.
    */
-  setTimer(timer: KTIMER, dueTime: number, periodMs: number, dpc: KDPC | null): boolean {
+  setTimer<C>(timer: KTIMER, dueTime: number, periodMs: number, typedDpc: KDPC<C> | null): boolean {
+    const dpc = typedDpc as unknown as KDPC | null;
     const wasSet = this.cancelTimer(timer, false);
     timer.SignalState = 0;
     timer.DueTime = dueTime < 0 ? this.now - dueTime : Math.max(dueTime, this.now);

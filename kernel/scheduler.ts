@@ -1,4 +1,4 @@
-import { activeMachine, setActiveMachine } from "./context.js";
+import { activeMachine, setActiveMachine, setIdSource } from "./context.js";
 import type { Machine } from "./machine.js";
 import type { KThread } from "./thread.js";
 
@@ -96,6 +96,7 @@ export class Scheduler {
     if (this.running) throw new Error("machine.run() is already in progress on this machine.");
     this.running = true;
     setActiveMachine(this.m);
+    setIdSource(this.m);
     const limit = this.m.now + (options.maxTimeMs ?? DEFAULT_MAX_TIME_MS) * 10_000;
     let lastSlices = -1;
     // If the event loop ever gets a turn while a slice is running, that slice awaited a promise
@@ -131,7 +132,8 @@ export class Scheduler {
           }
           continue;
         }
-        const index = this.m.decide("schedule", this.ready.length, () => this.ready.map((t) => t.label));
+        const snapshot = this.ready.length > 1 ? this.ready.slice() : this.ready;
+        const index = this.m.decide("schedule", this.ready.length, () => snapshot.map((t) => t.label));
         const [t] = this.ready.splice(index, 1);
         if (t) await this.switchTo(t);
       }

@@ -14,9 +14,17 @@ export class KSPIN_LOCK {
   acquiredAt: string | null = null;
   /** Actions from "another processor" that were spinning on this lock, run at release. */
   readonly spinners: (() => void)[] = [];
-  label: string;
+  private name: string | undefined;
   constructor(label?: string) {
-    this.label = label ?? `spinlock#${nextId("dispatcher")}`;
+    this.name = label;
+  }
+  /** A name for traces and deadlock reports, numbered when first needed. */
+  get label(): string {
+    this.name ??= `spinlock#${nextId("dispatcher")}`;
+    return this.name;
+  }
+  set label(value: string) {
+    this.name = value;
   }
 }
 

@@ -107,6 +107,10 @@ export type NtStatusName = keyof typeof NtStatus;
 export const {
   STATUS_SUCCESS,
   STATUS_WAIT_0,
+  STATUS_WAIT_1,
+  STATUS_WAIT_2,
+  STATUS_WAIT_3,
+  STATUS_WAIT_63,
   STATUS_ABANDONED_WAIT_0,
   STATUS_USER_APC,
   STATUS_KERNEL_APC,
