@@ -51,7 +51,7 @@ export async function runApp<T>(m: Machine, body: () => T | Promise<T>, name = "
 
 /** Throws the body's error (for tests that expect success). */
 export function ok<T>(ran: Ran<T>): T {
-  if (ran.error) throw ran.error;
+  if (ran.error) throw ran.error instanceof Error ? ran.error : new Error(String(ran.error));
   if (ran.result.bugCheck) throw new Error(`unexpected bug check:\n${ran.result.bugCheck.name} ${ran.result.bugCheck.detail ?? ""}`);
   return ran.value as T;
 }
