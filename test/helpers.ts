@@ -49,9 +49,14 @@ export async function runApp<T>(m: Machine, body: () => T | Promise<T>, name = "
   return { value, error, result, process };
 }
 
+/** Any thrown value as an Error (emulated threads may throw anything). */
+export function asError(e: unknown): Error {
+  return e instanceof Error ? e : new Error(`non-Error thrown: ${JSON.stringify(e) ?? typeof e}`);
+}
+
 /** Throws the body's error (for tests that expect success). */
 export function ok<T>(ran: Ran<T>): T {
-  if (ran.error) throw ran.error instanceof Error ? ran.error : new Error(String(ran.error));
+  if (ran.error) throw asError(ran.error);
   if (ran.result.bugCheck) throw new Error(`unexpected bug check:\n${ran.result.bugCheck.name} ${ran.result.bugCheck.detail ?? ""}`);
   return ran.value as T;
 }
