@@ -24,7 +24,7 @@ async function inApp(m: Machine, fn: (base: number) => Promise<void>, bytes: num
     }
   });
   await m.run();
-  if (error) throw error instanceof Error ? error : new Error(`bench thread threw ${JSON.stringify(error) ?? typeof error}`);
+  if (error) throw error instanceof Error ? error : new Error(`bench thread threw a non-Error (${typeof error})`);
 }
 
 const bulk: Benchmark = {

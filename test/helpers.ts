@@ -51,7 +51,7 @@ export async function runApp<T>(m: Machine, body: () => T | Promise<T>, name = "
 
 /** Any thrown value as an Error (emulated threads may throw anything). */
 export function asError(e: unknown): Error {
-  return e instanceof Error ? e : new Error(`non-Error thrown: ${JSON.stringify(e) ?? typeof e}`);
+  return e instanceof Error ? e : new Error(`non-Error thrown (${typeof e})`);
 }
 
 /** Throws the body's error (for tests that expect success). */
