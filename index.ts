@@ -12,3 +12,6 @@ export { KProcess } from "./kernel/process.js";
 export { KThread } from "./kernel/thread.js";
 export type { TraceEvent, TraceEventKind, TraceEventMap, TraceEventOf } from "./kernel/trace.js";
 export { ntStatusName, hex32 } from "./kernel/status.js";
+export { loadDriver, unloadDriver } from "./io-manager/driver.js";
+export type { LoadedDriver } from "./io-manager/driver.js";
+export { ioManager } from "./io-manager/io-manager.js";

@@ -15,6 +15,30 @@ export { LIST_ENTRY, InitializeListHead, IsListEmpty, InsertTailList, InsertHead
 export * from "./kernel/api-ke.js";
 export { EVENT_TYPE, TIMER_TYPE } from "./kernel/dispatcher.js";
 
+// ---- The I/O manager: drivers, devices, IRPs, MDLs ----
+export {
+  IrpMajor, IRP_MJ_CREATE, IRP_MJ_CLOSE, IRP_MJ_READ, IRP_MJ_WRITE, IRP_MJ_DEVICE_CONTROL, IRP_MJ_INTERNAL_DEVICE_CONTROL, IRP_MJ_CLEANUP, IRP_MJ_FLUSH_BUFFERS, IRP_MJ_SHUTDOWN, IRP_MJ_QUERY_INFORMATION, IRP_MJ_SET_INFORMATION, IRP_MJ_FILE_SYSTEM_CONTROL, IRP_MJ_POWER, IRP_MJ_PNP, IRP_MJ_SYSTEM_CONTROL, IRP_MJ_MAXIMUM_FUNCTION,
+  METHOD_BUFFERED, METHOD_IN_DIRECT, METHOD_OUT_DIRECT, METHOD_NEITHER, FILE_ANY_ACCESS, FILE_SPECIAL_ACCESS, FILE_READ_ACCESS, FILE_WRITE_ACCESS,
+  DeviceType, FILE_DEVICE_UNKNOWN, FILE_DEVICE_DISK, FILE_DEVICE_NULL, FILE_DEVICE_SERIAL_PORT, FILE_DEVICE_VIDEO, FILE_DEVICE_CONTROLLER,
+  CTL_CODE, DEVICE_TYPE_FROM_CTL_CODE, METHOD_FROM_CTL_CODE, FUNCTION_FROM_CTL_CODE,
+  DO_BUFFERED_IO, DO_DIRECT_IO, DO_EXCLUSIVE, DO_DEVICE_INITIALIZING, DO_POWER_PAGABLE, FILE_DEVICE_SECURE_OPEN,
+  SL_PENDING_RETURNED, SL_INVOKE_ON_CANCEL, SL_INVOKE_ON_SUCCESS, SL_INVOKE_ON_ERROR,
+  MDL_MAPPED_TO_SYSTEM_VA, MDL_PAGES_LOCKED, MDL_SOURCE_IS_NONPAGED_POOL, MDL_PARTIAL, MDL_WRITE_OPERATION, MDL_IO_SPACE,
+  IoReadAccess, IoWriteAccess, IoModifyAccess, MmNonCached, MmCached, MmWriteCombined,
+  LowPagePriority, NormalPagePriority, HighPagePriority, MdlMappingNoExecute,
+  IO_NO_INCREMENT, IO_DISK_INCREMENT, IO_SERIAL_INCREMENT, IO_KEYBOARD_INCREMENT,
+  FILE_READ_DATA, FILE_WRITE_DATA,
+  DRIVER_OBJECT, DEVICE_OBJECT, FILE_OBJECT, IRP, IO_STACK_LOCATION, IO_STATUS_BLOCK, MDL,
+  IoGetCurrentIrpStackLocation, IoGetNextIrpStackLocation, IoCopyCurrentIrpStackLocationToNext, IoSkipCurrentIrpStackLocation, IoSetCompletionRoutine,
+  IoAllocateMdl, IoFreeMdl, MmProbeAndLockPages, MmUnlockPages, MmMapLockedPagesSpecifyCache, MmMapLockedPages, MmGetSystemAddressForMdlSafe, MmUnmapLockedPages, MmBuildMdlForNonPagedPool, IoBuildPartialMdl, MmGetMdlVirtualAddress, MmGetMdlByteCount, MmGetMdlByteOffset, MmGetMdlPfnArray, MmInitializeMdl, ADDRESS_AND_SIZE_TO_SPAN_PAGES,
+  IoAllocateIrp, IoFreeIrp, IoCallDriver, IoMarkIrpPending, IoGetAttachedDevice, IoGetRelatedDeviceObject, IoCompleteRequest,
+  IoAcquireCancelSpinLock, IoReleaseCancelSpinLock, IoSetCancelRoutine, IoCancelIrp,
+  IoCreateDevice, IoDeleteDevice, IoCreateSymbolicLink, IoDeleteSymbolicLink, IoAttachDeviceToDeviceStack, IoDetachDevice,
+  IoBuildDeviceIoControlRequest, IoBuildSynchronousFsdRequest, IoBuildAsynchronousFsdRequest,
+} from "./io-manager/index.js";
+export type { DRIVER_DISPATCH, DRIVER_UNLOAD, DRIVER_INITIALIZE, DRIVER_STARTIO, IO_COMPLETION_ROUTINE, DRIVER_CANCEL } from "./io-manager/index.js";
+export { PsGetCurrentProcess as IoGetCurrentProcess } from "./kernel/api-ps-ob.js";
+
 // ---- Ex, Rtl, Ps, Ob ----
 export * from "./kernel/api-ex.js";
 export * from "./kernel/api-rtl.js";

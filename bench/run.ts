@@ -7,8 +7,9 @@ import { fileURLToPath } from "node:url";
 import path from "node:path";
 import type { BenchResult, Benchmark } from "./harness.js";
 import { memoryBenchmarks } from "./memory.bench.js";
+import { ioctlBenchmarks } from "./ioctl.bench.js";
 
-const all: Benchmark[] = [...memoryBenchmarks];
+const all: Benchmark[] = [...memoryBenchmarks, ...ioctlBenchmarks];
 
 async function main(): Promise<void> {
   const only = process.argv.slice(2);

@@ -13,10 +13,11 @@ export class KAPC {
   readonly id = nextId("dispatcher");
   Inserted = false;
   constructor(
-    readonly Thread: KThread,
+    /** The target thread (reassigned when an IRP's embedded APC is reused). */
+    public Thread: KThread,
     readonly kind: ApcKind,
     /** Runs in the target thread's context. User APCs may be async (they run user code). */
-    readonly routine: () => unknown,
+    public routine: () => unknown,
     /** A name for traces ("IopCompleteRequest", "ReadFileEx completion"). */
     readonly routineName: string,
   ) {}

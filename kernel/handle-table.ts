@@ -36,17 +36,21 @@ export class HandleTable {
     return v;
   }
 
-  /** The entry for a handle value, or undefined when the handle is not open. */
+  /**
+   * The entry for a handle value, or undefined when the handle is not open. The low two bits
+   * of a handle are tag bits NT ignores (an OVERLAPPED's hEvent with bit 0 set is still the event).
+   */
   lookup(handle: number): HandleEntry | undefined {
-    return this.entries.get(handle);
+    return this.entries.get((handle & ~3) >>> 0);
   }
 
   /** Removes a handle; returns its entry. */
   remove(handle: number): HandleEntry | undefined {
-    const e = this.entries.get(handle);
+    const h = (handle & ~3) >>> 0;
+    const e = this.entries.get(h);
     if (!e) return undefined;
-    this.entries.delete(handle);
-    this.freeValues.push(handle);
+    this.entries.delete(h);
+    this.freeValues.push(h);
     return e;
   }
 

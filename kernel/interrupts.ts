@@ -36,7 +36,8 @@ export class Interrupts {
       });
     }
     t.irql = newIrql;
-    this.m.mmu.gen++;
+    // Cached translations stay valid below DISPATCH_LEVEL; crossing it forbids pageable memory.
+    if (old < DISPATCH_LEVEL && newIrql >= DISPATCH_LEVEL) this.m.mmu.gen++;
     return old;
   }
 
@@ -48,10 +49,10 @@ export class Interrupts {
         detail: `KeLowerIrql to ${newIrql} from ${old}: lowering must not raise the IRQL`,
       });
     }
+    // Lowering only relaxes what memory may be touched: cached translations stay valid.
     t.irql = newIrql;
-    this.m.mmu.gen++;
     if (old >= DISPATCH_LEVEL && newIrql < DISPATCH_LEVEL && this.dpcQueue.length > 0) this.drainDpcs();
-    if (newIrql < APC_LEVEL && t.kernelApcs.length > 0 && !t.inApc) void this.deliverKernelApcs(t, false);
+    if (newIrql < APC_LEVEL && t.kernelApcs.length > 0 && !t.inApc) this.deliverSpecialApcs(t);
   }
 
   /** KeInsertQueueDpc: queues a DPC; runs it at once when the processor is below DISPATCH_LEVEL. */
@@ -102,11 +103,11 @@ export class Interrupts {
         if (!routine) continue;
         const oldIrql = t.irql;
         const locks = t.heldLocks.length;
+        if (oldIrql < DISPATCH_LEVEL) m.mmu.gen++;
         t.irql = DISPATCH_LEVEL;
-        m.mmu.gen++;
         const wasInDpc = m.inDpc;
         m.inDpc = true;
-        const activity = m.enterActivity(`DPC ${routine.name || dpc.label}`);
+        const activity = m.enterActivity("DPC", routine.name || dpc.label);
         if (m.trace.on) m.trace.emit("DpcStart", { dpc: dpc.label, routine: routine.name || "?" });
         try {
           // A DPC routine is typed to return void; an async one returns a promise at run time.
@@ -128,7 +129,6 @@ export class Interrupts {
           });
         }
         t.irql = oldIrql;
-        m.mmu.gen++;
       }
     } finally {
       this.draining = false;
@@ -155,7 +155,7 @@ export class Interrupts {
       return true;
     }
     if (t === this.m.runningThread()) {
-      if (t.irql === PASSIVE_LEVEL && !t.inApc) void this.deliverKernelApcs(t, false);
+      if (t.irql === PASSIVE_LEVEL && !t.inApc) this.deliverSpecialApcs(t);
     } else if (t.wait) {
       this.m.waits.interrupt(t);
     }
@@ -163,37 +163,56 @@ export class Interrupts {
   }
 
   /**
-   * Delivers the thread's pending kernel APCs (the special ones always; the normal ones only
-   * when `canWait` and outside a critical region). Special APC routines are synchronous.
+   * Runs the thread's pending special kernel APCs now, at APC_LEVEL (they are synchronous):
+   * what happens when the thread's IRQL drops below APC_LEVEL.
    */
-  async deliverKernelApcs(t: KThread, canWait: boolean): Promise<void> {
-    if (t.inApc || t.kernelApcs.length === 0 || t.specialApcDisable > 0) return;
+  deliverSpecialApcs(t: KThread): void {
+    if (t.inApc || t.specialApcDisable > 0) return;
+    const queue = t.kernelApcs;
     t.inApc = true;
     try {
       let i = 0;
-      while (i < t.kernelApcs.length && !this.m.halted) {
-        const apc = t.kernelApcs[i] as KAPC;
-        if (apc.kind === "normal" && (!canWait || t.kernelApcDisable > 0)) {
+      while (i < queue.length && !this.m.halted) {
+        const apc = queue[i] as KAPC;
+        if (apc.kind !== "special") {
           i++;
           continue;
         }
-        t.kernelApcs.splice(i, 1);
-        apc.Inserted = false;
-        const old = t.irql;
-        if (apc.kind === "special") {
-          t.irql = APC_LEVEL;
-          this.m.mmu.gen++;
-        }
-        if (this.m.trace.on) this.m.trace.emit("ApcDelivered", { apc: apc.label, routine: apc.routineName });
-        try {
-          const r = apc.routine();
-          if (r instanceof Promise) await r;
-        } catch (e) {
-          this.m.unhandledKernelException(e, `APC routine ${apc.routineName}`);
-        } finally {
-          t.irql = old;
-          this.m.mmu.gen++;
-        }
+        queue.splice(i, 1);
+        this.runKernelApc(t, apc);
+      }
+    } finally {
+      t.inApc = false;
+    }
+  }
+
+  private runKernelApc(t: KThread, apc: KAPC): unknown {
+    apc.Inserted = false;
+    const old = t.irql;
+    if (apc.kind === "special") t.irql = APC_LEVEL;
+    if (this.m.trace.on) this.m.trace.emit("ApcDelivered", { apc: apc.label, routine: apc.routineName });
+    try {
+      return apc.routine();
+    } catch (e) {
+      return this.m.unhandledKernelException(e, `APC routine ${apc.routineName}`);
+    } finally {
+      if (apc.kind === "special") t.irql = old;
+    }
+  }
+
+  /**
+   * Delivers the thread's pending kernel APCs in a wait: the special ones, then (outside a
+   * critical region) the normal ones, which may wait.
+   */
+  async deliverKernelApcs(t: KThread, canWait: boolean): Promise<void> {
+    this.deliverSpecialApcs(t);
+    if (!canWait || t.inApc || t.kernelApcDisable > 0 || t.specialApcDisable > 0) return;
+    t.inApc = true;
+    try {
+      while (t.kernelApcs.length > 0 && !this.m.halted) {
+        const apc = t.kernelApcs.shift() as KAPC;
+        const r = this.runKernelApc(t, apc);
+        if (r instanceof Promise) await r;
       }
     } finally {
       t.inApc = false;
@@ -213,7 +232,6 @@ export class Interrupts {
         await apc.routine();
       } finally {
         t.mode = mode;
-        this.m.mmu.gen++;
       }
     }
   }
@@ -221,16 +239,17 @@ export class Interrupts {
   /**
    * Acquires a spin lock on the current processor. `raise` raises to DISPATCH_LEVEL first
    * (KeAcquireSpinLock); otherwise the caller is already there (KeAcquireSpinLockAtDpcLevel).
-   * A lock held by the same context is SPIN_LOCK_ALREADY_OWNED; a lock held by a context that
-   * is not running can never be released, so the processor would spin forever: a deadlock.
+   * A lock that is held — by this context (a recursive acquire) or by one that is not running —
+   * can never be released while this processor spins, so the machine reports the deadlock a
+   * free build would hang in.
    */
   acquireSpinLock(lock: KSPIN_LOCK, raise: boolean): KIRQL {
     const m = this.m;
     const t = m.currentThread("KeAcquireSpinLock");
     if (lock.owner === t) {
-      m.bugCheck(BugCheckCode.SPIN_LOCK_ALREADY_OWNED, 0, 0, 0, 0, {
-        detail: `${lock.label} acquired again by ${m.describeContext()} while it already holds it (taken by ${lock.ownerDescription})`,
-      });
+      m.deadlock(
+        `${m.describeContext()} spins forever on ${lock.label}, which it already holds (taken by ${lock.ownerDescription}${lock.ownerDescription.includes("routine") ? ", which returned without releasing it" : ""})`,
+      );
     }
     if (lock.owner) {
       m.deadlock(
@@ -242,8 +261,8 @@ export class Interrupts {
       if (old > DISPATCH_LEVEL) {
         m.bugCheck(BugCheckCode.IRQL_NOT_GREATER_OR_EQUAL, old, DISPATCH_LEVEL, 0, 0, { detail: `KeAcquireSpinLock at IRQL ${old}` });
       }
+      if (old < DISPATCH_LEVEL) m.mmu.gen++;
       t.irql = DISPATCH_LEVEL;
-      m.mmu.gen++;
     }
     lock.owner = t;
     lock.ownerDescription = m.describeContext();

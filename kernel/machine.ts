@@ -17,7 +17,7 @@ import { Scheduler, type RunOptions, type RunOutcome } from "./scheduler.js";
 import { callerSourceLine, captureStack } from "./source-location.js";
 import { STATUS_SUCCESS, hex32, ntStatusName, type NTSTATUS } from "./status.js";
 import { SystemSpace } from "./system-space.js";
-import { KThread, type ThreadBody } from "./thread.js";
+import { KThread, activityLabel, type Activity, type ThreadBody } from "./thread.js";
 import { KTIMER } from "./timer.js";
 import { TimerQueue, type TimerEntry } from "./timer-queue.js";
 import { Tracer, type TraceContext, type TraceEvent } from "./trace.js";
@@ -113,12 +113,6 @@ export class ModeError extends Error {
   }
 }
 
-/** What code is running, for diagnostics: "dispatch routine SharebufDeviceControl", "DPC …". */
-interface Activity {
-  readonly label: string;
-  readonly driver: string | null;
-}
-
 /** Per-machine id counters, so object ids are the same from run to run. */
 class IdCounters {
   private readonly counters = new Map<string, number>();
@@ -179,7 +173,6 @@ export class Machine implements TraceContext {
 
   private current: KThread | null = null;
   private nextCid = 4;
-  private readonly activities: Activity[] = [];
   private readonly noLockQueue: (() => void)[] = [];
   private readonly flight: TraceEvent[] | null;
   private readonly flightSize: number;
@@ -290,14 +283,16 @@ export class Machine implements TraceContext {
 
   /** A system service begins: the thread enters kernel mode with previous mode UserMode. */
   enterKernel(t: KThread): void {
+    // Kernel mode may touch everything user mode may: cached translations stay valid.
     t.mode = KernelMode;
     t.previousMode = UserMode;
     t.kernelDepth++;
-    this.mmu.gen++;
   }
 
   /** A system service ends: back to user mode (termination, if pending, is handled by {@link returnToUser}). */
   leaveKernel(t: KThread): void {
+    // Pending special kernel APCs (completion's second stage) run before user mode resumes.
+    if (t.kernelApcs.length > 0 && t.irql === PASSIVE_LEVEL && !t.inApc) this.interrupts.deliverSpecialApcs(t);
     t.kernelDepth--;
     t.mode = UserMode;
     t.previousMode = UserMode;
@@ -310,21 +305,42 @@ export class Machine implements TraceContext {
     if (t.terminationPending) await this.exitCurrentThread();
   }
 
-  /** Marks what code runs now (for diagnostics); returns a token for {@link leaveActivity}. */
-  enterActivity(label: string, driver: string | null = null): number {
-    this.activities.push({ label, driver });
-    return this.activities.length - 1;
+  /**
+   * Marks what code the current thread runs now (kind "dispatch routine", name
+   * "SharebufDeviceControl"), for diagnostics; returns a token for {@link leaveActivity}.
+   */
+  enterActivity(kind: string, name: string, driver: string | null = null): number {
+    const t = this.current ?? this.idleThread;
+    const d = t.activityDepth;
+    const a = t.activities[d];
+    if (a) {
+      a.kind = kind;
+      a.name = name;
+      a.driver = driver;
+    } else {
+      t.activities[d] = { kind, name, driver };
+    }
+    t.activityDepth = d + 1;
+    return d;
   }
 
-  /** Ends an activity started by {@link enterActivity}. */
+  /** Ends an activity started by {@link enterActivity} on the same thread (and any inside it). */
   leaveActivity(token: number): void {
-    this.activities.length = token;
+    const t = this.current ?? this.idleThread;
+    if (t.activityDepth > token) t.activityDepth = token;
   }
 
-  /** The driver whose code runs now, when known. */
+  /** The innermost activity of the current thread, or null. */
+  currentActivity(): Activity | null {
+    const t = this.current ?? this.idleThread;
+    return t.activityDepth > 0 ? (t.activities[t.activityDepth - 1] ?? null) : null;
+  }
+
+  /** The driver whose code runs now on the current thread, when known. */
   currentDriver(): string | null {
-    for (let i = this.activities.length - 1; i >= 0; i--) {
-      const d = (this.activities[i] as Activity).driver;
+    const t = this.current ?? this.idleThread;
+    for (let i = t.activityDepth - 1; i >= 0; i--) {
+      const d = t.activities[i]?.driver;
       if (d) return d;
     }
     return null;
@@ -333,9 +349,9 @@ export class Machine implements TraceContext {
   /** "cancel routine SharebufCancel on app.exe:main" — who is running, in words. */
   describeContext(): string {
     const t = this.current;
-    const a = this.activities[this.activities.length - 1];
-    const who = t ? t.label : "no thread";
-    return a ? `${a.label} on ${who}` : who;
+    if (!t) return "no thread";
+    const a = t.activityDepth > 0 ? t.activities[t.activityDepth - 1] : undefined;
+    return a ? `${activityLabel(a)} on ${t.label}` : t.label;
   }
 
   // ---- Processes and threads ----------------------------------------------------------------
@@ -658,7 +674,7 @@ export class Machine implements TraceContext {
         for (;;) {
           while (this.workQueue.length > 0) {
             const item = this.workQueue.shift() as { label: string; fn: () => unknown };
-            const token = this.enterActivity(`work item ${item.label}`);
+            const token = this.enterActivity("work item", item.label);
             try {
               await item.fn();
             } catch (e) {

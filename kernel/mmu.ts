@@ -59,11 +59,22 @@ export class Mmu implements PteObserver {
     this.gen++;
   }
 
+  /** The translation context of the current thread (one reusable object: no allocation per access). */
+  private readonly ctx = { mode: 0, irql: 0, user: null as PageTable | null };
   private context(): AccessContext {
     const t = this.machine.runningThread();
-    if (!t) return { mode: KernelMode, irql: 0, user: null };
-    const space = t.currentProcess.addressSpace;
-    return { mode: t.mode, irql: t.irql, user: space ? space.table : null };
+    const c = this.ctx;
+    if (!t) {
+      c.mode = KernelMode;
+      c.irql = 0;
+      c.user = null;
+      return c;
+    }
+    const space = (t.attachedProcess ?? t.process).addressSpace;
+    c.mode = t.mode;
+    c.irql = t.irql;
+    c.user = space ? space.table : null;
+    return c;
   }
 
   /**
@@ -269,6 +280,18 @@ export class Mmu implements PteObserver {
    */
   copy(dst: number, src: number, length: number): void {
     if (length === 0) return;
+    // Small copies inside one page on each side (the IOCTL round trip's case): one translation each.
+    if (length <= 512 && (src & PAGE_MASK) + length <= PAGE_SIZE && (dst & PAGE_MASK) + length <= PAGE_SIZE && Number.isInteger(length) && length > 0) {
+      const ctx = this.context();
+      const s = this.physical.backing(this.translate(src, false, ctx) >>> PAGE_SHIFT);
+      const d = this.physical.backing(this.translate(dst, true, ctx) >>> PAGE_SHIFT);
+      const so = s.offset + (src & PAGE_MASK);
+      const dOff = d.offset + (dst & PAGE_MASK);
+      if (s.bytes === d.bytes) d.bytes.copyWithin(dOff, so, so + length);
+      else for (let i = 0; i < length; i++) d.bytes[dOff + i] = s.bytes[so + i] as number;
+      this.bytesCopied += length;
+      return;
+    }
     const overlap = dst < src + length && src < dst + length;
     if (overlap) {
       this.writeBytes(dst, this.readBytes(src, length));

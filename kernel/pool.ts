@@ -33,7 +33,7 @@ export function poolTagText(tag: number): string {
   return s;
 }
 
-/** One live pool allocation. */
+/** One pool allocation. */
 export interface PoolBlock {
   readonly address: number;
   readonly size: number;
@@ -42,6 +42,17 @@ export interface PoolBlock {
   readonly poolType: number;
   /** Where it was allocated (a source line), for leak reports. */
   readonly site: string | null;
+}
+
+/** The pool's record of a block address; kept after a free so a second free is recognised. */
+interface BlockRecord {
+  address: number;
+  size: number;
+  rounded: number;
+  tag: number;
+  poolType: number;
+  site: string | null;
+  live: boolean;
 }
 
 /** Per-tag accounting, as `!poolused` shows it. */
@@ -64,9 +75,8 @@ const GRANULE = 16;
 export class Pool {
   private readonly va: RangeAllocator;
   private readonly freeBySize = new Map<number, number[]>();
-  private readonly blocks = new Map<number, PoolBlock>();
-  /** Addresses freed and not yet handed out again: a second free of one is a double free. */
-  private readonly freed = new Set<number>();
+  private readonly blocks = new Map<number, BlockRecord>();
+  private liveCount = 0;
   readonly tags = new Map<number, PoolTagStats>();
   private bytesInUse = 0;
 
@@ -85,14 +95,20 @@ export class Pool {
     return this.bytesInUse;
   }
 
+  /** Number of live blocks. */
+  get liveBlockCount(): number {
+    return this.liveCount;
+  }
+
   /** Every live block, in address order. */
   liveBlocks(): PoolBlock[] {
-    return [...this.blocks.values()].sort((a, b) => a.address - b.address);
+    return [...this.blocks.values()].filter((b) => b.live).sort((a, b) => a.address - b.address);
   }
 
   /** The live block at exactly this address. */
   block(address: number): PoolBlock | undefined {
-    return this.blocks.get(address);
+    const b = this.blocks.get(address);
+    return b?.live ? b : undefined;
   }
 
   private mapPages(pages: number): number {
@@ -129,8 +145,18 @@ export class Pool {
       address = this.mapPages(rounded / PAGE_SIZE);
       if (address === 0) return 0;
     }
-    this.freed.delete(address);
-    this.blocks.set(address, { address, size, rounded, tag, poolType, site });
+    const rec = this.blocks.get(address);
+    if (rec) {
+      rec.size = size;
+      rec.rounded = rounded;
+      rec.tag = tag;
+      rec.poolType = poolType;
+      rec.site = site;
+      rec.live = true;
+    } else {
+      this.blocks.set(address, { address, size, rounded, tag, poolType, site, live: true });
+    }
+    this.liveCount++;
     this.bytesInUse += size;
     let stats = this.tags.get(tag);
     if (!stats) {
@@ -145,10 +171,11 @@ export class Pool {
   /** Frees a block; `tag` (when given) must match the allocation's, as ExFreePoolWithTag checks. */
   free(address: number, tag: number | null): PoolFreeError | PoolBlock {
     const block = this.blocks.get(address);
-    if (!block) return this.freed.has(address) ? "double-free" : "not-pool";
+    if (!block) return "not-pool";
+    if (!block.live) return "double-free";
     if (tag !== null && tag !== block.tag) return "wrong-tag";
-    this.blocks.delete(address);
-    this.freed.add(address);
+    block.live = false;
+    this.liveCount--;
     this.bytesInUse -= block.size;
     const stats = this.tags.get(block.tag);
     if (stats) {

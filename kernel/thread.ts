@@ -14,6 +14,21 @@ export type ThreadState = "initialized" | "ready" | "running" | "waiting" | "ter
 /** The body of an emulated thread: app code or a system thread's start routine. */
 export type ThreadBody = () => unknown;
 
+/**
+ * What code a thread runs, for diagnostics: kind "dispatch routine", name "SharebufDeviceControl".
+ * Records are reused as the stack grows and shrinks (no allocation per driver call).
+ */
+export interface Activity {
+  kind: string;
+  name: string;
+  driver: string | null;
+}
+
+/** "dispatch routine SharebufDeviceControl". */
+export function activityLabel(a: Activity): string {
+  return `${a.kind} ${a.name}`;
+}
+
 /** A thread's current wait, while it waits. */
 export interface WaitState {
   readonly blocks: WaitBlock[];
@@ -77,6 +92,9 @@ export class KThread extends KernelObject {
    * going: the run ends when every foreground thread is done.
    */
   readonly background: boolean;
+  /** What code runs on this thread now: records 0..activityDepth-1, innermost last. */
+  readonly activities: Activity[] = [];
+  activityDepth = 0;
   /** Free-form per-thread data other layers attach (win32's TLS, the I/O manager's state). */
   readonly slots = new Map<string, unknown>();
 

@@ -176,6 +176,8 @@ export class Waits {
       await m.scheduler.block(t);
       const status = t.waitStatus;
       if (status === STATUS_KERNEL_APC || status === STATUS_USER_APC) continue;
+      // APCs queued while the thread was ready to run are delivered before the wait returns.
+      if (t.irql < APC_LEVEL && t.kernelApcs.length > 0) await m.interrupts.deliverKernelApcs(t, true);
       if (m.trace.on) m.trace.emit("WaitSatisfied", { status, statusName: ntStatusName(status) });
       return status;
     }

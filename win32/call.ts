@@ -44,6 +44,37 @@ export async function serviceAsync<T>(t: KThread, fn: (m: Machine) => Promise<T>
   return result;
 }
 
+/**
+ * Runs a system service that usually finishes at once (an IOCTL completed in dispatch): it stays
+ * synchronous, and becomes a Promise only when the service waits.
+ */
+export function serviceMaybeAsync<T>(t: KThread, fn: (m: Machine) => T | Promise<T>): T | Promise<T> {
+  const m = t.machine;
+  m.enterKernel(t);
+  let r: T | Promise<T>;
+  try {
+    r = fn(m);
+  } catch (e) {
+    m.leaveKernel(t);
+    throw e;
+  }
+  if (r instanceof Promise) {
+    return r.then(
+      async (v) => {
+        await m.returnToUser(t);
+        return v;
+      },
+      (e: unknown) => {
+        m.leaveKernel(t);
+        throw e;
+      },
+    );
+  }
+  m.leaveKernel(t);
+  if (t.terminationPending) return m.exitCurrentThread();
+  return r;
+}
+
 /** BaseSetLastNTError: sets the last error from a status and returns it. */
 export function setLastNtError(t: KThread, status: NTSTATUS): number {
   const e = RtlNtStatusToDosError(status);

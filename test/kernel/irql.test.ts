@@ -51,14 +51,15 @@ describe("kernel: IRQL, spin locks, DPCs and timers", () => {
     expect(r.result.bugCheck?.detail).to.include("MyLock, which nobody holds");
   });
 
-  it("acquiring a spin lock the same context already holds is SPIN_LOCK_ALREADY_OWNED", async () => {
+  it("acquiring a spin lock the same processor already holds spins forever: a deadlock naming the lock and its holder", async () => {
     const m = newMachine();
-    const lock = new KSPIN_LOCK();
+    const lock = new KSPIN_LOCK("QueueLock");
     const r = await runKernel(m, () => {
       KeAcquireSpinLock(lock);
       KeAcquireSpinLockAtDpcLevel(lock);
     });
-    expect(r.result.bugCheck?.name).to.equal("SPIN_LOCK_ALREADY_OWNED");
+    expect(r.result.outcome).to.equal("deadlock");
+    expect(r.result.deadlock).to.equal("System:test spins forever on QueueLock, which it already holds (taken by System:test)");
   });
 
   it("waiting with a non-zero timeout at DISPATCH_LEVEL is a bug check", async () => {
@@ -169,7 +170,7 @@ describe("kernel: IRQL, spin locks, DPCs and timers", () => {
     const m = newMachine();
     const lock = new KSPIN_LOCK("CancelLock");
     const r = await runKernel(m, () => {
-      const token = m.enterActivity("cancel routine MyCancel");
+      const token = m.enterActivity("cancel routine", "MyCancel");
       KeAcquireSpinLock(lock);
       m.leaveActivity(token);
       // Pretend another processor: this context forgets it holds it.

@@ -1,0 +1,126 @@
+/**
+ * IoCallDriver and what surrounds it: the target device, IoMarkIrpPending, the invalid-request
+ * default, and running a driver routine with its name on the thread for diagnostics.
+ */
+import { BugCheckCode } from "../kernel/bugcheck-codes.js";
+import { currentMachine } from "../kernel/context.js";
+import type { MaybePromise } from "../kernel/objects.js";
+import { STATUS_INVALID_DEVICE_REQUEST, ntStatusName, type NTSTATUS } from "../kernel/status.js";
+import type { KThread } from "../kernel/thread.js";
+import { SL_PENDING_RETURNED, majorFunctionName } from "./constants.js";
+import type { DEVICE_OBJECT } from "./device-object.js";
+import type { DRIVER_DISPATCH } from "./driver-object.js";
+import type { FILE_OBJECT } from "./file-object.js";
+import { ioManager } from "./io-manager.js";
+import type { IRP } from "./irp.js";
+import { completeRequest } from "./completion.js";
+
+/**
+ * IopInvalidDeviceRequest: what an unset MajorFunction entry does — complete the request with
+ * STATUS_INVALID_DEVICE_REQUEST.
+ */
+export const IopInvalidDeviceRequest: DRIVER_DISPATCH = function IopInvalidDeviceRequest(_DeviceObject, Irp) {
+  Irp.IoStatus.Status = STATUS_INVALID_DEVICE_REQUEST;
+  Irp.IoStatus.Information = 0;
+  const t = currentMachine("IopInvalidDeviceRequest").currentThread();
+  completeRequest(t, Irp);
+  return STATUS_INVALID_DEVICE_REQUEST;
+};
+
+/**
+ * IoCallDriver: moves the IRP to the next stack location, records the device there and calls
+ * the driver's dispatch routine for the location's major function. Returns what the routine
+ * returns — synchronously when the routine is synchronous, as a Promise when it waits.
+ * Running out of stack locations is NO_MORE_IRP_STACK_LOCATIONS.
+ */
+export function IoCallDriver(DeviceObject: DEVICE_OBJECT, Irp: IRP): MaybePromise<NTSTATUS> {
+  const t = currentMachine("IoCallDriver").kernelCall("IoCallDriver");
+  return callDriver(t, DeviceObject, Irp);
+}
+
+/** IoCallDriver's work, for the I/O manager's own requests too. */
+export function callDriver(t: KThread, device: DEVICE_OBJECT, irp: IRP): MaybePromise<NTSTATUS> {
+  const m = t.machine;
+  irp.CurrentLocation--;
+  if (irp.CurrentLocation <= 0) {
+    m.bugCheck(BugCheckCode.NO_MORE_IRP_STACK_LOCATIONS, irp.id, 0, 0, 0, {
+      detail: `${irp.label} has no stack location left for ${device.label}: allocate it with the target's StackSize`,
+      irp: irp.label,
+    });
+  }
+  const sl = irp.Stack[irp.CurrentLocation - 1];
+  if (!sl) throw new RangeError(`IoCallDriver: ${irp.label} stack location ${irp.CurrentLocation} is missing`);
+  sl.DeviceObject = device;
+  const driver = device.DriverObject;
+  const routine = driver.MajorFunction[sl.MajorFunction] ?? IopInvalidDeviceRequest;
+  const routineName = driver.routineName(routine);
+  irp.dispatchedDriver = driver.shortName;
+  irp.dispatchedRoutine = routineName;
+  const io = ioManager(m);
+  for (const h of io.hooks) h.beforeDispatch?.(irp, device, t);
+  if (m.trace.on) {
+    m.trace.emit("IrpDispatched", {
+      irp: irp.label,
+      major: majorFunctionName(sl.MajorFunction),
+      minor: sl.MinorFunction,
+      device: device.label,
+      driver: driver.shortName,
+      routine: routineName,
+      ioctl: sl.MajorFunction === 0x0e || sl.MajorFunction === 0x0f ? sl.Parameters.DeviceIoControl.IoControlCode : 0,
+    });
+  }
+  const irqlBefore = t.irql;
+  const label = irp.label;
+  const token = m.enterActivity("dispatch routine", routineName, driver.shortName);
+  const after = (status: NTSTATUS): NTSTATUS => {
+    m.leaveActivity(token);
+    const s = status >>> 0;
+    for (const h of io.hooks) h.afterDispatch?.(irp, device, s, irqlBefore, t);
+    if (m.trace.on) m.trace.emit("IrpDispatchReturned", { irp: label, status: s, statusName: ntStatusName(s), driver: driver.shortName, routine: routineName });
+    return s;
+  };
+  let r: MaybePromise<NTSTATUS>;
+  try {
+    r = routine(device, irp);
+  } catch (e) {
+    m.leaveActivity(token);
+    return m.unhandledKernelException(e, `dispatch routine ${driver.shortName}!${routineName}`);
+  }
+  if (r instanceof Promise) {
+    return r.then(after, (e: unknown) => {
+      m.leaveActivity(token);
+      return m.unhandledKernelException(e, `dispatch routine ${driver.shortName}!${routineName}`);
+    });
+  }
+  return after(r);
+}
+
+/** IoMarkIrpPending: the dispatch routine will return STATUS_PENDING and complete the IRP later. */
+export function IoMarkIrpPending(Irp: IRP): void {
+  const t = currentMachine("IoMarkIrpPending").kernelCall("IoMarkIrpPending");
+  markIrpPending(t, Irp);
+}
+
+/** IoMarkIrpPending's work (completion also propagates pending through it). */
+export function markIrpPending(t: KThread, irp: IRP): void {
+  const sl = irp.Stack[irp.CurrentLocation - 1];
+  if (sl) sl.Control |= SL_PENDING_RETURNED;
+  const m = t.machine;
+  if (!irp.completed) irp.pendedBy = m.currentDriver();
+  for (const h of ioManager(m).hooks) h.markPending?.(irp, t);
+  if (m.trace.on) m.trace.emit("IrpMarkedPending", { irp: irp.label, driver: irp.pendedBy ?? "?" });
+}
+
+/** IoGetAttachedDevice: the top of the device stack above `DeviceObject`. */
+export function IoGetAttachedDevice(DeviceObject: DEVICE_OBJECT): DEVICE_OBJECT {
+  let d = DeviceObject;
+  while (d.AttachedDevice) d = d.AttachedDevice;
+  return d;
+}
+
+/** IoGetRelatedDeviceObject: where requests on a file object go (the top of its device's stack). */
+export function IoGetRelatedDeviceObject(FileObject: FILE_OBJECT): DEVICE_OBJECT {
+  const d = FileObject.DeviceObject;
+  if (!d) throw new RangeError(`${FileObject.label} has no device`);
+  return IoGetAttachedDevice(d);
+}

@@ -1,0 +1,77 @@
+/**
+ * The cancel spin lock, cancel routines and IoCancelIrp.
+ */
+import { BugCheckCode } from "../kernel/bugcheck-codes.js";
+import { currentMachine } from "../kernel/context.js";
+import type { KIRQL } from "../kernel/irql.js";
+import type { KThread } from "../kernel/thread.js";
+import { ioManager } from "./io-manager.js";
+import type { DRIVER_CANCEL, IRP } from "./irp.js";
+
+/** IoAcquireCancelSpinLock: takes the global cancel spin lock; returns the old IRQL. */
+export function IoAcquireCancelSpinLock(): KIRQL {
+  const t = currentMachine("IoAcquireCancelSpinLock").kernelCall("IoAcquireCancelSpinLock");
+  return t.machine.interrupts.acquireSpinLock(ioManager(t.machine).cancelSpinLock, true);
+}
+
+/** IoReleaseCancelSpinLock(Irql). */
+export function IoReleaseCancelSpinLock(Irql: KIRQL): void {
+  const t = currentMachine("IoReleaseCancelSpinLock").kernelCall("IoReleaseCancelSpinLock");
+  t.machine.interrupts.releaseSpinLock(ioManager(t.machine).cancelSpinLock, Irql);
+}
+
+/** IoSetCancelRoutine: an atomic exchange of the IRP's cancel routine; returns the previous one. */
+export function IoSetCancelRoutine(Irp: IRP, CancelRoutine: DRIVER_CANCEL | null): DRIVER_CANCEL | null {
+  const t = currentMachine("IoSetCancelRoutine").kernelCall("IoSetCancelRoutine");
+  const previous = Irp.CancelRoutine;
+  Irp.CancelRoutine = CancelRoutine;
+  const m = t.machine;
+  for (const h of ioManager(m).hooks) h.cancelRoutineSet?.(Irp, CancelRoutine, previous, t);
+  if (m.trace.on) m.trace.emit("IrpCancelRoutineSet", { irp: Irp.label, routine: CancelRoutine ? CancelRoutine.name || "(anonymous)" : "NULL", previous: previous ? previous.name || "(anonymous)" : "NULL" });
+  return previous;
+}
+
+/**
+ * IoCancelIrp: marks the IRP cancelled and, if it has a cancel routine, takes the cancel spin
+ * lock, clears the routine and calls it with the lock held and Irp.CancelIrql set (the routine
+ * releases the lock). Returns whether a routine was called.
+ */
+export function IoCancelIrp(Irp: IRP): boolean {
+  const t = currentMachine("IoCancelIrp").kernelCall("IoCancelIrp");
+  return cancelIrp(t, Irp);
+}
+
+/** IoCancelIrp's work, for the I/O manager's own cancellation paths too. */
+export function cancelIrp(t: KThread, irp: IRP): boolean {
+  const m = t.machine;
+  const io = ioManager(m);
+  const oldIrql = m.interrupts.acquireSpinLock(io.cancelSpinLock, true);
+  irp.Cancel = true;
+  const routine = irp.CancelRoutine;
+  irp.CancelRoutine = null;
+  if (!routine) {
+    m.interrupts.releaseSpinLock(io.cancelSpinLock, oldIrql);
+    if (m.trace.on) m.trace.emit("IrpCancel", { irp: irp.label, routine: "NULL", called: false });
+    return false;
+  }
+  if (irp.CurrentLocation > irp.StackCount + 1) {
+    m.bugCheck(BugCheckCode.CANCEL_STATE_IN_COMPLETED_IRP, irp.id, 0, 0, 0, { detail: `${irp.label} has a cancel routine (${routine.name}) but was already completed`, irp: irp.label });
+  }
+  irp.CancelIrql = oldIrql;
+  const device = irp.currentDevice();
+  const name = routine.name || "(anonymous)";
+  if (m.trace.on) m.trace.emit("IrpCancel", { irp: irp.label, routine: name, called: true });
+  const token = m.enterActivity("cancel routine", name, device ? device.DriverObject.shortName : null);
+  try {
+    if (!device) throw new Error(`${irp.label} has no device at its current stack location`);
+    routine(device, irp);
+  } catch (e) {
+    m.leaveActivity(token);
+    return m.unhandledKernelException(e, `cancel routine ${name}`);
+  }
+  m.leaveActivity(token);
+  // A routine that returns holding the cancel lock leaves it held (the verifier reports 0x11B);
+  // whoever takes the lock next spins forever, which the machine reports as a deadlock.
+  for (const h of io.hooks) h.afterCancelRoutine?.(irp, routine, t);
+  return true;
+}

@@ -1,0 +1,268 @@
+/**
+ * IoCompleteRequest in NT's two stages. Stage 1 runs in the completing context: completion
+ * routines bottom to top, pending propagation, and unlocking the MDL's pages. Stage 2
+ * (IopCompleteRequest) runs as a special kernel APC in the requesting thread, in its process:
+ * METHOD_BUFFERED copy-back, the IO_STATUS_BLOCK, the event, freeing MDLs and the IRP.
+ */
+import { KAPC } from "../kernel/apc.js";
+import { BugCheckCode } from "../kernel/bugcheck-codes.js";
+import { currentMachine } from "../kernel/context.js";
+import type { Machine } from "../kernel/machine.js";
+import { NtStatusError } from "../kernel/nt-status-error.js";
+import { NT_ERROR, NT_SUCCESS, STATUS_ACCESS_VIOLATION, STATUS_MORE_PROCESSING_REQUIRED, ntStatusName, type NTSTATUS } from "../kernel/status.js";
+import type { KThread } from "../kernel/thread.js";
+import {
+  FO_SYNCHRONOUS_IO,
+  IRP_BUFFERED_IO,
+  IRP_DEALLOCATE_BUFFER,
+  IRP_DEFER_IO_COMPLETION,
+  IRP_INPUT_OPERATION,
+  IRP_SYNCHRONOUS_API,
+  MDL_PAGES_LOCKED,
+  SL_INVOKE_ON_CANCEL,
+  SL_INVOKE_ON_ERROR,
+  SL_INVOKE_ON_SUCCESS,
+  SL_PENDING_RETURNED,
+} from "./constants.js";
+import { ioManager } from "./io-manager.js";
+import { freeIrp, unqueueIrpFromThread } from "./irp-alloc.js";
+import { IO_STATUS_BLOCK, type IRP } from "./irp.js";
+import { freeMdl, unlockPages } from "./mdl.js";
+
+/**
+ * IoCompleteRequest: the driver is done with the IRP. Completion routines run now, in this
+ * context; the requester's part runs in its own thread. Completing an IRP twice is
+ * MULTIPLE_IRP_COMPLETE_REQUESTS.
+ */
+export function IoCompleteRequest(Irp: IRP, _PriorityBoost: number): void {
+  const t = currentMachine("IoCompleteRequest").kernelCall("IoCompleteRequest");
+  completeRequest(t, Irp);
+}
+
+function who(irp: IRP): string {
+  const t = irp.completedByThread;
+  if (!t) return "an earlier completion";
+  return irp.completedByKind ? `${irp.completedByKind} ${irp.completedByName ?? ""} on ${t.label}` : t.label;
+}
+
+/** IofCompleteRequest: stage 1. */
+export function completeRequest(t: KThread, irp: IRP): void {
+  const m = t.machine;
+  if (irp.CurrentLocation > irp.StackCount + 1 || !irp.allocated) {
+    m.bugCheck(BugCheckCode.MULTIPLE_IRP_COMPLETE_REQUESTS, irp.id, 0, 0, 0, {
+      detail: `${irp.label} was completed by ${m.describeContext()} after ${who(irp)} had already completed it`,
+      irp: irp.label,
+    });
+  }
+  const io = ioManager(m);
+  for (const h of io.hooks) h.beforeComplete?.(irp, t);
+  irp.completed = true;
+  irp.completedByThread = t;
+  const activity = m.currentActivity();
+  irp.completedByKind = activity ? activity.kind : null;
+  irp.completedByName = activity ? activity.name : null;
+  if (m.trace.on) {
+    m.trace.emit("IrpCompleted", { irp: irp.label, status: irp.IoStatus.Status, statusName: ntStatusName(irp.IoStatus.Status), information: irp.IoStatus.Information, driver: m.currentDriver() ?? "I/O manager" });
+  }
+
+  // Unwind the stack from the completing driver's location to the top.
+  let sp = irp.CurrentLocation - 1;
+  irp.CurrentLocation++;
+  do {
+    const sl = irp.Stack[sp];
+    if (sl) {
+      irp.PendingReturned = (sl.Control & SL_PENDING_RETURNED) !== 0;
+      const status = irp.IoStatus.Status;
+      const routine = sl.CompletionRoutine;
+      const invoke =
+        routine !== null &&
+        ((NT_SUCCESS(status) && (sl.Control & SL_INVOKE_ON_SUCCESS) !== 0) ||
+          (!NT_SUCCESS(status) && (sl.Control & SL_INVOKE_ON_ERROR) !== 0) ||
+          (irp.Cancel && (sl.Control & SL_INVOKE_ON_CANCEL) !== 0));
+      if (invoke) {
+        const context = sl.Context;
+        sl.clear(true);
+        const upper = irp.CurrentLocation === irp.StackCount + 1 ? null : (irp.Stack[irp.CurrentLocation - 1]?.DeviceObject ?? null);
+        const name = routine.name || "(anonymous)";
+        const token = m.enterActivity("completion routine", name, upper ? upper.DriverObject.shortName : m.currentDriver());
+        let result: NTSTATUS;
+        try {
+          const call = routine as (...args: unknown[]) => unknown;
+          const r = call(upper, irp, context);
+          if (r instanceof Promise) {
+            m.bugCheck(BugCheckCode.DRIVER_VERIFIER_IOMANAGER_VIOLATION, 0x20d, 0, irp.id, 0, {
+              detail: `completion routine ${name} is async: completion routines run at up to DISPATCH_LEVEL and must not wait`,
+              irp: irp.label,
+            });
+          }
+          result = (typeof r === "number" ? r : 0) >>> 0;
+        } catch (e) {
+          m.leaveActivity(token);
+          return m.unhandledKernelException(e, `completion routine ${name}`);
+        }
+        m.leaveActivity(token);
+        for (const h of io.hooks) h.afterCompletionRoutine?.(irp, routine, result, irp.PendingReturned, t);
+        if (m.trace.on) m.trace.emit("IrpCompletionRoutine", { irp: irp.label, routine: name, result, resultName: ntStatusName(result) });
+        if (result === STATUS_MORE_PROCESSING_REQUIRED) return;
+      } else {
+        // Pending propagates up through locations with no completion routine.
+        if (irp.CurrentLocation <= irp.StackCount && irp.PendingReturned) {
+          const upper = irp.Stack[irp.CurrentLocation - 1];
+          if (upper) upper.Control |= SL_PENDING_RETURNED;
+        }
+        sl.clear();
+      }
+    }
+    irp.CurrentLocation++;
+    sp++;
+  } while (irp.CurrentLocation <= irp.StackCount + 1);
+
+  // The I/O manager's own create, cleanup and close requests are finished by their issuer.
+  if (irp.origin === "create" || irp.origin === "cleanup" || irp.origin === "close") {
+    writeKernelIosb(irp);
+    if (irp.UserEvent) m.signal(irp.UserEvent);
+    return;
+  }
+
+  // Unlock the pages now, in the completing context; the MDLs are freed in stage 2.
+  for (let mdl = irp.MdlAddress; mdl; mdl = mdl.Next) if (mdl.MdlFlags & MDL_PAGES_LOCKED) unlockPages(m, mdl);
+
+  if (irp.Flags & IRP_DEFER_IO_COMPLETION && !irp.PendingReturned) return;
+
+  const thread = irp.Tail.Overlay.Thread;
+  if (thread) {
+    let apc = irp.Tail.Apc;
+    if (apc) {
+      apc.Thread = thread;
+    } else {
+      // The IRP object keeps its APC across reuse (lookaside lists are per machine).
+      const owner = irp;
+      apc = new KAPC(thread, "special", () => {
+        iopCompleteRequest(m, owner);
+      }, "IopCompleteRequest");
+      irp.Tail.Apc = apc;
+    }
+    if (!m.interrupts.queueApc(apc)) {
+      // The thread is gone (thread-agnostic I/O): finish here instead.
+      iopCompleteRequest(m, irp);
+    }
+  } else if (irp.Cancel) {
+    iopCleanupIrp(m, irp);
+  } else {
+    m.bugCheck(BugCheckCode.KMODE_EXCEPTION_NOT_HANDLED, STATUS_ACCESS_VIOLATION, 0, 0, 0, {
+      detail: `completion ran to the top of ${irp.label}, which has no requesting thread (${irp.origin}): its creator must stop completion with a routine that returns STATUS_MORE_PROCESSING_REQUIRED and free it with IoFreeIrp`,
+      irp: irp.label,
+    });
+  }
+}
+
+function writeKernelIosb(irp: IRP): void {
+  const iosb = irp.UserIosb;
+  if (iosb instanceof IO_STATUS_BLOCK) {
+    iosb.Status = irp.IoStatus.Status;
+    iosb.Information = irp.IoStatus.Information;
+  }
+}
+
+/** Writes the IO_STATUS_BLOCK wherever it lives; a fault writing user memory is ignored, as NT's SEH does. */
+function writeIosb(m: Machine, irp: IRP): void {
+  const iosb = irp.UserIosb;
+  if (iosb === null) return;
+  if (iosb instanceof IO_STATUS_BLOCK) {
+    writeKernelIosb(irp);
+    return;
+  }
+  try {
+    m.mmu.writeU32(iosb, irp.IoStatus.Status);
+    m.mmu.writeU32(iosb + 4, irp.IoStatus.Information);
+  } catch (e) {
+    if (!(e instanceof NtStatusError)) throw e;
+  }
+}
+
+/**
+ * IopCompleteRequest: stage 2, in the requesting thread. The completion is delivered (IO_STATUS_BLOCK
+ * written, event set) when the status is not an error, or when the IRP was pended on an
+ * asynchronous request; METHOD_BUFFERED output is copied back unless the status is an error.
+ */
+export function iopCompleteRequest(m: Machine, irp: IRP): void {
+  const fo = irp.Tail.Overlay.OriginalFileObject;
+  const status = irp.IoStatus.Status;
+  let copied = 0;
+  if (irp.Flags & IRP_BUFFERED_IO) {
+    if (irp.Flags & IRP_INPUT_OPERATION && status !== 0x80000016 && !NT_ERROR(status) && irp.IoStatus.Information > 0 && irp.UserBuffer !== 0) {
+      copied = Math.min(irp.IoStatus.Information, irp.userOutputLength);
+      try {
+        m.mmu.copy(irp.UserBuffer, irp.AssociatedIrp.SystemBuffer, copied);
+        if (m.trace.on) m.trace.emit("BufferCopied", { irp: irp.label, direction: "out", bytes: copied, from: irp.AssociatedIrp.SystemBuffer, to: irp.UserBuffer });
+      } catch (e) {
+        if (!(e instanceof NtStatusError)) throw e;
+        // The app's buffer went away: the request fails with the fault, as NT's handler records it.
+        irp.IoStatus.Status = e.status;
+        copied = 0;
+      }
+    }
+    if (irp.Flags & IRP_DEALLOCATE_BUFFER && irp.AssociatedIrp.SystemBuffer !== 0) {
+      m.nonPagedPool.free(irp.AssociatedIrp.SystemBuffer, null);
+      irp.AssociatedIrp.SystemBuffer = 0;
+    }
+    irp.Flags &= ~(IRP_BUFFERED_IO | IRP_DEALLOCATE_BUFFER);
+  }
+  for (let mdl = irp.MdlAddress; mdl; ) {
+    const next = mdl.Next;
+    freeMdl(m, mdl);
+    mdl = next;
+  }
+  irp.MdlAddress = null;
+  const finalStatus = irp.IoStatus.Status;
+  const synchronousIrp = (irp.Flags & IRP_SYNCHRONOUS_API) !== 0 || (fo !== null && (fo.Flags & FO_SYNCHRONOUS_IO) !== 0);
+  const deliver = !NT_ERROR(finalStatus) || (irp.PendingReturned && !synchronousIrp);
+  if (deliver) {
+    writeIosb(m, irp);
+    if (irp.UserEvent) {
+      m.signal(irp.UserEvent);
+      if (fo && fo.Flags & FO_SYNCHRONOUS_IO) {
+        fo.FinalStatus = finalStatus;
+        m.signal(fo.Event);
+      }
+    } else if (fo) {
+      fo.FinalStatus = finalStatus;
+      m.signal(fo.Event);
+    }
+  } else if (irp.PendingReturned && fo) {
+    if (irp.Flags & IRP_SYNCHRONOUS_API) {
+      writeIosb(m, irp);
+      m.signal(irp.UserEvent ?? fo.Event);
+    } else {
+      fo.FinalStatus = finalStatus;
+      m.signal(fo.Event);
+    }
+  }
+  if (m.trace.on) m.trace.emit("IrpStage2", { irp: irp.label, status: finalStatus, statusName: ntStatusName(finalStatus), delivered: deliver, copiedBack: copied });
+  unqueueIrpFromThread(irp);
+  const eventObject = irp.userEventObject;
+  freeIrp(m, irp);
+  if (eventObject) m.ob.dereference(eventObject);
+  if (fo) m.ob.dereference(fo);
+}
+
+/**
+ * IopCleanupIrp: a cancelled IRP whose thread has gone (disassociated after NT's five-minute
+ * wait) completes with nothing delivered: buffers and MDLs freed, references dropped, IRP freed.
+ */
+export function iopCleanupIrp(m: Machine, irp: IRP): void {
+  for (let mdl = irp.MdlAddress; mdl; ) {
+    const next = mdl.Next;
+    freeMdl(m, mdl);
+    mdl = next;
+  }
+  irp.MdlAddress = null;
+  if (irp.Flags & IRP_DEALLOCATE_BUFFER && irp.AssociatedIrp.SystemBuffer !== 0) m.nonPagedPool.free(irp.AssociatedIrp.SystemBuffer, null);
+  irp.AssociatedIrp.SystemBuffer = 0;
+  const fo = irp.Tail.Overlay.OriginalFileObject;
+  const eventObject = irp.userEventObject;
+  unqueueIrpFromThread(irp);
+  freeIrp(m, irp);
+  if (eventObject) m.ob.dereference(eventObject);
+  if (fo) m.ob.dereference(fo);
+}

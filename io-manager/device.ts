@@ -1,0 +1,134 @@
+/**
+ * Creating, naming, stacking and deleting devices (IoCreateDevice, IoCreateSymbolicLink,
+ * IoAttachDeviceToDeviceStack, IoDeleteDevice).
+ */
+import { currentMachine } from "../kernel/context.js";
+import type { Machine } from "../kernel/machine.js";
+import { STATUS_INVALID_PARAMETER, STATUS_OBJECT_NAME_COLLISION, STATUS_OBJECT_NAME_INVALID, STATUS_OBJECT_NAME_NOT_FOUND, STATUS_SUCCESS, type NTSTATUS } from "../kernel/status.js";
+import type { KThread } from "../kernel/thread.js";
+import { DO_DEVICE_HAS_NAME, DO_DEVICE_INITIALIZING, DO_EXCLUSIVE } from "./constants.js";
+import { DEVICE_OBJECT } from "./device-object.js";
+import type { DRIVER_OBJECT } from "./driver-object.js";
+import { IoGetAttachedDevice } from "./call-driver.js";
+import { ioManager, SymbolicLink } from "./io-manager.js";
+
+function kernel(api: string): KThread {
+  return currentMachine(api).kernelCall(api);
+}
+
+/**
+ * IoCreateDevice: a device of `DriverObject` with `DeviceExtension` as its extension, named
+ * `DeviceName` (e.g. "\\Device\\Sharebuf") or unnamed (null). A name already taken is
+ * STATUS_OBJECT_NAME_COLLISION. The device starts with DO_DEVICE_INITIALIZING, which the I/O
+ * manager clears after DriverEntry (a driver clears it itself for devices made later).
+ */
+export function IoCreateDevice<Ext>(
+  DriverObject: DRIVER_OBJECT,
+  DeviceExtension: Ext,
+  DeviceName: string | null,
+  DeviceType: number,
+  DeviceCharacteristics: number,
+  Exclusive: boolean,
+): { status: NTSTATUS; DeviceObject: DEVICE_OBJECT<Ext> | null } {
+  const t = kernel("IoCreateDevice");
+  const m = t.machine;
+  const io = ioManager(m);
+  if (DeviceName !== null && !DeviceName.startsWith("\\")) return { status: STATUS_OBJECT_NAME_INVALID, DeviceObject: null };
+  if (io.injectFailure("IoCreateDevice")) return { status: 0xc000009a, DeviceObject: null };
+  let flags = DO_DEVICE_INITIALIZING;
+  if (Exclusive) flags |= DO_EXCLUSIVE;
+  if (DeviceName) flags |= DO_DEVICE_HAS_NAME;
+  const device = new DEVICE_OBJECT<Ext>(DriverObject, DeviceExtension, DeviceName, DeviceType, DeviceCharacteristics, Exclusive, flags);
+  if (DeviceName !== null && !io.insertName(DeviceName, device)) return { status: STATUS_OBJECT_NAME_COLLISION, DeviceObject: null };
+  device.pointerCount = 1;
+  device.NextDevice = DriverObject.DeviceObject;
+  DriverObject.DeviceObject = device;
+  if (m.trace.on) m.trace.emit("DeviceCreated", { device: device.label, driver: DriverObject.shortName });
+  return { status: STATUS_SUCCESS, DeviceObject: device };
+}
+
+/**
+ * IoDeleteDevice: removes the device from its driver's list and the namespace; the object
+ * itself goes when the last file object open on it closes.
+ */
+export function IoDeleteDevice(DeviceObject: DEVICE_OBJECT): void {
+  const t = kernel("IoDeleteDevice");
+  const m = t.machine;
+  const io = ioManager(m);
+  if (DeviceObject.deletePending) return;
+  DeviceObject.deletePending = true;
+  if (DeviceObject.objectName) io.removeName(DeviceObject.objectName, DeviceObject);
+  const driver = DeviceObject.DriverObject;
+  if (driver.DeviceObject === DeviceObject) driver.DeviceObject = DeviceObject.NextDevice;
+  else {
+    for (let d = driver.DeviceObject; d; d = d.NextDevice) {
+      if (d.NextDevice === DeviceObject) {
+        d.NextDevice = DeviceObject.NextDevice;
+        break;
+      }
+    }
+  }
+  DeviceObject.pointerCount--;
+  if (m.trace.on) m.trace.emit("DeviceDeleted", { device: DeviceObject.label, driver: driver.shortName });
+  if (DeviceObject.pointerCount <= 0) finishDeviceDeletion(m, DeviceObject);
+}
+
+/** The device object's last reference is gone. */
+export function finishDeviceDeletion(_m: Machine, device: DEVICE_OBJECT): void {
+  device.deleted = true;
+}
+
+/** IoCreateSymbolicLink: "\\DosDevices\\Name" (or "\\??\\Name") -> "\\Device\\Name". */
+export function IoCreateSymbolicLink(SymbolicLinkName: string, DeviceName: string): NTSTATUS {
+  const t = kernel("IoCreateSymbolicLink");
+  const m = t.machine;
+  const io = ioManager(m);
+  if (!SymbolicLinkName.startsWith("\\") || !DeviceName.startsWith("\\")) return STATUS_OBJECT_NAME_INVALID;
+  const link = new SymbolicLink(SymbolicLinkName, DeviceName);
+  if (!io.insertName(SymbolicLinkName, link)) return STATUS_OBJECT_NAME_COLLISION;
+  if (m.trace.on) m.trace.emit("SymbolicLinkCreated", { link: SymbolicLinkName, target: DeviceName });
+  return STATUS_SUCCESS;
+}
+
+/** IoDeleteSymbolicLink. */
+export function IoDeleteSymbolicLink(SymbolicLinkName: string): NTSTATUS {
+  const t = kernel("IoDeleteSymbolicLink");
+  const m = t.machine;
+  const io = ioManager(m);
+  const hit = io.lookupName(SymbolicLinkName);
+  if (!(hit instanceof SymbolicLink)) return STATUS_OBJECT_NAME_NOT_FOUND;
+  io.removeName(SymbolicLinkName, hit);
+  if (m.trace.on) m.trace.emit("SymbolicLinkDeleted", { link: SymbolicLinkName });
+  return STATUS_SUCCESS;
+}
+
+/**
+ * IoAttachDeviceToDeviceStack: puts `SourceDevice` (a filter) on top of the stack that contains
+ * `TargetDevice`; returns the device it attached to (the old top), or null.
+ */
+export function IoAttachDeviceToDeviceStack(SourceDevice: DEVICE_OBJECT, TargetDevice: DEVICE_OBJECT): DEVICE_OBJECT | null {
+  const t = kernel("IoAttachDeviceToDeviceStack");
+  if (TargetDevice.deletePending) return null;
+  const top = IoGetAttachedDevice(TargetDevice);
+  top.AttachedDevice = SourceDevice;
+  SourceDevice.attachedTo = top;
+  SourceDevice.StackSize = top.StackSize + 1;
+  SourceDevice.AlignmentRequirement = Math.max(SourceDevice.AlignmentRequirement, top.AlignmentRequirement);
+  top.pointerCount++;
+  if (t.machine.trace.on) t.machine.trace.emit("DeviceAttached", { device: SourceDevice.label, target: top.label });
+  return top;
+}
+
+/** IoDetachDevice: detaches whatever is attached on top of `TargetDevice`. */
+export function IoDetachDevice(TargetDevice: DEVICE_OBJECT): void {
+  kernel("IoDetachDevice");
+  const above = TargetDevice.AttachedDevice;
+  if (!above) return;
+  above.attachedTo = null;
+  TargetDevice.AttachedDevice = null;
+  TargetDevice.pointerCount--;
+}
+
+/** IoGetDeviceObjectPointer's failure for a name that does not resolve. */
+export const STATUS_DEVICE_NAME_NOT_FOUND = STATUS_OBJECT_NAME_NOT_FOUND;
+export { STATUS_INVALID_PARAMETER };

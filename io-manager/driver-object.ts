@@ -1,0 +1,65 @@
+/**
+ * DRIVER_OBJECT and the routine types a driver provides (DriverEntry, dispatch, unload).
+ */
+import { KernelObject } from "../kernel/objects.js";
+import type { MaybePromise } from "../kernel/objects.js";
+import type { NTSTATUS } from "../kernel/status.js";
+import { IRP_MJ_MAXIMUM_FUNCTION } from "./constants.js";
+import type { DEVICE_OBJECT } from "./device-object.js";
+import type { IRP } from "./irp.js";
+
+/**
+ * PDRIVER_DISPATCH: handles one IRP major function. Runs at PASSIVE_LEVEL in the caller's
+ * thread for top-level requests, so it may wait (return a Promise); it returns the request's
+ * status, or STATUS_PENDING after IoMarkIrpPending.
+ */
+export type DRIVER_DISPATCH = (DeviceObject: DEVICE_OBJECT, Irp: IRP) => MaybePromise<NTSTATUS>;
+
+/** PDRIVER_UNLOAD. */
+export type DRIVER_UNLOAD = (DriverObject: DRIVER_OBJECT) => MaybePromise<void>;
+
+/** PDRIVER_INITIALIZE: DriverEntry(DriverObject, RegistryPath). */
+export type DRIVER_INITIALIZE = (DriverObject: DRIVER_OBJECT, RegistryPath: string) => MaybePromise<NTSTATUS>;
+
+/** PDRIVER_STARTIO. */
+export type DRIVER_STARTIO = (DeviceObject: DEVICE_OBJECT, Irp: IRP) => void;
+
+/**
+ * DRIVER_OBJECT. MajorFunction entries a driver leaves unset fail with
+ * STATUS_INVALID_DEVICE_REQUEST, as IopInvalidDeviceRequest does.
+ */
+export class DRIVER_OBJECT extends KernelObject {
+  readonly objectType = "Driver";
+  /** "\\Driver\\Sharebuf". */
+  readonly DriverName: string;
+  /** The first device (devices are chained through NextDevice). */
+  DeviceObject: DEVICE_OBJECT | null = null;
+  readonly MajorFunction: (DRIVER_DISPATCH | null)[] = new Array<DRIVER_DISPATCH | null>(IRP_MJ_MAXIMUM_FUNCTION + 1).fill(null);
+  DriverUnload: DRIVER_UNLOAD | null = null;
+  DriverStartIo: DRIVER_STARTIO | null = null;
+  readonly DriverExtension: { AddDevice: unknown; ServiceKeyName: string };
+  /** Set once DriverUnload has run. */
+  unloaded = false;
+  private lastRoutine: unknown = null;
+  private lastRoutineName = "";
+
+  /** A routine's name for traces (remembered: Function.name is slow to read on a hot path). */
+  routineName(routine: { readonly name: string }): string {
+    if (routine !== this.lastRoutine) {
+      this.lastRoutine = routine;
+      this.lastRoutineName = routine.name || "(anonymous)";
+    }
+    return this.lastRoutineName;
+  }
+
+  constructor(readonly shortName: string) {
+    super();
+    this.DriverName = `\\Driver\\${shortName}`;
+    this.objectName = this.DriverName;
+    this.DriverExtension = { AddDevice: null, ServiceKeyName: shortName };
+  }
+
+  override get label(): string {
+    return this.shortName;
+  }
+}

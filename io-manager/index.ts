@@ -1,0 +1,31 @@
+/**
+ * The I/O manager layer's barrel: the kernel-mode I/O API (re-exported by `irpsim/wdm`) and the
+ * system services the Win32 layer calls.
+ */
+import "./trace-events.js";
+
+// ---- Constants ----
+export * from "./constants.js";
+
+// ---- Objects ----
+export { DRIVER_OBJECT } from "./driver-object.js";
+export type { DRIVER_DISPATCH, DRIVER_UNLOAD, DRIVER_INITIALIZE, DRIVER_STARTIO } from "./driver-object.js";
+export { DEVICE_OBJECT } from "./device-object.js";
+export { FILE_OBJECT } from "./file-object.js";
+export { IRP, IO_STACK_LOCATION, IO_STATUS_BLOCK, IoGetCurrentIrpStackLocation, IoGetNextIrpStackLocation, IoCopyCurrentIrpStackLocationToNext, IoSkipCurrentIrpStackLocation, IoSetCompletionRoutine } from "./irp.js";
+export type { IO_COMPLETION_ROUTINE, DRIVER_CANCEL, UserIosb, IrpOrigin } from "./irp.js";
+export { MDL, IoAllocateMdl, IoFreeMdl, MmProbeAndLockPages, MmUnlockPages, MmMapLockedPagesSpecifyCache, MmMapLockedPages, MmGetSystemAddressForMdlSafe, MmUnmapLockedPages, MmBuildMdlForNonPagedPool, IoBuildPartialMdl, MmGetMdlVirtualAddress, MmGetMdlByteCount, MmGetMdlByteOffset, MmGetMdlPfnArray, MmInitializeMdl, spanPages as ADDRESS_AND_SIZE_TO_SPAN_PAGES } from "./mdl.js";
+
+// ---- Routines ----
+export { IoAllocateIrp, IoFreeIrp } from "./irp-alloc.js";
+export { IoCallDriver, IoMarkIrpPending, IoGetAttachedDevice, IoGetRelatedDeviceObject } from "./call-driver.js";
+export { IoCompleteRequest } from "./completion.js";
+export { IoAcquireCancelSpinLock, IoReleaseCancelSpinLock, IoSetCancelRoutine, IoCancelIrp } from "./cancel.js";
+export { IoCreateDevice, IoDeleteDevice, IoCreateSymbolicLink, IoDeleteSymbolicLink, IoAttachDeviceToDeviceStack, IoDetachDevice } from "./device.js";
+export { IoBuildDeviceIoControlRequest, IoBuildSynchronousFsdRequest, IoBuildAsynchronousFsdRequest } from "./build.js";
+
+// ---- The machine side ----
+export { loadDriver, unloadDriver } from "./driver.js";
+export type { LoadedDriver } from "./driver.js";
+export { IoManager, ioManager, SymbolicLink } from "./io-manager.js";
+export type { IoHooks } from "./hooks.js";

@@ -1,0 +1,161 @@
+/**
+ * The I/O manager's per-machine state: the object namespace (\Device, \??), loaded drivers, the
+ * cancel spin lock, IRP lookaside lists and the live IRPs and MDLs (for leak checks).
+ */
+import { KSPIN_LOCK } from "../kernel/spin-lock.js";
+import type { Machine } from "../kernel/machine.js";
+import { KernelObject } from "../kernel/objects.js";
+import type { DEVICE_OBJECT } from "./device-object.js";
+import type { DRIVER_OBJECT } from "./driver-object.js";
+import type { IRP } from "./irp.js";
+import type { MDL } from "./mdl.js";
+import type { IoHooks } from "./hooks.js";
+
+declare module "../kernel/machine.js" {
+  interface Machine {
+    /** The I/O manager, created the first time anything needs it. */
+    io?: IoManager;
+  }
+}
+
+/** A symbolic link object in the namespace (\??\Sharebuf -> \Device\Sharebuf). */
+export class SymbolicLink extends KernelObject {
+  readonly objectType = "SymbolicLink";
+  constructor(
+    name: string,
+    readonly target: string,
+  ) {
+    super();
+    this.objectName = name;
+  }
+}
+
+/** A named object the namespace holds. */
+export type NamedObject = DEVICE_OBJECT | SymbolicLink | DRIVER_OBJECT;
+
+/** Lookaside lists keep IRPs up to this many stack locations. */
+const LOOKASIDE_MAX_STACK = 8;
+const LOOKASIDE_DEPTH = 256;
+
+/** Decides whether an allocation at `site` fails (the verifier's fault injection). */
+export type FaultInjector = (site: string) => boolean;
+
+/** The I/O manager of one machine. */
+export class IoManager {
+  readonly drivers = new Map<string, DRIVER_OBJECT>();
+  private readonly names = new Map<string, NamedObject>();
+  /** The global cancel spin lock (IoAcquireCancelSpinLock). */
+  readonly cancelSpinLock = new KSPIN_LOCK("IoCancelSpinLock");
+  /** IRPs allocated and not yet freed. */
+  readonly liveIrps = new Set<IRP>();
+  /** MDLs allocated and not yet freed. */
+  readonly liveMdls = new Set<MDL>();
+  /** Lookaside lists by stack size. */
+  readonly irpLookaside: IRP[][] = [];
+  /** Allocation fault injection, when a verifier or explorer installs one. */
+  faultInjector: FaultInjector | null = null;
+  /** Synchronous observers (the verifier). */
+  readonly hooks: IoHooks[] = [];
+  private irpIds = 0;
+  private mdlIds = 0;
+  private fileIds = 0;
+
+  constructor(readonly machine: Machine) {
+    for (let i = 0; i <= LOOKASIDE_MAX_STACK; i++) this.irpLookaside.push([]);
+  }
+
+  /** A fresh id for IRPs ("irp"), MDLs ("mdl") and files ("file"). */
+  nextId(kind: "irp" | "mdl" | "file"): number {
+    return kind === "irp" ? ++this.irpIds : kind === "mdl" ? ++this.mdlIds : ++this.fileIds;
+  }
+
+  /** True when the fault injector fails this allocation. */
+  injectFailure(site: string): boolean {
+    return this.faultInjector !== null && this.faultInjector(site);
+  }
+
+  /** Takes a recycled IRP of this stack size, if the lookaside list has one. */
+  takeIrp(stackSize: number): IRP | undefined {
+    return stackSize <= LOOKASIDE_MAX_STACK ? this.irpLookaside[stackSize]?.pop() : undefined;
+  }
+
+  /** Returns a freed IRP to its lookaside list. */
+  recycleIrp(irp: IRP): void {
+    if (irp.StackCount > LOOKASIDE_MAX_STACK) return;
+    const list = this.irpLookaside[irp.StackCount];
+    if (list && list.length < LOOKASIDE_DEPTH) list.push(irp);
+  }
+
+  // ---- Namespace ----------------------------------------------------------------------------
+
+  /** Canonical key: NT names are case-insensitive; \DosDevices and \GLOBAL?? are \??. */
+  static canonical(name: string): string {
+    let n = name.replace(/\//g, "\\");
+    const lower = n.toLowerCase();
+    if (lower.startsWith("\\dosdevices\\")) n = "\\??\\" + n.slice("\\dosdevices\\".length);
+    else if (lower.startsWith("\\global??\\")) n = "\\??\\" + n.slice("\\global??\\".length);
+    return n.toLowerCase();
+  }
+
+  /** Inserts a named object; false when the name is taken. */
+  insertName(name: string, object: NamedObject): boolean {
+    const key = IoManager.canonical(name);
+    if (this.names.has(key)) return false;
+    this.names.set(key, object);
+    return true;
+  }
+
+  /** Removes a name (when it names `object`, if given). */
+  removeName(name: string, object?: NamedObject): boolean {
+    const key = IoManager.canonical(name);
+    const cur = this.names.get(key);
+    if (!cur || (object && cur !== object)) return false;
+    this.names.delete(key);
+    return true;
+  }
+
+  /** Looks up a name exactly. */
+  lookupName(name: string): NamedObject | undefined {
+    return this.names.get(IoManager.canonical(name));
+  }
+
+  /**
+   * Resolves an NT path to a device, following symbolic links (at most 32 hops): the device and
+   * the rest of the path after the device's name (the file name the driver sees).
+   */
+  resolveDevice(path: string): { device: DEVICE_OBJECT; remainder: string } | "not-found" | "path-not-found" {
+    let p = path;
+    for (let hop = 0; hop < 32; hop++) {
+      const key = IoManager.canonical(p);
+      // Longest prefix that names an object; what follows is the remainder.
+      let cut = key.length;
+      let hit: NamedObject | undefined;
+      for (;;) {
+        hit = this.names.get(key.slice(0, cut));
+        if (hit || cut <= 1) break;
+        const back = key.lastIndexOf("\\", cut - 1);
+        if (back <= 0) break;
+        cut = back;
+      }
+      if (!hit) return key.split("\\").length > 3 ? "path-not-found" : "not-found";
+      const remainder = p.slice(cut);
+      if (hit instanceof SymbolicLink) {
+        p = hit.target + remainder;
+        continue;
+      }
+      if (hit.objectType !== "Device") return "not-found";
+      return { device: hit, remainder };
+    }
+    return "not-found";
+  }
+}
+
+/** The machine's I/O manager. */
+export function ioManager(m: Machine): IoManager {
+  let io = m.io;
+  if (!io) {
+    io = new IoManager(m);
+    m.io = io;
+  }
+  return io;
+}

@@ -1,0 +1,82 @@
+/**
+ * Allocating and freeing IRPs (lookaside lists, as NT's), and the per-thread IRP list.
+ */
+import { BugCheckCode } from "../kernel/bugcheck-codes.js";
+import { currentMachine } from "../kernel/context.js";
+import { InsertHeadList, RemoveEntryList } from "../kernel/list-entry.js";
+import type { Machine } from "../kernel/machine.js";
+import type { KThread } from "../kernel/thread.js";
+import { ioManager } from "./io-manager.js";
+import { IRP, type IrpOrigin } from "./irp.js";
+
+/** Largest stack an IRP may have (a CCHAR). */
+const MAXIMUM_STACK_SIZE = 127;
+
+/**
+ * IoAllocateIrp: an IRP with `StackSize` locations, or NULL. The caller owns it: it must stop
+ * completion with a routine that returns STATUS_MORE_PROCESSING_REQUIRED and free it with IoFreeIrp.
+ */
+export function IoAllocateIrp(StackSize: number, _ChargeQuota = false): IRP | null {
+  const t = currentMachine("IoAllocateIrp").kernelCall("IoAllocateIrp");
+  return allocateIrp(t.machine, StackSize, "IoAllocateIrp");
+}
+
+/** IoAllocateIrp's work, for the I/O manager's own requests too. */
+export function allocateIrp(m: Machine, stackSize: number, origin: IrpOrigin): IRP | null {
+  if (!Number.isInteger(stackSize) || stackSize < 1 || stackSize > MAXIMUM_STACK_SIZE) return null;
+  const io = ioManager(m);
+  if (io.injectFailure("IoAllocateIrp")) return null;
+  const irp = io.takeIrp(stackSize) ?? new IRP(stackSize);
+  irp.id = io.nextId("irp");
+  irp.allocated = true;
+  irp.origin = origin;
+  irp.issuedAt = m.now;
+  io.liveIrps.add(irp);
+  if (m.trace.on) m.trace.emit("IrpAllocated", { irp: irp.label, stackSize, origin });
+  return irp;
+}
+
+/**
+ * IoFreeIrp: returns an IRP to its lookaside list. Freeing an IRP twice, one a driver still
+ * owns (dispatched and not completed), or one still queued to a thread is a bug check.
+ */
+export function IoFreeIrp(Irp: IRP): void {
+  const t = currentMachine("IoFreeIrp").kernelCall("IoFreeIrp");
+  freeIrp(t.machine, Irp);
+}
+
+/** IoFreeIrp's work. */
+export function freeIrp(m: Machine, irp: IRP): void {
+  const io = ioManager(m);
+  if (!irp.allocated) {
+    m.bugCheck(BugCheckCode.BAD_POOL_CALLER, 0x07, 0, irp.id, 0, { detail: `${irp.label} was freed twice (IoFreeIrp)`, irp: irp.label });
+  }
+  if (irp.ThreadListEntry.Flink !== irp.ThreadListEntry) {
+    m.bugCheck(BugCheckCode.DRIVER_VERIFIER_IOMANAGER_VIOLATION, 0x20c, 0, irp.id, 0, {
+      detail: `IoFreeIrp on ${irp.label}, which is still queued to ${irp.Tail.Overlay.Thread?.label ?? "a thread"}`,
+      irp: irp.label,
+    });
+  }
+  if (irp.CurrentLocation <= irp.StackCount) {
+    m.bugCheck(BugCheckCode.DRIVER_VERIFIER_IOMANAGER_VIOLATION, 0x20b, 0, irp.id, 0, {
+      detail: `IoFreeIrp on ${irp.label}, which ${irp.dispatchedTo ?? "a driver"} still owns (dispatched, not completed)`,
+      irp: irp.label,
+    });
+  }
+  irp.allocated = false;
+  io.liveIrps.delete(irp);
+  if (m.trace.on) m.trace.emit("IrpFreed", { irp: irp.label });
+  irp.reset();
+  io.recycleIrp(irp);
+}
+
+/** IopQueueIrpToThread: the IRP is the thread's until completion (its rundown cancels it). */
+export function queueIrpToThread(irp: IRP, t: KThread): void {
+  irp.Tail.Overlay.Thread = t;
+  InsertHeadList(t.IrpList, irp.ThreadListEntry);
+}
+
+/** IopUnQueueIrpFromThread. */
+export function unqueueIrpFromThread(irp: IRP): void {
+  RemoveEntryList(irp.ThreadListEntry);
+}

@@ -1,0 +1,393 @@
+/**
+ * Memory descriptor lists: locking a buffer's pages, mapping them into system space (or a
+ * process) and undoing both — the machinery behind METHOD_*_DIRECT and zero-copy sharing.
+ */
+import { BugCheckCode } from "../kernel/bugcheck-codes.js";
+import { currentMachine } from "../kernel/context.js";
+import { DISPATCH_LEVEL, KernelMode, type KPROCESSOR_MODE } from "../kernel/irql.js";
+import type { Machine } from "../kernel/machine.js";
+import { MM_SYSTEM_RANGE_START, MM_USER_PROBE_ADDRESS } from "../kernel/memory-constants.js";
+import { NtStatusError } from "../kernel/nt-status-error.js";
+import { PAGE_MASK, PAGE_SHIFT, PAGE_SIZE } from "../kernel/physical-memory.js";
+import type { KProcess } from "../kernel/process.js";
+import { PTE_GUARD, PTE_MAPPED, PTE_OWNED, PTE_USER, PTE_VALID, PTE_WRITE } from "../kernel/pte.js";
+import { STATUS_ACCESS_VIOLATION, STATUS_INSUFFICIENT_RESOURCES } from "../kernel/status.js";
+import type { KThread } from "../kernel/thread.js";
+import {
+  IoReadAccess,
+  MDL_IO_SPACE,
+  MDL_MAPPED_TO_SYSTEM_VA,
+  MDL_PAGES_LOCKED,
+  MDL_PARENT_MAPPED_SYSTEM_VA,
+  MDL_PARTIAL,
+  MDL_SOURCE_IS_NONPAGED_POOL,
+  MDL_WRITE_OPERATION,
+  MmNonCached,
+} from "./constants.js";
+import { ioManager } from "./io-manager.js";
+import type { IRP } from "./irp.js";
+
+/** The largest buffer one MDL describes on Windows 7 and later: 2 GB minus a page. */
+export const MAXIMUM_MDL_BYTES = 2 * 1024 * 1024 * 1024 - PAGE_SIZE;
+
+/** MDL: a virtual range and the physical frames behind it. */
+export class MDL {
+  Next: MDL | null = null;
+  MdlFlags = 0;
+  /** The process whose user pages are locked (null for system addresses). */
+  Process: KProcess | null = null;
+  MappedSystemVa = 0;
+  /** Page-aligned start of the range. */
+  StartVa: number;
+  ByteCount: number;
+  ByteOffset: number;
+  /** The PFN array that follows the MDL in memory. Kept after unlocking, as NT keeps it. */
+  pfns: Int32Array;
+  /** Stable id for traces ("mdl#3"). */
+  readonly id: number;
+  /** Mappings into user space made by MmMapLockedPagesSpecifyCache(UserMode). */
+  readonly userMappings: { process: KProcess; base: number }[] = [];
+  /** Set by IoFreeMdl. */
+  freed = false;
+  /** Where it was locked (a driver name or "I/O manager"), for locked-page reports. */
+  lockedBy: string | null = null;
+
+  constructor(id: number, virtualAddress: number, length: number) {
+    this.id = id;
+    this.StartVa = virtualAddress - (virtualAddress & PAGE_MASK);
+    this.ByteOffset = virtualAddress & PAGE_MASK;
+    this.ByteCount = length;
+    this.pfns = new Int32Array(0);
+  }
+
+  /** "mdl#3". */
+  get label(): string {
+    return `mdl#${this.id}`;
+  }
+
+  /** Pages the range spans (ADDRESS_AND_SIZE_TO_SPAN_PAGES). */
+  get pageCount(): number {
+    return spanPages(this.StartVa + this.ByteOffset, this.ByteCount);
+  }
+}
+
+/** ADDRESS_AND_SIZE_TO_SPAN_PAGES. */
+export function spanPages(va: number, size: number): number {
+  if (size === 0) return 0;
+  return ((va & PAGE_MASK) + size + PAGE_MASK) >>> PAGE_SHIFT;
+}
+
+function kernel(api: string): KThread {
+  return currentMachine(api).kernelCall(api);
+}
+
+/**
+ * IoAllocateMdl: an MDL for `Length` bytes at `VirtualAddress`; with an IRP, it becomes the IRP's
+ * MdlAddress (or is chained after it when `SecondaryBuffer`). NULL when the length is zero or
+ * larger than an MDL can describe, or when allocation fails.
+ */
+export function IoAllocateMdl(VirtualAddress: number, Length: number, SecondaryBuffer: boolean, _ChargeQuota: boolean, Irp: IRP | null): MDL | null {
+  const t = kernel("IoAllocateMdl");
+  const io = ioManager(t.machine);
+  if (!Number.isInteger(Length) || Length <= 0 || Length > MAXIMUM_MDL_BYTES || !Number.isInteger(VirtualAddress)) return null;
+  if (io.injectFailure("IoAllocateMdl")) return null;
+  const mdl = new MDL(io.nextId("mdl"), VirtualAddress >>> 0, Length);
+  mdl.pfns = new Int32Array(mdl.pageCount).fill(-1);
+  io.liveMdls.add(mdl);
+  if (Irp) {
+    if (SecondaryBuffer && Irp.MdlAddress) {
+      let last = Irp.MdlAddress;
+      while (last.Next) last = last.Next;
+      last.Next = mdl;
+    } else {
+      Irp.MdlAddress = mdl;
+    }
+  }
+  if (t.machine.trace.on) t.machine.trace.emit("MdlAllocated", { mdl: mdl.label, va: VirtualAddress >>> 0, length: Length });
+  return mdl;
+}
+
+/**
+ * IoFreeMdl: frees the MDL (unmapping a system mapping first). It does not unlock pages: an MDL
+ * freed while locked leaves them locked, which its process's exit will report.
+ */
+export function IoFreeMdl(Mdl: MDL): void {
+  const t = kernel("IoFreeMdl");
+  freeMdl(t.machine, Mdl);
+}
+
+/** IoFreeMdl's work, shared with the I/O manager's own completion path. */
+export function freeMdl(m: Machine, mdl: MDL): void {
+  if (mdl.freed) {
+    m.bugCheck(BugCheckCode.BAD_POOL_CALLER, 0x07, 0, mdl.id, 0, { detail: `${mdl.label} was freed twice (IoFreeMdl)` });
+  }
+  if (mdl.MdlFlags & MDL_MAPPED_TO_SYSTEM_VA) unmapSystem(m, mdl);
+  mdl.freed = true;
+  ioManager(m).liveMdls.delete(mdl);
+  if (m.trace.on) m.trace.emit("MdlFreed", { mdl: mdl.label });
+}
+
+/**
+ * MmProbeAndLockPages: checks every page of the MDL's range in the current context and locks
+ * its frame. A user-mode probe of an address outside user space, an unmapped page, or a
+ * read-only page for IoWriteAccess/IoModifyAccess raises STATUS_ACCESS_VIOLATION and leaves
+ * nothing locked. Locking user pages adds to the process's locked-page count.
+ */
+export function MmProbeAndLockPages(MemoryDescriptorList: MDL, AccessMode: KPROCESSOR_MODE, Operation: number): void {
+  const t = kernel("MmProbeAndLockPages");
+  probeAndLock(t, MemoryDescriptorList, AccessMode, Operation, t.machine.currentDriver() ?? "I/O manager");
+}
+
+/** MmProbeAndLockPages's work, also used by the I/O manager for direct I/O. */
+export function probeAndLock(t: KThread, mdl: MDL, mode: KPROCESSOR_MODE, operation: number, by: string): void {
+  const m = t.machine;
+  if (t.irql > DISPATCH_LEVEL) {
+    m.bugCheck(BugCheckCode.DRIVER_VERIFIER_DETECTED_VIOLATION, 0x70, t.irql, mdl.id, mode, { detail: `MmProbeAndLockPages at IRQL ${t.irql}` });
+  }
+  if (mdl.freed) throw new NtStatusError(STATUS_ACCESS_VIOLATION, `MmProbeAndLockPages on ${mdl.label}, which was freed`);
+  const va = mdl.StartVa + mdl.ByteOffset;
+  const end = va + mdl.ByteCount;
+  const user = va < MM_SYSTEM_RANGE_START;
+  if (mode !== KernelMode && (end > MM_USER_PROBE_ADDRESS || end <= va)) {
+    throw new NtStatusError(STATUS_ACCESS_VIOLATION, undefined, { address: Math.min(va, MM_USER_PROBE_ADDRESS), write: operation !== IoReadAccess });
+  }
+  const write = operation !== IoReadAccess;
+  const process = t.currentProcess;
+  const table = user ? (process.addressSpace?.table ?? null) : m.system.table;
+  const pages = mdl.pageCount;
+  const pfns = new Int32Array(pages);
+  const physical = m.physical;
+  let locked = 0;
+  let io = false;
+  for (let i = 0; i < pages; i++) {
+    const pageVa = mdl.StartVa + i * PAGE_SIZE;
+    const pte = table ? table.get(pageVa >>> PAGE_SHIFT) : 0;
+    const userOk = mode === KernelMode || (pte & PTE_USER) !== 0;
+    const ok = (pte & PTE_VALID) !== 0 && !(pte & PTE_GUARD) && userOk && (!write || (pte & PTE_WRITE) !== 0) && (pte & (PTE_OWNED | PTE_MAPPED)) !== 0;
+    if (!ok) {
+      // Undo the partial lock before raising, as MmProbeAndLockPages does.
+      for (let k = 0; k < locked; k++) if (physical.isAllocated(pfns[k] ?? -1)) physical.unlock(pfns[k] ?? -1);
+      m.mmu.gen++;
+      throw new NtStatusError(STATUS_ACCESS_VIOLATION, undefined, { address: Math.max(pageVa, va), write });
+    }
+    const frame = pte >>> PAGE_SHIFT;
+    pfns[i] = frame;
+    if (physical.isAllocated(frame)) physical.lock(frame);
+    else io = true;
+    locked++;
+  }
+  mdl.pfns = pfns;
+  mdl.MdlFlags |= MDL_PAGES_LOCKED;
+  if (write) mdl.MdlFlags |= MDL_WRITE_OPERATION;
+  else mdl.MdlFlags &= ~MDL_WRITE_OPERATION;
+  if (io) mdl.MdlFlags |= MDL_IO_SPACE;
+  mdl.lockedBy = by;
+  if (user) {
+    mdl.Process = process;
+    process.lockedPages += pages;
+  }
+  if (m.trace.on) {
+    m.trace.emit("MdlLocked", { mdl: mdl.label, va, length: mdl.ByteCount, frames: Array.from(pfns), process: user ? process.pid : 0, write });
+  }
+}
+
+/**
+ * MmUnlockPages: unmaps the MDL's system mapping if it has one, then unlocks its pages. An MDL
+ * that was never locked is PROCESS_HAS_LOCKED_PAGES with P1 = 1; a page unlocked more times than
+ * it was locked is PFN_LIST_CORRUPT 0x07.
+ */
+export function MmUnlockPages(MemoryDescriptorList: MDL): void {
+  const t = kernel("MmUnlockPages");
+  unlockPages(t.machine, MemoryDescriptorList);
+}
+
+/** MmUnlockPages's work, shared with completion. */
+export function unlockPages(m: Machine, mdl: MDL): void {
+  if (!(mdl.MdlFlags & MDL_PAGES_LOCKED) && mdl.pfns.every((f) => f < 0)) {
+    m.bugCheck(BugCheckCode.PROCESS_HAS_LOCKED_PAGES, 1, mdl.id, mdl.Process?.lockedPages ?? 0, 0, {
+      detail: `MmUnlockPages on ${mdl.label}, whose pages were never locked`,
+    });
+  }
+  if (mdl.MdlFlags & MDL_MAPPED_TO_SYSTEM_VA) unmapSystem(m, mdl);
+  const physical = m.physical;
+  for (const f of mdl.pfns) {
+    if (f < 0 || !(physical.isAllocated(f) || physical.lockCount(f) > 0)) continue;
+    if (physical.lockCount(f) === 0) {
+      m.bugCheck(BugCheckCode.PFN_LIST_CORRUPT, 0x07, f, physical.refCount(f), 0, {
+        detail: `${mdl.label}: frame 0x${f.toString(16)} was unlocked more times than it was locked (MmUnlockPages twice?)`,
+      });
+    }
+    physical.unlock(f);
+  }
+  const wasLocked = (mdl.MdlFlags & MDL_PAGES_LOCKED) !== 0;
+  mdl.MdlFlags &= ~(MDL_PAGES_LOCKED | MDL_IO_SPACE);
+  if (mdl.Process && wasLocked) mdl.Process.lockedPages -= mdl.pfns.length;
+  m.mmu.gen++;
+  if (m.trace.on) m.trace.emit("MdlUnlocked", { mdl: mdl.label, frames: Array.from(mdl.pfns) });
+}
+
+/**
+ * MmMapLockedPagesSpecifyCache: maps the MDL's frames into system space (KernelMode: returns
+ * NULL on failure unless BugCheckOnFailure) or into the current process (UserMode: raises on
+ * failure). The pages must be locked (or be nonpaged pool).
+ */
+export function MmMapLockedPagesSpecifyCache(MemoryDescriptorList: MDL, AccessMode: KPROCESSOR_MODE, CacheType: number, _RequestedAddress: number | null, BugCheckOnFailure: boolean, _Priority: number): number {
+  const t = kernel("MmMapLockedPagesSpecifyCache");
+  const m = t.machine;
+  const mdl = MemoryDescriptorList;
+  if (!(mdl.MdlFlags & (MDL_PAGES_LOCKED | MDL_SOURCE_IS_NONPAGED_POOL | MDL_PARTIAL))) {
+    m.bugCheck(BugCheckCode.DRIVER_VERIFIER_DETECTED_VIOLATION, 0x85, mdl.id, mdl.pageCount, mdl.pfns[0] ?? 0, {
+      detail: `MmMapLockedPagesSpecifyCache on ${mdl.label}, whose pages are not locked`,
+    });
+  }
+  if (AccessMode === KernelMode) return mapSystem(m, mdl, CacheType, BugCheckOnFailure);
+  const process = t.currentProcess;
+  const space = process.addressSpace;
+  // User mappings of locked pages are read-write, as MiMapLockedPagesInUserSpace makes them.
+  const base = space ? space.mapFrames(mdl.pfns, true, `MmMapLockedPages(UserMode) of ${mdl.label}`) : 0;
+  if (base === 0) throw new NtStatusError(STATUS_INSUFFICIENT_RESOURCES, `MmMapLockedPagesSpecifyCache(UserMode): no room in ${process.name}'s address space`);
+  mdl.userMappings.push({ process, base });
+  const va = base + mdl.ByteOffset;
+  if (m.trace.on) m.trace.emit("MdlMapped", { mdl: mdl.label, va: mdl.StartVa + mdl.ByteOffset, mappedVa: va, mode: "UserMode", process: process.pid, frames: Array.from(mdl.pfns) });
+  return va;
+}
+
+function mapSystem(m: Machine, mdl: MDL, cacheType: number, bugCheckOnFailure: boolean): number {
+  const io = ioManager(m);
+  const base = io.injectFailure("MmMapLockedPages") ? 0 : m.system.mapFrames(mdl.pfns, { writable: true, nocache: cacheType === MmNonCached });
+  if (base === 0) {
+    if (bugCheckOnFailure) {
+      m.bugCheck(BugCheckCode.NO_MORE_SYSTEM_PTES, 0, mdl.pageCount, m.system.systemPtes.available, m.system.systemPtes.endPage - m.system.systemPtes.firstPage, {
+        detail: `no system PTEs left to map ${mdl.label}`,
+      });
+    }
+    return 0;
+  }
+  mdl.MappedSystemVa = base + mdl.ByteOffset;
+  mdl.MdlFlags |= MDL_MAPPED_TO_SYSTEM_VA;
+  if (m.trace.on) {
+    m.trace.emit("MdlMapped", { mdl: mdl.label, va: mdl.StartVa + mdl.ByteOffset, mappedVa: mdl.MappedSystemVa, mode: "KernelMode", process: mdl.Process?.pid ?? 0, frames: Array.from(mdl.pfns) });
+  }
+  return mdl.MappedSystemVa;
+}
+
+function unmapSystem(m: Machine, mdl: MDL): void {
+  const base = mdl.MappedSystemVa - mdl.ByteOffset;
+  m.system.unmap(base, mdl.pfns.length);
+  if (m.trace.on) m.trace.emit("MdlUnmapped", { mdl: mdl.label, mappedVa: mdl.MappedSystemVa, mode: "KernelMode" });
+  mdl.MdlFlags &= ~MDL_MAPPED_TO_SYSTEM_VA;
+  mdl.MappedSystemVa = 0;
+}
+
+/** MmMapLockedPages: the older form, which bug-checks when system PTEs run out. */
+export function MmMapLockedPages(MemoryDescriptorList: MDL, AccessMode: KPROCESSOR_MODE): number {
+  return MmMapLockedPagesSpecifyCache(MemoryDescriptorList, AccessMode, 1, null, true, 32);
+}
+
+/**
+ * MmGetSystemAddressForMdlSafe: the MDL's system address, mapping it first when needed;
+ * NULL when system PTEs are exhausted.
+ */
+export function MmGetSystemAddressForMdlSafe(Mdl: MDL, Priority: number): number {
+  if (Mdl.MdlFlags & (MDL_MAPPED_TO_SYSTEM_VA | MDL_SOURCE_IS_NONPAGED_POOL)) {
+    kernel("MmGetSystemAddressForMdlSafe");
+    return Mdl.MappedSystemVa;
+  }
+  return MmMapLockedPagesSpecifyCache(Mdl, KernelMode, 1, null, false, Priority);
+}
+
+/**
+ * MmUnmapLockedPages: removes a mapping made by MmMapLockedPagesSpecifyCache. A user-space
+ * mapping must be removed in the process it was made in.
+ */
+export function MmUnmapLockedPages(BaseAddress: number, MemoryDescriptorList: MDL): void {
+  const t = kernel("MmUnmapLockedPages");
+  const m = t.machine;
+  const mdl = MemoryDescriptorList;
+  if (BaseAddress >= MM_SYSTEM_RANGE_START) {
+    if (!(mdl.MdlFlags & MDL_MAPPED_TO_SYSTEM_VA) || BaseAddress !== mdl.MappedSystemVa) {
+      m.bugCheck(BugCheckCode.DRIVER_VERIFIER_DETECTED_VIOLATION, 0x83, BaseAddress, mdl.id, 0, { detail: `MmUnmapLockedPages(0x${BaseAddress.toString(16)}) is not ${mdl.label}'s system mapping` });
+    }
+    unmapSystem(m, mdl);
+    return;
+  }
+  const process = t.currentProcess;
+  const k = mdl.userMappings.findIndex((u) => u.process === process && u.base === BaseAddress - mdl.ByteOffset);
+  if (k < 0 || !process.addressSpace?.unmapFrames(BaseAddress - mdl.ByteOffset)) {
+    m.bugCheck(BugCheckCode.DRIVER_VERIFIER_DETECTED_VIOLATION, 0x83, BaseAddress, mdl.id, 0, { detail: `MmUnmapLockedPages(0x${BaseAddress.toString(16)}) is not a mapping of ${mdl.label} in ${process.name}` });
+  }
+  mdl.userMappings.splice(k, 1);
+  if (m.trace.on) m.trace.emit("MdlUnmapped", { mdl: mdl.label, mappedVa: BaseAddress, mode: "UserMode" });
+}
+
+/** MmBuildMdlForNonPagedPool: fills the PFN array for a nonpaged-pool buffer. */
+export function MmBuildMdlForNonPagedPool(MemoryDescriptorList: MDL): void {
+  const t = kernel("MmBuildMdlForNonPagedPool");
+  const m = t.machine;
+  const mdl = MemoryDescriptorList;
+  const va = mdl.StartVa + mdl.ByteOffset;
+  if (va < MM_SYSTEM_RANGE_START) {
+    m.bugCheck(BugCheckCode.DRIVER_VERIFIER_DETECTED_VIOLATION, 0x87, mdl.id, va, 0, { detail: `MmBuildMdlForNonPagedPool on ${mdl.label}, which describes a user address` });
+  }
+  const pfns = new Int32Array(mdl.pageCount);
+  for (let i = 0; i < pfns.length; i++) {
+    const f = m.mmu.frameOf(null, mdl.StartVa + i * PAGE_SIZE);
+    if (f < 0) m.bugCheck(BugCheckCode.PAGE_FAULT_IN_NONPAGED_AREA, mdl.StartVa + i * PAGE_SIZE, 0, 0, 0, { detail: `MmBuildMdlForNonPagedPool: ${mdl.label} covers an unmapped page` });
+    pfns[i] = f;
+  }
+  mdl.pfns = pfns;
+  mdl.MappedSystemVa = va;
+  mdl.MdlFlags |= MDL_SOURCE_IS_NONPAGED_POOL;
+}
+
+/**
+ * IoBuildPartialMdl: makes `TargetMdl` describe `Length` bytes at `VirtualAddress` inside
+ * `SourceMdl`'s range (Length 0: to the end of the source), sharing its frames.
+ */
+export function IoBuildPartialMdl(SourceMdl: MDL, TargetMdl: MDL, VirtualAddress: number, Length: number): void {
+  const t = kernel("IoBuildPartialMdl");
+  const srcVa = SourceMdl.StartVa + SourceMdl.ByteOffset;
+  const offset = VirtualAddress - srcVa;
+  const length = Length === 0 ? SourceMdl.ByteCount - offset : Length;
+  if (offset < 0 || offset + length > SourceMdl.ByteCount || length <= 0) {
+    t.machine.bugCheck(BugCheckCode.DRIVER_VERIFIER_DETECTED_VIOLATION, 0xb5, SourceMdl.id, VirtualAddress, Length, {
+      detail: `IoBuildPartialMdl: 0x${VirtualAddress.toString(16)}+${length} is outside ${SourceMdl.label}`,
+    });
+  }
+  TargetMdl.StartVa = VirtualAddress - (VirtualAddress & PAGE_MASK);
+  TargetMdl.ByteOffset = VirtualAddress & PAGE_MASK;
+  TargetMdl.ByteCount = length;
+  const firstPage = ((srcVa & PAGE_MASK) + offset) >>> PAGE_SHIFT;
+  TargetMdl.pfns = SourceMdl.pfns.slice(firstPage, firstPage + spanPages(VirtualAddress, length));
+  TargetMdl.Process = SourceMdl.Process;
+  TargetMdl.MdlFlags = MDL_PARTIAL | (SourceMdl.MdlFlags & (MDL_IO_SPACE | MDL_WRITE_OPERATION));
+  if (SourceMdl.MdlFlags & (MDL_MAPPED_TO_SYSTEM_VA | MDL_SOURCE_IS_NONPAGED_POOL)) {
+    TargetMdl.MappedSystemVa = SourceMdl.MappedSystemVa + offset;
+    TargetMdl.MdlFlags |= MDL_PARENT_MAPPED_SYSTEM_VA | (SourceMdl.MdlFlags & MDL_SOURCE_IS_NONPAGED_POOL);
+  }
+}
+
+/** MmGetMdlVirtualAddress. */
+export function MmGetMdlVirtualAddress(Mdl: MDL): number {
+  return Mdl.StartVa + Mdl.ByteOffset;
+}
+/** MmGetMdlByteCount. */
+export function MmGetMdlByteCount(Mdl: MDL): number {
+  return Mdl.ByteCount;
+}
+/** MmGetMdlByteOffset. */
+export function MmGetMdlByteOffset(Mdl: MDL): number {
+  return Mdl.ByteOffset;
+}
+/** MmGetMdlPfnArray: the frames behind the MDL's pages. */
+export function MmGetMdlPfnArray(Mdl: MDL): Int32Array {
+  return Mdl.pfns;
+}
+/** MmInitializeMdl: (re)describes a range in an MDL the caller owns. */
+export function MmInitializeMdl(MemoryDescriptorList: MDL, BaseVa: number, Length: number): void {
+  MemoryDescriptorList.StartVa = BaseVa - (BaseVa & PAGE_MASK);
+  MemoryDescriptorList.ByteOffset = BaseVa & PAGE_MASK;
+  MemoryDescriptorList.ByteCount = Length;
+  MemoryDescriptorList.MdlFlags = 0;
+  MemoryDescriptorList.pfns = new Int32Array(spanPages(BaseVa, Length)).fill(-1);
+}

@@ -1,0 +1,35 @@
+/**
+ * The I/O manager's trace events, added to the machine's one vocabulary.
+ */
+export {};
+
+declare module "../kernel/trace.js" {
+  interface TraceEventMap {
+    DriverLoaded: { driver: string; status: number };
+    DriverUnloaded: { driver: string };
+    DeviceCreated: { device: string; driver: string };
+    DeviceDeleted: { device: string; driver: string };
+    DeviceAttached: { device: string; target: string };
+    SymbolicLinkCreated: { link: string; target: string };
+    SymbolicLinkDeleted: { link: string };
+    FileOpened: { file: string; device: string; handle: number; synchronous: boolean };
+    IrpAllocated: { irp: string; stackSize: number; origin: string };
+    IrpFreed: { irp: string };
+    IrpDispatched: { irp: string; major: string; minor: number; device: string; driver: string; routine: string; ioctl: number };
+    IrpDispatchReturned: { irp: string; status: number; statusName: string; driver: string; routine: string };
+    IrpMarkedPending: { irp: string; driver: string };
+    IrpCompleted: { irp: string; status: number; statusName: string; information: number; driver: string };
+    IrpCompletionRoutine: { irp: string; routine: string; result: number; resultName: string };
+    IrpStage2: { irp: string; status: number; statusName: string; delivered: boolean; copiedBack: number };
+    IrpCancelRoutineSet: { irp: string; routine: string; previous: string };
+    IrpCancel: { irp: string; routine: string; called: boolean };
+    BufferCopied: { irp: string; direction: "in" | "out"; bytes: number; from: number; to: number };
+    MdlAllocated: { mdl: string; va: number; length: number };
+    MdlLocked: { mdl: string; va: number; length: number; frames: number[]; process: number; write: boolean };
+    MdlMapped: { mdl: string; va: number; mappedVa: number; mode: "KernelMode" | "UserMode"; process: number; frames: number[] };
+    MdlUnmapped: { mdl: string; mappedVa: number; mode: "KernelMode" | "UserMode" };
+    MdlUnlocked: { mdl: string; frames: number[] };
+    MdlFreed: { mdl: string };
+    SystemService: { service: string; phase: "enter" | "return"; status: number | null; detail: string };
+  }
+}
