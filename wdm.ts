@@ -47,3 +47,4 @@ export { KProcess as EPROCESS } from "./kernel/process.js";
 export { KThread as ETHREAD } from "./kernel/thread.js";
 export { PAGE_SIZE, PAGE_SHIFT } from "./kernel/physical-memory.js";
 export { MM_USER_PROBE_ADDRESS, MM_SYSTEM_RANGE_START, MM_HIGHEST_USER_ADDRESS } from "./kernel/memory-constants.js";
+export { DbgPrint, DbgPrint as KdPrint } from "./kernel/debug-print.js";

@@ -18,7 +18,7 @@ import { overlappedAddress, type LPOVERLAPPED } from "./overlapped.js";
 import { WAIT_FAILED, WaitForSingleObjectEx, INFINITE } from "./sync.js";
 
 import { threadScratch } from "./teb.js";
-import { traceApi } from "./trace-events.js";
+import { apiEnter, apiReturn } from "./trace-events.js";
 
 /** CreateFile's failure value. */
 export const INVALID_HANDLE_VALUE = 0xffffffff;
@@ -54,6 +54,7 @@ export async function CreateFile(
     return INVALID_HANDLE_VALUE;
   }
   const path = ntPath(lpFileName);
+  apiEnter(t, "CreateFile", () => `${lpFileName}${dwFlagsAndAttributes & FILE_FLAG_OVERLAPPED ? ", FILE_FLAG_OVERLAPPED" : ""}`);
   return serviceAsync(t, async () => {
     const overlapped = (dwFlagsAndAttributes & FILE_FLAG_OVERLAPPED) !== 0;
     const status0 = path.startsWith("\\") ? null : STATUS_OBJECT_PATH_NOT_FOUND;
@@ -70,11 +71,11 @@ export async function CreateFile(
         });
     if (!NT_SUCCESS(r.status)) {
       setLastNtError(t, r.status);
-      traceApi(t, "CreateFile", lpFileName, "INVALID_HANDLE_VALUE", t.lastError);
+      apiReturn(t, "CreateFile", "INVALID_HANDLE_VALUE", t.lastError);
       return INVALID_HANDLE_VALUE;
     }
     t.lastError = 0;
-    traceApi(t, "CreateFile", `${lpFileName}${overlapped ? " (FILE_FLAG_OVERLAPPED)" : ""}`, `handle ${r.handle}`, 0);
+    apiReturn(t, "CreateFile", `handle ${r.handle}`, 0);
     return r.handle;
   });
 }
@@ -84,7 +85,7 @@ function store(t: KThread, address: number, value: number): void {
   t.machine.mmu.writeU32(address, value);
 }
 
-function finishOverlapped(t: KThread, api: string, status: NTSTATUS, ov: number, lpBytes: number, detail: () => string): boolean {
+function finishOverlapped(t: KThread, api: string, status: NTSTATUS, ov: number, lpBytes: number): boolean {
   if (!NT_ERROR(status) && lpBytes !== 0) {
     let n: number;
     try {
@@ -96,24 +97,24 @@ function finishOverlapped(t: KThread, api: string, status: NTSTATUS, ov: number,
   }
   if (!NT_SUCCESS(status) || status === STATUS_PENDING) {
     setLastNtError(t, status);
-    traceApi(t, api, detail, "FALSE", t.lastError);
+    apiReturn(t, api, "FALSE", t.lastError);
     return false;
   }
-  traceApi(t, api, detail, "TRUE", 0);
+  apiReturn(t, api, "TRUE", 0);
   return true;
 }
 
-function finishSynchronous(t: KThread, api: string, status: NTSTATUS, iosb: number, lpBytes: number, detail: () => string): boolean {
+function finishSynchronous(t: KThread, api: string, status: NTSTATUS, iosb: number, lpBytes: number): boolean {
   const mmu = t.machine.mmu;
   if (NT_SUCCESS(status)) {
     if (lpBytes !== 0) store(t, lpBytes, mmu.readU32(iosb + 4));
     t.lastError = 0;
-    traceApi(t, api, detail, "TRUE", 0);
+    apiReturn(t, api, "TRUE", 0);
     return true;
   }
   if (!NT_ERROR(status) && lpBytes !== 0) store(t, lpBytes, mmu.readU32(iosb + 4));
   setLastNtError(t, status);
-  traceApi(t, api, detail, "FALSE", t.lastError);
+  apiReturn(t, api, "FALSE", t.lastError);
   return false;
 }
 
@@ -155,7 +156,7 @@ export function DeviceIoControl(
   const t = caller("DeviceIoControl");
   const m = t.machine;
   const ov = overlappedAddress(lpOverlapped);
-  const detail = () => `handle ${hDevice}, 0x${(dwIoControlCode >>> 0).toString(16).toUpperCase()}, in ${nInBufferSize}, out ${nOutBufferSize}${ov ? ", overlapped" : ""}`;
+  apiEnter(t, "DeviceIoControl", () => `handle ${hDevice}, 0x${(dwIoControlCode >>> 0).toString(16).toUpperCase().padStart(8, "0")}, in ${nInBufferSize}, out ${nOutBufferSize} at 0x${(lpOutBuffer >>> 0).toString(16).toUpperCase().padStart(8, "0")}${ov ? ", overlapped" : ""}`);
   if (ov !== 0) {
     // kernel32 marks the request pending in the app's OVERLAPPED before calling the kernel.
     store(t, ov, STATUS_PENDING);
@@ -174,8 +175,8 @@ export function DeviceIoControl(
         outputBufferLength: nOutBufferSize,
       }),
     );
-    if (st instanceof Promise) return st.then((s) => finishOverlapped(t, "DeviceIoControl", s, ov, lpBytesReturned, detail));
-    return Promise.resolve(finishOverlapped(t, "DeviceIoControl", st, ov, lpBytesReturned, detail));
+    if (st instanceof Promise) return st.then((s) => finishOverlapped(t, "DeviceIoControl", s, ov, lpBytesReturned));
+    return Promise.resolve(finishOverlapped(t, "DeviceIoControl", st, ov, lpBytesReturned));
   }
   const iosb = threadScratch(t);
   const st = serviceMaybeAsync(t, () => {
@@ -194,15 +195,15 @@ export function DeviceIoControl(
     if (s instanceof Promise) return s.then((x) => waitForHandle(t, hDevice, iosb, x));
     return s === STATUS_PENDING ? waitForHandle(t, hDevice, iosb, s) : s;
   });
-  if (st instanceof Promise) return st.then((s) => finishSynchronous(t, "DeviceIoControl", s, iosb, lpBytesReturned, detail));
-  return Promise.resolve(finishSynchronous(t, "DeviceIoControl", st, iosb, lpBytesReturned, detail));
+  if (st instanceof Promise) return st.then((s) => finishSynchronous(t, "DeviceIoControl", s, iosb, lpBytesReturned));
+  return Promise.resolve(finishSynchronous(t, "DeviceIoControl", st, iosb, lpBytesReturned));
 }
 
 async function readWrite(api: "ReadFile" | "WriteFile", write: boolean, hFile: number, lpBuffer: number, n: number, lpNumber: number, lpOverlapped: LPOVERLAPPED | null): Promise<boolean> {
   const t = caller(api);
   const m = t.machine;
   const ov = overlappedAddress(lpOverlapped);
-  const detail = () => `handle ${hFile}, ${n} bytes${ov ? ", overlapped" : ""}`;
+  apiEnter(t, api, () => `handle ${hFile}, ${n} bytes${ov ? ", overlapped" : ""}`);
   if (ov !== 0) {
     store(t, ov, STATUS_PENDING);
     const offset = m.mmu.readU32(ov + 8) + m.mmu.readU32(ov + 12) * 2 ** 32;
@@ -211,7 +212,7 @@ async function readWrite(api: "ReadFile" | "WriteFile", write: boolean, hFile: n
     const status = await serviceMaybeAsync(t, () =>
       NtReadWriteFile(t, write, { fileHandle: hFile, event: hEvent & ~1, apcRoutine: null, apcContext: hEvent & 1 ? null : ov, ioStatusBlock: ov, buffer: lpBuffer, length: n, byteOffset: offset, key: 0 }),
     );
-    return finishOverlapped(t, api, status, ov, lpNumber, detail);
+    return finishOverlapped(t, api, status, ov, lpNumber);
   }
   const iosb = threadScratch(t);
   const status = await serviceMaybeAsync(t, () => {
@@ -219,7 +220,7 @@ async function readWrite(api: "ReadFile" | "WriteFile", write: boolean, hFile: n
     if (s instanceof Promise) return s.then((x) => waitForHandle(t, hFile, iosb, x));
     return s === STATUS_PENDING ? waitForHandle(t, hFile, iosb, s) : s;
   });
-  return finishSynchronous(t, api, status, iosb, lpNumber, detail);
+  return finishSynchronous(t, api, status, iosb, lpNumber);
 }
 
 /** ReadFile: as DeviceIoControl, through IRP_MJ_READ. */
@@ -242,18 +243,23 @@ export async function GetOverlappedResultEx(hFile: number, lpOverlapped: LPOVERL
   const t = caller("GetOverlappedResultEx");
   const m = t.machine;
   const ov = overlappedAddress(lpOverlapped);
+  apiEnter(t, "GetOverlappedResult", () => `handle ${hFile}${dwMilliseconds === 0 ? "" : ", wait"}`);
   let status = m.mmu.readU32(ov);
   if (status === STATUS_PENDING) {
     if (dwMilliseconds === 0) {
       t.lastError = ERROR_IO_INCOMPLETE;
-      traceApi(t, "GetOverlappedResult", `handle ${hFile}`, "FALSE", ERROR_IO_INCOMPLETE);
+      apiReturn(t, "GetOverlappedResult", "FALSE", ERROR_IO_INCOMPLETE);
       return false;
     }
     const hEvent = m.mmu.readU32(ov + 16);
     const w = await WaitForSingleObjectEx(hEvent !== 0 ? hEvent : hFile, dwMilliseconds, bAlertable);
-    if (w === WAIT_FAILED) return false;
+    if (w === WAIT_FAILED) {
+      apiReturn(t, "GetOverlappedResult", "FALSE", t.lastError);
+      return false;
+    }
     if (w !== 0) {
       t.lastError = w;
+      apiReturn(t, "GetOverlappedResult", "FALSE", w);
       return false;
     }
     status = m.mmu.readU32(ov);
@@ -262,10 +268,10 @@ export async function GetOverlappedResultEx(hFile: number, lpOverlapped: LPOVERL
   store(t, lpNumberOfBytesTransferred, m.mmu.readU32(ov + 4));
   if (status !== 0) {
     t.lastError = RtlNtStatusToDosError(status);
-    traceApi(t, "GetOverlappedResult", `handle ${hFile}: ${ntStatusName(status)}`, "FALSE", t.lastError);
+    apiReturn(t, "GetOverlappedResult", `FALSE (${ntStatusName(status)})`, t.lastError);
     return false;
   }
-  traceApi(t, "GetOverlappedResult", `handle ${hFile}`, "TRUE", 0);
+  apiReturn(t, "GetOverlappedResult", "TRUE", 0);
   return true;
 }
 
@@ -297,6 +303,7 @@ export async function DuplicateHandle(
   dwOptions: number,
 ): Promise<boolean> {
   const t = caller("DuplicateHandle");
+  apiEnter(t, "DuplicateHandle", () => `handle ${hSourceHandle}`);
   return serviceAsync(t, async (m) => {
     const source = processFor(t, hSourceProcessHandle);
     const target = processFor(t, hTargetProcessHandle);
@@ -308,7 +315,7 @@ export async function DuplicateHandle(
     const h = m.ob.insertHandle(target, entry.object, access);
     if (lpTargetHandle !== 0) putUserU32(m, lpTargetHandle, h);
     if (dwOptions & DUPLICATE_CLOSE_SOURCE) await m.ob.closeHandle(source, hSourceHandle);
-    traceApi(t, "DuplicateHandle", `handle ${hSourceHandle}`, `handle ${h}`, 0);
+    apiReturn(t, "DuplicateHandle", `handle ${h}`, 0);
     return true;
   });
 }

@@ -30,6 +30,7 @@ import type { KThread } from "../kernel/thread.js";
 import type { DispatcherHeader } from "../kernel/dispatcher.js";
 import { boolFromStatus, caller, putUserU32, service, serviceAsync, setLastNtError } from "./call.js";
 import { ERROR_INVALID_PARAMETER } from "./errors.js";
+import { apiEnter, apiReturn } from "./trace-events.js";
 
 /** INFINITE timeout. */
 export const INFINITE = 0xffffffff;
@@ -157,6 +158,14 @@ function toTimeout(ms: number): number | null {
   return ms === INFINITE ? null : Math.max(0, ms) * 10_000;
 }
 
+function waitResultName(r: number): string {
+  if (r === WAIT_TIMEOUT) return "WAIT_TIMEOUT";
+  if (r === WAIT_IO_COMPLETION) return "WAIT_IO_COMPLETION";
+  if (r === WAIT_FAILED) return "WAIT_FAILED";
+  if (r >= WAIT_ABANDONED_0 && r < WAIT_ABANDONED_0 + 64) return `WAIT_ABANDONED_0+${r - WAIT_ABANDONED_0}`;
+  return r === 0 ? "WAIT_OBJECT_0" : `WAIT_OBJECT_0+${r}`;
+}
+
 function waitResult(t: KThread, status: NTSTATUS, count: number): number {
   if (status === STATUS_TIMEOUT) return WAIT_TIMEOUT;
   if (status === STATUS_USER_APC) return WAIT_IO_COMPLETION;
@@ -168,6 +177,7 @@ function waitResult(t: KThread, status: NTSTATUS, count: number): number {
 
 async function waitOn(api: string, handles: readonly number[], waitAll: boolean, ms: number, alertable: boolean): Promise<number> {
   const t = caller(api);
+  apiEnter(t, api, () => `${handles.join(", ")}${ms === INFINITE ? ", INFINITE" : `, ${ms} ms`}`);
   if (handles.length === 0 || handles.length > MAXIMUM_WAIT_OBJECTS) {
     setLastNtError(t, STATUS_INVALID_PARAMETER);
     return WAIT_FAILED;
@@ -191,7 +201,9 @@ async function waitOn(api: string, handles: readonly number[], waitAll: boolean,
         headers.push(header);
       }
       const status = await m.waits.waitFor(headers, { waitAll, mode: UserMode, alertable, timeout: toTimeout(ms), reason: `${api} in ${t.label}` });
-      return waitResult(t, status, handles.length);
+      const result = waitResult(t, status, handles.length);
+      apiReturn(t, api, waitResultName(result), result === WAIT_FAILED ? t.lastError : 0);
+      return result;
     } finally {
       for (const o of objects) m.ob.dereference(o);
     }
@@ -239,5 +251,10 @@ export function SleepEx(dwMilliseconds: number, bAlertable: boolean): Promise<nu
  */
 export function CloseHandle(hObject: number): Promise<boolean> {
   const t = caller("CloseHandle");
-  return serviceAsync(t, async (m) => boolFromStatus(t, await m.ob.closeHandle(t.process, hObject)));
+  apiEnter(t, "CloseHandle", () => `handle ${hObject}`);
+  return serviceAsync(t, async (m) => {
+    const ok = boolFromStatus(t, await m.ob.closeHandle(t.process, hObject));
+    apiReturn(t, "CloseHandle", ok ? "TRUE" : "FALSE", ok ? 0 : t.lastError);
+    return ok;
+  });
 }

@@ -1,0 +1,124 @@
+/**
+ * Scenarios: what a sample exports and what tests, `npm start`, the command line and the
+ * explorer run. A scenario builds its world on a fresh machine (loads drivers, starts apps), runs
+ * it and states what it checks; every run is independent and reproducible.
+ */
+import { BugCheckError, MachineHaltedError } from "../kernel/bugcheck.js";
+import { Machine, type DecisionStrategy, type RunResult } from "../kernel/machine.js";
+import type { RunOptions } from "../kernel/scheduler.js";
+import type { TraceEvent } from "../kernel/trace.js";
+import { teardownChecks } from "./teardown.js";
+
+/** A choice a scenario offers ("ending": done-using | killed | closed). */
+export interface ScenarioOption {
+  readonly name: string;
+  readonly values: readonly string[];
+  readonly default: string;
+  readonly description: string;
+}
+
+/** One thing a scenario checked. */
+export interface Check {
+  readonly name: string;
+  readonly passed: boolean;
+  readonly detail: string;
+}
+
+/** What a scenario's body gets. */
+export interface ScenarioContext {
+  readonly machine: Machine;
+  readonly options: Readonly<Record<string, string>>;
+  /** Runs the machine (as machine.run) and keeps the result for the report. */
+  run(options?: RunOptions): Promise<RunResult>;
+  /** Records a check; a failed check fails the scenario. */
+  check(name: string, passed: boolean, detail?: string): void;
+  /** A line of narration in the trace. */
+  note(text: string): void;
+}
+
+/** A runnable scenario. */
+export interface Scenario {
+  readonly name: string;
+  /** One line for `irpsim list`. */
+  readonly summary: string;
+  readonly options?: readonly ScenarioOption[];
+  /** Builds the world and runs it. */
+  run(ctx: ScenarioContext): Promise<void>;
+}
+
+/** How to run a scenario. */
+export interface ScenarioRunOptions {
+  readonly options?: Readonly<Record<string, string>>;
+  readonly strategy?: DecisionStrategy;
+  /** Record every trace event (for reports). */
+  readonly trace?: boolean;
+  readonly memoryBytes?: number;
+  /** Called with the fresh machine before the scenario starts (to attach a verifier, say). */
+  readonly prepare?: (m: Machine) => void;
+}
+
+/** What running a scenario produced. */
+export interface ScenarioResult {
+  readonly scenario: string;
+  readonly options: Readonly<Record<string, string>>;
+  readonly machine: Machine;
+  /** The last machine run's result. */
+  readonly run: RunResult | null;
+  readonly checks: readonly Check[];
+  readonly events: readonly TraceEvent[];
+  /** An error the scenario's own code threw (not a bug check). */
+  readonly error: unknown;
+  readonly passed: boolean;
+}
+
+/** Resolves the scenario's options: defaults, then what the caller gave; unknown names or values throw. */
+export function resolveOptions(s: Scenario, given: Readonly<Record<string, string>> = {}): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const o of s.options ?? []) out[o.name] = o.default;
+  for (const [k, v] of Object.entries(given)) {
+    const o = (s.options ?? []).find((x) => x.name === k);
+    if (!o) throw new Error(`scenario ${s.name} has no option '${k}'${s.options?.length ? ` (it has: ${s.options.map((x) => x.name).join(", ")})` : ""}`);
+    if (!o.values.includes(v)) throw new Error(`scenario ${s.name}: --${k} must be one of ${o.values.join(", ")} (got '${v}')`);
+    out[k] = v;
+  }
+  return out;
+}
+
+/** Runs a scenario on a fresh machine and collects its checks, trace and outcome. */
+export async function runScenario(s: Scenario, o: ScenarioRunOptions = {}): Promise<ScenarioResult> {
+  const options = resolveOptions(s, o.options);
+  const machine = new Machine({ memoryBytes: o.memoryBytes ?? 128 * 1024 * 1024, ...(o.strategy ? { strategy: o.strategy } : {}), flightRecorder: 48 });
+  const recording = o.trace ? machine.trace.record() : null;
+  o.prepare?.(machine);
+  const checks: Check[] = [];
+  let last: RunResult | null = null;
+  const ctx: ScenarioContext = {
+    machine,
+    options,
+    async run(ro) {
+      last = await machine.run(ro);
+      return last;
+    },
+    check(name, passed, detail = "") {
+      checks.push({ name, passed, detail });
+    },
+    note(text) {
+      if (machine.trace.on) machine.trace.emit("Note", { text });
+    },
+  };
+  let error: unknown = null;
+  try {
+    await s.run(ctx);
+  } catch (e) {
+    if (!(e instanceof BugCheckError || e instanceof MachineHaltedError)) error = e;
+  }
+  if (!machine.halted) checks.push(...teardownChecks(machine));
+  recording?.stop();
+  const run: RunResult | null = last;
+  const passed =
+    error === null &&
+    !machine.halted &&
+    checks.every((c) => c.passed) &&
+    (run === null || (run.outcome === "completed" && run.errors.length === 0 && run.findings.length === 0));
+  return { scenario: s.name, options, machine, run, checks, events: recording?.events ?? [], error, passed };
+}
