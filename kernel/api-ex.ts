@@ -64,13 +64,16 @@ export function ExFreePoolWithTag(P: number, Tag: number | string | null): void 
   const t = kernel("ExFreePoolWithTag");
   const m = t.machine;
   const paged = P >= PAGED_POOL_START && P < PAGED_POOL_END;
-  if (t.irql > (paged ? APC_LEVEL : DISPATCH_LEVEL)) {
-    m.bugCheck(BugCheckCode.BAD_POOL_CALLER, 0x09, t.irql, 0, P, { detail: `pool freed at IRQL ${t.irql}` });
-  }
   const pool = paged ? m.pagedPool : m.nonPagedPool;
+  if (t.irql > (paged ? APC_LEVEL : DISPATCH_LEVEL)) {
+    // Learn, BAD_POOL_CALLER 0x09: P2 current IRQL, P3 pool type, P4 address of the pool.
+    m.bugCheck(BugCheckCode.BAD_POOL_CALLER, 0x09, t.irql, pool.block(P)?.poolType ?? (paged ? 1 : 0), P, { detail: `pool freed at IRQL ${t.irql}` });
+  }
   const r = pool.contains(P) ? pool.free(P, Tag === null ? null : poolTag(Tag)) : "not-pool";
   if (r === "double-free") {
-    m.bugCheck(BugCheckCode.BAD_POOL_CALLER, 0x07, 0, P, 0, { detail: `pool block 0x${P.toString(16).toUpperCase()} freed twice` });
+    // Learn, BAD_POOL_CALLER 0x07: P2 reserved, P3 pool header contents (the emulator keeps no
+    // header: 0), P4 address of the block being freed.
+    m.bugCheck(BugCheckCode.BAD_POOL_CALLER, 0x07, 0, 0, P, { detail: `pool block 0x${P.toString(16).toUpperCase()} freed twice` });
   }
   if (r === "not-pool") {
     m.bugCheck(BugCheckCode.BAD_POOL_CALLER, 0x42, P, 0, 0, { detail: `ExFreePool of 0x${P.toString(16).toUpperCase()}, which is not a pool allocation` });

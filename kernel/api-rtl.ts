@@ -94,8 +94,9 @@ function probe(address: number, length: number, alignment: number): void {
   }
   if (alignment > 1 && address % alignment !== 0) throw new NtStatusError(STATUS_DATATYPE_MISALIGNMENT, undefined, { address });
   const end = address + length;
-  if (end > MM_USER_PROBE_ADDRESS || end < address) {
-    throw new NtStatusError(STATUS_ACCESS_VIOLATION, undefined, { address: Math.min(address, MM_USER_PROBE_ADDRESS) });
+  // A negative address is a ULONG_PTR at or above 0x80000000: never in user space.
+  if (address < 0 || end > MM_USER_PROBE_ADDRESS || end < address) {
+    throw new NtStatusError(STATUS_ACCESS_VIOLATION, undefined, { address: address < 0 ? MM_USER_PROBE_ADDRESS : Math.min(address, MM_USER_PROBE_ADDRESS) });
   }
 }
 

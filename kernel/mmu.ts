@@ -17,7 +17,18 @@ interface AccessContext {
 }
 
 const textDecoder = new TextDecoder("utf-16le");
-const latin1 = new TextDecoder("latin1");
+
+/**
+ * Bytes to a string, one character per byte (ISO-8859-1). Not TextDecoder("latin1"): WHATWG maps
+ * that label to windows-1252 (0x80 reads as U+20AC), which Node 20 does not do but later versions
+ * do, so the round trip with writeAnsiString (which stores `charCode & 0xFF`) would depend on the
+ * Node version.
+ */
+function latin1(bytes: Uint8Array): string {
+  let s = "";
+  for (let i = 0; i < bytes.length; i += 8192) s += String.fromCharCode(...bytes.subarray(i, i + 8192));
+  return s;
+}
 
 /**
  * Memory access through virtual addresses, page by page, as the current thread sees memory:
@@ -90,8 +101,9 @@ export class Mmu implements PteObserver {
     const system = va >= MM_SYSTEM_RANGE_START;
     const table = system ? this.systemTable : ctx.user;
     let pte = table ? table.get(vpn) : 0;
-    if (pte & PTE_GUARD && table) {
-      // A guard page fires once, then behaves as its base protection.
+    if (pte & PTE_GUARD && table && ctx.irql < DISPATCH_LEVEL) {
+      // A guard page fires once, then behaves as its base protection. (Its PTE is not valid, so
+      // at DISPATCH_LEVEL or above the fault cannot be serviced: fault() bug-checks below.)
       table.set(vpn, clearGuard(pte));
       this.gen++;
       throw new NtStatusError(STATUS_GUARD_PAGE_VIOLATION, undefined, { address: va, write });
@@ -127,20 +139,31 @@ export class Mmu implements PteObserver {
     throw new NtStatusError(STATUS_ACCESS_VIOLATION, undefined, { address: va, write });
   }
 
+  /**
+   * True when a translation may not be cached: a pageable page touched at DISPATCH_LEVEL or
+   * above passed only because its frame is locked, and the lock can be dropped without any PTE
+   * change (so without a new generation).
+   */
+  private uncacheable(pte: number, ctx: AccessContext): boolean {
+    return ctx.irql >= DISPATCH_LEVEL && (pte & PTE_PAGEABLE) !== 0;
+  }
+
   private fillRead(va: number): void {
-    const pte = this.translate(va, false, this.context());
+    const ctx = this.context();
+    const pte = this.translate(va, false, ctx);
     const b = this.physical.backing(pte >>> PAGE_SHIFT);
     this.rVpn = va >>> PAGE_SHIFT;
-    this.rGen = this.gen;
+    this.rGen = this.uncacheable(pte, ctx) ? -1 : this.gen;
     this.rView = b.view;
     this.rBase = b.offset;
   }
 
   private fillWrite(va: number): void {
-    const pte = this.translate(va, true, this.context());
+    const ctx = this.context();
+    const pte = this.translate(va, true, ctx);
     const b = this.physical.backing(pte >>> PAGE_SHIFT);
     this.wVpn = va >>> PAGE_SHIFT;
-    this.wGen = this.gen;
+    this.wGen = this.uncacheable(pte, ctx) ? -1 : this.gen;
     this.wView = b.view;
     this.wBase = b.offset;
   }
@@ -204,13 +227,8 @@ export class Mmu implements PteObserver {
    * before its run is used, so a fault leaves earlier runs done, as a real copy loop would.
    */
   private runs(va: number, length: number, write: boolean, fn: (bytes: Uint8Array, offset: number, n: number, pos: number) => void): void {
-    if (!Number.isInteger(length) || length < 0) {
-      throw new NtStatusError(STATUS_ACCESS_VIOLATION, `STATUS_ACCESS_VIOLATION: bad length ${String(length)}`, { address: va, write });
-    }
+    this.checkLength(va, length, write);
     if (length === 0) return;
-    if (va + length - 1 > 0xffffffff) {
-      throw new NtStatusError(STATUS_ACCESS_VIOLATION, undefined, { address: 0xffffffff, write });
-    }
     const ctx = this.context();
     let pos = 0;
     let cur = va;
@@ -251,8 +269,20 @@ export class Mmu implements PteObserver {
     return (pte & (PTE_OWNED | PTE_MAPPED)) !== 0;
   }
 
+  /** A length must be a whole, non-negative number of bytes that stays below 4 GB. */
+  private checkLength(va: number, length: number, write: boolean): void {
+    if (!Number.isInteger(length) || length < 0) {
+      throw new NtStatusError(STATUS_ACCESS_VIOLATION, `STATUS_ACCESS_VIOLATION: bad length ${String(length)}`, { address: Number.isInteger(va) ? va : 0, write });
+    }
+    if (length > 0 && va + length - 1 > 0xffffffff) {
+      throw new NtStatusError(STATUS_ACCESS_VIOLATION, undefined, { address: 0xffffffff, write });
+    }
+  }
+
   /** Copies bytes out of emulated memory into a new host array. */
   readBytes(va: number, length: number): Uint8Array {
+    // Checked before the host array exists: a bad length is an access violation, not a RangeError.
+    this.checkLength(va, length, false);
     const out = new Uint8Array(length);
     this.runs(va, length, false, (bytes, off, n, pos) => {
       out.set(bytes.subarray(off, off + n), pos);
@@ -328,7 +358,7 @@ export class Mmu implements PteObserver {
   readAnsiString(va: number, max = 65536): string {
     let n = 0;
     while (n < max && this.readU8(va + n) !== 0) n++;
-    return latin1.decode(this.readBytes(va, n));
+    return latin1(this.readBytes(va, n));
   }
 
   /** Writes an 8-bit string and its NUL. */
@@ -364,10 +394,11 @@ export class Mmu implements PteObserver {
       const table = cur >= MM_SYSTEM_RANGE_START ? this.systemTable : user;
       const pte = table ? table.get(cur >>> PAGE_SHIFT) : 0;
       if (!(pte & (PTE_OWNED | PTE_MAPPED))) return null;
-      const b = this.physical.backing(pte >>> PAGE_SHIFT);
+      // A frame whose chunk was never touched reads as zero; looking must not allocate it.
+      const b = this.physical.peekBacking(pte >>> PAGE_SHIFT);
       const off = cur & PAGE_MASK;
       const n = Math.min(PAGE_SIZE - off, length - pos);
-      out.set(b.bytes.subarray(b.offset + off, b.offset + off + n), pos);
+      if (b) out.set(b.bytes.subarray(b.offset + off, b.offset + off + n), pos);
       pos += n;
     }
     return out;

@@ -251,6 +251,16 @@ export class PhysicalMemory {
     return { bytes: c.bytes, view: c.view as DataView, offset: (frame & (FRAMES_PER_CHUNK - 1)) << PAGE_SHIFT };
   }
 
+  /**
+   * The host bytes behind a frame when its chunk has been touched; null when it never was (the
+   * frame reads as zero). Allocates nothing: for debugger reads, which must not cost host memory.
+   */
+  peekBacking(frame: number): FrameBacking | null {
+    const c = this.chunks[frame >>> CHUNK_FRAME_SHIFT];
+    if (!c?.bytes || !c.view) return null;
+    return { bytes: c.bytes, view: c.view, offset: (frame & (FRAMES_PER_CHUNK - 1)) << PAGE_SHIFT };
+  }
+
   /** The chunk index of a frame: frames in one chunk share one host buffer. */
   static chunkOf(frame: number): number {
     return frame >>> CHUNK_FRAME_SHIFT;

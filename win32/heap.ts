@@ -45,6 +45,9 @@ export class ProcessHeap {
 
   /** HeapAlloc: the block's address, or 0 when memory is exhausted. */
   alloc(size: number, zero: boolean): number {
+    // SIZE_T is unsigned and whole: -1 is 0xFFFFFFFF, and NaN or a fraction is no size at all.
+    // None can be satisfied (and letting NaN through would poison the segment's fill mark).
+    if (!Number.isSafeInteger(size) || size < 0) return 0;
     const rounded = Math.max(GRANULE, Math.ceil(size / GRANULE) * GRANULE);
     if (rounded >= LARGE) {
       const r = this.space().allocate(0, rounded, MEM_RESERVE | MEM_COMMIT, PAGE_READWRITE, "heap large block");
