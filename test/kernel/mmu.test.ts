@@ -66,7 +66,7 @@ describe("MMU: faults in kernel mode", () => {
     let line = 0;
     let caught = false;
     const ran = await runKernel(m, () => {
-      m.enterActivity("dispatch routine SampleRead", "sample.sys");
+      m.enterActivity("dispatch routine", "SampleRead", "sample.sys");
       try {
         line = thisLine() + 1;
         readU32(UNMAPPED_SYSTEM + 0x10);
