@@ -91,13 +91,14 @@ export async function runScenario(s: Scenario, o: ScenarioRunOptions = {}): Prom
   const recording = o.trace ? machine.trace.record() : null;
   o.prepare?.(machine);
   const checks: Check[] = [];
-  let last: RunResult | null = null;
+  const runs: RunResult[] = [];
   const ctx: ScenarioContext = {
     machine,
     options,
     async run(ro) {
-      last = await machine.run(ro);
-      return last;
+      const r = await machine.run(ro);
+      runs.push(r);
+      return r;
     },
     check(name, passed, detail = "") {
       checks.push({ name, passed, detail });
@@ -114,7 +115,7 @@ export async function runScenario(s: Scenario, o: ScenarioRunOptions = {}): Prom
   }
   if (!machine.halted) checks.push(...teardownChecks(machine));
   recording?.stop();
-  const run: RunResult | null = last;
+  const run = runs[runs.length - 1] ?? null;
   const passed =
     error === null &&
     !machine.halted &&
