@@ -58,6 +58,7 @@ export function cancelIrp(t: KThread, irp: IRP): boolean {
     m.bugCheck(BugCheckCode.CANCEL_STATE_IN_COMPLETED_IRP, irp.id, 0, 0, 0, { detail: `${irp.label} has a cancel routine (${routine.name}) but was already completed`, irp: irp.label });
   }
   irp.CancelIrql = oldIrql;
+  irp.cancelRoutineRan = true;
   const device = irp.currentDevice();
   const name = routine.name || "(anonymous)";
   if (m.trace.on) m.trace.emit("IrpCancel", { irp: irp.label, routine: name, called: true });
@@ -72,6 +73,7 @@ export function cancelIrp(t: KThread, irp: IRP): boolean {
   m.leaveActivity(token);
   // A routine that returns holding the cancel lock leaves it held (the verifier reports 0x11B);
   // whoever takes the lock next spins forever, which the machine reports as a deadlock.
+  if (io.cancelSpinLock.owner === t) io.cancelSpinLock.ownerDescription = `cancel routine ${name} on ${t.label}, which returned without releasing it`;
   for (const h of io.hooks) h.afterCancelRoutine?.(irp, routine, t);
   return true;
 }

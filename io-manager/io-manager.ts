@@ -10,6 +10,7 @@ import type { DRIVER_OBJECT } from "./driver-object.js";
 import type { IRP } from "./irp.js";
 import type { MDL } from "./mdl.js";
 import type { IoHooks } from "./hooks.js";
+import { cancelThreadIo } from "./cancel-io.js";
 
 declare module "../kernel/machine.js" {
   interface Machine {
@@ -62,6 +63,8 @@ export class IoManager {
 
   constructor(readonly machine: Machine) {
     for (let i = 0; i <= LOOKASIDE_MAX_STACK; i++) this.irpLookaside.push([]);
+    // An exiting thread cancels and waits for its IRPs before its process may run down.
+    machine.threadRundown.push((t) => cancelThreadIo(t));
   }
 
   /** A fresh id for IRPs ("irp"), MDLs ("mdl") and files ("file"). */

@@ -156,6 +156,8 @@ export class IRP {
   }
   /** Virtual time it was issued, 100 ns ticks. */
   issuedAt = 0;
+  /** Set when IoCancelIrp found a cancel routine and called it. */
+  cancelRoutineRan = false;
   /** The caller's output length for METHOD_BUFFERED copy-back (never copy more). */
   userOutputLength = 0;
   /** Who completed it first (for MULTIPLE_IRP_COMPLETE_REQUESTS): thread and activity. */
@@ -216,6 +218,7 @@ export class IRP {
     this.completed = false;
     this.pendedBy = null;
     this.userOutputLength = 0;
+    this.cancelRoutineRan = false;
     this.completedByThread = null;
     this.completedByKind = null;
     this.completedByName = null;

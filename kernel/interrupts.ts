@@ -247,14 +247,10 @@ export class Interrupts {
     const m = this.m;
     const t = m.currentThread("KeAcquireSpinLock");
     if (lock.owner === t) {
-      m.deadlock(
-        `${m.describeContext()} spins forever on ${lock.label}, which it already holds (taken by ${lock.ownerDescription}${lock.ownerDescription.includes("routine") ? ", which returned without releasing it" : ""})`,
-      );
+      m.deadlock(`${m.describeContext()} spins forever on ${lock.label}, which it already holds (taken by ${lock.ownerDescription})`);
     }
     if (lock.owner) {
-      m.deadlock(
-        `${m.describeContext()} spins forever on ${lock.label}, held by ${lock.ownerDescription}${lock.acquiredAt ? ` (acquired at ${lock.acquiredAt})` : ""}, which returned without releasing it`,
-      );
+      m.deadlock(`${m.describeContext()} spins forever on ${lock.label}, held by ${lock.ownerDescription}${lock.acquiredAt ? ` (acquired at ${lock.acquiredAt})` : ""}`);
     }
     const old = t.irql;
     if (raise) {

@@ -363,7 +363,7 @@ export class Machine implements TraceContext {
     const space = new UserAddressSpace(this.physical, this.mmu);
     const p = new KProcess(this, this.allocateCid(), name, space, options.parent?.pid ?? 0);
     this.processes.push(p);
-    if (this.trace.on) this.trace.emit("ProcessCreated", { name, parent: p.parentPid });
+    if (this.trace.on) this.trace.emit("ProcessCreated", { process: p.pid, name, parent: p.parentPid });
     this.createThread(p, "main", main, { userMode: true });
     return p;
   }
@@ -375,7 +375,7 @@ export class Machine implements TraceContext {
     const t = new KThread(this, this.allocateCid(), process, name, body, { system, userMode: options.userMode && !system, background: options.background ?? false });
     process.threads.push(t);
     this.threads.push(t);
-    if (this.trace.on) this.trace.emit("ThreadCreated", { name: t.label, system });
+    if (this.trace.on) this.trace.emit("ThreadCreated", { thread: t.tid, process: process.pid, name: t.label, system });
     t.resume = () => {
       if (t.terminationPending) this.exitThreadSafely(t, t.exitStatus);
       else this.runBody(t);
@@ -475,7 +475,7 @@ export class Machine implements TraceContext {
     p.state = "terminating";
     p.exitStatus = status >>> 0;
     p.exitReason = reason;
-    if (this.trace.on) this.trace.emit("ProcessTerminating", { status: p.exitStatus, reason });
+    if (this.trace.on) this.trace.emit("ProcessTerminating", { process: p.pid, name: p.name, status: p.exitStatus, reason });
     for (const t of p.liveThreads()) this.requestThreadTermination(t, status);
     return true;
   }

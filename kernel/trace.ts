@@ -8,11 +8,11 @@ import { Observable, Subject } from "rxjs";
  * consumes one discriminated union and the kernel never imports the layers that extend it.
  */
 export interface TraceEventMap {
-  ProcessCreated: { name: string; parent: number };
-  ProcessTerminating: { status: number; reason: string };
+  ProcessCreated: { process: number; name: string; parent: number };
+  ProcessTerminating: { process: number; name: string; status: number; reason: string };
   ProcessExited: { status: number };
   ProcessZombie: { reason: string };
-  ThreadCreated: { name: string; system: boolean };
+  ThreadCreated: { thread: number; process: number; name: string; system: boolean };
   ThreadExited: { status: number };
   ThreadTerminationRequested: { target: number; deferred: boolean };
   Wait: { objects: string[]; waitAll: boolean; mode: "KernelMode" | "UserMode"; timeoutMs: number | null };

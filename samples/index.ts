@@ -1,0 +1,13 @@
+/**
+ * The scenarios that ship with irpsim (what `irpsim list` shows).
+ */
+import type { Scenario } from "../scenario/scenario.js";
+import { sharebufScenario } from "./sharebuf/scenario.js";
+
+/** Every shipped scenario, by name. */
+export const shippedScenarios: readonly Scenario[] = [sharebufScenario];
+
+/** A shipped scenario by name, or undefined. */
+export function findScenario(name: string): Scenario | undefined {
+  return shippedScenarios.find((s) => s.name === name);
+}

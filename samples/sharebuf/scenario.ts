@@ -1,0 +1,87 @@
+/**
+ * The sharebuf scenario: the shared-buffer design end to end, with its three endings.
+ */
+import { loadDriver, unloadDriver } from "../../io-manager/driver.js";
+import { ioManager } from "../../io-manager/io-manager.js";
+import type { Scenario } from "../../scenario/scenario.js";
+import { ERROR_OPERATION_ABORTED } from "../../win32/errors.js";
+import { SHARED_BYTES, SharebufAppReport, makeSharebufApp, type SharebufEnding } from "./app.js";
+import { SHAREBUF_MAGIC, SharebufDriverEntry, SHAREBUF_EXTENSION, makeSharebufDriver, type SharebufBuild } from "./driver.js";
+
+/** When the harness kills the app in the "killed" ending (virtual ms after it starts). */
+export const KILL_AT_MS = 120;
+
+/** The scenario, for a given driver build (the default build is the correct driver). */
+export function makeSharebufScenario(build?: SharebufBuild, name = "sharebuf"): Scenario {
+  const entry = build ? makeSharebufDriver(build) : SharebufDriverEntry;
+  return {
+    name,
+    summary: "share a buffer with a driver through a pended METHOD_OUT_DIRECT IOCTL (the KB design), then end the sharing",
+    options: [
+      {
+        name: "ending",
+        values: ["done-using", "killed", "closed"],
+        default: "done-using",
+        description: "done-using: the app sends DONE_USING; killed: the app dies while sharing; closed: the app closes its handle first",
+      },
+    ],
+    async run(ctx) {
+      const m = ctx.machine;
+      const ending = (ctx.options.ending ?? "done-using") as SharebufEnding;
+      const loaded = await loadDriver(m, "Sharebuf", entry);
+      ctx.check("DriverEntry succeeds", loaded.status === 0, `status 0x${loaded.status.toString(16)}`);
+      const report = new SharebufAppReport();
+      ctx.note(`sharebuf.exe starts; the sharing will end by: ${ending}`);
+      const app = m.createProcess("sharebuf.exe", makeSharebufApp(ending, report));
+
+      // Run until the buffer is shared, then look at both mappings of it.
+      await ctx.run({ until: () => report.shared || report.finished });
+      const device = loaded.DriverObject.DeviceObject;
+      const ext = device?.DeviceExtension as SHAREBUF_EXTENSION | undefined;
+      if (ext && ext.SharedBuffer !== 0 && app.addressSpace) {
+        const pages = SHARED_BYTES / 4096;
+        const same: boolean[] = [];
+        for (let i = 0; i < pages; i++) {
+          const user = m.mmu.frameOf(app.addressSpace.table, report.buffer + i * 4096);
+          const system = m.mmu.frameOf(null, ext.SharedBuffer + i * 4096);
+          same.push(user >= 0 && user === system);
+        }
+        ctx.check("the user and system addresses map the same frames", same.every(Boolean), `user 0x${report.buffer.toString(16)} and system 0x${ext.SharedBuffer.toString(16)} over ${pages} pages`);
+        ctx.check("the app's pages are locked while shared", app.lockedPages === pages, `${app.lockedPages} page(s) locked`);
+        ctx.note(`user address 0x${report.buffer.toString(16).toUpperCase()} and system address 0x${ext.SharedBuffer.toString(16).toUpperCase()} map the same ${pages} frames`);
+      } else {
+        ctx.check("the buffer was shared", false, "the driver never held a shared buffer");
+      }
+      const copiedBefore = m.bytesCopied;
+
+      if (ending === "killed") m.after(KILL_AT_MS - m.nowMs, "sharebuf.exe dies", () => {
+        app.kill(1);
+      });
+      const r = await ctx.run();
+      ctx.check("the run ends cleanly", r.outcome === "completed", r.deadlock ?? r.bugCheck?.name ?? r.outcome);
+      ctx.check("IOCTL_SHARE_BUFFER returns FALSE with ERROR_IO_PENDING", report.shareReturnedFalse && report.shareError === 997, `error ${report.shareError}`);
+      ctx.check("the app reads the driver's records at its own address", report.magic === SHAREBUF_MAGIC && report.records.length >= 3, `${report.records.length} record(s) read`);
+      const increasing = report.records.every((rec, i, all) => rec.square === rec.sequence * rec.sequence && (i === 0 || rec.sequence > (all[i - 1]?.sequence ?? 0)));
+      ctx.check("the records arrive in order and intact", increasing, report.records.map((x) => x.sequence).join(", "));
+      ctx.check("no byte of the shared data is copied", m.bytesCopied === copiedBefore, `${m.bytesCopied - copiedBefore} byte(s) copied while sharing`);
+
+      if (ending === "done-using") {
+        ctx.check("DONE_USING completes at once", report.doneUsingOk === true);
+        ctx.check("the shared request's event fires", report.eventFired);
+        ctx.check("GetOverlappedResult reports success for the shared request", report.finalOk === true, `error ${report.finalError}`);
+      } else if (ending === "closed") {
+        ctx.check("IRP_MJ_CLEANUP completes the shared request", report.eventFired);
+        ctx.check("the app sees ERROR_OPERATION_ABORTED", report.finalOk === false && report.finalError === ERROR_OPERATION_ABORTED, `error ${report.finalError}`);
+      } else {
+        ctx.check("the app dies while sharing", app.state === "exited" && !report.finished, `process ${app.state}`);
+        ctx.check("the process exits with the status it was killed with", app.exitStatus === 1, `exit status ${app.exitStatus}`);
+      }
+      ctx.check("no page of the app is left locked", app.lockedPages === 0, `${app.lockedPages} page(s)`);
+      ctx.check("no IRP is left pending", ioManager(m).liveIrps.size === 0, [...ioManager(m).liveIrps].map((i) => i.label).join(", "));
+      if (!m.halted && r.outcome === "completed") await unloadDriver(m, "Sharebuf");
+    },
+  };
+}
+
+/** The scenario `irpsim run sharebuf` runs. */
+export const sharebufScenario = makeSharebufScenario();
