@@ -35,9 +35,12 @@ export {
   IoAcquireCancelSpinLock, IoReleaseCancelSpinLock, IoSetCancelRoutine, IoCancelIrp,
   IoCreateDevice, IoDeleteDevice, IoCreateSymbolicLink, IoDeleteSymbolicLink, IoAttachDeviceToDeviceStack, IoDetachDevice,
   IoBuildDeviceIoControlRequest, IoBuildSynchronousFsdRequest, IoBuildAsynchronousFsdRequest,
+  IO_CSQ, IO_CSQ_IRP_CONTEXT, IoCsqInitialize, IoCsqInitializeEx, IoCsqInsertIrp, IoCsqInsertIrpEx, IoCsqRemoveIrp, IoCsqRemoveNextIrp,
 } from "./io-manager/index.js";
+export type { IO_CSQ_INSERT_IRP, IO_CSQ_INSERT_IRP_EX, IO_CSQ_REMOVE_IRP, IO_CSQ_PEEK_NEXT_IRP, IO_CSQ_ACQUIRE_LOCK, IO_CSQ_RELEASE_LOCK, IO_CSQ_COMPLETE_CANCELED_IRP } from "./io-manager/index.js";
 export type { DRIVER_DISPATCH, DRIVER_UNLOAD, DRIVER_INITIALIZE, DRIVER_STARTIO, IO_COMPLETION_ROUTINE, DRIVER_CANCEL } from "./io-manager/index.js";
 export { PsGetCurrentProcess as IoGetCurrentProcess } from "./kernel/api-ps-ob.js";
+export { IoGetRequestorProcess, IoGetRequestorProcessId, IoIsOperationSynchronous } from "./io-manager/requestor.js";
 
 // ---- Ex, Rtl, Ps, Ob ----
 export * from "./kernel/api-ex.js";

@@ -20,7 +20,10 @@ export function IoReleaseCancelSpinLock(Irql: KIRQL): void {
   t.machine.interrupts.releaseSpinLock(ioManager(t.machine).cancelSpinLock, Irql);
 }
 
-/** IoSetCancelRoutine: an atomic exchange of the IRP's cancel routine; returns the previous one. */
+/**
+ * IoSetCancelRoutine: an atomic exchange of the IRP's cancel routine; returns the previous one.
+ * (A cancel from another processor can land just after it returns: an injection point.)
+ */
 export function IoSetCancelRoutine(Irp: IRP, CancelRoutine: DRIVER_CANCEL | null): DRIVER_CANCEL | null {
   const t = currentMachine("IoSetCancelRoutine").kernelCall("IoSetCancelRoutine");
   const previous = Irp.CancelRoutine;
@@ -28,7 +31,34 @@ export function IoSetCancelRoutine(Irp: IRP, CancelRoutine: DRIVER_CANCEL | null
   const m = t.machine;
   for (const h of ioManager(m).hooks) h.cancelRoutineSet?.(Irp, CancelRoutine, previous, t);
   if (m.trace.on) m.trace.emit("IrpCancelRoutineSet", { irp: Irp.label, routine: CancelRoutine ? CancelRoutine.name || "(anonymous)" : "NULL", previous: previous ? previous.name || "(anonymous)" : "NULL" });
+  m.returnPoint("IoSetCancelRoutine");
   return previous;
+}
+
+/**
+ * Calls a cancel routine the caller has just taken from the IRP, with the cancel spin lock
+ * held by `t` and Irp.CancelIrql set: the part of IoCancelIrp after the exchange.
+ */
+export function invokeCancelRoutine(t: KThread, irp: IRP, routine: DRIVER_CANCEL): void {
+  const m = t.machine;
+  const io = ioManager(m);
+  irp.cancelRoutineRan = true;
+  const device = irp.currentDevice();
+  const name = routine.name || "(anonymous)";
+  if (m.trace.on) m.trace.emit("IrpCancel", { irp: irp.label, routine: name, called: true });
+  const token = m.enterActivity("cancel routine", name, device ? device.DriverObject.shortName : null);
+  try {
+    if (!device) throw new Error(`${irp.label} has no device at its current stack location`);
+    routine(device, irp);
+  } catch (e) {
+    m.leaveActivity(token);
+    m.unhandledKernelException(e, `cancel routine ${name}`);
+  }
+  m.leaveActivity(token);
+  // A routine that returns holding the cancel lock leaves it held (the verifier reports 0x11B);
+  // whoever takes the lock next spins forever, which the machine reports as a deadlock.
+  if (io.cancelSpinLock.owner === t) io.cancelSpinLock.ownerDescription = `cancel routine ${name} on ${t.label}, which returned without releasing it`;
+  for (const h of io.hooks) h.afterCancelRoutine?.(irp, routine, t);
 }
 
 /**
@@ -58,22 +88,6 @@ export function cancelIrp(t: KThread, irp: IRP): boolean {
     m.bugCheck(BugCheckCode.CANCEL_STATE_IN_COMPLETED_IRP, irp.id, 0, 0, 0, { detail: `${irp.label} has a cancel routine (${routine.name}) but was already completed`, irp: irp.label });
   }
   irp.CancelIrql = oldIrql;
-  irp.cancelRoutineRan = true;
-  const device = irp.currentDevice();
-  const name = routine.name || "(anonymous)";
-  if (m.trace.on) m.trace.emit("IrpCancel", { irp: irp.label, routine: name, called: true });
-  const token = m.enterActivity("cancel routine", name, device ? device.DriverObject.shortName : null);
-  try {
-    if (!device) throw new Error(`${irp.label} has no device at its current stack location`);
-    routine(device, irp);
-  } catch (e) {
-    m.leaveActivity(token);
-    return m.unhandledKernelException(e, `cancel routine ${name}`);
-  }
-  m.leaveActivity(token);
-  // A routine that returns holding the cancel lock leaves it held (the verifier reports 0x11B);
-  // whoever takes the lock next spins forever, which the machine reports as a deadlock.
-  if (io.cancelSpinLock.owner === t) io.cancelSpinLock.ownerDescription = `cancel routine ${name} on ${t.label}, which returned without releasing it`;
-  for (const h of io.hooks) h.afterCancelRoutine?.(irp, routine, t);
+  invokeCancelRoutine(t, irp, routine);
   return true;
 }

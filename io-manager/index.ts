@@ -24,6 +24,14 @@ export { IoAcquireCancelSpinLock, IoReleaseCancelSpinLock, IoSetCancelRoutine, I
 export { IoCreateDevice, IoDeleteDevice, IoCreateSymbolicLink, IoDeleteSymbolicLink, IoAttachDeviceToDeviceStack, IoDetachDevice } from "./device.js";
 export { IoBuildDeviceIoControlRequest, IoBuildSynchronousFsdRequest, IoBuildAsynchronousFsdRequest } from "./build.js";
 
+// ---- Cancel-safe queues ----
+export { IO_CSQ, IO_CSQ_IRP_CONTEXT, IoCsqInitialize, IoCsqInitializeEx, IoCsqInsertIrp, IoCsqInsertIrpEx, IoCsqRemoveIrp, IoCsqRemoveNextIrp } from "./csq.js";
+export type { IO_CSQ_INSERT_IRP, IO_CSQ_INSERT_IRP_EX, IO_CSQ_REMOVE_IRP, IO_CSQ_PEEK_NEXT_IRP, IO_CSQ_ACQUIRE_LOCK, IO_CSQ_RELEASE_LOCK, IO_CSQ_COMPLETE_CANCELED_IRP } from "./csq.js";
+
+// ---- Injection (another processor) ----
+export { injectCancel, injectProcessDeath, injectHandleClose } from "./inject.js";
+export { NtCancelIoFile, NtCancelIoFileEx, NtCancelSynchronousIoFile, cancelThreadIo, threadIrps } from "./cancel-io.js";
+
 // ---- The machine side ----
 export { loadDriver, unloadDriver } from "./driver.js";
 export type { LoadedDriver } from "./driver.js";

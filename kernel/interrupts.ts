@@ -290,7 +290,7 @@ export class Interrupts {
     // Another processor spinning on this lock gets it now.
     // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- a spinner may take the lock
     while (lock.spinners.length > 0 && !lock.owner) (lock.spinners.shift() as () => void)();
-    if (t.heldLocks.length === 0) m.runWhenNoLocksHeld();
+    if (t.heldLocks.length === 0 && t.noLockQueue.length > 0) m.runWhenNoLocksHeld(t);
     if (newIrql !== null) this.lower(t, newIrql);
   }
 }

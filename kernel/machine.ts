@@ -131,6 +131,8 @@ const EXCEPTION_JS = 0xe06d7363;
  * stream. Every layer above (I/O manager, Win32, CE, WinDriver) runs on one of these.
  */
 export class Machine implements TraceContext {
+  /** Called with every new machine (a test harness collecting machines to check, say). */
+  static readonly created: ((m: Machine) => void)[] = [];
   readonly ids = new IdCounters();
   readonly physical: PhysicalMemory;
   readonly system: SystemSpace;
@@ -152,10 +154,11 @@ export class Machine implements TraceContext {
   readonly errors: HostError[] = [];
   readonly decisions: DecisionRecord[] = [];
   /**
-   * Called at every kernel-mode routine a driver calls, with the routine's name: the place an
-   * exploration layer injects asynchronous events ("another processor").
+   * Called at every kernel-mode routine a driver calls, with the routine's name (and, for the
+   * routines whose return matters to a race, again with "<name>/return" as they return): the
+   * places an exploration layer injects asynchronous events from "another processor".
    */
-  injector: ((api: string) => void) | null = null;
+  injector: ((point: string) => void) | null = null;
   /**
    * Run, in order, when a thread exits (before its process's rundown). Returning false leaves
    * the thread unable to exit: its process becomes a zombie. The I/O manager cancels the
@@ -173,7 +176,6 @@ export class Machine implements TraceContext {
 
   private current: KThread | null = null;
   private nextCid = 4;
-  private readonly noLockQueue: (() => void)[] = [];
   private readonly flight: TraceEvent[] | null;
   private readonly flightSize: number;
   private readonly workQueue: { label: string; fn: () => unknown }[] = [];
@@ -211,6 +213,7 @@ export class Machine implements TraceContext {
     this.processes.push(this.systemProcess);
     this.idleThread = new KThread(this, 0, this.systemProcess, "Idle", () => undefined, { system: true, userMode: false });
     this.idleThread.state = "running";
+    for (const f of Machine.created) f(this);
   }
 
   private allocateCid(): number {
@@ -270,6 +273,33 @@ export class Machine implements TraceContext {
     if (t.mode !== KernelMode) throw new ModeError(api, "kernel", t.label);
     if (this.injector) this.injector(api);
     return t;
+  }
+
+  /** An injection point as a kernel routine returns (see {@link injector}). */
+  returnPoint(api: string): void {
+    if (this.injector) this.injector(`${api}/return`);
+  }
+
+  /**
+   * Runs `fn` as code on another processor, in `process`'s address space, at PASSIVE_LEVEL in
+   * kernel mode: how an injected action (CancelIoEx from another thread, say) does its part
+   * at once instead of waiting for a thread to be scheduled. Returns what `fn` returns.
+   */
+  onOtherProcessor<T>(cpu: KThread, fn: () => T): T {
+    const prev = this.current;
+    this.setCurrent(cpu);
+    try {
+      return fn();
+    } finally {
+      this.setCurrent(prev);
+    }
+  }
+
+  /** A context for {@link onOtherProcessor}: not scheduled, not part of its process's threads. */
+  otherProcessor(process: KProcess, label: string): KThread {
+    const cpu = new KThread(this, this.allocateCid(), process, label, () => undefined, { system: process === this.systemProcess, userMode: false, background: true });
+    cpu.state = "running";
+    return cpu;
   }
 
   /** Entry check for a user-mode API: the current thread runs app code (user mode). */
@@ -694,18 +724,18 @@ export class Machine implements TraceContext {
   }
 
   /**
-   * Runs `fn` as soon as the current context holds no spin lock: how an action from a second
-   * processor that spins on a lock the interrupted code holds gets its turn.
+   * Runs `fn` as soon as the current thread holds no spin lock: how an action from a second
+   * processor that needs a lock the interrupted code holds gets its turn.
    */
   whenNoLocksHeld(fn: () => void): void {
     const t = this.current;
     if (!t || t.heldLocks.length === 0) fn();
-    else this.noLockQueue.push(fn);
+    else t.noLockQueue.push(fn);
   }
 
-  /** Called when the current context releases its last spin lock. */
-  runWhenNoLocksHeld(): void {
-    while (this.noLockQueue.length > 0) (this.noLockQueue.shift() as () => void)();
+  /** Called when `t` releases its last spin lock. */
+  runWhenNoLocksHeld(t: KThread): void {
+    while (t.noLockQueue.length > 0 && t.heldLocks.length === 0) (t.noLockQueue.shift() as () => void)();
   }
 
   // ---- Decisions ----------------------------------------------------------------------------

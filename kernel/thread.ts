@@ -81,6 +81,8 @@ export class KThread extends KernelObject {
   lastError = 0;
   /** Spin locks held, innermost last. */
   readonly heldLocks: KSPIN_LOCK[] = [];
+  /** Actions from another processor waiting for this thread to hold no spin lock. */
+  readonly noLockQueue: (() => void)[] = [];
   /** Depth of system-service calls (0 while running app code). */
   kernelDepth = 0;
   /** Set when the thread's exit work has started. */
