@@ -368,7 +368,11 @@ describe("io-manager: cancellation, cleanup and rundown", () => {
     stop();
     expect(out).to.deep.equal([1, false, ERROR_OPERATION_ABORTED]);
     // The cancel took effect only after the driver released the cancel spin lock.
-    const kinds = events.filter((e) => e.kind === "SpinLockReleased" || e.kind === "IrpCancel").map((e) => (e.kind === "IrpCancel" ? `cancel ${e.routine}` : `release ${e.kind === "SpinLockReleased" ? e.lock : ""}`));
+    const kinds: string[] = [];
+    for (const e of events) {
+      if (e.kind === "IrpCancel") kinds.push(`cancel ${e.routine}`);
+      else if (e.kind === "SpinLockReleased") kinds.push(`release ${e.lock}`);
+    }
     const firstRelease = kinds.indexOf("release IoCancelSpinLock");
     const cancel = kinds.indexOf("cancel PenderCancel");
     expect(firstRelease).to.be.greaterThan(-1);
