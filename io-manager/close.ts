@@ -5,13 +5,14 @@
 import { KEVENT, SynchronizationEvent } from "../kernel/dispatcher.js";
 import { currentMachine } from "../kernel/context.js";
 import { KernelMode, PASSIVE_LEVEL } from "../kernel/irql.js";
-import { STATUS_PENDING } from "../kernel/status.js";
-import { IRP_CLOSE_OPERATION, IRP_MJ_CLEANUP, IRP_MJ_CLOSE, IRP_SYNCHRONOUS_API, FO_CLEANUP_COMPLETE, majorFunctionName } from "./constants.js";
+import { STATUS_PENDING, STATUS_SUCCESS } from "../kernel/status.js";
+import { IRP_CLOSE_OPERATION, IRP_MJ_CLEANUP, IRP_MJ_CLOSE, IRP_SYNCHRONOUS_API, FO_CLEANUP_COMPLETE, FO_SYNCHRONOUS_IO, majorFunctionName } from "./constants.js";
 import { callDriver, IoGetAttachedDevice } from "./call-driver.js";
 import type { FILE_OBJECT } from "./file-object.js";
 import { allocateIrp, freeIrp, queueIrpToThread, unqueueIrpFromThread } from "./irp-alloc.js";
 import { IO_STATUS_BLOCK } from "./irp.js";
 import { finishDeviceDeletion } from "./device.js";
+import { lockFileObject, unlockFileObject } from "./synchronous.js";
 
 /** Sends IRP_MJ_CLEANUP or IRP_MJ_CLOSE for a file object and waits for the driver. */
 async function sendFileRequest(fo: FILE_OBJECT, major: number): Promise<void> {
@@ -63,12 +64,20 @@ async function sendFileRequest(fo: FILE_OBJECT, major: number): Promise<void> {
 
 /**
  * IopCloseFile: when the last handle to a file object (in any process) is closed, the driver
- * gets IRP_MJ_CLEANUP in the closing thread's context.
+ * gets IRP_MJ_CLEANUP in the closing thread's context. On a synchronous file the close first
+ * takes the file's lock, so a synchronous request still in progress (another thread's) finishes
+ * before IRP_MJ_CLEANUP is sent.
  */
 export async function closeFileObject(fo: FILE_OBJECT, systemHandleCount: number): Promise<void> {
   if (systemHandleCount !== 0 || fo.cleanupSent || !fo.DeviceObject) return;
   fo.cleanupSent = true;
-  await sendFileRequest(fo, IRP_MJ_CLEANUP);
+  const t = currentMachine("IopCloseFile").currentThread("IopCloseFile");
+  const locked = (fo.Flags & FO_SYNCHRONOUS_IO) !== 0 && (await lockFileObject(t, fo, KernelMode)) === STATUS_SUCCESS;
+  try {
+    await sendFileRequest(fo, IRP_MJ_CLEANUP);
+  } finally {
+    if (locked) unlockFileObject(t, fo);
+  }
   fo.Flags |= FO_CLEANUP_COMPLETE;
 }
 

@@ -9,7 +9,7 @@ import { BugCheckCode } from "../kernel/bugcheck-codes.js";
 import { currentMachine } from "../kernel/context.js";
 import type { Machine } from "../kernel/machine.js";
 import { NtStatusError } from "../kernel/nt-status-error.js";
-import { NT_ERROR, NT_SUCCESS, STATUS_ACCESS_VIOLATION, STATUS_MORE_PROCESSING_REQUIRED, ntStatusName, type NTSTATUS } from "../kernel/status.js";
+import { NT_ERROR, NT_SUCCESS, STATUS_ACCESS_VIOLATION, STATUS_MORE_PROCESSING_REQUIRED, STATUS_VERIFY_REQUIRED, ntStatusName, type NTSTATUS } from "../kernel/status.js";
 import type { KThread } from "../kernel/thread.js";
 import {
   FO_SYNCHRONOUS_IO,
@@ -190,7 +190,7 @@ export function iopCompleteRequest(m: Machine, irp: IRP): void {
   const status = irp.IoStatus.Status;
   let copied = 0;
   if (irp.Flags & IRP_BUFFERED_IO) {
-    if (irp.Flags & IRP_INPUT_OPERATION && status !== 0x80000016 && !NT_ERROR(status) && irp.IoStatus.Information > 0 && irp.UserBuffer !== 0) {
+    if (irp.Flags & IRP_INPUT_OPERATION && status !== STATUS_VERIFY_REQUIRED && !NT_ERROR(status) && irp.IoStatus.Information > 0 && irp.UserBuffer !== 0) {
       copied = Math.min(irp.IoStatus.Information, irp.userOutputLength);
       try {
         m.mmu.copy(irp.UserBuffer, irp.AssociatedIrp.SystemBuffer, copied);
