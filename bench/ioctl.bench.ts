@@ -103,7 +103,7 @@ const lockMap: Benchmark = {
     m.createProcess("bench.exe", async () => {
       const buf = w.VirtualAlloc(0, n, w.MEM_COMMIT | w.MEM_RESERVE, w.PAGE_READWRITE);
       const t = m.currentThread();
-      for (let i = 0; i < 6; i++) {
+      for (let i = 0; i < 25; i++) {
         m.enterKernel(t);
         const t0 = performance.now();
         const mdl = wdm.IoAllocateMdl(buf, n, false, false, null);

@@ -8,8 +8,9 @@ import path from "node:path";
 import type { BenchResult, Benchmark } from "./harness.js";
 import { memoryBenchmarks } from "./memory.bench.js";
 import { ioctlBenchmarks } from "./ioctl.bench.js";
+import { killBenchmarks } from "./kill.bench.js";
 
-const all: Benchmark[] = [...memoryBenchmarks, ...ioctlBenchmarks];
+const all: Benchmark[] = [...memoryBenchmarks, ...ioctlBenchmarks, ...killBenchmarks];
 
 async function main(): Promise<void> {
   const only = process.argv.slice(2);

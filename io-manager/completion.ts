@@ -131,15 +131,13 @@ export function completeRequest(t: KThread, irp: IRP): void {
 
   const thread = irp.Tail.Overlay.Thread;
   if (thread) {
+    // The APC is part of the IRP (Irp->Tail.Apc), made once per IRP object and reused.
     let apc = irp.Tail.Apc;
     if (apc) {
       apc.Thread = thread;
     } else {
-      // The IRP object keeps its APC across reuse (lookaside lists are per machine).
-      const owner = irp;
-      apc = new KAPC(thread, "special", () => {
-        iopCompleteRequest(m, owner);
-      }, "IopCompleteRequest");
+      apc = new KAPC(thread, "special", iopCompleteRequestApc, "IopCompleteRequest");
+      apc.NormalContext = irp;
       irp.Tail.Apc = apc;
     }
     if (!m.interrupts.queueApc(apc)) {
@@ -178,6 +176,11 @@ function writeIosb(m: Machine, irp: IRP): void {
   } catch (e) {
     if (!(e instanceof NtStatusError)) throw e;
   }
+}
+
+/** The completion APC's routine: stage 2 for the IRP it belongs to. */
+function iopCompleteRequestApc(apc: KAPC): void {
+  iopCompleteRequest(apc.Thread.machine, apc.NormalContext as IRP);
 }
 
 /**

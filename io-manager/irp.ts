@@ -3,7 +3,7 @@
  * objects with the WDK's field names. An IRP's buffers are virtual addresses in the emulated
  * machine; its bookkeeping (thread, file object, user IO_STATUS_BLOCK) follows NT.
  */
-import { KAPC } from "../kernel/apc.js";
+import type { KAPC } from "../kernel/apc.js";
 import type { KEVENT } from "../kernel/dispatcher.js";
 import type { KIRQL, KPROCESSOR_MODE } from "../kernel/irql.js";
 import { LIST_ENTRY } from "../kernel/list-entry.js";
@@ -26,35 +26,185 @@ export type IO_COMPLETION_ROUTINE = (DeviceObject: DEVICE_OBJECT | null, Irp: IR
 /** PDRIVER_CANCEL: runs with the cancel spin lock held, which it must release. Must not wait. */
 export type DRIVER_CANCEL = (DeviceObject: DEVICE_OBJECT, Irp: IRP) => void;
 
-/** The IO_STACK_LOCATION.Parameters union, one member object per request type. */
-export class IoStackParameters {
-  readonly Create = { SecurityContext: null as unknown, Options: 0, FileAttributes: 0, ShareAccess: 0, EaLength: 0 };
-  readonly Read = { Length: 0, Key: 0, ByteOffset: 0 };
-  readonly Write = { Length: 0, Key: 0, ByteOffset: 0 };
-  readonly DeviceIoControl = { OutputBufferLength: 0, InputBufferLength: 0, IoControlCode: 0, Type3InputBuffer: 0 };
-  readonly Others = { Argument1: null as unknown, Argument2: null as unknown, Argument3: null as unknown, Argument4: null as unknown };
+/** Parameters.Create. */
+export interface CreateParameters {
+  SecurityContext: unknown;
+  Options: number;
+  FileAttributes: number;
+  ShareAccess: number;
+  EaLength: number;
+}
+/** Parameters.Read / Parameters.Write. */
+export interface ReadWriteParameters {
+  Length: number;
+  Key: number;
+  ByteOffset: number;
+}
+/** Parameters.DeviceIoControl. */
+export interface DeviceIoControlParameters {
+  OutputBufferLength: number;
+  InputBufferLength: number;
+  IoControlCode: number;
+  Type3InputBuffer: number;
+}
+/** Parameters.Others. */
+export interface OtherParameters {
+  Argument1: unknown;
+  Argument2: unknown;
+  Argument3: unknown;
+  Argument4: unknown;
+}
 
-  /** Clears every member, as IoSetCompletionRoutine's caller expects of a fresh location. */
+/**
+ * The IO_STACK_LOCATION.Parameters union, stored as C stores it: four slots that every member
+ * overlays (x86 layout). `Parameters.Read.Length`, `Parameters.DeviceIoControl.OutputBufferLength`
+ * and `Parameters.Others.Argument1` are the same slot, as they are the same bytes in wdm.h; the
+ * members are this one object with named accessors.
+ */
+export class IoStackParameters implements CreateParameters, ReadWriteParameters, DeviceIoControlParameters, OtherParameters {
+  private s0: unknown = null;
+  private s1: unknown = null;
+  private s2: unknown = null;
+  private s3: unknown = null;
+  /** Create.ShareAccess is the second USHORT of slot 2 (FileAttributes is the first). */
+  private s2hi = 0;
+
+  get Create(): CreateParameters {
+    return this;
+  }
+  get Read(): ReadWriteParameters {
+    return this;
+  }
+  get Write(): ReadWriteParameters {
+    return this;
+  }
+  get DeviceIoControl(): DeviceIoControlParameters {
+    return this;
+  }
+  get Others(): OtherParameters {
+    return this;
+  }
+
+  // Slot 0.
+  get SecurityContext(): unknown {
+    return this.s0;
+  }
+  set SecurityContext(v: unknown) {
+    this.s0 = v;
+  }
+  get Length(): number {
+    return num(this.s0);
+  }
+  set Length(v: number) {
+    this.s0 = v;
+  }
+  get OutputBufferLength(): number {
+    return num(this.s0);
+  }
+  set OutputBufferLength(v: number) {
+    this.s0 = v;
+  }
+  get Argument1(): unknown {
+    return this.s0;
+  }
+  set Argument1(v: unknown) {
+    this.s0 = v;
+  }
+  // Slot 1.
+  get Options(): number {
+    return num(this.s1);
+  }
+  set Options(v: number) {
+    this.s1 = v;
+  }
+  get Key(): number {
+    return num(this.s1);
+  }
+  set Key(v: number) {
+    this.s1 = v;
+  }
+  get InputBufferLength(): number {
+    return num(this.s1);
+  }
+  set InputBufferLength(v: number) {
+    this.s1 = v;
+  }
+  get Argument2(): unknown {
+    return this.s1;
+  }
+  set Argument2(v: unknown) {
+    this.s1 = v;
+  }
+  // Slot 2 (and, for a 64-bit ByteOffset, slot 3).
+  get FileAttributes(): number {
+    return num(this.s2);
+  }
+  set FileAttributes(v: number) {
+    this.s2 = v;
+  }
+  get ShareAccess(): number {
+    return this.s2hi;
+  }
+  set ShareAccess(v: number) {
+    this.s2hi = v;
+  }
+  get ByteOffset(): number {
+    return num(this.s2);
+  }
+  set ByteOffset(v: number) {
+    this.s2 = v;
+  }
+  get IoControlCode(): number {
+    return num(this.s2);
+  }
+  set IoControlCode(v: number) {
+    this.s2 = v;
+  }
+  get Argument3(): unknown {
+    return this.s2;
+  }
+  set Argument3(v: unknown) {
+    this.s2 = v;
+  }
+  // Slot 3.
+  get EaLength(): number {
+    return num(this.s3);
+  }
+  set EaLength(v: number) {
+    this.s3 = v;
+  }
+  get Type3InputBuffer(): number {
+    return num(this.s3);
+  }
+  set Type3InputBuffer(v: number) {
+    this.s3 = v;
+  }
+  get Argument4(): unknown {
+    return this.s3;
+  }
+  set Argument4(v: unknown) {
+    this.s3 = v;
+  }
+
+  /** Clears every member. */
   clear(): void {
-    const c = this.Create;
-    c.SecurityContext = null;
-    c.Options = c.FileAttributes = c.ShareAccess = c.EaLength = 0;
-    this.Read.Length = this.Read.Key = this.Read.ByteOffset = 0;
-    this.Write.Length = this.Write.Key = this.Write.ByteOffset = 0;
-    const d = this.DeviceIoControl;
-    d.OutputBufferLength = d.InputBufferLength = d.IoControlCode = d.Type3InputBuffer = 0;
-    const o = this.Others;
-    o.Argument1 = o.Argument2 = o.Argument3 = o.Argument4 = null;
+    this.s0 = this.s1 = this.s2 = this.s3 = null;
+    this.s2hi = 0;
   }
 
   /** Copies every member from another location (IoCopyCurrentIrpStackLocationToNext). */
   copyFrom(src: IoStackParameters): void {
-    Object.assign(this.Create, src.Create);
-    Object.assign(this.Read, src.Read);
-    Object.assign(this.Write, src.Write);
-    Object.assign(this.DeviceIoControl, src.DeviceIoControl);
-    Object.assign(this.Others, src.Others);
+    this.s0 = src.s0;
+    this.s1 = src.s1;
+    this.s2 = src.s2;
+    this.s3 = src.s3;
+    this.s2hi = src.s2hi;
   }
+}
+
+/** A slot read as a number (an unset slot reads as 0, as zeroed memory does). */
+function num(v: unknown): number {
+  return typeof v === "number" ? v : 0;
 }
 
 /** IO_STACK_LOCATION: one driver's view of the request. */
@@ -88,6 +238,44 @@ export class IO_STACK_LOCATION {
   }
 }
 
+/** Irp->AssociatedIrp. */
+export interface IrpAssociated {
+  SystemBuffer: number;
+  MasterIrp: IRP | null;
+  IrpCount: number;
+}
+
+/** Irp->IoStatus, inline in the IRP (wdm.h's IO_STATUS_BLOCK member). */
+export interface IrpIoStatus {
+  Status: NTSTATUS;
+  Information: number;
+}
+
+/** Irp->Overlay and its AsynchronousParameters member. */
+export interface IrpOverlay {
+  UserApcRoutine: ((...args: unknown[]) => unknown) | null;
+  UserApcContext: unknown;
+  AllocationSize: number;
+  readonly AsynchronousParameters: IrpOverlay;
+}
+
+/** Irp->Tail.Overlay. */
+export interface IrpTailOverlay {
+  readonly DriverContext: unknown[];
+  readonly ListEntry: LIST_ENTRY<IRP>;
+  Thread: KThread | null;
+  AuxiliaryBuffer: number;
+  OriginalFileObject: FILE_OBJECT | null;
+}
+
+/** Irp->Tail. */
+export interface IrpTail {
+  readonly Overlay: IrpTailOverlay;
+  /** The completion APC, part of the IRP as in NT. */
+  Apc: KAPC | null;
+  CompletionKey: unknown;
+}
+
 /** Where a completed request's status goes: a user address (an OVERLAPPED) or a kernel block. */
 export type UserIosb = number | IO_STATUS_BLOCK | null;
 
@@ -99,45 +287,74 @@ export type IrpOrigin = "service" | "IoAllocateIrp" | "IoBuildDeviceIoControlReq
  * `CurrentLocation` counts as NT counts it: StackCount + 1 before the first IoCallDriver,
  * StackCount + 2 once completion has run through every location.
  */
-export class IRP {
-  readonly Type = 6;
+export class IRP implements IrpAssociated, IrpIoStatus, IrpTailOverlay {
+  /** IO_TYPE_IRP. */
+  get Type(): number {
+    return 6;
+  }
   /** Stable id for traces ("irp#12"), renewed each time a recycled IRP is handed out. */
   id = 0;
   MdlAddress: MDL | null = null;
   Flags = 0;
-  readonly AssociatedIrp = { SystemBuffer: 0, MasterIrp: null as IRP | null, IrpCount: 0 };
   /** Links the IRP into its thread's IrpList. */
   readonly ThreadListEntry: LIST_ENTRY<IRP>;
-  readonly IoStatus = new IO_STATUS_BLOCK();
   RequestorMode: KPROCESSOR_MODE = 0;
   PendingReturned = false;
   StackCount: number;
   CurrentLocation: number;
   Cancel = false;
   CancelIrql: KIRQL = 0;
-  ApcEnvironment = 0;
-  AllocationFlags = 0;
   UserIosb: UserIosb = null;
   UserEvent: KEVENT | null = null;
-  readonly Overlay = {
-    AsynchronousParameters: { UserApcRoutine: null as ((...args: unknown[]) => unknown) | null, UserApcContext: null as unknown },
-    AllocationSize: 0,
-  };
   CancelRoutine: DRIVER_CANCEL | null = null;
   UserBuffer = 0;
-  readonly Tail: {
-    Overlay: {
-      DriverContext: unknown[];
-      ListEntry: LIST_ENTRY<IRP>;
-      Thread: KThread | null;
-      AuxiliaryBuffer: number;
-      OriginalFileObject: FILE_OBJECT | null;
-    };
-    Apc: KAPC | null;
-    CompletionKey: unknown;
-  };
   /** The stack locations, index 0 the lowest driver's. */
   readonly Stack: IO_STACK_LOCATION[];
+
+  // ---- The members wdm.h embeds in the IRP, stored inline here too ----
+  // Irp->AssociatedIrp
+  SystemBuffer = 0;
+  MasterIrp: IRP | null = null;
+  IrpCount = 0;
+  // Irp->IoStatus
+  Status: NTSTATUS = 0;
+  Information = 0;
+  // Irp->Overlay.AsynchronousParameters
+  UserApcRoutine: ((...args: unknown[]) => unknown) | null = null;
+  UserApcContext: unknown = null;
+  AllocationSize = 0;
+  // Irp->Tail.Overlay and Irp->Tail
+  readonly DriverContext: unknown[] = [null, null, null, null];
+  readonly ListEntry: LIST_ENTRY<IRP>;
+  Thread: KThread | null = null;
+  AuxiliaryBuffer = 0;
+  OriginalFileObject: FILE_OBJECT | null = null;
+  Apc: KAPC | null = null;
+  CompletionKey: unknown = null;
+
+  /** Irp->AssociatedIrp. */
+  get AssociatedIrp(): IrpAssociated {
+    return this;
+  }
+  /** Irp->IoStatus. */
+  get IoStatus(): IrpIoStatus {
+    return this;
+  }
+  /**
+   * Irp->Overlay — and, since the IRP's members are stored inline, also Irp->Tail.Overlay
+   * (the two hold different fields, so one object serves both).
+   */
+  get Overlay(): IrpOverlay & IrpTailOverlay {
+    return this;
+  }
+  /** Irp->Overlay.AsynchronousParameters. */
+  get AsynchronousParameters(): IrpOverlay {
+    return this;
+  }
+  /** Irp->Tail. */
+  get Tail(): IrpTail {
+    return this;
+  }
 
   // ---- Emulator bookkeeping (not in wdm.h) ----
   /** Who allocated it. */
@@ -172,13 +389,10 @@ export class IRP {
     this.StackCount = stackSize;
     this.CurrentLocation = stackSize + 1;
     this.ThreadListEntry = new LIST_ENTRY<IRP>(this);
-    this.Tail = {
-      Overlay: { DriverContext: [null, null, null, null], ListEntry: new LIST_ENTRY<IRP>(this), Thread: null, AuxiliaryBuffer: 0, OriginalFileObject: null },
-      Apc: null,
-      CompletionKey: null,
-    };
-    this.Stack = [];
-    for (let i = 0; i < stackSize; i++) this.Stack.push(new IO_STACK_LOCATION());
+    this.ListEntry = new LIST_ENTRY<IRP>(this);
+    const stack = new Array<IO_STACK_LOCATION>(stackSize);
+    for (let i = 0; i < stackSize; i++) stack[i] = new IO_STACK_LOCATION();
+    this.Stack = stack;
   }
 
   /** "irp#12", for traces and messages. */
@@ -190,11 +404,11 @@ export class IRP {
   reset(): void {
     this.MdlAddress = null;
     this.Flags = 0;
-    this.AssociatedIrp.SystemBuffer = 0;
-    this.AssociatedIrp.MasterIrp = null;
-    this.AssociatedIrp.IrpCount = 0;
-    this.IoStatus.Status = 0;
-    this.IoStatus.Information = 0;
+    this.SystemBuffer = 0;
+    this.MasterIrp = null;
+    this.IrpCount = 0;
+    this.Status = 0;
+    this.Information = 0;
     this.RequestorMode = 0;
     this.PendingReturned = false;
     this.CurrentLocation = this.StackCount + 1;
@@ -202,16 +416,16 @@ export class IRP {
     this.CancelIrql = 0;
     this.UserIosb = null;
     this.UserEvent = null;
-    this.Overlay.AsynchronousParameters.UserApcRoutine = null;
-    this.Overlay.AsynchronousParameters.UserApcContext = null;
+    this.UserApcRoutine = null;
+    this.UserApcContext = null;
     this.CancelRoutine = null;
     this.UserBuffer = 0;
-    const o = this.Tail.Overlay;
-    o.DriverContext[0] = o.DriverContext[1] = o.DriverContext[2] = o.DriverContext[3] = null;
-    o.Thread = null;
-    o.AuxiliaryBuffer = 0;
-    o.OriginalFileObject = null;
-    this.Tail.CompletionKey = null;
+    const dc = this.DriverContext;
+    dc[0] = dc[1] = dc[2] = dc[3] = null;
+    this.Thread = null;
+    this.AuxiliaryBuffer = 0;
+    this.OriginalFileObject = null;
+    this.CompletionKey = null;
     for (const s of this.Stack) s.reset();
     this.origin = "service";
     this.userEventObject = null;

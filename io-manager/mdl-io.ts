@@ -5,7 +5,7 @@ import type { KPROCESSOR_MODE } from "../kernel/irql.js";
 import type { KThread } from "../kernel/thread.js";
 import { ioManager } from "./io-manager.js";
 import type { IRP } from "./irp.js";
-import { MAXIMUM_MDL_BYTES, MDL, probeAndLock } from "./mdl.js";
+import { MAXIMUM_MDL_BYTES, MDL, newPfnArray, probeAndLock } from "./mdl.js";
 
 /** IoAllocateMdl for a request's buffer, attached to the IRP; null when it cannot be described. */
 export function IoAllocateMdlFor(t: KThread, va: number, length: number, irp: IRP): MDL | null {
@@ -14,7 +14,7 @@ export function IoAllocateMdlFor(t: KThread, va: number, length: number, irp: IR
   if (length <= 0 || length > MAXIMUM_MDL_BYTES || !Number.isInteger(va) || va < 0) return null;
   if (io.injectFailure("IoAllocateMdl")) return null;
   const mdl = new MDL(io.nextId("mdl"), va >>> 0, length);
-  mdl.pfns = new Int32Array(mdl.pageCount).fill(-1);
+  mdl.pfns = newPfnArray(mdl.pageCount);
   io.liveMdls.add(mdl);
   irp.MdlAddress = mdl;
   if (m.trace.on) m.trace.emit("MdlAllocated", { mdl: mdl.label, va: va >>> 0, length });

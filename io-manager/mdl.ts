@@ -13,6 +13,7 @@ import type { KProcess } from "../kernel/process.js";
 import { PTE_GUARD, PTE_MAPPED, PTE_OWNED, PTE_USER, PTE_VALID, PTE_WRITE } from "../kernel/pte.js";
 import { STATUS_ACCESS_VIOLATION, STATUS_INSUFFICIENT_RESOURCES } from "../kernel/status.js";
 import type { KThread } from "../kernel/thread.js";
+import type { PageTable } from "../kernel/page-table.js";
 import {
   IoReadAccess,
   MDL_IO_SPACE,
@@ -41,12 +42,16 @@ export class MDL {
   StartVa: number;
   ByteCount: number;
   ByteOffset: number;
-  /** The PFN array that follows the MDL in memory. Kept after unlocking, as NT keeps it. */
-  pfns: Int32Array;
+  /**
+   * The PFN array that follows the MDL in memory (-1 where no frame is known). Kept after
+   * unlocking, as NT keeps it. Small MDLs use a plain array (a small typed array costs more than
+   * the MDL itself); large ones a typed array.
+   */
+  pfns: PfnArray;
   /** Stable id for traces ("mdl#3"). */
   readonly id: number;
-  /** Mappings into user space made by MmMapLockedPagesSpecifyCache(UserMode). */
-  readonly userMappings: { process: KProcess; base: number }[] = [];
+  /** Mappings into user space made by MmMapLockedPagesSpecifyCache(UserMode) (made when first needed). */
+  userMappings: { process: KProcess; base: number }[] | null = null;
   /** Set by IoFreeMdl. */
   freed = false;
   /** Where it was locked (a driver name or "I/O manager"), for locked-page reports. */
@@ -57,7 +62,7 @@ export class MDL {
     this.StartVa = virtualAddress - (virtualAddress & PAGE_MASK);
     this.ByteOffset = virtualAddress & PAGE_MASK;
     this.ByteCount = length;
-    this.pfns = new Int32Array(0);
+    this.pfns = [];
   }
 
   /** "mdl#3". */
@@ -69,6 +74,30 @@ export class MDL {
   get pageCount(): number {
     return spanPages(this.StartVa + this.ByteOffset, this.ByteCount);
   }
+}
+
+/** An MDL's PFN array. */
+export type PfnArray = number[] | Int32Array;
+
+/** A PFN array of `pages` entries, all -1. */
+export function newPfnArray(pages: number): PfnArray {
+  return pages > 16 ? new Int32Array(pages).fill(-1) : new Array<number>(pages).fill(-1);
+}
+
+/**
+ * Checks `pages` PTEs from `startVpn` against `need` and stores their frames; returns the index
+ * of the first page that fails, or -1 when all pass. (A tight loop over the page table's leaves.)
+ */
+function collectFrames(table: PageTable, startVpn: number, pages: number, need: number, frames: Int32Array): number {
+  let leaf: Uint32Array | undefined;
+  for (let i = 0; i < pages; i++) {
+    const vpn = startVpn + i;
+    if (i === 0 || (vpn & 1023) === 0) leaf = table.leaf(vpn, false);
+    const pte = leaf ? (leaf[vpn & 1023] ?? 0) : 0;
+    if ((pte & need) !== need || pte & PTE_GUARD || !(pte & (PTE_OWNED | PTE_MAPPED))) return i;
+    frames[i] = pte >>> PAGE_SHIFT;
+  }
+  return -1;
 }
 
 /** ADDRESS_AND_SIZE_TO_SPAN_PAGES. */
@@ -92,7 +121,7 @@ export function IoAllocateMdl(VirtualAddress: number, Length: number, SecondaryB
   if (!Number.isInteger(Length) || Length <= 0 || Length > MAXIMUM_MDL_BYTES || !Number.isInteger(VirtualAddress)) return null;
   if (io.injectFailure("IoAllocateMdl")) return null;
   const mdl = new MDL(io.nextId("mdl"), VirtualAddress >>> 0, Length);
-  mdl.pfns = new Int32Array(mdl.pageCount).fill(-1);
+  mdl.pfns = newPfnArray(mdl.pageCount);
   io.liveMdls.add(mdl);
   if (Irp) {
     if (SecondaryBuffer && Irp.MdlAddress) {
@@ -155,27 +184,19 @@ export function probeAndLock(t: KThread, mdl: MDL, mode: KPROCESSOR_MODE, operat
   const process = t.currentProcess;
   const table = user ? (process.addressSpace?.table ?? null) : m.system.table;
   const pages = mdl.pageCount;
-  const pfns = new Int32Array(pages);
   const physical = m.physical;
-  let locked = 0;
   let io = false;
-  for (let i = 0; i < pages; i++) {
-    const pageVa = mdl.StartVa + i * PAGE_SIZE;
-    const pte = table ? table.get(pageVa >>> PAGE_SHIFT) : 0;
-    const userOk = mode === KernelMode || (pte & PTE_USER) !== 0;
-    const ok = (pte & PTE_VALID) !== 0 && !(pte & PTE_GUARD) && userOk && (!write || (pte & PTE_WRITE) !== 0) && (pte & (PTE_OWNED | PTE_MAPPED)) !== 0;
-    if (!ok) {
-      // Undo the partial lock before raising, as MmProbeAndLockPages does.
-      for (let k = 0; k < locked; k++) if (physical.isAllocated(pfns[k] ?? -1)) physical.unlock(pfns[k] ?? -1);
-      m.mmu.gen++;
-      throw new NtStatusError(STATUS_ACCESS_VIOLATION, undefined, { address: Math.max(pageVa, va), write });
-    }
-    const frame = pte >>> PAGE_SHIFT;
-    pfns[i] = frame;
-    if (physical.isAllocated(frame)) physical.lock(frame);
-    else io = true;
-    locked++;
+  const need = PTE_VALID | (write ? PTE_WRITE : 0) | (mode === KernelMode ? 0 : PTE_USER);
+  const frames = new Int32Array(pages);
+  const bad = table ? collectFrames(table, mdl.StartVa >>> PAGE_SHIFT, pages, need, frames) : 0;
+  if (bad >= 0 || !table) {
+    // Nothing is locked until every page has been checked, so a fault leaves nothing locked.
+    const vpn = (mdl.StartVa >>> PAGE_SHIFT) + Math.max(0, bad);
+    throw new NtStatusError(STATUS_ACCESS_VIOLATION, undefined, { address: Math.max(vpn << PAGE_SHIFT, va) >>> 0, write });
   }
+  // Every page checked: lock the frames in one pass.
+  if (physical.lockFrames(frames, pages) > 0) io = true;
+  const pfns: PfnArray = pages > 16 ? frames : Array.from(frames);
   mdl.pfns = pfns;
   mdl.MdlFlags |= MDL_PAGES_LOCKED;
   if (write) mdl.MdlFlags |= MDL_WRITE_OPERATION;
@@ -246,7 +267,7 @@ export function MmMapLockedPagesSpecifyCache(MemoryDescriptorList: MDL, AccessMo
   // User mappings of locked pages are read-write, as MiMapLockedPagesInUserSpace makes them.
   const base = space ? space.mapFrames(mdl.pfns, true, `MmMapLockedPages(UserMode) of ${mdl.label}`) : 0;
   if (base === 0) throw new NtStatusError(STATUS_INSUFFICIENT_RESOURCES, `MmMapLockedPagesSpecifyCache(UserMode): no room in ${process.name}'s address space`);
-  mdl.userMappings.push({ process, base });
+  (mdl.userMappings ??= []).push({ process, base });
   const va = base + mdl.ByteOffset;
   if (m.trace.on) m.trace.emit("MdlMapped", { mdl: mdl.label, va: mdl.StartVa + mdl.ByteOffset, mappedVa: va, mode: "UserMode", process: process.pid, frames: Array.from(mdl.pfns) });
   return va;
@@ -312,11 +333,12 @@ export function MmUnmapLockedPages(BaseAddress: number, MemoryDescriptorList: MD
     return;
   }
   const process = t.currentProcess;
-  const k = mdl.userMappings.findIndex((u) => u.process === process && u.base === BaseAddress - mdl.ByteOffset);
+  const mappings = mdl.userMappings ?? [];
+  const k = mappings.findIndex((u) => u.process === process && u.base === BaseAddress - mdl.ByteOffset);
   if (k < 0 || !process.addressSpace?.unmapFrames(BaseAddress - mdl.ByteOffset)) {
     m.bugCheck(BugCheckCode.DRIVER_VERIFIER_DETECTED_VIOLATION, 0x83, BaseAddress, mdl.id, 0, { detail: `MmUnmapLockedPages(0x${BaseAddress.toString(16)}) is not a mapping of ${mdl.label} in ${process.name}` });
   }
-  mdl.userMappings.splice(k, 1);
+  mappings.splice(k, 1);
   if (m.trace.on) m.trace.emit("MdlUnmapped", { mdl: mdl.label, mappedVa: BaseAddress, mode: "UserMode" });
 }
 
@@ -329,7 +351,7 @@ export function MmBuildMdlForNonPagedPool(MemoryDescriptorList: MDL): void {
   if (va < MM_SYSTEM_RANGE_START) {
     m.bugCheck(BugCheckCode.DRIVER_VERIFIER_DETECTED_VIOLATION, 0x87, mdl.id, va, 0, { detail: `MmBuildMdlForNonPagedPool on ${mdl.label}, which describes a user address` });
   }
-  const pfns = new Int32Array(mdl.pageCount);
+  const pfns = newPfnArray(mdl.pageCount);
   for (let i = 0; i < pfns.length; i++) {
     const f = m.mmu.frameOf(null, mdl.StartVa + i * PAGE_SIZE);
     if (f < 0) m.bugCheck(BugCheckCode.PAGE_FAULT_IN_NONPAGED_AREA, mdl.StartVa + i * PAGE_SIZE, 0, 0, 0, { detail: `MmBuildMdlForNonPagedPool: ${mdl.label} covers an unmapped page` });
@@ -380,7 +402,7 @@ export function MmGetMdlByteOffset(Mdl: MDL): number {
   return Mdl.ByteOffset;
 }
 /** MmGetMdlPfnArray: the frames behind the MDL's pages. */
-export function MmGetMdlPfnArray(Mdl: MDL): Int32Array {
+export function MmGetMdlPfnArray(Mdl: MDL): Readonly<PfnArray> {
   return Mdl.pfns;
 }
 /** MmInitializeMdl: (re)describes a range in an MDL the caller owns. */
@@ -389,5 +411,5 @@ export function MmInitializeMdl(MemoryDescriptorList: MDL, BaseVa: number, Lengt
   MemoryDescriptorList.ByteOffset = BaseVa & PAGE_MASK;
   MemoryDescriptorList.ByteCount = Length;
   MemoryDescriptorList.MdlFlags = 0;
-  MemoryDescriptorList.pfns = new Int32Array(spanPages(BaseVa, Length)).fill(-1);
+  MemoryDescriptorList.pfns = newPfnArray(spanPages(BaseVa, Length));
 }

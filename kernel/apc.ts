@@ -12,12 +12,15 @@ export type ApcKind = "special" | "normal" | "user";
 export class KAPC {
   readonly id = nextId("dispatcher");
   Inserted = false;
+  /** What the routine works on (the IRP, for completion's APC): NormalContext in wdm.h. */
+  NormalContext: unknown = null;
+
   constructor(
     /** The target thread (reassigned when an IRP's embedded APC is reused). */
     public Thread: KThread,
     readonly kind: ApcKind,
-    /** Runs in the target thread's context. User APCs may be async (they run user code). */
-    public routine: () => unknown,
+    /** Runs in the target thread's context, given this APC. User APCs may be async (they run user code). */
+    public routine: (apc: KAPC) => unknown,
     /** A name for traces ("IopCompleteRequest", "ReadFileEx completion"). */
     readonly routineName: string,
   ) {}

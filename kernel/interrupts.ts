@@ -171,15 +171,20 @@ export class Interrupts {
     const queue = t.kernelApcs;
     t.inApc = true;
     try {
-      let i = 0;
-      while (i < queue.length && !this.m.halted) {
-        const apc = queue[i] as KAPC;
-        if (apc.kind !== "special") {
-          i++;
-          continue;
+      // Take the queue in batches (a dying thread may have thousands of completions queued):
+      // run the special APCs, keep the normal ones, in order.
+      while (queue.some((a) => a.kind === "special") && !this.m.halted) {
+        const batch = queue.splice(0, queue.length);
+        const kept: KAPC[] = [];
+        for (let i = 0; i < batch.length; i++) {
+          const apc = batch[i] as KAPC;
+          // A bug check in an earlier APC halts the machine: keep the rest unrun.
+          // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- set by runKernelApc
+          if (apc.kind !== "special" || this.m.halted) kept.push(apc);
+          else this.runKernelApc(t, apc);
         }
-        queue.splice(i, 1);
-        this.runKernelApc(t, apc);
+        // APCs queued while the batch ran come after the ones kept.
+        queue.unshift(...kept);
       }
     } finally {
       t.inApc = false;
@@ -192,7 +197,7 @@ export class Interrupts {
     if (apc.kind === "special") t.irql = APC_LEVEL;
     if (this.m.trace.on) this.m.trace.emit("ApcDelivered", { apc: apc.label, routine: apc.routineName });
     try {
-      return apc.routine();
+      return apc.routine(apc);
     } catch (e) {
       return this.m.unhandledKernelException(e, `APC routine ${apc.routineName}`);
     } finally {
@@ -229,7 +234,7 @@ export class Interrupts {
       t.mode = UserMode;
       this.m.mmu.gen++;
       try {
-        await apc.routine();
+        await apc.routine(apc);
       } finally {
         t.mode = mode;
       }

@@ -31,6 +31,21 @@ export class PageTable {
     t[vpn & (PTES_PER_TABLE - 1)] = pte >>> 0;
   }
 
+  /**
+   * The leaf table holding `vpn`'s PTE (1024 entries, indexed by `vpn & 1023`), created when
+   * `create` is set: for loops over many consecutive pages.
+   */
+  leaf(vpn: number, create: boolean): Uint32Array | undefined {
+    const d = (vpn >>> TABLE_SHIFT) & 511;
+    let t = this.tables[d];
+    if (!t && create) {
+      t = new Uint32Array(PTES_PER_TABLE);
+      this.tables[d] = t;
+      this.tableCount++;
+    }
+    return t;
+  }
+
   /** Host bytes held by the allocated tables. */
   get hostBytes(): number {
     return this.tableCount * PTES_PER_TABLE * 4 + 512 * 8;

@@ -46,6 +46,8 @@ export class PhysicalMemory {
   private freeTop = 0;
   private used = 0;
   private chunkCount = 0;
+  private lastChunkIndex = -1;
+  private lastChunk: Chunk | undefined = undefined;
 
   /** @param bytes RAM size, rounded down to whole frames. */
   constructor(bytes: number) {
@@ -222,12 +224,51 @@ export class PhysicalMemory {
 
   /** Locks a frame for I/O: one more lock and one more reference. */
   lock(frame: number): FrameError | null {
-    if (!this.isAllocated(frame)) return "not-allocated";
-    const c = this.chunk(frame);
+    const ci = frame >>> CHUNK_FRAME_SHIFT;
+    // Consecutive frames share a chunk: remember the last one looked up.
+    let c: Chunk | undefined;
+    if (ci === this.lastChunkIndex) c = this.lastChunk;
+    else {
+      c = frame >= 0 && frame < this.totalFrames ? this.chunks[ci] : undefined;
+      this.lastChunkIndex = c ? ci : -1;
+      this.lastChunk = c;
+    }
     const i = frame & (FRAMES_PER_CHUNK - 1);
+    const refs = c ? (c.refs[i] ?? 0) : 0;
+    if (!c || refs <= 0) return "not-allocated";
     c.locks[i] = (c.locks[i] ?? 0) + 1;
-    c.refs[i] = (c.refs[i] ?? 0) + 1;
+    c.refs[i] = refs + 1;
     return null;
+  }
+
+  /**
+   * Locks every allocated frame of `frames[0..count)` (as {@link lock} does one): returns how
+   * many were not RAM (I/O space, left unlocked). Frames of one chunk are done in one stretch.
+   */
+  lockFrames(frames: ArrayLike<number>, count: number): number {
+    let notRam = 0;
+    let ci = -1;
+    let refs: Int32Array | null = null;
+    let locks: Int32Array | null = null;
+    for (let k = 0; k < count; k++) {
+      const f = frames[k] ?? -1;
+      const fc = f >>> CHUNK_FRAME_SHIFT;
+      if (fc !== ci) {
+        const c = f >= 0 && f < this.totalFrames ? this.chunks[fc] : undefined;
+        ci = c ? fc : -1;
+        refs = c ? c.refs : null;
+        locks = c ? c.locks : null;
+      }
+      const i = f & (FRAMES_PER_CHUNK - 1);
+      if (!refs || !locks || (refs[i] ?? 0) <= 0) {
+        notRam++;
+        ci = -1;
+        continue;
+      }
+      refs[i] = (refs[i] ?? 0) + 1;
+      locks[i] = (locks[i] ?? 0) + 1;
+    }
+    return notRam;
   }
 
   /** Undoes {@link lock}. Refused when the frame is not locked. */

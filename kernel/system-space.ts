@@ -41,7 +41,12 @@ export class SystemSpace {
     if (options.nocache) bits |= PTE_NOCACHE;
     // Protection index 2 (PAGE_READWRITE) or 1 (PAGE_READONLY) so queries read sensibly.
     bits |= (options.writable ?? true ? 2 : 1) << 8;
-    for (let i = 0; i < pages; i++) this.table.set(vpn + i, ((frames[i] ?? 0) << PAGE_SHIFT) | bits);
+    let leaf: Uint32Array | undefined;
+    for (let i = 0; i < pages; i++) {
+      const v = vpn + i;
+      if (i === 0 || (v & 1023) === 0) leaf = this.table.leaf(v, true);
+      if (leaf) leaf[v & 1023] = ((frames[i] ?? 0) << PAGE_SHIFT) | bits;
+    }
     this.observer.pteChanged();
     return (vpn << PAGE_SHIFT) >>> 0;
   }
