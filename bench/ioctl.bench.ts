@@ -48,7 +48,7 @@ async function roundTrips(code: number, count: number): Promise<number> {
     const inBuf = buf;
     const outBuf = buf + 128;
     const returned = buf + 256;
-    for (let i = 0; i < 2000; i++) await w.DeviceIoControl(h, code, inBuf, 64, outBuf, 64, returned, null);
+    for (let i = 0; i < 50_000; i++) await w.DeviceIoControl(h, code, inBuf, 64, outBuf, 64, returned, null);
     const t0 = performance.now();
     for (let i = 0; i < count; i++) await w.DeviceIoControl(h, code, inBuf, 64, outBuf, 64, returned, null);
     ms = performance.now() - t0;
@@ -68,7 +68,7 @@ async function baselineRoundTrips(count: number): Promise<number> {
     user.set(sys, 128);
     return Promise.resolve(0);
   };
-  for (let i = 0; i < 2000; i++) await call();
+  for (let i = 0; i < 50_000; i++) await call();
   const t0 = performance.now();
   for (let i = 0; i < count; i++) await call();
   return performance.now() - t0;
@@ -77,7 +77,7 @@ async function baselineRoundTrips(count: number): Promise<number> {
 const ioctl: Benchmark = {
   name: "ioctl",
   async run(): Promise<BenchResult[]> {
-    const count = 200_000;
+    const count = 500_000;
     const base = Math.min(await baselineRoundTrips(count), await baselineRoundTrips(count));
     const buffered = Math.min(await roundTrips(IOCTL_BUFFERED, count), await roundTrips(IOCTL_BUFFERED, count));
     const direct = Math.min(await roundTrips(IOCTL_OUT_DIRECT, count), await roundTrips(IOCTL_OUT_DIRECT, count));

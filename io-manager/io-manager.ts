@@ -2,6 +2,7 @@
  * The I/O manager's per-machine state: the object namespace (\Device, \??), loaded drivers, the
  * cancel spin lock, IRP lookaside lists and the live IRPs and MDLs (for leak checks).
  */
+import { LiveSet } from "../kernel/live-set.js";
 import { KSPIN_LOCK } from "../kernel/spin-lock.js";
 import type { Machine } from "../kernel/machine.js";
 import { KernelObject } from "../kernel/objects.js";
@@ -48,9 +49,9 @@ export class IoManager {
   /** The global cancel spin lock (IoAcquireCancelSpinLock). */
   readonly cancelSpinLock = new KSPIN_LOCK("IoCancelSpinLock");
   /** IRPs allocated and not yet freed. */
-  readonly liveIrps = new Set<IRP>();
+  readonly liveIrps = new LiveSet<IRP>();
   /** MDLs allocated and not yet freed. */
-  readonly liveMdls = new Set<MDL>();
+  readonly liveMdls = new LiveSet<MDL>();
   /** Lookaside lists by stack size. */
   readonly irpLookaside: IRP[][] = [];
   /** Allocation fault injection, when a verifier or explorer installs one. */

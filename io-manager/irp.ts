@@ -3,6 +3,7 @@
  * objects with the WDK's field names. An IRP's buffers are virtual addresses in the emulated
  * machine; its bookkeeping (thread, file object, user IO_STATUS_BLOCK) follows NT.
  */
+import type { LiveSetMember } from "../kernel/live-set.js";
 import type { KAPC } from "../kernel/apc.js";
 import type { KEVENT } from "../kernel/dispatcher.js";
 import type { KIRQL, KPROCESSOR_MODE } from "../kernel/irql.js";
@@ -287,7 +288,7 @@ export type IrpOrigin = "service" | "IoAllocateIrp" | "IoBuildDeviceIoControlReq
  * `CurrentLocation` counts as NT counts it: StackCount + 1 before the first IoCallDriver,
  * StackCount + 2 once completion has run through every location.
  */
-export class IRP implements IrpAssociated, IrpIoStatus, IrpTailOverlay {
+export class IRP implements IrpAssociated, IrpIoStatus, IrpTailOverlay, LiveSetMember<IRP> {
   /** IO_TYPE_IRP. */
   get Type(): number {
     return 6;
@@ -384,6 +385,10 @@ export class IRP implements IrpAssociated, IrpIoStatus, IrpTailOverlay {
   /** The driver and routine it was last dispatched to. */
   dispatchedDriver: string | null = null;
   dispatchedRoutine: string | null = null;
+  /** Links in the I/O manager's list of live IRPs. */
+  liveNext: IRP | null = null;
+  livePrev: IRP | null = null;
+  liveOwner: object | null = null;
 
   constructor(stackSize: number) {
     this.StackCount = stackSize;

@@ -2,6 +2,7 @@
  * Memory descriptor lists: locking a buffer's pages, mapping them into system space (or a
  * process) and undoing both — the machinery behind METHOD_*_DIRECT and zero-copy sharing.
  */
+import type { LiveSetMember } from "../kernel/live-set.js";
 import { BugCheckCode } from "../kernel/bugcheck-codes.js";
 import { currentMachine } from "../kernel/context.js";
 import { DISPATCH_LEVEL, KernelMode, type KPROCESSOR_MODE } from "../kernel/irql.js";
@@ -32,7 +33,7 @@ import type { IRP } from "./irp.js";
 export const MAXIMUM_MDL_BYTES = 2 * 1024 * 1024 * 1024 - PAGE_SIZE;
 
 /** MDL: a virtual range and the physical frames behind it. */
-export class MDL {
+export class MDL implements LiveSetMember<MDL> {
   Next: MDL | null = null;
   MdlFlags = 0;
   /** The process whose user pages are locked (null for system addresses). */
@@ -56,6 +57,10 @@ export class MDL {
   freed = false;
   /** Where it was locked (a driver name or "I/O manager"), for locked-page reports. */
   lockedBy: string | null = null;
+  /** Links in the I/O manager's list of live MDLs. */
+  liveNext: MDL | null = null;
+  livePrev: MDL | null = null;
+  liveOwner: object | null = null;
 
   constructor(id: number, virtualAddress: number, length: number) {
     this.id = id;
@@ -88,7 +93,7 @@ export function newPfnArray(pages: number): PfnArray {
  * Checks `pages` PTEs from `startVpn` against `need` and stores their frames; returns the index
  * of the first page that fails, or -1 when all pass. (A tight loop over the page table's leaves.)
  */
-function collectFrames(table: PageTable, startVpn: number, pages: number, need: number, frames: Int32Array): number {
+function collectFrames(table: PageTable, startVpn: number, pages: number, need: number, frames: PfnArray): number {
   let leaf: Uint32Array | undefined;
   for (let i = 0; i < pages; i++) {
     const vpn = startVpn + i;
@@ -187,17 +192,18 @@ export function probeAndLock(t: KThread, mdl: MDL, mode: KPROCESSOR_MODE, operat
   const physical = m.physical;
   let io = false;
   const need = PTE_VALID | (write ? PTE_WRITE : 0) | (mode === KernelMode ? 0 : PTE_USER);
-  const frames = new Int32Array(pages);
+  // The MDL's own PFN array receives the frames (IoAllocateMdl sized it); a fault refills it.
+  const frames = mdl.pfns.length === pages ? mdl.pfns : newPfnArray(pages);
   const bad = table ? collectFrames(table, mdl.StartVa >>> PAGE_SHIFT, pages, need, frames) : 0;
   if (bad >= 0 || !table) {
     // Nothing is locked until every page has been checked, so a fault leaves nothing locked.
+    frames.fill(-1);
     const vpn = (mdl.StartVa >>> PAGE_SHIFT) + Math.max(0, bad);
     throw new NtStatusError(STATUS_ACCESS_VIOLATION, undefined, { address: Math.max(vpn << PAGE_SHIFT, va) >>> 0, write });
   }
   // Every page checked: lock the frames in one pass.
   if (physical.lockFrames(frames, pages) > 0) io = true;
-  const pfns: PfnArray = pages > 16 ? frames : Array.from(frames);
-  mdl.pfns = pfns;
+  mdl.pfns = frames;
   mdl.MdlFlags |= MDL_PAGES_LOCKED;
   if (write) mdl.MdlFlags |= MDL_WRITE_OPERATION;
   else mdl.MdlFlags &= ~MDL_WRITE_OPERATION;
@@ -208,7 +214,7 @@ export function probeAndLock(t: KThread, mdl: MDL, mode: KPROCESSOR_MODE, operat
     process.lockedPages += pages;
   }
   if (m.trace.on) {
-    m.trace.emit("MdlLocked", { mdl: mdl.label, va, length: mdl.ByteCount, frames: Array.from(pfns), process: user ? process.pid : 0, write });
+    m.trace.emit("MdlLocked", { mdl: mdl.label, va, length: mdl.ByteCount, frames: Array.from(frames), process: user ? process.pid : 0, write });
   }
 }
 
