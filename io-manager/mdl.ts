@@ -9,7 +9,10 @@ import { DISPATCH_LEVEL, KernelMode, type KPROCESSOR_MODE } from "../kernel/irql
 import type { Machine } from "../kernel/machine.js";
 import { MM_SYSTEM_RANGE_START, MM_USER_PROBE_ADDRESS } from "../kernel/memory-constants.js";
 import { NtStatusError } from "../kernel/nt-status-error.js";
-import { PAGE_MASK, PAGE_SHIFT, PAGE_SIZE } from "../kernel/physical-memory.js";
+import { FRAME_IN_CHUNK_MASK, PAGE_MASK, PAGE_SHIFT, PAGE_SIZE, type FrameCounts, type PhysicalMemory } from "../kernel/physical-memory.js";
+
+/** log2 of the frames sharing one FrameCounts. */
+const FRAME_CHUNK_SHIFT = Math.log2(FRAME_IN_CHUNK_MASK + 1);
 import type { KProcess } from "../kernel/process.js";
 import { PTE_GUARD, PTE_MAPPED, PTE_OWNED, PTE_USER, PTE_VALID, PTE_WRITE } from "../kernel/pte.js";
 import { STATUS_ACCESS_VIOLATION, STATUS_INSUFFICIENT_RESOURCES } from "../kernel/status.js";
@@ -89,19 +92,72 @@ export function newPfnArray(pages: number): PfnArray {
   return pages > 16 ? new Int32Array(pages).fill(-1) : new Array<number>(pages).fill(-1);
 }
 
+const NO_COUNTS = new Int32Array(0);
+
+/** I/O-space frames (not RAM, so not locked) that the last successful {@link lockFromPtes} met. */
+let lockedNotRam = 0;
+
 /**
- * Checks `pages` PTEs from `startVpn` against `need` and stores their frames; returns the index
- * of the first page that fails, or -1 when all pass. (A tight loop over the page table's leaves.)
+ * Checks `pages` PTEs from `startVpn` against `need`, storing and locking each page's frame as it
+ * goes: one pass over the page table's leaves and the frames' counts. Returns the index of the
+ * first page that fails, having unlocked what it locked before it, or -1 when all pass. Frames
+ * that are not RAM are stored but not locked, and counted in {@link lockedNotRam}.
  */
-function collectFrames(table: PageTable, startVpn: number, pages: number, need: number, frames: PfnArray): number {
-  let leaf: Uint32Array | undefined;
-  for (let i = 0; i < pages; i++) {
+function lockFromPtes(physical: PhysicalMemory, table: PageTable, startVpn: number, pages: number, need: number, frames: PfnArray): number {
+  // Module constants copied to locals: the loop then compiles them as immediates.
+  const reject = PTE_GUARD;
+  const present = PTE_OWNED | PTE_MAPPED;
+  const pageShift = PAGE_SHIFT;
+  const chunkShift = FRAME_CHUNK_SHIFT;
+  const inChunk = FRAME_IN_CHUNK_MASK;
+  let notRam = 0;
+  let chunk = -1;
+  // An empty array stands for "not RAM" (rather than null, which would slow every access).
+  let refs: Int32Array = NO_COUNTS;
+  let locks: Int32Array = NO_COUNTS;
+  let i = 0;
+  let bad = -1;
+  outer: while (i < pages) {
     const vpn = startVpn + i;
-    if (i === 0 || (vpn & 1023) === 0) leaf = table.leaf(vpn, false);
-    const pte = leaf ? (leaf[vpn & 1023] ?? 0) : 0;
-    if ((pte & need) !== need || pte & PTE_GUARD || !(pte & (PTE_OWNED | PTE_MAPPED))) return i;
-    frames[i] = pte >>> PAGE_SHIFT;
+    const leaf = table.leaf(vpn, false);
+    if (!leaf) {
+      bad = i;
+      break;
+    }
+    const first = vpn & 1023;
+    const run = Math.min(1024 - first, pages - i);
+    for (let k = 0; k < run; k++) {
+      const pte = leaf[first + k] ?? 0;
+      if ((pte & need) !== need || pte & reject || !(pte & present)) {
+        bad = i + k;
+        break outer;
+      }
+      const frame = pte >>> pageShift;
+      frames[i + k] = frame;
+      // Consecutive frames share a chunk's counts: look them up once per chunk.
+      if (frame >>> chunkShift !== chunk) {
+        const counts: FrameCounts | undefined = physical.countsOf(frame);
+        chunk = counts ? frame >>> chunkShift : -1;
+        refs = counts ? counts.refs : NO_COUNTS;
+        locks = counts ? counts.locks : NO_COUNTS;
+      }
+      const f = frame & inChunk;
+      const held = refs[f] ?? 0;
+      if (held <= 0) {
+        notRam++;
+        continue;
+      }
+      refs[f] = held + 1;
+      locks[f] = (locks[f] ?? 0) + 1;
+    }
+    i += run;
   }
+  if (bad >= 0) {
+    // Probe-then-lock: a fault leaves nothing locked.
+    for (let k = 0; k < bad; k++) physical.unlock(frames[k] ?? -1);
+    return bad;
+  }
+  lockedNotRam = notRam;
   return -1;
 }
 
@@ -194,15 +250,14 @@ export function probeAndLock(t: KThread, mdl: MDL, mode: KPROCESSOR_MODE, operat
   const need = PTE_VALID | (write ? PTE_WRITE : 0) | (mode === KernelMode ? 0 : PTE_USER);
   // The MDL's own PFN array receives the frames (IoAllocateMdl sized it); a fault refills it.
   const frames = mdl.pfns.length === pages ? mdl.pfns : newPfnArray(pages);
-  const bad = table ? collectFrames(table, mdl.StartVa >>> PAGE_SHIFT, pages, need, frames) : 0;
+  const bad = table ? lockFromPtes(physical, table, mdl.StartVa >>> PAGE_SHIFT, pages, need, frames) : 0;
   if (bad >= 0 || !table) {
     // Nothing is locked until every page has been checked, so a fault leaves nothing locked.
     frames.fill(-1);
     const vpn = (mdl.StartVa >>> PAGE_SHIFT) + Math.max(0, bad);
     throw new NtStatusError(STATUS_ACCESS_VIOLATION, undefined, { address: Math.max(vpn << PAGE_SHIFT, va) >>> 0, write });
   }
-  // Every page checked: lock the frames in one pass.
-  if (physical.lockFrames(frames, pages) > 0) io = true;
+  if (lockedNotRam > 0) io = true;
   mdl.pfns = frames;
   mdl.MdlFlags |= MDL_PAGES_LOCKED;
   if (write) mdl.MdlFlags |= MDL_WRITE_OPERATION;
@@ -237,14 +292,12 @@ export function unlockPages(m: Machine, mdl: MDL): void {
   }
   if (mdl.MdlFlags & MDL_MAPPED_TO_SYSTEM_VA) unmapSystem(m, mdl);
   const physical = m.physical;
-  for (const f of mdl.pfns) {
-    if (f < 0 || !(physical.isAllocated(f) || physical.lockCount(f) > 0)) continue;
-    if (physical.lockCount(f) === 0) {
-      m.bugCheck(BugCheckCode.PFN_LIST_CORRUPT, 0x07, f, physical.refCount(f), 0, {
-        detail: `${mdl.label}: frame 0x${f.toString(16)} was unlocked more times than it was locked (MmUnlockPages twice?)`,
-      });
-    }
-    physical.unlock(f);
+  const overUnlocked = physical.unlockFrames(mdl.pfns, mdl.pfns.length);
+  if (overUnlocked >= 0) {
+    const f = mdl.pfns[overUnlocked] ?? -1;
+    m.bugCheck(BugCheckCode.PFN_LIST_CORRUPT, 0x07, f, physical.refCount(f), 0, {
+      detail: `${mdl.label}: frame 0x${f.toString(16)} was unlocked more times than it was locked (MmUnlockPages twice?)`,
+    });
   }
   const wasLocked = (mdl.MdlFlags & MDL_PAGES_LOCKED) !== 0;
   mdl.MdlFlags &= ~(MDL_PAGES_LOCKED | MDL_IO_SPACE);

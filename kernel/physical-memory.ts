@@ -17,12 +17,22 @@ const CHUNK_FRAME_SHIFT = 6;
 const FRAMES_PER_CHUNK = 1 << CHUNK_FRAME_SHIFT;
 const CHUNK_BYTES = FRAMES_PER_CHUNK * PAGE_SIZE;
 
-/** Per-chunk frame metadata and (once touched) its bytes. */
-interface Chunk {
-  bytes: Uint8Array | null;
-  view: DataView | null;
+/** Frames of one chunk share a {@link FrameCounts}: this masks a frame number to its index there. */
+export const FRAME_IN_CHUNK_MASK = FRAMES_PER_CHUNK - 1;
+
+/** Stands for "no chunk" in loops over counts (an empty array, rather than null, keeps them fast). */
+const NO_COUNTS = new Int32Array(0);
+
+/** Reference and lock counts of the frames of one chunk. */
+export interface FrameCounts {
   readonly refs: Int32Array;
   readonly locks: Int32Array;
+}
+
+/** Per-chunk frame metadata and (once touched) its bytes. */
+interface Chunk extends FrameCounts {
+  bytes: Uint8Array | null;
+  view: DataView | null;
 }
 
 /** Where a frame's bytes live on the host. */
@@ -210,16 +220,19 @@ export class PhysicalMemory {
     const i = frame & (FRAMES_PER_CHUNK - 1);
     const left = (c.refs[i] ?? 0) - 1;
     c.refs[i] = left;
-    if (left === 0) {
-      this.used--;
-      if (this.freeTop === this.freeStack.length) {
-        const bigger = new Int32Array(this.freeStack.length * 2);
-        bigger.set(this.freeStack);
-        this.freeStack = bigger;
-      }
-      this.freeStack[this.freeTop++] = frame;
-    }
+    if (left === 0) this.release(frame);
     return null;
+  }
+
+  /** A frame whose last reference went: back on the free list. */
+  private release(frame: number): void {
+    this.used--;
+    if (this.freeTop === this.freeStack.length) {
+      const bigger = new Int32Array(this.freeStack.length * 2);
+      bigger.set(this.freeStack);
+      this.freeStack = bigger;
+    }
+    this.freeStack[this.freeTop++] = frame;
   }
 
   /** Locks a frame for I/O: one more lock and one more reference. */
@@ -242,33 +255,12 @@ export class PhysicalMemory {
   }
 
   /**
-   * Locks every allocated frame of `frames[0..count)` (as {@link lock} does one): returns how
-   * many were not RAM (I/O space, left unlocked). Frames of one chunk are done in one stretch.
+   * The reference and lock counts of the chunk holding `frame`, indexed by
+   * `frame & FRAME_IN_CHUNK_MASK`; undefined when the frame is not RAM. For loops that lock many
+   * frames in one pass (MmProbeAndLockPages), which must keep the counts as {@link lock} does.
    */
-  lockFrames(frames: ArrayLike<number>, count: number): number {
-    let notRam = 0;
-    let ci = -1;
-    let refs: Int32Array | null = null;
-    let locks: Int32Array | null = null;
-    for (let k = 0; k < count; k++) {
-      const f = frames[k] ?? -1;
-      const fc = f >>> CHUNK_FRAME_SHIFT;
-      if (fc !== ci) {
-        const c = f >= 0 && f < this.totalFrames ? this.chunks[fc] : undefined;
-        ci = c ? fc : -1;
-        refs = c ? c.refs : null;
-        locks = c ? c.locks : null;
-      }
-      const i = f & (FRAMES_PER_CHUNK - 1);
-      if (!refs || !locks || (refs[i] ?? 0) <= 0) {
-        notRam++;
-        ci = -1;
-        continue;
-      }
-      refs[i] = (refs[i] ?? 0) + 1;
-      locks[i] = (locks[i] ?? 0) + 1;
-    }
-    return notRam;
+  countsOf(frame: number): FrameCounts | undefined {
+    return frame >= 0 && frame < this.totalFrames ? this.chunks[frame >>> CHUNK_FRAME_SHIFT] : undefined;
   }
 
   /** Undoes {@link lock}. Refused when the frame is not locked. */
@@ -279,6 +271,37 @@ export class PhysicalMemory {
     if ((c.locks[i] ?? 0) <= 0) return "not-locked";
     c.locks[i] = (c.locks[i] ?? 0) - 1;
     return this.dereference(frame);
+  }
+
+  /**
+   * Undoes {@link lock} for `frames[0..count)` in one pass (MmUnlockPages), skipping negative
+   * entries and frames that are not allocated RAM (I/O space). Returns -1, or the index of the
+   * first frame that is allocated but not locked, having unlocked the frames before it.
+   */
+  unlockFrames(frames: ArrayLike<number>, count: number): number {
+    let ci = -1;
+    let refs: Int32Array = NO_COUNTS;
+    let locks: Int32Array = NO_COUNTS;
+    for (let k = 0; k < count; k++) {
+      const f = frames[k] ?? -1;
+      if (f < 0) continue;
+      const fc = f >>> CHUNK_FRAME_SHIFT;
+      if (fc !== ci) {
+        const c = f < this.totalFrames ? this.chunks[fc] : undefined;
+        ci = c ? fc : -1;
+        refs = c ? c.refs : NO_COUNTS;
+        locks = c ? c.locks : NO_COUNTS;
+      }
+      const i = f & (FRAMES_PER_CHUNK - 1);
+      const held = refs[i] ?? 0;
+      if (held <= 0) continue;
+      const locked = locks[i] ?? 0;
+      if (locked <= 0) return k;
+      locks[i] = locked - 1;
+      refs[i] = held - 1;
+      if (held === 1) this.release(f);
+    }
+    return -1;
   }
 
   /** The host bytes behind a RAM frame, allocating its chunk on first touch. */

@@ -41,11 +41,15 @@ export class SystemSpace {
     if (options.nocache) bits |= PTE_NOCACHE;
     // Protection index 2 (PAGE_READWRITE) or 1 (PAGE_READONLY) so queries read sensibly.
     bits |= (options.writable ?? true ? 2 : 1) << 8;
-    let leaf: Uint32Array | undefined;
-    for (let i = 0; i < pages; i++) {
+    // One leaf at a time, the shift in a local: the inner loop is a plain store per page.
+    const shift = PAGE_SHIFT;
+    for (let i = 0; i < pages; ) {
       const v = vpn + i;
-      if (i === 0 || (v & 1023) === 0) leaf = this.table.leaf(v, true);
-      if (leaf) leaf[v & 1023] = ((frames[i] ?? 0) << PAGE_SHIFT) | bits;
+      const leaf = this.table.leaf(v, true);
+      const first = v & 1023;
+      const run = Math.min(1024 - first, pages - i);
+      if (leaf) for (let k = 0; k < run; k++) leaf[first + k] = ((frames[i + k] ?? 0) << shift) | bits;
+      i += run;
     }
     this.observer.pteChanged();
     return (vpn << PAGE_SHIFT) >>> 0;
@@ -54,10 +58,20 @@ export class SystemSpace {
   /** Removes a system mapping of `pages` pages; owned frames are dereferenced. */
   unmap(base: number, pages: number): void {
     const vpn = base >>> PAGE_SHIFT;
-    for (let i = 0; i < pages; i++) {
-      const pte = this.table.get(vpn + i);
-      if (pte & PTE_OWNED) this.physical.dereference(pte >>> PAGE_SHIFT);
-      this.table.set(vpn + i, 0);
+    const shift = PAGE_SHIFT;
+    for (let i = 0; i < pages; ) {
+      const v = vpn + i;
+      const leaf = this.table.leaf(v, false);
+      const first = v & 1023;
+      const run = Math.min(1024 - first, pages - i);
+      if (leaf) {
+        for (let k = 0; k < run; k++) {
+          const pte = leaf[first + k] ?? 0;
+          if (pte & PTE_OWNED) this.physical.dereference(pte >>> shift);
+          leaf[first + k] = 0;
+        }
+      }
+      i += run;
     }
     this.systemPtes.release(vpn, pages);
     this.observer.pteChanged();
