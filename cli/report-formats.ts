@@ -35,11 +35,17 @@ export function runTitle(s: Scenario, r: ScenarioResult): string {
   return `${s.name}${opts ? ` — ${opts}` : ""}`;
 }
 
+/** An emulated thread's or a scenario's error, in words (they may throw anything). */
+function errorText(e: unknown): string {
+  if (e instanceof Error) return e.message;
+  return typeof e === "string" ? e : `a thrown ${typeof e}`;
+}
+
 /** What went wrong in a run beyond its events and checks (an exception, a host error), in words. */
 function problems(r: ScenarioResult): string[] {
   const out: string[] = [];
-  if (r.error) out.push(`the scenario threw: ${r.error instanceof Error ? r.error.message : String(r.error)}`);
-  for (const h of r.run?.errors ?? []) out.push(`${h.thread} failed: ${h.error instanceof Error ? h.error.message : String(h.error)}`);
+  if (r.error) out.push(`the scenario threw: ${errorText(r.error)}`);
+  for (const h of r.run?.errors ?? []) out.push(`${h.thread} failed: ${errorText(h.error)}`);
   if (r.run?.hostStuck) out.push(`the host got stuck: ${r.run.hostStuck}`);
   return out;
 }

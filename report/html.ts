@@ -1,7 +1,7 @@
 /**
  * The HTML report: one self-contained file (inline CSS and SVG, no script, no fonts or images to
  * fetch; a Content-Security-Policy forbids any network load) with, per run, the findings, the
- * sequence diagram, the memory map with lock counts over time, and the text timeline.
+ * memory map with lock counts over time, the sequence diagram, and the text timeline.
  */
 import type { TraceEvent } from "../kernel/trace.js";
 import { hex, ms } from "./format.js";
@@ -136,8 +136,6 @@ function runSection(run: HtmlRun, i: number, options: HtmlOptions): string {
     for (const c of checks) parts.push(`<li class="${c.passed ? "passed" : "failed"}">${c.passed ? "✓" : "✗"} ${esc(c.name)}${c.detail && !c.passed ? ` — ${esc(c.detail)}` : ""}</li>`);
     parts.push(`</ul></details>`);
   }
-  parts.push(`<h3>Sequence</h3>`);
-  parts.push(`<div class="scroll">${renderSequenceSvg(buildSequence(run.events, { verbose }), { idPrefix: `r${i + 1}` })}</div>`);
   parts.push(`<h3>Memory map</h3>`);
   if (map.ranges.length === 0) {
     parts.push(`<p class="no-memory">No MDL locked or mapped memory in this run.</p>`);
@@ -147,6 +145,8 @@ function runSection(run: HtmlRun, i: number, options: HtmlOptions): string {
     parts.push(`<h3>Locks over time</h3>`);
     parts.push(`<div class="scroll">${renderLockChartSvg(map)}</div>`);
   }
+  parts.push(`<h3>Sequence</h3>`);
+  parts.push(`<div class="scroll">${renderSequenceSvg(buildSequence(run.events, { verbose }), { idPrefix: `r${i + 1}` })}</div>`);
   parts.push(`<details><summary>Timeline (text)</summary><pre class="timeline">${esc(formatTextTimeline(run.events, { verbose }))}</pre></details>`);
   parts.push(`</section>`);
   return parts.join("\n");

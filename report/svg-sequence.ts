@@ -20,7 +20,7 @@ const HEAD_H = 34;
 const ROW = 28;
 const SELF_ROW = 42;
 const NOTE_LINE = 15;
-const MAX_LABEL = 66;
+const MAX_LABEL = 56;
 const NOTE_CHARS = 60;
 const ACT_W = 10;
 

@@ -7,6 +7,11 @@
 /** Width of one character of the report's 12 px monospace text. */
 export const CHAR_PX = 7.3;
 
+/** The characters of `text` (code points, so an astral character counts once). */
+function chars(text: string): string[] {
+  return Array.from(text);
+}
+
 /** Escapes text for XML (element content and attribute values). */
 export function esc(text: string): string {
   return text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
@@ -14,13 +19,13 @@ export function esc(text: string): string {
 
 /** The width of `text` in the report's monospace font. */
 export function textWidth(text: string, charPx = CHAR_PX): number {
-  return [...text].length * charPx;
+  return chars(text).length * charPx;
 }
 
 /** `text` cut to `max` characters with an ellipsis. */
 export function truncate(text: string, max: number): string {
-  const chars = [...text];
-  return chars.length <= max ? text : `${chars.slice(0, Math.max(1, max - 1)).join("")}…`;
+  const c = chars(text);
+  return c.length <= max ? text : `${c.slice(0, Math.max(1, max - 1)).join("")}…`;
 }
 
 /** `text` broken into lines of at most `max` characters, at spaces where possible. */
@@ -29,16 +34,16 @@ export function wrap(text: string, max: number): string[] {
   let line = "";
   for (const word of text.split(" ")) {
     let w = word;
-    while ([...w].length > max) {
+    while (chars(w).length > max) {
       if (line) {
         lines.push(line);
         line = "";
       }
-      lines.push([...w].slice(0, max).join(""));
-      w = [...w].slice(max).join("");
+      lines.push(chars(w).slice(0, max).join(""));
+      w = chars(w).slice(max).join("");
     }
     if (!line) line = w;
-    else if ([...line].length + 1 + [...w].length <= max) line += ` ${w}`;
+    else if (chars(line).length + 1 + chars(w).length <= max) line += ` ${w}`;
     else {
       lines.push(line);
       line = w;

@@ -94,7 +94,7 @@ export function chromeTraceViolations(text: string): string[] {
         const top = stack.pop();
         if (!top) problems.push(`${where(i, e)}: E without an open B`);
         else if (top.end !== null) problems.push(`${where(i, e)}: E ends a slice while the complete slice "${top.name}" inside it runs to ${top.end}`);
-        else if (e.name !== undefined && e.name !== top.name) problems.push(`${where(i, e)}: E named "${String(e.name)}" closes B "${top.name}"`);
+        else if (e.name !== undefined && e.name !== top.name) problems.push(`${where(i, e)}: E named ${JSON.stringify(e.name)} closes B "${top.name}"`);
         break;
       }
       case "X": {
@@ -119,7 +119,7 @@ export function chromeTraceViolations(text: string): string[] {
           problems.push(`${where(i, e)}: flow event without an id`);
           break;
         }
-        const key = `${String(e.cat)}/${String(e.id)}`;
+        const key = `${JSON.stringify(e.cat)}/${JSON.stringify(e.id)}`;
         const f = flows.get(key);
         if (e.ph === "s") {
           if (f) problems.push(`${where(i, e)}: flow ${key} starts twice`);
