@@ -205,7 +205,7 @@ class Builder {
     // Frames above it never returned (an exception unwound them): close their activations first.
     while (s.length > i + 1) {
       const f = s.pop() as Frame;
-      this.msg(e, f.callee, f.caller, "(unwound)", { arrow: "return", deactivate: true, tone: "error" });
+      if (f.kind !== "complete") this.msg(e, f.callee, f.caller, "(unwound)", { arrow: "return", deactivate: true, tone: "error" });
     }
     const f = s.pop() as Frame;
     this.msg(e, f.callee, f.caller, text, { arrow: "return", deactivate: true, tone });
@@ -226,7 +226,6 @@ class Builder {
   }
 
   event(e: TraceEvent): void {
-    if (e.kind === "ThreadCreated" || e.kind === "ProcessCreated") this.names.learn(e);
     const s = this.stack(e.tid);
     if (s.at(-1)?.kind === "complete" && !COMPLETION_WORK.has(e.kind)) s.pop();
     switch (e.kind) {

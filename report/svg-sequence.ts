@@ -79,6 +79,8 @@ export function renderSequenceSvg(d: SequenceDiagram, options: SequenceSvgOption
   const active = new Map<string, number[]>();
   let y = TOP + HEAD_H + 18;
   let lastTime = -1;
+  /** The rightmost point drawn (notes and loops can reach past the last column). */
+  let extent = right;
 
   const timeLabel = (time: number, at: number) => {
     if (time === lastTime) return;
@@ -102,6 +104,7 @@ export function renderSequenceSvg(d: SequenceDiagram, options: SequenceSvgOption
     const lineY = y + 18;
     if (s.from === s.to) {
       const x0 = edge(s.from, 1);
+      extent = Math.max(extent, x0 + 8 + textWidth(label) + 12);
       if (s.activate) active.set(s.to, [...(active.get(s.to) ?? []), lineY + 14]);
       const x1 = edge(s.to, 1);
       fore.push(
@@ -144,6 +147,7 @@ export function renderSequenceSvg(d: SequenceDiagram, options: SequenceSvgOption
     const cx = (lo + hi) / 2;
     timeLabel(s.time, y + 14);
     const left = Math.max(GUTTER - 4, cx - w / 2);
+    extent = Math.max(extent, left + w + 12);
     fore.push(
       `<g class="note" data-tone="${s.tone}"><title>${esc(`${ms(s.time)}: ${s.text}`)}</title>` +
         `<rect x="${n(left)}" y="${n(y + 2)}" width="${n(w)}" height="${n(h)}" rx="3"/>` +
@@ -169,6 +173,7 @@ export function renderSequenceSvg(d: SequenceDiagram, options: SequenceSvgOption
       const lo = Math.min(...xs, right) - 60;
       const hi = Math.max(...xs, 0) + 60;
       const label = `loop  ${s.label}`;
+      extent = Math.max(extent, hi + 12, lo + textWidth(label) + 26);
       back.push(
         `<g class="loop"><rect x="${n(lo)}" y="${n(top + 4)}" width="${n(hi - lo)}" height="${n(y - top - 4)}" rx="2"/>` +
           `<path d="M${n(lo)},${n(top + 4)} h${n(textWidth(label) + 14)} v12 l-6,6 H${n(lo)} Z" class="loop-tab"/>` +
@@ -192,8 +197,9 @@ export function renderSequenceSvg(d: SequenceDiagram, options: SequenceSvgOption
       .join("");
   const lifelines = d.participants.map((_, i) => `<line class="lifeline" x1="${n(x[i] ?? 0)}" x2="${n(x[i] ?? 0)}" y1="${TOP + HEAD_H}" y2="${n(bottom)}"/>`).join("");
   const height = bottom + HEAD_H + 12;
+  const width = Math.max(right, extent);
   return [
-    `<svg class="sequence" xmlns="http://www.w3.org/2000/svg" width="${n(right)}" height="${n(height)}" viewBox="0 0 ${n(right)} ${n(height)}" role="img" aria-label="sequence diagram">`,
+    `<svg class="sequence" xmlns="http://www.w3.org/2000/svg" width="${n(width)}" height="${n(height)}" viewBox="0 0 ${n(width)} ${n(height)}" role="img" aria-label="sequence diagram">`,
     // One marker per colour: context-stroke is too new to rely on.
     `<defs>${(Object.keys(TONE_COLOR) as Tone[])
       .map(

@@ -264,8 +264,12 @@ export function formatTextTimeline(events: readonly TraceEvent[], options: TextO
     let level = (depth.get(e.tid) ?? 0) + (d.before ?? 0);
     if (level < 0) level = 0;
     depth.set(e.tid, level + (d.after ?? 0));
-    if (d.text === "") continue;
     const last = out.at(-1);
+    if (d.text === "") {
+      // A silent end (a DPC's) still closes its call: a later result must not join that line.
+      if (last) last.open = false;
+      continue;
+    }
     if (d.result !== undefined && last?.open === true && last.e.tid === e.tid && last.level === level) {
       // Nothing happened inside the call: its result goes on the same line.
       last.result = { text: d.result, outcome: d.outcome };

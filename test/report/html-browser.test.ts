@@ -15,7 +15,8 @@ import { chromium, type BrowserContext, type Page } from "playwright-core";
 import { renderReport } from "../../cli/report-formats.js";
 import { formatMermaid } from "../../report/mermaid.js";
 import { sharebufScenario } from "../../samples/sharebuf/scenario.js";
-import { sharebufRuns } from "./runs.js";
+import { twiceScenario } from "../fixtures/bugcheck-scenario.js";
+import { sharebufRuns, traced } from "./runs.js";
 
 const CHROMIUM = "/usr/bin/chromium";
 /** Headless without a sandbox (CI runs as root in a container), a GPU, or any background traffic. */
@@ -70,7 +71,7 @@ describe("report/html: the HTML report in a real headless Chromium", function ()
 
   /** Sizes and counts of what one run's section drew, measured in the page in one round trip. */
   interface Drawn {
-    sequence: { width: number; height: number; participants: number; messages: number; activations: number; notes: number; loops: number; arrowWidth: number };
+    sequence: { width: number; height: number; participants: number; messages: number; activations: number; notes: number; loops: number; arrowWidth: number; outside: number };
     map: { width: number; height: number; userPages: number; systemPages: number; frames: number; linkWidths: number[]; rows: number[] };
     chart: { height: number; lockBars: number[] };
   }
@@ -93,6 +94,7 @@ describe("report/html: the HTML report in a real headless Chromium", function ()
         notes: all("svg.sequence g.note").length,
         loops: all("svg.sequence g.loop").length,
         arrowWidth: box(section.querySelector("svg.sequence g.message line")).width,
+        outside: all("svg.sequence text, svg.sequence rect").filter((el) => { const b = box(el), s = box(seq); return b.left < s.left - 1 || b.right > s.right + 1; }).length,
       },
       map: {
         width: box(map).width, height: box(map).height,
@@ -120,6 +122,7 @@ describe("report/html: the HTML report in a real headless Chromium", function ()
       expect(s.arrowWidth).to.be.greaterThan(50);
       expect(s.notes).to.be.greaterThan(3);
       expect(s.loops).to.be.greaterThan(0);
+      expect(s.outside, "labels or boxes drawn outside the diagram").to.equal(0);
     }
   });
 
@@ -140,6 +143,27 @@ describe("report/html: the HTML report in a real headless Chromium", function ()
       expect(chart.lockBars).to.have.length(4);
       for (const w of chart.lockBars) expect(w).to.be.greaterThan(300);
     }
+  });
+
+  it("a bug-check run's report lists the stop, draws the routine that never returned as an open activation, and stays inside its diagram", async () => {
+    const r = await traced(twiceScenario);
+    const file = path.join(root, "out/complete-twice.html");
+    writeFileSync(file, renderReport(twiceScenario, [r], "html"));
+    const p = await context!.newPage();
+    const problems: string[] = [];
+    p.on("pageerror", (e) => problems.push(e.message));
+    p.on("console", (m) => {
+      if (m.type() === "error") problems.push(m.text());
+    });
+    await p.goto(pathToFileURL(file).href, { waitUntil: "load" });
+    const result = await p.evaluate<{ d: Drawn; open: number; findings: string }>(
+      `({ d: (${MEASURE})("run-1"), open: document.querySelectorAll("svg.sequence rect.activation.open").length, findings: document.querySelector("ul.findings")?.textContent ?? "" })`,
+    );
+    await p.close();
+    expect(problems).to.deep.equal([]);
+    expect(result.findings).to.include("bug check 0x00000044 MULTIPLE_IRP_COMPLETE_REQUESTS");
+    expect(result.open).to.be.greaterThan(0);
+    expect(result.d.sequence.outside, "labels or boxes drawn outside the diagram").to.equal(0);
   });
 
   it("a full-page screenshot is saved next to the report as a PNG a person can open", async () => {
