@@ -15,3 +15,17 @@ export { ntStatusName, hex32 } from "./kernel/status.js";
 export { loadDriver, unloadDriver } from "./io-manager/driver.js";
 export type { LoadedDriver } from "./io-manager/driver.js";
 export { ioManager } from "./io-manager/io-manager.js";
+
+// ---- Reports: every exporter reads trace events only -------------------------------------
+export { formatTextTimeline, summarize } from "./report/text.js";
+export type { TextOptions, TimelineSummary } from "./report/text.js";
+export { formatMermaid, formatMermaidMarkdown } from "./report/mermaid.js";
+export type { MermaidOptions } from "./report/mermaid.js";
+export { chromeTrace, formatChromeTrace } from "./report/chrome.js";
+export type { ChromeRun, ChromeTrace, ChromeTraceEvent } from "./report/chrome.js";
+export { formatHtmlReport } from "./report/html.js";
+export type { HtmlOptions, HtmlRun, ReportCheck } from "./report/html.js";
+export { buildSequence } from "./report/sequence.js";
+export type { SequenceDiagram, SequenceStep, Participant } from "./report/sequence.js";
+export { buildMemoryMap } from "./report/memory-map.js";
+export type { MemoryMap, MappedRange } from "./report/memory-map.js";

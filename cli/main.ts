@@ -7,6 +7,16 @@ import { commands } from "./commands.js";
 /** Runs the command line with `argv` (without node and the script); resolves to the exit status. */
 export async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
+  if (name === "help" && rest[0] !== undefined) {
+    // `irpsim help run` is `irpsim run --help`.
+    const c = commands.get(rest[0]);
+    if (!c) {
+      console.error(`irpsim: unknown command '${rest[0]}'. Run 'irpsim --help' for the list.`);
+      return 2;
+    }
+    console.log(c.help);
+    return 0;
+  }
   if (name === undefined || name === "--help" || name === "-h" || name === "help") {
     printHelp();
     return name === undefined ? 2 : 0;

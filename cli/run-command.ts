@@ -1,12 +1,17 @@
 /**
- * `irpsim run <scenario>`: runs a scenario once per chosen variant and prints its timeline.
+ * `irpsim run <scenario>`: runs a scenario once per chosen variant and prints or writes its report
+ * (text timeline, Mermaid, Chrome trace JSON, HTML or the raw trace as JSON). `irpsim list`: the
+ * shipped scenarios.
  */
-import { writeFileSync } from "node:fs";
-import { formatBugCheck } from "../kernel/bugcheck.js";
+import { mkdirSync, writeFileSync } from "node:fs";
+import path from "node:path";
 import { resolveOptions, runScenario, type Scenario, type ScenarioResult } from "../scenario/scenario.js";
-import { formatTextTimeline } from "../report/text.js";
+import { wantsColor } from "./color.js";
 import { commands, type OptionValues } from "./commands.js";
+import { isReportFormat, renderReport, REPORT_FORMATS } from "./report-formats.js";
 import { loadScenario } from "./scenario-loader.js";
+
+export { renderText } from "./report-formats.js";
 
 /** The variants to run: the given options, or every value of the first option when none is given. */
 export function variants(s: Scenario, given: Record<string, string>): Record<string, string>[] {
@@ -15,34 +20,35 @@ export function variants(s: Scenario, given: Record<string, string>): Record<str
   return first.values.map((v) => ({ ...given, [first.name]: v }));
 }
 
-/** One variant's report in the chosen format. */
-export function renderText(s: Scenario, r: ScenarioResult, color: boolean, verbose: boolean): string {
-  const opts = Object.entries(r.options).map(([k, v]) => `${k}: ${v}`).join(", ");
-  const title = `${s.name}${opts ? ` — ${opts}` : ""}`;
-  const lines = [formatTextTimeline(r.events, { title: `${title}\n${"=".repeat(title.length)}`, color, verbose })];
-  lines.push("", "Checks");
-  for (const c of r.checks) lines.push(`  ${c.passed ? "ok  " : "FAIL"} ${c.name}${c.detail && !c.passed ? ` — ${c.detail}` : ""}`);
-  const bc = r.machine.halted?.kind === "bugcheck" ? r.machine.halted.bugCheck.record : null;
-  if (bc) lines.push("", formatBugCheck(bc));
-  if (r.run?.deadlock) lines.push("", `Deadlock: ${r.run.deadlock}`);
-  for (const f of r.run?.findings ?? []) lines.push("", `Finding ${f.rule} (${f.code}): ${f.message}`);
-  if (r.error) lines.push("", `The scenario threw: ${r.error instanceof Error ? (r.error.stack ?? r.error.message) : typeof r.error}`);
-  lines.push("", r.passed ? "PASSED" : "FAILED");
-  return lines.join("\n");
+/** Writes `text` to `file`, creating its folder; an error message on failure. */
+function writeReport(file: string, text: string): string | null {
+  try {
+    mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+    writeFileSync(file, text);
+    return null;
+  } catch (e) {
+    return `cannot write ${file}: ${e instanceof Error ? e.message : String(e)}`;
+  }
 }
 
 commands.set("run", {
-  summary: "run a scenario and print its timeline",
+  summary: "run a scenario and print its timeline or write a report",
   help: [
     "irpsim run <scenario | path/to/scenario.js> [options]",
     "",
-    "Runs the scenario on a fresh machine and prints what happened. A scenario with variants",
+    "Runs the scenario on a fresh machine and reports what happened. A scenario with variants",
     "(sharebuf's --ending) runs every variant unless one is chosen.",
     "",
     "  --ending <name>     the variant to run (sharebuf: done-using, killed, closed)",
-    "  --format <fmt>      text (default)",
+    "  --format <fmt>      text (default): the timeline, coloured on a terminal unless NO_COLOR is set",
+    "                      mermaid: a sequenceDiagram (Markdown with one diagram per variant when there are several)",
+    "                      chrome: Chrome Trace Event JSON for ui.perfetto.dev or chrome://tracing",
+    "                      html: a self-contained report with the diagram, findings and memory map",
+    "                      json: every trace event, with each run's options and checks",
     "  --out <file>        write the report to a file instead of standard output",
-    "  --verbose           include low-level events (waits, APCs, IRP allocation)",
+    "  --html <file>       also write the HTML report to a file",
+    "  --verbose           include low-level events (waits, APCs, IRP allocation; DbgPrint in diagrams)",
+    "  -h, --help          this help",
     "",
     "Exit status: 0 when every run ends clean, 1 on a failed check, finding, deadlock or bug check, 2 on bad usage.",
   ].join("\n"),
@@ -50,8 +56,9 @@ commands.set("run", {
     ending: { type: "string" },
     format: { type: "string", default: "text" },
     out: { type: "string" },
+    html: { type: "string" },
     verbose: { type: "boolean", default: false },
-    help: { type: "boolean", default: false },
+    help: { type: "boolean", short: "h", default: false },
   },
   async run(values: OptionValues, positionals: string[]): Promise<number> {
     const [target, ...extra] = positionals;
@@ -60,8 +67,8 @@ commands.set("run", {
       return 2;
     }
     const format = String(values.format ?? "text");
-    if (format !== "text") {
-      console.error(`irpsim run: unknown --format '${format}' (text)`);
+    if (!isReportFormat(format)) {
+      console.error(`irpsim run: unknown --format '${format}' (it is one of ${REPORT_FORMATS.join(", ")})`);
       return 2;
     }
     const s = await loadScenario(target);
@@ -78,20 +85,31 @@ commands.set("run", {
       return 2;
     }
     const out = typeof values.out === "string" ? values.out : null;
-    const color = out === null && process.stdout.isTTY && !process.env.NO_COLOR;
-    const reports: string[] = [];
-    let clean = true;
-    for (const v of variants(s, given)) {
-      const r = await runScenario(s, { options: v, trace: true });
-      clean &&= r.passed;
-      reports.push(renderText(s, r, color, values.verbose === true));
-    }
-    const text = reports.join("\n\n\n") + "\n";
+    const html = typeof values.html === "string" ? values.html : null;
+    const verbose = values.verbose === true;
+    const results: ScenarioResult[] = [];
+    for (const v of variants(s, given)) results.push(await runScenario(s, { options: v, trace: true }));
+    const clean = results.every((r) => r.passed);
+
+    const color = out === null && format === "text" && wantsColor(process.stdout.isTTY, process.env);
+    const report = renderReport(s, results, format, { color, verbose, markdown: out?.endsWith(".md") ?? false });
     if (out) {
-      writeFileSync(out, text);
+      const failed = writeReport(out, report);
+      if (failed) {
+        console.error(`irpsim run: ${failed}`);
+        return 2;
+      }
       console.log(`wrote ${out}`);
     } else {
-      process.stdout.write(text);
+      process.stdout.write(report);
+    }
+    if (html) {
+      const failed = writeReport(html, renderReport(s, results, "html", { verbose }));
+      if (failed) {
+        console.error(`irpsim run: ${failed}`);
+        return 2;
+      }
+      console.log(`\nHTML report: ${html} (open it in a browser)`);
     }
     return clean ? 0 : 1;
   },
@@ -99,9 +117,13 @@ commands.set("run", {
 
 commands.set("list", {
   summary: "list the scenarios that ship with irpsim",
-  help: "irpsim list\n\nLists the shipped scenarios with one line each.",
-  options: { help: { type: "boolean", default: false } },
-  async run(): Promise<number> {
+  help: "irpsim list\n\nLists the shipped scenarios with one line each, and the variants each offers.",
+  options: { help: { type: "boolean", short: "h", default: false } },
+  async run(_values: OptionValues, positionals: string[]): Promise<number> {
+    if (positionals.length > 0) {
+      console.error(`irpsim list: takes no arguments (got '${positionals.join(" ")}')`);
+      return 2;
+    }
     const { shippedScenarios } = await import("../samples/index.js");
     for (const s of shippedScenarios) {
       const opts = (s.options ?? []).map((o) => ` [--${o.name} ${o.values.join("|")}]`).join("");

@@ -45,8 +45,9 @@ export function invokeCancelRoutine(t: KThread, irp: IRP, routine: DRIVER_CANCEL
   irp.cancelRoutineRan = true;
   const device = irp.currentDevice();
   const name = routine.name || "(anonymous)";
-  if (m.trace.on) m.trace.emit("IrpCancel", { irp: irp.label, routine: name, called: true });
-  const token = m.enterActivity("cancel routine", name, device ? device.DriverObject.shortName : null);
+  const driver = device ? device.DriverObject.shortName : null;
+  if (m.trace.on) m.trace.emit("IrpCancel", { irp: irp.label, routine: name, called: true, driver: driver ?? "" });
+  const token = m.enterActivity("cancel routine", name, driver);
   try {
     if (!device) throw new Error(`${irp.label} has no device at its current stack location`);
     routine(device, irp);
@@ -55,6 +56,7 @@ export function invokeCancelRoutine(t: KThread, irp: IRP, routine: DRIVER_CANCEL
     m.unhandledKernelException(e, `cancel routine ${name}`);
   }
   m.leaveActivity(token);
+  if (m.trace.on) m.trace.emit("IrpCancelRoutineReturned", { irp: irp.label, routine: name, driver: driver ?? "" });
   // A routine that returns holding the cancel lock leaves it held (the verifier reports 0x11B);
   // whoever takes the lock next spins forever, which the machine reports as a deadlock.
   if (io.cancelSpinLock.owner === t) io.cancelSpinLock.ownerDescription = `cancel routine ${name} on ${t.label}, which returned without releasing it`;
@@ -81,7 +83,7 @@ export function cancelIrp(t: KThread, irp: IRP): boolean {
   irp.CancelRoutine = null;
   if (!routine) {
     m.interrupts.releaseSpinLock(io.cancelSpinLock, oldIrql);
-    if (m.trace.on) m.trace.emit("IrpCancel", { irp: irp.label, routine: "NULL", called: false });
+    if (m.trace.on) m.trace.emit("IrpCancel", { irp: irp.label, routine: "NULL", called: false, driver: "" });
     return false;
   }
   if (irp.CurrentLocation > irp.StackCount + 1) {

@@ -84,7 +84,9 @@ export function completeRequest(t: KThread, irp: IRP): void {
         sl.clear(true);
         const upper = irp.CurrentLocation === irp.StackCount + 1 ? null : (irp.Stack[irp.CurrentLocation - 1]?.DeviceObject ?? null);
         const name = routine.name || "(anonymous)";
-        const token = m.enterActivity("completion routine", name, upper ? upper.DriverObject.shortName : m.currentDriver());
+        const owner = upper ? upper.DriverObject.shortName : m.currentDriver();
+        if (m.trace.on) m.trace.emit("IrpCompletionRoutineStart", { irp: irp.label, routine: name, driver: owner ?? "I/O manager" });
+        const token = m.enterActivity("completion routine", name, owner);
         let result: NTSTATUS;
         try {
           const call = routine as (...args: unknown[]) => unknown;

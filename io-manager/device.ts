@@ -86,7 +86,7 @@ export function IoCreateSymbolicLink(SymbolicLinkName: string, DeviceName: strin
   if (!SymbolicLinkName.startsWith("\\") || !DeviceName.startsWith("\\")) return STATUS_OBJECT_NAME_INVALID;
   const link = new SymbolicLink(SymbolicLinkName, DeviceName);
   if (!io.insertName(SymbolicLinkName, link)) return STATUS_OBJECT_NAME_COLLISION;
-  if (m.trace.on) m.trace.emit("SymbolicLinkCreated", { link: SymbolicLinkName, target: DeviceName });
+  if (m.trace.on) m.trace.emit("SymbolicLinkCreated", { link: SymbolicLinkName, target: DeviceName, driver: m.currentDriver() });
   return STATUS_SUCCESS;
 }
 
@@ -98,7 +98,7 @@ export function IoDeleteSymbolicLink(SymbolicLinkName: string): NTSTATUS {
   const hit = io.lookupName(SymbolicLinkName);
   if (!(hit instanceof SymbolicLink)) return STATUS_OBJECT_NAME_NOT_FOUND;
   io.removeName(SymbolicLinkName, hit);
-  if (m.trace.on) m.trace.emit("SymbolicLinkDeleted", { link: SymbolicLinkName });
+  if (m.trace.on) m.trace.emit("SymbolicLinkDeleted", { link: SymbolicLinkName, driver: m.currentDriver() });
   return STATUS_SUCCESS;
 }
 
@@ -115,7 +115,7 @@ export function IoAttachDeviceToDeviceStack(SourceDevice: DEVICE_OBJECT, TargetD
   SourceDevice.StackSize = top.StackSize + 1;
   SourceDevice.AlignmentRequirement = Math.max(SourceDevice.AlignmentRequirement, top.AlignmentRequirement);
   top.pointerCount++;
-  if (t.machine.trace.on) t.machine.trace.emit("DeviceAttached", { device: SourceDevice.label, target: top.label });
+  if (t.machine.trace.on) t.machine.trace.emit("DeviceAttached", { device: SourceDevice.label, target: top.label, driver: SourceDevice.DriverObject.shortName });
   return top;
 }
 

@@ -39,7 +39,7 @@ export function injectCancel(m: Machine, irp: IRP, canceller: KProcess, why: str
       irp.CancelIrql = oldIrql;
       if (!r) {
         m.interrupts.releaseSpinLock(lock, oldIrql);
-        if (m.trace.on) m.trace.emit("IrpCancel", { irp: label, routine: "NULL", called: false });
+        if (m.trace.on) m.trace.emit("IrpCancel", { irp: label, routine: "NULL", called: false, driver: "" });
       }
       return r;
     });

@@ -9,9 +9,10 @@ declare module "../kernel/trace.js" {
     DriverUnloaded: { driver: string };
     DeviceCreated: { device: string; driver: string };
     DeviceDeleted: { device: string; driver: string };
-    DeviceAttached: { device: string; target: string };
-    SymbolicLinkCreated: { link: string; target: string };
-    SymbolicLinkDeleted: { link: string };
+    /** `driver` (here and on the symbolic-link events): whose code made the call, null when unknown. */
+    DeviceAttached: { device: string; target: string; driver: string | null };
+    SymbolicLinkCreated: { link: string; target: string; driver: string | null };
+    SymbolicLinkDeleted: { link: string; driver: string | null };
     FileOpened: { file: string; device: string; handle: number; synchronous: boolean };
     IrpAllocated: { irp: string; stackSize: number; origin: string };
     IrpFreed: { irp: string };
@@ -19,10 +20,14 @@ declare module "../kernel/trace.js" {
     IrpDispatchReturned: { irp: string; status: number; statusName: string; driver: string; routine: string };
     IrpMarkedPending: { irp: string; driver: string };
     IrpCompleted: { irp: string; status: number; statusName: string; information: number; driver: string };
+    /** A completion routine is about to run (`driver` owns it); IrpCompletionRoutine follows when it returns. */
+    IrpCompletionRoutineStart: { irp: string; routine: string; driver: string };
     IrpCompletionRoutine: { irp: string; routine: string; result: number; resultName: string };
     IrpStage2: { irp: string; status: number; statusName: string; delivered: boolean; copiedBack: number };
     IrpCancelRoutineSet: { irp: string; routine: string; previous: string };
-    IrpCancel: { irp: string; routine: string; called: boolean };
+    /** IoCancelIrp; when `called`, the cancel routine of `driver` runs next, until IrpCancelRoutineReturned. */
+    IrpCancel: { irp: string; routine: string; called: boolean; driver: string };
+    IrpCancelRoutineReturned: { irp: string; routine: string; driver: string };
     BufferCopied: { irp: string; direction: "in" | "out"; bytes: number; from: number; to: number };
     MdlAllocated: { mdl: string; va: number; length: number };
     MdlLocked: { mdl: string; va: number; length: number; frames: number[]; process: number; write: boolean };

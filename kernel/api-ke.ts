@@ -4,7 +4,7 @@
  */
 import { KEVENT, KMUTANT, KSEMAPHORE, DispatcherHeader, NotificationEvent, SynchronizationEvent, NotificationTimer, SynchronizationTimer, DispatcherType } from "./dispatcher.js";
 import { KDPC, type KDEFERRED_ROUTINE } from "./dpc.js";
-import { currentMachine } from "./context.js";
+import { activeMachine, currentMachine } from "./context.js";
 import { DISPATCH_LEVEL, KernelMode, type KIRQL, type KPROCESSOR_MODE } from "./irql.js";
 import { NtStatusError } from "./nt-status-error.js";
 import { KernelObject } from "./objects.js";
@@ -298,6 +298,8 @@ export function KeInitializeDpc<C>(Dpc: KDPC<C>, DeferredRoutine: KDEFERRED_ROUT
   Dpc.DeferredRoutine = DeferredRoutine;
   Dpc.DeferredContext = DeferredContext;
   Dpc.Inserted = false;
+  // Remember whose DPC this is: traces and bug checks in the routine name that driver.
+  Dpc.owner = activeMachine()?.currentDriver() ?? null;
 }
 
 /** KeInsertQueueDpc: false when already queued. */

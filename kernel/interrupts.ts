@@ -107,8 +107,8 @@ export class Interrupts {
         t.irql = DISPATCH_LEVEL;
         const wasInDpc = m.inDpc;
         m.inDpc = true;
-        const activity = m.enterActivity("DPC", routine.name || dpc.label);
-        if (m.trace.on) m.trace.emit("DpcStart", { dpc: dpc.label, routine: routine.name || "?" });
+        const activity = m.enterActivity("DPC", routine.name || dpc.label, dpc.owner);
+        if (m.trace.on) m.trace.emit("DpcStart", { dpc: dpc.label, routine: routine.name || "?", driver: dpc.owner });
         try {
           // A DPC routine is typed to return void; an async one returns a promise at run time.
           const call = routine as (...args: unknown[]) => unknown;

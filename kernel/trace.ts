@@ -24,7 +24,8 @@ export interface TraceEventMap {
   TimerFired: { timer: string };
   TimerCancelled: { timer: string };
   DpcQueued: { dpc: string; routine: string };
-  DpcStart: { dpc: string; routine: string };
+  /** `driver`: the driver that initialised the DPC (KeInitializeDpc ran in its code), null when unknown. */
+  DpcStart: { dpc: string; routine: string; driver: string | null };
   DpcEnd: { dpc: string; routine: string };
   ApcQueued: { apc: string; target: number; mode: "KernelMode" | "UserMode"; routine: string };
   ApcDelivered: { apc: string; routine: string };

@@ -4,9 +4,21 @@
  */
 import type { TraceEvent } from "../kernel/trace.js";
 
+/** What a report knows about one emulated thread. */
+export interface TraceThread {
+  readonly tid: number;
+  readonly name: string;
+  /** The process that owns the thread (not the address space it happens to run in). */
+  readonly process: number;
+  /** A system thread (DriverEntry, a work item) rather than an app's. */
+  readonly system: boolean;
+}
+
 /** Thread and process names by id. */
 export class TraceNames {
-  private readonly threads = new Map<number, string>([[0, "Idle"]]);
+  // NT's thread 0 and process 0 are the idle thread of the System Idle Process: where DPCs run
+  // when no thread is current.
+  private readonly threads = new Map<number, TraceThread>([[0, { tid: 0, name: "Idle", process: 0, system: true }]]);
   private readonly processes = new Map<number, string>([[0, "System"], [4, "System"]]);
 
   /** Learns the names in `events`. */
@@ -19,12 +31,17 @@ export class TraceNames {
   /** Learns from one event. */
   learn(e: TraceEvent): void {
     if (e.kind === "ProcessCreated") this.processes.set(e.process, e.name);
-    else if (e.kind === "ThreadCreated") this.threads.set(e.thread, e.name);
+    else if (e.kind === "ThreadCreated") this.threads.set(e.thread, { tid: e.thread, name: e.name, process: e.process, system: e.system });
   }
 
   /** "sharebuf.exe:main". */
   thread(tid: number): string {
-    return this.threads.get(tid) ?? `thread ${tid}`;
+    return this.threads.get(tid)?.name ?? `thread ${tid}`;
+  }
+
+  /** Everything known about a thread (a thread never announced is taken for a system thread of the System process). */
+  threadInfo(tid: number): TraceThread {
+    return this.threads.get(tid) ?? { tid, name: `thread ${tid}`, process: 4, system: true };
   }
 
   /** "sharebuf.exe". */
@@ -35,5 +52,10 @@ export class TraceNames {
   /** Every thread id seen, in creation order. */
   threadIds(): number[] {
     return [...this.threads.keys()];
+  }
+
+  /** Every process id seen, in creation order. */
+  processIds(): number[] {
+    return [...this.processes.keys()];
   }
 }

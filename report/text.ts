@@ -1,10 +1,13 @@
 /**
  * The text timeline: one line per step — virtual time, thread, the address space it ran in,
  * and what happened, indented by call depth — then a summary of IRPs, MDLs, locked pages and
- * bytes copied.
+ * bytes copied. A call whose return follows with nothing shown in between prints on one line
+ * with its result ("GetOverlappedResult(handle 4) → TRUE"); otherwise the result gets its own line
+ * at the call's depth.
  */
-import { hex32, ntStatusName } from "../kernel/status.js";
+import { ntStatusName } from "../kernel/status.js";
 import type { TraceEvent } from "../kernel/trace.js";
+import { frameList as frames, hex, msFixed } from "./format.js";
 import { TraceNames } from "./names.js";
 
 /** Options for the text timeline. */
@@ -13,19 +16,8 @@ export interface TextOptions {
   readonly title?: string;
   /** Include low-level events (waits, timers firing, APCs, pool). */
   readonly verbose?: boolean;
-  /** ANSI colours (for a terminal that wants them). */
+  /** ANSI colours (for a terminal that wants them: see the command line's colour rule). */
   readonly color?: boolean;
-}
-
-const hex = (n: number) => `0x${hex32(n)}`;
-
-function frames(list: readonly number[]): string {
-  if (list.length === 0) return "no frames";
-  const first = list[0] ?? 0;
-  const consecutive = list.every((f, i) => f === first + i);
-  const h = (f: number) => `0x${f.toString(16).toUpperCase()}`;
-  if (consecutive) return list.length === 1 ? `frame ${h(first)}` : `frames ${h(first)}–${h(first + list.length - 1)}`;
-  return `frames ${list.slice(0, 6).map(h).join(", ")}${list.length > 6 ? ", …" : ""}`;
 }
 
 /** The summary counters a timeline ends with. */
@@ -88,8 +80,27 @@ export function summarize(events: readonly TraceEvent[]): TimelineSummary {
   return s;
 }
 
-/** What one event says on the timeline (null: not shown), and how it moves the call depth. */
-function describe(e: TraceEvent, names: TraceNames, verbose: boolean): { text: string; before?: number; after?: number } | null {
+/** How a result reads: an error, a pending request, or plain. */
+type Outcome = "ok" | "pending" | "error";
+
+function statusOutcome(status: number): Outcome {
+  if (status === 0x103) return "pending";
+  return status >>> 30 === 3 ? "error" : "ok";
+}
+
+/**
+ * What one event says on the timeline (null: not shown), and how it moves the call depth. A
+ * return (`result`) prints `text` on a line of its own, or `result` appended to its call's line.
+ */
+interface Described {
+  readonly text: string;
+  readonly before?: number;
+  readonly after?: number;
+  readonly result?: string;
+  readonly outcome?: Outcome;
+}
+
+function describe(e: TraceEvent, names: TraceNames, verbose: boolean): Described | null {
   switch (e.kind) {
     case "ProcessCreated":
       return { text: `process ${e.name} starts (pid ${e.process})` };
@@ -115,24 +126,32 @@ function describe(e: TraceEvent, names: TraceNames, verbose: boolean): { text: s
       return { text: `IoDeleteDevice ${e.device}` };
     case "SymbolicLinkCreated":
       return { text: `IoCreateSymbolicLink ${e.link} → ${e.target}` };
+    case "SymbolicLinkDeleted":
+      return { text: `IoDeleteSymbolicLink ${e.link}` };
+    case "DeviceAttached":
+      return { text: `IoAttachDeviceToDeviceStack ${e.device} onto ${e.target}` };
     case "FileOpened":
       return { text: `${e.file} opened on ${e.device} as handle ${e.handle}${e.synchronous ? "" : " (overlapped)"}` };
     case "ApiEnter":
       return { text: `${e.api}(${e.detail})`, after: 1 };
-    case "ApiReturn":
-      return { text: `→ ${e.result}${e.lastError ? ` (${e.lastErrorName || e.lastError})` : ""}`, before: -1 };
+    case "ApiReturn": {
+      const result = `→ ${e.result}${e.lastError ? ` (${e.lastErrorName || e.lastError})` : ""}`;
+      return { text: result, result, before: -1, outcome: e.lastError === 997 ? "pending" : e.lastError ? "error" : "ok" };
+    }
     case "IrpDispatched":
       return { text: `${e.irp} ${e.major}${e.ioctl ? ` ${hex(e.ioctl)}` : ""} → ${e.driver}!${e.routine}`, after: 1 };
     case "IrpDispatchReturned":
-      return { text: `${e.routine} returns ${e.statusName}`, before: -1 };
+      return { text: `${e.routine} returns ${e.statusName}`, result: `returns ${e.statusName}`, before: -1, outcome: statusOutcome(e.status) };
     case "IrpMarkedPending":
       return { text: `IoMarkIrpPending(${e.irp})` };
     case "IrpCancelRoutineSet":
       return { text: `IoSetCancelRoutine(${e.irp}, ${e.routine})` };
     case "IrpCompleted":
-      return { text: `IoCompleteRequest(${e.irp}, ${e.statusName}, ${e.information} bytes)` };
+      return { text: `IoCompleteRequest(${e.irp}, ${e.statusName}, ${e.information} bytes)`, outcome: statusOutcome(e.status) };
+    case "IrpCompletionRoutineStart":
+      return { text: `${e.irp} completion routine ${e.driver}!${e.routine}`, after: 1 };
     case "IrpCompletionRoutine":
-      return { text: `completion routine ${e.routine} of ${e.irp} returns ${e.resultName}` };
+      return { text: `completion routine ${e.routine} of ${e.irp} returns ${e.resultName}`, result: `returns ${e.resultName}`, before: -1, outcome: e.result === 0xc0000016 ? "pending" : "ok" };
     case "IrpStage2":
       return {
         text: e.delivered
@@ -140,7 +159,9 @@ function describe(e: TraceEvent, names: TraceNames, verbose: boolean): { text: s
           : `${e.irp} completion not delivered (${e.statusName} on a request that did not pend)`,
       };
     case "IrpCancel":
-      return { text: e.called ? `IoCancelIrp(${e.irp}) calls ${e.routine}` : `IoCancelIrp(${e.irp}): no cancel routine, only marked cancelled` };
+      return e.called ? { text: `IoCancelIrp(${e.irp}) calls ${e.driver ? `${e.driver}!` : ""}${e.routine}`, after: 1 } : { text: `IoCancelIrp(${e.irp}): no cancel routine, only marked cancelled` };
+    case "IrpCancelRoutineReturned":
+      return { text: `${e.routine} returns`, result: "(returns)", before: -1 };
     case "IrpAllocated":
     case "IrpFreed":
       return verbose ? { text: `${e.kind === "IrpAllocated" ? "IoAllocateIrp" : "IoFreeIrp"} ${e.irp}` } : null;
@@ -168,7 +189,7 @@ function describe(e: TraceEvent, names: TraceNames, verbose: boolean): { text: s
     case "TimerFired":
       return verbose ? { text: `${e.timer} fires` } : null;
     case "DpcStart":
-      return { text: `DPC ${e.routine} runs in ${names.process(e.pid)}'s context`, after: 1 };
+      return { text: `DPC ${e.driver ? `${e.driver}!` : ""}${e.routine} runs in ${names.process(e.pid)}'s context`, after: 1 };
     case "DpcEnd":
       return { text: "", before: -1 };
     case "DebugPrint":
@@ -197,14 +218,35 @@ function describe(e: TraceEvent, names: TraceNames, verbose: boolean): { text: s
   }
 }
 
-const ansi = { dim: "\u001b[2m", red: "\u001b[31m", yellow: "\u001b[33m", cyan: "\u001b[36m", bold: "\u001b[1m", reset: "\u001b[0m" };
+const ansi = { dim: "\u001b[2m", red: "\u001b[31m", green: "\u001b[32m", yellow: "\u001b[33m", cyan: "\u001b[36m", bold: "\u001b[1m", reset: "\u001b[0m" };
 
-function colorize(e: TraceEvent, text: string): string {
-  if (e.kind === "BugCheck" || e.kind === "Deadlock") return `${ansi.bold}${ansi.red}${text}${ansi.reset}`;
-  if (e.kind === "Finding") return `${ansi.yellow}${text}${ansi.reset}`;
-  if (e.kind === "ApiEnter" || e.kind === "ApiReturn") return `${ansi.cyan}${text}${ansi.reset}`;
-  if (e.kind === "DebugPrint" || e.kind === "Note") return `${ansi.dim}${text}${ansi.reset}`;
+function paint(code: string, text: string): string {
+  return `${code}${text}${ansi.reset}`;
+}
+
+function colorize(e: TraceEvent, text: string, outcome: Outcome | undefined): string {
+  if (e.kind === "BugCheck" || e.kind === "Deadlock") return paint(ansi.bold + ansi.red, text);
+  if (e.kind === "Finding" || e.kind === "Injection" || e.kind === "ProcessTerminating") return paint(ansi.yellow, text);
+  if (e.kind === "DebugPrint" || e.kind === "Note") return paint(ansi.dim, text);
+  if (outcome === "error") return paint(ansi.red, text);
+  if (outcome === "pending") return paint(ansi.yellow, text);
+  if (e.kind === "ApiEnter") return paint(ansi.cyan, text);
   return text;
+}
+
+const outcomeColor: Record<Outcome, string> = { ok: ansi.green, pending: ansi.yellow, error: ansi.red };
+
+/** A timeline line before it is printed: a call's line can still take its result. */
+interface Line {
+  readonly e: TraceEvent;
+  readonly level: number;
+  readonly text: string;
+  /** How the line's own text reads (a return printed on its own line, a completion status). */
+  readonly outcome: Outcome | undefined;
+  /** The event opened a call (depth +1) and nothing has been printed inside it yet. */
+  open: boolean;
+  /** The call's result, when it returned with nothing printed in between. */
+  result?: { readonly text: string; readonly outcome: Outcome | undefined };
 }
 
 /** Formats events as the text timeline, with its summary. */
@@ -214,9 +256,7 @@ export function formatTextTimeline(events: readonly TraceEvent[], options: TextO
   const threadWidth = Math.min(32, Math.max(6, ...events.map((e) => all.thread(e.tid).length)));
   const spaceWidth = Math.min(20, Math.max(13, ...events.map((e) => all.process(e.pid).length)));
   const depth = new Map<number, number>();
-  const lines: string[] = [];
-  if (options.title) lines.push(options.title, "");
-  lines.push(`${"time".padStart(11)}  ${"thread".padEnd(threadWidth)}  ${"address space".padEnd(spaceWidth)}  step`);
+  const out: Line[] = [];
   for (const e of events) {
     names.learn(e);
     const d = describe(e, names, options.verbose ?? false);
@@ -224,12 +264,38 @@ export function formatTextTimeline(events: readonly TraceEvent[], options: TextO
     let level = (depth.get(e.tid) ?? 0) + (d.before ?? 0);
     if (level < 0) level = 0;
     depth.set(e.tid, level + (d.after ?? 0));
-    if (d.text === "") continue;
-    const time = `${(e.time / 10_000).toFixed(3)} ms`.padStart(11);
-    const thread = names.thread(e.tid).slice(0, threadWidth).padEnd(threadWidth);
-    const space = names.process(e.pid).slice(0, spaceWidth).padEnd(spaceWidth);
-    const text = `${"  ".repeat(level)}${d.text}`;
-    lines.push(`${time}  ${thread}  ${space}  ${options.color ? colorize(e, text) : text}`);
+    const last = out.at(-1);
+    if (d.text === "") {
+      // A silent end (a DPC's) still closes its call: a later result must not join that line.
+      if (last) last.open = false;
+      continue;
+    }
+    if (d.result !== undefined && last?.open === true && last.e.tid === e.tid && last.level === level) {
+      // Nothing happened inside the call: its result goes on the same line.
+      last.result = { text: d.result, outcome: d.outcome };
+      last.open = false;
+      continue;
+    }
+    if (last) last.open = false;
+    out.push({ e, level, text: d.text, outcome: d.outcome, open: (d.after ?? 0) > 0 });
+  }
+  const lines: string[] = [];
+  if (options.title) lines.push(options.title, "");
+  lines.push(`${"time".padStart(11)}  ${"thread".padEnd(threadWidth)}  ${"address space".padEnd(spaceWidth)}  step`);
+  for (const l of out) {
+    const time = msFixed(l.e.time).padStart(11);
+    const thread = all.thread(l.e.tid).slice(0, threadWidth).padEnd(threadWidth);
+    const space = all.process(l.e.pid).slice(0, spaceWidth).padEnd(spaceWidth);
+    const indent = "  ".repeat(l.level);
+    let text: string;
+    if (!options.color) {
+      text = `${indent}${l.text}${l.result ? ` ${l.result.text}` : ""}`;
+    } else {
+      const body = colorize(l.e, l.text, l.outcome);
+      const result = l.result ? ` ${l.result.outcome ? paint(outcomeColor[l.result.outcome], l.result.text) : l.result.text}` : "";
+      text = `${indent}${body}${result}`;
+    }
+    lines.push(`${time}  ${thread}  ${space}  ${text}`);
   }
   const s = summarize(events);
   lines.push(

@@ -1,0 +1,141 @@
+/**
+ * The memory-map model, from MDL trace events alone: every range an MDL locked (a user buffer,
+ * say), every mapping of those pages (system space, or another process), the physical frames
+ * behind them, and each frame's lock count over virtual time. It is the picture of zero-copy
+ * sharing: two virtual ranges, one set of frames.
+ */
+import type { TraceEvent } from "../kernel/trace.js";
+import { TraceNames } from "./names.js";
+
+const PAGE = 4096;
+/** The first system-space address on the 32-bit layout the machine models. */
+const SYSTEM_BASE = 0x8000_0000;
+
+/** One page of a range and the frame behind it. */
+export interface PageFrame {
+  readonly va: number;
+  readonly frame: number;
+}
+
+/** A virtual range backed by known frames. */
+export interface MappedRange {
+  readonly mdl: string;
+  /** locked: the MDL's own range, probed and locked; mapped: a second mapping of its pages; source: the range of an MDL that was mapped without being locked (nonpaged memory). */
+  readonly role: "locked" | "mapped" | "source";
+  readonly space: "user" | "system";
+  /** The owning process (0 for system space). */
+  readonly process: number;
+  readonly processName: string;
+  /** The exact start (page offset included) and length in bytes. */
+  readonly va: number;
+  readonly length: number;
+  readonly pages: readonly PageFrame[];
+  /** When it appeared, and when it went away (null: still there when the trace ends); virtual ticks. */
+  readonly from: number;
+  readonly to: number | null;
+}
+
+/** A frame's lock count from a given time on. */
+export interface LockStep {
+  readonly time: number;
+  readonly count: number;
+}
+
+/** The whole map. */
+export interface MemoryMap {
+  readonly ranges: readonly MappedRange[];
+  /** Every frame some range uses, ascending. */
+  readonly frames: readonly number[];
+  /** Per frame, its lock count over time (starting at 0). */
+  readonly locks: ReadonlyMap<number, readonly LockStep[]>;
+  /** Virtual time of the first and last event. */
+  readonly start: number;
+  readonly end: number;
+}
+
+interface Building {
+  mdl: string;
+  role: MappedRange["role"];
+  space: MappedRange["space"];
+  process: number;
+  processName: string;
+  va: number;
+  length: number;
+  pages: PageFrame[];
+  from: number;
+  to: number | null;
+  mappedVa: number;
+}
+
+function pagesOf(va: number, frames: readonly number[]): PageFrame[] {
+  const base = va - (va % PAGE);
+  return frames.map((frame, i) => ({ va: base + i * PAGE, frame }));
+}
+
+/** Builds the memory map of a run from its trace events. */
+export function buildMemoryMap(events: readonly TraceEvent[]): MemoryMap {
+  const names = TraceNames.from(events);
+  const ranges: Building[] = [];
+  const lengths = new Map<string, number>();
+  const counts = new Map<number, number>();
+  const locks = new Map<number, LockStep[]>();
+  const lock = (frame: number, delta: number, time: number) => {
+    const c = (counts.get(frame) ?? 0) + delta;
+    counts.set(frame, c);
+    let steps = locks.get(frame);
+    if (!steps) locks.set(frame, (steps = [{ time: 0, count: 0 }]));
+    const last = steps.at(-1);
+    if (last && last.time === time) steps[steps.length - 1] = { time, count: c };
+    else steps.push({ time, count: c });
+  };
+  const open = (mdl: string, role: MappedRange["role"], mappedVa?: number) => ranges.find((r) => r.mdl === mdl && r.role === role && r.to === null && (mappedVa === undefined || r.mappedVa === mappedVa));
+
+  for (const e of events) {
+    switch (e.kind) {
+      case "MdlLocked": {
+        const space = e.process !== 0 && e.va < SYSTEM_BASE ? "user" : "system";
+        lengths.set(e.mdl, e.length);
+        ranges.push({ mdl: e.mdl, role: "locked", space, process: space === "user" ? e.process : 0, processName: space === "user" ? names.process(e.process) : "system space", va: e.va, length: e.length, pages: pagesOf(e.va, e.frames), from: e.time, to: null, mappedVa: e.va });
+        for (const f of e.frames) lock(f, 1, e.time);
+        break;
+      }
+      case "MdlUnlocked": {
+        const r = open(e.mdl, "locked");
+        if (r) r.to = e.time;
+        for (const f of e.frames) lock(f, -1, e.time);
+        break;
+      }
+      case "MdlMapped": {
+        const length = lengths.get(e.mdl) ?? e.frames.length * PAGE - (e.va % PAGE);
+        // An MDL mapped without being locked here (built for nonpaged memory): draw its own range too.
+        if (!ranges.some((r) => r.mdl === e.mdl && (r.role === "locked" || r.role === "source"))) {
+          const space = e.va < SYSTEM_BASE ? "user" : "system";
+          ranges.push({ mdl: e.mdl, role: "source", space, process: space === "user" ? e.process : 0, processName: space === "user" ? names.process(e.process) : "system space", va: e.va, length, pages: pagesOf(e.va, e.frames), from: e.time, to: null, mappedVa: e.va });
+        }
+        const user = e.mode === "UserMode";
+        ranges.push({ mdl: e.mdl, role: "mapped", space: user ? "user" : "system", process: user ? e.process : 0, processName: user ? names.process(e.process) : "system space", va: e.mappedVa, length, pages: pagesOf(e.mappedVa, e.frames), from: e.time, to: null, mappedVa: e.mappedVa });
+        break;
+      }
+      case "MdlUnmapped": {
+        const r = open(e.mdl, "mapped", e.mappedVa);
+        if (r) r.to = e.time;
+        break;
+      }
+      case "MdlFreed": {
+        const r = open(e.mdl, "source");
+        if (r) r.to = e.time;
+        break;
+      }
+      default:
+        break;
+    }
+  }
+  const frames = [...new Set(ranges.flatMap((r) => r.pages.map((p) => p.frame)))].sort((a, b) => a - b);
+  return {
+    ranges: ranges.map(({ mappedVa: _m, ...r }) => r),
+    frames,
+    locks,
+    start: events[0]?.time ?? 0,
+    end: events.at(-1)?.time ?? 0,
+  };
+}
