@@ -15,3 +15,4 @@ export { ntStatusName, hex32 } from "./kernel/status.js";
 export { loadDriver, unloadDriver } from "./io-manager/driver.js";
 export type { LoadedDriver } from "./io-manager/driver.js";
 export { ioManager } from "./io-manager/io-manager.js";
+export { WdDriverEntry, installKernelPlugIn, installSamplingCard, SamplingCard, windriverState } from "./windriver/machine.js";

@@ -40,6 +40,8 @@ commands.set("run", {
     "(sharebuf's --ending) runs every variant unless one is chosen.",
     "",
     "  --ending <name>     the variant to run (sharebuf: done-using, killed, closed)",
+    "  -o, --option <name>=<value>  set any option the scenario lists (repeatable;",
+    "                      e.g. windriver-kp -o reader=unsynchronised -o read-gap=long)",
     "  --format <fmt>      text (default)",
     "  --out <file>        write the report to a file instead of standard output",
     "  --verbose           include low-level events (waits, APCs, IRP allocation)",
@@ -48,6 +50,7 @@ commands.set("run", {
   ].join("\n"),
   options: {
     ending: { type: "string" },
+    option: { type: "string", short: "o", multiple: true },
     format: { type: "string", default: "text" },
     out: { type: "string" },
     verbose: { type: "boolean", default: false },
@@ -71,6 +74,15 @@ commands.set("run", {
     }
     const given: Record<string, string> = {};
     if (typeof values.ending === "string") given.ending = values.ending;
+    for (const o of Array.isArray(values.option) ? values.option : []) {
+      const text = String(o);
+      const eq = text.indexOf("=");
+      if (eq <= 0) {
+        console.error(`irpsim run: --option takes name=value (got '${text}')`);
+        return 2;
+      }
+      given[text.slice(0, eq)] = text.slice(eq + 1);
+    }
     try {
       resolveOptions(s, given);
     } catch (e) {
@@ -104,7 +116,8 @@ commands.set("list", {
   async run(): Promise<number> {
     const { shippedScenarios } = await import("../samples/index.js");
     for (const s of shippedScenarios) {
-      const opts = (s.options ?? []).map((o) => ` [--${o.name} ${o.values.join("|")}]`).join("");
+      // --ending has its own flag; every other option is set with -o name=value.
+      const opts = (s.options ?? []).map((o) => (o.name === "ending" ? ` [--ending ${o.values.join("|")}]` : ` [-o ${o.name}=${o.values.join("|")}]`)).join("");
       console.log(`${s.name.padEnd(16)} ${s.summary}${opts}`);
     }
     return 0;
