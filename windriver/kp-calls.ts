@@ -43,14 +43,11 @@ export function kpCallback<T>(m: Machine, kpName: string, routine: string, fn: (
   try {
     r = fn();
   } catch (e) {
-    m.leaveActivity(token);
+    // Still inside the KP's activity, so the bug check names the KP and the callback.
     return m.unhandledKernelException(e, `${routine} of Kernel PlugIn ${kpName}`);
   }
   if (r instanceof Promise) {
-    return r.then(done, (e: unknown) => {
-      m.leaveActivity(token);
-      return m.unhandledKernelException(e, `${routine} of Kernel PlugIn ${kpName}`);
-    });
+    return r.then(done, (e: unknown) => m.unhandledKernelException(e, `${routine} of Kernel PlugIn ${kpName}`));
   }
   return done(r);
 }
