@@ -14,7 +14,7 @@
  */
 import { BugCheckCode } from "./bugcheck-codes.js";
 import { currentMachine, nextId } from "./context.js";
-import { DISPATCH_LEVEL, HIGH_LEVEL, PROFILE_LEVEL, type KIRQL } from "./irql.js";
+import { DISPATCH_LEVEL, HIGH_LEVEL, KernelMode, PROFILE_LEVEL, type KIRQL } from "./irql.js";
 import type { Machine } from "./machine.js";
 import { KSPIN_LOCK } from "./spin-lock.js";
 import type { KThread } from "./thread.js";
@@ -235,6 +235,12 @@ export class InterruptController {
   private dispatch(t: KThread, vector: number, list: readonly KINTERRUPT[], source: string): void {
     const m = this.m;
     const irql = this.irqlOf(list);
+    // An interrupt enters the kernel whatever the processor was running (app code included).
+    const mode = t.mode;
+    if (mode !== KernelMode) {
+      t.mode = KernelMode;
+      m.mmu.gen++;
+    }
     const old = m.interrupts.raise(t, irql);
     let claimed = false;
     // A copy: an ISR may not disconnect, but a bug in one must not corrupt the walk.
@@ -272,6 +278,10 @@ export class InterruptController {
     if (m.trace.on) m.trace.emit("DeviceInterrupt", { vector, source, outcome: claimed ? "serviced" : "unclaimed" });
     // Lowering back delivers what arrived meanwhile, then the DPCs the ISRs queued.
     m.interrupts.lower(t, old);
+    if (mode !== KernelMode) {
+      t.mode = mode;
+      m.mmu.gen++;
+    }
   }
 }
 

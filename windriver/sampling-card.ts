@@ -73,9 +73,11 @@ export class SamplingCard implements InterruptSource {
     const m = this.m;
     const choice = m.decide("device-interrupt-interval", this.intervals.length, () => this.intervals.map((ms) => `${this.name}: next sample in ${ms} ms`));
     const ms = this.intervals[choice] ?? this.intervals[0] ?? 1;
-    this.next = m.timers.add(m.now + Math.max(1, Math.round(ms * 10_000)), `${this.name} sample`, () => {
-      this.fire();
+    const entry = m.timers.add(m.now + Math.max(1, Math.round(ms * 10_000)), `${this.name} sample`, () => {
+      // An entry fired early (an explorer's injection) has been replaced: its later firing is stale.
+      if (this.next === entry) this.fire();
     });
+    this.next = entry;
   }
 
   private fire(): void {

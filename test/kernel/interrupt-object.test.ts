@@ -3,11 +3,11 @@ import { ExAllocatePoolWithTag, PagedPool } from "../../kernel/api-ex.js";
 import { Executive, KDPC, KTIMER, KeGetCurrentIrql, KeInitializeDpc, KeInitializeTimer, KeInsertQueueDpc, KeLowerIrql, KeRaiseIrql, KeSetTimerEx, KeWaitForSingleObject, KernelMode } from "../../kernel/api-ke.js";
 import { writeU32 } from "../../kernel/api-rtl.js";
 import { KeSynchronizeExecution, Latched, interruptController, type InterruptSource, type KINTERRUPT } from "../../kernel/interrupt-object.js";
-import { DISPATCH_LEVEL, HIGH_LEVEL, PASSIVE_LEVEL } from "../../kernel/irql.js";
+import { DISPATCH_LEVEL, HIGH_LEVEL, PASSIVE_LEVEL, UserMode } from "../../kernel/irql.js";
 import type { Machine } from "../../kernel/machine.js";
 import { STATUS_INVALID_PARAMETER, STATUS_SUCCESS } from "../../kernel/status.js";
 import { IoConnectInterrupt, IoDisconnectInterrupt } from "../../io-manager/interrupt.js";
-import { newMachine, ok, runKernel } from "../helpers.js";
+import { newMachine, ok, runApp, runKernel } from "../helpers.js";
 
 const VECTOR = 0x35;
 const DIRQL = 12;
@@ -167,6 +167,30 @@ describe("kernel: interrupt objects, device interrupts and KeSynchronizeExecutio
     ok(r);
     expect(source.states).to.deep.equal([false, true, false]);
     expect(interruptController(m).unclaimed).to.equal(1);
+  });
+
+  it("an interrupt that finds app code running enters kernel mode for the ISR and returns to user mode after it", async () => {
+    const m = newMachine();
+    const modes: number[] = [];
+    let after = -1;
+    const dpc = new KDPC<null>();
+    KeInitializeDpc(dpc, () => modes.push(m.currentThread().mode), null);
+    const r = await runKernel(m, () => {
+      connect(() => {
+        modes.push(m.currentThread().mode);
+        KeInsertQueueDpc(dpc);
+        return true;
+      }, null);
+    });
+    ok(r);
+    const app = await runApp(m, () => {
+      // The app thread is current, in user mode, when its device interrupts.
+      interruptController(m).assert(VECTOR, "test device");
+      after = m.currentThread().mode;
+    });
+    ok(app);
+    expect(modes).to.deep.equal([KernelMode, KernelMode]);
+    expect(after).to.equal(UserMode);
   });
 
   it("an ISR that touches pageable memory at device IRQL is IRQL_NOT_LESS_OR_EQUAL", async () => {
