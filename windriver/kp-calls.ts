@@ -4,12 +4,11 @@
  * Close, in the caller's context at PASSIVE_LEVEL.
  */
 import { currentMachine } from "../kernel/context.js";
-import { readAnsiString } from "../kernel/api-rtl.js";
+import { ProbeForRead, readAnsiString } from "../kernel/api-rtl.js";
 import { BugCheckCode } from "../kernel/bugcheck-codes.js";
 import { KernelMode } from "../kernel/irql.js";
 import type { Machine } from "../kernel/machine.js";
 import type { MaybePromise } from "../kernel/objects.js";
-import { ProbeForRead } from "../kernel/api-rtl.js";
 import { DbgPrint } from "../kernel/debug-print.js";
 import { WD_INVALID_HANDLE, WD_INVALID_PARAMETER, WD_KERPLUG_FAILURE, WD_MAX_KP_NAME_LENGTH, WD_STATUS_SUCCESS } from "./constants.js";
 import type { LoadedKernelPlugIn, WD_DEVICE_EXTENSION, WdKernelPlugInHandle } from "./driver-state.js";

@@ -5,7 +5,8 @@ import { PAGE_SIZE } from "../../kernel/physical-memory.js";
 import { ioManager } from "../../io-manager/io-manager.js";
 import { invariantViolations } from "../../scenario/invariants.js";
 import { teardownChecks } from "../../scenario/teardown.js";
-import { CTL_CODE, ERROR_INVALID_FUNCTION, ERROR_NOACCESS, FILE_ANY_ACCESS, GetLastError, METHOD_BUFFERED, MEM_COMMIT, MEM_RESERVE, PAGE_READWRITE, Sleep, VirtualAlloc, readU32, writeU32 } from "../../win32/index.js";
+import { CTL_CODE, CloseHandle, ERROR_INVALID_FUNCTION, ERROR_NOACCESS, FILE_ANY_ACCESS, GetLastError, METHOD_BUFFERED, MEM_COMMIT, MEM_RESERVE, PAGE_READWRITE, Sleep, VirtualAlloc, readU32, writeU32 } from "../../win32/index.js";
+import type { KernelObject } from "../../kernel/objects.js";
 import {
   DMA_KERNEL_BUFFER_ALLOC,
   IOCTL_WD_VERSION,
@@ -135,6 +136,40 @@ describe("windriver: the app's death, several apps, and the IOCTL contract", () 
     expect(seen["a.exe"]).to.deep.equal([0xaaaa, 0xaaaa]);
     expect(seen["b.exe"]).to.deep.equal([0xbbbb, 0xbbbb, 0xbbbb, 0xbbbb]);
     expect(contiguousAllocations(m).size).to.equal(0);
+  });
+
+  it("when another process holds the last handle, its cleanup removes the user mapping in the owner's address space (attached to it), and the owner keeps running", async () => {
+    const m = newMachine();
+    await withWinDriver(m);
+    let user = 0;
+    let handle = 0;
+    let fileObject: KernelObject | null = null;
+    const owner = m.createProcess("owner.exe", async () => {
+      handle = await WD_Open();
+      const dma = kernelDma(2 * PAGE_SIZE);
+      await WD_DMALock(handle, dma.address);
+      user = dma.pUserAddr;
+      fileObject = m.currentThread().process.handleTable.lookup(handle)?.object ?? null;
+      await Sleep(5);
+      // The other process now holds a handle too: closing this one sends no IRP_MJ_CLEANUP.
+      await CloseHandle(handle);
+      await Sleep(20);
+      readU32(user);
+    });
+    let otherHandle = 0;
+    const other = m.createProcess("other.exe", async () => {
+      await Sleep(2);
+      otherHandle = m.ob.insertHandle(m.currentThread().process, fileObject as unknown as KernelObject, 0x120089);
+      await Sleep(8);
+      await CloseHandle(otherHandle);
+    });
+    const r = await m.run();
+    // The owner's last read faulted: the mapping was gone from its address space.
+    expect(r.bugCheck).to.equal(null);
+    expect(owner.exitStatus).to.equal(0xc0000005);
+    expect(other.exitStatus).to.equal(0);
+    expect(contiguousAllocations(m).size).to.equal(0);
+    expect(user).to.not.equal(0);
   });
 
   it("a status word the driver cannot write fails the IOCTL itself (ERROR_NOACCESS); a code that is not a WinDriver METHOD_NEITHER IOCTL is ERROR_INVALID_FUNCTION; an unknown WD_ function is WD_INVALID_IOCTL", async () => {
