@@ -204,25 +204,31 @@ const WdCreate: DRIVER_DISPATCH = function WdCreate(_DeviceObject, Irp) {
  * @returns STATUS_SUCCESS.
  */
 const WdCleanup: DRIVER_DISPATCH = async function WdCleanup(DeviceObject, Irp) {
-  const m = currentMachine("WdCleanup");
-  const ext = extensionOf(DeviceObject);
   const file = IoGetCurrentIrpStackLocation(Irp).FileObject?.FsContext;
-  if (file instanceof WdFileContext) {
-    for (const intr of ext.interrupts.values()) if (intr.enabledBy === file) disableInterrupt(m, intr);
-    for (const kp of [...file.kps]) await closeKernelPlugIn(m, ext, kp);
-    for (const buffer of [...file.dma]) freeDmaBuffer(m, ext, buffer);
-    for (const card of [...file.cards]) unregisterCard(m, ext, card);
-  }
+  if (file instanceof WdFileContext) await releaseFile(extensionOf(DeviceObject), file);
   return complete(Irp, STATUS_SUCCESS, 0);
 };
 
+/** Releases everything an open owns: interrupts it enabled, its KPs, DMA buffers and cards. */
+async function releaseFile(ext: WD_DEVICE_EXTENSION, file: WdFileContext): Promise<void> {
+  const m = currentMachine("WdCleanup");
+  for (const intr of ext.interrupts.values()) if (intr.enabledBy === file) disableInterrupt(m, intr);
+  for (const kp of [...file.kps]) await closeKernelPlugIn(m, ext, kp);
+  for (const buffer of [...file.dma]) freeDmaBuffer(m, ext, buffer);
+  for (const card of [...file.cards]) unregisterCard(m, ext, card);
+}
+
 /**
- * IRP_MJ_CLOSE: the open's last reference is gone.
+ * IRP_MJ_CLOSE: the open's last reference is gone. A request still running when IRP_MJ_CLEANUP
+ * came (another thread closed the handle meanwhile) may have added to what the open owns: that
+ * is released here.
  *
  * @returns STATUS_SUCCESS.
  */
-const WdClose: DRIVER_DISPATCH = function WdClose(_DeviceObject, Irp) {
+const WdClose: DRIVER_DISPATCH = async function WdClose(DeviceObject, Irp) {
   const fo = IoGetCurrentIrpStackLocation(Irp).FileObject;
+  const file = fo?.FsContext;
+  if (file instanceof WdFileContext) await releaseFile(extensionOf(DeviceObject), file);
   if (fo) fo.FsContext = null;
   return complete(Irp, STATUS_SUCCESS, 0);
 };

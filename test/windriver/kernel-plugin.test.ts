@@ -2,7 +2,10 @@ import { expect } from "chai";
 import { PsGetCurrentProcess } from "../../kernel/api-ps-ob.js";
 import { ExAllocatePoolWithTag, ExFreePoolWithTag, NonPagedPool } from "../../kernel/api-ex.js";
 import { readU32, writeU32 } from "../../kernel/api-rtl.js";
-import { KeGetCurrentIrql } from "../../kernel/api-ke.js";
+import { KeDelayExecutionThread, KeGetCurrentIrql, KernelMode } from "../../kernel/api-ke.js";
+import { injectHandleClose } from "../../io-manager/inject.js";
+import type { KP_INIT } from "../../windriver/kernel-plugin.js";
+import { installKernelPlugIn } from "../../windriver/machine.js";
 import { PASSIVE_LEVEL } from "../../kernel/irql.js";
 import { COPY_FROM_USER, COPY_TO_USER } from "../../windriver/kernel-plugin.js";
 import {
@@ -175,6 +178,39 @@ describe("windriver: Kernel PlugIns (WD_KernelPlugInOpen, Call, Close)", () => {
     });
     expect(ok(ran)).to.deep.equal([WD_STATUS_SUCCESS, WD_INVALID_HANDLE, WD_INVALID_HANDLE, 0]);
     expect(log.calls).to.deep.equal(["KP_Open", "KP_Close"]);
+  });
+
+  it("a KP opened while another thread closes the handle (IRP_MJ_CLEANUP runs while KP_Open waits) is closed when the open's last reference goes (IRP_MJ_CLOSE)", async () => {
+    const m = newMachine();
+    const { state } = await withWinDriver(m);
+    const calls: string[] = [];
+    installKernelPlugIn(m, "KP_SLOW", {
+      KP_Init(kpInit: KP_INIT): boolean {
+        kpInit.cDriverName = "KP_SLOW";
+        kpInit.funcOpen = async (kpOpenCall, _h, _d, pp) => {
+          calls.push("KP_Open starts");
+          await KeDelayExecutionThread(KernelMode, false, -5 * 10_000);
+          kpOpenCall.funcClose = () => {
+            calls.push("KP_Close");
+          };
+          pp.value = null;
+          calls.push("KP_Open returns");
+          return true;
+        };
+        return true;
+      },
+    });
+    const ran = await runApp(m, async () => {
+      const h = await WD_Open();
+      const process = m.currentThread().process;
+      m.after(1, "another thread closes the handle", () => {
+        injectHandleClose(m, process, h);
+      });
+      return (await openKp(h, "KP_SLOW")).status;
+    });
+    expect(ok(ran)).to.equal(WD_STATUS_SUCCESS);
+    expect(calls).to.deep.equal(["KP_Open starts", "KP_Open returns", "KP_Close"]);
+    expect(state.kps.size).to.equal(0);
   });
 
   it("a KP callback that returns at a raised IRQL is IRQL_UNEXPECTED_VALUE, naming the KP", async () => {
