@@ -29,3 +29,6 @@ export { buildSequence } from "./report/sequence.js";
 export type { SequenceDiagram, SequenceStep, Participant } from "./report/sequence.js";
 export { buildMemoryMap } from "./report/memory-map.js";
 export type { MemoryMap, MappedRange } from "./report/memory-map.js";
+
+// ---- WinDriver: the generic driver, Kernel PlugIns and the sampling card -----------------
+export { WdDriverEntry, installKernelPlugIn, installSamplingCard, SamplingCard, windriverState } from "./windriver/machine.js";

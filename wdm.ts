@@ -51,3 +51,9 @@ export { KThread as ETHREAD } from "./kernel/thread.js";
 export { PAGE_SIZE, PAGE_SHIFT } from "./kernel/physical-memory.js";
 export { MM_USER_PROBE_ADDRESS, MM_SYSTEM_RANGE_START, MM_HIGHEST_USER_ADDRESS } from "./kernel/memory-constants.js";
 export { DbgPrint, DbgPrint as KdPrint } from "./kernel/debug-print.js";
+
+// ---- Mm: contiguous memory, physical addresses; interrupts ----
+export { MmAllocateContiguousMemory, MmAllocateContiguousMemorySpecifyCache, MmFreeContiguousMemory, MmFreeContiguousMemorySpecifyCache, MmGetPhysicalAddress } from "./kernel/api-mm.js";
+export { KINTERRUPT, KINTERRUPT_MODE, LevelSensitive, Latched, INTERFACE_TYPE, HalGetInterruptVector, KeSynchronizeExecution } from "./kernel/interrupt-object.js";
+export type { KSERVICE_ROUTINE, KSYNCHRONIZE_ROUTINE } from "./kernel/interrupt-object.js";
+export { IoConnectInterrupt, IoDisconnectInterrupt } from "./io-manager/interrupt.js";

@@ -40,6 +40,8 @@ commands.set("run", {
     "(sharebuf's --ending) runs every variant unless one is chosen.",
     "",
     "  --ending <name>     the variant to run (sharebuf: done-using, killed, closed)",
+    "  -o, --option <name>=<value>  set any option the scenario lists (repeatable;",
+    "                      e.g. windriver-kp -o reader=unsynchronised -o read-gap=long)",
     "  --format <fmt>      text (default): the timeline, coloured on a terminal unless NO_COLOR is set",
     "                      mermaid: a sequenceDiagram (Markdown with one diagram per variant when there are several)",
     "                      chrome: Chrome Trace Event JSON for ui.perfetto.dev or chrome://tracing",
@@ -54,6 +56,7 @@ commands.set("run", {
   ].join("\n"),
   options: {
     ending: { type: "string" },
+    option: { type: "string", short: "o", multiple: true },
     format: { type: "string", default: "text" },
     out: { type: "string" },
     html: { type: "string" },
@@ -78,6 +81,15 @@ commands.set("run", {
     }
     const given: Record<string, string> = {};
     if (typeof values.ending === "string") given.ending = values.ending;
+    for (const o of Array.isArray(values.option) ? values.option : []) {
+      const text = String(o);
+      const eq = text.indexOf("=");
+      if (eq <= 0) {
+        console.error(`irpsim run: --option takes name=value (got '${text}')`);
+        return 2;
+      }
+      given[text.slice(0, eq)] = text.slice(eq + 1);
+    }
     try {
       resolveOptions(s, given);
     } catch (e) {
@@ -126,7 +138,8 @@ commands.set("list", {
     }
     const { shippedScenarios } = await import("../samples/index.js");
     for (const s of shippedScenarios) {
-      const opts = (s.options ?? []).map((o) => ` [--${o.name} ${o.values.join("|")}]`).join("");
+      // --ending has its own flag; every other option is set with -o name=value.
+      const opts = (s.options ?? []).map((o) => (o.name === "ending" ? ` [--ending ${o.values.join("|")}]` : ` [-o ${o.name}=${o.values.join("|")}]`)).join("");
       console.log(`${s.name.padEnd(16)} ${s.summary}${opts}`);
     }
     return 0;

@@ -22,6 +22,7 @@ export { IoCallDriver, IoMarkIrpPending, IoGetAttachedDevice, IoGetRelatedDevice
 export { IoCompleteRequest } from "./completion.js";
 export { IoAcquireCancelSpinLock, IoReleaseCancelSpinLock, IoSetCancelRoutine, IoCancelIrp } from "./cancel.js";
 export { IoCreateDevice, IoDeleteDevice, IoCreateSymbolicLink, IoDeleteSymbolicLink, IoAttachDeviceToDeviceStack, IoDetachDevice } from "./device.js";
+export { IoConnectInterrupt, IoDisconnectInterrupt } from "./interrupt.js";
 export { IoBuildDeviceIoControlRequest, IoBuildSynchronousFsdRequest, IoBuildAsynchronousFsdRequest } from "./build.js";
 
 // ---- Cancel-safe queues ----

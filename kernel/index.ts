@@ -54,3 +54,6 @@ export * from "./api-ke.js";
 export * from "./api-ex.js";
 export * from "./api-rtl.js";
 export * from "./api-ps-ob.js";
+export * from "./api-mm.js";
+export { KINTERRUPT, KINTERRUPT_MODE, LevelSensitive, Latched, INTERFACE_TYPE, HalGetInterruptVector, KeSynchronizeExecution, InterruptController, interruptController, interruptIrqlForLevel, interruptVectorForLevel } from "./interrupt-object.js";
+export type { KSERVICE_ROUTINE, KSYNCHRONIZE_ROUTINE, InterruptSource } from "./interrupt-object.js";

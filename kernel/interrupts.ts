@@ -19,6 +19,11 @@ import type { KThread } from "./thread.js";
 export class Interrupts {
   private readonly dpcQueue: KDPC[] = [];
   private draining = false;
+  /**
+   * Device interrupts held pending while the IRQL masks them (the interrupt controller installs
+   * itself here on first use); lowering the IRQL delivers them before any DPC runs.
+   */
+  deviceInterrupts: { readonly pendingCount: number; deliverPending(t: KThread): void } | null = null;
 
   constructor(private readonly m: Machine) {}
 
@@ -51,6 +56,8 @@ export class Interrupts {
     }
     // Lowering only relaxes what memory may be touched: cached translations stay valid.
     t.irql = newIrql;
+    const device = this.deviceInterrupts;
+    if (device !== null && device.pendingCount > 0) device.deliverPending(t);
     if (old >= DISPATCH_LEVEL && newIrql < DISPATCH_LEVEL && this.dpcQueue.length > 0) this.drainDpcs();
     if (newIrql < APC_LEVEL && t.kernelApcs.length > 0 && !t.inApc) this.deliverSpecialApcs(t);
   }

@@ -171,37 +171,61 @@ export class PhysicalMemory {
 
   /**
    * Allocates `count` physically contiguous frames (MmAllocateContiguousMemory, CE's static map,
-   * DMA buffers). Returns the first frame, or -1 when no run that long is free.
+   * DMA buffers), optionally inside [lowestFrame, highestFrame] and without crossing a multiple
+   * of `boundaryFrames` (0: no boundary), as MmAllocateContiguousMemorySpecifyCache asks.
+   * Returns the first frame, or -1 when no run that long is free there (nothing is taken).
    */
-  allocateContiguous(count: number): number {
-    if (count <= 0) return -1;
-    if (this.totalFrames - this.fresh >= count) {
-      const first = this.fresh;
-      this.fresh += count;
-      for (let f = first; f < first + count; f++) this.take(f);
-      return first;
+  allocateContiguous(count: number, lowestFrame = 0, highestFrame = this.totalFrames - 1, boundaryFrames = 0): number {
+    if (!Number.isInteger(count) || count <= 0) return -1;
+    const lo = Math.max(0, Math.ceil(lowestFrame));
+    const hi = Math.min(this.totalFrames - 1, Math.floor(highestFrame));
+    if (hi - lo + 1 < count) return -1;
+    const boundary = Number.isInteger(boundaryFrames) && boundaryFrames > 0 ? boundaryFrames : 0;
+    if (boundary > 0 && count > boundary) return -1;
+    // The first start at or after `from` whose run does not cross a boundary multiple.
+    const aligned = (from: number): number => {
+      if (boundary === 0 || Math.floor(from / boundary) === Math.floor((from + count - 1) / boundary)) return from;
+      return Math.ceil(from / boundary) * boundary;
+    };
+    // Fresh memory first: it is one long run. Fresh frames skipped to reach the bounds stay free.
+    const start = aligned(Math.max(this.fresh, lo));
+    if (start + count - 1 <= hi) {
+      for (let f = this.fresh; f < start; f++) this.pushFree(f);
+      this.fresh = start + count;
+      for (let f = start; f < start + count; f++) this.take(f);
+      return start;
     }
-    // Search the recycled frames for a long enough run.
+    // Search the recycled frames for a long enough run inside the bounds.
     const free = Array.from(this.freeStack.subarray(0, this.freeTop)).sort((a, b) => a - b);
     let runStart = 0;
     for (let k = 1; k <= free.length; k++) {
-      const brokenRun = k === free.length || free[k] !== (free[k - 1] ?? -2) + 1;
-      if (k - runStart >= count) {
-        const first = free[runStart] ?? -1;
-        const chosen = new Set<number>();
-        for (let f = first; f < first + count; f++) chosen.add(f);
+      if (k < free.length && free[k] === (free[k - 1] ?? -2) + 1) continue;
+      // free[runStart..k-1] is a run of consecutive free frames.
+      const runFirst = free[runStart] ?? 0;
+      const runLast = free[k - 1] ?? -1;
+      const first = aligned(Math.max(runFirst, lo));
+      if (first + count - 1 <= Math.min(runLast, hi)) {
         let w = 0;
         for (let r = 0; r < this.freeTop; r++) {
           const f = this.freeStack[r] ?? -1;
-          if (!chosen.has(f)) this.freeStack[w++] = f;
+          if (f < first || f >= first + count) this.freeStack[w++] = f;
         }
         this.freeTop = w;
         for (let f = first; f < first + count; f++) this.take(f);
         return first;
       }
-      if (brokenRun) runStart = k;
+      runStart = k;
     }
     return -1;
+  }
+
+  private pushFree(frame: number): void {
+    if (this.freeTop === this.freeStack.length) {
+      const bigger = new Int32Array(this.freeStack.length * 2);
+      bigger.set(this.freeStack);
+      this.freeStack = bigger;
+    }
+    this.freeStack[this.freeTop++] = frame;
   }
 
   /** Adds a holder to an allocated frame. */
@@ -227,12 +251,7 @@ export class PhysicalMemory {
   /** A frame whose last reference went: back on the free list. */
   private release(frame: number): void {
     this.used--;
-    if (this.freeTop === this.freeStack.length) {
-      const bigger = new Int32Array(this.freeStack.length * 2);
-      bigger.set(this.freeStack);
-      this.freeStack = bigger;
-    }
-    this.freeStack[this.freeTop++] = frame;
+    this.pushFree(frame);
   }
 
   /** Locks a frame for I/O: one more lock and one more reference. */

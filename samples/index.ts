@@ -3,9 +3,10 @@
  */
 import type { Scenario } from "../scenario/scenario.js";
 import { sharebufScenario } from "./sharebuf/scenario.js";
+import { windriverKpScenario } from "./windriver-kp/scenario.js";
 
 /** Every shipped scenario, by name. */
-export const shippedScenarios: readonly Scenario[] = [sharebufScenario];
+export const shippedScenarios: readonly Scenario[] = [sharebufScenario, windriverKpScenario];
 
 /** A shipped scenario by name, or undefined. */
 export function findScenario(name: string): Scenario | undefined {
