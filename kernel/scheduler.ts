@@ -66,6 +66,21 @@ export class Scheduler {
     });
   }
 
+  /**
+   * NtYieldExecution (and Sleep(0)): the running thread gives the processor to the next ready
+   * thread and queues behind it. With no other thread ready it keeps running (null).
+   */
+  yieldExecution(t: KThread): Promise<void> | null {
+    if (this.ready.length === 0) return null;
+    this.m.checkAlive();
+    return new Promise<void>((resolve) => {
+      t.state = "ready";
+      t.resume = resolve;
+      this.ready.push(t);
+      this.endSlice();
+    });
+  }
+
   /** Ends the current slice: the running thread has blocked, ended or halted the machine. */
   endSlice(): void {
     this.m.setCurrent(null);

@@ -241,7 +241,10 @@ export function SleepEx(dwMilliseconds: number, bAlertable: boolean): Promise<nu
   return serviceAsync(t, async (m) => {
     const never = new KEVENT(NotificationEvent, false, "Sleep");
     const status = await m.waits.waitFor([never], { waitAll: false, mode: UserMode, alertable: bAlertable, timeout: toTimeout(dwMilliseconds), reason: `Sleep(${dwMilliseconds}) in ${t.label}` });
-    return status === STATUS_USER_APC ? WAIT_IO_COMPLETION : 0;
+    if (status === STATUS_USER_APC) return WAIT_IO_COMPLETION;
+    // Sleep(0) gives up the rest of the time slice to a thread that is ready to run.
+    if (dwMilliseconds === 0) await m.scheduler.yieldExecution(t);
+    return 0;
   });
 }
 

@@ -2,7 +2,8 @@ import { expect } from "chai";
 import { KEVENT, KeDelayExecutionThread, KeSetEvent, KeWaitForSingleObject, KernelMode, NotificationEvent } from "../../kernel/api-ke.js";
 import { Machine, type DecisionPoint } from "../../kernel/machine.js";
 import { STATUS_SUCCESS } from "../../kernel/status.js";
-import { Sleep } from "../../win32/sync.js";
+import { CreateThread } from "../../win32/process.js";
+import { CloseHandle, Sleep } from "../../win32/sync.js";
 import { newMachine, runKernel } from "../helpers.js";
 
 describe("kernel: scheduler and virtual time", () => {
@@ -24,6 +25,28 @@ describe("kernel: scheduler and virtual time", () => {
     expect(r.outcome).to.equal("completed");
     // B's code between blocking points is atomic: A resumes only after B ends its slice.
     expect(order).to.deep.equal(["A1", "B1", "B2", "A2"]);
+  });
+
+  it("Sleep(0) gives the rest of the slice to a ready thread, and returns at once when none is ready", async () => {
+    const m = newMachine();
+    const order: string[] = [];
+    m.createProcess("app.exe", async () => {
+      order.push("main: alone");
+      await Sleep(0);
+      order.push("main: still alone, no time passed " + String(m.nowMs));
+      await CloseHandle(
+        CreateThread(null, 0, () => {
+          order.push("worker");
+          return 0;
+        }, null, 0, 0),
+      );
+      order.push("main: before Sleep(0)");
+      await Sleep(0);
+      order.push("main: after Sleep(0)");
+    });
+    const r = await m.run();
+    expect(r.outcome).to.equal("completed");
+    expect(order).to.deep.equal(["main: alone", "main: still alone, no time passed 0", "main: before Sleep(0)", "worker", "main: after Sleep(0)"]);
   });
 
   it("the virtual clock jumps to the next deadline when every thread is blocked", async () => {
