@@ -146,6 +146,8 @@ export class CeMachine {
     this.reflector = new Reflector(this);
     this.kernelLibraries = new KernelLibraries(this);
     machines.set(m, this);
+    // An exited process's address space is gone (Machine destroyed it): forget it.
+    m.processExited.push((p) => this.spaces.delete(p));
     if (m.trace.on) {
       const staticBytes = this.oemAddressTable.reduce((n, e) => n + e.size, 0);
       m.trace.emit("CeMachineStarted", { version: this.version, kernelProcess: this.nk.pid, kernelName: this.nk.name, ramBytes: m.physical.totalFrames * PAGE_SIZE, staticBytes });
@@ -251,6 +253,36 @@ export class CeMachine {
   staticFrame(va: number): number {
     const pte = this.machine.system.table.get(va >>> PAGE_SHIFT);
     return pte & (PTE_MAPPED | PTE_OWNED) ? pte >>> PAGE_SHIFT : -1;
+  }
+
+  // ---- Hardware models -----------------------------------------------------------------------
+
+  /**
+   * Writes bytes at a physical address, as a device would (DMA into RAM, a register file the
+   * device updates). Device register windows above RAM behave as plain memory: the emulator has
+   * no bus model behind them beyond what a sample's hardware model writes here.
+   */
+  writePhysical(physicalAddress: number, bytes: Uint8Array): void {
+    for (let done = 0; done < bytes.length; ) {
+      const pa = physicalAddress + done;
+      const b = this.machine.physical.backing(Math.floor(pa / PAGE_SIZE));
+      const n = Math.min(PAGE_SIZE - (pa % PAGE_SIZE), bytes.length - done);
+      b.bytes.set(bytes.subarray(done, done + n), b.offset + (pa % PAGE_SIZE));
+      done += n;
+    }
+  }
+
+  /** Reads bytes at a physical address (a device reading RAM or its own registers). */
+  readPhysical(physicalAddress: number, length: number): Uint8Array {
+    const out = new Uint8Array(length);
+    for (let done = 0; done < length; ) {
+      const pa = physicalAddress + done;
+      const b = this.machine.physical.backing(Math.floor(pa / PAGE_SIZE));
+      const n = Math.min(PAGE_SIZE - (pa % PAGE_SIZE), length - done);
+      out.set(b.bytes.subarray(b.offset + (pa % PAGE_SIZE), b.offset + (pa % PAGE_SIZE) + n), done);
+      done += n;
+    }
+    return out;
   }
 
   // ---- Running ------------------------------------------------------------------------------

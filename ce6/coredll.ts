@@ -62,8 +62,13 @@ export type { KernelLibraryIOControl } from "./kernel-library.js";
 export { DLL_PROCESS_ATTACH } from "./kernel-library.js";
 export { InterruptInitialize, InterruptDone, InterruptDisable } from "./coredll/interrupts.js";
 
+// ---- Time ----
+export { GetTickCount, QueryPerformanceCounter, QueryPerformanceFrequency, PERFORMANCE_FREQUENCY } from "./coredll/time.js";
+
 // ---- Debug output ----
 export { RETAILMSG, DEBUGMSG, NKDbgPrintfW, printf } from "./coredll/debug.js";
 
 // ---- Memory access (a C pointer dereference, in the calling thread's context) ----
 export { readU8, readU16, readU32, writeU8, writeU16, writeU32, readBytes, writeBytes, readAnsiString, writeAnsiString, readWideString, writeWideString } from "../kernel/api-rtl.js";
+/** memset / memcpy under their Win32 names (FillMemory, ZeroMemory, CopyMemory: the copy is counted). */
+export { RtlFillMemory as FillMemory, RtlZeroMemory as ZeroMemory, RtlCopyMemory as CopyMemory } from "../kernel/api-rtl.js";

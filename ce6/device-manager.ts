@@ -116,7 +116,7 @@ export class DeviceManager {
     const found: Record<string, ((...args: never[]) => unknown) | undefined> = {};
     for (const e of STREAM_ENTRY_NAMES) found[e] = CeImageStore.procAddress(exports, naked || !prefix ? e : `${prefix}_${e}`);
     // The export table is untyped, as GetProcAddress's result is: the entry types are the contract.
-    return found as unknown as StreamEntryPoints;
+    return found;
   }
 
   /**

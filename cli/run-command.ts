@@ -40,6 +40,8 @@ commands.set("run", {
     "(sharebuf's --ending) runs every variant unless one is chosen.",
     "",
     "  --ending <name>     the variant to run (sharebuf: done-using, killed, closed)",
+    "  --part <name>       the part to run (smd: smd, user-app, reflector, camera)",
+    "  --ce <version>      the CE version to behave as (smd: 6.0, or 5.0 compatibility mode)",
     "  --format <fmt>      text (default)",
     "  --out <file>        write the report to a file instead of standard output",
     "  --verbose           include low-level events (waits, APCs, IRP allocation)",
@@ -48,6 +50,8 @@ commands.set("run", {
   ].join("\n"),
   options: {
     ending: { type: "string" },
+    part: { type: "string" },
+    ce: { type: "string" },
     format: { type: "string", default: "text" },
     out: { type: "string" },
     verbose: { type: "boolean", default: false },
@@ -71,6 +75,8 @@ commands.set("run", {
     }
     const given: Record<string, string> = {};
     if (typeof values.ending === "string") given.ending = values.ending;
+    if (typeof values.part === "string") given.part = values.part;
+    if (typeof values.ce === "string") given.ce = values.ce;
     try {
       resolveOptions(s, given);
     } catch (e) {

@@ -213,7 +213,12 @@ function describe(e: TraceEvent, names: TraceNames, verbose: boolean): { text: s
     case "CeDeviceDeactivated":
       return { text: `device manager: ${e.device} deactivated` };
     case "CeDriverCall":
-      return { text: `${e.entry}(${e.detail}) runs in ${e.userMode ? "udevice.exe" : "nk.exe"}, ${names.process(e.vm)}'s address space ${e.userMode ? "copied in" : "active"}`, after: 1 };
+      return {
+        text: e.userMode
+          ? `${e.entry}(${e.detail}) runs in udevice.exe, user mode; the caller's buffers are copied there`
+          : `${e.entry}(${e.detail}) runs in nk.exe with ${names.process(e.vm)}'s address space active`,
+        after: 1,
+      };
     case "CeDriverReturn":
       return { text: `${e.entry} returns ${e.result}${e.lastError ? ` (${e.lastErrorName || e.lastError})` : ""}`, before: -1 };
     case "CeVirtualCopy":
@@ -229,7 +234,7 @@ function describe(e: TraceEvent, names: TraceNames, verbose: boolean): { text: s
     case "CeBufferCopied":
       return { text: `copies ${e.bytes} bytes ${e.direction === "in" ? "in" : "back"} (${hex(e.from)} → ${hex(e.to)}, ${e.reason})` };
     case "CeReflector":
-      return { text: `reflector ${e.allowed ? "maps" : "refuses"} ${e.request} of physical ${hex(e.physical)} +${e.size} for ${e.device}: ${e.reason}` };
+      return { text: `reflector ${e.allowed ? "maps" : "refuses"} ${e.request} of physical ${hex(e.physical)} +${e.size} for ${e.device} (${e.reason})` };
     case "CeKernelLibraryLoaded":
       return { text: `${e.library} loaded into the kernel at ${hex(e.module)}` };
     case "Wait":

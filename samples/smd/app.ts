@@ -16,6 +16,7 @@ import {
   OPEN_EXISTING,
   PAGE_READWRITE,
   PAGE_SIZE,
+  Sleep,
   VirtualAlloc,
   printf,
   readAnsiString,
@@ -78,6 +79,8 @@ export function makeSmdApp(report: SmdAppReport): () => Promise<number> {
     // Just print the data for proof of concept
     report.text = readAnsiString(Data);
     printf(report.text);
+    // The user looks at it for a while (the scenario checks both mappings meanwhile).
+    await Sleep(10);
     // Free the memory
     report.freeOk = await DeviceIoControl(SMDDrv, IOCTL_SMD_FREE_ADDRESS, 0, 0, 0, 0, pBytes, null);
     // Close the driver handle
