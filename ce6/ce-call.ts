@@ -24,7 +24,10 @@ export function ceCall(api: string): CeCall {
   const m = ce.machine;
   const t = m.currentThread(api);
   m.checkAlive();
-  return { t, m, ce, user: t.mode === UserMode };
+  const user = t.mode === UserMode;
+  // A kernel routine a driver calls is where an exploration layer may inject "another processor".
+  if (!user && m.injector) m.injector(api);
+  return { t, m, ce, user };
 }
 
 /** Runs a kernel service synchronously: a user-mode caller enters kernel mode for it and leaves. */

@@ -49,19 +49,14 @@ function attach(ctx: ScenarioContext, version: CeVersion): CeMachine {
 
 /** Runs `body` on a kernel thread of nk.exe (the device manager's boot work, a harness action). */
 async function inKernel<T>(ctx: ScenarioContext, ce: CeMachine, name: string, body: () => Promise<T>): Promise<T> {
-  let value: T | undefined;
-  let failed = false;
+  const state: { value?: T; done: boolean } = { done: false };
   ce.createKernelThread(name, async () => {
-    try {
-      value = await body();
-    } catch (e) {
-      failed = true;
-      throw e;
-    }
+    state.value = await body();
+    state.done = true;
   });
   await ctx.run();
-  if (failed || value === undefined) throw new Error(`${name} did not finish`);
-  return value;
+  if (!state.done) throw new Error(`${name} did not finish`);
+  return state.value as T;
 }
 
 /** Loads the driver at `key`; returns its device handle. */

@@ -183,7 +183,7 @@ describe("CE 6.0 buffers: first-level, embedded and asynchronous", () => {
 
   it("an embedded pointer opened with CeOpenCallerBuffer is used in place in a kernel-mode driver", async () => {
     const { ce, record } = await bufMachine();
-    const r = await call(ce, 2, (input, scratch) => writeU32(input, scratch));
+    const r = await call(ce, 2, (input, scratch) => { writeU32(input, scratch); });
     expect(r).to.include({ ok: true, scratch: 0x600d });
     expect(record.hr).to.deep.equal([S_OK, S_OK]);
     expect(ce.machine.bytesCopied).to.equal(0);
@@ -191,14 +191,14 @@ describe("CE 6.0 buffers: first-level, embedded and asynchronous", () => {
 
   it("CeOpenCallerBuffer refuses an embedded kernel address from an app with E_ACCESSDENIED", async () => {
     const { ce, record } = await bufMachine();
-    const r = await call(ce, 2, (input) => writeU32(input, SECRET_KERNEL_ADDRESS));
+    const r = await call(ce, 2, (input) => { writeU32(input, SECRET_KERNEL_ADDRESS); });
     expect(r.ok).to.equal(false);
     expect(record.hr).to.deep.equal([E_ACCESSDENIED]);
   });
 
   it("ForceDuplicate gives a kernel copy, written back to the caller by CeCloseCallerBuffer", async () => {
     const { ce, record } = await bufMachine();
-    const r = await call(ce, 4, (input, scratch) => writeU32(input, scratch));
+    const r = await call(ce, 4, (input, scratch) => { writeU32(input, scratch); });
     expect(r).to.include({ ok: true, scratch: 0x600d });
     expect(record.marshalled[0]).to.be.within(0xd0000000, 0xdfffffff);
     expect(ce.machine.bytesCopied).to.equal(4);
@@ -220,7 +220,7 @@ describe("CE 6.0 buffers: first-level, embedded and asynchronous", () => {
 
   it("CeAllocAsynchronousBuffer in the kernel is an alias of the caller's pages, usable from another thread after the call, with no byte copied", async () => {
     const { ce, record } = await bufMachine();
-    const r = await call(ce, 3, (input, scratch) => writeU32(input, scratch));
+    const r = await call(ce, 3, (input, scratch) => { writeU32(input, scratch); });
     expect(r).to.include({ ok: true, scratch: 0xa5c });
     expect(record.hr).to.deep.equal([S_OK, S_OK, S_OK, S_OK]);
     expect(record.marshalled[0]).to.be.within(0xd0000000, 0xdfffffff);
@@ -231,9 +231,9 @@ describe("CE 6.0 buffers: first-level, embedded and asynchronous", () => {
 
   it("in a user-mode driver CeOpenCallerBuffer duplicates (the caller's memory is not mapped in udevice.exe) and CeAllocAsynchronousBuffer writes back on free", async () => {
     const { ce, record } = await bufMachine(true);
-    const open = await call(ce, 2, (input, scratch) => writeU32(input, scratch));
+    const open = await call(ce, 2, (input, scratch) => { writeU32(input, scratch); });
     expect(open).to.include({ ok: true, scratch: 0x600d });
-    const asyncCall = await call(ce, 3, (input, scratch) => writeU32(input, scratch));
+    const asyncCall = await call(ce, 3, (input, scratch) => { writeU32(input, scratch); });
     expect(asyncCall).to.include({ ok: true, scratch: 0xa5c });
     expect(record.hr).to.deep.equal([S_OK, S_OK, S_OK, S_OK, S_OK, S_OK]);
     expect(record.marshalled.every((a) => a >= 0x10000 && a < 0x40000000)).to.equal(true);
@@ -261,15 +261,15 @@ describe("CE 6.0 buffers: first-level, embedded and asynchronous", () => {
 
   it("the attack IsBadWritePtr allows: an app passes a kernel address as an embedded pointer and a driver that checks it with IsBadWritePtr writes kernel memory", async () => {
     const { ce } = await bufMachine();
-    ceOk(await runCeKernel(ce, () => writeU32(SECRET_KERNEL_ADDRESS, 0x5ec7e7)));
-    const attack = await call(ce, 1, (input) => writeU32(input, SECRET_KERNEL_ADDRESS));
+    ceOk(await runCeKernel(ce, () => { writeU32(SECRET_KERNEL_ADDRESS, 0x5ec7e7); }));
+    const attack = await call(ce, 1, (input) => { writeU32(input, SECRET_KERNEL_ADDRESS); });
     expect(attack.ok).to.equal(true);
     // The app, which cannot touch kernel memory itself, had the driver overwrite it.
     const after = ceOk(await runCeKernel(ce, () => readU32(SECRET_KERNEL_ADDRESS)));
     expect(after).to.equal(0xbad);
     // The same pointer through CeOpenCallerBuffer is refused and kernel memory stays intact.
-    ceOk(await runCeKernel(ce, () => writeU32(SECRET_KERNEL_ADDRESS, 0x5ec7e7)));
-    const safe = await call(ce, 2, (input) => writeU32(input, SECRET_KERNEL_ADDRESS));
+    ceOk(await runCeKernel(ce, () => { writeU32(SECRET_KERNEL_ADDRESS, 0x5ec7e7); }));
+    const safe = await call(ce, 2, (input) => { writeU32(input, SECRET_KERNEL_ADDRESS); });
     expect(safe.ok).to.equal(false);
     expect(ceOk(await runCeKernel(ce, () => readU32(SECRET_KERNEL_ADDRESS)))).to.equal(0x5ec7e7);
   });

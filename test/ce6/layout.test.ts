@@ -173,9 +173,9 @@ describe("CE 6.0 layout", () => {
   });
 
   it("the OEMAddressTable maps whole megabytes inside the cached window", () => {
-    expect(() => checkOemAddressTable([{ virtualBase: 0x80000000, physicalBase: 0, size: 0x1000 }])).to.throw(RangeError, /whole megabytes/);
-    expect(() => checkOemAddressTable([{ virtualBase: 0x9ff00000, physicalBase: 0, size: 2 * MB }])).to.throw(RangeError, /cached static window/);
-    expect(() => checkOemAddressTable([{ virtualBase: 0x80000000, physicalBase: 0, size: 2 * MB }, { virtualBase: 0x80100000, physicalBase: 0, size: MB }])).to.throw(RangeError, /overlaps/);
+    expect(() => { checkOemAddressTable([{ virtualBase: 0x80000000, physicalBase: 0, size: 0x1000 }]); }).to.throw(RangeError, /whole megabytes/);
+    expect(() => { checkOemAddressTable([{ virtualBase: 0x9ff00000, physicalBase: 0, size: 2 * MB }]); }).to.throw(RangeError, /cached static window/);
+    expect(() => { checkOemAddressTable([{ virtualBase: 0x80000000, physicalBase: 0, size: 2 * MB }, { virtualBase: 0x80100000, physicalBase: 0, size: MB }]); }).to.throw(RangeError, /overlaps/);
     // A device window mapped statically, next to RAM.
     const ce = ceMachine({ oemAddressTable: [{ virtualBase: 0x80000000, physicalBase: 0, size: 64 * MB }, { virtualBase: 0x9f000000, physicalBase: 0x48000000, size: MB }] });
     expect(ce.staticFrame(0x9f000000)).to.equal(0x48000);

@@ -58,8 +58,8 @@ function logging(log: string[], omit: string[] = [], extra: CeExports = {}): CeE
     LOG_Seek: (o: number, amount: number, type: number) => (log.push(`Seek ${o} ${amount} ${type}`), 42),
     LOG_IOControl: (o: number, code: number) => (log.push(`IOControl ${o} ${code}`), true),
   };
-  for (const name of omit) delete all[`LOG_${name}`];
-  return { ...all, ...extra };
+  const kept = Object.fromEntries(Object.entries(all).filter(([k]) => !omit.includes(k.slice("LOG_".length))));
+  return { ...kept, ...extra };
 }
 
 async function tryLoad(exports: CeExports, values: Record<string, string | number>): Promise<number> {
