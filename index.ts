@@ -15,3 +15,7 @@ export { ntStatusName, hex32 } from "./kernel/status.js";
 export { loadDriver, unloadDriver } from "./io-manager/driver.js";
 export type { LoadedDriver } from "./io-manager/driver.js";
 export { ioManager } from "./io-manager/io-manager.js";
+
+// ---- Windows Embedded CE 6.0 (CE drivers and apps import `irpsim/ce6`) ----
+export { CeMachine, ceMachineOptions, CE_SYSTEM_LAYOUT } from "./ce6/index.js";
+export type { CeVersion, CeOptions, CeCreateOptions, ReservedRam, OemAddressEntry } from "./ce6/index.js";
