@@ -12,7 +12,7 @@
  * DupPhysPage takes one, so the frames outlive the source's release).
  */
 import { PAGE_SHIFT, PAGE_SIZE, type PhysicalMemory } from "../kernel/physical-memory.js";
-import { PTE_MAPPED, PTE_OWNED, PTE_USER, PTE_VALID, pteToProtection } from "../kernel/pte.js";
+import { PTE_MAPPED, PTE_OWNED, PTE_USER, pteToProtection } from "../kernel/pte.js";
 import type { PteObserver } from "../kernel/address-space.js";
 import { ERROR_INVALID_PARAMETER, ERROR_NOT_ENOUGH_MEMORY, MEM_COMMIT, MEM_FREE, MEM_PRIVATE, MEM_RESERVE, PAGE_NOACCESS } from "./constants.js";
 import { VM_BLOCK_SIZE } from "./layout.js";
@@ -97,11 +97,6 @@ export class CeVm {
   /** CE's vaFree: where the next search for free space starts. */
   get vaFree(): number {
     return this.vaFreeVpn * PAGE_SIZE;
-  }
-
-  /** True when `va` lies in this region. */
-  contains(va: number): boolean {
-    return va >= this.options.start && va < this.options.end;
   }
 
   /** The reservation holding a virtual page number, or undefined. */
@@ -319,11 +314,6 @@ export class CeVm {
       Protect: protect,
       Type: MEM_PRIVATE,
     };
-  }
-
-  /** True when the page at `va` is valid (committed or mapped and accessible at all). */
-  isValidPage(va: number): boolean {
-    return (this.store.get(va >>> PAGE_SHIFT) & PTE_VALID) !== 0;
   }
 
   /** Releases every reservation (the process exited). */

@@ -12,6 +12,7 @@
  * PreDeinit).
  */
 import { NtStatusError } from "../kernel/nt-status-error.js";
+import { STATUS_NO_MEMORY } from "../kernel/status.js";
 import type { KThread } from "../kernel/thread.js";
 import type { CeMachine } from "./ce-machine.js";
 import { popFrame, pushFrame } from "./ce-thread.js";
@@ -32,6 +33,7 @@ import {
   ERROR_INVALID_FUNCTION,
   ERROR_INVALID_HANDLE,
   ERROR_INVALID_PARAMETER,
+  ERROR_NOT_ENOUGH_MEMORY,
   ERROR_NOT_SUPPORTED,
   ERROR_OPEN_FAILED,
 } from "./constants.js";
@@ -51,6 +53,11 @@ export interface BufferArgument {
 const DWORD_FAIL = 0xffffffff;
 
 type AnyEntry = (...args: unknown[]) => unknown;
+
+/** The error a failed call reports for an exception: out of memory for the reflector's copies, else ERROR_INVALID_PARAMETER. */
+function faultError(e: NtStatusError): number {
+  return e.status === STATUS_NO_MEMORY ? ERROR_NOT_ENOUGH_MEMORY : ERROR_INVALID_PARAMETER;
+}
 
 /** True when a device being deactivated holds nothing any more (its Deinit may run). */
 function releasable(device: CeDevice): boolean {
@@ -311,7 +318,7 @@ export class DeviceManager {
         } catch (e) {
           if (!(e instanceof NtStatusError)) throw e;
           // The device manager's __except: a fault in the driver fails the call.
-          t.lastError = ERROR_INVALID_PARAMETER;
+          t.lastError = faultError(e);
           return false;
         }
       },
@@ -335,7 +342,7 @@ export class DeviceManager {
           return ((await this.invoke(t, device, entry, [file.openContext, pBuffer, count], fromUser, `${count} bytes`, buffers)) as number) >>> 0;
         } catch (e) {
           if (!(e instanceof NtStatusError)) throw e;
-          t.lastError = ERROR_INVALID_PARAMETER;
+          t.lastError = faultError(e);
           return DWORD_FAIL;
         }
       },

@@ -45,7 +45,6 @@ export function duplicates(ce: CeMachine): {
   add(va: number, d: DuplicatedBuffer): void;
   get(vm: KProcess, va: number): DuplicatedBuffer | undefined;
   remove(vm: KProcess, va: number): void;
-  count(): number;
 } {
   let map = registries.get(ce);
   if (!map) {
@@ -57,6 +56,5 @@ export function duplicates(ce: CeMachine): {
     add: (va, d) => m.set(key(d.serverVm, va), d),
     get: (vm, va) => m.get(key(vm, va)),
     remove: (vm, va) => m.delete(key(vm, va)),
-    count: () => m.size,
   };
 }

@@ -23,6 +23,8 @@ import { isValidUserPointer } from "./layout.js";
 import type { CeDevice, DeviceWindow } from "./stream-interface.js";
 import { cePteBits, vmAlloc, vmCopy, vmFree } from "./vm-services.js";
 import type { Mmu } from "../kernel/mmu.js";
+import { NtStatusError } from "../kernel/nt-status-error.js";
+import { STATUS_NO_MEMORY } from "../kernel/status.js";
 
 /** A buffer duplicated into the host for one call. */
 interface Marshalled {
@@ -92,8 +94,11 @@ export class Reflector {
         const ptr = args[spec.arg];
         if (typeof ptr !== "number" || ptr === 0 || spec.size <= 0) continue;
         const r = space.vm.reserve(0, spec.size, PAGE_READWRITE, `reflector buffer for ${name}`);
-        if (r.error) throw new Error(`udevice.exe has no room for a ${spec.size}-byte buffer`);
-        space.vm.commit(r.base, spec.size, cePteBits(PAGE_READWRITE) ?? 0);
+        if (r.error || space.vm.commit(r.base, spec.size, cePteBits(PAGE_READWRITE) ?? 0)) {
+          if (!r.error) space.vm.release(r.base);
+          // The call fails as CE fails it when the server has no memory for the copy.
+          throw new NtStatusError(STATUS_NO_MEMORY, `udevice.exe has no room for a ${spec.size}-byte copy of ${name}'s buffer`);
+        }
         const data = spec.input ? m.mmu.readBytes(ptr, spec.size) : null;
         marshalled.push({ spec, callerVa: ptr, hostVa: r.base, data });
         callArgs[spec.arg] = r.base;

@@ -81,13 +81,4 @@ export class CeRegistry {
     return out;
   }
 
-  /** The keys directly under `path` (their full paths), in insertion order. */
-  subkeys(path: string): string[] {
-    const base = norm(path);
-    const out: string[] = [];
-    for (const [k, key] of this.keys) {
-      if (k.startsWith(base + "\\") && !k.slice(base.length + 1).includes("\\")) out.push(key.path);
-    }
-    return out;
-  }
 }

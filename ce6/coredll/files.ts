@@ -100,7 +100,6 @@ export async function DeviceIoControl(
     }
   }
   const ok = await kernelServiceAsync(c, () => ce.devices.ioControl(t, file, dwIoControlCode, pIn, nInBufSize, pOut, nOutBufSize, pBytes, c.user));
-  if (ok) t.lastError = 0;
   traceReturn(c, "DeviceIoControl", ok ? "TRUE" : "FALSE", !ok);
   return ok;
 }
@@ -126,7 +125,6 @@ async function transfer(api: "ReadFile" | "WriteFile", hFile: number, lpBuffer: 
     return false;
   }
   if (lpDone) m.mmu.writeU32(lpDone, n);
-  t.lastError = 0;
   traceReturn(c, api, `TRUE (${n} bytes)`, false);
   return true;
 }

@@ -37,6 +37,7 @@ import {
   E_ACCESSDENIED,
   E_INVALIDARG,
   E_OUTOFMEMORY,
+  ERROR_NOT_ENOUGH_MEMORY,
   MEM_RELEASE,
   PAGE_READONLY,
   PAGE_READWRITE,
@@ -193,7 +194,7 @@ export function CeAllocAsynchronousBuffer(ppDestAsyncMarshalled: Out<number>, pS
     const r = vmAllocCopy(ce, t, srcProcess, ce.nk, src, cbSrc, write ? PAGE_READWRITE : PAGE_READONLY);
     if (r.error) {
       traceMarshal(c, "CeAllocAsynchronousBuffer", src, 0, cbSrc, "refused", srcProcess);
-      return r.error === 8 ? E_OUTOFMEMORY : E_ACCESSDENIED;
+      return r.error === ERROR_NOT_ENOUGH_MEMORY ? E_OUTOFMEMORY : E_ACCESSDENIED;
     }
     dups.add(r.address, { serverVm: ce.nk, sourceVm: srcProcess, source: src, size: cbSrc, descriptor: ArgumentDescriptor, kind: "alias", reservation: r.address - (src % VM_BLOCK_SIZE) });
     ppDestAsyncMarshalled.value = r.address;

@@ -11,8 +11,8 @@ import { UserMode } from "../../kernel/irql.js";
 import type { KThread, ThreadBody } from "../../kernel/thread.js";
 import { THREAD_ALL_ACCESS } from "../../kernel/sync-objects.js";
 import { ceCall, fail } from "../ce-call.js";
-import { activeProcess, currentFrame, directCaller, vmProcess } from "../ce-thread.js";
-import { CE_CURRENT_PROCESS, CE_CURRENT_THREAD, ERROR_INVALID_PARAMETER } from "../constants.js";
+import { activeProcess, callFrames, directCaller, vmProcess } from "../ce-thread.js";
+import { CE_CURRENT_PROCESS, CE_CURRENT_THREAD, ERROR_INVALID_HANDLE, ERROR_INVALID_PARAMETER } from "../constants.js";
 
 /** GetCurrentProcess: the pseudo handle (HANDLE)0x42, meaning the active process. */
 export function GetCurrentProcess(): number {
@@ -68,7 +68,7 @@ export function GetDirectCallerProcessId(): number {
 export function GetCallerProcess(): number {
   const { t, ce } = ceCall("GetCallerProcess");
   if (t.mode !== UserMode) return ce.processId(directCaller(t) ?? vmProcess(t));
-  const frames = (t.slots.get("ce.frames") as { caller: typeof ce.nk }[] | undefined) ?? [];
+  const frames = callFrames(t);
   for (let i = frames.length - 1; i >= 0; i--) {
     const caller = frames[i]?.caller;
     if (caller && caller !== ce.nk) return ce.processId(caller);
@@ -91,7 +91,7 @@ export function OpenProcess(dwDesiredAccess: number, bInheritHandle: boolean, dw
 export function GetProcessId(hProcess: number): number {
   const { t, ce } = ceCall("GetProcessId");
   const p = ce.resolveProcess(t, hProcess);
-  return p ? ce.processId(p) : fail(t, 6, 0);
+  return p ? ce.processId(p) : fail(t, ERROR_INVALID_HANDLE, 0);
 }
 
 /** LPTHREAD_START_ROUTINE. */
@@ -121,9 +121,4 @@ export function CreateThread<P>(
   const h = m.ob.insertHandle(owner, nt, THREAD_ALL_ACCESS);
   if (lpThreadId !== 0) m.mmu.writeU32(lpThreadId, ce.threadId(nt));
   return h;
-}
-
-/** True when the thread runs inside a call (a driver entry point, a kernel library). */
-export function isInCall(t: KThread): boolean {
-  return currentFrame(t) !== undefined;
 }

@@ -19,7 +19,7 @@ export function CreateEvent(_lpEventAttributes: null, bManualReset: boolean, bIn
   if (lpName) {
     const existing = ce.namedObjects.find(lpName);
     if (existing) {
-      if (!(existing instanceof EventObject)) return fail(t, 6, 0);
+      if (!(existing instanceof EventObject)) return fail(t, ERROR_INVALID_HANDLE, 0);
       const h = m.ob.insertHandle(owner, existing, EVENT_ALL_ACCESS);
       t.lastError = ERROR_ALREADY_EXISTS;
       return h;

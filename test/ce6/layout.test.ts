@@ -19,7 +19,7 @@ import {
   readU32,
   writeU32,
 } from "../../ce6/coredll.js";
-import { checkOemAddressTable } from "../../ce6/oem-address-table.js";
+import { checkOemAddressTable, physicalToStatic, staticToPhysical } from "../../ce6/oem-address-table.js";
 import { Machine } from "../../kernel/machine.js";
 import { NtStatusError } from "../../kernel/nt-status-error.js";
 import { PAGE_SHIFT } from "../../kernel/physical-memory.js";
@@ -179,6 +179,16 @@ describe("CE 6.0 layout", () => {
     // A device window mapped statically, next to RAM.
     const ce = ceMachine({ oemAddressTable: [{ virtualBase: 0x80000000, physicalBase: 0, size: 64 * MB }, { virtualBase: 0x9f000000, physicalBase: 0x48000000, size: MB }] });
     expect(ce.staticFrame(0x9f000000)).to.equal(0x48000);
+  });
+
+  it("static addresses translate to physical ones through the OEMAddressTable, in both windows", () => {
+    const table = [{ virtualBase: 0x80000000, physicalBase: 0, size: 64 * MB }, { virtualBase: 0x9f000000, physicalBase: 0x48000000, size: MB }];
+    expect(staticToPhysical(table, 0x81f00000)).to.equal(0x01f00000);
+    expect(staticToPhysical(table, 0xa1f00000)).to.equal(0x01f00000);
+    expect(staticToPhysical(table, 0xbf000010)).to.equal(0x48000010);
+    expect(staticToPhysical(table, 0x85000000)).to.equal(-1);
+    expect(physicalToStatic(table, 0x48000010)).to.equal(0x9f000010);
+    expect(physicalToStatic(table, 0x50000000)).to.equal(-1);
   });
 
   it("a machine whose system space overlaps CE's static windows is refused", () => {

@@ -157,6 +157,17 @@ describe("CE 6.0 processes and thread migration", () => {
     expect(ceOk(r)).to.deep.equal([0x00010000, 0x00020000, 0x00030000, 0, ERROR_INVALID_HANDLE, 0]);
   });
 
+  it("every CE kernel routine a driver calls is an injection point for an exploration layer", async () => {
+    const seen: Seen[] = [];
+    const ce = await setup(seen);
+    const points: string[] = [];
+    ce.machine.injector = (point) => points.push(point);
+    ceOk(await runCeApp(ce, () => openAndCall("x")));
+    expect(points).to.include.members(["GetCurrentProcessId", "GetCallerVMProcessId", "GetDirectCallerProcessId", "GetOwnerProcess"]);
+    // App-side calls (user mode) are not injection points.
+    expect(points).not.to.include("CreateFile");
+  });
+
   it("ids never collide with handle values", async () => {
     const ce = ceMachine();
     const r = await runCeApp(ce, () => [GetCurrentProcessId(), OpenProcess(0, false, GetCurrentProcessId())]);

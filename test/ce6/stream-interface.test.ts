@@ -244,6 +244,31 @@ describe("CE 6.0 stream interface and device manager", () => {
     expect(log.slice(-2)).to.deep.equal(["PreClose 512", "Close 512"]);
   });
 
+  it("an app killed while its thread runs in a kernel-mode driver exits only when the driver's code returns, then its handles close", async () => {
+    const ce = ceMachine();
+    const log: string[] = [];
+    await loadDriver(ce, "log.dll", logging(log, [], {
+      LOG_IOControl: async () => {
+        log.push("IOControl starts");
+        await Sleep(100);
+        log.push("IOControl finishes its work");
+        return true;
+      },
+    }), { Prefix: "LOG", Index: 1 });
+    const app = ce.createProcess("victim.exe", async () => {
+      const h = await CreateFile("LOG1:", GENERIC_READ, 0, null, OPEN_EXISTING, 0, 0);
+      await DeviceIoControl(h, 1, 0, 0, 0, 0, 0, null);
+      log.push("the app ran on after its death");
+    });
+    ce.machine.after(50, "kill victim.exe", () => {
+      app.kill(9);
+      log.push("killed");
+    });
+    await ce.run();
+    expect(app.exitStatus).to.equal(9);
+    expect(log.slice(2)).to.deep.equal(["IOControl starts", "killed", "IOControl finishes its work", "PreClose 512", "Close 512"]);
+  });
+
   it("DeactivateDevice calls PreDeinit at once and Deinit when the last handle closes; the name is gone at once", async () => {
     const ce = ceMachine();
     const log: string[] = [];
