@@ -36,6 +36,12 @@ export interface CeReservation {
   readonly origin: string;
 }
 
+/** A reservation with the number of its pages that hold a frame (committed or VirtualCopy-mapped). */
+interface Reservation extends CeReservation {
+  /** Lets a VirtualCopy destination check of a reservation with no such page skip the page walk. */
+  held: number;
+}
+
 /** A region of CE virtual memory. */
 export interface CeVmOptions {
   /** For messages and traces ("app.exe user VM", "kernel VM", "shared heap"). */
@@ -72,7 +78,7 @@ function pagesFor(base: number, size: number): number {
 /** One region of CE virtual memory with its reservations. */
 export class CeVm {
   /** Reservations, sorted by start. */
-  private readonly list: CeReservation[] = [];
+  private readonly list: Reservation[] = [];
   /** CE's vaFree: the lowest address that may be free; searches start here. */
   private vaFreeVpn: number;
   private readonly firstVpn: number;
@@ -100,12 +106,12 @@ export class CeVm {
   }
 
   /** The reservation holding a virtual page number, or undefined. */
-  reservationOf(vpn: number): CeReservation | undefined {
+  reservationOf(vpn: number): Reservation | undefined {
     let lo = 0;
     let hi = this.list.length - 1;
     while (lo <= hi) {
       const mid = (lo + hi) >>> 1;
-      const r = this.list[mid] as CeReservation;
+      const r = this.list[mid] as Reservation;
       if (vpn < r.startVpn) hi = mid - 1;
       else if (vpn >= r.endVpn) lo = mid + 1;
       else return r;
@@ -114,7 +120,7 @@ export class CeVm {
   }
 
   /** The reservation starting exactly at `base`, or undefined. */
-  reservationAt(base: number): CeReservation | undefined {
+  reservationAt(base: number): Reservation | undefined {
     const r = this.reservationOf(base >>> PAGE_SHIFT);
     return r && r.startVpn * PAGE_SIZE === base ? r : undefined;
   }
@@ -123,9 +129,9 @@ export class CeVm {
     return this.list.some((r) => r.startVpn < endVpn && startVpn < r.endVpn);
   }
 
-  private insert(r: CeReservation): void {
+  private insert(r: Reservation): void {
     let i = 0;
-    while (i < this.list.length && (this.list[i] as CeReservation).startVpn < r.startVpn) i++;
+    while (i < this.list.length && (this.list[i] as Reservation).startVpn < r.startVpn) i++;
     this.list.splice(i, 0, r);
   }
 
@@ -162,14 +168,14 @@ export class CeVm {
       startVpn = at;
       endVpn = at + pages;
     }
-    this.insert({ startVpn, endVpn, protect, origin });
+    this.insert({ startVpn, endVpn, protect, origin, held: 0 });
     // As CE's DoVMReserve: taking the space at vaFree moves vaFree past it, to the next block.
     if (startVpn <= this.vaFreeVpn && this.vaFreeVpn < endVpn) this.vaFreeVpn = Math.ceil(endVpn / BLOCK_PAGES) * BLOCK_PAGES;
     return { error: 0, base: startVpn * PAGE_SIZE, size: (endVpn - startVpn) * PAGE_SIZE };
   }
 
   /** True when every page of [startVpn, startVpn + pages) lies in one reservation. */
-  inOneReservation(startVpn: number, pages: number): CeReservation | undefined {
+  inOneReservation(startVpn: number, pages: number): Reservation | undefined {
     const r = this.reservationOf(startVpn);
     return r && startVpn + pages <= r.endVpn ? r : undefined;
   }
@@ -183,11 +189,13 @@ export class CeVm {
   commit(base: number, size: number, pteBits: number): number {
     const startVpn = base >>> PAGE_SHIFT;
     const pages = pagesFor(base, size);
-    if (!this.inOneReservation(startVpn, pages)) return ERROR_INVALID_PARAMETER;
+    const r = this.inOneReservation(startVpn, pages);
+    if (!r) return ERROR_INVALID_PARAMETER;
     let needed = 0;
     for (let v = startVpn; v < startVpn + pages; v++) if (!(this.store.get(v) & HELD)) needed++;
     const frames = needed > 0 ? this.physical.allocateFrames(needed) : new Int32Array(0);
     if (!frames) return ERROR_NOT_ENOUGH_MEMORY;
+    r.held += needed;
     const user = this.options.userAccessible ? PTE_USER : 0;
     let k = 0;
     for (let v = startVpn; v < startVpn + pages; v++) {
@@ -203,11 +211,13 @@ export class CeVm {
   }
 
   /** Returns pages to reserved; committed frames and VirtualCopy references are released. */
-  private clear(startVpn: number, endVpn: number): void {
+  private clear(r: Reservation, startVpn: number, endVpn: number): void {
+    if (r.held === 0) return;
     for (let v = startVpn; v < endVpn; v++) {
       const pte = this.store.get(v);
       if (pte === 0) continue;
       if (pte & PTE_OWNED) this.physical.dereference(pte >>> PAGE_SHIFT);
+      if (pte & HELD) r.held--;
       this.store.set(v, 0);
     }
   }
@@ -219,8 +229,9 @@ export class CeVm {
   decommit(base: number, size: number): number {
     const startVpn = base >>> PAGE_SHIFT;
     const pages = pagesFor(base, size);
-    if (!Number.isInteger(size) || size <= 0 || !this.inOneReservation(startVpn, pages)) return ERROR_INVALID_PARAMETER;
-    this.clear(startVpn, startVpn + pages);
+    const r = Number.isInteger(size) && size > 0 ? this.inOneReservation(startVpn, pages) : undefined;
+    if (!r) return ERROR_INVALID_PARAMETER;
+    this.clear(r, startVpn, startVpn + pages);
     this.observer.pteChanged();
     return 0;
   }
@@ -232,7 +243,7 @@ export class CeVm {
   release(base: number): { error: number; size: number } {
     const r = this.reservationAt(base);
     if (!r || base % VM_BLOCK_SIZE !== 0) return { error: ERROR_INVALID_PARAMETER, size: 0 };
-    this.clear(r.startVpn, r.endVpn);
+    this.clear(r, r.startVpn, r.endVpn);
     this.list.splice(this.list.indexOf(r), 1);
     if (r.startVpn < this.vaFreeVpn) this.vaFreeVpn = r.startVpn;
     this.observer.pteChanged();
@@ -244,7 +255,9 @@ export class CeVm {
    * reservation: what a VirtualCopy destination must be.
    */
   reservedAndFree(startVpn: number, pages: number): boolean {
-    if (!this.inOneReservation(startVpn, pages)) return false;
+    const r = this.inOneReservation(startVpn, pages);
+    if (!r) return false;
+    if (r.held === 0) return true;
     for (let v = startVpn; v < startVpn + pages; v++) if (this.store.get(v) & HELD) return false;
     return true;
   }
@@ -264,21 +277,33 @@ export class CeVm {
     return frames;
   }
 
-  /** Maps physically consecutive frames from `firstFrame` (PAGE_PHYSICAL or a static kernel source): no references. */
+  /**
+   * Maps physically consecutive frames from `firstFrame` (PAGE_PHYSICAL or a static kernel
+   * source): no references. The pages must be {@link reservedAndFree}.
+   */
   mapPhysical(startVpn: number, firstFrame: number, pages: number, pteBits: number): void {
+    this.takeFreePages(startVpn, pages);
     const bits = PTE_MAPPED | pteBits | (this.options.userAccessible ? PTE_USER : 0);
     for (let i = 0; i < pages; i++) this.store.set(startVpn + i, ((firstFrame + i) << PAGE_SHIFT) | bits);
     this.observer.pteChanged();
   }
 
-  /** Maps another reservation's frames (a virtual VirtualCopy source): one reference each. */
+  /** Maps another reservation's frames (a virtual VirtualCopy source): one reference each. The pages must be {@link reservedAndFree}. */
   mapFrames(startVpn: number, frames: readonly number[], pteBits: number): void {
+    this.takeFreePages(startVpn, frames.length);
     const bits = PTE_OWNED | pteBits | (this.options.userAccessible ? PTE_USER : 0);
     frames.forEach((f, i) => {
       this.physical.reference(f);
       this.store.set(startVpn + i, (f << PAGE_SHIFT) | bits);
     });
     this.observer.pteChanged();
+  }
+
+  /** Counts pages about to be mapped as held; a caller that skipped the reservedAndFree check is an emulator bug. */
+  private takeFreePages(startVpn: number, pages: number): void {
+    const r = this.reservedAndFree(startVpn, pages) ? this.reservationOf(startVpn) : undefined;
+    if (!r) throw new Error(`${this.options.name}: mapping pages 0x${startVpn.toString(16)}+${pages} that are not reserved and free`);
+    r.held += pages;
   }
 
   /** VirtualQuery for one address of the region. */
@@ -319,7 +344,7 @@ export class CeVm {
   /** Releases every reservation (the process exited). */
   destroy(): void {
     for (const r of [...this.list]) {
-      this.clear(r.startVpn, r.endVpn);
+      this.clear(r, r.startVpn, r.endVpn);
       this.list.splice(this.list.indexOf(r), 1);
     }
     this.vaFreeVpn = this.firstVpn;

@@ -212,6 +212,22 @@ describe("CE 6.0 virtual memory: VirtualCopyEx and friends", () => {
     expect(r).to.deep.equal([false, ERROR_INVALID_PARAMETER, false, ERROR_INVALID_PARAMETER, true, 0, 0x10000]);
   });
 
+  it("decommitted pages are reserved again and may be a VirtualCopy destination; committed or copied pages may not", async () => {
+    const ce = ceMachine();
+    const r = await onApp(ce, (app) => {
+      const a = VirtualAllocEx(app, 0, 0x10000, MEM_RESERVE, PAGE_NOACCESS);
+      const half = VirtualAllocEx(app, a, 0x8000, MEM_COMMIT, PAGE_READWRITE) === a;
+      const ontoCommitted = VirtualCopyEx(app, a, app, 0x80100000, 0x10000, PAGE_READWRITE);
+      const ontoFreeHalf = VirtualCopyEx(app, a + 0x8000, app, 0x80108000, 0x8000, PAGE_READWRITE);
+      const ontoCopied = VirtualCopyEx(app, a + 0x8000, app, 0x80108000, 0x8000, PAGE_READWRITE);
+      const decommitted = VirtualFreeEx(app, a, 0x10000, MEM_DECOMMIT);
+      const whole = VirtualCopyEx(app, a, app, 0x80100000, 0x10000, PAGE_READWRITE);
+      const again = VirtualCopyEx(app, a, app, 0x80100000, 0x1000, PAGE_READWRITE);
+      return [half, ontoCommitted, ontoFreeHalf, ontoCopied, decommitted, whole, again, VirtualQueryEx(app, a)?.RegionSize];
+    });
+    expect(r).to.deep.equal([true, false, true, false, true, true, false, 0x10000]);
+  });
+
   it("MEM_DECOMMIT works on a range inside one reservation and is ERROR_INVALID_PARAMETER across reservations", async () => {
     const ce = ceMachine();
     const r = await onApp(ce, (app) => {
