@@ -32,3 +32,7 @@ export type { MemoryMap, MappedRange } from "./report/memory-map.js";
 
 // ---- WinDriver: the generic driver, Kernel PlugIns and the sampling card -----------------
 export { WdDriverEntry, installKernelPlugIn, installSamplingCard, SamplingCard, windriverState } from "./windriver/machine.js";
+
+// ---- Windows Embedded CE 6.0 (CE drivers and apps import `irpsim/ce6`) ----
+export { CeMachine, ceMachineOptions, CE_SYSTEM_LAYOUT } from "./ce6/index.js";
+export type { CeVersion, CeOptions, CeCreateOptions, ReservedRam, OemAddressEntry } from "./ce6/index.js";

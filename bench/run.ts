@@ -10,8 +10,9 @@ import { memoryBenchmarks } from "./memory.bench.js";
 import { ioctlBenchmarks } from "./ioctl.bench.js";
 import { killBenchmarks } from "./kill.bench.js";
 import { windriverBenchmarks } from "./windriver.bench.js";
+import { ce6Benchmarks } from "./ce6.bench.js";
 
-const all: Benchmark[] = [...memoryBenchmarks, ...ioctlBenchmarks, ...killBenchmarks, ...windriverBenchmarks];
+const all: Benchmark[] = [...memoryBenchmarks, ...ioctlBenchmarks, ...killBenchmarks, ...windriverBenchmarks, ...ce6Benchmarks];
 
 async function main(): Promise<void> {
   const only = process.argv.slice(2);

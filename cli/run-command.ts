@@ -40,6 +40,8 @@ commands.set("run", {
     "(sharebuf's --ending) runs every variant unless one is chosen.",
     "",
     "  --ending <name>     the variant to run (sharebuf: done-using, killed, closed)",
+    "  --part <name>       the part to run (smd: smd, user-app, reflector, camera)",
+    "  --ce <version>      the CE version to behave as (smd: 6.0, or 5.0 compatibility mode)",
     "  -o, --option <name>=<value>  set any option the scenario lists (repeatable;",
     "                      e.g. windriver-kp -o reader=unsynchronised -o read-gap=long)",
     "  --format <fmt>      text (default): the timeline, coloured on a terminal unless NO_COLOR is set",
@@ -57,6 +59,8 @@ commands.set("run", {
   options: {
     ending: { type: "string" },
     option: { type: "string", short: "o", multiple: true },
+    part: { type: "string" },
+    ce: { type: "string" },
     format: { type: "string", default: "text" },
     out: { type: "string" },
     html: { type: "string" },
@@ -90,6 +94,8 @@ commands.set("run", {
       }
       given[text.slice(0, eq)] = text.slice(eq + 1);
     }
+    if (typeof values.part === "string") given.part = values.part;
+    if (typeof values.ce === "string") given.ce = values.ce;
     try {
       resolveOptions(s, given);
     } catch (e) {
@@ -127,6 +133,9 @@ commands.set("run", {
   },
 });
 
+/** Scenario options that `irpsim run` takes as flags of their own. */
+const OWN_FLAGS: ReadonlySet<string> = new Set(["ending", "part", "ce"]);
+
 commands.set("list", {
   summary: "list the scenarios that ship with irpsim",
   help: "irpsim list\n\nLists the shipped scenarios with one line each, and the variants each offers.",
@@ -138,8 +147,8 @@ commands.set("list", {
     }
     const { shippedScenarios } = await import("../samples/index.js");
     for (const s of shippedScenarios) {
-      // --ending has its own flag; every other option is set with -o name=value.
-      const opts = (s.options ?? []).map((o) => (o.name === "ending" ? ` [--ending ${o.values.join("|")}]` : ` [-o ${o.name}=${o.values.join("|")}]`)).join("");
+      // --ending, --part and --ce have their own flags; every other option is set with -o name=value.
+      const opts = (s.options ?? []).map((o) => (OWN_FLAGS.has(o.name) ? ` [--${o.name} ${o.values.join("|")}]` : ` [-o ${o.name}=${o.values.join("|")}]`)).join("");
       console.log(`${s.name.padEnd(16)} ${s.summary}${opts}`);
     }
     return 0;

@@ -5,7 +5,6 @@
 import { BugCheckCode } from "./bugcheck-codes.js";
 import { currentMachine } from "./context.js";
 import { APC_LEVEL, DISPATCH_LEVEL, type KPROCESSOR_MODE } from "./irql.js";
-import { PAGED_POOL_START, PAGED_POOL_END } from "./memory-constants.js";
 import { PoolType, poolTag, poolTagText, type POOL_TYPE } from "./pool.js";
 import { callerSourceLine, captureStack } from "./source-location.js";
 import type { KThread } from "./thread.js";
@@ -63,7 +62,7 @@ export function ExAllocatePool(PoolType: number, NumberOfBytes: number): number 
 export function ExFreePoolWithTag(P: number, Tag: number | string | null): void {
   const t = kernel("ExFreePoolWithTag");
   const m = t.machine;
-  const paged = P >= PAGED_POOL_START && P < PAGED_POOL_END;
+  const paged = m.pagedPool.inRange(P);
   const pool = paged ? m.pagedPool : m.nonPagedPool;
   if (t.irql > (paged ? APC_LEVEL : DISPATCH_LEVEL)) {
     // Learn, BAD_POOL_CALLER 0x09: P2 current IRQL, P3 pool type, P4 address of the pool.

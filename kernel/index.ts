@@ -5,7 +5,7 @@
 
 // ---- The machine ----
 export { Machine, ModeError } from "./machine.js";
-export type { MachineOptions, RunResult, Finding, HostError, BlockedThread, DecisionPoint, DecisionStrategy, DecisionRecord, HaltInfo } from "./machine.js";
+export type { MachineOptions, CreateProcessOptions, RunResult, Finding, HostError, BlockedThread, DecisionPoint, DecisionStrategy, DecisionRecord, HaltInfo } from "./machine.js";
 export type { RunOptions, RunOutcome } from "./scheduler.js";
 export { activeMachine, currentMachine, currentThread } from "./context.js";
 
@@ -46,6 +46,10 @@ export * from "./pte.js";
 export { UserAddressSpace } from "./address-space.js";
 export type { Vad, VmResult } from "./address-space.js";
 export { PageTable } from "./page-table.js";
+export { SplitPageTable } from "./split-page-table.js";
+export type { ProcessTranslation } from "./process-translation.js";
+export { NT_SYSTEM_LAYOUT, checkSystemLayout } from "./system-space.js";
+export type { SystemSpaceLayout, SystemRange } from "./system-space.js";
 export { Pool } from "./pool.js";
 export type { PoolBlock, PoolTagStats } from "./pool.js";
 

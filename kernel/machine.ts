@@ -6,7 +6,6 @@ import type { KDPC } from "./dpc.js";
 import { Interrupts } from "./interrupts.js";
 import { setIdSource } from "./context.js";
 import { KernelMode, PASSIVE_LEVEL, UserMode } from "./irql.js";
-import { NONPAGED_POOL_END, NONPAGED_POOL_START, PAGED_POOL_END, PAGED_POOL_START } from "./memory-constants.js";
 import { Mmu } from "./mmu.js";
 import { NtStatusError } from "./nt-status-error.js";
 import { ObjectManager } from "./object-manager.js";
@@ -16,7 +15,8 @@ import { KProcess } from "./process.js";
 import { Scheduler, type RunOptions, type RunOutcome } from "./scheduler.js";
 import { callerSourceLine, captureStack } from "./source-location.js";
 import { STATUS_SUCCESS, hex32, ntStatusName, type NTSTATUS } from "./status.js";
-import { SystemSpace } from "./system-space.js";
+import { NT_SYSTEM_LAYOUT, SystemSpace, checkSystemLayout, type SystemSpaceLayout } from "./system-space.js";
+import type { ProcessTranslation } from "./process-translation.js";
 import { KThread, activityLabel, type Activity, type ThreadBody } from "./thread.js";
 import { KTIMER } from "./timer.js";
 import { TimerQueue, type TimerEntry } from "./timer-queue.js";
@@ -99,6 +99,22 @@ export interface MachineOptions {
   strategy?: DecisionStrategy;
   /** Keep the last N trace events for bug-check reports (default 0: off, so tracing costs nothing). */
   flightRecorder?: number;
+  /** The kernel process's name (default "System"; CE's is "nk.exe"). */
+  systemProcessName?: string;
+  /** Where the pools and system PTEs lie (default NT's 32-bit layout). */
+  systemLayout?: SystemSpaceLayout;
+}
+
+/** Options of {@link Machine.createProcess}. */
+export interface CreateProcessOptions {
+  parent?: KProcess;
+  /**
+   * The process's address space, supplied by a layer that models another memory manager; the
+   * process then has no NT {@link UserAddressSpace}. Default: a fresh NT address space.
+   */
+  translation?: ProcessTranslation;
+  /** The main thread does not keep a run going (a service host that waits for work). */
+  background?: boolean;
 }
 
 /** A user-mode API called from kernel mode, or a kernel-mode routine called from user mode. */
@@ -190,10 +206,12 @@ export class Machine implements TraceContext {
         this.mmu.pteChanged();
       },
     };
-    this.system = new SystemSpace(this.physical, observer);
+    const layout = options.systemLayout ?? NT_SYSTEM_LAYOUT;
+    checkSystemLayout(layout);
+    this.system = new SystemSpace(this.physical, observer, layout.systemPtes);
     this.mmu = new Mmu(this, this.physical, this.system.table);
-    this.nonPagedPool = new Pool(this.physical, this.system, false, NONPAGED_POOL_START, NONPAGED_POOL_END);
-    this.pagedPool = new Pool(this.physical, this.system, true, PAGED_POOL_START, PAGED_POOL_END);
+    this.nonPagedPool = new Pool(this.physical, this.system, false, layout.nonPagedPool[0], layout.nonPagedPool[1]);
+    this.pagedPool = new Pool(this.physical, this.system, true, layout.pagedPool[0], layout.pagedPool[1]);
     this.trace = new Tracer(this);
     this.scheduler = new Scheduler(this);
     this.waits = new Waits(this);
@@ -209,7 +227,7 @@ export class Machine implements TraceContext {
         if (ring.length > this.flightSize) ring.shift();
       });
     }
-    this.systemProcess = new KProcess(this, this.allocateCid(), "System", null, 0);
+    this.systemProcess = new KProcess(this, this.allocateCid(), options.systemProcessName ?? "System", null, 0);
     this.processes.push(this.systemProcess);
     this.idleThread = new KThread(this, 0, this.systemProcess, "Idle", () => undefined, { system: true, userMode: false });
     this.idleThread.state = "running";
@@ -386,15 +404,18 @@ export class Machine implements TraceContext {
 
   // ---- Processes and threads ----------------------------------------------------------------
 
-  /** Creates a process with a user address space and starts its main thread in user mode. */
-  createProcess(name: string, main: ThreadBody, options: { parent?: KProcess } = {}): KProcess {
+  /**
+   * Creates a process with a user address space (NT's, or the one `options.translation`
+   * supplies) and starts its main thread in user mode.
+   */
+  createProcess(name: string, main: ThreadBody, options: CreateProcessOptions = {}): KProcess {
     this.checkAlive();
     setIdSource(this);
-    const space = new UserAddressSpace(this.physical, this.mmu);
-    const p = new KProcess(this, this.allocateCid(), name, space, options.parent?.pid ?? 0);
+    const space = options.translation ? null : new UserAddressSpace(this.physical, this.mmu);
+    const p = new KProcess(this, this.allocateCid(), name, space, options.parent?.pid ?? 0, options.translation ?? null);
     this.processes.push(p);
     if (this.trace.on) this.trace.emit("ProcessCreated", { process: p.pid, name, parent: p.parentPid });
-    this.createThread(p, "main", main, { userMode: true });
+    this.createThread(p, "main", main, { userMode: true, background: options.background ?? false });
     return p;
   }
 
@@ -587,7 +608,7 @@ export class Machine implements TraceContext {
         detail: `${p.name} exited with ${p.lockedPages} page(s) still locked for I/O: a driver did not unlock an MDL (or never completed the IRP that holds it)`,
       });
     }
-    p.addressSpace?.destroy();
+    p.translation?.destroy();
     p.state = "exited";
     p.header.SignalState = 1;
     this.waits.test(p.header);

@@ -81,10 +81,11 @@ export class Mmu implements PteObserver {
       c.user = null;
       return c;
     }
-    const space = (t.attachedProcess ?? t.process).addressSpace;
+    const space = (t.attachedProcess ?? t.process).translation;
     c.mode = t.mode;
     c.irql = t.irql;
-    c.user = space ? space.table : null;
+    // A layer's address space may show user mode a different view of the user half.
+    c.user = space ? (t.mode === UserMode && space.userModeTable ? space.userModeTable : space.table) : null;
     return c;
   }
 

@@ -219,6 +219,37 @@ export class PhysicalMemory {
     return -1;
   }
 
+  /**
+   * Claims the specific frames [firstFrame, firstFrame + count) for a boot-time owner, as a
+   * platform's memory map withholds RAM from the OS (CE's config.bib RESERVE regions, a frame
+   * buffer): each gets one reference and is never handed out by the allocators. Returns false,
+   * claiming nothing, when a frame of the range is not RAM or is already in use.
+   */
+  reserveRange(firstFrame: number, count: number): boolean {
+    if (!Number.isInteger(firstFrame) || !Number.isInteger(count) || count <= 0 || firstFrame < 0 || firstFrame + count > this.totalFrames) return false;
+    const end = firstFrame + count;
+    for (let f = firstFrame; f < end; f++) if (this.refCount(f) > 0) return false;
+    // Frames below `fresh` that are free sit on the free stack: take them off it.
+    if (firstFrame < this.fresh) {
+      let w = 0;
+      for (let r = 0; r < this.freeTop; r++) {
+        const f = this.freeStack[r] ?? -1;
+        if (f < firstFrame || f >= end) this.freeStack[w++] = f;
+      }
+      this.freeTop = w;
+    }
+    // Fresh frames skipped over stay available: they go to the free stack, lowest on top.
+    if (end > this.fresh) {
+      for (let f = firstFrame - 1; f >= this.fresh; f--) this.pushFree(f);
+      for (let f = Math.max(firstFrame, this.fresh); f < end; f++) this.take(f);
+      for (let f = firstFrame; f < Math.min(this.fresh, end); f++) this.take(f);
+      this.fresh = end;
+    } else {
+      for (let f = firstFrame; f < end; f++) this.take(f);
+    }
+    return true;
+  }
+
   private pushFree(frame: number): void {
     if (this.freeTop === this.freeStack.length) {
       const bigger = new Int32Array(this.freeStack.length * 2);

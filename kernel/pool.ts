@@ -84,10 +84,16 @@ export class Pool {
     private readonly physical: PhysicalMemory,
     private readonly system: SystemSpace,
     readonly pageable: boolean,
-    startVa: number,
-    endVa: number,
+    /** The pool's virtual range [startVa, endVa). */
+    readonly startVa: number,
+    readonly endVa: number,
   ) {
     this.va = new RangeAllocator(startVa >>> PAGE_SHIFT, endVa >>> PAGE_SHIFT);
+  }
+
+  /** True when `address` lies in this pool's virtual range (allocated or not). */
+  inRange(address: number): boolean {
+    return address >= this.startVa && address < this.endVa;
   }
 
   /** Bytes handed out and not freed. */

@@ -1,4 +1,5 @@
 import type { UserAddressSpace } from "./address-space.js";
+import type { ProcessTranslation } from "./process-translation.js";
 import { DispatcherHeader, DispatcherType } from "./dispatcher.js";
 import { HandleTable } from "./handle-table.js";
 import { KernelObject } from "./objects.js";
@@ -25,16 +26,24 @@ export class KProcess extends KernelObject {
   lockedPages = 0;
   /** Free-form per-process data other layers attach (win32's heap, CE's caller info). */
   readonly slots = new Map<string, unknown>();
+  /**
+   * The page tables the MMU translates this process's user addresses with: its NT address
+   * space, or the address space a layer supplied (CE's). Null: no user address space (the System
+   * process on NT). A layer modelling another kernel may give the System process one.
+   */
+  translation: ProcessTranslation | null;
 
   constructor(
     readonly machine: Machine,
     readonly pid: number,
     readonly name: string,
-    /** Null for the System process, which has no user address space. */
+    /** NT's address space; null for the System process and for processes a layer gives its own. */
     readonly addressSpace: UserAddressSpace | null,
     readonly parentPid: number,
+    translation: ProcessTranslation | null = null,
   ) {
     super();
+    this.translation = translation ?? addressSpace;
     this.objectName = name;
     this.header = new DispatcherHeader(DispatcherType.Process, 0, `process ${name} (${pid})`);
   }

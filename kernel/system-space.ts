@@ -1,8 +1,8 @@
 import { PageTable } from "./page-table.js";
-import { PAGE_SHIFT, type PhysicalMemory } from "./physical-memory.js";
+import { PAGE_SHIFT, PAGE_SIZE, type PhysicalMemory } from "./physical-memory.js";
 import { PTE_MAPPED, PTE_NOCACHE, PTE_OWNED, PTE_VALID, PTE_WRITE } from "./pte.js";
 import { RangeAllocator } from "./range-allocator.js";
-import { SYSTEM_PTE_END, SYSTEM_PTE_START } from "./memory-constants.js";
+import { MM_SYSTEM_RANGE_START, NONPAGED_POOL_END, NONPAGED_POOL_START, PAGED_POOL_END, PAGED_POOL_START, SYSTEM_PTE_END, SYSTEM_PTE_START } from "./memory-constants.js";
 import type { PteObserver } from "./address-space.js";
 
 /** How a system mapping treats its frames. */
@@ -15,18 +15,68 @@ export interface SystemMapOptions {
   extraBits?: number;
 }
 
+/** A [start, end) range of system virtual addresses. */
+export type SystemRange = readonly [start: number, end: number];
+
+/**
+ * Where the system-space regions lie. NT's 32-bit layout is the default; a layer modelling
+ * another kernel moves them out of the way of its own fixed regions (CE's static mapping of RAM
+ * at 0x80000000–0xBFFFFFFF, say).
+ */
+export interface SystemSpaceLayout {
+  readonly nonPagedPool: SystemRange;
+  readonly pagedPool: SystemRange;
+  /** MDL mappings, contiguous buffers, I/O space. */
+  readonly systemPtes: SystemRange;
+}
+
+/** NT's 32-bit x86 layout (memory-constants.ts). */
+export const NT_SYSTEM_LAYOUT: SystemSpaceLayout = {
+  nonPagedPool: [NONPAGED_POOL_START, NONPAGED_POOL_END],
+  pagedPool: [PAGED_POOL_START, PAGED_POOL_END],
+  systemPtes: [SYSTEM_PTE_START, SYSTEM_PTE_END],
+};
+
+/**
+ * Checks a layout: every range page-aligned, inside system space (0x80000000–0xFFFFFFFF), not
+ * empty and not overlapping another. Throws a RangeError naming the problem.
+ */
+export function checkSystemLayout(layout: SystemSpaceLayout): void {
+  const named: [string, SystemRange][] = [
+    ["nonPagedPool", layout.nonPagedPool],
+    ["pagedPool", layout.pagedPool],
+    ["systemPtes", layout.systemPtes],
+  ];
+  const hex = (n: number) => `0x${(n >>> 0).toString(16).toUpperCase()}`;
+  for (const [name, [start, end]] of named) {
+    if (!Number.isInteger(start) || !Number.isInteger(end) || start % PAGE_SIZE !== 0 || end % PAGE_SIZE !== 0 || start < MM_SYSTEM_RANGE_START || end > 2 ** 32 || end <= start) {
+      throw new RangeError(`system layout: ${name} [${hex(start)}, ${hex(end)}) must be a non-empty page-aligned range inside system space (0x80000000–0xFFFFFFFF)`);
+    }
+  }
+  for (let i = 0; i < named.length; i++) {
+    for (let j = i + 1; j < named.length; j++) {
+      const [a, ra] = named[i] as [string, SystemRange];
+      const [b, rb] = named[j] as [string, SystemRange];
+      if (ra[0] < rb[1] && rb[0] < ra[1]) throw new RangeError(`system layout: ${a} and ${b} overlap`);
+    }
+  }
+}
+
 /**
  * System space (0x80000000 and up), shared by every process: one page table, the system PTE
  * range used for MDL mappings, contiguous buffers and I/O space, and the pools' pages.
  */
 export class SystemSpace {
   readonly table = new PageTable();
-  readonly systemPtes = new RangeAllocator(SYSTEM_PTE_START >>> PAGE_SHIFT, SYSTEM_PTE_END >>> PAGE_SHIFT);
+  readonly systemPtes: RangeAllocator;
 
   constructor(
     private readonly physical: PhysicalMemory,
     private readonly observer: PteObserver,
-  ) {}
+    ptes: SystemRange = [SYSTEM_PTE_START, SYSTEM_PTE_END],
+  ) {
+    this.systemPtes = new RangeAllocator(ptes[0] >>> PAGE_SHIFT, ptes[1] >>> PAGE_SHIFT);
+  }
 
   /**
    * Maps frames into the system PTE range (MiReserveSystemPtes + filling the PTEs).

@@ -3,6 +3,7 @@
  * nothing but the events.
  */
 import type { TraceEvent } from "../kernel/trace.js";
+import "../ce6/trace-events.js";
 
 /** What a report knows about one emulated thread. */
 export interface TraceThread {
@@ -31,6 +32,7 @@ export class TraceNames {
   /** Learns from one event. */
   learn(e: TraceEvent): void {
     if (e.kind === "ProcessCreated") this.processes.set(e.process, e.name);
+    else if (e.kind === "CeMachineStarted") this.processes.set(e.kernelProcess, e.kernelName);
     else if (e.kind === "ThreadCreated") this.threads.set(e.thread, { tid: e.thread, name: e.name, process: e.process, system: e.system });
   }
 

@@ -9,6 +9,7 @@ import { ntStatusName } from "../kernel/status.js";
 import type { TraceEvent } from "../kernel/trace.js";
 import { frameList as frames, hex, msFixed } from "./format.js";
 import { TraceNames } from "./names.js";
+import "../ce6/trace-events.js";
 
 /** Options for the text timeline. */
 export interface TextOptions {
@@ -35,11 +36,16 @@ export interface TimelineSummary {
   bytesCopiedOut: number;
   findings: number;
   bugChecks: number;
+  /** CE: calls into stream-driver entry points. */
+  ceDriverCalls: number;
+  /** CE: VirtualCopy mappings made, and the pages they mapped. */
+  ceMappings: number;
+  ceMappedPages: number;
 }
 
 /** Counts what the summary reports. */
 export function summarize(events: readonly TraceEvent[]): TimelineSummary {
-  const s: TimelineSummary = { irpsAllocated: 0, irpsCompleted: 0, irpsCancelled: 0, irpsFreed: 0, mdlsLocked: 0, mdlsMapped: 0, mdlsUnlocked: 0, pagesLocked: 0, pagesUnlocked: 0, bytesCopiedIn: 0, bytesCopiedOut: 0, findings: 0, bugChecks: 0 };
+  const s: TimelineSummary = { irpsAllocated: 0, irpsCompleted: 0, irpsCancelled: 0, irpsFreed: 0, mdlsLocked: 0, mdlsMapped: 0, mdlsUnlocked: 0, pagesLocked: 0, pagesUnlocked: 0, bytesCopiedIn: 0, bytesCopiedOut: 0, findings: 0, bugChecks: 0, ceDriverCalls: 0, ceMappings: 0, ceMappedPages: 0 };
   for (const e of events) {
     switch (e.kind) {
       case "IrpAllocated":
@@ -72,6 +78,17 @@ export function summarize(events: readonly TraceEvent[]): TimelineSummary {
         break;
       case "BugCheck":
         s.bugChecks++;
+        break;
+      case "CeBufferCopied":
+        if (e.direction === "in") s.bytesCopiedIn += e.bytes;
+        else s.bytesCopiedOut += e.bytes;
+        break;
+      case "CeDriverCall":
+        s.ceDriverCalls++;
+        break;
+      case "CeVirtualCopy":
+        s.ceMappings++;
+        s.ceMappedPages += e.pages;
         break;
       default:
         break;
@@ -206,6 +223,41 @@ function describe(e: TraceEvent, names: TraceNames, verbose: boolean): Described
       return { text: `INJECTED ${e.action}: ${e.detail} (at ${e.at})` };
     case "VirtualAllocated":
       return { text: `VirtualAlloc → ${hex(e.base)} +${e.size}` };
+    case "CeMachineStarted":
+      return { text: `Windows CE ${e.version} machine: ${e.kernelName} is the kernel; ${e.staticBytes / 1048576} MB of RAM statically mapped at 0x80000000 (cached) and 0xA0000000 (uncached), kernel mode only` };
+    case "CeDeviceActivated":
+      return {
+        text: e.error
+          ? `device manager: ${e.key} not loaded (${e.errorName || e.error})`
+          : `device manager: ${e.device} loaded from ${e.dll} ${e.userMode ? "in udevice.exe (user mode, behind the reflector)" : "in nk.exe (kernel mode)"}`,
+      };
+    case "CeDeviceDeactivated":
+      return { text: `device manager: ${e.device} deactivated` };
+    case "CeDriverCall":
+      return {
+        text: e.userMode
+          ? `${e.entry}(${e.detail}) runs in udevice.exe, user mode; the caller's buffers are copied there`
+          : `${e.entry}(${e.detail}) runs in nk.exe with ${names.process(e.vm)}'s address space active`,
+        after: 1,
+      };
+    case "CeDriverReturn":
+      return { text: `${e.entry} returns ${e.result}${e.lastError ? ` (${e.lastErrorName || e.lastError})` : ""}`, before: -1 };
+    case "CeVirtualCopy":
+      return {
+        text: `VirtualCopy maps ${e.pages} page(s) at ${hex(e.dst)} in ${names.process(e.dstProcess)} to ${
+          e.source === "physical" ? `physical ${hex(e.firstFrame * 4096)}` : e.source === "static" ? `the kernel's static ${hex(e.src)} (physical ${hex(e.firstFrame * 4096)})` : `${names.process(e.srcProcess)}'s ${hex(e.src)}`
+        }: no byte copied`,
+      };
+    case "CeBufferMarshalled":
+      return {
+        text: `${e.api}: ${hex(e.src)} (${e.bytes} bytes) ${e.how === "refused" ? "refused: the caller may not pass it" : e.how === "direct" ? "used in place" : e.how === "alias" ? `aliased at ${hex(e.dst)}` : `duplicated at ${hex(e.dst)}`}`,
+      };
+    case "CeBufferCopied":
+      return { text: `copies ${e.bytes} bytes ${e.direction === "in" ? "in" : "back"} (${hex(e.from)} → ${hex(e.to)}, ${e.reason})` };
+    case "CeReflector":
+      return { text: `reflector ${e.allowed ? "maps" : "refuses"} ${e.request} of physical ${hex(e.physical)} +${e.size} for ${e.device} (${e.reason})` };
+    case "CeKernelLibraryLoaded":
+      return { text: `${e.library} loaded into the kernel at ${hex(e.module)}` };
     case "Wait":
       return verbose ? { text: `waits on ${e.objects.join(", ")}${e.timeoutMs !== null ? ` (${e.timeoutMs} ms)` : ""}` } : null;
     case "WaitSatisfied":
@@ -306,5 +358,6 @@ export function formatTextTimeline(events: readonly TraceEvent[], options: TextO
     `  bytes copied: ${s.bytesCopiedIn} in, ${s.bytesCopiedOut} out${s.bytesCopiedIn + s.bytesCopiedOut === 0 ? " (zero copy)" : ""}`,
     `  findings: ${s.findings}; bug checks: ${s.bugChecks}`,
   );
+  if (s.ceDriverCalls + s.ceMappings > 0) lines.push(`  CE: ${s.ceDriverCalls} driver entry call(s); ${s.ceMappings} VirtualCopy mapping(s) of ${s.ceMappedPages} page(s), no byte copied by them`);
   return lines.join("\n");
 }

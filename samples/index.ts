@@ -4,9 +4,10 @@
 import type { Scenario } from "../scenario/scenario.js";
 import { sharebufScenario } from "./sharebuf/scenario.js";
 import { windriverKpScenario } from "./windriver-kp/scenario.js";
+import { smdScenario } from "./smd/scenario.js";
 
 /** Every shipped scenario, by name. */
-export const shippedScenarios: readonly Scenario[] = [sharebufScenario, windriverKpScenario];
+export const shippedScenarios: readonly Scenario[] = [sharebufScenario, smdScenario, windriverKpScenario];
 
 /** A shipped scenario by name, or undefined. */
 export function findScenario(name: string): Scenario | undefined {

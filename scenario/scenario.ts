@@ -4,7 +4,7 @@
  * it and states what it checks; every run is independent and reproducible.
  */
 import { BugCheckError, MachineHaltedError } from "../kernel/bugcheck.js";
-import { Machine, type DecisionStrategy, type RunResult } from "../kernel/machine.js";
+import { Machine, type DecisionStrategy, type MachineOptions, type RunResult } from "../kernel/machine.js";
 import type { RunOptions } from "../kernel/scheduler.js";
 import type { TraceEvent } from "../kernel/trace.js";
 import { teardownChecks } from "./teardown.js";
@@ -42,6 +42,11 @@ export interface Scenario {
   /** One line for `irpsim list`. */
   readonly summary: string;
   readonly options?: readonly ScenarioOption[];
+  /**
+   * How the machine is built, when the scenario needs more than NT's defaults (another system's
+   * layout: CE's scenarios use ceMachineOptions()). The run's own options (RAM, strategy) win.
+   */
+  readonly machineOptions?: MachineOptions;
   /** Builds the world and runs it. */
   run(ctx: ScenarioContext): Promise<void>;
 }
@@ -87,7 +92,12 @@ export function resolveOptions(s: Scenario, given: Readonly<Record<string, strin
 /** Runs a scenario on a fresh machine and collects its checks, trace and outcome. */
 export async function runScenario(s: Scenario, o: ScenarioRunOptions = {}): Promise<ScenarioResult> {
   const options = resolveOptions(s, o.options);
-  const machine = new Machine({ memoryBytes: o.memoryBytes ?? 128 * 1024 * 1024, ...(o.strategy ? { strategy: o.strategy } : {}), flightRecorder: 48 });
+  const machine = new Machine({
+    ...s.machineOptions,
+    memoryBytes: o.memoryBytes ?? s.machineOptions?.memoryBytes ?? 128 * 1024 * 1024,
+    ...(o.strategy ? { strategy: o.strategy } : {}),
+    flightRecorder: 48,
+  });
   const recording = o.trace ? machine.trace.record() : null;
   o.prepare?.(machine);
   const checks: Check[] = [];

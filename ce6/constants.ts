@@ -1,0 +1,168 @@
+/**
+ * CE's constants: the Win32 errors its APIs set, the PAGE_* / MEM_* values with CE's additions
+ * (PAGE_PHYSICAL), device-manager flags, the kernel's argument descriptors and the HRESULTs of
+ * the marshalling functions (winerror.h, winnt.h, pkfuncs.h, devload.h; values as in the CE 6.0
+ * headers).
+ */
+import { Win32Error } from "../win32/errors.js";
+
+// ---- Win32 errors (winerror.h values; CE sets these directly, there is no NTSTATUS layer) ----
+export const CeError = {
+  ...Win32Error,
+  ERROR_INVALID_ACCESS: 12,
+  ERROR_OPEN_FAILED: 110,
+  ERROR_MOD_NOT_FOUND: 126,
+  ERROR_INVALID_INDEX: 1413,
+  ERROR_DEVICE_REMOVED: 1617,
+} as const;
+
+export const {
+  ERROR_SUCCESS,
+  ERROR_INVALID_FUNCTION,
+  ERROR_FILE_NOT_FOUND,
+  ERROR_ACCESS_DENIED,
+  ERROR_INVALID_HANDLE,
+  ERROR_NOT_ENOUGH_MEMORY,
+  ERROR_INVALID_ACCESS,
+  ERROR_OUTOFMEMORY,
+  ERROR_NOT_SUPPORTED,
+  ERROR_OPEN_FAILED,
+  ERROR_INVALID_PARAMETER,
+  ERROR_MOD_NOT_FOUND,
+  ERROR_ALREADY_EXISTS,
+  ERROR_INVALID_INDEX,
+  ERROR_DEVICE_REMOVED,
+  ERROR_DEVICE_IN_USE,
+} = CeError;
+
+/** The symbolic name of an error CE sets, or its number. */
+export function ceErrorName(code: number): string {
+  for (const [name, value] of Object.entries(CeError)) if (value === code) return name;
+  return String(code);
+}
+
+// ---- Memory (winnt.h, with CE's PAGE_PHYSICAL) ----
+export const CePageProtection = {
+  PAGE_NOACCESS: 0x01,
+  PAGE_READONLY: 0x02,
+  PAGE_READWRITE: 0x04,
+  PAGE_WRITECOPY: 0x08,
+  PAGE_EXECUTE: 0x10,
+  PAGE_EXECUTE_READ: 0x20,
+  PAGE_EXECUTE_READWRITE: 0x40,
+  PAGE_EXECUTE_WRITECOPY: 0x80,
+  PAGE_GUARD: 0x100,
+  PAGE_NOCACHE: 0x200,
+  /** VirtualCopy: the source is a physical address shifted right by 8 bits. */
+  PAGE_PHYSICAL: 0x400,
+} as const;
+
+export const {
+  PAGE_NOACCESS,
+  PAGE_READONLY,
+  PAGE_READWRITE,
+  PAGE_EXECUTE,
+  PAGE_EXECUTE_READ,
+  PAGE_EXECUTE_READWRITE,
+  PAGE_GUARD,
+  PAGE_NOCACHE,
+  PAGE_PHYSICAL,
+} = CePageProtection;
+
+export const CeMemoryType = {
+  MEM_COMMIT: 0x1000,
+  MEM_RESERVE: 0x2000,
+  MEM_DECOMMIT: 0x4000,
+  MEM_RELEASE: 0x8000,
+  MEM_FREE: 0x10000,
+  MEM_PRIVATE: 0x20000,
+  MEM_MAPPED: 0x40000,
+  MEM_TOP_DOWN: 0x100000,
+} as const;
+
+export const { MEM_COMMIT, MEM_RESERVE, MEM_DECOMMIT, MEM_RELEASE, MEM_FREE, MEM_PRIVATE, MEM_MAPPED, MEM_TOP_DOWN } = CeMemoryType;
+
+/** The 4 KB page (PAGE_SIZE in the CE headers). */
+export const PAGE_SIZE = 0x1000;
+
+// ---- Files (winbase.h) ----
+export const GENERIC_READ = 0x80000000;
+export const GENERIC_WRITE = 0x40000000;
+export const FILE_SHARE_READ = 0x1;
+export const FILE_SHARE_WRITE = 0x2;
+export const OPEN_EXISTING = 3;
+export const FILE_BEGIN = 0;
+export const FILE_CURRENT = 1;
+export const FILE_END = 2;
+/** CreateFile's failure value. */
+export const INVALID_HANDLE_VALUE = 0xffffffff;
+/** SetFilePointer's failure value. */
+export const INVALID_SET_FILE_POINTER = 0xffffffff;
+
+// ---- Waits ----
+export const INFINITE = 0xffffffff;
+export const WAIT_OBJECT_0 = 0;
+export const WAIT_TIMEOUT = 0x102;
+export const WAIT_FAILED = 0xffffffff;
+
+// ---- Pseudo handles (kfuncs.h: SYS_HANDLE_BASE + SH_CURTHREAD / SH_CURPROC) ----
+/** GetCurrentThread(): (HANDLE)0x41. */
+export const CE_CURRENT_THREAD = 0x41;
+/** GetCurrentProcess(): (HANDLE)0x42, the process the thread is running in now. */
+export const CE_CURRENT_PROCESS = 0x42;
+
+// ---- Device manager (devload.h) ----
+export const DEVFLAGS_NONE = 0x00000000;
+/** Unload the driver right after Init returns. */
+export const DEVFLAGS_UNLOAD = 0x00000001;
+/** Entry points are Init, Deinit… without the prefix. */
+export const DEVFLAGS_NAKEDENTRIES = 0x00000008;
+/** Host the driver in a user-mode driver host (udevice.exe) behind the reflector. */
+export const DEVFLAGS_LOAD_AS_USERPROC = 0x00000010;
+
+/** Registry value names the device manager and the reflector read. */
+export const DEVLOAD_PREFIX_VALNAME = "Prefix";
+export const DEVLOAD_DLLNAME_VALNAME = "Dll";
+export const DEVLOAD_INDEX_VALNAME = "Index";
+export const DEVLOAD_FLAGS_VALNAME = "Flags";
+export const DEVLOAD_ORDER_VALNAME = "Order";
+export const DEVLOAD_MEMBASE_VALNAME = "MemBase";
+export const DEVLOAD_MEMLEN_VALNAME = "MemLen";
+export const DEVLOAD_IOBASE_VALNAME = "IoBase";
+export const DEVLOAD_IOLEN_VALNAME = "IoLen";
+
+// ---- Argument descriptors (pkfuncs.h) ----
+export const ARG_O_BIT = 0x8;
+export const ARG_I_BIT = 0x4;
+export const ARG_DW = 0;
+export const ARG_I_PTR = ARG_I_BIT;
+export const ARG_I_WSTR = ARG_I_BIT | 1;
+export const ARG_I_ASTR = ARG_I_BIT | 2;
+export const ARG_I_PDW = ARG_I_BIT | 3;
+export const ARG_O_PTR = ARG_O_BIT;
+export const ARG_O_PDW = ARG_O_BIT | 1;
+export const ARG_O_PI64 = ARG_O_BIT | 2;
+export const ARG_IO_PTR = ARG_I_BIT | ARG_O_BIT;
+export const ARG_IO_PDW = ARG_IO_PTR | 1;
+export const ARG_IO_PI64 = ARG_IO_PTR | 2;
+
+// ---- HRESULTs of the marshalling functions (winerror.h) ----
+export const S_OK = 0;
+export const E_ACCESSDENIED = 0x80070005;
+export const E_OUTOFMEMORY = 0x8007000e;
+export const E_INVALIDARG = 0x80070057;
+
+/** SUCCEEDED(hr). */
+export function SUCCEEDED(hr: number): boolean {
+  return (hr | 0) >= 0;
+}
+
+// ---- I/O control codes (winioctl.h) ----
+export const METHOD_BUFFERED = 0;
+export const FILE_ANY_ACCESS = 0;
+export const FILE_DEVICE_UNKNOWN = 0x00000022;
+
+/** CTL_CODE(DeviceType, Function, Method, Access). */
+export function CTL_CODE(DeviceType: number, Function: number, Method: number, Access: number): number {
+  return ((DeviceType << 16) | (Access << 14) | (Function << 2) | Method) >>> 0;
+}
