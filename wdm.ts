@@ -51,3 +51,8 @@ export { KThread as ETHREAD } from "./kernel/thread.js";
 export { PAGE_SIZE, PAGE_SHIFT } from "./kernel/physical-memory.js";
 export { MM_USER_PROBE_ADDRESS, MM_SYSTEM_RANGE_START, MM_HIGHEST_USER_ADDRESS } from "./kernel/memory-constants.js";
 export { DbgPrint, DbgPrint as KdPrint } from "./kernel/debug-print.js";
+
+// ---- APCs and kernel queues ----
+export { KAPC, KeInitializeApc, KeInsertQueueApc, KeAreApcsDisabled, KeEnterGuardedRegion, KeLeaveGuardedRegion, KAPC_ENVIRONMENT, OriginalApcEnvironment, AttachedApcEnvironment, CurrentApcEnvironment, InsertApcEnvironment } from "./kernel/api-apc.js";
+export type { KKERNEL_ROUTINE, KNORMAL_ROUTINE, KRUNDOWN_ROUTINE, InOut } from "./kernel/api-apc.js";
+export { KQUEUE, KeInitializeQueue, KeInsertQueue, KeInsertHeadQueue, KeReadStateQueue, KeRemoveQueue, KeRundownQueue } from "./kernel/api-queue.js";

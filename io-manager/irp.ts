@@ -8,6 +8,7 @@ import type { KEVENT } from "../kernel/dispatcher.js";
 import type { KIRQL, KPROCESSOR_MODE } from "../kernel/irql.js";
 import { LIST_ENTRY } from "../kernel/list-entry.js";
 import type { KernelObject } from "../kernel/objects.js";
+import type { KProcess } from "../kernel/process.js";
 import type { NTSTATUS } from "../kernel/status.js";
 import type { KThread } from "../kernel/thread.js";
 import type { DEVICE_OBJECT } from "./device-object.js";
@@ -384,6 +385,15 @@ export class IRP implements IrpAssociated, IrpIoStatus, IrpTailOverlay {
   /** The driver and routine it was last dispatched to. */
   dispatchedDriver: string | null = null;
   dispatchedRoutine: string | null = null;
+  /**
+   * Thread-agnostic I/O: an asynchronous request on a file bound to a completion port, queued to
+   * the file object instead of its thread (it survives the thread's exit).
+   */
+  threadAgnostic = false;
+  /** The process that issued a thread-agnostic request (its second stage runs there). */
+  requestorProcess: KProcess | null = null;
+  /** Set while a thread-agnostic IRP waits in a port with its second stage still to run. */
+  stage2Deferred = false;
 
   constructor(stackSize: number) {
     this.StackCount = stackSize;
@@ -438,6 +448,9 @@ export class IRP implements IrpAssociated, IrpIoStatus, IrpTailOverlay {
     this.completedByName = null;
     this.dispatchedDriver = null;
     this.dispatchedRoutine = null;
+    this.threadAgnostic = false;
+    this.requestorProcess = null;
+    this.stage2Deferred = false;
   }
 
   /** The device at the current location (for cancel routines and traces). */

@@ -32,7 +32,6 @@ export { KProcess } from "./process.js";
 export type { ProcessState } from "./process.js";
 export { KThread } from "./thread.js";
 export type { ThreadState, ThreadBody } from "./thread.js";
-export { KAPC } from "./apc.js";
 export type { ApcKind } from "./apc.js";
 export { DispatcherHeader, DispatcherType, EVENT_TYPE, TIMER_TYPE } from "./dispatcher.js";
 export { MAXIMUM_WAIT_OBJECTS } from "./waits.js";
@@ -54,3 +53,8 @@ export * from "./api-ke.js";
 export * from "./api-ex.js";
 export * from "./api-rtl.js";
 export * from "./api-ps-ob.js";
+
+// ---- APCs and kernel queues ----
+export * from "./api-apc.js";
+export * from "./api-queue.js";
+export type { QueueRemoval } from "./queue.js";
