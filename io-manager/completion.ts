@@ -4,7 +4,7 @@
  * (IopCompleteRequest) runs as a special kernel APC in the requesting thread, in its process:
  * METHOD_BUFFERED copy-back, the IO_STATUS_BLOCK, the event, freeing MDLs and the IRP.
  */
-import { KAPC, OriginalApcEnvironment, initializeApc, type KNORMAL_ROUTINE } from "../kernel/apc.js";
+import { KAPC, OriginalApcEnvironment, initializeApc } from "../kernel/apc.js";
 import { BugCheckCode } from "../kernel/bugcheck-codes.js";
 import { currentMachine } from "../kernel/context.js";
 import { KernelMode } from "../kernel/irql.js";
@@ -302,7 +302,7 @@ function queueUserCompletionApc(m: Machine, irp: IRP): boolean {
     function IopUserRundown() {
       free();
     },
-    routine as KNORMAL_ROUTINE,
+    routine,
     irp.RequestorMode,
     irp.Overlay.AsynchronousParameters.UserApcContext,
     "I/O completion APC",

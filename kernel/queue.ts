@@ -131,7 +131,7 @@ export class KQUEUE<E = unknown> extends DispatcherHeader {
       previous.threads.delete(t);
       previous.activateWaiter(m);
     }
-    t.Queue = this as KQUEUE;
+    t.Queue = this;
     this.threads.add(t);
   }
 
@@ -160,6 +160,8 @@ export class KQUEUE<E = unknown> extends DispatcherHeader {
       return { status, entries: [] };
     };
     for (;;) {
+      // Run down while this thread delivered APCs: nothing more will come.
+      if (this.isRunDown()) return { status: STATUS_ABANDONED_WAIT_0, entries: [] };
       if (this.CurrentCount < this.MaximumCount && this.length > 0) {
         this.CurrentCount++;
         return { status: STATUS_SUCCESS, entries: this.drain(count) };
@@ -202,7 +204,7 @@ export class KQUEUE<E = unknown> extends DispatcherHeader {
       }
       const k = this.removers.lastIndexOf(t);
       if (k >= 0) this.removers.splice(k, 1);
-      if (this.rundown || status === STATUS_ABANDONED_WAIT_0) return { status: STATUS_ABANDONED_WAIT_0, entries: [] };
+      if (status === STATUS_ABANDONED_WAIT_0 || this.isRunDown()) return { status: STATUS_ABANDONED_WAIT_0, entries: [] };
       if (status === STATUS_KERNEL_APC || status === STATUS_USER_APC) continue;
       if (m.trace.on) m.trace.emit("WaitSatisfied", { status, statusName: ntStatusName(status) });
       return running(status);
@@ -226,6 +228,11 @@ export class KQUEUE<E = unknown> extends DispatcherHeader {
     this.SignalState = 0;
     this.CurrentCount = 0;
     return left;
+  }
+
+  /** Whether KeRundownQueue has run (read afresh after a wait). */
+  isRunDown(): boolean {
+    return this.rundown;
   }
 
   /** KeTerminateThread's part: an exiting thread leaves the queue it is associated with. */
