@@ -3,9 +3,10 @@
  */
 import type { Scenario } from "../scenario/scenario.js";
 import { sharebufScenario } from "./sharebuf/scenario.js";
+import { invertedCallScenario } from "./inverted-call/scenario.js";
 
 /** Every shipped scenario, by name. */
-export const shippedScenarios: readonly Scenario[] = [sharebufScenario];
+export const shippedScenarios: readonly Scenario[] = [sharebufScenario, invertedCallScenario];
 
 /** A shipped scenario by name, or undefined. */
 export function findScenario(name: string): Scenario | undefined {

@@ -160,7 +160,7 @@ export async function GetQueuedCompletionStatus(
     store(t, lpNumberOfBytesTransferred, r.packet.information);
     // Success and information statuses are TRUE; warnings and errors report their Win32 error.
     if ((r.packet.status | 0) >= 0) {
-      apiReturn(t, "GetQueuedCompletionStatus", `TRUE (key ${r.packet.key}, OVERLAPPED 0x${r.packet.apcContext.toString(16).toUpperCase()}, ${r.packet.information} bytes)`, 0);
+      apiReturn(t, "GetQueuedCompletionStatus", `TRUE (key 0x${r.packet.key.toString(16)}, OVERLAPPED 0x${r.packet.apcContext.toString(16).toUpperCase()}, ${r.packet.information} bytes)`, 0);
       return true;
     }
     setLastNtError(t, r.packet.status);
