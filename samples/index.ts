@@ -4,9 +4,10 @@
 import type { Scenario } from "../scenario/scenario.js";
 import { sharebufScenario } from "./sharebuf/scenario.js";
 import { invertedCallScenario } from "./inverted-call/scenario.js";
+import { csqReadsScenario } from "./csq-reads/scenario.js";
 
 /** Every shipped scenario, by name. */
-export const shippedScenarios: readonly Scenario[] = [sharebufScenario, invertedCallScenario];
+export const shippedScenarios: readonly Scenario[] = [sharebufScenario, invertedCallScenario, csqReadsScenario];
 
 /** A shipped scenario by name, or undefined. */
 export function findScenario(name: string): Scenario | undefined {

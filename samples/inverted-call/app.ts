@@ -16,7 +16,6 @@ import {
   CreateIoCompletionPort,
   CreateThread,
   DeviceIoControl,
-  ERROR_IO_PENDING,
   ExitProcess,
   FILE_FLAG_OVERLAPPED,
   GENERIC_READ,
