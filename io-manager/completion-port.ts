@@ -230,16 +230,21 @@ function takePacket(t: KThread, port: IoCompletionObject, p: CompletionPacket): 
 /** Runs IopCompleteRequest for a dequeued IRP in its issuing process's address space. */
 function runStage2In(t: KThread, owner: KProcess | null, irp: IRP): { status: NTSTATUS; information: number } {
   const m = t.machine;
-  if (!owner || owner === t.currentProcess) return iopCompleteRequest(m, irp);
+  const result = { status: 0, information: 0 };
+  if (!owner || owner === t.currentProcess) {
+    iopCompleteRequest(m, irp, result);
+    return result;
+  }
   const saved = t.attachedProcess;
   t.attachedProcess = owner === t.process ? null : owner;
   m.mmu.gen++;
   try {
-    return iopCompleteRequest(m, irp);
+    iopCompleteRequest(m, irp, result);
   } finally {
     t.attachedProcess = saved;
     m.mmu.gen++;
   }
+  return result;
 }
 
 /** The result of NtRemoveIoCompletion(Ex). */

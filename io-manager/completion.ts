@@ -195,9 +195,9 @@ function writeIosb(m: Machine, irp: IRP): void {
  * thread that removes the packet from the port). The completion is delivered (IO_STATUS_BLOCK
  * written, event set, user APC queued or packet posted) when the status is not an error, or when
  * the IRP was pended on an asynchronous request; METHOD_BUFFERED output is copied back unless the
- * status is an error. Returns the final status and byte count.
+ * status is an error. The final status and byte count go to `result` when one is given.
  */
-export function iopCompleteRequest(m: Machine, irp: IRP): { status: NTSTATUS; information: number } {
+export function iopCompleteRequest(m: Machine, irp: IRP, result?: { status: NTSTATUS; information: number }): void {
   const fo = irp.Tail.Overlay.OriginalFileObject;
   const status = irp.IoStatus.Status;
   let copied = 0;
@@ -270,7 +270,10 @@ export function iopCompleteRequest(m: Machine, irp: IRP): { status: NTSTATUS; in
   if (!keep) freeIrp(m, irp);
   if (eventObject) m.ob.dereference(eventObject);
   if (fo) m.ob.dereference(fo);
-  return { status: finalStatus, information };
+  if (result) {
+    result.status = finalStatus;
+    result.information = information;
+  }
 }
 
 /** FILE_SKIP_COMPLETION_PORT_ON_SUCCESS: no packet for a request that succeeded without pending. */

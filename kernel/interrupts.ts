@@ -1,5 +1,5 @@
 import { BugCheckCode } from "./bugcheck-codes.js";
-import type { KAPC, KNORMAL_ROUTINE } from "./apc.js";
+import type { InOut, KAPC, KNORMAL_ROUTINE } from "./apc.js";
 import type { KDPC } from "./dpc.js";
 import { APC_LEVEL, DISPATCH_LEVEL, HIGH_LEVEL, KernelMode, PASSIVE_LEVEL, UserMode, type KIRQL } from "./irql.js";
 import { STATUS_USER_APC } from "./status.js";
@@ -19,6 +19,13 @@ import type { KThread } from "./thread.js";
 export class Interrupts {
   private readonly dpcQueue: KDPC[] = [];
   private draining = false;
+  /** The in/out parameters handed to APC kernel routines. */
+  private readonly cells = {
+    normal: { value: null } as InOut<KNORMAL_ROUTINE | null>,
+    context: { value: null } as InOut<unknown>,
+    arg1: { value: null } as InOut<unknown>,
+    arg2: { value: null } as InOut<unknown>,
+  };
 
   constructor(private readonly m: Machine) {}
 
@@ -176,6 +183,8 @@ export class Interrupts {
     const queue = t.kernelApcs;
     t.inApc = true;
     try {
+      // The common case, one I/O completion: run it without taking the queue apart.
+      if (queue.length === 1 && (queue[0] as KAPC).kind === "special") this.runKernelRoutine(t, queue.pop() as KAPC);
       // Take the queue in batches (a dying thread may have thousands of completions queued):
       // run the special APCs, keep the normal ones, in order.
       while (queue.some((a) => a.kind === "special") && !this.m.halted) {
@@ -203,31 +212,44 @@ export class Interrupts {
    */
   private runKernelRoutine(t: KThread, apc: KAPC): { routine: KNORMAL_ROUTINE; context: unknown; arg1: unknown; arg2: unknown } | null {
     apc.Inserted = false;
-    const normal = { value: apc.NormalRoutine };
-    const context = { value: apc.NormalContext };
-    const arg1 = { value: apc.SystemArgument1 };
-    const arg2 = { value: apc.SystemArgument2 };
     const m = this.m;
     if (m.trace.on) m.trace.emit("ApcDelivered", { apc: apc.label, routine: apc.routineName });
+    let normal = apc.NormalRoutine;
+    let context = apc.NormalContext;
+    let arg1 = apc.SystemArgument1;
+    let arg2 = apc.SystemArgument2;
     const routine = apc.KernelRoutine;
     if (routine) {
       const old = t.irql;
       const mode = t.mode;
       if (old < APC_LEVEL) t.irql = APC_LEVEL;
-      t.mode = KernelMode;
-      const token = m.enterActivity("APC kernel routine", routine.name || apc.routineName);
+      if (mode !== KernelMode) t.mode = KernelMode;
       try {
-        routine(apc, normal, context, arg1, arg2);
+        if (routine.length <= 1) {
+          // A routine that takes only the APC cannot change what the normal routine gets.
+          routine(apc, this.cells.normal, this.cells.context, this.cells.arg1, this.cells.arg2);
+        } else {
+          // Kernel routines run one at a time and to the end (no re-entry): one set of in/out cells serves.
+          const cells = this.cells;
+          cells.normal.value = normal;
+          cells.context.value = context;
+          cells.arg1.value = arg1;
+          cells.arg2.value = arg2;
+          routine(apc, cells.normal, cells.context, cells.arg1, cells.arg2);
+          normal = cells.normal.value;
+          context = cells.context.value;
+          arg1 = cells.arg1.value;
+          arg2 = cells.arg2.value;
+        }
       } catch (e) {
         m.unhandledKernelException(e, `APC kernel routine ${routine.name || apc.routineName}`);
       } finally {
-        m.leaveActivity(token);
         t.irql = old;
         t.mode = mode;
       }
     }
-    if (apc.kind === "special" || !normal.value) return null;
-    return { routine: normal.value, context: context.value, arg1: arg1.value, arg2: arg2.value };
+    if (apc.NormalRoutine === null || !normal) return null;
+    return { routine: normal, context, arg1, arg2 };
   }
 
   /**
