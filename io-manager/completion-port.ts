@@ -161,7 +161,10 @@ export function closeNewPortHandle(t: KThread, handle: number): void {
   port.handleCount--;
   if (m.trace.on) m.trace.emit("HandleClosed", { handle, object: port.label });
   port.closeProcedure({ systemHandleCount: port.handleCount });
-  m.ob.dereference(port);
+  // The handle's reference goes; the close procedure has already run the queue down, so the
+  // delete procedure would have nothing left to free.
+  port.pointerCount--;
+  if (port.pointerCount === 0) port.deleted = true;
 }
 
 /** References a port handle of the caller's process for `access`: the port, or the failure status. */

@@ -153,8 +153,9 @@ export function completeRequest(t: KThread, irp: IRP): void {
       irp.Tail.Apc = apc;
     }
     if (!m.interrupts.queueApc(apc, irp.Tail.Overlay.OriginalFileObject, null)) {
-      // The thread is gone (thread-agnostic I/O): finish here instead.
-      iopCompleteRequest(m, irp);
+      // The requesting thread takes no more APCs (it has exited): nothing can be delivered to it,
+      // and its address space may be gone. Finish the IRP undelivered (IopDropIrp).
+      iopCleanupIrp(m, irp);
     }
   } else if (irp.Cancel) {
     iopCleanupIrp(m, irp);

@@ -11,7 +11,6 @@ import type { KThread } from "../kernel/thread.js";
 import {
   STATUS_ABANDONED_WAIT_0,
   STATUS_INVALID_PARAMETER,
-  STATUS_OBJECT_TYPE_MISMATCH,
   STATUS_SUCCESS,
   STATUS_TIMEOUT,
   STATUS_USER_APC,
@@ -20,8 +19,6 @@ import {
 } from "../kernel/status.js";
 import { NtStatusError } from "../kernel/nt-status-error.js";
 import { IO_COMPLETION_ALL_ACCESS, NtCreateIoCompletion, NtRemoveIoCompletion, NtSetIoCompletion, closeNewPortHandle } from "../io-manager/completion-port.js";
-import { FO_SYNCHRONOUS_IO } from "../io-manager/constants.js";
-import { FILE_OBJECT } from "../io-manager/file-object.js";
 import { setFileCompletionInformation, setFileIoCompletionNotification } from "../io-manager/file-completion.js";
 import { boolFromStatus, caller, probeUser, putUserU32, service, serviceAsync, setLastNtError } from "./call.js";
 import { ERROR_ABANDONED_WAIT_0, ERROR_INVALID_PARAMETER } from "./errors.js";
@@ -68,17 +65,6 @@ function store(t: KThread, address: number, value: number): void {
   t.machine.mmu.writeU32(address, value);
 }
 
-/** Why an association would fail, checked before a new port is made (so none is left behind). */
-function associationProblem(t: KThread, fileHandle: number): NTSTATUS {
-  const m = t.machine;
-  const r = m.ob.referenceByHandle(t.process, fileHandle, null, 0, t.previousMode);
-  if (!r.object) return r.status;
-  m.ob.dereference(r.object);
-  if (!(r.object instanceof FILE_OBJECT)) return STATUS_OBJECT_TYPE_MISMATCH;
-  if (r.object.Flags & FO_SYNCHRONOUS_IO || r.object.CompletionContext) return STATUS_INVALID_PARAMETER;
-  return STATUS_SUCCESS;
-}
-
 /**
  * CreateIoCompletionPort: with ExistingCompletionPort NULL, creates a port whose concurrency is
  * NumberOfConcurrentThreads (0: one per processor); with a FileHandle other than
@@ -96,17 +82,11 @@ export function CreateIoCompletionPort(FileHandle: number, ExistingCompletionPor
       t.lastError = ERROR_INVALID_PARAMETER;
       return 0;
     }
-    if (ExistingCompletionPort === 0 && file) {
-      const problem = associationProblem(t, FileHandle);
-      if (problem !== STATUS_SUCCESS) {
-        setLastNtError(t, problem);
-        return 0;
-      }
-    }
     const port = ExistingCompletionPort !== 0 ? ExistingCompletionPort : NtCreateIoCompletion(t, IO_COMPLETION_ALL_ACCESS, NumberOfConcurrentThreads >>> 0);
     if (file) {
       const st = setFileCompletionInformation(t, FileHandle, port, CompletionKey);
       if (st !== STATUS_SUCCESS) {
+        // kernel32 closes the port it made for a file it could not bind.
         if (ExistingCompletionPort === 0) closeNewPortHandle(t, port);
         setLastNtError(t, st);
         return 0;

@@ -234,6 +234,44 @@ describe("I/O completion ports: creating, binding, posting and removing packets"
     expect(ok(r)).to.deep.equal([false, w.ERROR_ABANDONED_WAIT_0, 0, 30]);
   });
 
+  it("a thread of the port that exits frees its running slot: with concurrency 1, the other waiter then gets the queued packet", async () => {
+    const m = newMachine();
+    const r = await runApp(m, async () => {
+      const port = w.CreateIoCompletionPort(w.INVALID_HANDLE_VALUE, 0, 0, 1);
+      const events: string[] = [];
+      const worker = (name: string) => async () => {
+        const d = await dequeue(port, w.INFINITE);
+        // A zero-timeout wait never blocks: the thread keeps its running slot while it looks.
+        const stillQueued = await w.WaitForSingleObject(port, 0);
+        events.push(`${name} got ${d.key}; another packet ${stillQueued === w.WAIT_OBJECT_0 ? "waits" : "does not wait"}`);
+        return 0;
+      };
+      const other = w.CreateThread(null, 0, worker("W"), null, 0, 0, "W");
+      await w.Sleep(1);
+      const first = w.CreateThread(null, 0, worker("R"), null, 0, 0, "R");
+      await w.Sleep(1);
+      // R waited last: it gets packet 1; packet 2 must wait while R runs, and goes to W when R exits.
+      w.PostQueuedCompletionStatus(port, 0, 1, 0);
+      w.PostQueuedCompletionStatus(port, 0, 2, 0);
+      await w.WaitForMultipleObjects(2, [other, first], true, w.INFINITE);
+      return events;
+    });
+    expect(ok(r)).to.deep.equal(["R got 1; another packet waits", "W got 2; another packet does not wait"]);
+  });
+
+  it("a thread waiting in GetQueuedCompletionStatus when its process is terminated exits, and the process exits", async () => {
+    const m = newMachine();
+    const r = await runApp(m, async () => {
+      const port = w.CreateIoCompletionPort(w.INVALID_HANDLE_VALUE, 0, 0, 0);
+      w.CreateThread(null, 0, async () => dequeue(port, w.INFINITE), null, 0, 0, "waiter");
+      await w.Sleep(10);
+      await w.ExitProcess(7);
+    });
+    expect(r.result.outcome).to.equal("completed");
+    expect(r.process.state).to.equal("exited");
+    expect(r.process.exitStatus).to.equal(7);
+  });
+
   it("packets still queued when the port's last handle closes are freed: no IRP is left allocated", async () => {
     const m = newMachine();
     const kit = await loadPortKit(m);
@@ -424,7 +462,7 @@ describe("I/O completion ports: what a request on a bound handle returns, posts 
     expect(ok(r)).to.deep.equal({ cancelled: true, packet: [false, w.ERROR_OPERATION_ABORTED, 0, true], iosb: wdm.STATUS_CANCELLED });
   });
 
-  it("IOCTL_RELEASE-style completion of several queued requests posts one packet per request, in completion order", async () => {
+  it("requests completed together post one packet each, in the order they completed", async () => {
     const m = newMachine();
     const kit = await loadPortKit(m);
     const r = await runApp(m, async () => {

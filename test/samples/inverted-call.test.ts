@@ -1,4 +1,7 @@
 import { expect } from "chai";
+import { execFile } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import path from "node:path";
 import { runScenario } from "../../scenario/scenario.js";
 import { invertedCallScenario, makeInvertedCallScenario } from "../../samples/inverted-call/scenario.js";
 import { findScenario } from "../../samples/index.js";
@@ -40,8 +43,19 @@ describe("samples/inverted-call: notifications parked through an I/O completion 
     expect(text).to.include("DbgPrint: InvertedCall: event 1 dropped: no request is parked");
   });
 
-  it("is shipped: irpsim list and irpsim run know it by name", () => {
+  it("is shipped: irpsim run inverted-call prints its timeline and checks, and exits 0", async () => {
     expect(findScenario("inverted-call")).to.equal(invertedCallScenario);
+    const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
+    const out = await new Promise<{ code: number; stdout: string }>((resolve) => {
+      execFile(process.execPath, [path.join(root, "bin/irpsim.js"), "run", "inverted-call"], { cwd: root, env: { ...process.env, NO_COLOR: "1" } }, (err, stdout) => {
+        resolve({ code: err ? (typeof err.code === "number" ? err.code : 1) : 0, stdout });
+      });
+    });
+    expect(out.code).to.equal(0);
+    expect(out.stdout).to.include("inverted-call — ending: close");
+    expect(out.stdout).to.include("inverted-call — ending: exit");
+    expect(out.stdout).to.include("GetQueuedCompletionStatus(port 8, INFINITE)");
+    expect(out.stdout.match(/PASSED/g)).to.have.length(2);
   });
 
   it("the same scenario gives the same trace, byte for byte", async () => {
