@@ -39,7 +39,7 @@ commands.set("run", {
     "Runs the scenario on a fresh machine and prints what happened. A scenario with variants",
     "(sharebuf's --ending) runs every variant unless one is chosen.",
     "",
-    "  --ending <name>     the variant to run (sharebuf: done-using, killed, closed)",
+    "  --ending <name>     the variant to run (sharebuf: done-using, killed, closed; inverted-call: close, exit; csq-reads: clean, exit)",
     "  --format <fmt>      text (default)",
     "  --out <file>        write the report to a file instead of standard output",
     "  --verbose           include low-level events (waits, APCs, IRP allocation)",

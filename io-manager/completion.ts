@@ -2,7 +2,10 @@
  * IoCompleteRequest in NT's two stages. Stage 1 runs in the completing context: completion
  * routines bottom to top, pending propagation, and unlocking the MDL's pages. Stage 2
  * (IopCompleteRequest) runs as a special kernel APC in the requesting thread, in its process:
- * METHOD_BUFFERED copy-back, the IO_STATUS_BLOCK, the event, freeing MDLs and the IRP.
+ * METHOD_BUFFERED copy-back, the IO_STATUS_BLOCK, the event, freeing MDLs, and then the
+ * notification — a user APC (ReadFileEx), a completion packet (a file bound to a port), or
+ * nothing more — before the IRP is freed. Thread-agnostic I/O (thread-agnostic.ts) skips the APC:
+ * its IRP goes to the port and stage 2 runs in the thread that removes the packet.
  */
 import { KAPC, OriginalApcEnvironment, initializeApc } from "../kernel/apc.js";
 import { BugCheckCode } from "../kernel/bugcheck-codes.js";

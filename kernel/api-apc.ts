@@ -20,8 +20,9 @@ function kernel(api: string): KThread {
  * KeInitializeApc: prepares an APC for `Thread`. With no NormalRoutine it is a special kernel APC
  * (its KernelRoutine runs at APC_LEVEL as soon as the thread is below APC_LEVEL, even in a wait);
  * with one and KernelMode it is a normal kernel APC (the KernelRoutine at APC_LEVEL, then the
- * NormalRoutine at PASSIVE_LEVEL, outside critical regions, at the thread's next wait or return
- * to user mode); with UserMode it is a user APC (delivered in an alertable user-mode wait).
+ * NormalRoutine at PASSIVE_LEVEL, outside critical regions, at the thread's next wait: NT runs it
+ * as soon as the thread is at PASSIVE_LEVEL, but an emulated thread can only be interrupted where
+ * it waits); with UserMode it is a user APC (delivered in an alertable user-mode wait).
  * `Environment` is recorded: the emulator keeps one APC state per thread, so the APC always
  * targets the thread's original environment.
  */

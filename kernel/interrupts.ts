@@ -146,8 +146,9 @@ export class Interrupts {
   /**
    * Queues an APC to its thread (KeInsertQueueApc): false when it is already queued or the thread
    * no longer accepts APCs. A special kernel APC interrupts a wait and runs as soon as the thread
-   * is below APC_LEVEL; a normal kernel APC runs at the thread's next wait or return to user mode
-   * (at PASSIVE_LEVEL, outside a critical region); a user APC waits for an alertable user-mode wait.
+   * is below APC_LEVEL; a normal kernel APC runs at the thread's next wait (at PASSIVE_LEVEL,
+   * outside a critical region: an emulated thread can only be interrupted where it waits); a user
+   * APC waits for an alertable user-mode wait.
    */
   queueApc(apc: KAPC, systemArgument1: unknown = null, systemArgument2: unknown = null): boolean {
     if (apc.Inserted) return false;
