@@ -386,11 +386,9 @@ export class IRP implements IrpAssociated, IrpIoStatus, IrpTailOverlay {
   dispatchedDriver: string | null = null;
   dispatchedRoutine: string | null = null;
   /**
-   * Thread-agnostic I/O: an asynchronous request on a file bound to a completion port, queued to
-   * the file object instead of its thread (it survives the thread's exit).
+   * The process that issued a thread-agnostic request (its second stage runs there); null for
+   * every other IRP.
    */
-  threadAgnostic = false;
-  /** The process that issued a thread-agnostic request (its second stage runs there). */
   requestorProcess: KProcess | null = null;
   /** Set while a thread-agnostic IRP waits in a port with its second stage still to run. */
   stage2Deferred = false;
@@ -403,6 +401,14 @@ export class IRP implements IrpAssociated, IrpIoStatus, IrpTailOverlay {
     const stack = new Array<IO_STACK_LOCATION>(stackSize);
     for (let i = 0; i < stackSize; i++) stack[i] = new IO_STACK_LOCATION();
     this.Stack = stack;
+  }
+
+  /**
+   * Thread-agnostic I/O: an asynchronous request on a file bound to a completion port, queued to
+   * the file object instead of its thread (it survives the thread's exit).
+   */
+  get threadAgnostic(): boolean {
+    return this.requestorProcess !== null;
   }
 
   /** "irp#12", for traces and messages. */
@@ -448,7 +454,6 @@ export class IRP implements IrpAssociated, IrpIoStatus, IrpTailOverlay {
     this.completedByName = null;
     this.dispatchedDriver = null;
     this.dispatchedRoutine = null;
-    this.threadAgnostic = false;
     this.requestorProcess = null;
     this.stage2Deferred = false;
   }

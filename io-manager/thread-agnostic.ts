@@ -45,7 +45,6 @@ export function isThreadAgnostic(irp: IRP, fo: FILE_OBJECT): boolean {
 /** IopQueueIrpToFileObject: the IRP is the file object's (and its process's) until it completes. */
 export function queueIrpToFileObject(m: Machine, irp: IRP, fo: FILE_OBJECT, t: KThread): void {
   irp.Tail.Overlay.Thread = t;
-  irp.threadAgnostic = true;
   irp.requestorProcess = t.process;
   InsertHeadList(fo.IrpList, irp.ThreadListEntry);
   if (m.trace.on) m.trace.emit("IrpQueuedToFile", { irp: irp.label, file: fo.label });
