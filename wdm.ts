@@ -57,3 +57,8 @@ export { MmAllocateContiguousMemory, MmAllocateContiguousMemorySpecifyCache, MmF
 export { KINTERRUPT, KINTERRUPT_MODE, LevelSensitive, Latched, INTERFACE_TYPE, HalGetInterruptVector, KeSynchronizeExecution } from "./kernel/interrupt-object.js";
 export type { KSERVICE_ROUTINE, KSYNCHRONIZE_ROUTINE } from "./kernel/interrupt-object.js";
 export { IoConnectInterrupt, IoDisconnectInterrupt } from "./io-manager/interrupt.js";
+
+// ---- APCs and kernel queues ----
+export { KAPC, KeInitializeApc, KeInsertQueueApc, KeAreApcsDisabled, KeEnterGuardedRegion, KeLeaveGuardedRegion, KAPC_ENVIRONMENT, OriginalApcEnvironment, AttachedApcEnvironment, CurrentApcEnvironment, InsertApcEnvironment } from "./kernel/api-apc.js";
+export type { KKERNEL_ROUTINE, KNORMAL_ROUTINE, KRUNDOWN_ROUTINE, InOut } from "./kernel/api-apc.js";
+export { KQUEUE, KeInitializeQueue, KeInsertQueue, KeInsertHeadQueue, KeReadStateQueue, KeRemoveQueue, KeRundownQueue } from "./kernel/api-queue.js";

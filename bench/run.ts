@@ -11,8 +11,9 @@ import { ioctlBenchmarks } from "./ioctl.bench.js";
 import { killBenchmarks } from "./kill.bench.js";
 import { windriverBenchmarks } from "./windriver.bench.js";
 import { ce6Benchmarks } from "./ce6.bench.js";
+import { iocpBenchmarks } from "./iocp.bench.js";
 
-const all: Benchmark[] = [...memoryBenchmarks, ...ioctlBenchmarks, ...killBenchmarks, ...windriverBenchmarks, ...ce6Benchmarks];
+const all: Benchmark[] = [...memoryBenchmarks, ...ioctlBenchmarks, ...killBenchmarks, ...iocpBenchmarks, ...windriverBenchmarks, ...ce6Benchmarks];
 
 async function main(): Promise<void> {
   const only = process.argv.slice(2);

@@ -39,7 +39,7 @@ commands.set("run", {
     "Runs the scenario on a fresh machine and reports what happened. A scenario with variants",
     "(sharebuf's --ending) runs every variant unless one is chosen.",
     "",
-    "  --ending <name>     the variant to run (sharebuf: done-using, killed, closed)",
+    "  --ending <name>     the variant to run (sharebuf: done-using, killed, closed; inverted-call: close, exit; csq-reads: clean, exit)",
     "  --part <name>       the part to run (smd: smd, user-app, reflector, camera)",
     "  --ce <version>      the CE version to behave as (smd: 6.0, or 5.0 compatibility mode)",
     "  -o, --option <name>=<value>  set any option the scenario lists (repeatable;",

@@ -13,6 +13,7 @@ import { cancelIrp } from "./cancel.js";
 import { FO_SYNCHRONOUS_IO } from "./constants.js";
 import type { FILE_OBJECT } from "./file-object.js";
 import type { IRP } from "./irp.js";
+import { fileObjectIrps } from "./thread-agnostic.js";
 
 /** NT waits this long between checks while a thread's cancelled IRPs finish (100 ms). */
 export const CANCEL_POLL_MS = 100;
@@ -51,7 +52,11 @@ function cancelAll(t: KThread, irps: readonly IRP[]): number {
  */
 export async function NtCancelIoFile(t: KThread, fo: FILE_OBJECT): Promise<NTSTATUS> {
   const m = t.machine;
-  const mine = () => threadIrps(t).filter((i) => i.Tail.Overlay.OriginalFileObject === fo);
+  // The thread's own requests on the file, thread-agnostic ones (kept on the file) included.
+  const mine = () => {
+    const own = threadIrps(t).filter((i) => i.Tail.Overlay.OriginalFileObject === fo);
+    return fo.IrpList.Flink === fo.IrpList ? own : own.concat(fileObjectIrps(fo).filter((i) => i.Tail.Overlay.Thread === t));
+  };
   const first = mine();
   if (first.length === 0) return STATUS_SUCCESS;
   cancelAll(t, first);
@@ -66,14 +71,15 @@ export async function NtCancelIoFile(t: KThread, fo: FILE_OBJECT): Promise<NTSTA
  */
 export function NtCancelIoFileEx(t: KThread, fo: FILE_OBJECT, request: number): NTSTATUS {
   const matches: IRP[] = [];
-  for (const th of t.process.threads) {
-    for (const irp of threadIrps(th)) {
-      if (irp.Tail.Overlay.OriginalFileObject !== fo) continue;
-      if (request !== 0 && irp.UserIosb !== request) continue;
-      if (irp.completed) continue;
-      matches.push(irp);
-    }
-  }
+  const consider = (irp: IRP): void => {
+    if (irp.Tail.Overlay.OriginalFileObject !== fo) return;
+    if (request !== 0 && irp.UserIosb !== request) return;
+    if (irp.completed) return;
+    matches.push(irp);
+  };
+  for (const th of t.process.threads) for (const irp of threadIrps(th)) consider(irp);
+  // Thread-agnostic requests of this process live on the file object.
+  for (const irp of fileObjectIrps(fo)) if (irp.requestorProcess === t.process) consider(irp);
   if (matches.length === 0) return STATUS_NOT_FOUND;
   cancelAll(t, matches);
   return STATUS_SUCCESS;

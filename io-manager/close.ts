@@ -13,6 +13,8 @@ import { allocateIrp, freeIrp, queueIrpToThread, unqueueIrpFromThread } from "./
 import { IO_STATUS_BLOCK } from "./irp.js";
 import { finishDeviceDeletion } from "./device.js";
 import { lockFileObject, unlockFileObject } from "./synchronous.js";
+import { cleanupProcessResources } from "./thread-agnostic.js";
+import type { KProcess } from "../kernel/process.js";
 
 /** Sends IRP_MJ_CLEANUP or IRP_MJ_CLOSE for a file object and waits for the driver. */
 async function sendFileRequest(fo: FILE_OBJECT, major: number): Promise<void> {
@@ -66,12 +68,18 @@ async function sendFileRequest(fo: FILE_OBJECT, major: number): Promise<void> {
  * IopCloseFile: when the last handle to a file object (in any process) is closed, the driver
  * gets IRP_MJ_CLEANUP in the closing thread's context. On a synchronous file the close first
  * takes the file's lock, so a synchronous request still in progress (another thread's) finishes
- * before IRP_MJ_CLEANUP is sent.
+ * before IRP_MJ_CLEANUP is sent. When a process closes its last handle to a file bound to a
+ * completion port, its thread-agnostic requests on the file are cancelled and waited for: after
+ * IRP_MJ_CLEANUP when that was the last handle anywhere, before otherwise (IopCleanupProcessResources).
  */
-export async function closeFileObject(fo: FILE_OBJECT, systemHandleCount: number): Promise<void> {
-  if (systemHandleCount !== 0 || fo.cleanupSent || !fo.DeviceObject) return;
-  fo.cleanupSent = true;
+export async function closeFileObject(fo: FILE_OBJECT, systemHandleCount: number, processHandleCount = 1, process: KProcess | null = null): Promise<void> {
   const t = currentMachine("IopCloseFile").currentThread("IopCloseFile");
+  const processResources = processHandleCount === 0 && process !== null && fo.CompletionContext !== null;
+  if (systemHandleCount !== 0 || fo.cleanupSent || !fo.DeviceObject) {
+    if (processResources) await cleanupProcessResources(t, fo, process);
+    return;
+  }
+  fo.cleanupSent = true;
   const locked = (fo.Flags & FO_SYNCHRONOUS_IO) !== 0 && (await lockFileObject(t, fo, KernelMode)) === STATUS_SUCCESS;
   try {
     await sendFileRequest(fo, IRP_MJ_CLEANUP);
@@ -79,6 +87,7 @@ export async function closeFileObject(fo: FILE_OBJECT, systemHandleCount: number
     if (locked) unlockFileObject(t, fo);
   }
   fo.Flags |= FO_CLEANUP_COMPLETE;
+  if (processResources) await cleanupProcessResources(t, fo, process);
 }
 
 /**
@@ -97,6 +106,12 @@ export async function deleteFileObject(fo: FILE_OBJECT): Promise<void> {
   }
   fo.closeSent = true;
   await sendFileRequest(fo, IRP_MJ_CLOSE);
+  // The file's reference to its completion port goes with it.
+  const completion = fo.CompletionContext;
+  if (completion) {
+    fo.CompletionContext = null;
+    m.ob.dereference(completion.Port);
+  }
   fo.DeviceObject = null;
   device.openCount--;
   device.pointerCount--;

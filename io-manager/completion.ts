@@ -2,16 +2,22 @@
  * IoCompleteRequest in NT's two stages. Stage 1 runs in the completing context: completion
  * routines bottom to top, pending propagation, and unlocking the MDL's pages. Stage 2
  * (IopCompleteRequest) runs as a special kernel APC in the requesting thread, in its process:
- * METHOD_BUFFERED copy-back, the IO_STATUS_BLOCK, the event, freeing MDLs and the IRP.
+ * METHOD_BUFFERED copy-back, the IO_STATUS_BLOCK, the event, freeing MDLs, and then the
+ * notification — a user APC (ReadFileEx), a completion packet (a file bound to a port), or
+ * nothing more — before the IRP is freed. Thread-agnostic I/O (thread-agnostic.ts) skips the APC:
+ * its IRP goes to the port and stage 2 runs in the thread that removes the packet.
  */
-import { KAPC } from "../kernel/apc.js";
+import { KAPC, OriginalApcEnvironment, initializeApc } from "../kernel/apc.js";
 import { BugCheckCode } from "../kernel/bugcheck-codes.js";
 import { currentMachine } from "../kernel/context.js";
+import { KernelMode } from "../kernel/irql.js";
 import type { Machine } from "../kernel/machine.js";
 import { NtStatusError } from "../kernel/nt-status-error.js";
 import { NT_ERROR, NT_SUCCESS, STATUS_ACCESS_VIOLATION, STATUS_MORE_PROCESSING_REQUIRED, STATUS_VERIFY_REQUIRED, ntStatusName, type NTSTATUS } from "../kernel/status.js";
 import type { KThread } from "../kernel/thread.js";
 import {
+  FO_SKIP_COMPLETION_PORT,
+  FO_SKIP_SET_EVENT,
   FO_SYNCHRONOUS_IO,
   IRP_BUFFERED_IO,
   IRP_DEALLOCATE_BUFFER,
@@ -24,7 +30,10 @@ import {
   SL_INVOKE_ON_SUCCESS,
   SL_PENDING_RETURNED,
 } from "./constants.js";
+import { queueIrpToPort } from "./completion-port.js";
+import type { FILE_OBJECT } from "./file-object.js";
 import { ioManager } from "./io-manager.js";
+import { completeIrpInFileObjectList } from "./thread-agnostic.js";
 import { freeIrp, unqueueIrpFromThread } from "./irp-alloc.js";
 import { IO_STATUS_BLOCK, type IRP } from "./irp.js";
 import { freeMdl, unlockPages } from "./mdl.js";
@@ -131,6 +140,10 @@ export function completeRequest(t: KThread, irp: IRP): void {
 
   if (irp.Flags & IRP_DEFER_IO_COMPLETION && !irp.PendingReturned) return;
 
+  // Thread-agnostic I/O goes to the file's port with its second stage still to run, unless it
+  // failed (or succeeded with FILE_SKIP_COMPLETION_PORT_ON_SUCCESS) inside dispatch.
+  if (irp.threadAgnostic && completeIrpInFileObjectList(m, irp)) return;
+
   const thread = irp.Tail.Overlay.Thread;
   if (thread) {
     // The APC is part of the IRP (Irp->Tail.Apc), made once per IRP object and reused.
@@ -138,13 +151,16 @@ export function completeRequest(t: KThread, irp: IRP): void {
     if (apc) {
       apc.Thread = thread;
     } else {
-      apc = new KAPC(thread, "special", iopCompleteRequestApc, "IopCompleteRequest");
-      apc.NormalContext = irp;
+      apc = new KAPC();
+      initializeApc(apc, thread, OriginalApcEnvironment, function IopCompleteRequest() {
+        iopCompleteRequest(m, irp);
+      }, null, null, KernelMode, null, "IopCompleteRequest");
       irp.Tail.Apc = apc;
     }
-    if (!m.interrupts.queueApc(apc)) {
-      // The thread is gone (thread-agnostic I/O): finish here instead.
-      iopCompleteRequest(m, irp);
+    if (!m.interrupts.queueApc(apc, irp.Tail.Overlay.OriginalFileObject, null)) {
+      // The requesting thread takes no more APCs (it has exited): nothing can be delivered to it,
+      // and its address space may be gone. Finish the IRP undelivered (IopDropIrp).
+      iopCleanupIrp(m, irp);
     }
   } else if (irp.Cancel) {
     iopCleanupIrp(m, irp);
@@ -180,17 +196,14 @@ function writeIosb(m: Machine, irp: IRP): void {
   }
 }
 
-/** The completion APC's routine: stage 2 for the IRP it belongs to. */
-function iopCompleteRequestApc(apc: KAPC): void {
-  iopCompleteRequest(apc.Thread.machine, apc.NormalContext as IRP);
-}
-
 /**
- * IopCompleteRequest: stage 2, in the requesting thread. The completion is delivered (IO_STATUS_BLOCK
- * written, event set) when the status is not an error, or when the IRP was pended on an
- * asynchronous request; METHOD_BUFFERED output is copied back unless the status is an error.
+ * IopCompleteRequest: stage 2, in the requesting thread (or, for thread-agnostic I/O, in the
+ * thread that removes the packet from the port). The completion is delivered (IO_STATUS_BLOCK
+ * written, event set, user APC queued or packet posted) when the status is not an error, or when
+ * the IRP was pended on an asynchronous request; METHOD_BUFFERED output is copied back unless the
+ * status is an error. The final status and byte count go to `result` when one is given.
  */
-export function iopCompleteRequest(m: Machine, irp: IRP): void {
+export function iopCompleteRequest(m: Machine, irp: IRP, result?: { status: NTSTATUS; information: number }): void {
   const fo = irp.Tail.Overlay.OriginalFileObject;
   const status = irp.IoStatus.Status;
   let copied = 0;
@@ -220,6 +233,7 @@ export function iopCompleteRequest(m: Machine, irp: IRP): void {
   }
   irp.MdlAddress = null;
   const finalStatus = irp.IoStatus.Status;
+  const information = irp.IoStatus.Information;
   const synchronousIrp = (irp.Flags & IRP_SYNCHRONOUS_API) !== 0 || (fo !== null && (fo.Flags & FO_SYNCHRONOUS_IO) !== 0);
   const deliver = !NT_ERROR(finalStatus) || (irp.PendingReturned && !synchronousIrp);
   if (deliver) {
@@ -232,7 +246,8 @@ export function iopCompleteRequest(m: Machine, irp: IRP): void {
       }
     } else if (fo) {
       fo.FinalStatus = finalStatus;
-      m.signal(fo.Event);
+      // FILE_SKIP_SET_EVENT_ON_HANDLE: an asynchronous request leaves the file's event alone.
+      if (synchronousIrp || (fo.Flags & FO_SKIP_SET_EVENT) === 0) m.signal(fo.Event);
     }
   } else if (irp.PendingReturned && fo) {
     if (irp.Flags & IRP_SYNCHRONOUS_API) {
@@ -246,14 +261,69 @@ export function iopCompleteRequest(m: Machine, irp: IRP): void {
   if (m.trace.on) m.trace.emit("IrpStage2", { irp: irp.label, status: finalStatus, statusName: ntStatusName(finalStatus), delivered: deliver, copiedBack: copied });
   unqueueIrpFromThread(irp);
   const eventObject = irp.userEventObject;
-  freeIrp(m, irp);
+  // The IRP itself carries the notification on: the user APC frees it when it runs, the port
+  // when its packet is removed.
+  let keep = false;
+  if (irp.stage2Deferred) {
+    // Removed from the port by NtRemoveIoCompletion: that was the notification.
+    irp.stage2Deferred = false;
+  } else if (deliver && irp.Overlay.AsynchronousParameters.UserApcRoutine) {
+    keep = queueUserCompletionApc(m, irp);
+  } else if (deliver && fo?.CompletionContext && irp.Overlay.AsynchronousParameters.UserApcContext !== null && !skipPortOnSuccess(fo, irp, finalStatus)) {
+    queueIrpToPort(m, fo.CompletionContext, irp);
+    keep = true;
+  }
+  if (!keep) freeIrp(m, irp);
   if (eventObject) m.ob.dereference(eventObject);
   if (fo) m.ob.dereference(fo);
+  if (result) {
+    result.status = finalStatus;
+    result.information = information;
+  }
+}
+
+/** FILE_SKIP_COMPLETION_PORT_ON_SUCCESS: no packet for a request that succeeded without pending. */
+function skipPortOnSuccess(fo: FILE_OBJECT, irp: IRP, status: NTSTATUS): boolean {
+  return (fo.Flags & FO_SKIP_COMPLETION_PORT) !== 0 && !irp.PendingReturned && NT_SUCCESS(status);
 }
 
 /**
- * IopCleanupIrp: a cancelled IRP whose thread has gone (disassociated after NT's five-minute
- * wait) completes with nothing delivered: buffers and MDLs freed, references dropped, IRP freed.
+ * Queues the request's user APC (ReadFileEx's completion routine, NtReadFile's ApcRoutine) to the
+ * requesting thread: its normal routine gets (ApcContext, IoStatusBlock, 0) in user mode during an
+ * alertable wait; its kernel routine, or its rundown routine if the thread exits first, frees the
+ * IRP. Returns false (the caller frees the IRP) when the thread no longer accepts APCs.
+ */
+function queueUserCompletionApc(m: Machine, irp: IRP): boolean {
+  const thread = irp.Tail.Overlay.Thread;
+  const routine = irp.Overlay.AsynchronousParameters.UserApcRoutine;
+  if (!thread || !routine) return false;
+  const apc = new KAPC();
+  const free = (): void => {
+    freeIrp(m, irp);
+  };
+  initializeApc(
+    apc,
+    thread,
+    OriginalApcEnvironment,
+    function IopUserCompletion() {
+      free();
+    },
+    function IopUserRundown() {
+      free();
+    },
+    routine,
+    irp.RequestorMode,
+    irp.Overlay.AsynchronousParameters.UserApcContext,
+    "I/O completion APC",
+  );
+  return m.interrupts.queueApc(apc, irp.UserIosb, null);
+}
+
+/**
+ * IopCleanupIrp / IopDropIrp: an IRP whose completion can no longer be delivered — a cancelled IRP
+ * whose thread has gone (disassociated after NT's five-minute wait), or a thread-agnostic IRP
+ * whose port was closed or whose process has exited — is finished with nothing delivered:
+ * buffers and MDLs freed, references dropped, IRP freed.
  */
 export function iopCleanupIrp(m: Machine, irp: IRP): void {
   for (let mdl = irp.MdlAddress; mdl; ) {

@@ -194,6 +194,17 @@ export const FO_SYNCHRONOUS_IO = 0x00000002;
 export const FO_ALERTABLE_IO = 0x00000004;
 export const FO_HANDLE_CREATED = 0x00040000;
 export const FO_CLEANUP_COMPLETE = 0x00004000;
+/** Set by SetFileCompletionNotificationModes (FILE_SKIP_COMPLETION_PORT_ON_SUCCESS). */
+export const FO_SKIP_COMPLETION_PORT = 0x02000000;
+/** Set by SetFileCompletionNotificationModes (FILE_SKIP_SET_EVENT_ON_HANDLE). */
+export const FO_SKIP_SET_EVENT = 0x04000000;
+/** Set by SetFileCompletionNotificationModes (FILE_SKIP_SET_USER_EVENT_ON_FAST_IO). */
+export const FO_SKIP_SET_FAST_IO = 0x08000000;
+
+/** SetFileCompletionNotificationModes flags (winbase.h). */
+export const FILE_SKIP_COMPLETION_PORT_ON_SUCCESS = 0x1;
+export const FILE_SKIP_SET_EVENT_ON_HANDLE = 0x2;
+export const FILE_SKIP_SET_USER_EVENT_ON_FAST_IO = 0x4;
 
 /** MDL.MdlFlags. */
 export const MdlFlag = {

@@ -3,9 +3,13 @@
  * dropping its last reference sends IRP_MJ_CLOSE.
  */
 import { KEVENT, NotificationEvent, type DispatcherHeader } from "../kernel/dispatcher.js";
+import { LIST_ENTRY } from "../kernel/list-entry.js";
 import { KernelObject } from "../kernel/objects.js";
+import type { KProcess } from "../kernel/process.js";
 import type { NTSTATUS } from "../kernel/status.js";
+import type { IO_COMPLETION_CONTEXT } from "./completion-port.js";
 import type { DEVICE_OBJECT } from "./device-object.js";
+import type { IRP } from "./irp.js";
 import { closeFileObject, deleteFileObject } from "./close.js";
 
 /** FILE_OBJECT. */
@@ -23,8 +27,15 @@ export class FILE_OBJECT extends KernelObject {
   readonly Event: KEVENT;
   /** The status of the last synchronous request. */
   FinalStatus: NTSTATUS = 0;
-  /** The I/O completion port and key the file is bound to (issue: completion ports). */
-  CompletionContext: { Port: unknown; Key: unknown } | null = null;
+  /** The I/O completion port and key the file is bound to (CreateIoCompletionPort). */
+  CompletionContext: IO_COMPLETION_CONTEXT | null = null;
+  /** Thread-agnostic requests on the file, not yet completed (the FILE_OBJECT extension's IRP list). */
+  readonly IrpList = new LIST_ENTRY<IRP>();
+  /**
+   * Set once a process's last handle closed and its thread-agnostic requests were cancelled:
+   * later requests are queued to their threads again (IopQueueIrpToFileObject refuses).
+   */
+  irpListRundown = false;
   /** Set while a synchronous request holds the file (requests on a synchronous file are serialised). */
   Busy = false;
   /** Threads waiting for the file's synchronous-I/O lock. */
@@ -53,9 +64,12 @@ export class FILE_OBJECT extends KernelObject {
     return this.Event;
   }
 
-  /** IopCloseFile: the last handle is gone, send IRP_MJ_CLEANUP. */
-  override closeProcedure(info: { processHandleCount: number; systemHandleCount: number }): Promise<void> {
-    return closeFileObject(this, info.systemHandleCount);
+  /**
+   * IopCloseFile: a handle closed. The last handle system-wide sends IRP_MJ_CLEANUP; a process's
+   * last handle cancels that process's thread-agnostic requests on the file and waits for them.
+   */
+  override closeProcedure(info: { processHandleCount: number; systemHandleCount: number; process: unknown }): Promise<void> {
+    return closeFileObject(this, info.systemHandleCount, info.processHandleCount, info.process as KProcess);
   }
 
   /** IopDeleteFile: the last reference is gone, send IRP_MJ_CLOSE. */

@@ -38,3 +38,9 @@ export { loadDriver, unloadDriver } from "./driver.js";
 export type { LoadedDriver } from "./driver.js";
 export { IoManager, ioManager, SymbolicLink } from "./io-manager.js";
 export type { IoHooks } from "./hooks.js";
+
+// ---- Completion ports and thread-agnostic I/O ----
+export { IoCompletionObject, IoCompletionObjectType, NtCreateIoCompletion, NtSetIoCompletion, NtRemoveIoCompletion, IO_COMPLETION_QUERY_STATE, IO_COMPLETION_MODIFY_STATE, IO_COMPLETION_ALL_ACCESS } from "./completion-port.js";
+export type { CompletionPacket, CompletionInformation, IO_COMPLETION_CONTEXT, RemovedPackets } from "./completion-port.js";
+export { setFileCompletionInformation, setFileIoCompletionNotification } from "./file-completion.js";
+export { fileObjectIrps, cleanupProcessResources, THREAD_AGNOSTIC_REPORT_MS } from "./thread-agnostic.js";

@@ -61,6 +61,7 @@ export class IoManager {
   private irpIds = 0;
   private mdlIds = 0;
   private fileIds = 0;
+  private portIds = 0;
 
   constructor(readonly machine: Machine) {
     for (let i = 0; i <= LOOKASIDE_MAX_STACK; i++) this.irpLookaside.push([]);
@@ -68,8 +69,9 @@ export class IoManager {
     machine.threadRundown.push((t) => cancelThreadIo(t));
   }
 
-  /** A fresh id for IRPs ("irp"), MDLs ("mdl") and files ("file"). */
-  nextId(kind: "irp" | "mdl" | "file"): number {
+  /** A fresh id for IRPs ("irp"), MDLs ("mdl"), files ("file") and completion ports ("port"). */
+  nextId(kind: "irp" | "mdl" | "file" | "port"): number {
+    if (kind === "port") return ++this.portIds;
     return kind === "irp" ? ++this.irpIds : kind === "mdl" ? ++this.mdlIds : ++this.fileIds;
   }
 

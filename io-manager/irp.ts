@@ -9,6 +9,7 @@ import type { KEVENT } from "../kernel/dispatcher.js";
 import type { KIRQL, KPROCESSOR_MODE } from "../kernel/irql.js";
 import { LIST_ENTRY } from "../kernel/list-entry.js";
 import type { KernelObject } from "../kernel/objects.js";
+import type { KProcess } from "../kernel/process.js";
 import type { NTSTATUS } from "../kernel/status.js";
 import type { KThread } from "../kernel/thread.js";
 import type { DEVICE_OBJECT } from "./device-object.js";
@@ -389,6 +390,13 @@ export class IRP implements IrpAssociated, IrpIoStatus, IrpTailOverlay, LiveSetM
   liveNext: IRP | null = null;
   livePrev: IRP | null = null;
   liveOwner: object | null = null;
+  /**
+   * The process that issued a thread-agnostic request (its second stage runs there); null for
+   * every other IRP.
+   */
+  requestorProcess: KProcess | null = null;
+  /** Set while a thread-agnostic IRP waits in a port with its second stage still to run. */
+  stage2Deferred = false;
 
   constructor(stackSize: number) {
     this.StackCount = stackSize;
@@ -398,6 +406,14 @@ export class IRP implements IrpAssociated, IrpIoStatus, IrpTailOverlay, LiveSetM
     const stack = new Array<IO_STACK_LOCATION>(stackSize);
     for (let i = 0; i < stackSize; i++) stack[i] = new IO_STACK_LOCATION();
     this.Stack = stack;
+  }
+
+  /**
+   * Thread-agnostic I/O: an asynchronous request on a file bound to a completion port, queued to
+   * the file object instead of its thread (it survives the thread's exit).
+   */
+  get threadAgnostic(): boolean {
+    return this.requestorProcess !== null;
   }
 
   /** "irp#12", for traces and messages. */
@@ -443,6 +459,8 @@ export class IRP implements IrpAssociated, IrpIoStatus, IrpTailOverlay, LiveSetM
     this.completedByName = null;
     this.dispatchedDriver = null;
     this.dispatchedRoutine = null;
+    this.requestorProcess = null;
+    this.stage2Deferred = false;
   }
 
   /** The device at the current location (for cancel routines and traces). */

@@ -14,6 +14,7 @@ import type { FILE_OBJECT } from "./file-object.js";
 import { freeIrp, queueIrpToThread } from "./irp-alloc.js";
 import type { IRP } from "./irp.js";
 import { freeMdl } from "./mdl.js";
+import { isThreadAgnostic, queueIrpToFileObject } from "./thread-agnostic.js";
 
 /**
  * IopLockFileObject: requests on a synchronous file object run one at a time. Returns
@@ -55,12 +56,13 @@ export interface AccessNeed {
  * dispatch routine returned. A wait interrupted by termination cancels the IRP and waits for it.
  */
 export function performSynchronousRequest(t: KThread, device: DEVICE_OBJECT, irp: IRP, fo: FILE_OBJECT, mode: KPROCESSOR_MODE, synchronous: boolean): MaybePromise<NTSTATUS> {
-  queueIrpToThread(irp, t);
+  if (!synchronous && fo.CompletionContext !== null && isThreadAgnostic(irp, fo)) queueIrpToFileObject(t.machine, irp, fo, t);
+  else queueIrpToThread(irp, t);
   // Read before the call: the IRP may be completed and recycled by the time it returns.
   const id = irp.id;
   const r = callDriver(t, device, irp);
   if (r instanceof Promise) return r.then((status) => afterDispatch(t, fo, mode, synchronous, irp, `irp#${id}`, status));
-  if (!synchronous) return r;
+  if (!synchronous) return fo.CompletionContext !== null ? portServiceStatus(r) : r;
   if (r !== STATUS_PENDING) {
     unlockFileObject(t, fo);
     return r;
@@ -84,8 +86,19 @@ async function afterDispatch(t: KThread, fo: FILE_OBJECT, mode: KPROCESSOR_MODE,
       status = fo.FinalStatus;
     }
     unlockFileObject(t, fo);
+  } else if (fo.CompletionContext !== null) {
+    status = portServiceStatus(status);
   }
   return status;
+}
+
+/**
+ * What a service returns for an asynchronous file bound to a completion port: a warning (say
+ * STATUS_BUFFER_OVERFLOW) becomes STATUS_PENDING, because its completion will be reported by a
+ * packet (IopSynchronousServiceTail).
+ */
+function portServiceStatus(status: NTSTATUS): NTSTATUS {
+  return (status & 0xc0000000) >>> 0 === 0x80000000 ? STATUS_PENDING : status;
 }
 
 /**

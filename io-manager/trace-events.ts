@@ -36,5 +36,10 @@ declare module "../kernel/trace.js" {
     MdlUnlocked: { mdl: string; frames: number[] };
     MdlFreed: { mdl: string };
     SystemService: { service: string; phase: "enter" | "return"; status: number | null; detail: string };
+    CompletionPortCreated: { port: string; handle: number; concurrency: number };
+    CompletionPortClosed: { port: string; packetsFreed: number };
+    CompletionPacketQueued: { port: string; key: number; apcContext: number; status: number; statusName: string; information: number; irp: string | null; dropped: boolean };
+    CompletionPacketRemoved: { port: string; key: number; apcContext: number; status: number; statusName: string; information: number; irp: string | null };
+    IrpQueuedToFile: { irp: string; file: string };
   }
 }

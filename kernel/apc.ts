@@ -1,35 +1,98 @@
 import { nextId } from "./context.js";
-import type { KPROCESSOR_MODE } from "./irql.js";
+import { KernelMode, UserMode, type KPROCESSOR_MODE } from "./irql.js";
 import type { KThread } from "./thread.js";
 
 /** What kind of APC: special kernel (runs at APC_LEVEL, even in a wait), normal kernel, or user. */
 export type ApcKind = "special" | "normal" | "user";
 
+/** An in/out parameter of an APC's kernel routine (C passes a pointer the routine may write through). */
+export interface InOut<T> {
+  value: T;
+}
+
 /**
- * KAPC: a routine queued to run in one thread's context. Completion's second stage is a
- * special kernel APC; ReadFileEx completion routines are user APCs.
+ * PKNORMAL_ROUTINE: the normal routine of a normal kernel APC (PASSIVE_LEVEL, may wait) or of a
+ * user APC (user mode, in an alertable wait).
+ */
+export type KNORMAL_ROUTINE = (NormalContext: unknown, SystemArgument1: unknown, SystemArgument2: unknown) => unknown;
+
+/**
+ * PKKERNEL_ROUTINE: runs first, at APC_LEVEL in kernel mode. Through its in/out parameters it may
+ * change the normal routine and its arguments, or set the routine to null so none runs.
+ */
+export type KKERNEL_ROUTINE = (
+  Apc: KAPC,
+  NormalRoutine: InOut<KNORMAL_ROUTINE | null>,
+  NormalContext: InOut<unknown>,
+  SystemArgument1: InOut<unknown>,
+  SystemArgument2: InOut<unknown>,
+) => void;
+
+/** PKRUNDOWN_ROUTINE: runs instead of the APC when its thread exits before delivering it. */
+export type KRUNDOWN_ROUTINE = (Apc: KAPC) => void;
+
+/** KAPC_ENVIRONMENT (the emulator keeps one APC state per thread: see KeInitializeApc). */
+export const KAPC_ENVIRONMENT = { OriginalApcEnvironment: 0, AttachedApcEnvironment: 1, CurrentApcEnvironment: 2, InsertApcEnvironment: 3 } as const;
+export const { OriginalApcEnvironment, AttachedApcEnvironment, CurrentApcEnvironment, InsertApcEnvironment } = KAPC_ENVIRONMENT;
+
+/**
+ * KAPC: a routine queued to run in one thread's context, initialised as KeInitializeApc does.
+ * A kernel-mode APC without a normal routine is a special kernel APC (completion's second stage
+ * is one); with a normal routine it is a normal kernel APC; a user-mode APC (ReadFileEx
+ * completion routines, QueueUserAPC) runs its normal routine in user mode during an alertable
+ * wait. Initialise with KeInitializeApc before KeInsertQueueApc.
  */
 export class KAPC {
   readonly id = nextId("dispatcher");
+  /** Set while the APC is in its thread's queue. */
   Inserted = false;
-  /** What the routine works on (the IRP, for completion's APC): NormalContext in wdm.h. */
+  /** The target thread (null until KeInitializeApc). */
+  Thread: KThread | null = null;
+  ApcStateIndex: number = OriginalApcEnvironment;
+  KernelRoutine: KKERNEL_ROUTINE | null = null;
+  RundownRoutine: KRUNDOWN_ROUTINE | null = null;
+  NormalRoutine: KNORMAL_ROUTINE | null = null;
+  ApcMode: KPROCESSOR_MODE = KernelMode;
   NormalContext: unknown = null;
+  SystemArgument1: unknown = null;
+  SystemArgument2: unknown = null;
+  /** A name for traces ("IopCompleteRequest", "ReadFileEx completion"). */
+  routineName = "";
 
-  constructor(
-    /** The target thread (reassigned when an IRP's embedded APC is reused). */
-    public Thread: KThread,
-    readonly kind: ApcKind,
-    /** Runs in the target thread's context, given this APC. User APCs may be async (they run user code). */
-    public routine: (apc: KAPC) => unknown,
-    /** A name for traces ("IopCompleteRequest", "ReadFileEx completion"). */
-    readonly routineName: string,
-  ) {}
-
-  get ApcMode(): KPROCESSOR_MODE {
-    return this.kind === "user" ? 1 : 0;
+  /** Special kernel, normal kernel or user, from the mode and the normal routine (KeInitializeApc's rule). */
+  get kind(): ApcKind {
+    if (this.ApcMode === UserMode) return "user";
+    return this.NormalRoutine === null ? "special" : "normal";
   }
 
   get label(): string {
     return `apc#${this.id}`;
   }
+}
+
+/**
+ * KeInitializeApc's work: fills the APC. A user-mode APC must have a normal routine; a
+ * kernel-mode APC without one is special.
+ */
+export function initializeApc(
+  apc: KAPC,
+  thread: KThread,
+  environment: number,
+  kernelRoutine: KKERNEL_ROUTINE,
+  rundownRoutine: KRUNDOWN_ROUTINE | null,
+  normalRoutine: KNORMAL_ROUTINE | null,
+  mode: KPROCESSOR_MODE,
+  normalContext: unknown,
+  name?: string,
+): void {
+  apc.Thread = thread;
+  apc.ApcStateIndex = environment;
+  apc.KernelRoutine = kernelRoutine;
+  apc.RundownRoutine = rundownRoutine;
+  apc.NormalRoutine = normalRoutine;
+  // NT: an APC without a normal routine is always a kernel-mode (special) APC.
+  apc.ApcMode = normalRoutine ? mode : KernelMode;
+  apc.NormalContext = normalRoutine ? normalContext : null;
+  apc.Inserted = false;
+  apc.routineName = name ?? (normalRoutine?.name || kernelRoutine.name || "(anonymous)");
 }

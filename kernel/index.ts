@@ -32,7 +32,6 @@ export { KProcess } from "./process.js";
 export type { ProcessState } from "./process.js";
 export { KThread } from "./thread.js";
 export type { ThreadState, ThreadBody } from "./thread.js";
-export { KAPC } from "./apc.js";
 export type { ApcKind } from "./apc.js";
 export { DispatcherHeader, DispatcherType, EVENT_TYPE, TIMER_TYPE } from "./dispatcher.js";
 export { MAXIMUM_WAIT_OBJECTS } from "./waits.js";
@@ -61,3 +60,8 @@ export * from "./api-ps-ob.js";
 export * from "./api-mm.js";
 export { KINTERRUPT, KINTERRUPT_MODE, LevelSensitive, Latched, INTERFACE_TYPE, HalGetInterruptVector, KeSynchronizeExecution, InterruptController, interruptController, interruptIrqlForLevel, interruptVectorForLevel } from "./interrupt-object.js";
 export type { KSERVICE_ROUTINE, KSYNCHRONIZE_ROUTINE, InterruptSource } from "./interrupt-object.js";
+
+// ---- APCs and kernel queues ----
+export * from "./api-apc.js";
+export * from "./api-queue.js";
+export type { QueueRemoval } from "./queue.js";

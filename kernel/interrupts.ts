@@ -1,7 +1,7 @@
 import { BugCheckCode } from "./bugcheck-codes.js";
-import type { KAPC } from "./apc.js";
+import type { InOut, KAPC, KNORMAL_ROUTINE } from "./apc.js";
 import type { KDPC } from "./dpc.js";
-import { APC_LEVEL, DISPATCH_LEVEL, HIGH_LEVEL, PASSIVE_LEVEL, UserMode, type KIRQL } from "./irql.js";
+import { APC_LEVEL, DISPATCH_LEVEL, HIGH_LEVEL, KernelMode, PASSIVE_LEVEL, UserMode, type KIRQL } from "./irql.js";
 import { STATUS_USER_APC } from "./status.js";
 import type { KSPIN_LOCK } from "./spin-lock.js";
 import type { Machine } from "./machine.js";
@@ -24,6 +24,13 @@ export class Interrupts {
    * itself here on first use); lowering the IRQL delivers them before any DPC runs.
    */
   deviceInterrupts: { readonly pendingCount: number; deliverPending(t: KThread): void } | null = null;
+  /** The in/out parameters handed to APC kernel routines. */
+  private readonly cells = {
+    normal: { value: null } as InOut<KNORMAL_ROUTINE | null>,
+    context: { value: null } as InOut<unknown>,
+    arg1: { value: null } as InOut<unknown>,
+    arg2: { value: null } as InOut<unknown>,
+  };
 
   constructor(private readonly m: Machine) {}
 
@@ -144,25 +151,31 @@ export class Interrupts {
   }
 
   /**
-   * Queues an APC to its thread (KeInsertQueueApc). A special kernel APC interrupts a wait and
-   * runs as soon as the thread is below APC_LEVEL; a user APC waits for an alertable wait.
+   * Queues an APC to its thread (KeInsertQueueApc): false when it is already queued or the thread
+   * no longer accepts APCs. A special kernel APC interrupts a wait and runs as soon as the thread
+   * is below APC_LEVEL; a normal kernel APC runs at the thread's next wait (at PASSIVE_LEVEL,
+   * outside a critical region: an emulated thread can only be interrupted where it waits); a user
+   * APC waits for an alertable user-mode wait.
    */
-  queueApc(apc: KAPC): boolean {
+  queueApc(apc: KAPC, systemArgument1: unknown = null, systemArgument2: unknown = null): boolean {
     if (apc.Inserted) return false;
     const t = apc.Thread;
-    if (t.state === "terminated") return false;
+    if (!t || t.state === "terminated" || !t.apcQueueable) return false;
     apc.Inserted = true;
-    if (apc.kind === "user") t.userApcs.push(apc);
+    apc.SystemArgument1 = systemArgument1;
+    apc.SystemArgument2 = systemArgument2;
+    const kind = apc.kind;
+    if (kind === "user") t.userApcs.push(apc);
     else t.kernelApcs.push(apc);
     if (this.m.trace.on) {
-      this.m.trace.emit("ApcQueued", { apc: apc.label, target: t.tid, mode: apc.kind === "user" ? "UserMode" : "KernelMode", routine: apc.routineName });
+      this.m.trace.emit("ApcQueued", { apc: apc.label, target: t.tid, mode: kind === "user" ? "UserMode" : "KernelMode", routine: apc.routineName });
     }
-    if (apc.kind === "user") {
+    if (kind === "user") {
       if (t.wait?.alertable && t.wait.mode === UserMode) this.m.waits.interrupt(t, STATUS_USER_APC);
       return true;
     }
     if (t === this.m.runningThread()) {
-      if (t.irql === PASSIVE_LEVEL && !t.inApc) this.deliverSpecialApcs(t);
+      if (kind === "special" && t.irql === PASSIVE_LEVEL && !t.inApc) this.deliverSpecialApcs(t);
     } else if (t.wait) {
       this.m.waits.interrupt(t);
     }
@@ -178,6 +191,8 @@ export class Interrupts {
     const queue = t.kernelApcs;
     t.inApc = true;
     try {
+      // The common case, one I/O completion: run it without taking the queue apart.
+      if (queue.length === 1 && (queue[0] as KAPC).kind === "special") this.runKernelRoutine(t, queue.pop() as KAPC);
       // Take the queue in batches (a dying thread may have thousands of completions queued):
       // run the special APCs, keep the normal ones, in order.
       while (queue.some((a) => a.kind === "special") && !this.m.halted) {
@@ -186,9 +201,9 @@ export class Interrupts {
         for (let i = 0; i < batch.length; i++) {
           const apc = batch[i] as KAPC;
           // A bug check in an earlier APC halts the machine: keep the rest unrun.
-          // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- set by runKernelApc
+          // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- set by runKernelRoutine
           if (apc.kind !== "special" || this.m.halted) kept.push(apc);
-          else this.runKernelApc(t, apc);
+          else this.runKernelRoutine(t, apc);
         }
         // APCs queued while the batch ran come after the ones kept.
         queue.unshift(...kept);
@@ -198,52 +213,131 @@ export class Interrupts {
     }
   }
 
-  private runKernelApc(t: KThread, apc: KAPC): unknown {
+  /**
+   * KiDeliverApc's first step for any APC: its kernel routine at APC_LEVEL in kernel mode, with
+   * in/out copies of the normal routine and its arguments. Returns what the normal routine should
+   * be called with (null when there is none, or the kernel routine cancelled it).
+   */
+  private runKernelRoutine(t: KThread, apc: KAPC): { routine: KNORMAL_ROUTINE; context: unknown; arg1: unknown; arg2: unknown } | null {
     apc.Inserted = false;
-    const old = t.irql;
-    if (apc.kind === "special") t.irql = APC_LEVEL;
-    if (this.m.trace.on) this.m.trace.emit("ApcDelivered", { apc: apc.label, routine: apc.routineName });
-    try {
-      return apc.routine(apc);
-    } catch (e) {
-      return this.m.unhandledKernelException(e, `APC routine ${apc.routineName}`);
-    } finally {
-      if (apc.kind === "special") t.irql = old;
+    const m = this.m;
+    let normal = apc.NormalRoutine;
+    let context = apc.NormalContext;
+    let arg1 = apc.SystemArgument1;
+    let arg2 = apc.SystemArgument2;
+    const routine = apc.KernelRoutine;
+    if (routine) {
+      const old = t.irql;
+      const mode = t.mode;
+      if (old < APC_LEVEL) t.irql = APC_LEVEL;
+      if (mode !== KernelMode) t.mode = KernelMode;
+      // Reported at APC_LEVEL, where the kernel routine runs.
+      if (m.trace.on) m.trace.emit("ApcDelivered", { apc: apc.label, routine: apc.routineName });
+      try {
+        if (routine.length <= 1) {
+          // A routine that takes only the APC cannot change what the normal routine gets.
+          routine(apc, this.cells.normal, this.cells.context, this.cells.arg1, this.cells.arg2);
+        } else {
+          // Kernel routines run one at a time and to the end (no re-entry): one set of in/out cells serves.
+          const cells = this.cells;
+          cells.normal.value = normal;
+          cells.context.value = context;
+          cells.arg1.value = arg1;
+          cells.arg2.value = arg2;
+          routine(apc, cells.normal, cells.context, cells.arg1, cells.arg2);
+          normal = cells.normal.value;
+          context = cells.context.value;
+          arg1 = cells.arg1.value;
+          arg2 = cells.arg2.value;
+        }
+      } catch (e) {
+        m.unhandledKernelException(e, `APC kernel routine ${routine.name || apc.routineName}`);
+      } finally {
+        t.irql = old;
+        t.mode = mode;
+      }
+    }
+    else if (m.trace.on) m.trace.emit("ApcDelivered", { apc: apc.label, routine: apc.routineName });
+    if (apc.NormalRoutine === null || !normal) return null;
+    return { routine: normal, context, arg1, arg2 };
+  }
+
+  /**
+   * Delivers the thread's pending kernel APCs in a wait (or another point where it may wait): the
+   * special ones, then, outside a critical region and when no normal APC is already running, the
+   * normal ones, whose normal routines run at PASSIVE_LEVEL and may wait.
+   */
+  async deliverKernelApcs(t: KThread, canWait: boolean): Promise<void> {
+    this.deliverSpecialApcs(t);
+    if (!canWait || t.inApc || t.kernelApcInProgress || t.kernelApcDisable > 0 || t.specialApcDisable > 0) return;
+    const m = this.m;
+    while (t.kernelApcs.length > 0 && !m.halted) {
+      const apc = t.kernelApcs.shift() as KAPC;
+      t.inApc = true;
+      let call: ReturnType<Interrupts["runKernelRoutine"]>;
+      try {
+        call = this.runKernelRoutine(t, apc);
+      } finally {
+        t.inApc = false;
+      }
+      if (!call) continue;
+      t.kernelApcInProgress = true;
+      const token = m.enterActivity("APC normal routine", call.routine.name || apc.routineName);
+      try {
+        const r = call.routine(call.context, call.arg1, call.arg2);
+        if (r instanceof Promise) await r;
+      } catch (e) {
+        m.unhandledKernelException(e, `APC normal routine ${call.routine.name || apc.routineName}`);
+      } finally {
+        m.leaveActivity(token);
+        t.kernelApcInProgress = false;
+      }
     }
   }
 
   /**
-   * Delivers the thread's pending kernel APCs in a wait: the special ones, then (outside a
-   * critical region) the normal ones, which may wait.
+   * Runs the thread's user APCs (in an alertable user-mode wait): each one's kernel routine in
+   * kernel mode, then its normal routine in user mode.
    */
-  async deliverKernelApcs(t: KThread, canWait: boolean): Promise<void> {
-    this.deliverSpecialApcs(t);
-    if (!canWait || t.inApc || t.kernelApcDisable > 0 || t.specialApcDisable > 0) return;
-    t.inApc = true;
-    try {
-      while (t.kernelApcs.length > 0 && !this.m.halted) {
-        const apc = t.kernelApcs.shift() as KAPC;
-        const r = this.runKernelApc(t, apc);
-        if (r instanceof Promise) await r;
-      }
-    } finally {
-      t.inApc = false;
-    }
-  }
-
-  /** Runs the thread's user APCs (in an alertable user-mode wait). */
   async deliverUserApcs(t: KThread): Promise<void> {
     while (t.userApcs.length > 0) {
       const apc = t.userApcs.shift() as KAPC;
-      apc.Inserted = false;
-      if (this.m.trace.on) this.m.trace.emit("ApcDelivered", { apc: apc.label, routine: apc.routineName });
+      t.inApc = true;
+      let call: ReturnType<Interrupts["runKernelRoutine"]>;
+      try {
+        call = this.runKernelRoutine(t, apc);
+      } finally {
+        t.inApc = false;
+      }
+      if (!call) continue;
       const mode = t.mode;
       t.mode = UserMode;
       this.m.mmu.gen++;
       try {
-        await apc.routine(apc);
+        await call.routine(call.context, call.arg1, call.arg2);
       } finally {
         t.mode = mode;
+        this.m.mmu.gen++;
+      }
+    }
+  }
+
+  /**
+   * The exiting thread's APC flush (PspExitThread): no more APCs are accepted; user APCs never
+   * delivered run their rundown routine instead (an I/O completion's frees its IRP).
+   */
+  rundownApcs(t: KThread): void {
+    t.apcQueueable = false;
+    const pending = t.userApcs.splice(0, t.userApcs.length);
+    for (const apc of pending) {
+      apc.Inserted = false;
+      if (this.m.trace.on) this.m.trace.emit("ApcRundown", { apc: apc.label, routine: apc.routineName });
+      const rundown = apc.RundownRoutine;
+      if (!rundown) continue;
+      try {
+        rundown(apc);
+      } catch (e) {
+        this.m.unhandledKernelException(e, `APC rundown routine ${rundown.name || apc.routineName}`);
       }
     }
   }

@@ -589,6 +589,11 @@ export class Machine implements TraceContext {
     const p = t.process;
     const last = p !== this.systemProcess && p.threads.every((x) => x === t || x.state === "terminated");
     if (last) await this.exitProcess(p, t);
+    // KeTerminateThread: kernel APCs still queued run, user APCs never delivered run down, and
+    // the thread leaves the I/O completion port it was associated with.
+    if (t.kernelApcs.length > 0) await this.interrupts.deliverKernelApcs(t, true);
+    this.interrupts.rundownApcs(t);
+    t.Queue?.threadExited(this, t);
     t.state = "terminated";
     t.header.SignalState = 1;
     this.waits.test(t.header);

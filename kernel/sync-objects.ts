@@ -55,5 +55,6 @@ export const PROCESS_TERMINATE = 0x0001;
 export const PROCESS_QUERY_INFORMATION = 0x0400;
 export const PROCESS_ALL_ACCESS = 0x001fffff;
 export const THREAD_TERMINATE = 0x0001;
+export const THREAD_SET_CONTEXT = 0x0010;
 export const THREAD_QUERY_INFORMATION = 0x0040;
 export const THREAD_ALL_ACCESS = 0x001fffff;

@@ -5,6 +5,7 @@ import { KernelObject } from "./objects.js";
 import { STATUS_PENDING, type NTSTATUS } from "./status.js";
 import type { KProcess } from "./process.js";
 import type { KAPC } from "./apc.js";
+import type { KQUEUE } from "./queue.js";
 import type { KSPIN_LOCK } from "./spin-lock.js";
 import type { Machine } from "./machine.js";
 
@@ -68,8 +69,14 @@ export class KThread extends KernelObject {
   kernelApcDisable = 0;
   /** KeEnterGuardedRegion depth (all kernel APCs disabled). */
   specialApcDisable = 0;
-  /** True while the thread runs kernel APCs (no re-entry). */
+  /** True while the thread runs kernel APCs' kernel routines (no re-entry). */
   inApc = false;
+  /** KTHREAD.KernelApcInProgress: a normal kernel APC's normal routine is running. */
+  kernelApcInProgress = false;
+  /** KTHREAD.ApcQueueable: cleared when the exiting thread flushes its APCs. */
+  apcQueueable = true;
+  /** KTHREAD.Queue: the kernel queue (I/O completion port) the thread is associated with. */
+  Queue: KQUEUE | null = null;
   /** Termination was requested and waits for the thread to leave kernel mode. */
   terminationPending = false;
   /** Set by an alert (NtAlertThread) or a queued user APC for an alertable wait. */

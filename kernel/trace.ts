@@ -29,6 +29,7 @@ export interface TraceEventMap {
   DpcEnd: { dpc: string; routine: string };
   ApcQueued: { apc: string; target: number; mode: "KernelMode" | "UserMode"; routine: string };
   ApcDelivered: { apc: string; routine: string };
+  ApcRundown: { apc: string; routine: string };
   SpinLockAcquired: { lock: string; irql: number };
   SpinLockReleased: { lock: string; irql: number };
   VirtualAllocated: { process: number; base: number; size: number; type: string; protect: number };

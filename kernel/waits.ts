@@ -144,6 +144,10 @@ export class Waits {
       // A terminating thread's user-mode wait ends at once: the service unwinds and the thread
       // exits on its way back to user mode (NT's termination APC does the same).
       if (options.mode === UserMode && t.terminationPending) return STATUS_USER_APC;
+      // An object already signalled satisfies the wait before pending user APCs are looked at
+      // (KeWaitForSingleObject tests the objects first, then the thread's alertability).
+      const now = this.trySatisfy(t, objects, options.waitAll);
+      if (now !== null) return now;
       if (options.alertable && options.mode === UserMode && t.userApcs.length > 0) {
         await m.interrupts.deliverUserApcs(t);
         return STATUS_USER_APC;
@@ -152,8 +156,6 @@ export class Waits {
         t.alerted = false;
         return STATUS_ALERTED;
       }
-      const now = this.trySatisfy(t, objects, options.waitAll);
-      if (now !== null) return now;
       if (deadline !== null && deadline <= m.now) return STATUS_TIMEOUT;
 
       const blocks: WaitBlock[] = objects.map((object, index) => ({ thread: t, object, index }));
@@ -173,7 +175,12 @@ export class Waits {
           timeoutMs: options.timeout === null ? null : options.timeout / 10_000,
         });
       }
+      // A thread of an I/O completion port that blocks elsewhere lets another of the port's
+      // threads run (KiActivateWaiterQueue); it counts as running again once it wakes.
+      const queue = t.Queue;
+      if (queue) queue.activateWaiter(m);
       await m.scheduler.block(t);
+      if (queue && t.Queue === queue) queue.CurrentCount++;
       const status = t.waitStatus;
       if (status === STATUS_KERNEL_APC || status === STATUS_USER_APC) continue;
       // APCs queued while the thread was ready to run are delivered before the wait returns.

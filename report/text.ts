@@ -172,9 +172,21 @@ function describe(e: TraceEvent, names: TraceNames, verbose: boolean): Described
     case "IrpStage2":
       return {
         text: e.delivered
-          ? `${e.irp} completion delivered in the requester's thread: IO_STATUS_BLOCK written, event set${e.copiedBack ? `, ${e.copiedBack} bytes copied back` : ""}`
+          ? `${e.irp} completion delivered in this thread: IO_STATUS_BLOCK written, event set${e.copiedBack ? `, ${e.copiedBack} bytes copied back` : ""}`
           : `${e.irp} completion not delivered (${e.statusName} on a request that did not pend)`,
       };
+    case "IrpQueuedToFile":
+      return { text: `${e.irp} queued to ${e.file}, not to the thread (thread-agnostic: the file is bound to a completion port)` };
+    case "CompletionPortCreated":
+      return { text: `${e.port} created as handle ${e.handle} (concurrency ${e.concurrency})` };
+    case "CompletionPortClosed":
+      return { text: `${e.port} closed: waiting threads released${e.packetsFreed ? `, ${e.packetsFreed} packet(s) freed unread` : ""}` };
+    case "CompletionPacketQueued":
+      return { text: `completion packet${e.irp ? ` for ${e.irp}` : ""} ${e.dropped ? "dropped (the port is closed)" : `queued to ${e.port}`}: key 0x${e.key.toString(16)}, OVERLAPPED ${hex(e.apcContext)}, ${e.statusName}, ${e.information} bytes` };
+    case "CompletionPacketRemoved":
+      return { text: `completion packet${e.irp ? ` for ${e.irp}` : ""} removed from ${e.port}: ${e.statusName}, ${e.information} bytes` };
+    case "ApcRundown":
+      return verbose ? { text: `APC run down (its thread exited first): ${e.routine}` } : null;
     case "IrpCancel":
       return e.called ? { text: `IoCancelIrp(${e.irp}) calls ${e.driver ? `${e.driver}!` : ""}${e.routine}`, after: 1 } : { text: `IoCancelIrp(${e.irp}): no cancel routine, only marked cancelled` };
     case "IrpCancelRoutineReturned":

@@ -5,9 +5,11 @@ import type { Scenario } from "../scenario/scenario.js";
 import { sharebufScenario } from "./sharebuf/scenario.js";
 import { windriverKpScenario } from "./windriver-kp/scenario.js";
 import { smdScenario } from "./smd/scenario.js";
+import { invertedCallScenario } from "./inverted-call/scenario.js";
+import { csqReadsScenario } from "./csq-reads/scenario.js";
 
 /** Every shipped scenario, by name. */
-export const shippedScenarios: readonly Scenario[] = [sharebufScenario, smdScenario, windriverKpScenario];
+export const shippedScenarios: readonly Scenario[] = [sharebufScenario, invertedCallScenario, csqReadsScenario, windriverKpScenario, smdScenario];
 
 /** A shipped scenario by name, or undefined. */
 export function findScenario(name: string): Scenario | undefined {

@@ -90,6 +90,7 @@ export const {
   ERROR_DEVICE_IN_USE,
   ERROR_TOO_MANY_POSTS,
   ERROR_NOT_OWNER,
+  ERROR_ABANDONED_WAIT_0,
 } = Win32Error;
 
 const S = NtStatus;

@@ -26,3 +26,8 @@ export * from "./overlapped.js";
 export { CTL_CODE, METHOD_BUFFERED, METHOD_IN_DIRECT, METHOD_OUT_DIRECT, METHOD_NEITHER, FILE_ANY_ACCESS, FILE_READ_ACCESS, FILE_WRITE_ACCESS, FILE_DEVICE_UNKNOWN, GENERIC_READ, GENERIC_WRITE, GENERIC_EXECUTE, GENERIC_ALL, FILE_READ_DATA, FILE_WRITE_DATA, OPEN_EXISTING, CREATE_NEW, CREATE_ALWAYS, OPEN_ALWAYS, TRUNCATE_EXISTING, FILE_SHARE_READ, FILE_SHARE_WRITE, FILE_SHARE_DELETE, FILE_ATTRIBUTE_NORMAL, FILE_FLAG_OVERLAPPED } from "../io-manager/constants.js";
 export { OutputDebugString } from "../kernel/debug-print.js";
 export * from "./cancel.js";
+
+// ---- I/O completion ports and user APCs ----
+export * from "./iocp.js";
+export * from "./apc.js";
+export { THREAD_SET_CONTEXT } from "../kernel/sync-objects.js";
