@@ -46,6 +46,7 @@ export function invokeCancelRoutine(t: KThread, irp: IRP, routine: DRIVER_CANCEL
   const device = irp.currentDevice();
   const name = routine.name || "(anonymous)";
   if (m.trace.on) m.trace.emit("IrpCancel", { irp: irp.label, routine: name, called: true });
+  for (const h of io.hooks) h.beforeCancelRoutine?.(irp, routine, t);
   const token = m.enterActivity("cancel routine", name, device ? device.DriverObject.shortName : null);
   try {
     if (!device) throw new Error(`${irp.label} has no device at its current stack location`);
@@ -79,6 +80,7 @@ export function cancelIrp(t: KThread, irp: IRP): boolean {
   irp.Cancel = true;
   const routine = irp.CancelRoutine;
   irp.CancelRoutine = null;
+  for (const h of io.hooks) h.irpCancelled?.(irp, routine, t);
   if (!routine) {
     m.interrupts.releaseSpinLock(io.cancelSpinLock, oldIrql);
     if (m.trace.on) m.trace.emit("IrpCancel", { irp: irp.label, routine: "NULL", called: false });

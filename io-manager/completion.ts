@@ -37,6 +37,8 @@ import { freeMdl, unlockPages } from "./mdl.js";
 export function IoCompleteRequest(Irp: IRP, _PriorityBoost: number): void {
   const t = currentMachine("IoCompleteRequest").kernelCall("IoCompleteRequest");
   completeRequest(t, Irp);
+  const hooks = ioManager(t.machine).hooks;
+  if (hooks.length !== 0) for (const h of hooks) h.afterCompleteRequest?.(Irp, t);
 }
 
 function who(irp: IRP): string {
@@ -48,14 +50,14 @@ function who(irp: IRP): string {
 /** IofCompleteRequest: stage 1. */
 export function completeRequest(t: KThread, irp: IRP): void {
   const m = t.machine;
+  const io = ioManager(m);
+  for (const h of io.hooks) h.beforeComplete?.(irp, t);
   if (irp.CurrentLocation > irp.StackCount + 1 || !irp.allocated) {
     m.bugCheck(BugCheckCode.MULTIPLE_IRP_COMPLETE_REQUESTS, irp.id, 0, 0, 0, {
       detail: `${irp.label} was completed by ${m.describeContext()} after ${who(irp)} had already completed it`,
       irp: irp.label,
     });
   }
-  const io = ioManager(m);
-  for (const h of io.hooks) h.beforeComplete?.(irp, t);
   irp.completed = true;
   irp.completedByThread = t;
   const activity = m.currentActivity();
@@ -64,6 +66,23 @@ export function completeRequest(t: KThread, irp: IRP): void {
   if (m.trace.on) {
     m.trace.emit("IrpCompleted", { irp: irp.label, status: irp.IoStatus.Status, statusName: ntStatusName(irp.IoStatus.Status), information: irp.IoStatus.Information, driver: m.currentDriver() ?? "I/O manager" });
   }
+  if (irp.holdCompletion) {
+    // Force Pending I/O: the caller of IoCallDriver will see STATUS_PENDING; the rest of
+    // completion runs later (force-pending.ts).
+    irp.holdCompletion = false;
+    irp.completionHeld = true;
+    return;
+  }
+  unwindCompletion(t, irp);
+}
+
+/**
+ * Stage 1 from the completing driver's location up: completion routines, pending propagation,
+ * unlocking the MDL's pages, then stage 2 queued to the requesting thread.
+ */
+export function unwindCompletion(t: KThread, irp: IRP): void {
+  const m = t.machine;
+  const io = ioManager(m);
 
   // Unwind the stack from the completing driver's location to the top.
   let sp = irp.CurrentLocation - 1;
@@ -84,6 +103,7 @@ export function completeRequest(t: KThread, irp: IRP): void {
         sl.clear(true);
         const upper = irp.CurrentLocation === irp.StackCount + 1 ? null : (irp.Stack[irp.CurrentLocation - 1]?.DeviceObject ?? null);
         const name = routine.name || "(anonymous)";
+        for (const h of io.hooks) h.beforeCompletionRoutine?.(irp, routine, upper, t);
         const token = m.enterActivity("completion routine", name, upper ? upper.DriverObject.shortName : m.currentDriver());
         let result: NTSTATUS;
         try {

@@ -13,6 +13,7 @@ import type { KThread } from "../kernel/thread.js";
 import type { DEVICE_OBJECT } from "./device-object.js";
 import type { FILE_OBJECT } from "./file-object.js";
 import type { MDL } from "./mdl.js";
+import type { IrpWatch } from "./hooks.js";
 
 /** IO_STATUS_BLOCK: the final status and the byte count (Information). */
 export class IO_STATUS_BLOCK {
@@ -294,7 +295,9 @@ export class IRP implements IrpAssociated, IrpIoStatus, IrpTailOverlay {
   }
   /** Stable id for traces ("irp#12"), renewed each time a recycled IRP is handed out. */
   id = 0;
-  MdlAddress: MDL | null = null;
+  /** A verifier's watch on this IRP's members (null: nobody watches; the accessors then cost one test). */
+  watch: IrpWatch | null = null;
+  private mdl: MDL | null = null;
   Flags = 0;
   /** Links the IRP into its thread's IrpList. */
   readonly ThreadListEntry: LIST_ENTRY<IRP>;
@@ -302,12 +305,12 @@ export class IRP implements IrpAssociated, IrpIoStatus, IrpTailOverlay {
   PendingReturned = false;
   StackCount: number;
   CurrentLocation: number;
-  Cancel = false;
+  private cancelFlag = false;
   CancelIrql: KIRQL = 0;
   UserIosb: UserIosb = null;
   UserEvent: KEVENT | null = null;
   CancelRoutine: DRIVER_CANCEL | null = null;
-  UserBuffer = 0;
+  private userBuffer = 0;
   /** The stack locations, index 0 the lowest driver's. */
   readonly Stack: IO_STACK_LOCATION[];
 
@@ -332,12 +335,40 @@ export class IRP implements IrpAssociated, IrpIoStatus, IrpTailOverlay {
   Apc: KAPC | null = null;
   CompletionKey: unknown = null;
 
+  /** Irp->MdlAddress. */
+  get MdlAddress(): MDL | null {
+    if (this.watch !== null) this.watch.irpAccessed(this, "MdlAddress");
+    return this.mdl;
+  }
+  set MdlAddress(value: MDL | null) {
+    if (this.watch !== null) this.watch.irpAccessed(this, "MdlAddress");
+    this.mdl = value;
+  }
+  /** Irp->Cancel: set once the request is being cancelled. */
+  get Cancel(): boolean {
+    if (this.watch !== null) this.watch.irpAccessed(this, "Cancel");
+    return this.cancelFlag;
+  }
+  set Cancel(value: boolean) {
+    this.cancelFlag = value;
+  }
+  /** Irp->UserBuffer. */
+  get UserBuffer(): number {
+    if (this.watch !== null) this.watch.irpAccessed(this, "UserBuffer");
+    return this.userBuffer;
+  }
+  set UserBuffer(value: number) {
+    if (this.watch !== null) this.watch.irpAccessed(this, "UserBuffer");
+    this.userBuffer = value;
+  }
   /** Irp->AssociatedIrp. */
   get AssociatedIrp(): IrpAssociated {
+    if (this.watch !== null) this.watch.irpAccessed(this, "AssociatedIrp");
     return this;
   }
   /** Irp->IoStatus. */
   get IoStatus(): IrpIoStatus {
+    if (this.watch !== null) this.watch.irpAccessed(this, "IoStatus");
     return this;
   }
   /**
@@ -345,6 +376,7 @@ export class IRP implements IrpAssociated, IrpIoStatus, IrpTailOverlay {
    * (the two hold different fields, so one object serves both).
    */
   get Overlay(): IrpOverlay & IrpTailOverlay {
+    if (this.watch !== null) this.watch.irpAccessed(this, "Overlay");
     return this;
   }
   /** Irp->Overlay.AsynchronousParameters. */
@@ -353,6 +385,7 @@ export class IRP implements IrpAssociated, IrpIoStatus, IrpTailOverlay {
   }
   /** Irp->Tail. */
   get Tail(): IrpTail {
+    if (this.watch !== null) this.watch.irpAccessed(this, "Tail");
     return this;
   }
 
@@ -384,6 +417,10 @@ export class IRP implements IrpAssociated, IrpIoStatus, IrpTailOverlay {
   /** The driver and routine it was last dispatched to. */
   dispatchedDriver: string | null = null;
   dispatchedRoutine: string | null = null;
+  /** Driver Verifier's Force Pending I/O holds back the next completion of this IRP (see force-pending.ts). */
+  holdCompletion = false;
+  /** Set when a completion was held back; the verifier's timer completes it later. */
+  completionHeld = false;
 
   constructor(stackSize: number) {
     this.StackCount = stackSize;
@@ -402,7 +439,7 @@ export class IRP implements IrpAssociated, IrpIoStatus, IrpTailOverlay {
 
   /** IoInitializeIrp's reset of a recycled IRP. */
   reset(): void {
-    this.MdlAddress = null;
+    this.mdl = null;
     this.Flags = 0;
     this.SystemBuffer = 0;
     this.MasterIrp = null;
@@ -412,14 +449,14 @@ export class IRP implements IrpAssociated, IrpIoStatus, IrpTailOverlay {
     this.RequestorMode = 0;
     this.PendingReturned = false;
     this.CurrentLocation = this.StackCount + 1;
-    this.Cancel = false;
+    this.cancelFlag = false;
     this.CancelIrql = 0;
     this.UserIosb = null;
     this.UserEvent = null;
     this.UserApcRoutine = null;
     this.UserApcContext = null;
     this.CancelRoutine = null;
-    this.UserBuffer = 0;
+    this.userBuffer = 0;
     const dc = this.DriverContext;
     dc[0] = dc[1] = dc[2] = dc[3] = null;
     this.Thread = null;
@@ -438,6 +475,8 @@ export class IRP implements IrpAssociated, IrpIoStatus, IrpTailOverlay {
     this.completedByName = null;
     this.dispatchedDriver = null;
     this.dispatchedRoutine = null;
+    this.holdCompletion = false;
+    this.completionHeld = false;
   }
 
   /** The device at the current location (for cancel routines and traces). */
@@ -449,6 +488,7 @@ export class IRP implements IrpAssociated, IrpIoStatus, IrpTailOverlay {
 
 /** IoGetCurrentIrpStackLocation. */
 export function IoGetCurrentIrpStackLocation(Irp: IRP): IO_STACK_LOCATION {
+  if (Irp.watch !== null) Irp.watch.irpAccessed(Irp, "IoGetCurrentIrpStackLocation");
   const s = Irp.Stack[Irp.CurrentLocation - 1];
   if (!s) throw new RangeError(`IoGetCurrentIrpStackLocation: ${Irp.label} has no current stack location (CurrentLocation ${Irp.CurrentLocation} of ${Irp.StackCount})`);
   return s;
@@ -456,6 +496,7 @@ export function IoGetCurrentIrpStackLocation(Irp: IRP): IO_STACK_LOCATION {
 
 /** IoGetNextIrpStackLocation: the location the next-lower driver will see. */
 export function IoGetNextIrpStackLocation(Irp: IRP): IO_STACK_LOCATION {
+  if (Irp.watch !== null) Irp.watch.irpAccessed(Irp, "IoGetNextIrpStackLocation");
   const s = Irp.Stack[Irp.CurrentLocation - 2];
   if (!s) throw new RangeError(`IoGetNextIrpStackLocation: ${Irp.label} has no next stack location (CurrentLocation ${Irp.CurrentLocation}); allocate it with a larger StackSize`);
   return s;
@@ -477,6 +518,7 @@ export function IoCopyCurrentIrpStackLocationToNext(Irp: IRP): void {
 
 /** IoSkipCurrentIrpStackLocation: the next-lower driver reuses this location. */
 export function IoSkipCurrentIrpStackLocation(Irp: IRP): void {
+  if (Irp.watch !== null) Irp.watch.irpAccessed(Irp, "IoSkipCurrentIrpStackLocation");
   Irp.CurrentLocation++;
 }
 

@@ -11,6 +11,8 @@ export class KDPC<C = unknown> {
   SystemArgument2: unknown = undefined;
   /** True while queued. */
   Inserted = false;
+  /** The driver whose code initialised it (KeInitializeDpc), for reports; null when unknown. */
+  owner: string | null = null;
   private name: string | undefined;
   /** A name for traces, numbered when first needed. */
   get label(): string {
