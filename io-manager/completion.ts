@@ -144,8 +144,10 @@ export function unwindCompletion(t: KThread, irp: IRP): void {
     return;
   }
 
-  // Unlock the pages now, in the completing context; the MDLs are freed in stage 2.
-  for (let mdl = irp.MdlAddress; mdl; mdl = mdl.Next) if (mdl.MdlFlags & MDL_PAGES_LOCKED) unlockPages(m, mdl);
+  // Unlock the pages now, in the completing context; the MDLs are freed in stage 2. Like
+  // IopCompleteRequest, every MDL on the IRP is unlocked: one a driver already unlocked is
+  // unlocked twice (PFN_LIST_CORRUPT), as on NT.
+  for (let mdl = irp.MdlAddress; mdl; mdl = mdl.Next) unlockPages(m, mdl);
 
   if (irp.Flags & IRP_DEFER_IO_COMPLETION && !irp.PendingReturned) return;
 

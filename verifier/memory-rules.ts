@@ -177,11 +177,20 @@ export function installMemoryRules(v: Verifier): void {
       if (t === null) completionUnlock = mdl.label;
       r.unlockedBy = t ? (m.currentDriver() ?? "the I/O manager") : "the I/O manager (completing its IRP)";
       r.unlockSite = t ? v.site() : null;
+      if (t) {
+        const rec = irpOf(mdl);
+        if (rec) v.step(rec, `${r.unlockedBy} unlocks ${mdl.label} (MmUnlockPages)`, r.unlockSite);
+      }
     },
 
-    beforeMapLockedPages(mdl, _mode, _t) {
+    beforeMapLockedPages(mdl, mode, _t) {
       const driver = v.verifiedDriver();
-      if (!driver || mdl.MdlFlags & (MDL_PAGES_LOCKED | MDL_SOURCE_IS_NONPAGED_POOL | MDL_PARTIAL)) return;
+      if (!driver) return;
+      if (mdl.MdlFlags & (MDL_PAGES_LOCKED | MDL_SOURCE_IS_NONPAGED_POOL | MDL_PARTIAL)) {
+        const rec = irpOf(mdl);
+        if (rec) v.step(rec, `${driver} maps ${mdl.label} into ${mode === KernelMode ? "system space" : "the current process"}`, v.site());
+        return;
+      }
       const r = v.mdls.get(mdl.label);
       v.bugCheck("MapUnlockedPages", BugCheckCode.DRIVER_VERIFIER_DETECTED_VIOLATION, [0x85, mdl.id, mdl.pageCount, mdl.pfns[0] ?? 0], {
         driver,

@@ -167,19 +167,22 @@ export function teardownFindings(v: Verifier): void {
   for (const mdl of io.liveMdls) {
     const r = v.mdls.get(mdl.label);
     if (driverState(r?.allocDriver ?? null, r?.duringDriverEntry ?? false)) continue;
+    // A locked MDL left behind is reported once, as the locked pages it holds.
+    if (mdl.MdlFlags & MDL_PAGES_LOCKED) {
+      if (!v.once("LeakedLockedPages", mdl.label)) continue;
+      v.finding("LeakedLockedPages", {
+        driver: r?.lockedBy ?? null,
+        text: `${mdl.label} still locks ${mdl.pfns.length} page(s)${mdl.Process ? ` of ${mdl.Process.name}` : ""} when the scenario ends: locked by ${r?.lockedBy ?? "?"}${r?.lockSite ? ` at ${r.lockSite}` : ""}, never unlocked or freed.`,
+        source: r?.lockSite ?? null,
+      });
+      continue;
+    }
     if (!v.once("LeakedMdl", mdl.label)) continue;
     v.finding("LeakedMdl", {
       driver: r?.allocDriver ?? null,
       text: `${mdl.label} (${mdl.ByteCount} bytes at ${hex(mdl.StartVa + mdl.ByteOffset)}, allocated by ${r?.allocDriver ?? "the I/O manager"}) is still allocated when the scenario ends.`,
       source: r?.allocSite ?? null,
     });
-    if (mdl.MdlFlags & MDL_PAGES_LOCKED && v.once("LeakedLockedPages", mdl.label)) {
-      v.finding("LeakedLockedPages", {
-        driver: r?.lockedBy ?? null,
-        text: `${mdl.label} still locks ${mdl.pfns.length} page(s)${mdl.Process ? ` of ${mdl.Process.name}` : ""}: locked by ${r?.lockedBy ?? "?"}${r?.lockSite ? ` at ${r.lockSite}` : ""} and never unlocked.`,
-        source: r?.lockSite ?? null,
-      });
-    }
   }
   for (const pool of [m.nonPagedPool, m.pagedPool]) {
     for (const b of pool.liveBlocks()) {
