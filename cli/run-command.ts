@@ -5,6 +5,8 @@ import { writeFileSync } from "node:fs";
 import { formatBugCheck } from "../kernel/bugcheck.js";
 import { resolveOptions, runScenario, type Scenario, type ScenarioResult } from "../scenario/scenario.js";
 import { formatTextTimeline } from "../report/text.js";
+import { formatFinding } from "../verifier/format.js";
+import type { VerifierOptions } from "../verifier/verifier.js";
 import { commands, type OptionValues } from "./commands.js";
 import { loadScenario } from "./scenario-loader.js";
 
@@ -25,7 +27,7 @@ export function renderText(s: Scenario, r: ScenarioResult, color: boolean, verbo
   const bc = r.machine.halted?.kind === "bugcheck" ? r.machine.halted.bugCheck.record : null;
   if (bc) lines.push("", formatBugCheck(bc));
   if (r.run?.deadlock) lines.push("", `Deadlock: ${r.run.deadlock}`);
-  for (const f of r.run?.findings ?? []) lines.push("", `Finding ${f.rule} (${f.code}): ${f.message}`);
+  for (const f of r.findings) lines.push("", formatFinding(f));
   if (r.error) lines.push("", `The scenario threw: ${r.error instanceof Error ? (r.error.stack ?? r.error.message) : typeof r.error}`);
   lines.push("", r.passed ? "PASSED" : "FAILED");
   return lines.join("\n");
@@ -43,6 +45,9 @@ commands.set("run", {
     "  --format <fmt>      text (default)",
     "  --out <file>        write the report to a file instead of standard output",
     "  --verbose           include low-level events (waits, APCs, IRP allocation)",
+    "  --no-verifier       run without the verifier (it is on by default)",
+    "  --force-pending     the verifier's Force Pending I/O Requests",
+    "  --fault-injection   the verifier's low-resources simulation (each allocation site fails once)",
     "",
     "Exit status: 0 when every run ends clean, 1 on a failed check, finding, deadlock or bug check, 2 on bad usage.",
   ].join("\n"),
@@ -51,6 +56,9 @@ commands.set("run", {
     format: { type: "string", default: "text" },
     out: { type: "string" },
     verbose: { type: "boolean", default: false },
+    "no-verifier": { type: "boolean", default: false },
+    "force-pending": { type: "boolean", default: false },
+    "fault-injection": { type: "boolean", default: false },
     help: { type: "boolean", default: false },
   },
   async run(values: OptionValues, positionals: string[]): Promise<number> {
@@ -82,7 +90,8 @@ commands.set("run", {
     const reports: string[] = [];
     let clean = true;
     for (const v of variants(s, given)) {
-      const r = await runScenario(s, { options: v, trace: true });
+      const verifier: VerifierOptions | false = values["no-verifier"] === true ? false : { forcePending: values["force-pending"] === true, faultInjection: values["fault-injection"] === true };
+      const r = await runScenario(s, { options: v, trace: true, verifier });
       clean &&= r.passed;
       reports.push(renderText(s, r, color, values.verbose === true));
     }

@@ -452,7 +452,9 @@ export class Machine implements TraceContext {
   private runBody(t: KThread): void {
     let r: unknown;
     try {
-      r = t.body();
+      // Called as a plain function, so a stack names the body ("SampleApp"), not "KThread.SampleApp".
+      const body = t.body;
+      r = body();
     } catch (e) {
       this.threadFailed(t, e);
       return;

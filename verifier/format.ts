@@ -12,8 +12,10 @@ export function isRuleId(rule: string): rule is RuleId {
 
 /** A finding as text, one line per part (no trailing newline). */
 export function formatFinding(f: Finding): string {
-  const origin = isRuleId(f.rule) ? ` (${RULES[f.rule].origin})` : "";
-  const lines = [`FINDING ${f.code} ${f.rule}${origin}`];
+  const origin = isRuleId(f.rule) ? ` — ${RULES[f.rule].origin}` : "";
+  // "SDV" and "irpsim" are not codes a person looks up: the origin says where the rule comes from.
+  const code = f.code === "SDV" || f.code === "irpsim" || f.code === "" ? "" : `${f.code} `;
+  const lines = [`FINDING ${code}${f.rule}${origin}`];
   lines.push(`    ${f.message}`);
   const who = [f.driver ? `driver: ${f.driver}` : null, f.routine ? `routine ${f.routine}` : null].filter((x) => x !== null).join(", ");
   if (who) lines.push(`    ${who}`);

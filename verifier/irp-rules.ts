@@ -41,6 +41,8 @@ export function installIrpRules(v: Verifier): void {
   const unchecked = new Set<IrpRecord>();
   /** The cancel routine running on each thread, and its driver. */
   const inCancelRoutine = new Map<KThread, { driver: string | null; routine: string }>();
+  /** Where the owner of a running completion routine had passed the IRP down. */
+  const forwardedAt = new Map<IRP, string | null>();
 
   const ownerOfLocation = (irp: IRP, rec: IrpRecord): string | null => {
     const dev = irp.CurrentLocation <= irp.StackCount ? (irp.Stack[irp.CurrentLocation - 1]?.DeviceObject ?? null) : null;
@@ -141,7 +143,7 @@ export function installIrpRules(v: Verifier): void {
         driver: f.driver,
         routine: f.routine,
         rec,
-        text: `${who} returned STATUS_PENDING for ${rec.label} without calling IoMarkIrpPending, so when the IRP completes the I/O manager does not know a caller is waiting for it.`,
+        text: `${who} returned STATUS_PENDING for ${rec.label} without calling IoMarkIrpPending, so when the IRP completes Irp->PendingReturned is FALSE and the I/O manager treats it as finished at once: an overlapped caller may never be signalled.`,
         source: f.lastSite,
       });
     }
@@ -370,7 +372,10 @@ export function installIrpRules(v: Verifier): void {
     beforeCompletionRoutine(irp, routine, device, t) {
       const rec = v.record(irp, t);
       const owner = device ? device.DriverObject.shortName : rec.creator;
-      if (owner) rec.released.delete(owner);
+      if (owner) {
+        forwardedAt.set(irp, rec.released.get(owner)?.site ?? null);
+        rec.released.delete(owner);
+      }
       rec.holder = owner;
       v.step(rec, `completion routine ${name(routine)}${owner ? ` of ${owner}` : ""} runs (PendingReturned ${irp.PendingReturned ? "TRUE" : "FALSE"})`);
     },
@@ -380,12 +385,14 @@ export function installIrpRules(v: Verifier): void {
       if (!rec) return;
       const owner = ownerOfLocation(irp, rec);
       if (result === STATUS_MORE_PROCESSING_REQUIRED) {
+        forwardedAt.delete(irp);
         v.step(rec, `${name(routine)} returns STATUS_MORE_PROCESSING_REQUIRED: ${owner ?? "its creator"} owns the IRP again`);
         return;
       }
       v.step(rec, `${name(routine)} returns ${statusText(result)}`);
-      const forward = owner ? rec.released.get(owner) : undefined;
-      if (owner) rec.released.set(owner, { how: "forwarded", site: forward?.site ?? null });
+      const forwardSite = forwardedAt.get(irp) ?? null;
+      forwardedAt.delete(irp);
+      if (owner) rec.released.set(owner, { how: "forwarded", site: forwardSite });
       if (!v.verified(owner) || !pendingReturned || irp.CurrentLocation > irp.StackCount) return;
       const sl = irp.Stack[irp.CurrentLocation - 1];
       if (!sl || sl.Control & SL_PENDING_RETURNED) return;
@@ -395,7 +402,7 @@ export function installIrpRules(v: Verifier): void {
         routine: name(routine),
         rec,
         text: `completion routine ${name(routine)} of ${owner} saw Irp->PendingReturned set on ${rec.label} and returned ${statusText(result)} without calling IoMarkIrpPending, so the pending state stops at ${owner} and the I/O manager may never signal the requester.`,
-        source: forward?.site ?? null,
+        source: forwardSite,
       });
     },
 

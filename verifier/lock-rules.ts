@@ -100,7 +100,7 @@ export function installLockRules(v: Verifier): void {
         v.bugCheck("RaiseIrqlLower", BugCheckCode.DRIVER_VERIFIER_DETECTED_VIOLATION, [0x30, current, requested, 0], {
           driver,
           routine: m.currentActivity()?.name ?? null,
-          text: `${m.describeContext()} calls KeRaiseIrql(${String(requested)}) at ${irqlName(current)}: KeRaiseIrql may only raise.`,
+          text: `${m.describeContext()} calls KeRaiseIrql(${Number.isInteger(requested) ? irqlName(requested) : String(requested)}) at ${irqlName(current)}: KeRaiseIrql may only raise.`,
         });
       }
       noteRaise(t);
@@ -113,7 +113,7 @@ export function installLockRules(v: Verifier): void {
         v.bugCheck("LowerIrqlHigher", BugCheckCode.DRIVER_VERIFIER_DETECTED_VIOLATION, [0x31, current, requested, 0], {
           driver,
           routine,
-          text: `${m.describeContext()} lowers the IRQL to ${String(requested)} from ${irqlName(current)}: KeLowerIrql may only lower.`,
+          text: `${m.describeContext()} calls KeLowerIrql(${Number.isInteger(requested) ? irqlName(requested) : String(requested)}) at ${irqlName(current)}: KeLowerIrql may only lower.`,
         });
       }
       if (m.inDpc && requested < DISPATCH_LEVEL && m.currentActivity()?.kind === "DPC") {

@@ -24,7 +24,7 @@ const DV = "Driver Verifier";
 const DV_DEADLOCK = "Driver Verifier, Deadlock Detection";
 const DV_POOL = "Driver Verifier, Pool Tracking";
 const SDV = "Static Driver Verifier rule, checked at run time";
-const IRPSIM = "irpsim rule (no Driver Verifier code)";
+const IRPSIM = "irpsim rule; no Driver Verifier code";
 
 /** Every rule, by name. */
 export const RULES = {

@@ -20,8 +20,13 @@ export function installUnloadRules(v: Verifier): void {
   const m = v.machine;
   const io = v.io;
 
+  /** Where each device was created, for a device left behind. */
+  const deviceSites = new Map<string, string | null>();
   v.onTrace((e) => {
     switch (e.kind) {
+      case "DeviceCreated":
+        deviceSites.set(e.device, v.site());
+        break;
       case "SymbolicLinkCreated": {
         const d = m.currentDriver();
         if (d) v.links.set(e.link.toLowerCase(), { driver: d, site: v.site() });
@@ -126,8 +131,8 @@ export function installUnloadRules(v: Verifier): void {
         v.finding("UnloadLeftDevice", {
           driver: name,
           routine: "DriverUnload",
-          text: `${name}'s DriverUnload returned leaving device ${d.label}: the device object and its extension stay allocated and its name stays in the namespace.`,
-          source: null,
+          text: `${name}'s DriverUnload returned leaving device ${d.label}${deviceSites.get(d.label) ? ` (created at ${deviceSites.get(d.label) ?? ""})` : ""}: the device object and its extension stay allocated and its name stays in the namespace.`,
+          source: deviceSites.get(d.label) ?? null,
         });
       }
       for (const [link, info] of v.links) {

@@ -37,7 +37,7 @@ import {
   type IO_COMPLETION_ROUTINE,
   type NTSTATUS,
 } from "irpsim/wdm";
-import { IOCTL_LOWR_LATER } from "./lower.js";
+import { IOCTL_LOWR_LATER, IOCTL_LOWR_NOW } from "./lower.js";
 
 const code = (fn: number): number => CTL_CODE(FILE_DEVICE_UNKNOWN, 0x940 + fn, METHOD_BUFFERED, FILE_ANY_ACCESS);
 /** Forwarded with IoSkipCurrentIrpStackLocation, then logged from the IRP. */
@@ -46,6 +46,11 @@ export const IOCTL_FILT_LOGGED = code(0);
 export const IOCTL_FILT_COUNTED = code(1);
 /** Held with a cancel routine until the lower device is ready, then forwarded. */
 export const IOCTL_FILT_HELD = code(2);
+/**
+ * Forwarded with the counting completion routine to a request the lower driver finishes at once:
+ * PendingReturned is never set, so the routine's bug stays hidden — until Force Pending I/O.
+ */
+export const IOCTL_FILT_COUNTED_FAST = code(3);
 
 /** Filt's device extension. */
 export class FILT_EXTENSION {
@@ -119,7 +124,8 @@ const FiltDeviceControl: DRIVER_DISPATCH = function FiltDeviceControl(DeviceObje
       return status;
     }
     case IOCTL_FILT_COUNTED:
-      stack.Parameters.DeviceIoControl.IoControlCode = IOCTL_LOWR_LATER;
+    case IOCTL_FILT_COUNTED_FAST:
+      stack.Parameters.DeviceIoControl.IoControlCode = stack.Parameters.DeviceIoControl.IoControlCode === IOCTL_FILT_COUNTED ? IOCTL_LOWR_LATER : IOCTL_LOWR_NOW;
       IoCopyCurrentIrpStackLocationToNext(Irp);
       IoSetCompletionRoutine(Irp, FiltCountingCompletion, ext, true, true, true);
       return IoCallDriver(lower, Irp);
