@@ -396,7 +396,15 @@ export class Verifier {
  * every loaded driver or the ones `options.drivers` names. Returns it (detach() removes it).
  */
 export function attachVerifier(machine: Machine, options: VerifierOptions = {}): Verifier {
+  if (attachedTo.has(machine)) {
+    throw new Error("A verifier is already attached to this machine: detach it first (an IRP carries one verifier's watch).");
+  }
   const v = new Verifier(machine, options);
   v.install();
+  attachedTo.add(machine);
+  v.onDetach(() => attachedTo.delete(machine));
   return v;
 }
+
+/** Machines with a verifier attached (one each). */
+const attachedTo = new WeakSet<Machine>();
