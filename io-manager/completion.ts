@@ -65,11 +65,10 @@ export function completeRequest(t: KThread, irp: IRP): void {
   if (m.trace.on) {
     m.trace.emit("IrpCompleted", { irp: irp.label, status: irp.IoStatus.Status, statusName: ntStatusName(irp.IoStatus.Status), information: irp.IoStatus.Information, driver: m.currentDriver() ?? "I/O manager" });
   }
-  if (irp.holdCompletion) {
+  if (irp.forcedPending === 1) {
     // Force Pending I/O: the caller of IoCallDriver will see STATUS_PENDING; the rest of
     // completion runs later (force-pending.ts).
-    irp.holdCompletion = false;
-    irp.completionHeld = true;
+    irp.forcedPending = 2;
     return;
   }
   unwindCompletion(t, irp);

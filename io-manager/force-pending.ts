@@ -26,12 +26,12 @@ export const FORCED_PENDING_DELAY_MS = 1;
 export function callDriverForcingPending(t: KThread, device: DEVICE_OBJECT, irp: IRP): MaybePromise<NTSTATUS> {
   const m = t.machine;
   const id = irp.id;
-  irp.holdCompletion = true;
+  irp.forcedPending = 1;
   const finish = (status: NTSTATUS): NTSTATUS => {
     if (irp.id !== id || !irp.allocated) return status;
-    irp.holdCompletion = false;
-    if (!irp.completionHeld) return status;
-    irp.completionHeld = false;
+    const held = irp.forcedPending === 2;
+    irp.forcedPending = 0;
+    if (!held) return status;
     const sl = irp.Stack[irp.CurrentLocation - 1];
     if (sl) sl.Control |= SL_PENDING_RETURNED;
     m.after(FORCED_PENDING_DELAY_MS, `Driver Verifier completes ${irp.label} (forced pending)`, () => {
@@ -40,7 +40,7 @@ export function callDriverForcingPending(t: KThread, device: DEVICE_OBJECT, irp:
     return STATUS_PENDING;
   };
   const fail = (e: unknown): never => {
-    irp.holdCompletion = false;
+    irp.forcedPending = 0;
     throw e;
   };
   let r: MaybePromise<NTSTATUS>;

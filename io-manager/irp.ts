@@ -417,10 +417,12 @@ export class IRP implements IrpAssociated, IrpIoStatus, IrpTailOverlay {
   /** The driver and routine it was last dispatched to. */
   dispatchedDriver: string | null = null;
   dispatchedRoutine: string | null = null;
-  /** Driver Verifier's Force Pending I/O holds back the next completion of this IRP (see force-pending.ts). */
-  holdCompletion = false;
-  /** Set when a completion was held back; the verifier's timer completes it later. */
-  completionHeld = false;
+  /**
+   * Driver Verifier's Force Pending I/O (force-pending.ts): 1 while the next completion is to be
+   * held back, 2 once one was (the verifier's timer finishes it later), 0 otherwise. One small
+   * field, to keep pended IRPs lean.
+   */
+  forcedPending: 0 | 1 | 2 = 0;
 
   constructor(stackSize: number) {
     this.StackCount = stackSize;
@@ -475,8 +477,7 @@ export class IRP implements IrpAssociated, IrpIoStatus, IrpTailOverlay {
     this.completedByName = null;
     this.dispatchedDriver = null;
     this.dispatchedRoutine = null;
-    this.holdCompletion = false;
-    this.completionHeld = false;
+    this.forcedPending = 0;
   }
 
   /** The device at the current location (for cancel routines and traces). */

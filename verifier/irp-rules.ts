@@ -280,7 +280,7 @@ export function installIrpRules(v: Verifier): void {
       const status = irp.Status >>> 0;
       if (v.verified(driver)) {
         const routine = m.currentActivity()?.name ?? null;
-        if (irp.CurrentLocation > irp.StackCount + 1 || !irp.allocated || irp.completionHeld) {
+        if (irp.CurrentLocation > irp.StackCount + 1 || !irp.allocated || irp.forcedPending === 2) {
           const first = rec.completions[rec.completions.length - 1];
           v.bugCheck("DoubleCompletion", BugCheckCode.MULTIPLE_IRP_COMPLETE_REQUESTS, [irp.id, 0, 0, 0], {
             driver,

@@ -1,14 +1,16 @@
 /**
- * Ctx: a driver that passes data from one process to another through METHOD_NEITHER requests —
- * a reader waits with its buffer, a writer posts — and a command interface that reads a
- * METHOD_NEITHER header. Two context bugs: the post writes the reader's buffer from the
- * writer's process, and the command reads its length field twice.
+ * Ctx: a driver that answers METHOD_NEITHER "wait" requests later — from another process's post,
+ * from a work item or from a timer DPC — and a command interface that reads a METHOD_NEITHER
+ * header. The context bugs: every later answer writes the reader's user address from a context
+ * that is not the reader's, and the command reads its length field twice.
  */
 import {
   CTL_CODE,
   DEVICE_OBJECT,
   DRIVER_OBJECT,
   ExAllocatePoolWithTag,
+  ExInitializeWorkItem,
+  ExQueueWorkItem,
   FILE_ANY_ACCESS,
   FILE_DEVICE_UNKNOWN,
   IO_NO_INCREMENT,
@@ -24,10 +26,15 @@ import {
   IRP_MJ_CLOSE,
   IRP_MJ_CREATE,
   IRP_MJ_DEVICE_CONTROL,
+  KDPC,
   KeAcquireSpinLock,
+  KeInitializeDpc,
   KeInitializeSpinLock,
+  KeInitializeTimer,
   KeReleaseSpinLock,
+  KeSetTimer,
   KSPIN_LOCK,
+  KTIMER,
   METHOD_BUFFERED,
   METHOD_NEITHER,
   NonPagedPool,
@@ -44,11 +51,16 @@ import {
   STATUS_NOT_FOUND,
   STATUS_PENDING,
   STATUS_SUCCESS,
+  WORK_QUEUE_ITEM,
   writeU32,
   type DRIVER_CANCEL,
   type DRIVER_DISPATCH,
+  type KDEFERRED_ROUTINE,
   type NTSTATUS,
 } from "irpsim/wdm";
+
+/** ExQueueWorkItem's queue type for work that may take a while. */
+const DelayedWorkQueue = 0;
 
 /** A reader waits with its output buffer (METHOD_NEITHER: the driver gets the raw pointer). */
 export const IOCTL_CTX_WAIT_FOR_DATA = CTL_CODE(FILE_DEVICE_UNKNOWN, 0x9e0, METHOD_NEITHER, FILE_ANY_ACCESS);
@@ -56,8 +68,14 @@ export const IOCTL_CTX_WAIT_FOR_DATA = CTL_CODE(FILE_DEVICE_UNKNOWN, 0x9e0, METH
 export const IOCTL_CTX_POST = CTL_CODE(FILE_DEVICE_UNKNOWN, 0x9e1, METHOD_BUFFERED, FILE_ANY_ACCESS);
 /** A command: a 32-bit length, then that many bytes (METHOD_NEITHER input). */
 export const IOCTL_CTX_COMMAND = CTL_CODE(FILE_DEVICE_UNKNOWN, 0x9e2, METHOD_NEITHER, FILE_ANY_ACCESS);
+/** A reader waits; a work item answers it later (METHOD_NEITHER). */
+export const IOCTL_CTX_WAIT_FOR_WORKER = CTL_CODE(FILE_DEVICE_UNKNOWN, 0x9e3, METHOD_NEITHER, FILE_ANY_ACCESS);
+/** A reader waits; a timer DPC answers it later (METHOD_NEITHER). */
+export const IOCTL_CTX_WAIT_FOR_TIMER = CTL_CODE(FILE_DEVICE_UNKNOWN, 0x9e4, METHOD_NEITHER, FILE_ANY_ACCESS);
 /** The longest command payload. */
 export const CTX_MAX_COMMAND = 64;
+/** What the work item and the DPC answer with. */
+const CTX_ANSWER = 0x42;
 
 /** Ctx's device extension. */
 export class CTX_EXTENSION {
@@ -66,6 +84,9 @@ export class CTX_EXTENSION {
   Reader: IRP | null = null;
   /** The last command's payload, copied into kernel memory. */
   Command = 0;
+  readonly Worker = new WORK_QUEUE_ITEM<DEVICE_OBJECT>();
+  readonly Timer = new KTIMER(false, "CtxAnswerTimer");
+  readonly TimerDpc = new KDPC<DEVICE_OBJECT>();
 }
 
 function CtxExtension(DeviceObject: DEVICE_OBJECT): CTX_EXTENSION {
@@ -95,6 +116,43 @@ const CtxCancelRoutine: DRIVER_CANCEL = function CtxCancelRoutine(DeviceObject, 
   CtxComplete(Irp, STATUS_CANCELLED);
 };
 
+/** Takes the waiting reader back from its cancel routine (null when there is none, or it is being cancelled). */
+function CtxTakeReader(ext: CTX_EXTENSION): IRP | null {
+  const oldIrql = KeAcquireSpinLock(ext.Lock);
+  // A NULL cancel routine means the reader's cancel routine is running: it owns the reader.
+  const reader = ext.Reader && IoSetCancelRoutine(ext.Reader, null) !== null ? ext.Reader : null;
+  if (reader) ext.Reader = null;
+  KeReleaseSpinLock(ext.Lock, oldIrql);
+  return reader;
+}
+
+/**
+ * The work item that answers a waiting reader. BUG: it runs on a system worker thread, in the
+ * System process, where the reader's user address means nothing.
+ */
+function CtxWorker(DeviceObject: DEVICE_OBJECT): void {
+  const reader = CtxTakeReader(CtxExtension(DeviceObject));
+  if (!reader) return;
+  try {
+    writeU32(reader.UserBuffer, CTX_ANSWER);
+    CtxComplete(reader, STATUS_SUCCESS, 4);
+  } catch (e) {
+    if (!(e instanceof NtStatusError)) throw e;
+    CtxComplete(reader, e.status);
+  }
+}
+
+/**
+ * The timer DPC that answers a waiting reader. BUG: it runs at DISPATCH_LEVEL in whatever process
+ * is current, and writes the reader's user address.
+ */
+const CtxTimerDpc: KDEFERRED_ROUTINE<DEVICE_OBJECT> = function CtxTimerDpc(_Dpc, DeviceObject) {
+  const reader = CtxTakeReader(CtxExtension(DeviceObject));
+  if (!reader) return;
+  writeU32(reader.UserBuffer, CTX_ANSWER);
+  CtxComplete(reader, STATUS_SUCCESS, 4);
+};
+
 /**
  * IOCTL_CTX_COMMAND. BUG: validates the length it reads from the caller's buffer, then reads
  * it again to copy — the caller can make it larger in between.
@@ -121,7 +179,10 @@ function CtxCommand(ext: CTX_EXTENSION, Irp: IRP): NTSTATUS {
 const CtxDeviceControl: DRIVER_DISPATCH = function CtxDeviceControl(DeviceObject, Irp) {
   const ext = CtxExtension(DeviceObject);
   switch (IoGetCurrentIrpStackLocation(Irp).Parameters.DeviceIoControl.IoControlCode) {
-    case IOCTL_CTX_WAIT_FOR_DATA: {
+    case IOCTL_CTX_WAIT_FOR_DATA:
+    case IOCTL_CTX_WAIT_FOR_WORKER:
+    case IOCTL_CTX_WAIT_FOR_TIMER: {
+      const control = IoGetCurrentIrpStackLocation(Irp).Parameters.DeviceIoControl.IoControlCode;
       const oldIrql = KeAcquireSpinLock(ext.Lock);
       if (ext.Reader) {
         KeReleaseSpinLock(ext.Lock, oldIrql);
@@ -135,15 +196,13 @@ const CtxDeviceControl: DRIVER_DISPATCH = function CtxDeviceControl(DeviceObject
       IoMarkIrpPending(Irp);
       ext.Reader = Irp;
       KeReleaseSpinLock(ext.Lock, oldIrql);
+      if (control === IOCTL_CTX_WAIT_FOR_WORKER) ExQueueWorkItem(ext.Worker, DelayedWorkQueue);
+      if (control === IOCTL_CTX_WAIT_FOR_TIMER) KeSetTimer(ext.Timer, -10_000 * 5, ext.TimerDpc);
       return STATUS_PENDING;
     }
     case IOCTL_CTX_POST: {
       const value = readU32(Irp.AssociatedIrp.SystemBuffer);
-      const oldIrql = KeAcquireSpinLock(ext.Lock);
-      // A NULL cancel routine means the reader's cancel routine is running: it owns the reader.
-      const reader = ext.Reader && IoSetCancelRoutine(ext.Reader, null) !== null ? ext.Reader : null;
-      if (reader) ext.Reader = null;
-      KeReleaseSpinLock(ext.Lock, oldIrql);
+      const reader = CtxTakeReader(ext);
       if (!reader) return CtxComplete(Irp, STATUS_NOT_FOUND);
       // BUG: reader->UserBuffer is an address in the reader's process; this runs in the writer's.
       writeU32(reader.UserBuffer, value);
@@ -177,6 +236,9 @@ export function CtxDriverEntry(DriverObject: DRIVER_OBJECT): NTSTATUS {
   const { status, DeviceObject } = IoCreateDevice(DriverObject, ext, "\\Device\\BuggyContext", FILE_DEVICE_UNKNOWN, 0, false);
   if (!NT_SUCCESS(status) || !DeviceObject) return status;
   KeInitializeSpinLock(ext.Lock);
+  ExInitializeWorkItem(ext.Worker, CtxWorker, DeviceObject as DEVICE_OBJECT);
+  KeInitializeTimer(ext.Timer);
+  KeInitializeDpc(ext.TimerDpc, CtxTimerDpc, DeviceObject as DEVICE_OBJECT);
   ext.Command = ExAllocatePoolWithTag(NonPagedPool, CTX_MAX_COMMAND, "CtxC");
   if (ext.Command === 0) return STATUS_INSUFFICIENT_RESOURCES;
   IoCreateSymbolicLink("\\DosDevices\\BuggyContext", "\\Device\\BuggyContext");

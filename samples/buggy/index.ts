@@ -27,7 +27,7 @@ import { CnclDriverEntry, IOCTL_CNCL_RELEASE_ONE, IOCTL_CNCL_WAIT, IOCTL_CNCL_WA
 import { IOCTL_LOCL_ABORTED_QUERY, IOCTL_LOCL_BUILT_QUERY, IOCTL_LOCL_FIRE_AND_FORGET, IOCTL_LOCL_QUERY, IOCTL_LOCL_REFUSE, makeLoclDriver } from "./local-irps.js";
 import { IOCTL_MDLS_FILL, IOCTL_MDLS_LOCKED_FILL, IOCTL_MDLS_PEEK, IOCTL_MDLS_REGISTER, IOCTL_MDLS_RELEASE_EARLY, IOCTL_MDLS_STAMP, IOCTL_MDLS_START_LOG, MdlsDriverEntry } from "./mdl.js";
 import { IOCTL_IRQL_BEGIN_CONFIG, IOCTL_IRQL_CLEAR_STATS, IOCTL_IRQL_COUNT, IOCTL_IRQL_END_CONFIG, IOCTL_IRQL_REPORT, IOCTL_IRQL_RESET, IOCTL_IRQL_SAMPLE, IOCTL_IRQL_SET_THRESHOLD, IOCTL_IRQL_SNAPSHOT, IOCTL_IRQL_WAIT_IDLE, IrqlDriverEntry } from "./irql.js";
-import { CtxDriverEntry, IOCTL_CTX_COMMAND, IOCTL_CTX_POST, IOCTL_CTX_WAIT_FOR_DATA } from "./context.js";
+import { CtxDriverEntry, IOCTL_CTX_COMMAND, IOCTL_CTX_POST, IOCTL_CTX_WAIT_FOR_DATA, IOCTL_CTX_WAIT_FOR_TIMER, IOCTL_CTX_WAIT_FOR_WORKER } from "./context.js";
 import { makeUnldDriver, IOCTL_UNLD_WAIT, type UnldBug } from "./unload.js";
 import { IOCTL_LEAK_HANDLE, IOCTL_LEAK_IRP, IOCTL_LEAK_LOCKED_PAGES, IOCTL_LEAK_MDL, IOCTL_LEAK_POOL, IOCTL_LEAK_REFERENCE, LeakDriverEntry } from "./leaks.js";
 
@@ -115,13 +115,28 @@ async function BeginEndOnTwoThreads(): Promise<unknown> {
 
 /** The reader: waits for data with its own buffer. */
 async function ContextReader(): Promise<unknown> {
+  return waitForAnswer(IOCTL_CTX_WAIT_FOR_DATA);
+}
+
+/** Waits (overlapped) with `code` for a 4-byte answer in the app's own buffer. */
+async function waitForAnswer(code: number): Promise<unknown> {
   const buffer = appBuffer();
   const h = await openSampleDevice("BuggyContext", true);
   const ov = newOverlapped();
-  await DeviceIoControl(h, IOCTL_CTX_WAIT_FOR_DATA, 0, 0, buffer, 4, 0, ov);
+  await DeviceIoControl(h, code, 0, 0, buffer, 4, 0, ov);
   await WaitForSingleObject(ov.hEvent, INFINITE);
   await CloseHandle(h);
   return 0;
+}
+
+/** Waits for the answer a work item writes. */
+export async function WorkerReader(): Promise<unknown> {
+  return waitForAnswer(IOCTL_CTX_WAIT_FOR_WORKER);
+}
+
+/** Waits for the answer a timer DPC writes. */
+export async function TimerReader(): Promise<unknown> {
+  return waitForAnswer(IOCTL_CTX_WAIT_FOR_TIMER);
 }
 
 /** The writer, another process: posts a value (its own buffer sits at the reader's address). */
@@ -241,6 +256,7 @@ export const buggySamples: readonly BuggySample[] = [
   sample("mutex-released-by-other-thread", "WrongThreadRelease", "one thread acquires the configuration mutex and another releases it", { drivers: [irql], apps: [{ name: "app.exe", main: BeginEndOnTwoThreads }] }),
   // Context and shared buffers
   sample("write-other-process", "CrossProcessUserAccess", "a post from one process writes the waiting reader's buffer, in the writer's address space", { drivers: [ctx], apps: [{ name: "reader.exe", main: ContextReader }, { name: "writer.exe", main: ContextWriter }] }),
+  sample("answer-from-work-item", "CrossProcessUserAccess", "a work item writes the waiting reader's buffer from the System process", { drivers: [ctx], apps: [{ name: "reader.exe", main: WorkerReader }] }),
   sample("double-fetch", "DoubleFetch", "the driver validates a length it reads from the caller's buffer, then reads it again to copy", { drivers: [ctx], apps: [{ name: "app.exe", main: ContextCommand }] }),
   // Unload
   sample("unload-with-timer", "UnloadWithTimerOrDpc", "DriverUnload forgets to cancel the heartbeat timer", unloadSample("timer")),

@@ -10,6 +10,8 @@ import { sampleScenario, sendOne } from "../../samples/buggy/harness.js";
 import { LowrDriverEntry } from "../../samples/buggy/lower.js";
 import { IOCTL_FILT_COUNTED_FAST, makeFiltDriver } from "../../samples/buggy/filter.js";
 import { IOCTL_LEAK_IRP, IOCTL_LEAK_POOL, LeakDriverEntry } from "../../samples/buggy/leaks.js";
+import { CtxDriverEntry } from "../../samples/buggy/context.js";
+import { TimerReader } from "../../samples/buggy/index.js";
 import { makeSharebufScenario, sharebufScenario } from "../../samples/sharebuf/scenario.js";
 import { attachVerifier } from "../../verifier/verifier.js";
 import { FAULT_INJECTION_DECISION, FORCE_PENDING_DECISION } from "../../verifier/resource-options.js";
@@ -138,6 +140,15 @@ describe("verifier: attached to a machine", () => {
     const m = newMachine();
     expect(m.mmu.observer).to.equal(null);
     expect(m.kernelHooks).to.deep.equal([]);
+  });
+
+  it("a DPC that writes a user address is reported with both processes named, then bug-checks 0xD1 (user memory at DISPATCH_LEVEL)", async () => {
+    const r = await runScenario(sampleScenario("answer-from-dpc", "a timer DPC answers a reader", { drivers: [{ name: "Ctx", entry: CtxDriverEntry }], apps: [{ name: "reader.exe", main: TimerReader }] }));
+    expect(r.findings.map((f) => f.rule)).to.deep.equal(["CrossProcessUserAccess"]);
+    expect(r.findings[0]?.message).to.include("DPC CtxTimerDpc on System:Idle touches user address 0x00010000, which is reader.exe's (pid 12, irp#2's UserBuffer), while System (pid 4) is the current process: the address means nothing in System.");
+    expect(r.run?.bugCheck?.code).to.equal(0xd1);
+    expect(r.run?.bugCheck?.rule).to.equal("0xD1 PageableAtDispatch");
+    expect(r.run?.bugCheck?.parameters).to.deep.equal([0x10000, 2, 1, 0]);
   });
 
   it("the cancel bound is an option: a cancelled IRP not completed in 2 s of virtual time is 0xC4/0x135 with P3 = 2000", async () => {
