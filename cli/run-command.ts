@@ -112,9 +112,10 @@ commands.set("list", {
   options: { help: { type: "boolean", default: false } },
   async run(): Promise<number> {
     const { shippedScenarios } = await import("../samples/index.js");
+    const width = Math.max(16, ...shippedScenarios.map((s) => s.name.length));
     for (const s of shippedScenarios) {
       const opts = (s.options ?? []).map((o) => ` [--${o.name} ${o.values.join("|")}]`).join("");
-      console.log(`${s.name.padEnd(16)} ${s.summary}${opts}`);
+      console.log(`${s.name.padEnd(width)} ${s.summary}${opts}`);
     }
     return 0;
   },

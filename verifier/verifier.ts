@@ -16,7 +16,7 @@ import type { KTIMER } from "../kernel/timer.js";
 import type { KThread } from "../kernel/thread.js";
 import type { KernelObject } from "../kernel/objects.js";
 import type { TraceEvent } from "../kernel/trace.js";
-import { callerSourceLine, captureStack, parseStack } from "../kernel/source-location.js";
+import { callerSourceLine, captureStack, isEmulatorFrame, parseStack } from "../kernel/source-location.js";
 import { ioManager, type IoManager } from "../io-manager/io-manager.js";
 import type { IoHooks, IrpWatch } from "../io-manager/hooks.js";
 import type { IRP } from "../io-manager/irp.js";
@@ -93,8 +93,6 @@ export class Verifier {
   /** Spin lock acquisition numbers (for "under the same lock"). */
   readonly lockEpochs = new Map<KSPIN_LOCK, number>();
   epoch = 0;
-  /** The last place driver code raised the IRQL or took a spin lock, per thread. */
-  readonly lastRaiseSite = new Map<KThread, string | null>();
   /** Mutexes each thread holds (spin locks are in KThread.heldLocks). */
   readonly heldMutexes = new Map<KThread, KMUTANT[]>();
   /** Pool blocks drivers allocated: address -> owner. */
@@ -241,7 +239,7 @@ export class Verifier {
     let i = 0;
     while (i < frames.length && /[/\\]verifier[/\\]|source-location/.test(frames[i]?.file ?? "")) i++;
     const caller = frames[i + 1];
-    return caller !== undefined && callerSourceLine(`Error\n    at x (${caller.file}:${caller.line}:${caller.column})`) === null;
+    return caller !== undefined && isEmulatorFrame(caller);
   }
 
   // ---- IRP records ---------------------------------------------------------------------------
