@@ -15,8 +15,8 @@ import { TimerReader } from "../../samples/buggy/index.js";
 import { makeSharebufScenario, sharebufScenario } from "../../samples/sharebuf/scenario.js";
 import { attachVerifier } from "../../verifier/verifier.js";
 import { FAULT_INJECTION_DECISION, FORCE_PENDING_DECISION } from "../../verifier/resource-options.js";
-import { CTL_CODE, FILE_ANY_ACCESS, FILE_DEVICE_UNKNOWN, IoCompleteRequest, IoCreateDevice, IoCreateSymbolicLink, IRP_MJ_CLEANUP, IRP_MJ_CLOSE, IRP_MJ_CREATE, IRP_MJ_DEVICE_CONTROL, METHOD_BUFFERED, STATUS_PENDING, STATUS_SUCCESS, type DRIVER_DISPATCH, type DRIVER_OBJECT } from "../../wdm.js";
-import { CloseHandle, CreateFile, DeviceIoControl, GENERIC_READ, GetLastError, OPEN_EXISTING } from "../../win32/index.js";
+import { CTL_CODE, FILE_ANY_ACCESS, FILE_DEVICE_UNKNOWN, IoCompleteRequest, IoCreateDevice, IoCreateSymbolicLink, IRP_MJ_CLEANUP, IRP_MJ_CLOSE, IRP_MJ_CREATE, IRP_MJ_DEVICE_CONTROL, METHOD_BUFFERED, METHOD_IN_DIRECT, MmGetSystemAddressForMdlSafe, NormalPagePriority, readU32, STATUS_INVALID_PARAMETER, STATUS_PENDING, STATUS_SUCCESS, type DRIVER_DISPATCH, type DRIVER_OBJECT } from "../../wdm.js";
+import { CloseHandle, CreateFile, DeviceIoControl, GENERIC_READ, GetLastError, MEM_COMMIT, MEM_RESERVE, OPEN_EXISTING, PAGE_READWRITE, VirtualAlloc } from "../../win32/index.js";
 import { newMachine } from "../helpers.js";
 
 function sample(name: string): Scenario {
@@ -163,6 +163,51 @@ describe("verifier: attached to a machine", () => {
     const tracked = await runScenario(sample("exit-with-locked-pages"));
     expect(tracked.run?.bugCheck?.code).to.equal(0xcb);
     expect(tracked.run?.bugCheck?.parameters[3]).to.equal(1);
+  });
+});
+
+describe("verifier: a double fetch through a mapped user buffer", () => {
+  const IOCTL_VER_DIRECT = CTL_CODE(FILE_DEVICE_UNKNOWN, 0xb01, METHOD_IN_DIRECT, FILE_ANY_ACCESS);
+  /** Reads the length at the start of the caller's (direct-I/O) buffer to check it, then again to use it. */
+  const VerMappedDeviceControl: DRIVER_DISPATCH = function VerMappedDeviceControl(_d, Irp) {
+    const mdl = Irp.MdlAddress;
+    const va = mdl ? MmGetSystemAddressForMdlSafe(mdl, NormalPagePriority) : 0;
+    let status: number = STATUS_SUCCESS;
+    if (va === 0 || readU32(va) > 64) status = STATUS_INVALID_PARAMETER;
+    else Irp.IoStatus.Information = readU32(va);
+    Irp.IoStatus.Status = status;
+    IoCompleteRequest(Irp, 0);
+    return status;
+  };
+  function VerMappedDriverEntry(DriverObject: DRIVER_OBJECT): number {
+    IoCreateDevice(DriverObject, null, "\\Device\\VerMapped", FILE_DEVICE_UNKNOWN, 0, false);
+    IoCreateSymbolicLink("\\DosDevices\\VerMapped", "\\Device\\VerMapped");
+    DriverObject.MajorFunction[IRP_MJ_CREATE] = VerTestSucceed;
+    DriverObject.MajorFunction[IRP_MJ_CLEANUP] = VerTestSucceed;
+    DriverObject.MajorFunction[IRP_MJ_CLOSE] = VerTestSucceed;
+    DriverObject.MajorFunction[IRP_MJ_DEVICE_CONTROL] = VerMappedDeviceControl;
+    return STATUS_SUCCESS;
+  }
+
+  it("reading the same location of a user buffer twice through its system mapping, in one request, is a DoubleFetch finding", async () => {
+    const r = await runScenario(
+      sampleScenario("mapped-double-fetch", "a length read twice through the system mapping", {
+        drivers: [{ name: "VerMapped", entry: VerMappedDriverEntry }],
+        apps: [
+          {
+            name: "app.exe",
+            async main() {
+              const h = await CreateFile("\\\\.\\VerMapped", GENERIC_READ, 0, null, OPEN_EXISTING, 0, 0);
+              const buffer = VirtualAlloc(0, 4096, MEM_COMMIT | MEM_RESERVE, PAGE_READWRITE);
+              await DeviceIoControl(h, IOCTL_VER_DIRECT, 0, 0, buffer, 4096, 0, null);
+              await CloseHandle(h);
+            },
+          },
+        ],
+      }),
+    );
+    expect(r.findings.map((f) => f.rule)).to.deep.equal(["DoubleFetch"]);
+    expect(r.findings[0]?.message).to.include("VerMapped!VerMappedDeviceControl reads shared (user-mapped) memory at 0xA0000000 twice while handling irp#2");
   });
 });
 
