@@ -15,3 +15,5 @@ export { ntStatusName, hex32 } from "./kernel/status.js";
 export { loadDriver, unloadDriver } from "./io-manager/driver.js";
 export type { LoadedDriver } from "./io-manager/driver.js";
 export { ioManager } from "./io-manager/io-manager.js";
+export { attachVerifier, Verifier, formatFinding, RULES, ruleIds, FORCE_PENDING_DECISION, FAULT_INJECTION_DECISION } from "./verifier/index.js";
+export type { VerifierOptions, RuleId, RuleInfo } from "./verifier/index.js";

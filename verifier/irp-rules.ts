@@ -236,7 +236,11 @@ export function installIrpRules(v: Verifier): void {
       }
       rec.holder = driver;
       rec.holderRoutine = routine;
+      // A driver that passes the IRP to another of its own devices owns it again down there.
+      const suspended = rec.released.get(driver) ?? null;
+      if (suspended) rec.released.delete(driver);
       v.framesOf(t).push({
+        suspendedRelease: suspended,
         irp,
         rec,
         device,
@@ -268,6 +272,7 @@ export function installIrpRules(v: Verifier): void {
       const f = fs[k];
       if (!f) return;
       fs.splice(k, 1);
+      if (f.suspendedRelease && !f.rec.released.has(f.driver)) f.rec.released.set(f.driver, f.suspendedRelease);
       v.step(f.rec, `${f.driver}!${f.routine} returns ${statusText(status)}`);
       if (v.verified(f.driver)) afterDispatchRules(f, status, irqlBefore, t, device);
     },

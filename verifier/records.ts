@@ -108,6 +108,8 @@ export interface Frame {
   readonly irql: number;
   /** The driver that called IoCallDriver, or null for the I/O manager. */
   readonly caller: string | null;
+  /** This driver's own release of the IRP at an upper device, set aside while it runs here. */
+  readonly suspendedRelease: Release | null;
   marked: boolean;
   /** Where it called IoMarkIrpPending. */
   markSite: string | null;
