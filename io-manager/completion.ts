@@ -36,8 +36,8 @@ import { freeMdl, unlockPages } from "./mdl.js";
 export function IoCompleteRequest(Irp: IRP, _PriorityBoost: number): void {
   const t = currentMachine("IoCompleteRequest").kernelCall("IoCompleteRequest");
   completeRequest(t, Irp);
-  const hooks = ioManager(t.machine).hooks;
-  if (hooks.length !== 0) for (const h of hooks) h.afterCompleteRequest?.(Irp, t);
+  const io = t.machine.io;
+  if (io && io.hooks.length !== 0) for (const h of io.hooks) h.afterCompleteRequest?.(Irp, t);
 }
 
 function who(irp: IRP): string {
@@ -50,8 +50,10 @@ function who(irp: IRP): string {
 export function completeRequest(t: KThread, irp: IRP): void {
   const m = t.machine;
   const io = ioManager(m);
-  for (const h of io.hooks) h.beforeComplete?.(irp, t);
-  if (irp.CurrentLocation > irp.StackCount + 1 || !irp.allocated) {
+  if (io.hooks.length !== 0) for (const h of io.hooks) h.beforeComplete?.(irp, t);
+  // Force Pending I/O (force-pending.ts): 1 holds this completion back, 2 means one already was.
+  const forced = io.forcedPending.size !== 0 ? io.forcedPending.get(irp) : undefined;
+  if (irp.CurrentLocation > irp.StackCount + 1 || !irp.allocated || forced === 2) {
     m.bugCheck(BugCheckCode.MULTIPLE_IRP_COMPLETE_REQUESTS, irp.id, 0, 0, 0, {
       detail: `${irp.label} was completed by ${m.describeContext()} after ${who(irp)} had already completed it`,
       irp: irp.label,
@@ -65,10 +67,9 @@ export function completeRequest(t: KThread, irp: IRP): void {
   if (m.trace.on) {
     m.trace.emit("IrpCompleted", { irp: irp.label, status: irp.IoStatus.Status, statusName: ntStatusName(irp.IoStatus.Status), information: irp.IoStatus.Information, driver: m.currentDriver() ?? "I/O manager" });
   }
-  if (irp.forcedPending === 1) {
-    // Force Pending I/O: the caller of IoCallDriver will see STATUS_PENDING; the rest of
-    // completion runs later (force-pending.ts).
-    irp.forcedPending = 2;
+  if (forced === 1) {
+    // The caller of IoCallDriver will see STATUS_PENDING; the rest of completion runs later.
+    io.forcedPending.set(irp, 2);
     return;
   }
   unwindCompletion(t, irp);

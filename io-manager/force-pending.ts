@@ -13,6 +13,7 @@ import { callDriver } from "./call-driver.js";
 import { unwindCompletion } from "./completion.js";
 import { SL_PENDING_RETURNED } from "./constants.js";
 import type { DEVICE_OBJECT } from "./device-object.js";
+import { ioManager } from "./io-manager.js";
 import type { IRP } from "./irp.js";
 
 /** How long (virtual milliseconds) a held-back completion waits before it runs. */
@@ -25,13 +26,14 @@ export const FORCED_PENDING_DELAY_MS = 1;
  */
 export function callDriverForcingPending(t: KThread, device: DEVICE_OBJECT, irp: IRP): MaybePromise<NTSTATUS> {
   const m = t.machine;
+  const forced = ioManager(m).forcedPending;
   const id = irp.id;
-  irp.forcedPending = 1;
+  forced.set(irp, 1);
   const finish = (status: NTSTATUS): NTSTATUS => {
-    if (irp.id !== id || !irp.allocated) return status;
-    const held = irp.forcedPending === 2;
-    irp.forcedPending = 0;
-    if (!held) return status;
+    const held = forced.get(irp) === 2;
+    // A held completion stays marked (2) until it runs, so a second IoCompleteRequest is 0x44.
+    if (!held) forced.delete(irp);
+    if (irp.id !== id || !irp.allocated || !held) return status;
     const sl = irp.Stack[irp.CurrentLocation - 1];
     if (sl) sl.Control |= SL_PENDING_RETURNED;
     m.after(FORCED_PENDING_DELAY_MS, `Driver Verifier completes ${irp.label} (forced pending)`, () => {
@@ -40,7 +42,7 @@ export function callDriverForcingPending(t: KThread, device: DEVICE_OBJECT, irp:
     return STATUS_PENDING;
   };
   const fail = (e: unknown): never => {
-    irp.forcedPending = 0;
+    forced.delete(irp);
     throw e;
   };
   let r: MaybePromise<NTSTATUS>;
@@ -55,6 +57,7 @@ export function callDriverForcingPending(t: KThread, device: DEVICE_OBJECT, irp:
 
 /** Runs the held-back part of completion at DISPATCH_LEVEL, as a DPC on another processor would. */
 function releaseHeldCompletion(m: Machine, irp: IRP, id: number): void {
+  ioManager(m).forcedPending.delete(irp);
   if (irp.id !== id || !irp.allocated) return;
   const t = m.currentThread("IoCompleteRequest");
   const old = m.interrupts.raise(t, DISPATCH_LEVEL);

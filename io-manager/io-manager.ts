@@ -63,6 +63,11 @@ export class IoManager {
    */
   forcePending: ForcePendingDecider | null = null;
   /**
+   * IRPs under Force Pending I/O: 1 while the next completion is to be held back, 2 once one was
+   * (force-pending.ts finishes it later). Kept here, not in the IRP, to keep pended IRPs lean.
+   */
+  readonly forcedPending = new Map<IRP, 1 | 2>();
+  /**
    * Freed IRPs go back to the lookaside lists for reuse. A verifier turns this off, as Driver
    * Verifier allocates IRPs from special pool, so an IRP used after it was freed stays recognisable.
    */

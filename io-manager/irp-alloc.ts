@@ -32,7 +32,7 @@ export function allocateIrp(m: Machine, stackSize: number, origin: IrpOrigin): I
   irp.origin = origin;
   irp.issuedAt = m.now;
   io.liveIrps.add(irp);
-  for (const h of io.hooks) h.irpAllocated?.(irp, m.runningThread());
+  if (io.hooks.length !== 0) for (const h of io.hooks) h.irpAllocated?.(irp, m.runningThread());
   if (m.trace.on) m.trace.emit("IrpAllocated", { irp: irp.label, stackSize, origin });
   return irp;
 }
@@ -67,7 +67,7 @@ export function freeIrp(m: Machine, irp: IRP): void {
   }
   irp.allocated = false;
   io.liveIrps.delete(irp);
-  for (const h of io.hooks) h.irpFreed?.(irp);
+  if (io.hooks.length !== 0) for (const h of io.hooks) h.irpFreed?.(irp);
   if (m.trace.on) m.trace.emit("IrpFreed", { irp: irp.label });
   irp.reset();
   io.recycleIrp(irp);

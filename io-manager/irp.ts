@@ -295,8 +295,12 @@ export class IRP implements IrpAssociated, IrpIoStatus, IrpTailOverlay {
   }
   /** Stable id for traces ("irp#12"), renewed each time a recycled IRP is handed out. */
   id = 0;
-  /** A verifier's watch on this IRP's members (null: nobody watches; the accessors then cost one test). */
-  watch: IrpWatch | null = null;
+  /**
+   * A verifier's watch on this IRP's members (null on IRP.prototype). Set with {@link setIrpWatch},
+   * which gives the IRP a prototype whose accessors report to it; an IRP nobody watches keeps
+   * accessors that cost nothing, and no field for it.
+   */
+  declare readonly watch: IrpWatch | null;
   private mdl: MDL | null = null;
   Flags = 0;
   /** Links the IRP into its thread's IrpList. */
@@ -337,16 +341,13 @@ export class IRP implements IrpAssociated, IrpIoStatus, IrpTailOverlay {
 
   /** Irp->MdlAddress. */
   get MdlAddress(): MDL | null {
-    if (this.watch !== null) this.watch.irpAccessed(this, "MdlAddress");
     return this.mdl;
   }
   set MdlAddress(value: MDL | null) {
-    if (this.watch !== null) this.watch.irpAccessed(this, "MdlAddress");
     this.mdl = value;
   }
   /** Irp->Cancel: set once the request is being cancelled. */
   get Cancel(): boolean {
-    if (this.watch !== null) this.watch.irpAccessed(this, "Cancel");
     return this.cancelFlag;
   }
   set Cancel(value: boolean) {
@@ -354,21 +355,17 @@ export class IRP implements IrpAssociated, IrpIoStatus, IrpTailOverlay {
   }
   /** Irp->UserBuffer. */
   get UserBuffer(): number {
-    if (this.watch !== null) this.watch.irpAccessed(this, "UserBuffer");
     return this.userBuffer;
   }
   set UserBuffer(value: number) {
-    if (this.watch !== null) this.watch.irpAccessed(this, "UserBuffer");
     this.userBuffer = value;
   }
   /** Irp->AssociatedIrp. */
   get AssociatedIrp(): IrpAssociated {
-    if (this.watch !== null) this.watch.irpAccessed(this, "AssociatedIrp");
     return this;
   }
   /** Irp->IoStatus. */
   get IoStatus(): IrpIoStatus {
-    if (this.watch !== null) this.watch.irpAccessed(this, "IoStatus");
     return this;
   }
   /**
@@ -376,7 +373,6 @@ export class IRP implements IrpAssociated, IrpIoStatus, IrpTailOverlay {
    * (the two hold different fields, so one object serves both).
    */
   get Overlay(): IrpOverlay & IrpTailOverlay {
-    if (this.watch !== null) this.watch.irpAccessed(this, "Overlay");
     return this;
   }
   /** Irp->Overlay.AsynchronousParameters. */
@@ -385,7 +381,6 @@ export class IRP implements IrpAssociated, IrpIoStatus, IrpTailOverlay {
   }
   /** Irp->Tail. */
   get Tail(): IrpTail {
-    if (this.watch !== null) this.watch.irpAccessed(this, "Tail");
     return this;
   }
 
@@ -417,12 +412,6 @@ export class IRP implements IrpAssociated, IrpIoStatus, IrpTailOverlay {
   /** The driver and routine it was last dispatched to. */
   dispatchedDriver: string | null = null;
   dispatchedRoutine: string | null = null;
-  /**
-   * Driver Verifier's Force Pending I/O (force-pending.ts): 1 while the next completion is to be
-   * held back, 2 once one was (the verifier's timer finishes it later), 0 otherwise. One small
-   * field, to keep pended IRPs lean.
-   */
-  forcedPending: 0 | 1 | 2 = 0;
 
   constructor(stackSize: number) {
     this.StackCount = stackSize;
@@ -477,7 +466,6 @@ export class IRP implements IrpAssociated, IrpIoStatus, IrpTailOverlay {
     this.completedByName = null;
     this.dispatchedDriver = null;
     this.dispatchedRoutine = null;
-    this.forcedPending = 0;
   }
 
   /** The device at the current location (for cancel routines and traces). */
@@ -485,6 +473,72 @@ export class IRP implements IrpAssociated, IrpIoStatus, IrpTailOverlay {
     const s = this.Stack[this.CurrentLocation - 1];
     return s ? s.DeviceObject : null;
   }
+}
+
+/**
+ * The accessors of an IRP a verifier watches: the same members, each also reported to the watch.
+ * A separate prototype (see {@link setIrpWatch}), so the IRPs of an unverified machine keep the
+ * plain accessors and nothing on their hot path tests for a watch.
+ */
+class WatchedIrp extends IRP {
+  override get MdlAddress(): MDL | null {
+    this.watch?.irpAccessed(this, "MdlAddress");
+    return super.MdlAddress;
+  }
+  override set MdlAddress(value: MDL | null) {
+    this.watch?.irpAccessed(this, "MdlAddress");
+    super.MdlAddress = value;
+  }
+  override get Cancel(): boolean {
+    this.watch?.irpAccessed(this, "Cancel");
+    return super.Cancel;
+  }
+  override set Cancel(value: boolean) {
+    super.Cancel = value;
+  }
+  override get UserBuffer(): number {
+    this.watch?.irpAccessed(this, "UserBuffer");
+    return super.UserBuffer;
+  }
+  override set UserBuffer(value: number) {
+    this.watch?.irpAccessed(this, "UserBuffer");
+    super.UserBuffer = value;
+  }
+  override get AssociatedIrp(): IrpAssociated {
+    this.watch?.irpAccessed(this, "AssociatedIrp");
+    return this;
+  }
+  override get IoStatus(): IrpIoStatus {
+    this.watch?.irpAccessed(this, "IoStatus");
+    return this;
+  }
+  override get Overlay(): IrpOverlay & IrpTailOverlay {
+    this.watch?.irpAccessed(this, "Overlay");
+    return this;
+  }
+  override get Tail(): IrpTail {
+    this.watch?.irpAccessed(this, "Tail");
+    return this;
+  }
+}
+
+Object.defineProperty(IRP.prototype, "watch", { value: null, writable: false });
+
+/** One prototype per watch: WatchedIrp's accessors, with `watch` set. */
+const watchedPrototypes = new WeakMap<IrpWatch, object>();
+
+/** Installs (or, with null, removes) a verifier's watch on an IRP's members. */
+export function setIrpWatch(irp: IRP, watch: IrpWatch | null): void {
+  if (!watch) {
+    Object.setPrototypeOf(irp, IRP.prototype);
+    return;
+  }
+  let proto = watchedPrototypes.get(watch);
+  if (!proto) {
+    proto = Object.create(WatchedIrp.prototype, { watch: { value: watch, writable: false } }) as object;
+    watchedPrototypes.set(watch, proto);
+  }
+  Object.setPrototypeOf(irp, proto);
 }
 
 /** IoGetCurrentIrpStackLocation. */

@@ -226,7 +226,8 @@ export function MmUnlockPages(MemoryDescriptorList: MDL): void {
 
 /** MmUnlockPages's work, shared with completion (`t` is null when completion unlocks). */
 export function unlockPages(m: Machine, mdl: MDL, t: KThread | null = null): void {
-  for (const h of ioManager(m).hooks) h.beforeUnlockPages?.(mdl, t);
+  const hooks = ioManager(m).hooks;
+  if (hooks.length !== 0) for (const h of hooks) h.beforeUnlockPages?.(mdl, t);
   if (!(mdl.MdlFlags & MDL_PAGES_LOCKED) && mdl.pfns.every((f) => f < 0)) {
     m.bugCheck(BugCheckCode.PROCESS_HAS_LOCKED_PAGES, 1, mdl.id, mdl.Process?.lockedPages ?? 0, 0, {
       detail: `MmUnlockPages on ${mdl.label}, whose pages were never locked`,

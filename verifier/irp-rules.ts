@@ -78,6 +78,7 @@ export function installIrpRules(v: Verifier): void {
 
   const watch: IrpWatch = {
     irpAccessed(irp: IRP, member: string): void {
+      if (v.peeking) return;
       const rec = v.irps.get(irp);
       if (!rec) return;
       const t = m.runningThread();
@@ -285,7 +286,7 @@ export function installIrpRules(v: Verifier): void {
       const status = irp.Status >>> 0;
       if (v.verified(driver)) {
         const routine = m.currentActivity()?.name ?? null;
-        if (irp.CurrentLocation > irp.StackCount + 1 || !irp.allocated || irp.forcedPending === 2) {
+        if (irp.CurrentLocation > irp.StackCount + 1 || !irp.allocated || io.forcedPending.get(irp) === 2) {
           const first = rec.completions[rec.completions.length - 1];
           v.bugCheck("DoubleCompletion", BugCheckCode.MULTIPLE_IRP_COMPLETE_REQUESTS, [irp.id, 0, 0, 0], {
             driver,

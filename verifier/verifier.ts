@@ -19,7 +19,7 @@ import type { TraceEvent } from "../kernel/trace.js";
 import { callerSourceLine, captureStack, isEmulatorFrame, parseStack } from "../kernel/source-location.js";
 import { ioManager, type IoManager } from "../io-manager/io-manager.js";
 import type { IoHooks, IrpWatch } from "../io-manager/hooks.js";
-import type { IRP } from "../io-manager/irp.js";
+import { setIrpWatch, type IRP } from "../io-manager/irp.js";
 import { RULES, type RuleId } from "./rules.js";
 import { formatStep, type Frame, type IrpRecord, type MdlRecord, type StaleMapping, type Step, type UserRange } from "./records.js";
 import { installIrpRules } from "./irp-rules.js";
@@ -143,7 +143,7 @@ export class Verifier {
     this.cleanups.push(() => {
       sub.unsubscribe();
       io.recycleIrps = recycle;
-      for (const irp of this.irps.keys()) if (irp.watch === this.irpWatch) irp.watch = null;
+      for (const irp of this.irps.keys()) if (irp.watch === this.irpWatch) setIrpWatch(irp, null);
     });
     installIrpRules(this);
     installLockRules(this);
@@ -278,20 +278,22 @@ export class Verifier {
       sentSite: null,
     };
     this.irps.set(irp, rec);
-    irp.watch = this.irpWatch;
+    setIrpWatch(irp, this.irpWatch);
     return rec;
   }
 
   /** Reads an IRP's members for the verifier's own use, without the watch seeing a driver's touch. */
-  peek<T>(irp: IRP, read: () => T): T {
-    const w = irp.watch;
-    irp.watch = null;
+  peek<T>(_irp: IRP, read: () => T): T {
+    const was = this.peeking;
+    this.peeking = true;
     try {
       return read();
     } finally {
-      irp.watch = w;
+      this.peeking = was;
     }
   }
+  /** True while the verifier reads IRPs itself ({@link peek}). */
+  peeking = false;
 
   /** Adds a step to an IRP's timeline. */
   step(rec: IrpRecord, text: string, site: string | null = null): void {
