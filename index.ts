@@ -36,3 +36,7 @@ export { WdDriverEntry, installKernelPlugIn, installSamplingCard, SamplingCard, 
 // ---- Windows Embedded CE 6.0 (CE drivers and apps import `irpsim/ce6`) ----
 export { CeMachine, ceMachineOptions, CE_SYSTEM_LAYOUT } from "./ce6/index.js";
 export type { CeVersion, CeOptions, CeCreateOptions, ReservedRam, OemAddressEntry } from "./ce6/index.js";
+
+// ---- The verifier ----
+export { attachVerifier, Verifier, formatFinding, RULES, ruleIds, FORCE_PENDING_DECISION, FAULT_INJECTION_DECISION } from "./verifier/index.js";
+export type { VerifierOptions, RuleId, RuleInfo } from "./verifier/index.js";

@@ -9,6 +9,7 @@ import { formatChromeTrace } from "../report/chrome.js";
 import { formatHtmlReport } from "../report/html.js";
 import { formatMermaid, formatMermaidMarkdown } from "../report/mermaid.js";
 import { formatTextTimeline } from "../report/text.js";
+import { formatFinding } from "../verifier/format.js";
 
 /** The formats `--format` accepts. */
 export const REPORT_FORMATS = ["text", "mermaid", "chrome", "html", "json"] as const;
@@ -59,7 +60,7 @@ export function renderText(s: Scenario, r: ScenarioResult, color: boolean, verbo
   const bc = r.machine.halted?.kind === "bugcheck" ? r.machine.halted.bugCheck.record : null;
   if (bc) lines.push("", formatBugCheck(bc));
   if (r.run?.deadlock) lines.push("", `Deadlock: ${r.run.deadlock}`);
-  for (const f of r.run?.findings ?? []) lines.push("", `Finding ${f.rule} (${f.code}): ${f.message}`);
+  for (const f of r.findings) lines.push("", formatFinding(f));
   if (r.error) lines.push("", `The scenario threw: ${r.error instanceof Error ? (r.error.stack ?? r.error.message) : typeof r.error}`);
   lines.push("", r.passed ? "PASSED" : "FAILED");
   return lines.join("\n");

@@ -7,6 +7,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { resolveOptions, runScenario, type Scenario, type ScenarioResult } from "../scenario/scenario.js";
 import { wantsColor } from "./color.js";
+import type { VerifierOptions } from "../verifier/verifier.js";
 import { commands, type OptionValues } from "./commands.js";
 import { isReportFormat, renderReport, REPORT_FORMATS } from "./report-formats.js";
 import { loadScenario } from "./scenario-loader.js";
@@ -52,6 +53,9 @@ commands.set("run", {
     "  --out <file>        write the report to a file instead of standard output",
     "  --html <file>       also write the HTML report to a file",
     "  --verbose           include low-level events (waits, APCs, IRP allocation; DbgPrint in diagrams)",
+    "  --no-verifier       run without the verifier (it is on by default)",
+    "  --force-pending     the verifier's Force Pending I/O Requests",
+    "  --fault-injection   the verifier's low-resources simulation (each allocation site fails once)",
     "  -h, --help          this help",
     "",
     "Exit status: 0 when every run ends clean, 1 on a failed check, finding, deadlock or bug check, 2 on bad usage.",
@@ -65,6 +69,9 @@ commands.set("run", {
     out: { type: "string" },
     html: { type: "string" },
     verbose: { type: "boolean", default: false },
+    "no-verifier": { type: "boolean", default: false },
+    "force-pending": { type: "boolean", default: false },
+    "fault-injection": { type: "boolean", default: false },
     help: { type: "boolean", short: "h", default: false },
   },
   async run(values: OptionValues, positionals: string[]): Promise<number> {
@@ -105,8 +112,9 @@ commands.set("run", {
     const out = typeof values.out === "string" ? values.out : null;
     const html = typeof values.html === "string" ? values.html : null;
     const verbose = values.verbose === true;
+    const verifier: VerifierOptions | false = values["no-verifier"] === true ? false : { forcePending: values["force-pending"] === true, faultInjection: values["fault-injection"] === true };
     const results: ScenarioResult[] = [];
-    for (const v of variants(s, given)) results.push(await runScenario(s, { options: v, trace: true }));
+    for (const v of variants(s, given)) results.push(await runScenario(s, { options: v, trace: true, verifier }));
     const clean = results.every((r) => r.passed);
 
     const color = out === null && format === "text" && wantsColor(process.stdout.isTTY, process.env);
@@ -146,10 +154,11 @@ commands.set("list", {
       return 2;
     }
     const { shippedScenarios } = await import("../samples/index.js");
+    const width = Math.max(16, ...shippedScenarios.map((s) => s.name.length));
     for (const s of shippedScenarios) {
       // --ending, --part and --ce have their own flags; every other option is set with -o name=value.
       const opts = (s.options ?? []).map((o) => (OWN_FLAGS.has(o.name) ? ` [--${o.name} ${o.values.join("|")}]` : ` [-o ${o.name}=${o.values.join("|")}]`)).join("");
-      console.log(`${s.name.padEnd(16)} ${s.summary}${opts}`);
+      console.log(`${s.name.padEnd(width)} ${s.summary}${opts}`);
     }
     return 0;
   },

@@ -14,6 +14,7 @@ import type { FILE_OBJECT } from "./file-object.js";
 import { ioManager } from "./io-manager.js";
 import type { IRP } from "./irp.js";
 import { completeRequest } from "./completion.js";
+import { callDriverForcingPending } from "./force-pending.js";
 
 /**
  * IopInvalidDeviceRequest: what an unset MajorFunction entry does — complete the request with
@@ -35,6 +36,8 @@ export const IopInvalidDeviceRequest: DRIVER_DISPATCH = function IopInvalidDevic
  */
 export function IoCallDriver(DeviceObject: DEVICE_OBJECT, Irp: IRP): MaybePromise<NTSTATUS> {
   const t = currentMachine("IoCallDriver").kernelCall("IoCallDriver");
+  const force = ioManager(t.machine).forcePending;
+  if (force !== null && force(Irp, DeviceObject, t)) return callDriverForcingPending(t, DeviceObject, Irp);
   return callDriver(t, DeviceObject, Irp);
 }
 

@@ -47,6 +47,7 @@ export function invokeCancelRoutine(t: KThread, irp: IRP, routine: DRIVER_CANCEL
   const name = routine.name || "(anonymous)";
   const driver = device ? device.DriverObject.shortName : null;
   if (m.trace.on) m.trace.emit("IrpCancel", { irp: irp.label, routine: name, called: true, driver: driver ?? "" });
+  for (const h of io.hooks) h.beforeCancelRoutine?.(irp, routine, t);
   const token = m.enterActivity("cancel routine", name, driver);
   try {
     if (!device) throw new Error(`${irp.label} has no device at its current stack location`);
@@ -81,6 +82,7 @@ export function cancelIrp(t: KThread, irp: IRP): boolean {
   irp.Cancel = true;
   const routine = irp.CancelRoutine;
   irp.CancelRoutine = null;
+  for (const h of io.hooks) h.irpCancelled?.(irp, routine, t);
   if (!routine) {
     m.interrupts.releaseSpinLock(io.cancelSpinLock, oldIrql);
     if (m.trace.on) m.trace.emit("IrpCancel", { irp: irp.label, routine: "NULL", called: false, driver: "" });

@@ -24,7 +24,6 @@ import {
   IRP_DEFER_IO_COMPLETION,
   IRP_INPUT_OPERATION,
   IRP_SYNCHRONOUS_API,
-  MDL_PAGES_LOCKED,
   SL_INVOKE_ON_CANCEL,
   SL_INVOKE_ON_ERROR,
   SL_INVOKE_ON_SUCCESS,
@@ -46,6 +45,8 @@ import { freeMdl, unlockPages } from "./mdl.js";
 export function IoCompleteRequest(Irp: IRP, _PriorityBoost: number): void {
   const t = currentMachine("IoCompleteRequest").kernelCall("IoCompleteRequest");
   completeRequest(t, Irp);
+  const io = t.machine.io;
+  if (io && io.hooks.length !== 0) for (const h of io.hooks) h.afterCompleteRequest?.(Irp, t);
 }
 
 function who(irp: IRP): string {
@@ -57,14 +58,16 @@ function who(irp: IRP): string {
 /** IofCompleteRequest: stage 1. */
 export function completeRequest(t: KThread, irp: IRP): void {
   const m = t.machine;
-  if (irp.CurrentLocation > irp.StackCount + 1 || !irp.allocated) {
+  const io = ioManager(m);
+  if (io.hooks.length !== 0) for (const h of io.hooks) h.beforeComplete?.(irp, t);
+  // Force Pending I/O (force-pending.ts): 1 holds this completion back, 2 means one already was.
+  const forced = io.forcedPending.size !== 0 ? io.forcedPending.get(irp) : undefined;
+  if (irp.CurrentLocation > irp.StackCount + 1 || !irp.allocated || forced === 2) {
     m.bugCheck(BugCheckCode.MULTIPLE_IRP_COMPLETE_REQUESTS, irp.id, 0, 0, 0, {
       detail: `${irp.label} was completed by ${m.describeContext()} after ${who(irp)} had already completed it`,
       irp: irp.label,
     });
   }
-  const io = ioManager(m);
-  for (const h of io.hooks) h.beforeComplete?.(irp, t);
   irp.completed = true;
   irp.completedByThread = t;
   const activity = m.currentActivity();
@@ -73,6 +76,21 @@ export function completeRequest(t: KThread, irp: IRP): void {
   if (m.trace.on) {
     m.trace.emit("IrpCompleted", { irp: irp.label, status: irp.IoStatus.Status, statusName: ntStatusName(irp.IoStatus.Status), information: irp.IoStatus.Information, driver: m.currentDriver() ?? "I/O manager" });
   }
+  if (forced === 1) {
+    // The caller of IoCallDriver will see STATUS_PENDING; the rest of completion runs later.
+    io.forcedPending.set(irp, 2);
+    return;
+  }
+  unwindCompletion(t, irp);
+}
+
+/**
+ * Stage 1 from the completing driver's location up: completion routines, pending propagation,
+ * unlocking the MDL's pages, then stage 2 queued to the requesting thread.
+ */
+export function unwindCompletion(t: KThread, irp: IRP): void {
+  const m = t.machine;
+  const io = ioManager(m);
 
   // Unwind the stack from the completing driver's location to the top.
   let sp = irp.CurrentLocation - 1;
@@ -95,6 +113,7 @@ export function completeRequest(t: KThread, irp: IRP): void {
         const name = routine.name || "(anonymous)";
         const owner = upper ? upper.DriverObject.shortName : m.currentDriver();
         if (m.trace.on) m.trace.emit("IrpCompletionRoutineStart", { irp: irp.label, routine: name, driver: owner ?? "I/O manager" });
+        for (const h of io.hooks) h.beforeCompletionRoutine?.(irp, routine, upper, t);
         const token = m.enterActivity("completion routine", name, owner);
         let result: NTSTATUS;
         try {
@@ -135,8 +154,10 @@ export function completeRequest(t: KThread, irp: IRP): void {
     return;
   }
 
-  // Unlock the pages now, in the completing context; the MDLs are freed in stage 2.
-  for (let mdl = irp.MdlAddress; mdl; mdl = mdl.Next) if (mdl.MdlFlags & MDL_PAGES_LOCKED) unlockPages(m, mdl);
+  // Unlock the pages now, in the completing context; the MDLs are freed in stage 2. Like
+  // IopCompleteRequest, every MDL on the IRP is unlocked: one a driver already unlocked is
+  // unlocked twice (PFN_LIST_CORRUPT), as on NT.
+  for (let mdl = irp.MdlAddress; mdl; mdl = mdl.Next) unlockPages(m, mdl);
 
   if (irp.Flags & IRP_DEFER_IO_COMPLETION && !irp.PendingReturned) return;
 

@@ -71,6 +71,8 @@ export async function unloadDriver(m: Machine, name: string): Promise<boolean> {
     const token = m.enterActivity("DriverUnload of", name, name);
     try {
       await unload(driver);
+      const t = m.currentThread("DriverUnload");
+      for (const h of io.hooks) h.afterDriverUnload?.(driver, t);
     } catch (e) {
       error = e;
     } finally {

@@ -3,10 +3,13 @@
  * Trace events report the same moments; hooks exist for rules that must stop the machine at the
  * faulting call, before the call's effects.
  */
+import type { KPROCESSOR_MODE } from "../kernel/irql.js";
 import type { NTSTATUS } from "../kernel/status.js";
 import type { KThread } from "../kernel/thread.js";
 import type { DEVICE_OBJECT } from "./device-object.js";
+import type { DRIVER_OBJECT } from "./driver-object.js";
 import type { DRIVER_CANCEL, IO_COMPLETION_ROUTINE, IRP } from "./irp.js";
+import type { MDL } from "./mdl.js";
 
 /** Synchronous observers of the I/O manager. Every member is optional. */
 export interface IoHooks {
@@ -14,14 +17,53 @@ export interface IoHooks {
   beforeDispatch?(irp: IRP, device: DEVICE_OBJECT, t: KThread): void;
   /** A dispatch routine returned `status`; `irqlBefore` is the IRQL it was called at. */
   afterDispatch?(irp: IRP, device: DEVICE_OBJECT, status: NTSTATUS, irqlBefore: number, t: KThread): void;
-  /** IoCompleteRequest was called (before anything happens). */
+  /** IoCompleteRequest was called (before anything happens, even the double-completion check). */
   beforeComplete?(irp: IRP, t: KThread): void;
+  /** A driver's IoCompleteRequest call returned (the IRP may already be freed). */
+  afterCompleteRequest?(irp: IRP, t: KThread): void;
+  /** A completion routine is about to run (registered by `device`'s driver; null: the IRP's creator). */
+  beforeCompletionRoutine?(irp: IRP, routine: IO_COMPLETION_ROUTINE, device: DEVICE_OBJECT | null, t: KThread): void;
   /** A completion routine returned. */
   afterCompletionRoutine?(irp: IRP, routine: IO_COMPLETION_ROUTINE, result: NTSTATUS, pendingReturned: boolean, t: KThread): void;
   /** IoSetCancelRoutine exchanged `previous` for `routine`. */
   cancelRoutineSet?(irp: IRP, routine: DRIVER_CANCEL | null, previous: DRIVER_CANCEL | null, t: KThread): void;
+  /** IoCancelIrp (or an injected cancel) marked the IRP cancelled; `routine` is the routine it took. */
+  irpCancelled?(irp: IRP, routine: DRIVER_CANCEL | null, t: KThread): void;
+  /** A cancel routine is about to run. */
+  beforeCancelRoutine?(irp: IRP, routine: DRIVER_CANCEL, t: KThread): void;
   /** A cancel routine returned. */
   afterCancelRoutine?(irp: IRP, routine: DRIVER_CANCEL, t: KThread): void;
   /** IoMarkIrpPending. */
   markPending?(irp: IRP, t: KThread): void;
+  /** An IRP was allocated (IoAllocateIrp, IoBuild*, or by the I/O manager for a request). */
+  irpAllocated?(irp: IRP, t: KThread | null): void;
+  /** IoFreeIrp is about to free an IRP (a driver's call, before the checks). */
+  beforeFreeIrp?(irp: IRP, t: KThread): void;
+  /** An IRP was freed (by IoFreeIrp or by the I/O manager at the end of completion). */
+  irpFreed?(irp: IRP): void;
+  /** MmProbeAndLockPages is about to probe and lock an MDL (a driver's call, before the checks). */
+  beforeProbeAndLock?(mdl: MDL, mode: KPROCESSOR_MODE, operation: number, t: KThread): void;
+  /** MmUnlockPages is about to unlock an MDL; `t` is null when completion unlocks it. */
+  beforeUnlockPages?(mdl: MDL, t: KThread | null): void;
+  /** MmMapLockedPagesSpecifyCache is about to map an MDL (before the checks). */
+  beforeMapLockedPages?(mdl: MDL, mode: KPROCESSOR_MODE, t: KThread): void;
+  /** IoFreeMdl is about to free an MDL (a driver's call, before the checks). */
+  beforeFreeMdl?(mdl: MDL, t: KThread): void;
+  /** A driver's DriverUnload returned, on the unloading thread (before the I/O manager forgets the driver). */
+  afterDriverUnload?(driver: DRIVER_OBJECT, t: KThread): void;
 }
+
+/**
+ * Watches a driver's use of an IRP's members (IoStatus, AssociatedIrp, Tail, Cancel, …): the IRP
+ * calls it from those members' accessors while a verifier has installed it on the IRP.
+ */
+export interface IrpWatch {
+  /** `member` of `irp` was read or written ("IoStatus", "Cancel", "IoGetCurrentIrpStackLocation", …). */
+  irpAccessed(irp: IRP, member: string): void;
+}
+
+/**
+ * Decides, at a driver's IoCallDriver, whether Driver Verifier's Force Pending I/O applies to
+ * this call: the lower driver's completion is held back and the caller gets STATUS_PENDING.
+ */
+export type ForcePendingDecider = (irp: IRP, device: DEVICE_OBJECT, t: KThread) => boolean;

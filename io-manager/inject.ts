@@ -37,6 +37,7 @@ export function injectCancel(m: Machine, irp: IRP, canceller: KProcess, why: str
       const r = irp.CancelRoutine;
       irp.CancelRoutine = null;
       irp.CancelIrql = oldIrql;
+      for (const h of io.hooks) h.irpCancelled?.(irp, r, cpu);
       if (!r) {
         m.interrupts.releaseSpinLock(lock, oldIrql);
         if (m.trace.on) m.trace.emit("IrpCancel", { irp: label, routine: "NULL", called: false, driver: "" });

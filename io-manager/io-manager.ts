@@ -10,7 +10,7 @@ import type { DEVICE_OBJECT } from "./device-object.js";
 import type { DRIVER_OBJECT } from "./driver-object.js";
 import type { IRP } from "./irp.js";
 import type { MDL } from "./mdl.js";
-import type { IoHooks } from "./hooks.js";
+import type { ForcePendingDecider, IoHooks } from "./hooks.js";
 import { cancelThreadIo } from "./cancel-io.js";
 
 declare module "../kernel/machine.js" {
@@ -58,6 +58,21 @@ export class IoManager {
   faultInjector: FaultInjector | null = null;
   /** Synchronous observers (the verifier). */
   readonly hooks: IoHooks[] = [];
+  /**
+   * Driver Verifier's Force Pending I/O: asked at each IoCallDriver a driver makes (see
+   * force-pending.ts). Null: off.
+   */
+  forcePending: ForcePendingDecider | null = null;
+  /**
+   * IRPs under Force Pending I/O: 1 while the next completion is to be held back, 2 once one was
+   * (force-pending.ts finishes it later). Kept here, not in the IRP, to keep pended IRPs lean.
+   */
+  readonly forcedPending = new Map<IRP, 1 | 2>();
+  /**
+   * Freed IRPs go back to the lookaside lists for reuse. A verifier turns this off, as Driver
+   * Verifier allocates IRPs from special pool, so an IRP used after it was freed stays recognisable.
+   */
+  recycleIrps = true;
   private irpIds = 0;
   private mdlIds = 0;
   private fileIds = 0;
@@ -87,7 +102,7 @@ export class IoManager {
 
   /** Returns a freed IRP to its lookaside list. */
   recycleIrp(irp: IRP): void {
-    if (irp.StackCount > LOOKASIDE_MAX_STACK) return;
+    if (irp.StackCount > LOOKASIDE_MAX_STACK || !this.recycleIrps) return;
     const list = this.irpLookaside[irp.StackCount];
     if (list && list.length < LOOKASIDE_DEPTH) list.push(irp);
   }

@@ -32,6 +32,7 @@ export function allocateIrp(m: Machine, stackSize: number, origin: IrpOrigin): I
   irp.origin = origin;
   irp.issuedAt = m.now;
   io.liveIrps.add(irp);
+  if (io.hooks.length !== 0) for (const h of io.hooks) h.irpAllocated?.(irp, m.runningThread());
   if (m.trace.on) m.trace.emit("IrpAllocated", { irp: irp.label, stackSize, origin });
   return irp;
 }
@@ -42,6 +43,7 @@ export function allocateIrp(m: Machine, stackSize: number, origin: IrpOrigin): I
  */
 export function IoFreeIrp(Irp: IRP): void {
   const t = currentMachine("IoFreeIrp").kernelCall("IoFreeIrp");
+  for (const h of ioManager(t.machine).hooks) h.beforeFreeIrp?.(Irp, t);
   freeIrp(t.machine, Irp);
 }
 
@@ -65,6 +67,7 @@ export function freeIrp(m: Machine, irp: IRP): void {
   }
   irp.allocated = false;
   io.liveIrps.delete(irp);
+  if (io.hooks.length !== 0) for (const h of io.hooks) h.irpFreed?.(irp);
   if (m.trace.on) m.trace.emit("IrpFreed", { irp: irp.label });
   irp.reset();
   io.recycleIrp(irp);

@@ -15,6 +15,7 @@ import type { KThread } from "../kernel/thread.js";
 import type { DEVICE_OBJECT } from "./device-object.js";
 import type { FILE_OBJECT } from "./file-object.js";
 import type { MDL } from "./mdl.js";
+import type { IrpWatch } from "./hooks.js";
 
 /** IO_STATUS_BLOCK: the final status and the byte count (Information). */
 export class IO_STATUS_BLOCK {
@@ -296,7 +297,13 @@ export class IRP implements IrpAssociated, IrpIoStatus, IrpTailOverlay, LiveSetM
   }
   /** Stable id for traces ("irp#12"), renewed each time a recycled IRP is handed out. */
   id = 0;
-  MdlAddress: MDL | null = null;
+  /**
+   * A verifier's watch on this IRP's members (null on IRP.prototype). Set with {@link setIrpWatch},
+   * which gives the IRP a prototype whose accessors report to it; an IRP nobody watches keeps
+   * accessors that cost nothing, and no field for it.
+   */
+  declare readonly watch: IrpWatch | null;
+  private mdl: MDL | null = null;
   Flags = 0;
   /** Links the IRP into its thread's IrpList. */
   readonly ThreadListEntry: LIST_ENTRY<IRP>;
@@ -304,12 +311,12 @@ export class IRP implements IrpAssociated, IrpIoStatus, IrpTailOverlay, LiveSetM
   PendingReturned = false;
   StackCount: number;
   CurrentLocation: number;
-  Cancel = false;
+  private cancelFlag = false;
   CancelIrql: KIRQL = 0;
   UserIosb: UserIosb = null;
   UserEvent: KEVENT | null = null;
   CancelRoutine: DRIVER_CANCEL | null = null;
-  UserBuffer = 0;
+  private userBuffer = 0;
   /** The stack locations, index 0 the lowest driver's. */
   readonly Stack: IO_STACK_LOCATION[];
 
@@ -334,6 +341,27 @@ export class IRP implements IrpAssociated, IrpIoStatus, IrpTailOverlay, LiveSetM
   Apc: KAPC | null = null;
   CompletionKey: unknown = null;
 
+  /** Irp->MdlAddress. */
+  get MdlAddress(): MDL | null {
+    return this.mdl;
+  }
+  set MdlAddress(value: MDL | null) {
+    this.mdl = value;
+  }
+  /** Irp->Cancel: set once the request is being cancelled. */
+  get Cancel(): boolean {
+    return this.cancelFlag;
+  }
+  set Cancel(value: boolean) {
+    this.cancelFlag = value;
+  }
+  /** Irp->UserBuffer. */
+  get UserBuffer(): number {
+    return this.userBuffer;
+  }
+  set UserBuffer(value: number) {
+    this.userBuffer = value;
+  }
   /** Irp->AssociatedIrp. */
   get AssociatedIrp(): IrpAssociated {
     return this;
@@ -423,7 +451,7 @@ export class IRP implements IrpAssociated, IrpIoStatus, IrpTailOverlay, LiveSetM
 
   /** IoInitializeIrp's reset of a recycled IRP. */
   reset(): void {
-    this.MdlAddress = null;
+    this.mdl = null;
     this.Flags = 0;
     this.SystemBuffer = 0;
     this.MasterIrp = null;
@@ -433,14 +461,14 @@ export class IRP implements IrpAssociated, IrpIoStatus, IrpTailOverlay, LiveSetM
     this.RequestorMode = 0;
     this.PendingReturned = false;
     this.CurrentLocation = this.StackCount + 1;
-    this.Cancel = false;
+    this.cancelFlag = false;
     this.CancelIrql = 0;
     this.UserIosb = null;
     this.UserEvent = null;
     this.UserApcRoutine = null;
     this.UserApcContext = null;
     this.CancelRoutine = null;
-    this.UserBuffer = 0;
+    this.userBuffer = 0;
     const dc = this.DriverContext;
     dc[0] = dc[1] = dc[2] = dc[3] = null;
     this.Thread = null;
@@ -470,8 +498,75 @@ export class IRP implements IrpAssociated, IrpIoStatus, IrpTailOverlay, LiveSetM
   }
 }
 
+/**
+ * The accessors of an IRP a verifier watches: the same members, each also reported to the watch.
+ * A separate prototype (see {@link setIrpWatch}), so the IRPs of an unverified machine keep the
+ * plain accessors and nothing on their hot path tests for a watch.
+ */
+class WatchedIrp extends IRP {
+  override get MdlAddress(): MDL | null {
+    this.watch?.irpAccessed(this, "MdlAddress");
+    return super.MdlAddress;
+  }
+  override set MdlAddress(value: MDL | null) {
+    this.watch?.irpAccessed(this, "MdlAddress");
+    super.MdlAddress = value;
+  }
+  override get Cancel(): boolean {
+    this.watch?.irpAccessed(this, "Cancel");
+    return super.Cancel;
+  }
+  override set Cancel(value: boolean) {
+    super.Cancel = value;
+  }
+  override get UserBuffer(): number {
+    this.watch?.irpAccessed(this, "UserBuffer");
+    return super.UserBuffer;
+  }
+  override set UserBuffer(value: number) {
+    this.watch?.irpAccessed(this, "UserBuffer");
+    super.UserBuffer = value;
+  }
+  override get AssociatedIrp(): IrpAssociated {
+    this.watch?.irpAccessed(this, "AssociatedIrp");
+    return this;
+  }
+  override get IoStatus(): IrpIoStatus {
+    this.watch?.irpAccessed(this, "IoStatus");
+    return this;
+  }
+  override get Overlay(): IrpOverlay & IrpTailOverlay {
+    this.watch?.irpAccessed(this, "Overlay");
+    return this;
+  }
+  override get Tail(): IrpTail {
+    this.watch?.irpAccessed(this, "Tail");
+    return this;
+  }
+}
+
+Object.defineProperty(IRP.prototype, "watch", { value: null, writable: false });
+
+/** One prototype per watch: WatchedIrp's accessors, with `watch` set. */
+const watchedPrototypes = new WeakMap<IrpWatch, object>();
+
+/** Installs (or, with null, removes) a verifier's watch on an IRP's members. */
+export function setIrpWatch(irp: IRP, watch: IrpWatch | null): void {
+  if (!watch) {
+    Object.setPrototypeOf(irp, IRP.prototype);
+    return;
+  }
+  let proto = watchedPrototypes.get(watch);
+  if (!proto) {
+    proto = Object.create(WatchedIrp.prototype, { watch: { value: watch, writable: false } }) as object;
+    watchedPrototypes.set(watch, proto);
+  }
+  Object.setPrototypeOf(irp, proto);
+}
+
 /** IoGetCurrentIrpStackLocation. */
 export function IoGetCurrentIrpStackLocation(Irp: IRP): IO_STACK_LOCATION {
+  if (Irp.watch !== null) Irp.watch.irpAccessed(Irp, "IoGetCurrentIrpStackLocation");
   const s = Irp.Stack[Irp.CurrentLocation - 1];
   if (!s) throw new RangeError(`IoGetCurrentIrpStackLocation: ${Irp.label} has no current stack location (CurrentLocation ${Irp.CurrentLocation} of ${Irp.StackCount})`);
   return s;
@@ -479,6 +574,7 @@ export function IoGetCurrentIrpStackLocation(Irp: IRP): IO_STACK_LOCATION {
 
 /** IoGetNextIrpStackLocation: the location the next-lower driver will see. */
 export function IoGetNextIrpStackLocation(Irp: IRP): IO_STACK_LOCATION {
+  if (Irp.watch !== null) Irp.watch.irpAccessed(Irp, "IoGetNextIrpStackLocation");
   const s = Irp.Stack[Irp.CurrentLocation - 2];
   if (!s) throw new RangeError(`IoGetNextIrpStackLocation: ${Irp.label} has no next stack location (CurrentLocation ${Irp.CurrentLocation}); allocate it with a larger StackSize`);
   return s;
@@ -500,6 +596,7 @@ export function IoCopyCurrentIrpStackLocationToNext(Irp: IRP): void {
 
 /** IoSkipCurrentIrpStackLocation: the next-lower driver reuses this location. */
 export function IoSkipCurrentIrpStackLocation(Irp: IRP): void {
+  if (Irp.watch !== null) Irp.watch.irpAccessed(Irp, "IoSkipCurrentIrpStackLocation");
   Irp.CurrentLocation++;
 }
 

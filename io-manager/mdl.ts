@@ -203,6 +203,7 @@ export function IoAllocateMdl(VirtualAddress: number, Length: number, SecondaryB
  */
 export function IoFreeMdl(Mdl: MDL): void {
   const t = kernel("IoFreeMdl");
+  for (const h of ioManager(t.machine).hooks) h.beforeFreeMdl?.(Mdl, t);
   freeMdl(t.machine, Mdl);
 }
 
@@ -225,6 +226,7 @@ export function freeMdl(m: Machine, mdl: MDL): void {
  */
 export function MmProbeAndLockPages(MemoryDescriptorList: MDL, AccessMode: KPROCESSOR_MODE, Operation: number): void {
   const t = kernel("MmProbeAndLockPages");
+  for (const h of ioManager(t.machine).hooks) h.beforeProbeAndLock?.(MemoryDescriptorList, AccessMode, Operation, t);
   probeAndLock(t, MemoryDescriptorList, AccessMode, Operation, t.machine.currentDriver() ?? "I/O manager");
 }
 
@@ -280,11 +282,13 @@ export function probeAndLock(t: KThread, mdl: MDL, mode: KPROCESSOR_MODE, operat
  */
 export function MmUnlockPages(MemoryDescriptorList: MDL): void {
   const t = kernel("MmUnlockPages");
-  unlockPages(t.machine, MemoryDescriptorList);
+  unlockPages(t.machine, MemoryDescriptorList, t);
 }
 
-/** MmUnlockPages's work, shared with completion. */
-export function unlockPages(m: Machine, mdl: MDL): void {
+/** MmUnlockPages's work, shared with completion (`t` is null when completion unlocks). */
+export function unlockPages(m: Machine, mdl: MDL, t: KThread | null = null): void {
+  const hooks = ioManager(m).hooks;
+  if (hooks.length !== 0) for (const h of hooks) h.beforeUnlockPages?.(mdl, t);
   if (!(mdl.MdlFlags & MDL_PAGES_LOCKED) && mdl.pfns.every((f) => f < 0)) {
     m.bugCheck(BugCheckCode.PROCESS_HAS_LOCKED_PAGES, 1, mdl.id, mdl.Process?.lockedPages ?? 0, 0, {
       detail: `MmUnlockPages on ${mdl.label}, whose pages were never locked`,
@@ -315,6 +319,7 @@ export function MmMapLockedPagesSpecifyCache(MemoryDescriptorList: MDL, AccessMo
   const t = kernel("MmMapLockedPagesSpecifyCache");
   const m = t.machine;
   const mdl = MemoryDescriptorList;
+  for (const h of ioManager(m).hooks) h.beforeMapLockedPages?.(mdl, AccessMode, t);
   if (!(mdl.MdlFlags & (MDL_PAGES_LOCKED | MDL_SOURCE_IS_NONPAGED_POOL | MDL_PARTIAL))) {
     m.bugCheck(BugCheckCode.DRIVER_VERIFIER_DETECTED_VIOLATION, 0x85, mdl.id, mdl.pageCount, mdl.pfns[0] ?? 0, {
       detail: `MmMapLockedPagesSpecifyCache on ${mdl.label}, whose pages are not locked`,

@@ -40,10 +40,15 @@ export function ExAllocatePoolWithTag(PoolType: number, NumberOfBytes: number, T
   }
   const pool = paged ? m.pagedPool : m.nonPagedPool;
   const tag = poolTag(Tag);
+  if (m.kernelHooks.length !== 0) {
+    // Low-resources simulation: a verifier may make this allocation fail (never must-succeed pool).
+    for (const h of m.kernelHooks) if (PoolType !== 2 && h.failAllocation?.(t, "ExAllocatePoolWithTag")) return 0;
+  }
   const address = pool.allocate(NumberOfBytes, tag, PoolType, m.trace.on ? callerSourceLine(captureStack()) : null);
   if (address === 0 && PoolType === 2) {
     m.bugCheck(0x41, NumberOfBytes, 0, 0, 0, { detail: "MUST_SUCCEED_POOL_EMPTY" });
   }
+  if (address !== 0 && m.kernelHooks.length !== 0) for (const h of m.kernelHooks) h.poolAllocated?.(t, address, NumberOfBytes, tag, paged);
   if (address !== 0 && m.trace.on) {
     m.trace.emit("PoolAllocated", { address, size: NumberOfBytes, tag: poolTagText(tag), poolType: paged ? "PagedPool" : "NonPagedPool" });
   }
@@ -64,6 +69,7 @@ export function ExFreePoolWithTag(P: number, Tag: number | string | null): void 
   const m = t.machine;
   const paged = m.pagedPool.inRange(P);
   const pool = paged ? m.pagedPool : m.nonPagedPool;
+  if (m.kernelHooks.length !== 0) for (const h of m.kernelHooks) h.freePool?.(t, P);
   if (t.irql > (paged ? APC_LEVEL : DISPATCH_LEVEL)) {
     // Learn, BAD_POOL_CALLER 0x09: P2 current IRQL, P3 pool type, P4 address of the pool.
     m.bugCheck(BugCheckCode.BAD_POOL_CALLER, 0x09, t.irql, pool.block(P)?.poolType ?? (paged ? 1 : 0), P, { detail: `pool freed at IRQL ${t.irql}` });
@@ -111,5 +117,5 @@ export function ExQueueWorkItem<C>(Item: WORK_QUEUE_ITEM<C>, _QueueType = 0): vo
   const m = kernel("ExQueueWorkItem").machine;
   const routine = Item.WorkerRoutine;
   if (!routine) throw new TypeError("ExQueueWorkItem: the item has no routine (call ExInitializeWorkItem first)");
-  m.queueWorkItem(routine.name || "work item", () => routine(Item.Parameter as C));
+  m.queueWorkItem(routine.name || "work item", () => routine(Item.Parameter as C), m.currentDriver());
 }

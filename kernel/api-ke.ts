@@ -181,6 +181,7 @@ export function KeInitializeMutex(Mutex: KMUTANT, _Level = 0): void {
 export function KeReleaseMutex(Mutex: KMUTANT, _Wait = false): number {
   const t = kernel("KeReleaseMutex");
   const m = t.machine;
+  if (m.kernelHooks.length !== 0) for (const h of m.kernelHooks) h.releaseMutex?.(t, Mutex);
   if (Mutex.OwnerThread !== t) throw new NtStatusError(STATUS_MUTANT_NOT_OWNED);
   const previous = Mutex.SignalState;
   if (previous + 1 > 0) Mutex.OwnerThread = null;
@@ -279,8 +280,11 @@ export function KeSetTimer<C>(Timer: KTIMER, DueTime: number, Dpc: KDPC<C> | nul
 
 /** KeSetTimerEx: `DueTime` in NT form (negative relative, 100 ns), `Period` in ms. */
 export function KeSetTimerEx<C>(Timer: KTIMER, DueTime: number, Period: number, Dpc: KDPC<C> | null = null): boolean {
-  const m = kernel("KeSetTimerEx").machine;
-  return m.setTimer(Timer, DueTime, Period, Dpc);
+  const t = kernel("KeSetTimerEx");
+  const m = t.machine;
+  const wasSet = m.setTimer(Timer, DueTime, Period, Dpc);
+  if (m.kernelHooks.length !== 0) for (const h of m.kernelHooks) h.timerSet?.(t, Timer, Dpc as unknown as KDPC | null);
+  return wasSet;
 }
 
 /** KeCancelTimer: returns whether the timer was set. */
@@ -304,7 +308,10 @@ export function KeInitializeDpc<C>(Dpc: KDPC<C>, DeferredRoutine: KDEFERRED_ROUT
 
 /** KeInsertQueueDpc: false when already queued. */
 export function KeInsertQueueDpc<C>(Dpc: KDPC<C>, SystemArgument1: unknown = null, SystemArgument2: unknown = null): boolean {
-  return kernel("KeInsertQueueDpc").machine.interrupts.insertQueueDpc(Dpc, SystemArgument1, SystemArgument2);
+  const t = kernel("KeInsertQueueDpc");
+  const m = t.machine;
+  if (m.kernelHooks.length !== 0) for (const h of m.kernelHooks) h.dpcQueued?.(t, Dpc as unknown as KDPC);
+  return m.interrupts.insertQueueDpc(Dpc, SystemArgument1, SystemArgument2);
 }
 
 /** KeRemoveQueueDpc: true when it was queued. */

@@ -51,7 +51,16 @@ export type KSTART_ROUTINE<C = unknown> = (StartContext: C) => unknown;
  */
 export function PsCreateSystemThread<C>(StartRoutine: KSTART_ROUTINE<C>, StartContext: C, name?: string): { status: NTSTATUS; ThreadHandle: number } {
   const m = kernel("PsCreateSystemThread").machine;
-  const t = m.createSystemThread(name ?? (StartRoutine.name || "SystemThread"), () => StartRoutine(StartContext), { background: true });
+  const threadName = name ?? (StartRoutine.name || "SystemThread");
+  // The thread's code is its driver's: record that, as a dispatch routine's activity does.
+  const driver = m.currentDriver();
+  const body = driver
+    ? () => {
+        m.enterActivity("system thread", threadName, driver);
+        return StartRoutine(StartContext);
+      }
+    : () => StartRoutine(StartContext);
+  const t = m.createSystemThread(threadName, body, { background: true });
   const handle = m.ob.insertHandle(m.systemProcess, t, 0x1fffff) | KERNEL_HANDLE_BIT;
   return { status: STATUS_SUCCESS, ThreadHandle: handle >>> 0 };
 }
@@ -82,17 +91,22 @@ export function ObReferenceObjectByHandle(
   const r = kernelHandle
     ? m.ob.referenceByHandle(m.systemProcess, h & ~KERNEL_HANDLE_BIT, ObjectType, DesiredAccess, AccessMode)
     : m.ob.referenceByHandle(t.currentProcess, h, ObjectType, DesiredAccess, AccessMode);
+  if (r.object && m.kernelHooks.length !== 0) for (const hk of m.kernelHooks) hk.objectReferenced?.(t, r.object);
   return { status: r.status, Object: r.object };
 }
 
 /** ObReferenceObject. */
 export function ObReferenceObject(Object: KernelObject): void {
-  kernel("ObReferenceObject").machine.ob.reference(Object);
+  const t = kernel("ObReferenceObject");
+  t.machine.ob.reference(Object);
+  if (t.machine.kernelHooks.length !== 0) for (const h of t.machine.kernelHooks) h.objectReferenced?.(t, Object);
 }
 
 /** ObDereferenceObject: when the last reference goes, deletion runs on a worker thread. */
 export function ObDereferenceObject(Object: KernelObject): void {
-  kernel("ObDereferenceObject").machine.ob.dereference(Object);
+  const t = kernel("ObDereferenceObject");
+  if (t.machine.kernelHooks.length !== 0) for (const h of t.machine.kernelHooks) h.objectDereferenced?.(t, Object);
+  t.machine.ob.dereference(Object);
 }
 
 /** ZwClose for kernel handles (and handles of the current process). */

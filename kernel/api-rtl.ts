@@ -120,7 +120,7 @@ export function ProbeForWrite(Address: number, Length: number, Alignment: number
   const mmu = currentMachine("ProbeForWrite").mmu;
   for (let p = Address - (Address % PAGE_SIZE); p < Address + Length; p += PAGE_SIZE) {
     const at = Math.max(p, Address);
-    // Read and write back one byte per page, as the real probe does.
-    mmu.writeU8(at, mmu.readU8(at));
+    // Write back one byte per page, as the real probe does.
+    mmu.touchForWrite(at);
   }
 }

@@ -23,6 +23,12 @@ export interface BugCheckRecord {
   readonly lastEvents: readonly TraceEvent[];
   /** Virtual time, 100 ns ticks. */
   readonly time: number;
+  /** The verifier rule that raised it, when a verifier did. */
+  readonly rule?: string;
+  /** The driver routine that broke the rule, when known. */
+  readonly routine?: string | null;
+  /** The IRP's ownership timeline, one step per line, when a verifier kept one. */
+  readonly timeline?: readonly string[];
 }
 
 /**
@@ -61,9 +67,11 @@ export function formatBugCheck(r: BugCheckRecord): string {
   r.parameters.forEach((p, i) => {
     lines.push(`    P${i + 1} = 0x${hex32(p)}  ${r.info.parameters[i] ?? ""}`);
   });
+  if (r.rule) lines.push(`    rule: ${r.rule}`);
   if (r.detail) lines.push(`    ${r.detail}`);
-  if (r.driver) lines.push(`    driver: ${r.driver}`);
+  if (r.driver) lines.push(`    driver: ${r.driver}${r.routine ? `, routine ${r.routine}` : ""}`);
   if (r.irp) lines.push(`    IRP: ${r.irp}`);
+  for (const step of r.timeline ?? []) lines.push(`      ${step}`);
   if (r.thread) lines.push(`    thread: ${r.thread}${r.process ? ` in ${r.process}` : ""}`);
   if (r.source) lines.push(`    at ${r.source}`);
   return lines.join("\n");

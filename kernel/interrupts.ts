@@ -42,6 +42,7 @@ export class Interrupts {
   /** KeRaiseIrql: the new IRQL must not be lower than the current one. */
   raise(t: KThread, newIrql: KIRQL): KIRQL {
     const old = t.irql;
+    if (this.m.kernelHooks.length !== 0) for (const h of this.m.kernelHooks) h.raiseIrql?.(t, old, newIrql);
     if (!Number.isInteger(newIrql) || newIrql < 0 || newIrql > HIGH_LEVEL || newIrql < old) {
       this.m.bugCheck(BugCheckCode.IRQL_NOT_GREATER_OR_EQUAL, old, newIrql, 0, 0, {
         detail: `KeRaiseIrql to ${newIrql} from ${old}: raising must not lower the IRQL`,
@@ -56,6 +57,7 @@ export class Interrupts {
   /** KeLowerIrql: the new IRQL must not be higher than the current one. */
   lower(t: KThread, newIrql: KIRQL): void {
     const old = t.irql;
+    if (this.m.kernelHooks.length !== 0) for (const h of this.m.kernelHooks) h.lowerIrql?.(t, old, newIrql);
     if (!Number.isInteger(newIrql) || newIrql < 0 || newIrql > old) {
       this.m.bugCheck(BugCheckCode.IRQL_NOT_LESS_OR_EQUAL, 0, old, newIrql, 0, {
         detail: `KeLowerIrql to ${newIrql} from ${old}: lowering must not raise the IRQL`,
@@ -352,6 +354,7 @@ export class Interrupts {
   acquireSpinLock(lock: KSPIN_LOCK, raise: boolean): KIRQL {
     const m = this.m;
     const t = m.currentThread("KeAcquireSpinLock");
+    if (m.kernelHooks.length !== 0) for (const h of m.kernelHooks) h.acquireSpinLock?.(t, lock, raise);
     if (lock.owner === t) {
       m.deadlock(`${m.describeContext()} spins forever on ${lock.label}, which it already holds (taken by ${lock.ownerDescription})`);
     }
@@ -370,6 +373,7 @@ export class Interrupts {
     lock.ownerDescription = m.describeContext();
     lock.acquiredAt = null;
     t.heldLocks.push(lock);
+    if (m.kernelHooks.length !== 0) for (const h of m.kernelHooks) h.spinLockAcquired?.(t, lock);
     if (m.trace.on) m.trace.emit("SpinLockAcquired", { lock: lock.label, irql: t.irql });
     return old;
   }
@@ -381,6 +385,7 @@ export class Interrupts {
   releaseSpinLock(lock: KSPIN_LOCK, newIrql: KIRQL | null): void {
     const m = this.m;
     const t = m.currentThread("KeReleaseSpinLock");
+    if (m.kernelHooks.length !== 0) for (const h of m.kernelHooks) h.releaseSpinLock?.(t, lock, newIrql);
     if (lock.owner !== t) {
       m.bugCheck(BugCheckCode.SPIN_LOCK_NOT_OWNED, 0, 0, 0, 0, {
         detail: lock.owner

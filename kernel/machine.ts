@@ -21,6 +21,7 @@ import { KThread, activityLabel, type Activity, type ThreadBody } from "./thread
 import { KTIMER } from "./timer.js";
 import { TimerQueue, type TimerEntry } from "./timer-queue.js";
 import { Tracer, type TraceContext, type TraceEvent } from "./trace.js";
+import type { KernelHooks } from "./hooks.js";
 import { Waits } from "./waits.js";
 
 /** One decision point offered to a strategy. */
@@ -59,6 +60,12 @@ export interface Finding {
   /** Virtual time, 100 ns ticks. */
   readonly time: number;
   readonly thread: string | null;
+  /** The driver routine that broke the rule, when known ("SharebufDeviceControl"). */
+  readonly routine?: string | null;
+  /** The IRP involved, when there is one ("irp#2"). */
+  readonly irp?: string | null;
+  /** The IRP's ownership timeline, one step per line, when a verifier kept one. */
+  readonly timeline?: readonly string[];
 }
 
 /** Why the machine halted. */
@@ -115,6 +122,24 @@ export interface CreateProcessOptions {
   translation?: ProcessTranslation;
   /** The main thread does not keep a run going (a service host that waits for work). */
   background?: boolean;
+}
+
+/** What a bug check may record besides its code and parameters. */
+export interface BugCheckOptions {
+  /** The exception that caused it (its stack gives the source line). */
+  cause?: unknown;
+  /** Extra explanation in words. */
+  detail?: string;
+  driver?: string | null;
+  irp?: string | null;
+  /** The source line to report, when the caller knows it better than the current stack does. */
+  source?: string | null;
+  /** The verifier rule that raised it ("0xC9/0x23D PendingWithoutMark"). */
+  rule?: string;
+  /** The driver routine that broke the rule. */
+  routine?: string | null;
+  /** The IRP's ownership timeline, one step per line. */
+  timeline?: readonly string[];
 }
 
 /** A user-mode API called from kernel mode, or a kernel-mode routine called from user mode. */
@@ -183,6 +208,8 @@ export class Machine implements TraceContext {
   readonly threadRundown: ((t: KThread) => Promise<boolean>)[] = [];
   /** Run when a process has exited (after its address space is gone). */
   readonly processExited: ((p: KProcess) => void)[] = [];
+  /** Synchronous observers of the kernel (the verifier); see kernel/hooks.ts. */
+  readonly kernelHooks: KernelHooks[] = [];
   strategy: DecisionStrategy | null;
   /** Virtual time in 100 ns ticks. */
   now = 0;
@@ -194,7 +221,7 @@ export class Machine implements TraceContext {
   private nextCid = 4;
   private readonly flight: TraceEvent[] | null;
   private readonly flightSize: number;
-  private readonly workQueue: { label: string; fn: () => unknown }[] = [];
+  private readonly workQueue: { label: string; fn: () => unknown; driver: string | null }[] = [];
   private workEvent: KEVENT | null = null;
   private decisionOrdinal = 0;
 
@@ -446,7 +473,9 @@ export class Machine implements TraceContext {
   private runBody(t: KThread): void {
     let r: unknown;
     try {
-      r = t.body();
+      // Called as a plain function, so a stack names the body ("SampleApp"), not "KThread.SampleApp".
+      const body = t.body;
+      r = body();
     } catch (e) {
       this.threadFailed(t, e);
       return;
@@ -608,6 +637,7 @@ export class Machine implements TraceContext {
       p.exitReason = "last thread exited";
     }
     await this.ob.killProcess(p);
+    for (const h of this.kernelHooks) h.processRundown?.(p);
     if (p.lockedPages > 0) {
       this.bugCheck(BugCheckCode.PROCESS_HAS_LOCKED_PAGES, 0, p.objectId, p.lockedPages, 0, {
         detail: `${p.name} exited with ${p.lockedPages} page(s) still locked for I/O: a driver did not unlock an MDL (or never completed the IRP that holds it)`,
@@ -718,9 +748,12 @@ export class Machine implements TraceContext {
 
   // ---- Work items and "another processor" ---------------------------------------------------
 
-  /** ExQueueWorkItem: runs `fn` on the system worker thread at PASSIVE_LEVEL. */
-  queueWorkItem(label: string, fn: () => unknown): void {
-    this.workQueue.push({ label, fn });
+  /**
+   * ExQueueWorkItem: runs `fn` on the system worker thread at PASSIVE_LEVEL (as `driver`'s code,
+   * when a driver queued it).
+   */
+  queueWorkItem(label: string, fn: () => unknown, driver: string | null = null): void {
+    this.workQueue.push({ label, fn, driver });
     if (!this.workEvent) {
       const event = new KEVENT(SynchronizationEvent, false, "system work queue");
       this.workEvent = event;
@@ -729,8 +762,8 @@ export class Machine implements TraceContext {
         async () => {
         for (;;) {
           while (this.workQueue.length > 0) {
-            const item = this.workQueue.shift() as { label: string; fn: () => unknown };
-            const token = this.enterActivity("work item", item.label);
+            const item = this.workQueue.shift() as { label: string; fn: () => unknown; driver: string | null };
+            const token = this.enterActivity("work item", item.label, item.driver);
             try {
               await item.fn();
             } catch (e) {
@@ -806,12 +839,12 @@ export class Machine implements TraceContext {
     p2 = 0,
     p3 = 0,
     p4 = 0,
-    options: { cause?: unknown; detail?: string; driver?: string | null; irp?: string | null } = {},
+    options: BugCheckOptions = {},
   ): never {
     if (this.halted) throw this.haltedError();
     const info = bugCheckInfo(code);
     const t = this.current;
-    const stack = options.cause instanceof Error ? options.cause.stack : captureStack();
+    const stack = options.cause instanceof Error ? options.cause.stack : options.source !== undefined ? undefined : captureStack();
     const record: BugCheckRecord = {
       code,
       name: info.name,
@@ -819,12 +852,15 @@ export class Machine implements TraceContext {
       info,
       thread: t ? this.describeContext() : null,
       process: t ? `${t.currentProcess.name} (pid ${t.currentProcess.pid})` : null,
-      source: callerSourceLine(stack),
+      source: options.source !== undefined ? options.source : callerSourceLine(stack),
       driver: options.driver ?? this.currentDriver(),
       irp: options.irp ?? null,
       detail: options.detail ?? null,
       lastEvents: this.flight ? [...this.flight] : [],
       time: this.now,
+      ...(options.rule !== undefined ? { rule: options.rule } : {}),
+      ...(options.routine !== undefined ? { routine: options.routine } : {}),
+      ...(options.timeline !== undefined ? { timeline: options.timeline } : {}),
     };
     const err = new BugCheckError(record);
     if (this.trace.on) {

@@ -8,6 +8,7 @@ import { STATUS_ACCESS_VIOLATION, STATUS_GUARD_PAGE_VIOLATION } from "./status.j
 import type { PageTable } from "./page-table.js";
 import type { Machine } from "./machine.js";
 import type { PteObserver } from "./address-space.js";
+import type { MemoryObserver } from "./hooks.js";
 
 /** The translation context an access runs in. */
 interface AccessContext {
@@ -48,6 +49,22 @@ export class Mmu implements PteObserver {
   gen = 0;
   /** Bytes moved by copies between virtual addresses (the zero-copy proof counts these). */
   bytesCopied = 0;
+  /**
+   * A verifier's watch on memory accesses, called on the slow path only. While it is set no
+   * translation is cached, so every access takes the slow path; unset, it costs nothing.
+   */
+  private watcher: MemoryObserver | null = null;
+
+  /** Installs (or, with null, removes) the memory observer. */
+  setObserver(observer: MemoryObserver | null): void {
+    this.watcher = observer;
+    this.gen++;
+  }
+
+  /** The installed memory observer, if any. */
+  get observer(): MemoryObserver | null {
+    return this.watcher;
+  }
 
   // One-entry translation caches (read and write).
   private rVpn = -1;
@@ -149,22 +166,24 @@ export class Mmu implements PteObserver {
     return ctx.irql >= DISPATCH_LEVEL && (pte & PTE_PAGEABLE) !== 0;
   }
 
-  private fillRead(va: number): void {
+  private fillRead(va: number, n = 1): void {
     const ctx = this.context();
+    if (this.watcher !== null) this.watcher(va, n, false);
     const pte = this.translate(va, false, ctx);
     const b = this.physical.backing(pte >>> PAGE_SHIFT);
     this.rVpn = va >>> PAGE_SHIFT;
-    this.rGen = this.uncacheable(pte, ctx) ? -1 : this.gen;
+    this.rGen = this.watcher !== null || this.uncacheable(pte, ctx) ? -1 : this.gen;
     this.rView = b.view;
     this.rBase = b.offset;
   }
 
-  private fillWrite(va: number): void {
+  private fillWrite(va: number, n = 1): void {
     const ctx = this.context();
+    if (this.watcher !== null) this.watcher(va, n, true);
     const pte = this.translate(va, true, ctx);
     const b = this.physical.backing(pte >>> PAGE_SHIFT);
     this.wVpn = va >>> PAGE_SHIFT;
-    this.wGen = this.uncacheable(pte, ctx) ? -1 : this.gen;
+    this.wGen = this.watcher !== null || this.uncacheable(pte, ctx) ? -1 : this.gen;
     this.wView = b.view;
     this.wBase = b.offset;
   }
@@ -178,7 +197,7 @@ export class Mmu implements PteObserver {
   /** Reads a little-endian 16-bit value. */
   readU16(va: number): number {
     if ((va & PAGE_MASK) > PAGE_SIZE - 2) return this.readU8(va) | (this.readU8(va + 1) << 8);
-    if (va >>> PAGE_SHIFT !== this.rVpn || this.rGen !== this.gen || va >>> 0 !== va) this.fillRead(va);
+    if (va >>> PAGE_SHIFT !== this.rVpn || this.rGen !== this.gen || va >>> 0 !== va) this.fillRead(va, 2);
     return this.rView.getUint16(this.rBase + (va & PAGE_MASK), true);
   }
 
@@ -187,7 +206,7 @@ export class Mmu implements PteObserver {
     if ((va & PAGE_MASK) > PAGE_SIZE - 4) {
       return (this.readU16(va) | (this.readU16(va + 2) << 16)) >>> 0;
     }
-    if (va >>> PAGE_SHIFT !== this.rVpn || this.rGen !== this.gen || va >>> 0 !== va) this.fillRead(va);
+    if (va >>> PAGE_SHIFT !== this.rVpn || this.rGen !== this.gen || va >>> 0 !== va) this.fillRead(va, 4);
     return this.rView.getUint32(this.rBase + (va & PAGE_MASK), true);
   }
 
@@ -195,6 +214,16 @@ export class Mmu implements PteObserver {
   writeU8(va: number, value: number): void {
     if (va >>> PAGE_SHIFT !== this.wVpn || this.wGen !== this.gen || va >>> 0 !== va) this.fillWrite(va);
     this.wView.setUint8(this.wBase + (va & PAGE_MASK), value);
+  }
+
+  /**
+   * ProbeForWrite's touch of one byte: faults as a store to `va` would, then stores the byte it
+   * holds. An observer sees a write and no read (a probe fetches nothing the driver uses).
+   */
+  touchForWrite(va: number): void {
+    if (va >>> PAGE_SHIFT !== this.wVpn || this.wGen !== this.gen || va >>> 0 !== va) this.fillWrite(va);
+    const at = this.wBase + (va & PAGE_MASK);
+    this.wView.setUint8(at, this.wView.getUint8(at));
   }
 
   /** Writes a little-endian 16-bit value. */
@@ -206,7 +235,7 @@ export class Mmu implements PteObserver {
       this.writeU8(va + 1, (value >>> 8) & 0xff);
       return;
     }
-    if (va >>> PAGE_SHIFT !== this.wVpn || this.wGen !== this.gen || va >>> 0 !== va) this.fillWrite(va);
+    if (va >>> PAGE_SHIFT !== this.wVpn || this.wGen !== this.gen || va >>> 0 !== va) this.fillWrite(va, 2);
     this.wView.setUint16(this.wBase + (va & PAGE_MASK), value, true);
   }
 
@@ -218,7 +247,7 @@ export class Mmu implements PteObserver {
       this.writeU16(va + 2, (value >>> 16) & 0xffff);
       return;
     }
-    if (va >>> PAGE_SHIFT !== this.wVpn || this.wGen !== this.gen || va >>> 0 !== va) this.fillWrite(va);
+    if (va >>> PAGE_SHIFT !== this.wVpn || this.wGen !== this.gen || va >>> 0 !== va) this.fillWrite(va, 4);
     this.wView.setUint32(this.wBase + (va & PAGE_MASK), value >>> 0, true);
   }
 
@@ -231,6 +260,7 @@ export class Mmu implements PteObserver {
     this.checkLength(va, length, write);
     if (length === 0) return;
     const ctx = this.context();
+    if (this.watcher !== null) this.watcher(va, length, write);
     let pos = 0;
     let cur = va;
     while (pos < length) {
@@ -314,6 +344,10 @@ export class Mmu implements PteObserver {
     // Small copies inside one page on each side (the IOCTL round trip's case): one translation each.
     if (length <= 512 && (src & PAGE_MASK) + length <= PAGE_SIZE && (dst & PAGE_MASK) + length <= PAGE_SIZE && Number.isInteger(length) && length > 0) {
       const ctx = this.context();
+      if (this.watcher !== null) {
+        this.watcher(src, length, false);
+        this.watcher(dst, length, true);
+      }
       const s = this.physical.backing(this.translate(src, false, ctx) >>> PAGE_SHIFT);
       const d = this.physical.backing(this.translate(dst, true, ctx) >>> PAGE_SHIFT);
       const so = s.offset + (src & PAGE_MASK);

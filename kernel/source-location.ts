@@ -68,6 +68,11 @@ export function callerSourceLine(stack: string | undefined): string | null {
   return null;
 }
 
+/** True when a frame is the emulator's own code (a layer's folder or Node's), not a driver's or an app's. */
+export function isEmulatorFrame(f: SourceFrame): boolean {
+  return isInternal(f.file);
+}
+
 /** Formats a frame for messages. */
 export function formatFrame(f: SourceFrame): string {
   const p = f.file.startsWith("file://") ? fileURLToPath(f.file) : f.file;

@@ -49,6 +49,7 @@ export class Waits {
         const mu = o;
         mu.SignalState--;
         mu.OwnerThread = t;
+        if (this.m.kernelHooks.length !== 0) for (const h of this.m.kernelHooks) h.mutexAcquired?.(t, mu);
         const abandoned = mu.Abandoned;
         mu.Abandoned = false;
         return abandoned;
@@ -128,6 +129,7 @@ export class Waits {
     const m = this.m;
     const t = m.currentThread("KeWaitForMultipleObjects");
     if (objects.length === 0 || objects.length > MAXIMUM_WAIT_OBJECTS) return STATUS_INVALID_PARAMETER;
+    if (m.kernelHooks.length !== 0) for (const h of m.kernelHooks) h.beforeWait?.(t, objects, options.timeout);
     if (t.irql > DISPATCH_LEVEL || (t.irql === DISPATCH_LEVEL && options.timeout !== 0)) {
       if (m.inDpc) {
         m.bugCheck(BugCheckCode.ATTEMPTED_SWITCH_FROM_DPC, t.objectId, 0, 0, 0, {

@@ -7,9 +7,10 @@ import { windriverKpScenario } from "./windriver-kp/scenario.js";
 import { smdScenario } from "./smd/scenario.js";
 import { invertedCallScenario } from "./inverted-call/scenario.js";
 import { csqReadsScenario } from "./csq-reads/scenario.js";
+import { buggySamples } from "./buggy/index.js";
 
-/** Every shipped scenario, by name. */
-export const shippedScenarios: readonly Scenario[] = [sharebufScenario, invertedCallScenario, csqReadsScenario, windriverKpScenario, smdScenario];
+/** Every shipped scenario, by name (the buggy samples as "buggy/<name>"). */
+export const shippedScenarios: readonly Scenario[] = [sharebufScenario, invertedCallScenario, csqReadsScenario, windriverKpScenario, smdScenario, ...buggySamples.map((s) => s.scenario)];
 
 /** A shipped scenario by name, or undefined. */
 export function findScenario(name: string): Scenario | undefined {

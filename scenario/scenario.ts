@@ -4,7 +4,8 @@
  * it and states what it checks; every run is independent and reproducible.
  */
 import { BugCheckError, MachineHaltedError } from "../kernel/bugcheck.js";
-import { Machine, type DecisionStrategy, type MachineOptions, type RunResult } from "../kernel/machine.js";
+import { Machine, type DecisionStrategy, type Finding, type MachineOptions, type RunResult } from "../kernel/machine.js";
+import { attachVerifier, type Verifier, type VerifierOptions } from "../verifier/verifier.js";
 import type { RunOptions } from "../kernel/scheduler.js";
 import type { TraceEvent } from "../kernel/trace.js";
 import { teardownChecks } from "./teardown.js";
@@ -60,6 +61,11 @@ export interface ScenarioRunOptions {
   readonly memoryBytes?: number;
   /** Called with the fresh machine before the scenario starts (to attach a verifier, say). */
   readonly prepare?: (m: Machine) => void;
+  /**
+   * The verifier (Driver Verifier's checks and the static IRP rules), on by default for every
+   * driver: false runs the machine unverified; an object scopes or configures it.
+   */
+  readonly verifier?: boolean | VerifierOptions;
 }
 
 /** What running a scenario produced. */
@@ -73,6 +79,10 @@ export interface ScenarioResult {
   readonly events: readonly TraceEvent[];
   /** An error the scenario's own code threw (not a bug check). */
   readonly error: unknown;
+  /** Every finding of the run, the verifier's teardown findings included. */
+  readonly findings: readonly Finding[];
+  /** The verifier that watched the run, when one did. */
+  readonly verifier: Verifier | null;
   readonly passed: boolean;
 }
 
@@ -99,6 +109,7 @@ export async function runScenario(s: Scenario, o: ScenarioRunOptions = {}): Prom
     flightRecorder: 48,
   });
   const recording = o.trace ? machine.trace.record() : null;
+  const verifier = o.verifier === false ? null : attachVerifier(machine, o.verifier === true || o.verifier === undefined ? {} : o.verifier);
   o.prepare?.(machine);
   const checks: Check[] = [];
   const runs: RunResult[] = [];
@@ -123,13 +134,18 @@ export async function runScenario(s: Scenario, o: ScenarioRunOptions = {}): Prom
   } catch (e) {
     if (!(e instanceof BugCheckError || e instanceof MachineHaltedError)) error = e;
   }
-  if (!machine.halted) checks.push(...teardownChecks(machine));
+  if (!machine.halted) {
+    checks.push(...teardownChecks(machine));
+    verifier?.teardown();
+  }
   recording?.stop();
   const run = runs[runs.length - 1] ?? null;
+  const findings = [...machine.findings];
   const passed =
     error === null &&
     !machine.halted &&
     checks.every((c) => c.passed) &&
-    (run === null || (run.outcome === "completed" && run.errors.length === 0 && run.findings.length === 0));
-  return { scenario: s.name, options, machine, run, checks, events: recording?.events ?? [], error, passed };
+    findings.length === 0 &&
+    (run === null || (run.outcome === "completed" && run.errors.length === 0));
+  return { scenario: s.name, options, machine, run, checks, events: recording?.events ?? [], error, findings, verifier, passed };
 }

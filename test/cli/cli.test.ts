@@ -62,6 +62,18 @@ describe("cli: the irpsim command", () => {
     expect(d.code).to.equal(2);
   });
 
+  it("irpsim run verifies by default: a buggy sample prints its finding with the driver's TypeScript line and exits 1; --no-verifier runs it unverified", async () => {
+    const r = await irpsim(["run", "buggy/pending-without-mark"]);
+    expect(r.code).to.equal(1);
+    expect(r.stdout).to.include("FINDING 0xC9/0x23D PendingWithoutMark — Driver Verifier, I/O Verification");
+    expect(r.stdout).to.match(/ {4}at samples\/buggy\/pending\.ts:\d+:\d+ \(PendDeviceControl\)/);
+    const off = await irpsim(["run", "buggy/pending-without-mark", "--no-verifier"]);
+    expect(off.code).to.equal(0);
+    expect(off.stdout).to.not.include("FINDING");
+    const list = await irpsim(["list"]);
+    expect(list.stdout).to.match(/^buggy\/complete-twice\s+an error path completes the IRP/m);
+  });
+
   it("a bug check in the built command line names the driver's TypeScript source line (source maps), and exits 1", async () => {
     const fixture = path.join(root, "test/fixtures/bugcheck-scenario.ts");
     const line = readFileSync(fixture, "utf8").split("\n").findIndex((l) => l.includes("BUG-LINE")) + 1;

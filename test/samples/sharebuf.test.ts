@@ -47,8 +47,16 @@ describe("samples/sharebuf: the shared-buffer design end to end", () => {
     expect(completed?.kind === "IrpCompleted" && completed.statusName).to.equal("STATUS_CANCELLED");
   });
 
-  it("a driver that forgets its cancel routine: killing the app leaves an IO_DRIVER_CANCEL_TIMEOUT finding naming the IRP, its driver and dispatch routine, and a zombie with its pages locked", async () => {
-    const r = await runScenario(makeSharebufScenario({ cancelRoutine: false }, "sharebuf-no-cancel"), { options: { ending: "killed" } });
+  it("ending \"killed\" with the verifier on (the default): no finding and no bug check", async () => {
+    const r = await runScenario(sharebufScenario, { options: { ending: "killed" } });
+    expect(r.verifier).to.not.equal(null);
+    expect(r.findings).to.deep.equal([]);
+    expect(r.machine.halted).to.equal(null);
+  });
+
+  it("a driver that forgets its cancel routine (unverified): killing the app leaves an IO_DRIVER_CANCEL_TIMEOUT finding naming the IRP, its driver and dispatch routine, and a zombie with its pages locked", async () => {
+    // Without the verifier: NT's own five-minute wait, then the error-log finding.
+    const r = await runScenario(makeSharebufScenario({ cancelRoutine: false }, "sharebuf-no-cancel"), { options: { ending: "killed" }, verifier: false });
     expect(r.passed).to.equal(false);
     expect(r.run?.zombies).to.deep.equal(["sharebuf.exe"]);
     const f = r.run?.findings[0];
@@ -60,13 +68,41 @@ describe("samples/sharebuf: the shared-buffer design end to end", () => {
     expect(app?.lockedPages).to.equal(4);
   });
 
-  it("a cancel routine that does not release the cancel spin lock: the emulator reports the deadlock and names the routine", async () => {
-    const r = await runScenario(makeSharebufScenario({ releaseCancelLock: false }, "sharebuf-holds-lock"), { options: { ending: "killed" } });
+  it("a driver that forgets its cancel routine, verified: the cancelled IRP not completed within the verifier's bound of virtual time is bug check 0xC4/0x135", async () => {
+    const r = await runScenario(makeSharebufScenario({ cancelRoutine: false }, "sharebuf-no-cancel"), { options: { ending: "killed" } });
+    const bc = r.run?.bugCheck;
+    expect(bc?.code).to.equal(0xc4);
+    expect(bc?.parameters[0]).to.equal(0x135);
+    expect(bc?.parameters[2]).to.equal(10_000);
+    expect(bc?.rule).to.equal("0xC4/0x135 CancelTimeout");
+    expect(bc?.driver).to.equal("Sharebuf");
+    expect(bc?.irp).to.equal("irp#2");
+    // Killed at 120 ms; the bound is 10 s of virtual time, well before NT's five minutes.
+    expect(r.machine.nowMs).to.equal(120 + 10_000);
+  });
+
+  it("a cancel routine that does not release the cancel spin lock (unverified): the emulator reports the deadlock and names the routine", async () => {
+    // The base machine does not raise DRIVER_RETURNED_HOLDING_CANCEL_LOCK: the next acquirer deadlocks.
+    const r = await runScenario(makeSharebufScenario({ releaseCancelLock: false }, "sharebuf-holds-lock"), { options: { ending: "killed" }, verifier: false });
     expect(r.passed).to.equal(false);
     expect(r.machine.halted?.kind).to.equal("deadlock");
     expect(r.run?.deadlock).to.equal(
       "dispatch routine SharebufCleanup on sharebuf.exe:main spins forever on IoCancelSpinLock, which it already holds (taken by cancel routine SharebufCancelRoutine on sharebuf.exe:main, which returned without releasing it)",
     );
+  });
+
+  it("a cancel routine that does not release the cancel spin lock, verified: bug check 0x11B at the routine's return, naming the routine, the IRP and its timeline", async () => {
+    const r = await runScenario(makeSharebufScenario({ releaseCancelLock: false }, "sharebuf-holds-lock"), { options: { ending: "killed" } });
+    const bc = r.run?.bugCheck;
+    expect(bc?.code).to.equal(0x11b);
+    expect(bc?.name).to.equal("DRIVER_RETURNED_HOLDING_CANCEL_LOCK");
+    expect(bc?.rule).to.equal("0x11B ReturnedHoldingCancelLock");
+    expect(bc?.routine).to.equal("SharebufCancelRoutine");
+    expect(bc?.parameters[0]).to.equal(2);
+    expect(bc?.source).to.match(/^samples\/sharebuf\/driver\.ts:\d+:\d+ \(SharebufCancelRoutine\)$/);
+    expect(bc?.timeline?.some((s) => s.includes("cancelled (IoCancelIrp on sharebuf.exe:main); cancel routine SharebufCancelRoutine is called"))).to.equal(true);
+    // The cancel routine also completed the IRP under the cancel lock: SDV's SpinLockSafe.
+    expect(r.findings.map((f) => f.rule)).to.deep.equal(["SpinLockSafe"]);
   });
 
   it("the same scenario gives the same trace, byte for byte", async () => {

@@ -1,0 +1,410 @@
+/**
+ * The verifier: Driver Verifier's I/O checks and the static IRP rules, enforced at run time on a
+ * machine. It observes the machine through the kernel's and the I/O manager's synchronous hooks
+ * (so a rule whose outcome is a bug check halts the machine at the faulting call, with the
+ * driver's source line), its trace events (for the timelines) and its state; it never changes
+ * what the machine does, except for the options that ask it to (Force Pending I/O, low-resources
+ * simulation), whose choices are decisions the machine records.
+ */
+import type { KernelHooks } from "../kernel/hooks.js";
+import type { Machine } from "../kernel/machine.js";
+import type { KProcess } from "../kernel/process.js";
+import type { KSPIN_LOCK } from "../kernel/spin-lock.js";
+import type { KMUTANT } from "../kernel/dispatcher.js";
+import type { KDPC } from "../kernel/dpc.js";
+import type { KTIMER } from "../kernel/timer.js";
+import type { KThread } from "../kernel/thread.js";
+import type { KernelObject } from "../kernel/objects.js";
+import type { TraceEvent } from "../kernel/trace.js";
+import { callerSourceLine, captureStack, isEmulatorFrame, parseStack } from "../kernel/source-location.js";
+import { ioManager, type IoManager } from "../io-manager/io-manager.js";
+import type { IoHooks, IrpWatch } from "../io-manager/hooks.js";
+import { setIrpWatch, type IRP } from "../io-manager/irp.js";
+import { RULES, type RuleId } from "./rules.js";
+import { formatStep, type Frame, type IrpRecord, type MdlRecord, type StaleMapping, type Step, type UserRange } from "./records.js";
+import { installIrpRules } from "./irp-rules.js";
+import { installLockRules } from "./lock-rules.js";
+import { installMemoryRules } from "./memory-rules.js";
+import { installUnloadRules, teardownFindings } from "./unload-rules.js";
+import { installResourceOptions } from "./resource-options.js";
+
+/** How to verify. */
+export interface VerifierOptions {
+  /** Verify only these drivers (their short names, as loadDriver was given them); default: every driver. */
+  readonly drivers?: readonly string[];
+  /** Check only these rules; default: every rule. */
+  readonly rules?: readonly RuleId[];
+  /** Rules to leave unchecked. */
+  readonly skipRules?: readonly RuleId[];
+  /**
+   * Force Pending I/O Requests: each IoCallDriver a verified driver makes is a decision point
+   * ("force STATUS_PENDING" first, "pass through" second); forced calls return STATUS_PENDING and
+   * the lower driver's completion runs a moment later. Default off.
+   */
+  readonly forcePending?: boolean;
+  /**
+   * Systematic low-resources simulation: the first allocation (pool, IRP, MDL, system PTEs) at
+   * each distinct call site of a verified driver is a decision point ("fail" first, "succeed"
+   * second); later allocations at that site succeed. Default off.
+   */
+  readonly faultInjection?: boolean;
+  /**
+   * Locked-page tracking: a process that exits with pages locked is 0xCB naming the driver and
+   * MDL (as with TrackLockedPages or Pool Tracking on), rather than 0x76. Default on.
+   */
+  readonly lockedPageTracking?: boolean;
+  /** Virtual milliseconds a cancelled IRP may take to complete before 0xC4/0x135 (default 10,000). */
+  readonly cancelTimeoutMs?: number;
+}
+
+/** What a rule reports. */
+export interface Report {
+  readonly driver: string | null;
+  readonly routine?: string | null;
+  readonly rec?: IrpRecord | null;
+  /** What is wrong, in one sentence, naming the driver, routine and IRP. */
+  readonly text: string;
+  /** The source line (default: the driver's frame of the current stack). */
+  readonly source?: string | null;
+  /** The code as printed, when it differs from the rule's (0xC4/0x122 for WaitAtDispatch). */
+  readonly codeText?: string;
+}
+
+/** The default bound on a cancelled IRP's completion. */
+export const DEFAULT_CANCEL_TIMEOUT_MS = 10_000;
+
+/**
+ * A verifier attached to one machine. Create it with {@link attachVerifier}; it stays until
+ * {@link Verifier.detach}.
+ */
+export class Verifier {
+  readonly io: IoManager;
+  /** The watch every IRP gets (the IRP rules provide it). */
+  irpWatch: IrpWatch | null = null;
+  readonly irps = new Map<IRP, IrpRecord>();
+  /** Dispatch-routine calls in progress, per thread (innermost last). */
+  readonly frames = new Map<KThread, Frame[]>();
+  readonly mdls = new Map<string, MdlRecord>();
+  readonly stale: StaleMapping[] = [];
+  /** User ranges per process, from requests and user-space MDL mappings. */
+  readonly userRanges: UserRange[] = [];
+  /** User pages a driver touched in a request's own context, per process: "vpn" -> process. */
+  readonly learnedPages = new Map<number, Set<KProcess>>();
+  /** Spin lock acquisition numbers (for "under the same lock"). */
+  readonly lockEpochs = new Map<KSPIN_LOCK, number>();
+  epoch = 0;
+  /** Mutexes each thread holds (spin locks are in KThread.heldLocks). */
+  readonly heldMutexes = new Map<KThread, KMUTANT[]>();
+  /** Pool blocks drivers allocated: address -> owner. */
+  readonly pool = new Map<number, { driver: string; site: string | null; size: number; duringDriverEntry: boolean }>();
+  /** Timers and DPCs drivers set or queued. */
+  readonly timers = new Map<KTIMER, { driver: string; site: string | null }>();
+  readonly dpcs = new Map<KDPC, { driver: string; site: string | null }>();
+  /** References drivers took and have not dropped. */
+  readonly references = new Map<KernelObject, { driver: string; site: string | null }[]>();
+  /** Kernel handles drivers created: (process, handle) -> owner. */
+  readonly handles = new Map<string, { driver: string; site: string | null; object: string }>();
+  /** Symbolic links drivers created. */
+  readonly links = new Map<string, { driver: string; site: string | null }>();
+  /** Drivers that have been unloaded (their leftovers are leaks). */
+  readonly unloaded = new Set<string>();
+  /** The last source line captured on each thread. */
+  readonly lastSiteOn = new Map<KThread, string | null>();
+  readonly cancelTimeoutMs: number;
+  readonly lockedPageTracking: boolean;
+  private readonly onlyDrivers: Set<string> | null;
+  private readonly onlyRules: Set<RuleId> | null;
+  private readonly skip: Set<RuleId>;
+  private readonly cleanups: (() => void)[] = [];
+  private attached = true;
+
+  constructor(
+    readonly machine: Machine,
+    readonly options: VerifierOptions = {},
+  ) {
+    this.io = ioManager(machine);
+    this.onlyDrivers = options.drivers ? new Set(options.drivers.map((d) => d.toLowerCase())) : null;
+    this.onlyRules = options.rules ? new Set(options.rules) : null;
+    this.skip = new Set(options.skipRules ?? []);
+    this.cancelTimeoutMs = options.cancelTimeoutMs ?? DEFAULT_CANCEL_TIMEOUT_MS;
+    this.lockedPageTracking = options.lockedPageTracking ?? true;
+  }
+
+  /** Installs the hooks, the trace subscription, the memory observer and the options. */
+  install(): void {
+    const m = this.machine;
+    const io = this.io;
+    // Freed IRPs stay out of the lookaside lists, so a use after free is recognisable (special pool).
+    const recycle = io.recycleIrps;
+    io.recycleIrps = false;
+    const sub = m.trace.events$.subscribe((e) => {
+      this.onEvent(e);
+    });
+    this.cleanups.push(() => {
+      sub.unsubscribe();
+      io.recycleIrps = recycle;
+      for (const irp of this.irps.keys()) if (irp.watch === this.irpWatch) setIrpWatch(irp, null);
+    });
+    installIrpRules(this);
+    installLockRules(this);
+    installMemoryRules(this);
+    installUnloadRules(this);
+    installResourceOptions(this);
+    // IRPs that already exist are watched too.
+    for (const irp of io.liveIrps) this.record(irp, null);
+  }
+
+  /** Adds I/O-manager hooks (removed at detach). */
+  addIoHooks(h: IoHooks): void {
+    this.io.hooks.push(h);
+    this.cleanups.push(() => {
+      const i = this.io.hooks.indexOf(h);
+      if (i >= 0) this.io.hooks.splice(i, 1);
+    });
+  }
+
+  /** Adds kernel hooks (removed at detach). */
+  addKernelHooks(h: KernelHooks): void {
+    const list = this.machine.kernelHooks;
+    list.push(h);
+    this.cleanups.push(() => {
+      const i = list.indexOf(h);
+      if (i >= 0) list.splice(i, 1);
+    });
+  }
+
+  /** Registers something to undo at {@link detach}. */
+  onDetach(fn: () => void): void {
+    this.cleanups.push(fn);
+  }
+
+  /** Removes every hook; the machine runs on unverified. */
+  detach(): void {
+    if (!this.attached) return;
+    this.attached = false;
+    for (const fn of this.cleanups.splice(0).reverse()) fn();
+  }
+
+  /**
+   * The end of a scenario: every IRP, MDL, locked page, pool block, kernel handle or object
+   * reference still there is a finding with its allocation site.
+   */
+  teardown(): void {
+    if (this.machine.halted) return;
+    teardownFindings(this);
+  }
+
+  // ---- Scope --------------------------------------------------------------------------------
+
+  /** Whether a driver is verified (every driver unless the options name some). */
+  verified(driver: string | null): driver is string {
+    if (driver === null) return false;
+    return this.onlyDrivers === null || this.onlyDrivers.has(driver.toLowerCase());
+  }
+
+  /** Whether a rule is checked. */
+  enabled(rule: RuleId): boolean {
+    return !this.skip.has(rule) && (this.onlyRules === null || this.onlyRules.has(rule));
+  }
+
+  /** The driver whose code runs now, if it is verified. */
+  verifiedDriver(): string | null {
+    const d = this.machine.currentDriver();
+    return this.verified(d) ? d : null;
+  }
+
+  // ---- Where ---------------------------------------------------------------------------------
+
+  /** The driver's (or app's) source line of the current call, through source maps. */
+  site(): string | null {
+    const s = callerSourceLine(captureStack());
+    const t = this.machine.runningThread();
+    if (t) {
+      this.lastSiteOn.set(t, s);
+      const fs = this.frames.get(t);
+      const top = fs && fs.length > 0 ? fs[fs.length - 1] : undefined;
+      if (top && s !== null && this.machine.currentActivity()?.kind === "dispatch routine") top.lastSite = s;
+    }
+    return s;
+  }
+
+  /**
+   * True when the code that called the current hook is the emulator's own (the I/O manager
+   * reading an IRP on the driver's behalf), not the driver's: the first frame past the verifier
+   * and the member or routine being watched.
+   */
+  calledFromEmulator(): boolean {
+    const frames = parseStack(captureStack());
+    // 0: captureStack, then verifier frames, then the accessor or routine, then its caller.
+    let i = 0;
+    while (i < frames.length && /[/\\]verifier[/\\]|source-location/.test(frames[i]?.file ?? "")) i++;
+    const caller = frames[i + 1];
+    return caller !== undefined && isEmulatorFrame(caller);
+  }
+
+  // ---- IRP records ---------------------------------------------------------------------------
+
+  /** The record of an IRP, made on first sight. */
+  record(irp: IRP, t: KThread | null): IrpRecord {
+    let rec = this.irps.get(irp);
+    if (rec) return rec;
+    const m = this.machine;
+    const creator = irp.origin === "IoAllocateIrp" || irp.origin.startsWith("IoBuild") ? m.currentDriver() : null;
+    const activity = m.currentActivity();
+    rec = {
+      irp,
+      label: irp.label,
+      origin: irp.origin,
+      creator,
+      duringDriverEntry: creator !== null && activity?.kind === "DriverEntry of",
+      allocSite: t ? this.site() : null,
+      requestor: t ? t.process : null,
+      steps: [],
+      released: new Map(),
+      freed: false,
+      completions: [],
+      cancelledAt: null,
+      cancelTimer: null,
+      cancelCheck: null,
+      cancelReadLocks: null,
+      cancelReadAt: -1,
+      pendedBy: null,
+      pendSite: null,
+      holder: creator,
+      holderRoutine: null,
+      userRanges: [],
+      reported: new Set(),
+      waitedFor: false,
+      sentSite: null,
+    };
+    this.irps.set(irp, rec);
+    setIrpWatch(irp, this.irpWatch);
+    return rec;
+  }
+
+  /** Reads an IRP's members for the verifier's own use, without the watch seeing a driver's touch. */
+  peek<T>(_irp: IRP, read: () => T): T {
+    const was = this.peeking;
+    this.peeking = true;
+    try {
+      return read();
+    } finally {
+      this.peeking = was;
+    }
+  }
+  /** True while the verifier reads IRPs itself ({@link peek}). */
+  peeking = false;
+
+  /** Adds a step to an IRP's timeline. */
+  step(rec: IrpRecord, text: string, site: string | null = null): void {
+    rec.steps.push({ time: this.machine.now, text, site });
+  }
+
+  /** An IRP's timeline as printed lines. */
+  timeline(rec: IrpRecord | null | undefined): string[] {
+    return rec ? rec.steps.map((s: Step) => formatStep(s)) : [];
+  }
+
+  /** The frames of a thread (innermost last). */
+  framesOf(t: KThread): Frame[] {
+    let f = this.frames.get(t);
+    if (!f) {
+      f = [];
+      this.frames.set(t, f);
+    }
+    return f;
+  }
+
+  /** The innermost frame on `t` for this IRP, if any. */
+  frameFor(t: KThread, irp: IRP): Frame | null {
+    const f = this.frames.get(t);
+    if (!f) return null;
+    for (let i = f.length - 1; i >= 0; i--) if (f[i]?.irp === irp) return f[i] ?? null;
+    return null;
+  }
+
+  /** Every active frame, on any thread, for this IRP. */
+  *activeFrames(irp: IRP): Generator<Frame> {
+    for (const list of this.frames.values()) for (const f of list) if (f.irp === irp) yield f;
+  }
+
+  // ---- Reporting -----------------------------------------------------------------------------
+
+  /** Reports a rule once per IRP (or globally, without one) and driver; false when already reported or disabled. */
+  once(rule: RuleId, key: string, rec?: IrpRecord | null): boolean {
+    if (!this.enabled(rule)) return false;
+    const k = `${rule}:${key}`;
+    const set = rec ? rec.reported : this.reportedGlobal;
+    if (set.has(k)) return false;
+    set.add(k);
+    return true;
+  }
+  private readonly reportedGlobal = new Set<string>();
+
+  /** Records a finding (a non-fatal rule) with its text, fix, source line and the IRP's timeline. */
+  finding(rule: RuleId, r: Report): void {
+    if (!this.enabled(rule)) return;
+    const info = RULES[rule];
+    this.machine.addFinding({
+      rule,
+      code: r.codeText ?? info.code,
+      driver: r.driver,
+      message: `${r.text} ${info.fix}`,
+      source: r.source !== undefined ? r.source : this.site(),
+      routine: r.routine ?? null,
+      irp: r.rec?.label ?? null,
+      timeline: this.timeline(r.rec),
+    });
+  }
+
+  /** Halts the machine with the code Driver Verifier documents (returns when the rule is disabled). */
+  bugCheck(rule: RuleId, code: number, p: readonly [number, number, number, number], r: Report): void {
+    if (!this.enabled(rule)) return;
+    const info = RULES[rule];
+    this.machine.bugCheck(code, p[0], p[1], p[2], p[3], {
+      detail: `${r.text} ${info.fix}`,
+      driver: r.driver,
+      irp: r.rec?.label ?? null,
+      rule: `${r.codeText ?? info.code} ${rule}`,
+      routine: r.routine ?? null,
+      timeline: this.timeline(r.rec),
+      ...(r.source !== undefined ? { source: r.source } : {}),
+    });
+  }
+
+  // ---- Trace events --------------------------------------------------------------------------
+
+  private readonly eventHandlers: ((e: TraceEvent) => void)[] = [];
+
+  /** Registers a handler for the machine's trace events (handlers must not throw). */
+  onTrace(fn: (e: TraceEvent) => void): void {
+    this.eventHandlers.push(fn);
+  }
+
+  private onEvent(e: TraceEvent): void {
+    // rxjs would report a throw here only later and asynchronously: keep it as a host error.
+    try {
+      for (const h of this.eventHandlers) h(e);
+    } catch (err) {
+      this.machine.errors.push({ thread: "verifier", error: err });
+    }
+  }
+}
+
+/**
+ * Attaches a verifier to a machine: Driver Verifier's I/O checks and the static IRP rules, for
+ * every loaded driver or the ones `options.drivers` names. Returns it (detach() removes it).
+ */
+export function attachVerifier(machine: Machine, options: VerifierOptions = {}): Verifier {
+  if (attachedTo.has(machine)) {
+    throw new Error("A verifier is already attached to this machine: detach it first (an IRP carries one verifier's watch).");
+  }
+  const v = new Verifier(machine, options);
+  v.install();
+  attachedTo.add(machine);
+  v.onDetach(() => attachedTo.delete(machine));
+  return v;
+}
+
+/** Machines with a verifier attached (one each). */
+const attachedTo = new WeakSet<Machine>();
