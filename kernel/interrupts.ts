@@ -369,8 +369,7 @@ export class Interrupts {
       if (old < DISPATCH_LEVEL) m.mmu.gen++;
       t.irql = DISPATCH_LEVEL;
     }
-    lock.owner = t;
-    lock.ownerDescription = m.describeContext();
+    lock.takenBy(t, t.activityDepth > 0 ? t.activities[t.activityDepth - 1] : undefined);
     lock.acquiredAt = null;
     t.heldLocks.push(lock);
     if (m.kernelHooks.length !== 0) for (const h of m.kernelHooks) h.spinLockAcquired?.(t, lock);
@@ -395,8 +394,7 @@ export class Interrupts {
     }
     lock.owner = null;
     lock.ownerDescription = "";
-    const k = t.heldLocks.lastIndexOf(lock);
-    if (k >= 0) t.heldLocks.splice(k, 1);
+    removeLast(t.heldLocks, lock);
     if (m.trace.on) m.trace.emit("SpinLockReleased", { lock: lock.label, irql: newIrql ?? t.irql });
     // Another processor spinning on this lock gets it now.
     // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- a spinner may take the lock
@@ -404,4 +402,12 @@ export class Interrupts {
     if (t.heldLocks.length === 0 && t.noLockQueue.length > 0) m.runWhenNoLocksHeld(t);
     if (newIrql !== null) this.lower(t, newIrql);
   }
+}
+
+/** Removes the last occurrence of `x` from `list` in place (splice would allocate its result). */
+function removeLast<T>(list: T[], x: T): void {
+  const k = list.lastIndexOf(x);
+  if (k < 0) return;
+  for (let i = k + 1; i < list.length; i++) list[i - 1] = list[i] as T;
+  list.pop();
 }

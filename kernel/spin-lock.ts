@@ -8,8 +8,14 @@ import type { KThread } from "./thread.js";
 export class KSPIN_LOCK {
   /** The thread (processor context) holding it, or null. */
   owner: KThread | null = null;
-  /** Who holds it, in words ("cancel routine SharebufCancel on app.exe:main"). */
-  ownerDescription = "";
+  /**
+   * What the owner was running when it took the lock (kind and name of its activity; empty for
+   * plain thread code). Kept as the two strings, and put into words only when a report needs them.
+   */
+  ownerActivityKind = "";
+  ownerActivityName = "";
+  /** Set when the words must say more than the activity (a routine that returned holding it). */
+  private ownerNote: string | null = null;
   /** Source line of the acquisition, when known. */
   acquiredAt: string | null = null;
   /** Actions from "another processor" that were spinning on this lock, run at release. */
@@ -18,6 +24,25 @@ export class KSPIN_LOCK {
   constructor(label?: string) {
     this.name = label;
   }
+  /** Who holds it, in words ("cancel routine SharebufCancel on app.exe:main"); "" when free. */
+  get ownerDescription(): string {
+    if (this.ownerNote !== null) return this.ownerNote;
+    const t = this.owner;
+    if (!t) return "";
+    return this.ownerActivityKind ? `${this.ownerActivityKind} ${this.ownerActivityName} on ${t.label}` : t.label;
+  }
+  set ownerDescription(words: string) {
+    this.ownerNote = words === "" ? null : words;
+  }
+
+  /** Records `t` as the owner, running `activity` (or plain thread code when undefined). */
+  takenBy(t: KThread, activity: { readonly kind: string; readonly name: string } | undefined): void {
+    this.owner = t;
+    this.ownerActivityKind = activity ? activity.kind : "";
+    this.ownerActivityName = activity ? activity.name : "";
+    this.ownerNote = null;
+  }
+
   /** A name for traces and deadlock reports, numbered when first needed. */
   get label(): string {
     this.name ??= `spinlock#${nextId("dispatcher")}`;
