@@ -41,6 +41,12 @@ const LOOKASIDE_DEPTH = 256;
 /** Decides whether an allocation at `site` fails (the verifier's fault injection). */
 export type FaultInjector = (site: string) => boolean;
 
+/**
+ * Decides whether a driver's IoCallDriver of `irp` to `device` returns STATUS_PENDING whatever
+ * the lower driver does (Driver Verifier's "Force Pending I/O Requests").
+ */
+export type ForcePendingInjector = (irp: IRP, device: DEVICE_OBJECT) => boolean;
+
 /** The I/O manager of one machine. */
 export class IoManager {
   readonly drivers = new Map<string, DRIVER_OBJECT>();
@@ -55,6 +61,8 @@ export class IoManager {
   readonly irpLookaside: IRP[][] = [];
   /** Allocation fault injection, when a verifier or explorer installs one. */
   faultInjector: FaultInjector | null = null;
+  /** Force-pending injection on drivers' IoCallDriver calls, when an explorer installs one. */
+  forcePendingInjector: ForcePendingInjector | null = null;
   /** Synchronous observers (the verifier). */
   readonly hooks: IoHooks[] = [];
   private irpIds = 0;

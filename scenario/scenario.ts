@@ -7,6 +7,7 @@ import { BugCheckError, MachineHaltedError } from "../kernel/bugcheck.js";
 import { Machine, type DecisionStrategy, type RunResult } from "../kernel/machine.js";
 import type { RunOptions } from "../kernel/scheduler.js";
 import type { TraceEvent } from "../kernel/trace.js";
+import type { InjectionBudget } from "./injections.js";
 import { teardownChecks } from "./teardown.js";
 
 /** A choice a scenario offers ("ending": done-using | killed | closed). */
@@ -34,6 +35,11 @@ export interface ScenarioContext {
   check(name: string, passed: boolean, detail?: string): void;
   /** A line of narration in the trace. */
   note(text: string): void;
+  /**
+   * True while nothing has been injected into this run (no cancel, death, close… from an
+   * explorer): the checks that describe the undisturbed story only hold then.
+   */
+  undisturbed(): boolean;
 }
 
 /** A runnable scenario. */
@@ -42,6 +48,11 @@ export interface Scenario {
   /** One line for `irpsim list`. */
   readonly summary: string;
   readonly options?: readonly ScenarioOption[];
+  /**
+   * The asynchronous events an explorer may inject into a run, and how many of each (for
+   * example `{ death: 1, cancel: 1 }`). Its checks must hold under any of them.
+   */
+  readonly injections?: InjectionBudget;
   /** Builds the world and runs it. */
   run(ctx: ScenarioContext): Promise<void>;
 }
@@ -55,6 +66,8 @@ export interface ScenarioRunOptions {
   readonly memoryBytes?: number;
   /** Called with the fresh machine before the scenario starts (to attach a verifier, say). */
   readonly prepare?: (m: Machine) => void;
+  /** Trace events kept for a bug-check report (default 48; 0 keeps tracing off, for speed). */
+  readonly flightRecorder?: number;
 }
 
 /** What running a scenario produced. */
@@ -87,7 +100,7 @@ export function resolveOptions(s: Scenario, given: Readonly<Record<string, strin
 /** Runs a scenario on a fresh machine and collects its checks, trace and outcome. */
 export async function runScenario(s: Scenario, o: ScenarioRunOptions = {}): Promise<ScenarioResult> {
   const options = resolveOptions(s, o.options);
-  const machine = new Machine({ memoryBytes: o.memoryBytes ?? 128 * 1024 * 1024, ...(o.strategy ? { strategy: o.strategy } : {}), flightRecorder: 48 });
+  const machine = new Machine({ memoryBytes: o.memoryBytes ?? 128 * 1024 * 1024, ...(o.strategy ? { strategy: o.strategy } : {}), flightRecorder: o.flightRecorder ?? 48 });
   const recording = o.trace ? machine.trace.record() : null;
   o.prepare?.(machine);
   const checks: Check[] = [];
@@ -105,6 +118,9 @@ export async function runScenario(s: Scenario, o: ScenarioRunOptions = {}): Prom
     },
     note(text) {
       if (machine.trace.on) machine.trace.emit("Note", { text });
+    },
+    undisturbed() {
+      return machine.injected.length === 0;
     },
   };
   let error: unknown = null;
