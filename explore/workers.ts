@@ -6,6 +6,9 @@
  * the earliest failing one is handed out, and the ones before it all finish, so the failure
  * reported is the same one a single thread would report.
  */
+import { createRequire } from "node:module";
+import path from "node:path";
+import { pathToFileURL } from "node:url";
 import { Worker } from "node:worker_threads";
 import type { StrategySpec } from "./plan.js";
 import type { TargetRef } from "./scenario-ref.js";
@@ -36,10 +39,19 @@ export interface WorkerRunOptions {
   readonly onProgress?: (unitsDone: number, schedules: number, failures: number) => void;
 }
 
-/** The worker's entry module, next to this one (.js when built, .ts under tsx). */
-function workerEntry(): URL {
+/**
+ * Starts a worker on the entry module next to this one. Built, that is worker-main.js; run from
+ * the sources under tsx (the tests), it is worker-main.ts, and the worker registers tsx itself
+ * before importing it (loader hooks are not inherited by worker threads in Node 20).
+ */
+function startWorker(init: WorkerInit): Worker {
   const here = import.meta.url;
-  return new URL(here.endsWith(".ts") ? "./worker-main.ts" : "./worker-main.js", here);
+  if (!here.endsWith(".ts")) return new Worker(new URL("./worker-main.js", here), { workerData: init });
+  const tsxRoot = path.dirname(createRequire(here).resolve("tsx/package.json"));
+  const tsx = pathToFileURL(path.join(tsxRoot, "dist/esm/api/index.mjs")).href;
+  const entry = new URL("./worker-main.ts", here).href;
+  const boot = `import(${JSON.stringify(tsx)}).then((t) => { t.register(); return import(${JSON.stringify(entry)}); });`;
+  return new Worker(boot, { eval: true, workerData: init });
 }
 
 /** Runs `units` of `spec` on `count` worker threads; resolves with each batch's tally. */
@@ -83,7 +95,7 @@ export async function runUnitsOnWorkers(
       w.postMessage({ type: "run", units: slice, stopAtFirstFailure: o.stopAtFirstFailure } satisfies ToWorker);
     };
     for (let i = 0; i < count; i++) {
-      const w = new Worker(workerEntry(), { workerData: init });
+      const w = startWorker(init);
       pool.push(w);
       live++;
       w.on("message", (msg: FromWorker) => {
