@@ -9,8 +9,9 @@ import type { BenchResult, Benchmark } from "./harness.js";
 import { memoryBenchmarks } from "./memory.bench.js";
 import { ioctlBenchmarks } from "./ioctl.bench.js";
 import { killBenchmarks } from "./kill.bench.js";
+import { exploreBenchmarks } from "./explore.bench.js";
 
-const all: Benchmark[] = [...memoryBenchmarks, ...ioctlBenchmarks, ...killBenchmarks];
+const all: Benchmark[] = [...memoryBenchmarks, ...ioctlBenchmarks, ...killBenchmarks, ...exploreBenchmarks];
 
 async function main(): Promise<void> {
   const only = process.argv.slice(2);

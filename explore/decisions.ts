@@ -72,7 +72,7 @@ export class Recorder implements DecisionStrategy {
     this.occurrences.set(site, occurrence + 1);
     this.decisions++;
     if (point.kind !== "schedule") this.injectionDecisions++;
-    const choice = this.chooser.choose({ kind: point.kind, count: point.count, ordinal: point.ordinal, site, occurrence, labels: point.labels });
+    const choice = this.chooser.choose({ kind: point.kind, count: point.count, ordinal: point.ordinal, site, occurrence, labels: () => point.labels() });
     if (choice !== 0) {
       const labels = point.labels();
       this.deviations.push({ ordinal: point.ordinal, kind: point.kind, choice, of: point.count, site, occurrence, option: labels[choice] ?? `option ${choice}`, instead: labels[0] ?? "option 0" });

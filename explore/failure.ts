@@ -17,7 +17,7 @@ export interface Failure {
 
 function errorText(e: unknown): string {
   if (e instanceof Error) return `${e.name}: ${e.message}`;
-  return typeof e === "string" ? e : JSON.stringify(e) ?? "unknown error";
+  return typeof e === "string" ? e : String(e);
 }
 
 /** Every reason the run failed, most fundamental first (empty: it passed). */

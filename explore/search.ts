@@ -89,25 +89,27 @@ export async function searchStrategy(target: ExploreTarget, spec: StrategySpec, 
     stopped = r.stopped;
   } else {
     const tally = new Tally(target);
+    // Set from the run callback: an object, so the loop sees the change.
+    const state = { stopped: false };
     unitsRun = 0;
-    stopped = false;
     let lastProgress = 0;
     const cap = o.maxSchedules ?? 0;
     for (const u of units) {
       await plan.runUnit(u, (run) => {
         const failed = tally.add(run);
-        if (failed && o.stopAtFirstFailure) stopped = true;
-        if (cap > 0 && tally.data.schedules >= cap) stopped = true;
-        return stopped;
+        if ((failed && o.stopAtFirstFailure) || (cap > 0 && tally.data.schedules >= cap)) state.stopped = true;
+        return state.stopped;
       });
       unitsRun++;
       const now = performance.now();
-      if (o.onProgress && now - lastProgress > 100) {
+      // Every 100 ms, and once at the end.
+      if (o.onProgress && (now - lastProgress > 100 || unitsRun === units.length || state.stopped)) {
         lastProgress = now;
         o.onProgress({ strategy: name, unitsDone: unitsRun, unitsTotal: units.length, schedules: tally.data.schedules + base.data.schedules, failures: tally.data.failures.length + base.data.failures.length, elapsedMs: now - t0 });
       }
-      if (stopped) break;
+      if (state.stopped) break;
     }
+    stopped = state.stopped;
     parts = [base.finish(), tally.finish()];
   }
   const tally = mergeTallies(parts);

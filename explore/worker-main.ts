@@ -20,28 +20,43 @@ try {
   const scenario = await loadScenarioRef(init.target.scenario);
   const target = { scenario, options: init.target.options, budget: init.target.budget };
   const plan = makePlan(target, init.spec, await calibrate(target));
-  port.on("message", (msg: ToWorker) => {
-    if (msg.type === "exit") {
-      port.close();
-      return;
-    }
-    void (async () => {
-      try {
+  // Batches run one after another (one machine runs at a time in this realm), in arrival order.
+  const queue: ToWorker[] = [];
+  let busy = false;
+  const pump = async (): Promise<void> => {
+    if (busy) return;
+    busy = true;
+    try {
+      for (let msg = queue.shift(); msg; msg = queue.shift()) {
+        if (msg.type === "exit") {
+          port.close();
+          return;
+        }
         const tally = new Tally(target);
-        let failedUnit: number | null = null;
+        // Set from the run callback: an object, so the loop sees the change.
+        const found: { unit: number | null } = { unit: null };
+        const ran: number[] = [];
+        const stopAtFirst = msg.stopAtFirstFailure;
         for (const u of msg.units) {
           await plan.runUnit(u, (run) => {
             const failed = tally.add(run);
-            if (failed && failedUnit === null) failedUnit = u;
-            return failed && msg.stopAtFirstFailure;
+            if (failed) found.unit ??= u;
+            return failed && stopAtFirst;
           });
-          if (failedUnit !== null && msg.stopAtFirstFailure) break;
+          ran.push(u);
+          if (found.unit !== null && stopAtFirst) break;
         }
-        send({ type: "done", units: msg.units, tally: tally.finish(), failedUnit });
-      } catch (e) {
-        send({ type: "error", message: e instanceof Error ? (e.stack ?? e.message) : String(e) });
+        send({ type: "done", units: ran, tally: tally.finish(), failedUnit: found.unit });
       }
-    })();
+    } catch (e) {
+      send({ type: "error", message: e instanceof Error ? (e.stack ?? e.message) : String(e) });
+    } finally {
+      busy = false;
+    }
+  };
+  port.on("message", (msg: ToWorker) => {
+    queue.push(msg);
+    void pump();
   });
   send({ type: "ready" });
 } catch (e) {

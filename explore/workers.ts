@@ -65,7 +65,7 @@ export async function runUnitsOnWorkers(
   const init: WorkerInit = { target, spec };
   const tallies: TallyData[] = [];
   // Batches: many cheap units (random runs) per message, one DFS subtree per message.
-  const batch = spec.kind === "dfs" ? 1 : Math.max(1, Math.min(64, Math.ceil(units.length / (count * 8))));
+  const batch = spec.kind === "dfs" ? 1 : Math.max(1, Math.min(256, Math.ceil(units.length / (count * 8))));
   let next = 0;
   let unitsRun = 0;
   let schedules = o.baseSchedules;
@@ -82,17 +82,24 @@ export async function runUnitsOnWorkers(
       settled = true;
       resolve({ error });
     };
+    // Two batches in flight per worker, so a worker never waits for the main thread between them.
+    const inFlight = new Map<Worker, number>();
     const give = (w: Worker): void => {
-      const blocked = o.stopAtFirstFailure && Number.isFinite(earliestFailure);
-      const capped = o.maxSchedules > 0 && schedules >= o.maxSchedules;
-      if (next >= units.length || capped || (blocked && (units[next] ?? Infinity) > earliestFailure)) {
-        if (next < units.length) stopped = true;
-        w.postMessage({ type: "exit" } satisfies ToWorker);
-        return;
+      for (;;) {
+        const blocked = o.stopAtFirstFailure && Number.isFinite(earliestFailure);
+        const capped = o.maxSchedules > 0 && schedules >= o.maxSchedules;
+        const open = next < units.length && !capped && !(blocked && (units[next] ?? Infinity) > earliestFailure);
+        if (!open) {
+          if (next < units.length) stopped = true;
+          if ((inFlight.get(w) ?? 0) === 0) w.postMessage({ type: "exit" } satisfies ToWorker);
+          return;
+        }
+        if ((inFlight.get(w) ?? 0) >= 2) return;
+        const slice = units.slice(next, next + batch);
+        next += slice.length;
+        inFlight.set(w, (inFlight.get(w) ?? 0) + 1);
+        w.postMessage({ type: "run", units: slice, stopAtFirstFailure: o.stopAtFirstFailure } satisfies ToWorker);
       }
-      const slice = units.slice(next, next + batch);
-      next += slice.length;
-      w.postMessage({ type: "run", units: slice, stopAtFirstFailure: o.stopAtFirstFailure } satisfies ToWorker);
     };
     for (let i = 0; i < count; i++) {
       const w = startWorker(init);
@@ -101,11 +108,15 @@ export async function runUnitsOnWorkers(
       w.on("message", (msg: FromWorker) => {
         if (msg.type === "ready") give(w);
         else if (msg.type === "done") {
+          inFlight.set(w, (inFlight.get(w) ?? 1) - 1);
           tallies.push(msg.tally);
           unitsRun += msg.units.length;
           schedules += msg.tally.schedules;
           failures = Math.max(failures, msg.tally.failures.length);
-          if (msg.failedUnit !== null) earliestFailure = Math.min(earliestFailure, msg.failedUnit);
+          if (msg.failedUnit !== null) {
+            earliestFailure = Math.min(earliestFailure, msg.failedUnit);
+            if (o.stopAtFirstFailure) stopped = true;
+          }
           o.onProgress?.(unitsRun, schedules, failures);
           give(w);
         } else {

@@ -118,6 +118,8 @@ export function callDriver(t: KThread, device: DEVICE_OBJECT, irp: IRP): MaybePr
 export function IoMarkIrpPending(Irp: IRP): void {
   const t = currentMachine("IoMarkIrpPending").kernelCall("IoMarkIrpPending");
   markIrpPending(t, Irp);
+  // A cancel landing just after the mark differs from one just before it (the IRP is pended).
+  t.machine.returnPoint("IoMarkIrpPending");
 }
 
 /** IoMarkIrpPending's work (completion also propagates pending through it). */

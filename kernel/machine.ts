@@ -413,12 +413,18 @@ export class Machine implements TraceContext {
     process.threads.push(t);
     this.threads.push(t);
     if (this.trace.on) this.trace.emit("ThreadCreated", { thread: t.tid, process: process.pid, name: t.label, system });
-    t.resume = () => {
-      if (t.terminationPending) this.exitThreadSafely(t, t.exitStatus);
-      else this.runBody(t);
-    };
+    // A bound method, not an arrow function: V8 may allocate a closure made here in the old
+    // generation, and an old closure holding a young thread keeps each machine alive until the
+    // next full collection (an explorer building thousands of machines then spends its time in GC).
+    t.resume = this.startThread.bind(this, t);
     this.scheduler.makeReady(t);
     return t;
+  }
+
+  /** A new thread's first slice: run its body, or exit at once if it was terminated before it ran. */
+  private startThread(t: KThread): void {
+    if (t.terminationPending) this.exitThreadSafely(t, t.exitStatus);
+    else this.runBody(t);
   }
 
   /**
