@@ -15,3 +15,7 @@ export { ntStatusName, hex32 } from "./kernel/status.js";
 export { loadDriver, unloadDriver } from "./io-manager/driver.js";
 export type { LoadedDriver } from "./io-manager/driver.js";
 export { ioManager } from "./io-manager/io-manager.js";
+export type { InjectionBudget, InjectionKind } from "./scenario/injections.js";
+export * from "./explore/index.js";
+export { runScenario } from "./scenario/scenario.js";
+export type { Scenario, ScenarioContext, ScenarioResult, ScenarioRunOptions, ScenarioOption, Check } from "./scenario/scenario.js";

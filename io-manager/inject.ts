@@ -32,7 +32,7 @@ export function injectCancel(m: Machine, irp: IRP, canceller: KProcess, why: str
   const label = irp.label;
   const id = irp.id;
   m.injected.push(`${why}: IoCancelIrp(${label})`);
-  if (m.trace.on) m.trace.emit("Injection", { action: "cancel", detail: `${why}: IoCancelIrp(${label})`, at: m.describeContext() });
+  if (m.trace.on) m.trace.emit("Injection", { action: "cancel", detail: `${why}: IoCancelIrp(${label})`, at: m.describeContext(), cpu: cpu.tid });
 
   const takeLockAndRoutine = (): void => {
     // The IRP may have completed (and been recycled) while this processor waited for the lock.
@@ -99,7 +99,7 @@ export function injectTimerEarly(m: Machine, timer: KTIMER): boolean {
   if (!timer.Inserted) return false;
   const cpu = m.otherProcessor(m.systemProcess, `CPU1 (${timer.label} fires early)`);
   m.injected.push(`${timer.label} fires early`);
-  if (m.trace.on) m.trace.emit("Injection", { action: "timer", detail: `${timer.label} fires early; its DPC runs on another processor`, at: m.describeContext() });
+  if (m.trace.on) m.trace.emit("Injection", { action: "timer", detail: `${timer.label} fires early; its DPC runs on another processor`, at: m.describeContext(), cpu: cpu.tid });
   m.whenNoLocksHeld(() => {
     m.onOtherProcessor(cpu, () => m.expireTimerNow(timer));
   });

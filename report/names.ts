@@ -20,6 +20,8 @@ export class TraceNames {
   learn(e: TraceEvent): void {
     if (e.kind === "ProcessCreated") this.processes.set(e.process, e.name);
     else if (e.kind === "ThreadCreated") this.threads.set(e.thread, e.name);
+    // An injected event's work runs on "another processor", under a context of its own.
+    else if (e.kind === "Injection" && e.cpu !== undefined) this.threads.set(e.cpu, "CPU1");
   }
 
   /** "sharebuf.exe:main". */
