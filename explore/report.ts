@@ -42,7 +42,8 @@ export function formatExploreText(r: ExploreReport): string {
       const e = r.explained.find((x) => x.cause === g.cause);
       lines.push(`  ${g.cause} — ${g.count} schedule${g.count === 1 ? "" : "s"}`);
       if (e) {
-        lines.push(`    shrunk from ${e.originalDeviations} to ${e.deviations.length} step${e.deviations.length === 1 ? "" : "s"}${e.reproduced ? "" : " (the shrunk replay did not reproduce it: the replay below is the schedule as found)"}:`);
+        if (e.deviations.length === 0) lines.push("    the deterministic run itself fails (no injection, no preemption):");
+        else lines.push(`    shrunk from ${e.originalDeviations} to ${e.deviations.length} step${e.deviations.length === 1 ? "" : "s"}${e.reproduced ? "" : " (the shrunk replay did not reproduce it: the replay below is the schedule as found)"}:`);
         lines.push(...e.explanation.text.split("\n").map((l) => `    ${l}`));
         lines.push(`    replay: irpsim replay ${e.replay}`);
       } else {

@@ -4,6 +4,7 @@ import { calibrate } from "../../explore/plan.js";
 import { searchStrategy } from "../../explore/search.js";
 import { sharebufScenario } from "../../samples/sharebuf/scenario.js";
 import { sharebufCancelWindow } from "../../samples/sharebuf-races/index.js";
+import { notifyCancelFreesContext } from "../../samples/notify-races/index.js";
 
 describe("explore: strategies, shards and workers", () => {
   it("dfs with bound 1 runs the default schedule and every single deviation from it, each once", async () => {
@@ -61,6 +62,16 @@ describe("explore: strategies, shards and workers", () => {
     expect(new Set(two.strategies[0]?.tally.endStates)).to.deep.equal(new Set(one.strategies[0]?.tally.endStates));
     expect(two.failures.map((f) => [f.cause, f.count, f.first.replay])).to.deep.equal(one.failures.map((f) => [f.cause, f.count, f.first.replay]));
     expect(two.strategies[0]?.firstFailureAt).to.equal(one.strategies[0]?.firstFailureAt);
+  });
+
+  it("shrinking drops the injections a failure does not need, and the shrunk schedule still fails the same way", async () => {
+    // DFS meets this race first with an early timer that plays no part in it.
+    const r = await exploreScenario(notifyCancelFreesContext, { strategy: "dfs", bound: 2, stopAtFirstFailure: true });
+    const e = r.explained[0];
+    expect(r.failures[0]?.first.deviations.length).to.equal(2);
+    expect(e?.originalDeviations).to.equal(2);
+    expect(e?.deviations.map((d) => d.option)).to.deep.equal(["cancel irp#2"]);
+    expect(e?.reproduced).to.equal(true);
   });
 
   it("pct reports its guarantee from the observed threads and steps: at least 1/(n·k^(d-1)) per run", async () => {
