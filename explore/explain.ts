@@ -77,7 +77,7 @@ function where(point: PointRecord | undefined, injection: InjectionRecord): stri
   const p = injection.point;
   let text: string;
   if (p.endsWith("/return")) text = `just after ${p.slice(0, -"/return".length)} returns in ${ctx}`;
-  else if (p.startsWith("allocation ")) text = `when ${ctx} allocates memory`;
+  else if (p.startsWith("allocation ")) text = `when ${ctx} allocates (${p.slice("allocation ".length)})`;
   else text = `as ${ctx} calls ${p}`;
   const src = parseSource(point?.source ?? null);
   if (!src) return text;

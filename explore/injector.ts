@@ -61,7 +61,7 @@ export class Injector {
     const m = this.m;
     const r = this.remaining;
     if (r.cancel + r.death + r.close + r.timer > 0 || this.pointLog) m.injector = this.atPoint;
-    if (r.fault > 0) ioManager(m).faultInjector = this.atAllocation;
+    if (r.fault > 0) m.allocationFailure = this.atAllocation;
     if (r.forcePending > 0) ioManager(m).forcePendingInjector = this.atCallDriver;
   }
 
@@ -105,6 +105,7 @@ export class Injector {
   private readonly atAllocation = (site: string): boolean => {
     if (this.remaining.fault <= 0 || this.m.runningThread() === null) return false;
     const m = this.m;
+    if (this.pointLog) this.pointLog.push({ point: `allocation ${site}`, context: m.describeContext(), source: callerSourceLine(captureStack()), ordinal: m.decisions.length });
     this.sites.site = this.where(`allocation ${site}`);
     const ordinal = m.decisions.length;
     const choice = m.decide("fault", 2, () => ["allocate", `fail ${site}`]);

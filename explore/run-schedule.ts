@@ -11,6 +11,13 @@ import { Recorder, SiteContext } from "./decisions.js";
 import { endStateOf, failuresOf, type Failure } from "./failure.js";
 import { Injector, type InjectionRecord, type PointRecord } from "./injector.js";
 
+/**
+ * Virtual time a schedule may run (per machine run) before it is a failure ("time limit"): ten
+ * minutes, past NT's five-minute wait for cancelled IRPs, so an IRP nobody completes still shows
+ * as IO_DRIVER_CANCEL_TIMEOUT, while a run that a periodic timer keeps alive ends in seconds.
+ */
+export const RUN_LIMIT_MS = 600_000;
+
 /** The scenario a search explores: which one, with which options, under which budget. */
 export interface ExploreTarget {
   readonly scenario: Scenario;
@@ -59,6 +66,7 @@ export async function runSchedule(target: ExploreTarget, chooser: Chooser, o: Ru
     strategy: recorder,
     trace: o.trace ?? false,
     flightRecorder: o.trace ? 48 : 0,
+    runLimitMs: RUN_LIMIT_MS,
     prepare(m) {
       injector = new Injector(m, target.budget, sites, points);
       injector.install();

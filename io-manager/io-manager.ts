@@ -80,9 +80,9 @@ export class IoManager {
     return kind === "irp" ? ++this.irpIds : kind === "mdl" ? ++this.mdlIds : ++this.fileIds;
   }
 
-  /** True when the fault injector fails this allocation. */
+  /** True when the fault injector (this I/O manager's, or the machine's) fails this allocation. */
   injectFailure(site: string): boolean {
-    return this.faultInjector !== null && this.faultInjector(site);
+    return (this.faultInjector !== null && this.faultInjector(site)) || (this.machine.allocationFailure?.(site) ?? false);
   }
 
   /** Takes a recycled IRP of this stack size, if the lookaside list has one. */

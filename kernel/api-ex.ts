@@ -41,7 +41,10 @@ export function ExAllocatePoolWithTag(PoolType: number, NumberOfBytes: number, T
   }
   const pool = paged ? m.pagedPool : m.nonPagedPool;
   const tag = poolTag(Tag);
-  const address = pool.allocate(NumberOfBytes, tag, PoolType, m.trace.on ? callerSourceLine(captureStack()) : null);
+  // A simulated low-resources failure returns NULL as an exhausted pool would (never for
+  // must-succeed pool, which Driver Verifier's simulation leaves alone too).
+  const fail = PoolType !== 2 && (m.allocationFailure?.("ExAllocatePoolWithTag") ?? false);
+  const address = fail ? 0 : pool.allocate(NumberOfBytes, tag, PoolType, m.trace.on ? callerSourceLine(captureStack()) : null);
   if (address === 0 && PoolType === 2) {
     m.bugCheck(0x41, NumberOfBytes, 0, 0, 0, { detail: "MUST_SUCCEED_POOL_EMPTY" });
   }

@@ -165,6 +165,12 @@ export class Machine implements TraceContext {
    */
   injector: ((point: string) => void) | null = null;
   /**
+   * Decides whether an allocation at `site` ("ExAllocatePoolWithTag", "IoAllocateIrp", …) fails:
+   * the low-resources simulation an explorer or a verifier installs. Null: allocations fail only
+   * when memory runs out.
+   */
+  allocationFailure: ((site: string) => boolean) | null = null;
+  /**
    * Run, in order, when a thread exits (before its process's rundown). Returning false leaves
    * the thread unable to exit: its process becomes a zombie. The I/O manager cancels the
    * thread's IRPs here.

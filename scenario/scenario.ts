@@ -68,6 +68,8 @@ export interface ScenarioRunOptions {
   readonly prepare?: (m: Machine) => void;
   /** Trace events kept for a bug-check report (default 48; 0 keeps tracing off, for speed). */
   readonly flightRecorder?: number;
+  /** Virtual-time limit of each machine run the scenario makes without one of its own (ms). */
+  readonly runLimitMs?: number;
 }
 
 /** What running a scenario produced. */
@@ -109,7 +111,7 @@ export async function runScenario(s: Scenario, o: ScenarioRunOptions = {}): Prom
     machine,
     options,
     async run(ro) {
-      const r = await machine.run(ro);
+      const r = await machine.run(o.runLimitMs !== undefined && ro?.maxTimeMs === undefined ? { ...ro, maxTimeMs: o.runLimitMs } : ro);
       runs.push(r);
       return r;
     },

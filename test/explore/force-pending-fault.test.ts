@@ -73,6 +73,44 @@ function forwarder(name: string, lostWakeup: boolean): Scenario {
   };
 }
 
+/** A driver that uses pool without checking the allocation (the app sends it one IOCTL). */
+const uncheckedAllocation: Scenario = {
+  name: "unchecked-allocation",
+  summary: "a driver writes to pool it did not check it got",
+  injections: { fault: 1 },
+  async run(ctx) {
+    const m = ctx.machine;
+    // An injected failure may stop DriverEntry (IoCreateDevice): then there is nothing to open.
+    const loaded = await loadDriver(m, "Careless", (DriverObject) => {
+      const { status, DeviceObject } = wdm.IoCreateDevice(DriverObject, null, "\\Device\\Careless", wdm.FILE_DEVICE_UNKNOWN, 0, false);
+      if (!DeviceObject) return status;
+      const linked = wdm.IoCreateSymbolicLink("\\DosDevices\\Careless", "\\Device\\Careless");
+      if (!wdm.NT_SUCCESS(linked)) return linked;
+      const ok: wdm.DRIVER_DISPATCH = function CarelessCreateClose(_d, Irp) {
+        return complete(Irp, wdm.STATUS_SUCCESS);
+      };
+      DriverObject.MajorFunction[wdm.IRP_MJ_CREATE] = ok;
+      DriverObject.MajorFunction[wdm.IRP_MJ_CLEANUP] = ok;
+      DriverObject.MajorFunction[wdm.IRP_MJ_CLOSE] = ok;
+      DriverObject.MajorFunction[wdm.IRP_MJ_DEVICE_CONTROL] = function CarelessDeviceControl(_d, Irp) {
+        const scratch = wdm.ExAllocatePoolWithTag(wdm.NonPagedPool, 64, "Crls");
+        wdm.writeU32(scratch, 1);
+        wdm.ExFreePoolWithTag(scratch, "Crls");
+        return complete(Irp, wdm.STATUS_SUCCESS);
+      };
+      return wdm.STATUS_SUCCESS;
+    });
+    if (loaded.status !== 0) return;
+    m.createProcess("app.exe", async () => {
+      const h = await w.CreateFile("\\\\.\\Careless", w.GENERIC_READ | w.GENERIC_WRITE, 0, null, w.OPEN_EXISTING, 0, 0);
+      if (h === w.INVALID_HANDLE_VALUE) return;
+      await w.DeviceIoControl(h, CODE, 0, 0, 0, 0, 0, null);
+      await w.CloseHandle(h);
+    });
+    await ctx.run();
+  },
+};
+
 describe("explore: Force Pending I/O Requests and fault injection", () => {
   it("a driver that waits correctly for a lower driver passes when its IoCallDriver is forced to return STATUS_PENDING", async () => {
     const r = await exploreScenario(forwarder("forward-ok", false), { strategy: "dfs", bound: 1 });
@@ -86,6 +124,13 @@ describe("explore: Force Pending I/O Requests and fault injection", () => {
     const e = r.explained.find((x) => x.cause === "deadlock");
     expect(e?.reproduced).to.equal(true);
     expect(e?.explanation.steps[0]).to.match(/^IoCallDriver\(irp#\d+\) to .* returns STATUS_PENDING \(Force Pending I\/O Requests\) as dispatch routine UpperDeviceControl on app.exe:main calls IoCallDriver/);
+  });
+
+  it("a driver that does not check an allocation fails when the allocation is made to fail, and the explanation names the allocation", async () => {
+    const r = await exploreScenario(uncheckedAllocation, { strategy: "dfs", bound: 1, stopAtFirstFailure: true });
+    expect(r.failures[0]?.cause).to.match(/^bug check /);
+    const e = r.explained[0];
+    expect(e?.explanation.steps[0]).to.match(/^ExAllocatePoolWithTag fails \(fault injection\) when dispatch routine CarelessDeviceControl on app\.exe:main allocates \(ExAllocatePoolWithTag\)/);
   });
 
   it("an injected allocation failure reaches the driver as NULL and the app as ERROR_NO_SYSTEM_RESOURCES; the notify driver handles every one", async () => {
