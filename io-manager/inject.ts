@@ -94,6 +94,10 @@ export function injectHandleClose(m: Machine, process: KProcess, handle: number)
  * Injects the early expiry of a set KTIMER: its interrupt arrives on another processor now, and
  * its DPC runs there as soon as the interrupted code holds no spin lock (a DPC spinning on a lock
  * the interrupted code holds would wait for it). Returns false when the timer is not set.
+ *
+ * Two simplifications: the DPC waits for the interrupted code to drop every spin lock, not only
+ * the ones the DPC takes; and when the interrupted code is itself a DPC, the early DPC runs right
+ * after it, in the same drain, rather than beside it.
  */
 export function injectTimerEarly(m: Machine, timer: KTIMER): boolean {
   if (!timer.Inserted) return false;
