@@ -40,3 +40,9 @@ export type { CeVersion, CeOptions, CeCreateOptions, ReservedRam, OemAddressEntr
 // ---- The verifier ----
 export { attachVerifier, Verifier, formatFinding, RULES, ruleIds, FORCE_PENDING_DECISION, FAULT_INJECTION_DECISION } from "./verifier/index.js";
 export type { VerifierOptions, RuleId, RuleInfo } from "./verifier/index.js";
+
+// ---- Scenarios and schedule exploration ----
+export type { InjectionBudget, InjectionKind } from "./scenario/injections.js";
+export * from "./explore/index.js";
+export { runScenario } from "./scenario/scenario.js";
+export type { Scenario, ScenarioContext, ScenarioResult, ScenarioRunOptions, ScenarioOption, Check } from "./scenario/scenario.js";

@@ -12,8 +12,9 @@ import { killBenchmarks } from "./kill.bench.js";
 import { windriverBenchmarks } from "./windriver.bench.js";
 import { ce6Benchmarks } from "./ce6.bench.js";
 import { iocpBenchmarks } from "./iocp.bench.js";
+import { exploreBenchmarks } from "./explore.bench.js";
 
-const all: Benchmark[] = [...memoryBenchmarks, ...ioctlBenchmarks, ...killBenchmarks, ...iocpBenchmarks, ...windriverBenchmarks, ...ce6Benchmarks];
+const all: Benchmark[] = [...memoryBenchmarks, ...ioctlBenchmarks, ...killBenchmarks, ...iocpBenchmarks, ...exploreBenchmarks, ...windriverBenchmarks, ...ce6Benchmarks];
 
 async function main(): Promise<void> {
   const only = process.argv.slice(2);

@@ -1,3 +1,5 @@
 /** The command line's entry: registers every command, then exports `main`. */
 import "./run-command.js";
+import "./explore-command.js";
+import "./replay-command.js";
 export { main } from "./main.js";

@@ -5,7 +5,7 @@
 import { BugCheckCode } from "../kernel/bugcheck-codes.js";
 import { currentMachine } from "../kernel/context.js";
 import type { MaybePromise } from "../kernel/objects.js";
-import { STATUS_INVALID_DEVICE_REQUEST, ntStatusName, type NTSTATUS } from "../kernel/status.js";
+import { STATUS_INVALID_DEVICE_REQUEST, STATUS_PENDING, ntStatusName, type NTSTATUS } from "../kernel/status.js";
 import type { KThread } from "../kernel/thread.js";
 import { SL_PENDING_RETURNED, majorFunctionName } from "./constants.js";
 import type { DEVICE_OBJECT } from "./device-object.js";
@@ -38,7 +38,26 @@ export function IoCallDriver(DeviceObject: DEVICE_OBJECT, Irp: IRP): MaybePromis
   const t = currentMachine("IoCallDriver").kernelCall("IoCallDriver");
   const force = ioManager(t.machine).forcePending;
   if (force !== null && force(Irp, DeviceObject, t)) return callDriverForcingPending(t, DeviceObject, Irp);
+  const inject = ioManager(t.machine).forcePendingInjector;
+  if (inject?.(Irp, DeviceObject)) return callDriverForcedPending(t, DeviceObject, Irp);
   return callDriver(t, DeviceObject, Irp);
+}
+
+/**
+ * Driver Verifier's "Force Pending I/O Requests": the lower driver's location is marked pending
+ * (so completion reports PendingReturned to the caller's completion routine, as for a request
+ * the lower driver really pended) and IoCallDriver returns STATUS_PENDING whatever the lower
+ * driver returns. The request may already be complete, even freed, when the caller sees it.
+ */
+function callDriverForcedPending(t: KThread, device: DEVICE_OBJECT, irp: IRP): MaybePromise<NTSTATUS> {
+  const m = t.machine;
+  const lower = irp.Stack[irp.CurrentLocation - 2];
+  if (lower) lower.Control |= SL_PENDING_RETURNED;
+  m.injected.push(`IoCallDriver(${irp.label}) to ${device.label} is forced to return STATUS_PENDING`);
+  if (m.trace.on) m.trace.emit("Injection", { action: "forcePending", detail: `IoCallDriver(${irp.label}) to ${device.label} returns STATUS_PENDING`, at: m.describeContext() });
+  const r = callDriver(t, device, irp);
+  if (r instanceof Promise) return r.then(() => STATUS_PENDING);
+  return STATUS_PENDING;
 }
 
 /** IoCallDriver's work, for the I/O manager's own requests too. */
@@ -102,6 +121,8 @@ export function callDriver(t: KThread, device: DEVICE_OBJECT, irp: IRP): MaybePr
 export function IoMarkIrpPending(Irp: IRP): void {
   const t = currentMachine("IoMarkIrpPending").kernelCall("IoMarkIrpPending");
   markIrpPending(t, Irp);
+  // A cancel landing just after the mark differs from one just before it (the IRP is pended).
+  t.machine.returnPoint("IoMarkIrpPending");
 }
 
 /** IoMarkIrpPending's work (completion also propagates pending through it). */

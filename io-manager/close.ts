@@ -26,9 +26,12 @@ async function sendFileRequest(fo: FILE_OBJECT, major: number): Promise<void> {
   fo.Event.SignalState = 0;
   // IopAllocateIrpMustSucceed: these requests are not subject to fault injection.
   const saved = m.io?.faultInjector ?? null;
+  const savedMachine = m.allocationFailure;
   if (m.io) m.io.faultInjector = null;
+  m.allocationFailure = null;
   const irp = allocateIrp(m, device.StackSize, major === IRP_MJ_CLEANUP ? "cleanup" : "close");
   if (m.io) m.io.faultInjector = saved;
+  m.allocationFailure = savedMachine;
   if (!irp) throw new Error(`cannot allocate the ${majorFunctionName(major)} IRP`);
   const event = new KEVENT(SynchronizationEvent, false, `${majorFunctionName(major)} of ${fo.label}`);
   irp.UserEvent = event;

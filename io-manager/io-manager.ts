@@ -42,6 +42,12 @@ const LOOKASIDE_DEPTH = 256;
 /** Decides whether an allocation at `site` fails (the verifier's fault injection). */
 export type FaultInjector = (site: string) => boolean;
 
+/**
+ * Decides whether a driver's IoCallDriver of `irp` to `device` returns STATUS_PENDING whatever
+ * the lower driver does (Driver Verifier's "Force Pending I/O Requests").
+ */
+export type ForcePendingInjector = (irp: IRP, device: DEVICE_OBJECT) => boolean;
+
 /** The I/O manager of one machine. */
 export class IoManager {
   readonly drivers = new Map<string, DRIVER_OBJECT>();
@@ -56,6 +62,8 @@ export class IoManager {
   readonly irpLookaside: IRP[][] = [];
   /** Allocation fault injection, when a verifier or explorer installs one. */
   faultInjector: FaultInjector | null = null;
+  /** Force-pending injection on drivers' IoCallDriver calls, when an explorer installs one. */
+  forcePendingInjector: ForcePendingInjector | null = null;
   /** Synchronous observers (the verifier). */
   readonly hooks: IoHooks[] = [];
   /**
@@ -90,9 +98,9 @@ export class IoManager {
     return kind === "irp" ? ++this.irpIds : kind === "mdl" ? ++this.mdlIds : ++this.fileIds;
   }
 
-  /** True when the fault injector fails this allocation. */
+  /** True when the fault injector (this I/O manager's, or the machine's) fails this allocation. */
   injectFailure(site: string): boolean {
-    return this.faultInjector !== null && this.faultInjector(site);
+    return (this.faultInjector !== null && this.faultInjector(site)) || (this.machine.allocationFailure?.(site) ?? false);
   }
 
   /** Takes a recycled IRP of this stack size, if the lookaside list has one. */

@@ -6,7 +6,7 @@ import { BugCheckCode } from "./bugcheck-codes.js";
 import { currentMachine } from "./context.js";
 import { APC_LEVEL, DISPATCH_LEVEL, type KPROCESSOR_MODE } from "./irql.js";
 import { PoolType, poolTag, poolTagText, type POOL_TYPE } from "./pool.js";
-import { callerSourceLine, captureStack } from "./source-location.js";
+import { callerSite } from "./source-location.js";
 import type { KThread } from "./thread.js";
 
 export { PoolType, poolTag, poolTagText };
@@ -40,11 +40,14 @@ export function ExAllocatePoolWithTag(PoolType: number, NumberOfBytes: number, T
   }
   const pool = paged ? m.pagedPool : m.nonPagedPool;
   const tag = poolTag(Tag);
-  if (m.kernelHooks.length !== 0) {
-    // Low-resources simulation: a verifier may make this allocation fail (never must-succeed pool).
-    for (const h of m.kernelHooks) if (PoolType !== 2 && h.failAllocation?.(t, "ExAllocatePoolWithTag")) return 0;
+  // A simulated low-resources failure returns NULL as an exhausted pool would (never for
+  // must-succeed pool, which Driver Verifier's simulation leaves alone too): the verifier's, or an
+  // explorer's.
+  let fail = PoolType !== 2 && (m.allocationFailure?.("ExAllocatePoolWithTag") ?? false);
+  if (!fail && PoolType !== 2 && m.kernelHooks.length !== 0) {
+    for (const h of m.kernelHooks) if (h.failAllocation?.(t, "ExAllocatePoolWithTag")) fail = true;
   }
-  const address = pool.allocate(NumberOfBytes, tag, PoolType, m.trace.on ? callerSourceLine(captureStack()) : null);
+  const address = fail ? 0 : pool.allocate(NumberOfBytes, tag, PoolType, m.trace.on ? callerSite() : null);
   if (address === 0 && PoolType === 2) {
     m.bugCheck(0x41, NumberOfBytes, 0, 0, 0, { detail: "MUST_SUCCEED_POOL_EMPTY" });
   }

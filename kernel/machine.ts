@@ -195,11 +195,22 @@ export class Machine implements TraceContext {
   readonly errors: HostError[] = [];
   readonly decisions: DecisionRecord[] = [];
   /**
+   * The asynchronous events injected into this machine (by an explorer or a test), in words and
+   * in order: what a scenario consults before it checks the undisturbed story.
+   */
+  readonly injected: string[] = [];
+  /**
    * Called at every kernel-mode routine a driver calls, with the routine's name (and, for the
    * routines whose return matters to a race, again with "<name>/return" as they return): the
    * places an exploration layer injects asynchronous events from "another processor".
    */
   injector: ((point: string) => void) | null = null;
+  /**
+   * Decides whether an allocation at `site` ("ExAllocatePoolWithTag", "IoAllocateIrp", …) fails:
+   * the low-resources simulation an explorer or a verifier installs. Null: allocations fail only
+   * when memory runs out.
+   */
+  allocationFailure: ((site: string) => boolean) | null = null;
   /**
    * Run, in order, when a thread exits (before its process's rundown). Returning false leaves
    * the thread unable to exit: its process becomes a zombie. The I/O manager cancels the
@@ -224,6 +235,8 @@ export class Machine implements TraceContext {
   private readonly workQueue: { label: string; fn: () => unknown; driver: string | null }[] = [];
   private workEvent: KEVENT | null = null;
   private decisionOrdinal = 0;
+  /** KTIMERs that are set, for {@link earliestTimer}. */
+  private readonly setTimers = new Set<KTIMER>();
 
   constructor(options: MachineOptions = {}) {
     setIdSource(this);
@@ -454,12 +467,18 @@ export class Machine implements TraceContext {
     process.threads.push(t);
     this.threads.push(t);
     if (this.trace.on) this.trace.emit("ThreadCreated", { thread: t.tid, process: process.pid, name: t.label, system });
-    t.resume = () => {
-      if (t.terminationPending) this.exitThreadSafely(t, t.exitStatus);
-      else this.runBody(t);
-    };
+    // A bound method, not an arrow function: V8 may allocate a closure made here in the old
+    // generation, and an old closure holding a young thread keeps each machine alive until the
+    // next full collection (an explorer building thousands of machines then spends its time in GC).
+    t.resume = this.startThread.bind(this, t);
     this.scheduler.makeReady(t);
     return t;
+  }
+
+  /** A new thread's first slice: run its body, or exit at once if it was terminated before it ran. */
+  private startThread(t: KThread): void {
+    if (t.terminationPending) this.exitThreadSafely(t, t.exitStatus);
+    else this.runBody(t);
   }
 
   /**
@@ -709,12 +728,14 @@ export class Machine implements TraceContext {
     timer.entry = this.timers.add(timer.DueTime, timer.label, () => {
       this.expireTimer(timer);
     });
+    this.setTimers.add(timer);
     if (this.trace.on) this.trace.emit("TimerSet", { timer: timer.label, dueMs: (timer.DueTime - this.now) / 10_000, periodMs });
     return wasSet;
   }
 
   private expireTimer(timer: KTIMER): void {
     timer.entry = null;
+    this.setTimers.delete(timer);
     timer.SignalState = 1;
     if (this.trace.on) this.trace.emit("TimerFired", { timer: timer.label });
     this.waits.test(timer);
@@ -723,6 +744,7 @@ export class Machine implements TraceContext {
       timer.entry = this.timers.add(timer.DueTime, timer.label, () => {
         this.expireTimer(timer);
       });
+      this.setTimers.add(timer);
     }
     if (timer.Dpc) this.interrupts.insertQueueDpc(timer.Dpc, this.now % 2 ** 32, Math.floor(this.now / 2 ** 32));
   }
@@ -733,7 +755,33 @@ export class Machine implements TraceContext {
     if (!e || e.cancelled) return false;
     e.cancelled = true;
     timer.entry = null;
+    this.setTimers.delete(timer);
     if (trace && this.trace.on) this.trace.emit("TimerCancelled", { timer: timer.label });
+    return true;
+  }
+
+  /** The set KTIMER due first (ties in the order they were set), or null when none is set. */
+  earliestTimer(): KTIMER | null {
+    let best: KTIMER | null = null;
+    for (const t of this.setTimers) {
+      const e = t.entry;
+      if (!e || e.cancelled) continue;
+      const b = best?.entry;
+      if (!b || e.deadline < b.deadline || (e.deadline === b.deadline && e.seq < b.seq)) best = t;
+    }
+    return best;
+  }
+
+  /**
+   * Expires a set KTIMER now instead of at its due time — what a timer whose interrupt arrives
+   * early on another processor does: it is signalled, a periodic timer is re-armed from now, and
+   * its DPC is queued (running at once when the current context is below DISPATCH_LEVEL).
+   */
+  expireTimerNow(timer: KTIMER): boolean {
+    const e = timer.entry;
+    if (!e || e.cancelled) return false;
+    e.cancelled = true;
+    this.expireTimer(timer);
     return true;
   }
 
@@ -936,6 +984,15 @@ export class Machine implements TraceContext {
       errors: [...this.errors],
       hostStuck: this.scheduler.hostStuck,
     };
+  }
+
+  /**
+   * Gives the machine's host memory back for the next machine in this realm (an explorer builds
+   * thousands). The machine must not be used afterwards: its memory reads fail.
+   */
+  dispose(): void {
+    if (this.scheduler.isRunning) throw new Error("Machine.dispose: the machine is running");
+    this.physical.release();
   }
 
   /** Bytes copied between virtual addresses so far (RtlCopyMemory, buffered I/O). */

@@ -27,7 +27,17 @@ const NO_COUNTS = new Int32Array(0);
 export interface FrameCounts {
   readonly refs: Int32Array;
   readonly locks: Int32Array;
+  /** Frames ever allocated in this chunk: the only ones whose bytes can have been written. */
+  readonly used: Uint8Array;
 }
+
+/**
+ * Chunk buffers given back by machines that are done (see {@link PhysicalMemory.release}), all
+ * zero, ready for the next machine in this realm: an explorer builds thousands of machines, and a
+ * fresh 256 KB host buffer costs far more than clearing the few frames a run wrote.
+ */
+const chunkPool: Uint8Array[] = [];
+const CHUNK_POOL_MAX = 64;
 
 /** Per-chunk frame metadata and (once touched) its bytes. */
 interface Chunk extends FrameCounts {
@@ -102,6 +112,7 @@ export class PhysicalMemory {
         view: null,
         refs: new Int32Array(FRAMES_PER_CHUNK),
         locks: new Int32Array(FRAMES_PER_CHUNK),
+        used: new Uint8Array(FRAMES_PER_CHUNK),
       };
       this.chunks[i] = c;
     }
@@ -132,6 +143,7 @@ export class PhysicalMemory {
     const i = frame & (FRAMES_PER_CHUNK - 1);
     c.refs[i] = 1;
     c.locks[i] = 0;
+    c.used[i] = 1;
     // A recycled frame reads as zero again (demand-zero semantics).
     if (c.bytes) c.bytes.fill(0, i * PAGE_SIZE, (i + 1) * PAGE_SIZE);
     this.used++;
@@ -275,12 +287,12 @@ export class PhysicalMemory {
     const i = frame & (FRAMES_PER_CHUNK - 1);
     const left = (c.refs[i] ?? 0) - 1;
     c.refs[i] = left;
-    if (left === 0) this.release(frame);
+    if (left === 0) this.freeFrame(frame);
     return null;
   }
 
   /** A frame whose last reference went: back on the free list. */
-  private release(frame: number): void {
+  private freeFrame(frame: number): void {
     this.used--;
     this.pushFree(frame);
   }
@@ -349,7 +361,7 @@ export class PhysicalMemory {
       if (locked <= 0) return k;
       locks[i] = locked - 1;
       refs[i] = held - 1;
-      if (held === 1) this.release(f);
+      if (held === 1) this.freeFrame(f);
     }
     return -1;
   }
@@ -358,7 +370,8 @@ export class PhysicalMemory {
   backing(frame: number): FrameBacking {
     const c = this.chunk(frame);
     if (!c.bytes) {
-      c.bytes = new Uint8Array(CHUNK_BYTES);
+      if (this.released) throw new Error("this machine's memory was released (Machine.dispose): it cannot be used any more");
+      c.bytes = chunkPool.pop() ?? new Uint8Array(CHUNK_BYTES);
       c.view = new DataView(c.bytes.buffer);
       this.chunkCount++;
     }
@@ -378,6 +391,26 @@ export class PhysicalMemory {
   /** The chunk index of a frame: frames in one chunk share one host buffer. */
   static chunkOf(frame: number): number {
     return frame >>> CHUNK_FRAME_SHIFT;
+  }
+
+  /** Set by {@link release}. */
+  private released = false;
+
+  /**
+   * Gives the host buffers back to the realm's pool for the next machine, cleared; this memory
+   * must not be used afterwards (reading it would show the next machine's bytes).
+   */
+  release(): void {
+    if (this.released) return;
+    this.released = true;
+    for (const c of this.chunks) {
+      if (!c?.bytes) continue;
+      const bytes = c.bytes;
+      for (let i = 0; i < FRAMES_PER_CHUNK; i++) if (c.used[i]) bytes.fill(0, i * PAGE_SIZE, (i + 1) * PAGE_SIZE);
+      c.bytes = null;
+      c.view = null;
+      if (chunkPool.length < CHUNK_POOL_MAX) chunkPool.push(bytes);
+    }
   }
 
   /** Every frame with a non-zero lock count, for leak checks. */

@@ -13,7 +13,19 @@ const roots = (() => {
   return out;
 })();
 
+/** {@link isInternal}'s answers by file: the path arithmetic costs more than the lookup. */
+const internalFiles = new Map<string, boolean>();
+
 function isInternal(file: string): boolean {
+  let known = internalFiles.get(file);
+  if (known === undefined) {
+    known = computeIsInternal(file);
+    internalFiles.set(file, known);
+  }
+  return known;
+}
+
+function computeIsInternal(file: string): boolean {
   if (file.startsWith("node:") || file.includes("/node_modules/")) return true;
   const p = file.startsWith("file://") ? fileURLToPath(file) : file;
   for (const r of roots) {
@@ -79,4 +91,74 @@ export function formatFrame(f: SourceFrame): string {
   const rel = path.isAbsolute(p) ? path.relative(process.cwd(), p) : p;
   const where = `${rel}:${f.line}:${f.column}`;
   return f.fn ? `${where} (${f.fn})` : where;
+}
+
+/** The parts of V8's structured call sites this file reads. */
+interface RawCallSite {
+  getFileName(): string | null | undefined;
+  getLineNumber(): number | null;
+  getColumnNumber(): number | null;
+}
+
+/**
+ * The current stack as V8's structured call sites, in generated-code positions: no formatting and
+ * no source-map lookup, which is what makes a formatted stack expensive.
+ */
+function rawCallSites(depth: number): readonly RawCallSite[] {
+  // Saved to be put back as it was; it is never called from here.
+  // eslint-disable-next-line @typescript-eslint/unbound-method
+  const prepare = Error.prepareStackTrace;
+  const limit = Error.stackTraceLimit;
+  Error.prepareStackTrace = (_e, sites) => sites;
+  Error.stackTraceLimit = depth;
+  const holder: { stack?: unknown } = {};
+  try {
+    Error.captureStackTrace(holder, rawCallSites);
+    // Read while the override is in place: V8 prepares the stack on first access.
+    const sites = holder.stack;
+    return Array.isArray(sites) ? (sites as RawCallSite[]) : [];
+  } finally {
+    Error.prepareStackTrace = prepare;
+    Error.stackTraceLimit = limit;
+  }
+}
+
+/** Source lines already put into words, by generated position of the caller's frame. */
+const callerLines = new Map<string, string | null>();
+
+/**
+ * `callerSourceLine(captureStack())`, cheaply: the caller's frame is found in V8's raw call sites
+ * and its source-mapped words are computed once per code position (checkers ask for the same
+ * lines thousands of times).
+ */
+export function callerSite(): string | null {
+  // The caller is usually a dozen frames up: look there first, and deeper only when it is not.
+  for (const depth of [16, 64]) {
+    const sites = rawCallSites(depth);
+    for (const site of sites) {
+      const file = site.getFileName();
+      if (!file || isInternal(file)) continue;
+      const key = `${file}:${String(site.getLineNumber())}:${String(site.getColumnNumber())}`;
+      let words = callerLines.get(key);
+      if (words === undefined) {
+        words = callerSourceLine(captureStack());
+        callerLines.set(key, words);
+      }
+      return words;
+    }
+    if (sites.length < depth) break;
+  }
+  return null;
+}
+
+/**
+ * True when the code that called the innermost frame outside `skip` is the emulator's own: the
+ * frame after the first one `skip` does not match (generated-code paths, no formatting).
+ */
+export function calledFromEmulatorCode(skip: RegExp): boolean {
+  const sites = rawCallSites(64);
+  let i = 0;
+  while (i < sites.length && skip.test(sites[i]?.getFileName() ?? "")) i++;
+  const caller = sites[i + 1]?.getFileName();
+  return caller !== undefined && caller !== null && isInternal(caller);
 }

@@ -40,7 +40,8 @@ export interface TraceEventMap {
   HandleCreated: { handle: number; object: string; access: number };
   HandleClosed: { handle: number; object: string };
   Decision: { point: string; choice: number; of: number; label: string };
-  Injection: { action: string; detail: string; at: string };
+  /** `cpu`: the thread id the event's work runs under on the other processor, when it has one. */
+  Injection: { action: string; detail: string; at: string; cpu?: number };
   BugCheck: { code: number; name: string; parameters: number[]; source: string | null; driver: string | null };
   Deadlock: { description: string };
   Finding: { rule: string; code: string; driver: string | null; message: string; source: string | null };

@@ -34,6 +34,8 @@ export class TraceNames {
     if (e.kind === "ProcessCreated") this.processes.set(e.process, e.name);
     else if (e.kind === "CeMachineStarted") this.processes.set(e.kernelProcess, e.kernelName);
     else if (e.kind === "ThreadCreated") this.threads.set(e.thread, { tid: e.thread, name: e.name, process: e.process, system: e.system });
+    // An injected event's work runs on "another processor", under a context of its own.
+    else if (e.kind === "Injection" && e.cpu !== undefined) this.threads.set(e.cpu, { tid: e.cpu, name: "CPU1", process: e.pid, system: true });
   }
 
   /** "sharebuf.exe:main". */

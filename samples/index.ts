@@ -8,9 +8,12 @@ import { smdScenario } from "./smd/scenario.js";
 import { invertedCallScenario } from "./inverted-call/scenario.js";
 import { csqReadsScenario } from "./csq-reads/scenario.js";
 import { buggySamples } from "./buggy/index.js";
+import { sharebufRaceScenarios } from "./sharebuf-races/index.js";
+import { notifyScenario } from "./notify/scenario.js";
+import { notifyRaceScenarios } from "./notify-races/index.js";
 
 /** Every shipped scenario, by name (the buggy samples as "buggy/<name>"). */
-export const shippedScenarios: readonly Scenario[] = [sharebufScenario, invertedCallScenario, csqReadsScenario, windriverKpScenario, smdScenario, ...buggySamples.map((s) => s.scenario)];
+export const shippedScenarios: readonly Scenario[] = [sharebufScenario, notifyScenario, invertedCallScenario, csqReadsScenario, windriverKpScenario, smdScenario, ...sharebufRaceScenarios, ...notifyRaceScenarios, ...buggySamples.map((s) => s.scenario)];
 
 /** A shipped scenario by name, or undefined. */
 export function findScenario(name: string): Scenario | undefined {

@@ -8,6 +8,7 @@ import { Machine, type DecisionStrategy, type Finding, type MachineOptions, type
 import { attachVerifier, type Verifier, type VerifierOptions } from "../verifier/verifier.js";
 import type { RunOptions } from "../kernel/scheduler.js";
 import type { TraceEvent } from "../kernel/trace.js";
+import type { InjectionBudget } from "./injections.js";
 import { teardownChecks } from "./teardown.js";
 
 /** A choice a scenario offers ("ending": done-using | killed | closed). */
@@ -35,6 +36,11 @@ export interface ScenarioContext {
   check(name: string, passed: boolean, detail?: string): void;
   /** A line of narration in the trace. */
   note(text: string): void;
+  /**
+   * True while nothing has been injected into this run (no cancel, death, close… from an
+   * explorer): the checks that describe the undisturbed story only hold then.
+   */
+  undisturbed(): boolean;
 }
 
 /** A runnable scenario. */
@@ -48,6 +54,11 @@ export interface Scenario {
    * layout: CE's scenarios use ceMachineOptions()). The run's own options (RAM, strategy) win.
    */
   readonly machineOptions?: MachineOptions;
+  /**
+   * The asynchronous events an explorer may inject into a run, and how many of each (for
+   * example `{ death: 1, cancel: 1 }`). Its checks must hold under any of them.
+   */
+  readonly injections?: InjectionBudget;
   /** Builds the world and runs it. */
   run(ctx: ScenarioContext): Promise<void>;
 }
@@ -66,6 +77,10 @@ export interface ScenarioRunOptions {
    * driver: false runs the machine unverified; an object scopes or configures it.
    */
   readonly verifier?: boolean | VerifierOptions;
+  /** Trace events kept for a bug-check report (default 48; 0 keeps tracing off, for speed). */
+  readonly flightRecorder?: number;
+  /** Virtual-time limit of each machine run the scenario makes without one of its own (ms). */
+  readonly runLimitMs?: number;
 }
 
 /** What running a scenario produced. */
@@ -106,7 +121,7 @@ export async function runScenario(s: Scenario, o: ScenarioRunOptions = {}): Prom
     ...s.machineOptions,
     memoryBytes: o.memoryBytes ?? s.machineOptions?.memoryBytes ?? 128 * 1024 * 1024,
     ...(o.strategy ? { strategy: o.strategy } : {}),
-    flightRecorder: 48,
+    flightRecorder: o.flightRecorder ?? 48,
   });
   const recording = o.trace ? machine.trace.record() : null;
   const verifier = o.verifier === false ? null : attachVerifier(machine, o.verifier === true || o.verifier === undefined ? {} : o.verifier);
@@ -117,7 +132,7 @@ export async function runScenario(s: Scenario, o: ScenarioRunOptions = {}): Prom
     machine,
     options,
     async run(ro) {
-      const r = await machine.run(ro);
+      const r = await machine.run(o.runLimitMs !== undefined && ro?.maxTimeMs === undefined ? { ...ro, maxTimeMs: o.runLimitMs } : ro);
       runs.push(r);
       return r;
     },
@@ -126,6 +141,9 @@ export async function runScenario(s: Scenario, o: ScenarioRunOptions = {}): Prom
     },
     note(text) {
       if (machine.trace.on) machine.trace.emit("Note", { text });
+    },
+    undisturbed() {
+      return machine.injected.length === 0;
     },
   };
   let error: unknown = null;

@@ -139,7 +139,7 @@ export function installIrpRules(v: Verifier): void {
         source: f.lastSite,
       });
     }
-    if (status === STATUS_PENDING && !f.marked && !f.forwarded && v.once("PendingWithoutMark", f.driver, rec)) {
+    if (status === STATUS_PENDING && !f.marked && !f.forwarded && !f.selfCompletion && v.once("PendingWithoutMark", f.driver, rec)) {
       v.finding("PendingWithoutMark", {
         driver: f.driver,
         routine: f.routine,
@@ -157,12 +157,14 @@ export function installIrpRules(v: Verifier): void {
         source: f.markSite,
       });
     }
-    if (status === STATUS_PENDING && f.selfCompletion && v.once("PendedCompletedRequest", f.driver, rec)) {
+    // Marked pending, completed, STATUS_PENDING returned is what IoMarkIrpPending's contract
+    // asks for; only an unmarked IRP completed here and reported pending is wrong.
+    if (status === STATUS_PENDING && f.selfCompletion && !f.marked && v.once("PendedCompletedRequest", f.driver, rec)) {
       v.finding("PendedCompletedRequest", {
         driver: f.driver,
         routine: f.routine,
         rec,
-        text: `${who} completed ${rec.label} itself and then returned STATUS_PENDING, as if the IRP were still in progress.`,
+        text: `${who} completed ${rec.label} itself without marking it pending and then returned STATUS_PENDING: the I/O manager waits for a completion that already happened, and the caller may never be signalled.`,
         source: f.selfCompletion.site,
       });
     }

@@ -38,7 +38,7 @@ export const RULES = {
   // ---- Pending ----
   PendingWithoutMark: { code: "0xC9/0x23D", origin: DV_IO, severity: "finding", fix: "Call IoMarkIrpPending(Irp) before queuing the IRP or returning STATUS_PENDING." },
   MarkedWithoutPending: { code: "0xC9/0x23E", origin: DV_IO, severity: "finding", fix: "Once IoMarkIrpPending has been called, return STATUS_PENDING even if the IRP was completed in the meantime." },
-  PendedCompletedRequest: { code: "SDV", origin: SDV, severity: "finding", fix: "Return the status you completed the IRP with; return STATUS_PENDING only for IRPs you marked pending and left for later." },
+  PendedCompletedRequest: { code: "SDV", origin: SDV, severity: "finding", fix: "Return the status you completed the IRP with; return STATUS_PENDING only for IRPs you marked pending (IoMarkIrpPending), whoever completes them." },
   StatusMismatch: { code: "0xC9/0x224", origin: DV_IO, severity: "bug check", fix: "Return exactly the status you stored in Irp->IoStatus.Status: keep it in a local, complete the IRP, then return the local." },
   IrpNotHandled: { code: "0xC9/0x226", origin: DV_IO, severity: "bug check", fix: "Every dispatch path must complete the IRP, pass it down with IoCallDriver, or mark it pending, queue it and return STATUS_PENDING." },
   PendingReturnedNotPropagated: { code: "0xC9/0x228", origin: DV_IO, severity: "finding", fix: "In a completion routine that does not return STATUS_MORE_PROCESSING_REQUIRED, write: if (Irp->PendingReturned) IoMarkIrpPending(Irp);" },

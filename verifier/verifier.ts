@@ -16,7 +16,7 @@ import type { KTIMER } from "../kernel/timer.js";
 import type { KThread } from "../kernel/thread.js";
 import type { KernelObject } from "../kernel/objects.js";
 import type { TraceEvent } from "../kernel/trace.js";
-import { callerSourceLine, captureStack, isEmulatorFrame, parseStack } from "../kernel/source-location.js";
+import { calledFromEmulatorCode, callerSite } from "../kernel/source-location.js";
 import { ioManager, type IoManager } from "../io-manager/io-manager.js";
 import type { IoHooks, IrpWatch } from "../io-manager/hooks.js";
 import { setIrpWatch, type IRP } from "../io-manager/irp.js";
@@ -217,7 +217,7 @@ export class Verifier {
 
   /** The driver's (or app's) source line of the current call, through source maps. */
   site(): string | null {
-    const s = callerSourceLine(captureStack());
+    const s = callerSite();
     const t = this.machine.runningThread();
     if (t) {
       this.lastSiteOn.set(t, s);
@@ -234,12 +234,8 @@ export class Verifier {
    * and the member or routine being watched.
    */
   calledFromEmulator(): boolean {
-    const frames = parseStack(captureStack());
-    // 0: captureStack, then verifier frames, then the accessor or routine, then its caller.
-    let i = 0;
-    while (i < frames.length && /[/\\]verifier[/\\]|source-location/.test(frames[i]?.file ?? "")) i++;
-    const caller = frames[i + 1];
-    return caller !== undefined && isEmulatorFrame(caller);
+    // Past the verifier's frames: the accessor or routine being watched, then its caller.
+    return calledFromEmulatorCode(/[/\\]verifier[/\\]|source-location/);
   }
 
   // ---- IRP records ---------------------------------------------------------------------------

@@ -52,7 +52,7 @@ const code = (fn: number): number => CTL_CODE(FILE_DEVICE_UNKNOWN, 0x920 + fn, M
 export const IOCTL_PEND_READ_SENSOR = code(0);
 /** Marks the request pending, finishes it at once on the fast path and returns its status. */
 export const IOCTL_PEND_FAST_PATH = code(1);
-/** Marks the request pending, finishes it at once and returns STATUS_PENDING anyway. */
+/** Finishes the request at once without marking it pending, and returns STATUS_PENDING anyway. */
 export const IOCTL_PEND_CALIBRATE = code(2);
 /** Completes with the validation status but returns STATUS_SUCCESS. */
 export const IOCTL_PEND_CONFIGURE = code(3);
@@ -123,8 +123,8 @@ const PendDeviceControl: DRIVER_DISPATCH = function PendDeviceControl(DeviceObje
       return STATUS_SUCCESS;
     }
     case IOCTL_PEND_CALIBRATE: {
-      // BUG: the calibration finished at once and the IRP is complete, yet STATUS_PENDING is returned.
-      IoMarkIrpPending(Irp);
+      // BUG: the calibration finished at once and the IRP is complete, yet STATUS_PENDING is
+      // returned for a request that was never marked pending.
       Irp.IoStatus.Status = STATUS_SUCCESS;
       Irp.IoStatus.Information = 0;
       IoCompleteRequest(Irp, IO_NO_INCREMENT);

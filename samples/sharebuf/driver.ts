@@ -97,8 +97,32 @@ export class SHAREBUF_EXTENSION {
   readonly Dpc = new KDPC<DEVICE_OBJECT>();
 }
 
-function extensionOf(DeviceObject: DEVICE_OBJECT): SHAREBUF_EXTENSION {
+/** The device extension of a Sharebuf device. */
+export function extensionOf(DeviceObject: DEVICE_OBJECT): SHAREBUF_EXTENSION {
   return DeviceObject.DeviceExtension as SHAREBUF_EXTENSION;
+}
+
+/**
+ * The routines where the cancel and cleanup races live. A variant of the driver (the buggy
+ * builds in samples/sharebuf-races) replaces some of them with its own.
+ */
+export interface SharebufRoutines {
+  /** The cancel routine of the pended IOCTL_SHARE_BUFFER request. */
+  readonly CancelRoutine: DRIVER_CANCEL;
+  /** The periodic timer's DPC, which writes the records. */
+  readonly TimerDpc: KDEFERRED_ROUTINE<DEVICE_OBJECT>;
+  /** IRP_MJ_CLEANUP. */
+  readonly Cleanup: DRIVER_DISPATCH;
+  /** IOCTL_SHARE_BUFFER: maps and pends; returns STATUS_PENDING, or the status to complete with. */
+  readonly ShareBuffer: (DeviceObject: DEVICE_OBJECT, Irp: IRP) => NTSTATUS;
+  /** IOCTL_DONE_USING_SHARE_BUFFER: completes the shared request; returns the status to complete with. */
+  readonly DoneUsing: (DeviceObject: DEVICE_OBJECT, Irp: IRP) => NTSTATUS;
+}
+
+/** What the correct driver lends a variant: its routines and its helper. */
+export interface SharebufKit extends SharebufRoutines {
+  /** Takes the shared IRP back from the device (device lock held); null when the cancel routine owns it. */
+  readonly TakeSharedIrp: (ext: SHAREBUF_EXTENSION) => IRP | null;
 }
 
 /** How much of the design a build of the driver gets right (variants for the tests). */
@@ -107,6 +131,8 @@ export interface SharebufBuild {
   readonly cancelRoutine?: boolean;
   /** The cancel routine releases the cancel spin lock. Default true. */
   readonly releaseCancelLock?: boolean;
+  /** Replaces routines with a variant's own (given the correct ones to reuse). */
+  readonly variant?: (correct: SharebufKit) => Partial<SharebufRoutines>;
 }
 
 /**
@@ -143,7 +169,7 @@ export function makeSharebufDriver(build: SharebufBuild = {}): (DriverObject: DR
    * @param DeviceObject the Sharebuf device.
    * @param Irp the request being cancelled.
    */
-  const SharebufCancelRoutine: DRIVER_CANCEL = function SharebufCancelRoutine(DeviceObject, Irp) {
+  let SharebufCancelRoutine: DRIVER_CANCEL = function SharebufCancelRoutine(DeviceObject, Irp) {
     if (releaseCancelLock) IoReleaseCancelSpinLock(Irp.CancelIrql);
     const ext = extensionOf(DeviceObject);
     const oldIrql = KeAcquireSpinLock(ext.Lock);
@@ -165,7 +191,7 @@ export function makeSharebufDriver(build: SharebufBuild = {}): (DriverObject: DR
    * Runs at DISPATCH_LEVEL in whatever thread is current, which is why it may only touch the
    * system mapping, never the app's address.
    */
-  const SharebufTimerDpc: KDEFERRED_ROUTINE<DEVICE_OBJECT> = function SharebufTimerDpc(_Dpc, DeviceObject) {
+  let SharebufTimerDpc: KDEFERRED_ROUTINE<DEVICE_OBJECT> = function SharebufTimerDpc(_Dpc, DeviceObject) {
     const ext = extensionOf(DeviceObject);
     KeAcquireSpinLockAtDpcLevel(ext.Lock);
     if (ext.SharedBuffer !== 0) {
@@ -199,7 +225,7 @@ export function makeSharebufDriver(build: SharebufBuild = {}): (DriverObject: DR
    *
    * @returns STATUS_SUCCESS.
    */
-  const SharebufCleanup: DRIVER_DISPATCH = function SharebufCleanup(DeviceObject, Irp) {
+  let SharebufCleanup: DRIVER_DISPATCH = function SharebufCleanup(DeviceObject, Irp) {
     const ext = extensionOf(DeviceObject);
     const stack = IoGetCurrentIrpStackLocation(Irp);
     // Synchronise with a cancel routine that may be running on another processor.
@@ -225,72 +251,97 @@ export function makeSharebufDriver(build: SharebufBuild = {}): (DriverObject: DR
   };
 
   /**
+   * IOCTL_SHARE_BUFFER: maps the locked output buffer into system space, makes the request
+   * cancellable under the device lock, and pends it while the timer writes records.
+   *
+   * @returns STATUS_PENDING when the buffer is shared, otherwise the status to complete with.
+   */
+  let SharebufShareBuffer = function SharebufShareBuffer(DeviceObject: DEVICE_OBJECT, Irp: IRP): NTSTATUS {
+    const ext = extensionOf(DeviceObject);
+    const Mdl = Irp.MdlAddress;
+    if (!Mdl || MmGetMdlByteCount(Mdl) < HEADER_BYTES + RECORD_BYTES) return STATUS_INVALID_PARAMETER;
+    const systemVa = MmGetSystemAddressForMdlSafe(Mdl, NormalPagePriority | MdlMappingNoExecute);
+    if (systemVa === 0) return STATUS_INSUFFICIENT_RESOURCES;
+    writeU32(systemVa + OFFSET_MAGIC, SHAREBUF_MAGIC);
+    writeU32(systemVa + OFFSET_SEQUENCE, 0);
+    writeU32(systemVa + OFFSET_SLOTS, Math.floor((MmGetMdlByteCount(Mdl) - HEADER_BYTES) / RECORD_BYTES));
+    const oldIrql = KeAcquireSpinLock(ext.Lock);
+    if (ext.SharedBufferIrp) {
+      KeReleaseSpinLock(ext.Lock, oldIrql);
+      return STATUS_DEVICE_BUSY;
+    }
+    if (useCancelRoutine) {
+      IoSetCancelRoutine(Irp, SharebufCancelRoutine);
+      // The request may have been cancelled before the routine was set: take it back.
+      if (Irp.Cancel && IoSetCancelRoutine(Irp, null) !== null) {
+        KeReleaseSpinLock(ext.Lock, oldIrql);
+        return STATUS_CANCELLED;
+      }
+    }
+    IoMarkIrpPending(Irp);
+    ext.SharedBufferIrp = Irp;
+    ext.SharedBuffer = systemVa;
+    ext.SharedBufferLength = MmGetMdlByteCount(Mdl);
+    ext.Sequence = 0;
+    KeReleaseSpinLock(ext.Lock, oldIrql);
+    KeSetTimerEx(ext.Timer, -10_000 * SHAREBUF_PERIOD_MS, SHAREBUF_PERIOD_MS, ext.Dpc);
+    DbgPrint(`Sharebuf: buffer shared at system address 0x${systemVa.toString(16).toUpperCase()}; ${Irp.label} pended`);
+    return STATUS_PENDING;
+  };
+
+  /**
+   * IOCTL_DONE_USING_SHARE_BUFFER: takes the shared request back from the device (unless its
+   * cancel routine already owns it) and completes it with STATUS_SUCCESS.
+   *
+   * @returns the status to complete the DONE_USING request with.
+   */
+  let SharebufDoneUsing = function SharebufDoneUsing(DeviceObject: DEVICE_OBJECT, _Irp: IRP): NTSTATUS {
+    const ext = extensionOf(DeviceObject);
+    const oldIrql = KeAcquireSpinLock(ext.Lock);
+    const shared = SharebufTakeSharedIrp(ext);
+    const written = ext.Sequence;
+    KeReleaseSpinLock(ext.Lock, oldIrql);
+    if (!shared) return STATUS_INVALID_DEVICE_STATE;
+    KeCancelTimer(ext.Timer);
+    DbgPrint(`Sharebuf: done using the buffer; completing ${shared.label} after ${written} records`);
+    shared.IoStatus.Status = STATUS_SUCCESS;
+    shared.IoStatus.Information = 0;
+    IoCompleteRequest(shared, IO_NO_INCREMENT);
+    return STATUS_SUCCESS;
+  };
+
+  // A variant replaces the routines its bug lives in; the rest stay the correct driver's.
+  const replaced = build.variant?.({
+    CancelRoutine: SharebufCancelRoutine,
+    TimerDpc: SharebufTimerDpc,
+    Cleanup: SharebufCleanup,
+    ShareBuffer: SharebufShareBuffer,
+    DoneUsing: SharebufDoneUsing,
+    TakeSharedIrp: SharebufTakeSharedIrp,
+  });
+  SharebufCancelRoutine = replaced?.CancelRoutine ?? SharebufCancelRoutine;
+  SharebufTimerDpc = replaced?.TimerDpc ?? SharebufTimerDpc;
+  SharebufCleanup = replaced?.Cleanup ?? SharebufCleanup;
+  SharebufShareBuffer = replaced?.ShareBuffer ?? SharebufShareBuffer;
+  SharebufDoneUsing = replaced?.DoneUsing ?? SharebufDoneUsing;
+
+  /**
    * IRP_MJ_DEVICE_CONTROL: IOCTL_SHARE_BUFFER maps and pends; IOCTL_DONE_USING_SHARE_BUFFER
    * completes the shared request.
    *
    * @returns STATUS_PENDING for a shared buffer, otherwise the request's final status.
    */
   const SharebufDeviceControl: DRIVER_DISPATCH = function SharebufDeviceControl(DeviceObject, Irp) {
-    const ext = extensionOf(DeviceObject);
     const stack = IoGetCurrentIrpStackLocation(Irp);
     let status: NTSTATUS;
     switch (stack.Parameters.DeviceIoControl.IoControlCode) {
-      case IOCTL_SHARE_BUFFER: {
-        const Mdl = Irp.MdlAddress;
-        if (!Mdl || MmGetMdlByteCount(Mdl) < HEADER_BYTES + RECORD_BYTES) {
-          status = STATUS_INVALID_PARAMETER;
-          break;
-        }
-        const systemVa = MmGetSystemAddressForMdlSafe(Mdl, NormalPagePriority | MdlMappingNoExecute);
-        if (systemVa === 0) {
-          status = STATUS_INSUFFICIENT_RESOURCES;
-          break;
-        }
-        writeU32(systemVa + OFFSET_MAGIC, SHAREBUF_MAGIC);
-        writeU32(systemVa + OFFSET_SEQUENCE, 0);
-        writeU32(systemVa + OFFSET_SLOTS, Math.floor((MmGetMdlByteCount(Mdl) - HEADER_BYTES) / RECORD_BYTES));
-        const oldIrql = KeAcquireSpinLock(ext.Lock);
-        if (ext.SharedBufferIrp) {
-          KeReleaseSpinLock(ext.Lock, oldIrql);
-          status = STATUS_DEVICE_BUSY;
-          break;
-        }
-        if (useCancelRoutine) {
-          IoSetCancelRoutine(Irp, SharebufCancelRoutine);
-          // The request may have been cancelled before the routine was set: take it back.
-          if (Irp.Cancel && IoSetCancelRoutine(Irp, null) !== null) {
-            KeReleaseSpinLock(ext.Lock, oldIrql);
-            status = STATUS_CANCELLED;
-            break;
-          }
-        }
-        IoMarkIrpPending(Irp);
-        ext.SharedBufferIrp = Irp;
-        ext.SharedBuffer = systemVa;
-        ext.SharedBufferLength = MmGetMdlByteCount(Mdl);
-        ext.Sequence = 0;
-        KeReleaseSpinLock(ext.Lock, oldIrql);
-        KeSetTimerEx(ext.Timer, -10_000 * SHAREBUF_PERIOD_MS, SHAREBUF_PERIOD_MS, ext.Dpc);
-        DbgPrint(`Sharebuf: buffer shared at system address 0x${systemVa.toString(16).toUpperCase()}; ${Irp.label} pended`);
-        return STATUS_PENDING;
-      }
-      case IOCTL_DONE_USING_SHARE_BUFFER: {
-        const oldIrql = KeAcquireSpinLock(ext.Lock);
-        const shared = SharebufTakeSharedIrp(ext);
-        const written = ext.Sequence;
-        KeReleaseSpinLock(ext.Lock, oldIrql);
-        if (!shared) {
-          status = STATUS_INVALID_DEVICE_STATE;
-          break;
-        }
-        KeCancelTimer(ext.Timer);
-        DbgPrint(`Sharebuf: done using the buffer; completing ${shared.label} after ${written} records`);
-        shared.IoStatus.Status = STATUS_SUCCESS;
-        shared.IoStatus.Information = 0;
-        IoCompleteRequest(shared, IO_NO_INCREMENT);
-        status = STATUS_SUCCESS;
+      case IOCTL_SHARE_BUFFER:
+        status = SharebufShareBuffer(DeviceObject, Irp);
+        if (status === STATUS_PENDING) return STATUS_PENDING;
         break;
-      }
+      case IOCTL_DONE_USING_SHARE_BUFFER:
+        status = SharebufDoneUsing(DeviceObject, Irp);
+        break;
       default:
         status = STATUS_INVALID_DEVICE_REQUEST;
     }

@@ -25,6 +25,8 @@ export function makeSharebufScenario(build?: SharebufBuild, name = "sharebuf"): 
         description: "done-using: the app sends DONE_USING; killed: the app dies while sharing; closed: the app closes its handle first",
       },
     ],
+    // An explorer may kill the app once and cancel its request once, anywhere.
+    injections: { death: 1, cancel: 1 },
     async run(ctx) {
       const m = ctx.machine;
       const ending = (ctx.options.ending ?? "done-using") as SharebufEnding;
@@ -33,9 +35,12 @@ export function makeSharebufScenario(build?: SharebufBuild, name = "sharebuf"): 
       const report = new SharebufAppReport();
       ctx.note(`sharebuf.exe starts; the sharing will end by: ${ending}`);
       const app = m.createProcess("sharebuf.exe", makeSharebufApp(ending, report));
+      if (ending === "killed") m.after(KILL_AT_MS, "sharebuf.exe dies", () => {
+        app.kill(1);
+      });
 
-      // Run until the buffer is shared, then look at both mappings of it.
-      await ctx.run({ until: () => report.shared || report.finished });
+      // Run until the buffer is shared (or the app is gone), then look at both mappings of it.
+      await ctx.run({ until: () => report.shared || report.finished || app.state !== "active" });
       const device = loaded.DriverObject.DeviceObject;
       const ext = device?.DeviceExtension as SHAREBUF_EXTENSION | undefined;
       if (ext && ext.SharedBuffer !== 0 && app.addressSpace) {
@@ -49,32 +54,40 @@ export function makeSharebufScenario(build?: SharebufBuild, name = "sharebuf"): 
         ctx.check("the user and system addresses map the same frames", same.every(Boolean), `user 0x${report.buffer.toString(16)} and system 0x${ext.SharedBuffer.toString(16)} over ${pages} pages`);
         ctx.check("the app's pages are locked while shared", app.lockedPages === pages, `${app.lockedPages} page(s) locked`);
         ctx.note(`user address 0x${report.buffer.toString(16).toUpperCase()} and system address 0x${ext.SharedBuffer.toString(16).toUpperCase()} map the same ${pages} frames`);
-      } else {
+      } else if (ctx.undisturbed()) {
         ctx.check("the buffer was shared", false, "the driver never held a shared buffer");
       }
       const copiedBefore = m.bytesCopied;
 
-      if (ending === "killed") m.after(KILL_AT_MS - m.nowMs, "sharebuf.exe dies", () => {
-        app.kill(1);
-      });
       const r = await ctx.run();
       ctx.check("the run ends cleanly", r.outcome === "completed", r.deadlock ?? r.bugCheck?.name ?? r.outcome);
-      ctx.check("IOCTL_SHARE_BUFFER returns FALSE with ERROR_IO_PENDING", report.shareReturnedFalse && report.shareError === 997, `error ${report.shareError}`);
-      ctx.check("the app reads the driver's records at its own address", report.magic === SHAREBUF_MAGIC && report.records.length >= 3, `${report.records.length} record(s) read`);
-      const increasing = report.records.every((rec, i, all) => rec.square === rec.sequence * rec.sequence && (i === 0 || rec.sequence > (all[i - 1]?.sequence ?? 0)));
-      ctx.check("the records arrive in order and intact", increasing, report.records.map((x) => x.sequence).join(", "));
+      // Undisturbed, every read finds a newer record; once the sharing ends early, reads may repeat the last one.
+      const undisturbed = ctx.undisturbed();
+      const inOrder = report.records.every((rec, i, all) => rec.square === rec.sequence * rec.sequence && (i === 0 || rec.sequence > (all[i - 1]?.sequence ?? 0) || (!undisturbed && rec.sequence === all[i - 1]?.sequence)));
+      ctx.check("the records arrive in order and intact", inOrder, report.records.map((x) => x.sequence).join(", "));
       ctx.check("no byte of the shared data is copied", m.bytesCopied === copiedBefore, `${m.bytesCopied - copiedBefore} byte(s) copied while sharing`);
 
-      if (ending === "done-using") {
-        ctx.check("DONE_USING completes at once", report.doneUsingOk === true);
+      if (undisturbed) {
+        // The story as told: the request pends, records flow, and the chosen ending ends it.
+        ctx.check("IOCTL_SHARE_BUFFER returns FALSE with ERROR_IO_PENDING", report.shareReturnedFalse && report.shareError === 997, `error ${report.shareError}`);
+        ctx.check("the app reads the driver's records at its own address", report.magic === SHAREBUF_MAGIC && report.records.length >= 3, `${report.records.length} record(s) read`);
+        if (ending === "done-using") {
+          ctx.check("DONE_USING completes at once", report.doneUsingOk === true);
+          ctx.check("the shared request's event fires", report.eventFired);
+          ctx.check("GetOverlappedResult reports success for the shared request", report.finalOk === true, `error ${report.finalError}`);
+        } else if (ending === "closed") {
+          ctx.check("IRP_MJ_CLEANUP completes the shared request", report.eventFired);
+          ctx.check("the app sees ERROR_OPERATION_ABORTED", report.finalOk === false && report.finalError === ERROR_OPERATION_ABORTED, `error ${report.finalError}`);
+        } else {
+          ctx.check("the app dies while sharing", app.state === "exited" && !report.finished, `process ${app.state}`);
+          ctx.check("the process exits with the status it was killed with", app.exitStatus === 1, `exit status ${app.exitStatus}`);
+        }
+      } else if (report.finished) {
+        // Disturbed (cancelled, or killed and so on): whatever happened, the app learnt how its request ended.
         ctx.check("the shared request's event fires", report.eventFired);
-        ctx.check("GetOverlappedResult reports success for the shared request", report.finalOk === true, `error ${report.finalError}`);
-      } else if (ending === "closed") {
-        ctx.check("IRP_MJ_CLEANUP completes the shared request", report.eventFired);
-        ctx.check("the app sees ERROR_OPERATION_ABORTED", report.finalOk === false && report.finalError === ERROR_OPERATION_ABORTED, `error ${report.finalError}`);
+        ctx.check("the shared request ends in success or ERROR_OPERATION_ABORTED", report.finalOk === true || report.finalError === ERROR_OPERATION_ABORTED, `error ${report.finalError}`);
       } else {
-        ctx.check("the app dies while sharing", app.state === "exited" && !report.finished, `process ${app.state}`);
-        ctx.check("the process exits with the status it was killed with", app.exitStatus === 1, `exit status ${app.exitStatus}`);
+        ctx.check("the app has exited", app.state === "exited", `process ${app.state}`);
       }
       ctx.check("no page of the app is left locked", app.lockedPages === 0, `${app.lockedPages} page(s)`);
       ctx.check("no IRP is left pending", ioManager(m).liveIrps.size === 0, [...ioManager(m).liveIrps].map((i) => i.label).join(", "));

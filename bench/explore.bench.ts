@@ -1,0 +1,124 @@
+/**
+ * Exploration figures: schedules per second on the sharebuf scenario with one death and one
+ * cancel injectable, the speed-up of two worker threads, and how many runs each strategy needs
+ * to find each race sample.
+ */
+import { availableParallelism } from "node:os";
+import { performance } from "node:perf_hooks";
+import { exploreScenario, type StrategyChoice } from "../explore/explore.js";
+import { runScenario } from "../scenario/scenario.js";
+import { sharebufScenario } from "../samples/sharebuf/scenario.js";
+import { sharebufRaceScenarios } from "../samples/sharebuf-races/index.js";
+import { notifyRaceScenarios } from "../samples/notify-races/index.js";
+import type { Benchmark, BenchResult } from "./harness.js";
+import { collectGarbage, round } from "./harness.js";
+
+/** Schedules per second of a random search of `runs` schedules of sharebuf (d1c1) on `workers` threads. */
+async function searchRate(runs: number, workers: number, seed: number): Promise<number> {
+  const t0 = performance.now();
+  const r = await exploreScenario(sharebufScenario, { strategy: "random", runs, seed, workers, scenarioRef: { shipped: "sharebuf" }, shrink: false });
+  return r.schedules / ((performance.now() - t0) / 1000);
+}
+
+/** Plain runs of the scenario per second (no explorer): the baseline the exploration is compared with. */
+async function plainRate(runs: number): Promise<number> {
+  const t0 = performance.now();
+  for (let i = 0; i < runs; i++) {
+    const r = await runScenario(sharebufScenario, { flightRecorder: 0 });
+    r.machine.dispose();
+    await new Promise<void>((resolve) => setImmediate(resolve));
+  }
+  return runs / ((performance.now() - t0) / 1000);
+}
+
+const throughput: Benchmark = {
+  name: "explore.schedules_per_s",
+  async run(): Promise<BenchResult[]> {
+    await searchRate(2000, 1, 99); // warm-up
+    await plainRate(1000);
+    await collectGarbage();
+    // Best of three: the figure is the explorer's speed, not a collection that lands in one try.
+    let rate = 0;
+    let plain = 0;
+    for (let i = 0; i < 3; i++) {
+      plain = Math.max(plain, await plainRate(3000));
+      await collectGarbage();
+      rate = Math.max(rate, await searchRate(5000, 1, i + 1));
+      await collectGarbage();
+    }
+    return [
+      {
+        name: "explore.schedules_per_s",
+        value: round(rate, 0),
+        unit: "schedules/s, sharebuf with one death and one cancel injectable (random search, one thread)",
+        baseline: round(plain, 0),
+        ratio: round(rate / plain, 3),
+        goal: "≥ 5,000 schedules/s on one core (ratio: to plain runs of the scenario without the explorer)",
+        met: rate >= 5000,
+      },
+    ];
+  },
+};
+
+const speedup: Benchmark = {
+  name: "explore.worker_speedup",
+  async run(): Promise<BenchResult[]> {
+    await searchRate(2000, 2, 98); // warm-up, workers included
+    // Long enough that each worker's start (loading, calibrating, warming up) is a small part.
+    let one = 0;
+    let two = 0;
+    for (let i = 0; i < 2; i++) {
+      await collectGarbage();
+      one = Math.max(one, await searchRate(60_000, 1, i + 1));
+      await collectGarbage();
+      two = Math.max(two, await searchRate(60_000, 2, i + 1));
+    }
+    const cores = availableParallelism();
+    return [
+      {
+        name: "explore.worker_speedup",
+        value: round(two / one, 2),
+        unit: `× with 2 worker threads (${cores} logical CPUs available; ${round(two, 0)} schedules/s)`,
+        baseline: round(one, 0),
+        ratio: round(two / one, 2),
+        goal: "≥ 1.7× on 2 cores",
+        met: two / one >= 1.7,
+      },
+    ];
+  },
+};
+
+const SEEDS = [1, 2, 3, 4, 5];
+
+const runsToFind: Benchmark = {
+  name: "explore.runs_to_find",
+  async run(): Promise<BenchResult[]> {
+    const out: BenchResult[] = [];
+    for (const s of [...sharebufRaceScenarios, ...notifyRaceScenarios]) {
+      const dfs = await exploreScenario(s, { strategy: "dfs", bound: 2, stopAtFirstFailure: true, shrink: false });
+      const at = dfs.strategies[0]?.firstFailureAt ?? null;
+      out.push({ name: `explore.runs_to_find.${s.name}.dfs`, value: at ?? -1, unit: "schedules (dfs, bound 2)", baseline: null, ratio: null, goal: "found within bound 2", met: at !== null });
+      for (const strategy of ["pct", "random", "delay"] as StrategyChoice[]) {
+        const found: number[] = [];
+        for (const seed of SEEDS) {
+          const r = await exploreScenario(s, { strategy, runs: 5000, seed, stopAtFirstFailure: true, shrink: false });
+          found.push(r.strategies[0]?.firstFailureAt ?? Infinity);
+        }
+        const worst = Math.max(...found);
+        const mean = found.reduce((a, b) => a + b, 0) / found.length;
+        out.push({
+          name: `explore.runs_to_find.${s.name}.${strategy}`,
+          value: Number.isFinite(mean) ? round(mean, 0) : -1,
+          unit: `runs, mean of seeds 1–5 (${found.map((x) => (Number.isFinite(x) ? x : "—")).join(", ")})`,
+          baseline: null,
+          ratio: null,
+          goal: "found within 5,000 runs for every seed",
+          met: Number.isFinite(worst),
+        });
+      }
+    }
+    return out;
+  },
+};
+
+export const exploreBenchmarks: Benchmark[] = [throughput, speedup, runsToFind];

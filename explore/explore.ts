@@ -1,0 +1,266 @@
+/**
+ * Exploring a scenario: run a strategy (or the default portfolio of strategies, in turn) over its
+ * schedules, group the failures by cause, shrink the first schedule of each cause to the fewest
+ * injections and preemptions that still fail, and explain it in words with a replay string.
+ */
+import { performance } from "node:perf_hooks";
+import type { InjectionBudget } from "../scenario/injections.js";
+import { resolveOptions, type Scenario, type ScenarioResult } from "../scenario/scenario.js";
+import { PrefixChooser } from "./choosers.js";
+import type { Deviation } from "./decisions.js";
+import { explain, type Explanation } from "./explain.js";
+import type { Failure } from "./failure.js";
+import { calibrate, strategyName, type StrategySpec } from "./plan.js";
+import { decodeReplay, encodeReplay, type ReplaySpec } from "./replay-string.js";
+import { runSchedule, type ExploreTarget, type ScheduleOutcome } from "./run-schedule.js";
+import type { ScenarioRef, TargetRef } from "./scenario-ref.js";
+import { searchStrategy, type Progress, type Shard, type StrategyResult } from "./search.js";
+import { shrinkFailure } from "./shrink.js";
+import { mergeTallies, type FailureGroup } from "./tally.js";
+
+/** A strategy by name; "portfolio" runs several in turn. */
+export type StrategyChoice = "portfolio" | "random" | "pct" | "delay" | "dfs";
+
+/** How to explore. Every field has a default. */
+export interface ExploreOptions {
+  /** The strategy (default "portfolio": dfs to bound 1, pct depth 2, random, delay, pct depth 3, dfs to the bound). */
+  readonly strategy?: StrategyChoice;
+  /** Runs of each randomized strategy (default 200). */
+  readonly runs?: number;
+  /** Seed of the randomized strategies (default 1). */
+  readonly seed?: number;
+  /** DFS bound on injections plus preemptions (default 2). */
+  readonly bound?: number;
+  /** PCT depth (default 2; the portfolio also runs depth 3). */
+  readonly depth?: number;
+  /** Delays of the delay-bounding strategy (default 2). */
+  readonly delays?: number;
+  /** The scenario's options (its defaults otherwise). */
+  readonly options?: Readonly<Record<string, string>>;
+  /** Injections allowed per run (default: what the scenario declares). */
+  readonly budget?: InjectionBudget;
+  /** Worker threads (default 1). Workers load the scenario themselves: see `scenarioRef`. */
+  readonly workers?: number;
+  /** How workers load the scenario: a shipped name or a module URL that exports it. */
+  readonly scenarioRef?: ScenarioRef;
+  /** Run only this shard of the search ("--shard i/n"). */
+  readonly shard?: Shard;
+  /** Stop at the first failing schedule (default false). */
+  readonly stopAtFirstFailure?: boolean;
+  /** Stop each strategy after this many schedules (default: DFS is capped at 20 × runs in the portfolio, else no cap). */
+  readonly maxSchedules?: number;
+  /** Shrink and explain the failures (default true); at most this many causes (default 4). */
+  readonly shrink?: boolean;
+  readonly shrinkCauses?: number;
+  readonly onProgress?: (p: Progress) => void;
+}
+
+/** A failure cause, shrunk and explained. */
+export interface ExplainedFailure {
+  readonly cause: string;
+  /** How many schedules failed with this cause. */
+  readonly count: number;
+  /** The replay string of the shrunk schedule (or of the original, when shrinking kept nothing out). */
+  readonly replay: string;
+  /** The replay string of the schedule as the search found it. */
+  readonly foundReplay: string;
+  readonly deviations: readonly Deviation[];
+  readonly originalDeviations: number;
+  readonly explanation: Explanation;
+  /** The shrunk replay, run again exactly, fails with the same cause. */
+  readonly reproduced: boolean;
+}
+
+/** What an exploration found. */
+export interface ExploreReport {
+  readonly scenario: string;
+  readonly options: Readonly<Record<string, string>>;
+  readonly budget: InjectionBudget;
+  readonly strategies: readonly StrategyResult[];
+  readonly schedules: number;
+  readonly distinctSchedules: number;
+  readonly distinctEndStates: number;
+  readonly failures: readonly FailureGroup[];
+  readonly explained: readonly ExplainedFailure[];
+  /** Wall-clock time of the whole exploration (search, shrinking, explaining). */
+  readonly elapsedMs: number;
+  /** Schedules per second of the search itself. */
+  readonly schedulesPerSecond: number;
+  /** The search's result in one sentence ("all schedules up to bound 2 explored: 812 distinct, none failed"). */
+  readonly statement: string;
+  /** PCT's guarantee per run, when PCT ran: 1/(n·k^(d-1)) from the observed n and k. */
+  readonly pctBound: { readonly depth: number; readonly n: number; readonly k: number; readonly probability: number } | null;
+}
+
+/** The strategies a choice runs, in order. */
+export function strategiesFor(o: ExploreOptions): StrategySpec[] {
+  const runs = o.runs ?? 200;
+  const seed = o.seed ?? 1;
+  const bound = o.bound ?? 2;
+  const depth = o.depth ?? 2;
+  const delays = o.delays ?? 2;
+  switch (o.strategy ?? "portfolio") {
+    case "random":
+      return [{ kind: "random", runs, seed }];
+    case "pct":
+      return [{ kind: "pct", runs, seed, depth }];
+    case "delay":
+      return [{ kind: "delay", runs, seed, delays }];
+    case "dfs":
+      return [{ kind: "dfs", bound }];
+    case "portfolio":
+      return [
+        { kind: "dfs", bound: Math.min(1, bound) },
+        { kind: "pct", runs, seed, depth },
+        { kind: "random", runs, seed },
+        { kind: "delay", runs, seed, delays },
+        { kind: "pct", runs, seed, depth: depth + 1 },
+        ...(bound > 1 ? [{ kind: "dfs" as const, bound }] : []),
+      ];
+  }
+}
+
+/** The target for a scenario and options. */
+export function targetOf(scenario: Scenario, o: Pick<ExploreOptions, "options" | "budget"> = {}): ExploreTarget {
+  return { scenario, options: resolveOptions(scenario, o.options), budget: o.budget ?? scenario.injections ?? {} };
+}
+
+function statementOf(results: readonly StrategyResult[], schedules: number, failures: readonly FailureGroup[]): string {
+  const failed = failures.reduce((n, g) => n + g.count, 0);
+  const dfs = [...results].reverse().find((r) => r.spec.kind === "dfs");
+  const outcome = failed === 0 ? "none failed" : `${failed} failed (${failures.length} cause${failures.length === 1 ? "" : "s"})`;
+  if (dfs && dfs.spec.kind === "dfs" && dfs.complete) {
+    const extra = results.length > 1 ? `; ${schedules} schedules in all` : "";
+    return `all schedules up to bound ${dfs.spec.bound} explored: ${dfs.tally.scheduleKeys.length} distinct, ${failed === 0 ? "none failed" : outcome}${extra}`;
+  }
+  return `${schedules} schedules explored (${results.map((r) => r.name).join(", ")}${results.some((r) => r.spec.kind === "dfs" && !r.complete) ? "; DFS stopped before its bound was exhausted" : ""}): ${outcome}`;
+}
+
+/** Shrinks and explains one failure cause. */
+export async function explainFailure(target: ExploreTarget, group: FailureGroup): Promise<ExplainedFailure> {
+  const shrunk = await shrinkFailure(target, group.cause, group.first.deviations);
+  const kept = shrunk.outcome.failures[0]?.cause === group.cause ? shrunk.deviations : group.first.deviations;
+  // The exact replay of the shrunk schedule, with every point's source line, is what we explain.
+  const exact = kept.map((d) => ({ ordinal: d.ordinal, choice: d.choice, of: d.of }));
+  const replayed = await runSchedule(target, new PrefixChooser(exact), { points: true });
+  const reproduced = replayed.failures[0]?.cause === group.cause;
+  const replay = reproduced
+    ? encodeReplay({ scenario: target.scenario.name, options: target.options, budget: target.budget, origin: `${group.first.origin}.shrunk`, decisions: replayed.decisions, choices: exact })
+    : group.first.replay;
+  const explanation = reproduced ? explain(replayed, kept) : explain(replayed);
+  return { cause: group.cause, count: group.count, replay, foundReplay: group.first.replay, deviations: kept, originalDeviations: group.first.deviations.length, explanation, reproduced };
+}
+
+/** Explores a scenario and reports what it found (it does not throw on failures: see {@link explore}). */
+export async function exploreScenario(scenario: Scenario, o: ExploreOptions = {}): Promise<ExploreReport> {
+  const t0 = performance.now();
+  const target = targetOf(scenario, o);
+  const targetRef: TargetRef | undefined = o.scenarioRef ? { scenario: o.scenarioRef, options: target.options, budget: target.budget } : undefined;
+  const calibration = await calibrate(target);
+  const specs = strategiesFor(o);
+  const portfolio = (o.strategy ?? "portfolio") === "portfolio";
+  const results: StrategyResult[] = [];
+  for (const spec of specs) {
+    const cap = o.maxSchedules ?? (portfolio && spec.kind === "dfs" && spec.bound > 1 ? 20 * (o.runs ?? 200) : 0);
+    const r = await searchStrategy(target, spec, calibration, {
+      ...(o.shard ? { shard: o.shard } : {}),
+      workers: o.workers ?? 1,
+      ...(targetRef ? { targetRef } : {}),
+      stopAtFirstFailure: o.stopAtFirstFailure ?? false,
+      maxSchedules: cap,
+      ...(o.onProgress ? { onProgress: o.onProgress } : {}),
+    });
+    results.push(r);
+    if ((o.stopAtFirstFailure ?? false) && r.tally.failures.length > 0) break;
+  }
+  const all = mergeTallies(results.map((r) => r.tally));
+  // The default run is the root of every strategy: count it once.
+  const defaultCounted = results.length - 1 > 0 && (o.shard?.index ?? 0) === 0 ? results.length - 1 : 0;
+  const schedules = all.schedules - defaultCounted;
+  const explained: ExplainedFailure[] = [];
+  if (o.shrink ?? true) {
+    for (const g of all.failures.slice(0, o.shrinkCauses ?? 4)) explained.push(await explainFailure(target, g));
+  }
+  const elapsedMs = performance.now() - t0;
+  // Throughput is the search's: shrinking and explaining come after it.
+  const searchMs = results.reduce((n, r) => n + r.elapsedMs, 0);
+  const pct = [...results].reverse().find((r) => r.spec.kind === "pct");
+  const pctBound =
+    pct && pct.spec.kind === "pct"
+      ? (() => {
+          const n = Math.max(1, pct.tally.maxEntities);
+          const k = Math.max(1, pct.tally.maxDecisions);
+          const depth = pct.spec.depth;
+          return { depth, n, k, probability: 1 / (n * k ** (depth - 1)) };
+        })()
+      : null;
+  return {
+    scenario: scenario.name,
+    options: target.options,
+    budget: target.budget,
+    strategies: results,
+    schedules,
+    distinctSchedules: all.scheduleKeys.length,
+    distinctEndStates: all.endStates.length,
+    failures: all.failures,
+    explained,
+    elapsedMs,
+    schedulesPerSecond: schedules / Math.max(searchMs / 1000, 1e-9),
+    statement: statementOf(results, schedules, all.failures),
+    pctBound,
+  };
+}
+
+/** An exploration found failing schedules: the message carries each shrunk replay string and its explanation. */
+export class ExplorationFailure extends Error {
+  constructor(readonly report: ExploreReport) {
+    super(formatFailureMessage(report));
+    this.name = "ExplorationFailure";
+  }
+}
+
+function formatFailureMessage(r: ExploreReport): string {
+  const lines = [`${r.scenario}: ${r.statement}`];
+  for (const f of r.explained) {
+    lines.push("", `${f.cause} (${f.count} schedule${f.count === 1 ? "" : "s"}), shrunk to ${f.deviations.length} step${f.deviations.length === 1 ? "" : "s"}:`, f.explanation.text, `  replay: irpsim replay ${f.replay}`);
+  }
+  for (const g of r.failures.slice(r.explained.length)) lines.push("", `${g.cause} (${g.count}): replay ${g.first.replay}`);
+  return lines.join("\n");
+}
+
+/**
+ * For a user's own tests: explores the scenario and throws an {@link ExplorationFailure} whose
+ * message has the shrunk replay string and the explanation of each failure. Stops at the first
+ * failing schedule unless told otherwise. Resolves with the report when nothing failed.
+ */
+export async function explore(scenario: Scenario, o: ExploreOptions = {}): Promise<ExploreReport> {
+  const report = await exploreScenario(scenario, { stopAtFirstFailure: true, ...o });
+  if (report.failures.length > 0) throw new ExplorationFailure(report);
+  return report;
+}
+
+/** What replaying a string gives. */
+export interface ReplayResult {
+  readonly spec: ReplaySpec;
+  readonly outcome: ScheduleOutcome;
+  /** The scenario's result: its machine, checks and every trace event. */
+  readonly result: ScenarioResult;
+  readonly failures: readonly Failure[];
+  readonly explanation: Explanation;
+  /** Why the run did not follow the recorded schedule (null: it did, decision for decision). */
+  readonly mismatch: string | null;
+}
+
+/** Replays a replay string on `scenario` with tracing on (the string's scenario name must match). */
+export async function replaySchedule(scenario: Scenario, replay: string | ReplaySpec): Promise<ReplayResult> {
+  const spec = typeof replay === "string" ? decodeReplay(replay) : replay;
+  if (spec.scenario !== scenario.name) throw new Error(`the replay string is for scenario '${spec.scenario}', not '${scenario.name}'`);
+  const target: ExploreTarget = { scenario, options: resolveOptions(scenario, spec.options), budget: spec.budget };
+  const chooser = new PrefixChooser(spec.choices);
+  const outcome = await runSchedule(target, chooser, { trace: true, points: true, keepResult: true });
+  const result = outcome.result as ScenarioResult;
+  const mismatch = chooser.mismatch ?? (outcome.decisions !== spec.decisions ? `the run made ${outcome.decisions} decisions, but the string recorded ${spec.decisions}` : null);
+  return { spec, outcome, result, failures: outcome.failures, explanation: explain(outcome), mismatch };
+}
+
+export { strategyName };

@@ -1,0 +1,100 @@
+/**
+ * Runs one schedule: a fresh machine, the scenario, the explorer's decision points installed with
+ * the run's chooser, and what came of it — failures, deviations, end state.
+ */
+import { ioManager } from "../io-manager/io-manager.js";
+import { ntStatusName } from "../kernel/status.js";
+import type { InjectionBudget } from "../scenario/injections.js";
+import { runScenario, type Scenario, type ScenarioResult } from "../scenario/scenario.js";
+import type { Chooser, Deviation } from "./decisions.js";
+import { Recorder, SiteContext } from "./decisions.js";
+import { endStateOf, failuresOf, type Failure } from "./failure.js";
+import { Injector, type InjectionRecord, type PointRecord } from "./injector.js";
+
+/**
+ * Virtual time a schedule may run (per machine run) before it is a failure ("time limit"): ten
+ * minutes, past NT's five-minute wait for cancelled IRPs, so an IRP nobody completes still shows
+ * as IO_DRIVER_CANCEL_TIMEOUT, while a run that a periodic timer keeps alive ends in seconds.
+ */
+export const RUN_LIMIT_MS = 600_000;
+
+/** The scenario a search explores: which one, with which options, under which budget. */
+export interface ExploreTarget {
+  readonly scenario: Scenario;
+  readonly options: Readonly<Record<string, string>>;
+  readonly budget: InjectionBudget;
+}
+
+/** How to run one schedule. */
+export interface RunScheduleOptions {
+  /** Record every trace event (replay and explanations). */
+  readonly trace?: boolean;
+  /** Record every decision point's source line (explanations). */
+  readonly points?: boolean;
+  /** Keep the scenario's result (its machine and events). */
+  readonly keepResult?: boolean;
+}
+
+/** What one schedule came to. */
+export interface ScheduleOutcome {
+  readonly failures: readonly Failure[];
+  /** The decisions that took a non-default option, in order. */
+  readonly deviations: readonly Deviation[];
+  /** Decisions made (points with more than one option). */
+  readonly decisions: number;
+  /** Of those, decisions about injecting. */
+  readonly injectionDecisions: number;
+  readonly injections: readonly InjectionRecord[];
+  /** Every decision point the injector saw, when asked for. */
+  readonly points: readonly PointRecord[];
+  /** Fingerprint of the end state. */
+  readonly endState: string;
+  /** Threads the run created. */
+  readonly threads: number;
+  readonly result: ScenarioResult | null;
+}
+
+/** Runs `target` once with `chooser` deciding. */
+export async function runSchedule(target: ExploreTarget, chooser: Chooser, o: RunScheduleOptions = {}): Promise<ScheduleOutcome> {
+  const sites = new SiteContext();
+  const recorder = new Recorder(chooser, sites);
+  const completions: string[] = [];
+  let injector: Injector | null = null;
+  const points: PointRecord[] | null = o.points ? [] : null;
+  const r = await runScenario(target.scenario, {
+    options: target.options,
+    strategy: recorder,
+    trace: o.trace ?? false,
+    flightRecorder: o.trace ? 48 : 0,
+    runLimitMs: RUN_LIMIT_MS,
+    prepare(m) {
+      injector = new Injector(m, target.budget, sites, points);
+      injector.install();
+      chooser.attach?.(m);
+      ioManager(m).hooks.push({
+        beforeComplete(irp) {
+          completions.push(`${irp.label}=${ntStatusName(irp.IoStatus.Status)}`);
+        },
+      });
+    },
+  });
+  const inj = injector as Injector | null;
+  const failures = failuresOf(r);
+  const endState = endStateOf(r, completions);
+  const threads = r.machine.threads.length;
+  if (!o.keepResult) r.machine.dispose();
+  // Let the event loop turn: each run leaves a cleared watchdog Immediate that holds its machine
+  // until the loop reaches it, and a search that never yields would keep thousands alive.
+  await new Promise<void>((resolve) => setImmediate(resolve));
+  return {
+    failures,
+    deviations: recorder.deviations,
+    decisions: recorder.decisions,
+    injectionDecisions: recorder.injectionDecisions,
+    injections: inj ? inj.injections : [],
+    points: points ?? [],
+    endState,
+    threads,
+    result: o.keepResult ? r : null,
+  };
+}

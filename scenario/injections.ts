@@ -1,0 +1,30 @@
+/**
+ * What a scenario lets an explorer inject into its runs, and how many of each per run (the
+ * budget): "at most one process death and one cancel", say.
+ */
+
+/** The kinds of asynchronous event an explorer can inject. */
+export const INJECTION_KINDS = ["cancel", "death", "close", "timer", "fault", "forcePending"] as const;
+
+/** One kind of injected event. */
+export type InjectionKind = (typeof INJECTION_KINDS)[number];
+
+/**
+ * How many events of each kind one run may receive. Missing kinds get none.
+ *
+ * - `cancel`: CancelIoEx of one pending request, from another thread of the requesting process;
+ * - `death`: TerminateProcess of an app ("the process dies");
+ * - `close`: CloseHandle of an open file handle, from another thread of its process;
+ * - `timer`: the earliest set KTIMER fires early, its DPC on another processor;
+ * - `fault`: one allocation fails (ExAllocatePoolWithTag, IoAllocateIrp, IoAllocateMdl, …);
+ * - `forcePending`: a driver's IoCallDriver returns STATUS_PENDING (Driver Verifier's Force
+ *   Pending I/O Requests).
+ */
+export type InjectionBudget = { readonly [K in InjectionKind]?: number };
+
+/** Total injections a budget allows per run. */
+export function budgetTotal(b: InjectionBudget): number {
+  let n = 0;
+  for (const k of INJECTION_KINDS) n += b[k] ?? 0;
+  return n;
+}
