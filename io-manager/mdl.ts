@@ -94,6 +94,13 @@ export function newPfnArray(pages: number): PfnArray {
 
 const NO_COUNTS = new Int32Array(0);
 
+let scratch = new Int32Array(64);
+/** A reusable Int32Array of at least `pages` entries, for MDLs whose PFN array is a plain array. */
+function scratchFrames(pages: number): Int32Array {
+  if (scratch.length < pages) scratch = new Int32Array(Math.max(pages, scratch.length * 2));
+  return scratch;
+}
+
 /** I/O-space frames (not RAM, so not locked) that the last successful {@link lockFromPtes} met. */
 let lockedNotRam = 0;
 
@@ -103,7 +110,7 @@ let lockedNotRam = 0;
  * first page that fails, having unlocked what it locked before it, or -1 when all pass. Frames
  * that are not RAM are stored but not locked, and counted in {@link lockedNotRam}.
  */
-function lockFromPtes(physical: PhysicalMemory, table: PageTable, startVpn: number, pages: number, need: number, frames: PfnArray): number {
+function lockFromPtes(physical: PhysicalMemory, table: PageTable, startVpn: number, pages: number, need: number, frames: Int32Array): number {
   // Module constants copied to locals: the loop then compiles them as immediates.
   const reject = PTE_GUARD;
   const present = PTE_OWNED | PTE_MAPPED;
@@ -252,7 +259,11 @@ export function probeAndLock(t: KThread, mdl: MDL, mode: KPROCESSOR_MODE, operat
   const need = PTE_VALID | (write ? PTE_WRITE : 0) | (mode === KernelMode ? 0 : PTE_USER);
   // The MDL's own PFN array receives the frames (IoAllocateMdl sized it); a fault refills it.
   const frames = mdl.pfns.length === pages ? mdl.pfns : newPfnArray(pages);
-  const bad = table ? lockFromPtes(physical, table, mdl.StartVa >>> PAGE_SHIFT, pages, need, frames) : 0;
+  // The loop always fills an Int32Array (one array type keeps its compiled code fast); a small
+  // MDL's plain array is filled from the scratch copy afterwards.
+  const out = frames instanceof Int32Array ? frames : scratchFrames(pages);
+  const bad = table ? lockFromPtes(physical, table, mdl.StartVa >>> PAGE_SHIFT, pages, need, out) : 0;
+  if (out !== frames) for (let i = 0; i < pages; i++) frames[i] = out[i] ?? -1;
   if (bad >= 0 || !table) {
     // Nothing is locked until every page has been checked, so a fault leaves nothing locked.
     frames.fill(-1);

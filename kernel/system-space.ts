@@ -91,14 +91,16 @@ export class SystemSpace {
     if (options.nocache) bits |= PTE_NOCACHE;
     // Protection index 2 (PAGE_READWRITE) or 1 (PAGE_READONLY) so queries read sensibly.
     bits |= (options.writable ?? true ? 2 : 1) << 8;
-    // One leaf at a time, the shift in a local: the inner loop is a plain store per page.
+    // One leaf at a time, from one array type, the shift in a local: the inner loop compiles to
+    // a plain load and store per page.
+    const f = frames instanceof Int32Array ? frames : copyToScratch(frames);
     const shift = PAGE_SHIFT;
     for (let i = 0; i < pages; ) {
       const v = vpn + i;
       const leaf = this.table.leaf(v, true);
       const first = v & 1023;
       const run = Math.min(1024 - first, pages - i);
-      if (leaf) for (let k = 0; k < run; k++) leaf[first + k] = ((frames[i + k] ?? 0) << shift) | bits;
+      if (leaf) for (let k = 0; k < run; k++) leaf[first + k] = ((f[i + k] ?? 0) << shift) | bits;
       i += run;
     }
     this.observer.pteChanged();
@@ -132,4 +134,12 @@ export class SystemSpace {
     this.table.set(vpn, pte);
     this.observer.pteChanged();
   }
+}
+
+let scratch = new Int32Array(64);
+/** `frames` in a reusable Int32Array (small MDLs keep their frames in plain arrays). */
+function copyToScratch(frames: ArrayLike<number>): Int32Array {
+  if (scratch.length < frames.length) scratch = new Int32Array(Math.max(frames.length, scratch.length * 2));
+  for (let i = 0; i < frames.length; i++) scratch[i] = frames[i] ?? 0;
+  return scratch;
 }
