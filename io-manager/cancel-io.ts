@@ -5,7 +5,7 @@
  */
 import { APC_LEVEL, KernelMode, PASSIVE_LEVEL } from "../kernel/irql.js";
 import { KEVENT, NotificationEvent } from "../kernel/dispatcher.js";
-import { listEntries } from "../kernel/list-entry.js";
+import { IsListEmpty, listEntries } from "../kernel/list-entry.js";
 import { STATUS_NOT_FOUND, STATUS_SUCCESS, type NTSTATUS } from "../kernel/status.js";
 import type { KThread } from "../kernel/thread.js";
 import type { Machine } from "../kernel/machine.js";
@@ -101,10 +101,10 @@ export function NtCancelSynchronousIoFile(t: KThread, target: KThread): NTSTATUS
  */
 export async function cancelThreadIo(t: KThread): Promise<boolean> {
   const m = t.machine;
-  if (threadIrps(t).length === 0) return true;
+  if (IsListEmpty(t.IrpList)) return true;
   cancelAll(t, threadIrps(t));
   if (t.irql !== PASSIVE_LEVEL) m.interrupts.lower(t, PASSIVE_LEVEL);
-  for (let tries = 0; threadIrps(t).length > 0; tries++) {
+  for (let tries = 0; !IsListEmpty(t.IrpList); tries++) {
     if (tries >= CANCEL_RETRIES) {
       for (const irp of threadIrps(t)) {
         m.addFinding({

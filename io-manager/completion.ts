@@ -167,17 +167,15 @@ export function unwindCompletion(t: KThread, irp: IRP): void {
 
   const thread = irp.Tail.Overlay.Thread;
   if (thread) {
-    // The APC is part of the IRP (Irp->Tail.Apc), made once per IRP object and reused.
+    // The APC is part of the IRP (Irp->Tail.Apc), made with the IRP object and reused.
     let apc = irp.Tail.Apc;
-    if (apc) {
-      apc.Thread = thread;
-    } else {
+    if (!apc) {
       apc = new KAPC();
-      initializeApc(apc, thread, OriginalApcEnvironment, function IopCompleteRequest() {
-        iopCompleteRequest(m, irp);
-      }, null, null, KernelMode, null, "IopCompleteRequest");
+      apc.container = irp;
       irp.Tail.Apc = apc;
     }
+    if (apc.KernelRoutine === IopCompleteRequest) apc.Thread = thread;
+    else initializeApc(apc, thread, OriginalApcEnvironment, IopCompleteRequest, null, null, KernelMode, null, "IopCompleteRequest");
     if (!m.interrupts.queueApc(apc, irp.Tail.Overlay.OriginalFileObject, null)) {
       // The requesting thread takes no more APCs (it has exited): nothing can be delivered to it,
       // and its address space may be gone. Finish the IRP undelivered (IopDropIrp).
@@ -191,6 +189,13 @@ export function unwindCompletion(t: KThread, irp: IRP): void {
       irp: irp.label,
     });
   }
+}
+
+/** The kernel routine of Irp->Tail.Apc: stage 2 for the IRP the APC is embedded in. */
+function IopCompleteRequest(apc: KAPC): void {
+  const irp = apc.container as IRP;
+  const thread = apc.Thread;
+  if (thread) iopCompleteRequest(thread.machine, irp);
 }
 
 function writeKernelIosb(irp: IRP): void {

@@ -58,6 +58,11 @@ export class KAPC {
   SystemArgument2: unknown = null;
   /** A name for traces ("IopCompleteRequest", "ReadFileEx completion"). */
   routineName = "";
+  /**
+   * The structure the APC is embedded in, when it is (the IRP, for Irp->Tail.Apc): what
+   * CONTAINING_RECORD recovers in C, so one kernel routine serves every IRP.
+   */
+  container: unknown = null;
 
   /** Special kernel, normal kernel or user, from the mode and the normal routine (KeInitializeApc's rule). */
   get kind(): ApcKind {
