@@ -12,7 +12,7 @@ import { explain, type Explanation } from "./explain.js";
 import type { Failure } from "./failure.js";
 import { calibrate, strategyName, type StrategySpec } from "./plan.js";
 import { decodeReplay, encodeReplay, type ReplaySpec } from "./replay-string.js";
-import { runSchedule, type ExploreTarget, type ScheduleOutcome } from "./run-schedule.js";
+import { runSchedule, splitVerifierOption, VERIFIER_OPTION, type ExploreTarget, type ScheduleOutcome } from "./run-schedule.js";
 import type { ScenarioRef, TargetRef } from "./scenario-ref.js";
 import { searchStrategy, type Progress, type Shard, type StrategyResult } from "./search.js";
 import { shrinkFailure } from "./shrink.js";
@@ -45,6 +45,11 @@ export interface ExploreOptions {
   readonly scenarioRef?: ScenarioRef;
   /** Run only this shard of the search ("--shard i/n"). */
   readonly shard?: Shard;
+  /**
+   * Run every schedule under the verifier (default true). Off, a search is several times faster
+   * but sees only what the machine itself checks; replay strings record the choice.
+   */
+  readonly verifier?: boolean;
   /** Stop at the first failing schedule (default false). */
   readonly stopAtFirstFailure?: boolean;
   /** Stop each strategy after this many schedules (default: DFS is capped at 20 × runs in the portfolio, else no cap). */
@@ -120,9 +125,12 @@ export function strategiesFor(o: ExploreOptions): StrategySpec[] {
   }
 }
 
-/** The target for a scenario and options. */
-export function targetOf(scenario: Scenario, o: Pick<ExploreOptions, "options" | "budget"> = {}): ExploreTarget {
-  return { scenario, options: resolveOptions(scenario, o.options), budget: o.budget ?? scenario.injections ?? {} };
+/** The target for a scenario and options (`verifier=off` among them, or `verifier: false`, runs it unverified). */
+export function targetOf(scenario: Scenario, o: Pick<ExploreOptions, "options" | "budget" | "verifier"> = {}): ExploreTarget {
+  const { scenarioOptions, verified } = splitVerifierOption(o.options ?? {});
+  const options = resolveOptions(scenario, scenarioOptions);
+  if (!verified || o.verifier === false) options[VERIFIER_OPTION] = "off";
+  return { scenario, options, budget: o.budget ?? scenario.injections ?? {} };
 }
 
 function statementOf(results: readonly StrategyResult[], schedules: number, failures: readonly FailureGroup[]): string {
@@ -255,7 +263,7 @@ export interface ReplayResult {
 export async function replaySchedule(scenario: Scenario, replay: string | ReplaySpec): Promise<ReplayResult> {
   const spec = typeof replay === "string" ? decodeReplay(replay) : replay;
   if (spec.scenario !== scenario.name) throw new Error(`the replay string is for scenario '${spec.scenario}', not '${scenario.name}'`);
-  const target: ExploreTarget = { scenario, options: resolveOptions(scenario, spec.options), budget: spec.budget };
+  const target = targetOf(scenario, { options: spec.options, budget: spec.budget });
   const chooser = new PrefixChooser(spec.choices);
   const outcome = await runSchedule(target, chooser, { trace: true, points: true, keepResult: true });
   const result = outcome.result as ScenarioResult;

@@ -18,6 +18,19 @@ import { Injector, type InjectionRecord, type PointRecord } from "./injector.js"
  */
 export const RUN_LIMIT_MS = 600_000;
 
+/**
+ * The option a target carries when its runs go unverified ("verifier=off", which replay strings
+ * and workers then carry too). The verifier is on by default, as Driver Verifier is in stress runs.
+ */
+export const VERIFIER_OPTION = "verifier";
+
+/** Separates the verifier switch from the scenario's own options; a bad value is an error. */
+export function splitVerifierOption(options: Readonly<Record<string, string>>): { scenarioOptions: Record<string, string>; verified: boolean } {
+  const { [VERIFIER_OPTION]: v, ...scenarioOptions } = options;
+  if (v !== undefined && v !== "on" && v !== "off") throw new Error(`verifier must be on or off (got '${v}')`);
+  return { scenarioOptions, verified: v !== "off" };
+}
+
 /** The scenario a search explores: which one, with which options, under which budget. */
 export interface ExploreTarget {
   readonly scenario: Scenario;
@@ -61,8 +74,10 @@ export async function runSchedule(target: ExploreTarget, chooser: Chooser, o: Ru
   const completions: string[] = [];
   let injector: Injector | null = null;
   const points: PointRecord[] | null = o.points ? [] : null;
+  const { scenarioOptions, verified } = splitVerifierOption(target.options);
   const r = await runScenario(target.scenario, {
-    options: target.options,
+    options: scenarioOptions,
+    verifier: verified,
     strategy: recorder,
     trace: o.trace ?? false,
     flightRecorder: o.trace ? 48 : 0,

@@ -133,7 +133,7 @@ const callerLines = new Map<string, string | null>();
  */
 export function callerSite(): string | null {
   // The caller is usually a dozen frames up: look there first, and deeper only when it is not.
-  for (const depth of [16, 64]) {
+  for (const depth of [8, 24, 64]) {
     const sites = rawCallSites(depth);
     for (const site of sites) {
       const file = site.getFileName();
@@ -156,7 +156,8 @@ export function callerSite(): string | null {
  * frame after the first one `skip` does not match (generated-code paths, no formatting).
  */
 export function calledFromEmulatorCode(skip: RegExp): boolean {
-  const sites = rawCallSites(64);
+  // The watched member's caller sits a few frames up, past the checker's own.
+  const sites = rawCallSites(12);
   let i = 0;
   while (i < sites.length && skip.test(sites[i]?.getFileName() ?? "")) i++;
   const caller = sites[i + 1]?.getFileName();

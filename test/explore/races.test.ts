@@ -113,3 +113,24 @@ describe("explore: the correct samples pass dfs with bound 2 completely", functi
     expect(r.schedules).to.be.greaterThan(1000);
   });
 });
+
+describe("explore: the verifier is on by default, and a search without it says so in its replay strings", function () {
+  this.timeout(120_000);
+  it("sharebuf-dpc-after-death: verified, the stale system address is 0x50; unverified, 0xA at DISPATCH_LEVEL; each replay string reproduces its own", async () => {
+    for (const [verifier, cause] of [
+      [true, "bug check 0x00000050 PAGE_FAULT_IN_NONPAGED_AREA"],
+      [false, "bug check 0x0000000A IRQL_NOT_LESS_OR_EQUAL"],
+    ] as const) {
+      const r = await exploreScenario(sharebufDpcAfterDeath, { strategy: "dfs", bound: 2, stopAtFirstFailure: true, verifier });
+      expect(r.failures[0]?.cause, `verifier ${String(verifier)}`).to.equal(cause);
+      const replay = r.explained[0]?.replay ?? "";
+      expect(replay.includes("verifier=off"), replay).to.equal(!verifier);
+      const replayed = await replaySchedule(sharebufDpcAfterDeath, replay);
+      expect([replayed.failures[0]?.cause, replayed.mismatch]).to.deep.equal([cause, null]);
+    }
+  });
+
+  it("a replay string's verifier switch must be on or off", () => {
+    expect(() => targetOf(sharebufScenario, { options: { verifier: "maybe" } })).to.throw(/verifier must be on or off/);
+  });
+});
