@@ -4,6 +4,8 @@
  * the marshalling functions (winerror.h, winnt.h, pkfuncs.h, devload.h; values as in the CE 6.0
  * headers).
  */
+import { MemoryType } from "../kernel/memory-constants.js";
+import { PageProtection } from "../kernel/pte.js";
 import { Win32Error } from "../win32/errors.js";
 
 // ---- Win32 errors (winerror.h values; CE sets these directly, there is no NTSTATUS layer) ----
@@ -42,17 +44,10 @@ export function ceErrorName(code: number): string {
 }
 
 // ---- Memory (winnt.h, with CE's PAGE_PHYSICAL) ----
+// NT's values, except 0x400: PAGE_WRITECOMBINE on NT is PAGE_PHYSICAL on CE.
+const { PAGE_WRITECOMBINE: _ntWriteCombine, ...winntProtection } = PageProtection;
 export const CePageProtection = {
-  PAGE_NOACCESS: 0x01,
-  PAGE_READONLY: 0x02,
-  PAGE_READWRITE: 0x04,
-  PAGE_WRITECOPY: 0x08,
-  PAGE_EXECUTE: 0x10,
-  PAGE_EXECUTE_READ: 0x20,
-  PAGE_EXECUTE_READWRITE: 0x40,
-  PAGE_EXECUTE_WRITECOPY: 0x80,
-  PAGE_GUARD: 0x100,
-  PAGE_NOCACHE: 0x200,
+  ...winntProtection,
   /** VirtualCopy: the source is a physical address shifted right by 8 bits. */
   PAGE_PHYSICAL: 0x400,
 } as const;
@@ -69,16 +64,9 @@ export const {
   PAGE_PHYSICAL,
 } = CePageProtection;
 
-export const CeMemoryType = {
-  MEM_COMMIT: 0x1000,
-  MEM_RESERVE: 0x2000,
-  MEM_DECOMMIT: 0x4000,
-  MEM_RELEASE: 0x8000,
-  MEM_FREE: 0x10000,
-  MEM_PRIVATE: 0x20000,
-  MEM_MAPPED: 0x40000,
-  MEM_TOP_DOWN: 0x100000,
-} as const;
+/** The MEM_* values CE's VirtualAlloc and VirtualQuery use (NT's, without NT-only types). */
+const { MEM_RESET: _ntReset, MEM_PHYSICAL: _ntPhysical, MEM_IMAGE: _ntImage, ...ceMemory } = MemoryType;
+export const CeMemoryType = ceMemory;
 
 export const { MEM_COMMIT, MEM_RESERVE, MEM_DECOMMIT, MEM_RELEASE, MEM_FREE, MEM_PRIVATE, MEM_MAPPED, MEM_TOP_DOWN } = CeMemoryType;
 

@@ -41,7 +41,7 @@ import {
 } from "./constants.js";
 import type { DmaBlock, WD_DEVICE_EXTENSION, WdDmaBuffer } from "./driver-state.js";
 import { WD_DMA_LAYOUT, WD_DMA_PAGE_LAYOUT } from "./layout.js";
-import { captureStruct, isProbeFailure, writeBack, type WdRequest } from "./user-buffer.js";
+import { captureHandle, captureStruct, isProbeFailure, writeBack, type WdRequest } from "./user-buffer.js";
 
 /** Bytes of WD_DMA before Page[]. */
 const HEADER = WD_DMA_LAYOUT.Page;
@@ -176,13 +176,8 @@ function lockUserBuffer(r: WdRequest, userVa: number, dwBytes: number, dwOptions
  * unlocked (the app's buffer). An unknown handle, or one from another process, is WD_INVALID_HANDLE.
  */
 export function dmaUnlock(r: WdRequest): number {
-  let hDma: number;
-  try {
-    hDma = captureStruct(r, r.pParam, HEADER).u32(WD_DMA_LAYOUT.hDma);
-  } catch (e) {
-    if (isProbeFailure(e)) return WD_INVALID_PARAMETER;
-    throw e;
-  }
+  const hDma = captureHandle(r, HEADER, WD_DMA_LAYOUT.hDma);
+  if (hDma === null) return WD_INVALID_PARAMETER;
   const buffer = r.ext.dma.get(hDma);
   if (!buffer || buffer.process !== r.file.process) return WD_INVALID_HANDLE;
   freeDmaBuffer(currentMachine("WD_DMAUnlock"), r.ext, buffer);

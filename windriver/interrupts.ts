@@ -45,7 +45,7 @@ import { WdInterrupt, type WD_DEVICE_EXTENSION, type WdCard } from "./driver-sta
 import { WD_KERNEL_PLUGIN_CALL, type Out } from "./kernel-plugin.js";
 import { kpCallback } from "./kp-calls.js";
 import { WD_CARD_LAYOUT, WD_CARD_REGISTER_LAYOUT, WD_INTERRUPT_LAYOUT, WD_ITEMS_LAYOUT, WD_KERNEL_PLUGIN_CALL_LAYOUT } from "./layout.js";
-import { captureStruct, isProbeFailure, writeBack, type WdRequest } from "./user-buffer.js";
+import { captureHandle, captureStruct, isProbeFailure, writeBack, type WdRequest } from "./user-buffer.js";
 
 /** One interrupt item of a card being registered. */
 interface InterruptItem {
@@ -130,13 +130,8 @@ export function cardRegister(r: WdRequest): number {
 
 /** WD_CardUnregister: the card's enabled interrupts are disabled, then its handles go. */
 export function cardUnregister(r: WdRequest): number {
-  let hCard: number;
-  try {
-    hCard = captureStruct(r, r.pParam, WD_CARD_REGISTER_LAYOUT.size).u32(WD_CARD_REGISTER_LAYOUT.hCard);
-  } catch (e) {
-    if (isProbeFailure(e)) return WD_INVALID_PARAMETER;
-    throw e;
-  }
+  const hCard = captureHandle(r, WD_CARD_REGISTER_LAYOUT.size, WD_CARD_REGISTER_LAYOUT.hCard);
+  if (hCard === null) return WD_INVALID_PARAMETER;
   const card = r.ext.cards.get(hCard);
   if (!card || card.owner.process !== r.file.process) return WD_INVALID_HANDLE;
   unregisterCard(currentMachine("WD_CardUnregister"), r.ext, card);
@@ -246,13 +241,8 @@ function writeResultQuietly(r: WdRequest, dwResult: number): void {
 
 /** WD_IntDisable: the ISR is disconnected, KP_IntDisable runs, and waiters wake with fStopped. */
 export function intDisable(r: WdRequest): number {
-  let hInterrupt: number;
-  try {
-    hInterrupt = captureStruct(r, r.pParam, WD_INTERRUPT_LAYOUT.size).u32(WD_INTERRUPT_LAYOUT.hInterrupt);
-  } catch (e) {
-    if (isProbeFailure(e)) return WD_INVALID_PARAMETER;
-    throw e;
-  }
+  const hInterrupt = captureHandle(r, WD_INTERRUPT_LAYOUT.size, WD_INTERRUPT_LAYOUT.hInterrupt);
+  if (hInterrupt === null) return WD_INVALID_PARAMETER;
   const intr = interruptOf(r, hInterrupt);
   if (!intr || !intr.enabled) return WD_INTERRUPT_NOT_ENABLED;
   disableInterrupt(currentMachine("WD_IntDisable"), intr);
@@ -301,13 +291,8 @@ export function disableInterrupt(m: Machine, intr: WdInterrupt): void {
  * waiting for them) and fStopped. An unknown or disabled interrupt is WD_INTERRUPT_NOT_ENABLED.
  */
 export async function intWait(r: WdRequest): Promise<number> {
-  let hInterrupt: number;
-  try {
-    hInterrupt = captureStruct(r, r.pParam, WD_INTERRUPT_LAYOUT.size).u32(WD_INTERRUPT_LAYOUT.hInterrupt);
-  } catch (e) {
-    if (isProbeFailure(e)) return WD_INVALID_PARAMETER;
-    throw e;
-  }
+  const hInterrupt = captureHandle(r, WD_INTERRUPT_LAYOUT.size, WD_INTERRUPT_LAYOUT.hInterrupt);
+  if (hInterrupt === null) return WD_INVALID_PARAMETER;
   const intr = interruptOf(r, hInterrupt);
   if (!intr || !intr.enabled) return WD_INTERRUPT_NOT_ENABLED;
   const report = (lost: number, stopped: number): number => {
@@ -344,13 +329,8 @@ export async function intWait(r: WdRequest): Promise<number> {
 
 /** WD_IntCount: the interrupts taken so far and the wake-ups granted but not yet waited for. */
 export function intCount(r: WdRequest): number {
-  let hInterrupt: number;
-  try {
-    hInterrupt = captureStruct(r, r.pParam, WD_INTERRUPT_LAYOUT.size).u32(WD_INTERRUPT_LAYOUT.hInterrupt);
-  } catch (e) {
-    if (isProbeFailure(e)) return WD_INVALID_PARAMETER;
-    throw e;
-  }
+  const hInterrupt = captureHandle(r, WD_INTERRUPT_LAYOUT.size, WD_INTERRUPT_LAYOUT.hInterrupt);
+  if (hInterrupt === null) return WD_INVALID_PARAMETER;
   const intr = interruptOf(r, hInterrupt);
   if (!intr) return WD_INVALID_HANDLE;
   try {

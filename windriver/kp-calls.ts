@@ -15,7 +15,7 @@ import type { LoadedKernelPlugIn, WD_DEVICE_EXTENSION, WdKernelPlugInHandle } fr
 import { KP_INIT, KP_OPEN_CALL, WD_KERNEL_PLUGIN_CALL, type Out } from "./kernel-plugin.js";
 import { installedKernelPlugIn } from "./kp-registry.js";
 import { WD_KERNEL_PLUGIN_CALL_LAYOUT, WD_KERNEL_PLUGIN_LAYOUT } from "./layout.js";
-import { captureStruct, isProbeFailure, writeBack, type WdRequest } from "./user-buffer.js";
+import { captureHandle, captureStruct, isProbeFailure, writeBack, type WdRequest } from "./user-buffer.js";
 import { disableInterrupt } from "./interrupts.js";
 
 /**
@@ -155,13 +155,8 @@ export async function kernelPlugInCall(r: WdRequest): Promise<number> {
 /** WD_KernelPlugInClose: interrupts routed to the KP are disabled first, then KP_Close runs. */
 export async function kernelPlugInClose(r: WdRequest): Promise<number> {
   const m = currentMachine("WD_KernelPlugInClose");
-  let h: number;
-  try {
-    h = captureStruct(r, r.pParam, WD_KERNEL_PLUGIN_LAYOUT.size).u32(WD_KERNEL_PLUGIN_LAYOUT.hKernelPlugIn);
-  } catch (e) {
-    if (isProbeFailure(e)) return WD_INVALID_PARAMETER;
-    throw e;
-  }
+  const h = captureHandle(r, WD_KERNEL_PLUGIN_LAYOUT.size, WD_KERNEL_PLUGIN_LAYOUT.hKernelPlugIn);
+  if (h === null) return WD_INVALID_PARAMETER;
   const handle = r.ext.kps.get(h);
   if (!handle || handle.owner.process !== r.file.process) return WD_INVALID_HANDLE;
   await closeKernelPlugIn(m, r.ext, handle);

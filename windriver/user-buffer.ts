@@ -46,6 +46,19 @@ export function captureStruct(r: WdRequest, address: number, size: number): Capt
 }
 
 /**
+ * The handle field of the caller's structure (`size` bytes, the handle at `offset`), or null when
+ * the structure cannot be read (the caller answers WD_INVALID_PARAMETER).
+ */
+export function captureHandle(r: WdRequest, size: number, offset: number): number | null {
+  try {
+    return captureStruct(r, r.pParam, size).u32(offset);
+  } catch (e) {
+    if (isProbeFailure(e)) return null;
+    throw e;
+  }
+}
+
+/**
  * Writes DWORD fields back into the caller's structure: probes the whole range for writing
  * first, so either every field is written or none is. Raises the NT exception a bad pointer
  * causes.
