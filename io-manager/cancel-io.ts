@@ -5,7 +5,7 @@
  */
 import { APC_LEVEL, KernelMode, PASSIVE_LEVEL } from "../kernel/irql.js";
 import { KEVENT, NotificationEvent } from "../kernel/dispatcher.js";
-import { IsListEmpty, listEntries } from "../kernel/list-entry.js";
+import { IsListEmpty } from "../kernel/list-entry.js";
 import { STATUS_NOT_FOUND, STATUS_SUCCESS, type NTSTATUS } from "../kernel/status.js";
 import type { KThread } from "../kernel/thread.js";
 import type { Machine } from "../kernel/machine.js";
@@ -27,7 +27,10 @@ async function delay(m: Machine, ms: number, reason: string): Promise<void> {
 
 /** The IRPs on a thread's list (a snapshot: cancelling changes the list). */
 export function threadIrps(t: KThread): IRP[] {
-  return [...listEntries(t.IrpList)] as IRP[];
+  const out: IRP[] = [];
+  const head = t.IrpList;
+  for (let e = head.Flink; e !== head; e = e.Flink) out.push(e.container as IRP);
+  return out;
 }
 
 /** Cancels `irps` at APC_LEVEL, so their completions run only when the loop is done (as NT does). */
