@@ -62,3 +62,7 @@ export { IoConnectInterrupt, IoDisconnectInterrupt } from "./io-manager/interrup
 export { KAPC, KeInitializeApc, KeInsertQueueApc, KeAreApcsDisabled, KeEnterGuardedRegion, KeLeaveGuardedRegion, KAPC_ENVIRONMENT, OriginalApcEnvironment, AttachedApcEnvironment, CurrentApcEnvironment, InsertApcEnvironment } from "./kernel/api-apc.js";
 export type { KKERNEL_ROUTINE, KNORMAL_ROUTINE, KRUNDOWN_ROUTINE, InOut } from "./kernel/api-apc.js";
 export { KQUEUE, KeInitializeQueue, KeInsertQueue, KeInsertHeadQueue, KeReadStateQueue, KeRemoveQueue, KeRundownQueue } from "./kernel/api-queue.js";
+
+// ---- Device queues and the StartIo model ----
+export { KDEVICE_QUEUE, KDEVICE_QUEUE_ENTRY, KeInitializeDeviceQueue, KeInsertDeviceQueue, KeInsertByKeyDeviceQueue, KeRemoveDeviceQueue, KeRemoveByKeyDeviceQueue, KeRemoveEntryDeviceQueue } from "./kernel/device-queue.js";
+export { IoStartPacket, IoStartNextPacket, IoStartNextPacketByKey } from "./io-manager/start-io.js";

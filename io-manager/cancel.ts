@@ -6,6 +6,7 @@ import { currentMachine } from "../kernel/context.js";
 import type { KIRQL } from "../kernel/irql.js";
 import type { KThread } from "../kernel/thread.js";
 import { ioManager } from "./io-manager.js";
+import type { DEVICE_OBJECT } from "./device-object.js";
 import type { DRIVER_CANCEL, IRP } from "./irp.js";
 
 /** IoAcquireCancelSpinLock: takes the global cancel spin lock; returns the old IRQL. */
@@ -37,16 +38,17 @@ export function IoSetCancelRoutine(Irp: IRP, CancelRoutine: DRIVER_CANCEL | null
 
 /**
  * Calls a cancel routine the caller has just taken from the IRP, with the cancel spin lock
- * held by `t` and Irp.CancelIrql set: the part of IoCancelIrp after the exchange.
+ * held by `t` and Irp.CancelIrql set: the part of IoCancelIrp after the exchange. `device` is
+ * the DeviceObject the routine gets (the IRP's current device unless the caller names one), and
+ * `by` the caller's name when it is not IoCancelIrp.
  */
-export function invokeCancelRoutine(t: KThread, irp: IRP, routine: DRIVER_CANCEL): void {
+export function invokeCancelRoutine(t: KThread, irp: IRP, routine: DRIVER_CANCEL, device: DEVICE_OBJECT | null = irp.currentDevice(), by?: string): void {
   const m = t.machine;
   const io = ioManager(m);
   irp.cancelRoutineRan = true;
-  const device = irp.currentDevice();
   const name = routine.name || "(anonymous)";
   const driver = device ? device.DriverObject.shortName : null;
-  if (m.trace.on) m.trace.emit("IrpCancel", { irp: irp.label, routine: name, called: true, driver: driver ?? "" });
+  if (m.trace.on) m.trace.emit("IrpCancel", by === undefined ? { irp: irp.label, routine: name, called: true, driver: driver ?? "" } : { irp: irp.label, routine: name, called: true, driver: driver ?? "", by });
   for (const h of io.hooks) h.beforeCancelRoutine?.(irp, routine, t);
   const token = m.enterActivity("cancel routine", name, driver);
   try {

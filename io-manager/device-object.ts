@@ -1,6 +1,7 @@
 /**
  * DEVICE_OBJECT: a device a driver creates, with its typed extension and place in a stack.
  */
+import { KDEVICE_QUEUE } from "../kernel/device-queue.js";
 import { KernelObject } from "../kernel/objects.js";
 import type { DRIVER_OBJECT } from "./driver-object.js";
 import type { IRP } from "./irp.js";
@@ -17,7 +18,10 @@ export class DEVICE_OBJECT<Ext = unknown> extends KernelObject {
   AttachedDevice: DEVICE_OBJECT | null = null;
   /** The device this one is attached to (its lower device), if any. */
   attachedTo: DEVICE_OBJECT | null = null;
+  /** The request the StartIo routine is processing (maintained by IoStartPacket and IoStartNextPacket). */
   CurrentIrp: IRP | null = null;
+  /** The device queue IoStartPacket queues requests in while the device is busy. */
+  readonly DeviceQueue = new KDEVICE_QUEUE<IRP>();
   Flags: number;
   Characteristics: number;
   DeviceExtension: Ext;

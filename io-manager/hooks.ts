@@ -51,6 +51,15 @@ export interface IoHooks {
   beforeFreeMdl?(mdl: MDL, t: KThread): void;
   /** A driver's DriverUnload returned, on the unloading thread (before the I/O manager forgets the driver). */
   afterDriverUnload?(driver: DRIVER_OBJECT, t: KThread): void;
+  /**
+   * IoStartPacket put the IRP in `device`'s queue (`queued`), or found the device idle and is
+   * about to call its StartIo routine; `cancelRoutine` is the routine it set, if any.
+   */
+  startPacket?(irp: IRP, device: DEVICE_OBJECT, queued: boolean, cancelRoutine: DRIVER_CANCEL | null, t: KThread): void;
+  /** IoStartNextPacket or IoStartNextPacketByKey was called (before anything, even the IRQL check). */
+  beforeStartNextPacket?(device: DEVICE_OBJECT, cancelable: boolean, t: KThread): void;
+  /** A driver's StartIo routine is about to be called with `irp`. */
+  beforeStartIo?(irp: IRP, device: DEVICE_OBJECT, t: KThread): void;
 }
 
 /**

@@ -5,6 +5,7 @@
  */
 import type { LiveSetMember } from "../kernel/live-set.js";
 import type { KAPC } from "../kernel/apc.js";
+import { KDEVICE_QUEUE_ENTRY } from "../kernel/device-queue.js";
 import type { KEVENT } from "../kernel/dispatcher.js";
 import type { KIRQL, KPROCESSOR_MODE } from "../kernel/irql.js";
 import { LIST_ENTRY } from "../kernel/list-entry.js";
@@ -265,6 +266,11 @@ export interface IrpOverlay {
 /** Irp->Tail.Overlay. */
 export interface IrpTailOverlay {
   readonly DriverContext: unknown[];
+  /**
+   * The IRP's link in a device queue (IoStartPacket). As in wdm.h it shares its storage with
+   * DriverContext: it lives in DriverContext[0], created when first asked for.
+   */
+  readonly DeviceQueueEntry: KDEVICE_QUEUE_ENTRY<IRP>;
   readonly ListEntry: LIST_ENTRY<IRP>;
   Thread: KThread | null;
   AuxiliaryBuffer: number;
@@ -340,6 +346,15 @@ export class IRP implements IrpAssociated, IrpIoStatus, IrpTailOverlay, LiveSetM
   OriginalFileObject: FILE_OBJECT | null = null;
   Apc: KAPC | null = null;
   CompletionKey: unknown = null;
+
+  /**
+   * Irp->Tail.Overlay.DeviceQueueEntry. wdm.h overlays it on DriverContext (a driver may use
+   * DriverContext only while the IRP is not in a device queue), so it is kept in DriverContext[0]
+   * and made on first use: an IRP that never meets a device queue carries nothing for it.
+   */
+  get DeviceQueueEntry(): KDEVICE_QUEUE_ENTRY<IRP> {
+    return deviceQueueEntryOf(this);
+  }
 
   /** Irp->MdlAddress. */
   get MdlAddress(): MDL | null {
@@ -562,6 +577,20 @@ export function setIrpWatch(irp: IRP, watch: IrpWatch | null): void {
     watchedPrototypes.set(watch, proto);
   }
   Object.setPrototypeOf(irp, proto);
+}
+
+/**
+ * An IRP's device-queue entry (Irp->Tail.Overlay.DeviceQueueEntry), kept in DriverContext[0] as
+ * wdm.h's union keeps it; a driver's own value there (written while the IRP was not queued) is
+ * replaced by a fresh, not-inserted entry, as the union's bytes would be rewritten.
+ */
+export function deviceQueueEntryOf(irp: IRP): KDEVICE_QUEUE_ENTRY<IRP> {
+  const dc = irp.DriverContext;
+  const v = dc[0];
+  if (v instanceof KDEVICE_QUEUE_ENTRY && v.container === irp) return v as KDEVICE_QUEUE_ENTRY<IRP>;
+  const entry = new KDEVICE_QUEUE_ENTRY<IRP>(irp);
+  dc[0] = entry;
+  return entry;
 }
 
 /** IoGetCurrentIrpStackLocation. */

@@ -25,8 +25,12 @@ declare module "../kernel/trace.js" {
     IrpCompletionRoutine: { irp: string; routine: string; result: number; resultName: string };
     IrpStage2: { irp: string; status: number; statusName: string; delivered: boolean; copiedBack: number };
     IrpCancelRoutineSet: { irp: string; routine: string; previous: string };
-    /** IoCancelIrp; when `called`, the cancel routine of `driver` runs next, until IrpCancelRoutineReturned. */
-    IrpCancel: { irp: string; routine: string; called: boolean; driver: string };
+    /**
+     * IoCancelIrp; when `called`, the cancel routine of `driver` runs next, until
+     * IrpCancelRoutineReturned. `by` names another caller of the routine (IoStartPacket, for an IRP
+     * cancelled before it was queued); absent for IoCancelIrp.
+     */
+    IrpCancel: { irp: string; routine: string; called: boolean; driver: string; by?: string };
     IrpCancelRoutineReturned: { irp: string; routine: string; driver: string };
     BufferCopied: { irp: string; direction: "in" | "out"; bytes: number; from: number; to: number };
     MdlAllocated: { mdl: string; va: number; length: number };
@@ -41,5 +45,16 @@ declare module "../kernel/trace.js" {
     CompletionPacketQueued: { port: string; key: number; apcContext: number; status: number; statusName: string; information: number; irp: string | null; dropped: boolean };
     CompletionPacketRemoved: { port: string; key: number; apcContext: number; status: number; statusName: string; information: number; irp: string | null };
     IrpQueuedToFile: { irp: string; file: string };
+    /**
+     * IoStartPacket: `queued` when the device was busy (by `key` when one was given), with the
+     * cancel routine it set (null: none); `cancelled` when the queued IRP was already cancelled,
+     * so IoStartPacket calls that routine.
+     */
+    StartIoPacket: { irp: string; device: string; driver: string; queued: boolean; key: number | null; cancelRoutine: string | null; cancelled: boolean };
+    /** IoStartNextPacket(ByKey): `next` is the IRP it starts, null when the queue was empty (the device goes idle). */
+    StartIoNextPacket: { device: string; driver: string; next: string | null; key: number | null };
+    /** A StartIo routine is called; StartIoReturned follows when it returns. */
+    StartIoStart: { irp: string; device: string; driver: string; routine: string };
+    StartIoReturned: { irp: string; driver: string; routine: string };
   }
 }

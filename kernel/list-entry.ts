@@ -74,11 +74,14 @@ export function RemoveTailList<T>(head: LIST_ENTRY<T>): LIST_ENTRY<T> {
   return entry;
 }
 
-/** CONTAINING_RECORD: the structure an entry is embedded in. */
-export function CONTAINING_RECORD<T>(entry: LIST_ENTRY<T>): T {
+/**
+ * CONTAINING_RECORD: the structure an entry is embedded in — a LIST_ENTRY's, or any other
+ * embedded record's that names its container (a KDEVICE_QUEUE_ENTRY's IRP).
+ */
+export function CONTAINING_RECORD<T>(entry: { readonly container: T | undefined }): T {
   const c = entry.container;
   if (c === undefined) {
-    throw new TypeError("CONTAINING_RECORD on a list head: the entry is not embedded in a structure");
+    throw new TypeError("CONTAINING_RECORD on a list head (or a free-standing entry): it is not embedded in a structure");
   }
   return c;
 }

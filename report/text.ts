@@ -188,8 +188,20 @@ function describe(e: TraceEvent, names: TraceNames, verbose: boolean): Described
     case "ApcRundown":
       return verbose ? { text: `APC run down (its thread exited first): ${e.routine}` } : null;
     case "IrpCancel":
-      return e.called ? { text: `IoCancelIrp(${e.irp}) calls ${e.driver ? `${e.driver}!` : ""}${e.routine}`, after: 1 } : { text: `IoCancelIrp(${e.irp}): no cancel routine, only marked cancelled` };
+      return e.called ? { text: `${e.by ?? "IoCancelIrp"}(${e.irp}) calls ${e.driver ? `${e.driver}!` : ""}${e.routine}`, after: 1 } : { text: `IoCancelIrp(${e.irp}): no cancel routine, only marked cancelled` };
     case "IrpCancelRoutineReturned":
+      return { text: `${e.routine} returns`, result: "(returns)", before: -1 };
+    case "StartIoPacket":
+      return {
+        text: e.queued
+          ? `IoStartPacket(${e.irp}${e.cancelRoutine ? `, ${e.cancelRoutine}` : ""}): ${e.device} is busy, queued${e.key !== null ? ` by key ${e.key}` : ""}${e.cancelled ? "; it is already cancelled, so its cancel routine is called" : ""}`
+          : `IoStartPacket(${e.irp}${e.cancelRoutine ? `, ${e.cancelRoutine}` : ""}): ${e.device} is idle, it starts now`,
+      };
+    case "StartIoNextPacket":
+      return { text: e.next ? `IoStartNextPacket(${e.device}${e.key !== null ? `, key ${e.key}` : ""}): next is ${e.next}` : `IoStartNextPacket(${e.device}): the queue is empty, the device goes idle` };
+    case "StartIoStart":
+      return { text: `${e.irp} → ${e.driver}!${e.routine} (StartIo)`, after: 1 };
+    case "StartIoReturned":
       return { text: `${e.routine} returns`, result: "(returns)", before: -1 };
     case "IrpAllocated":
     case "IrpFreed":

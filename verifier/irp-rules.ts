@@ -556,6 +556,38 @@ export function installIrpRules(v: Verifier): void {
       }
     },
 
+    startPacket(irp, device, queued, cancelRoutine, t) {
+      const rec = v.record(irp, t);
+      const d = m.currentDriver();
+      const how = queued ? `queues it in ${device.label}'s device queue (IoStartPacket; the device is busy)` : `starts it on ${device.label} (IoStartPacket; the device is idle)`;
+      v.step(rec, `${d ?? "the I/O manager"} ${how}${cancelRoutine ? `, cancel routine ${name(cancelRoutine)}` : ""}`, v.site());
+    },
+
+    beforeStartIo(irp, device, t) {
+      const rec = v.record(irp, t);
+      const driver = device.DriverObject;
+      const routine = driver.DriverStartIo ? driver.routineName(driver.DriverStartIo) : "?";
+      rec.holder = driver.shortName;
+      rec.holderRoutine = routine;
+      v.step(rec, `StartIo routine ${driver.shortName}!${routine} runs with it (it is ${device.label}'s CurrentIrp)`);
+    },
+
+    beforeStartNextPacket(device, cancelable, t) {
+      const driver = m.currentDriver();
+      if (!v.verified(driver) || t.heldLocks.length === 0) return;
+      // Once per driver: every later call would repeat the same report.
+      if (!v.once("SpinLockSafe", `${driver}:IoStartNextPacket`)) return;
+      const current = device.CurrentIrp;
+      const rec = current ? (v.irps.get(current) ?? null) : null;
+      const locks = t.heldLocks.map((l) => l.label).join(", ");
+      v.finding("SpinLockSafe", {
+        driver,
+        routine: m.currentActivity()?.name ?? null,
+        rec,
+        text: `${m.describeContext()} calls IoStartNextPacket for ${device.label} while holding ${locks}: the StartIo routine of the next packet runs inside that call, under the lock${cancelable ? ", IoStartNextPacket takes the cancel spin lock under it too" : ""}, and a StartIo (or a routine it calls) that takes the lock deadlocks.`,
+      });
+    },
+
     irpFreed(irp) {
       const rec = v.irps.get(irp);
       if (!rec) return;

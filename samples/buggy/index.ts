@@ -29,6 +29,7 @@ import { IOCTL_MDLS_FILL, IOCTL_MDLS_LOCKED_FILL, IOCTL_MDLS_PEEK, IOCTL_MDLS_RE
 import { IOCTL_IRQL_BEGIN_CONFIG, IOCTL_IRQL_CLEAR_STATS, IOCTL_IRQL_COUNT, IOCTL_IRQL_END_CONFIG, IOCTL_IRQL_REPORT, IOCTL_IRQL_RESET, IOCTL_IRQL_SAMPLE, IOCTL_IRQL_SET_THRESHOLD, IOCTL_IRQL_SNAPSHOT, IOCTL_IRQL_WAIT_IDLE, IrqlDriverEntry } from "./irql.js";
 import { CtxDriverEntry, IOCTL_CTX_COMMAND, IOCTL_CTX_POST, IOCTL_CTX_WAIT_FOR_DATA, IOCTL_CTX_WAIT_FOR_TIMER, IOCTL_CTX_WAIT_FOR_WORKER } from "./context.js";
 import { makeUnldDriver, IOCTL_UNLD_WAIT, type UnldBug } from "./unload.js";
+import { IOCTL_STIO_TRANSFER, StioDriverEntry } from "./start-io.js";
 import { IOCTL_LEAK_HANDLE, IOCTL_LEAK_IRP, IOCTL_LEAK_LOCKED_PAGES, IOCTL_LEAK_MDL, IOCTL_LEAK_POOL, IOCTL_LEAK_REFERENCE, LeakDriverEntry } from "./leaks.js";
 
 function sample(name: string, rule: RuleId, bug: string, setup: SampleSetup): BuggySample {
@@ -47,6 +48,7 @@ const mdls: SampleDriver = { name: "Mdls", entry: MdlsDriverEntry };
 const irql: SampleDriver = { name: "Irql", entry: IrqlDriverEntry };
 const ctx: SampleDriver = { name: "Ctx", entry: CtxDriverEntry };
 const leak: SampleDriver = { name: "Leak", entry: LeakDriverEntry };
+const stio: SampleDriver = { name: "Stio", entry: StioDriverEntry };
 
 // ---- The apps ---------------------------------------------------------------------------------
 
@@ -195,6 +197,20 @@ function unloadSample(bug: UnldBug): SampleSetup {
   };
 }
 
+/** Sends `code` twice on an overlapped handle (the second waits behind the first) and waits for both. */
+function twoAtOnce(device: string, code: number): () => Promise<unknown> {
+  return async function SampleApp() {
+    const h = await openSampleDevice(device, true);
+    const first = newOverlapped();
+    const second = newOverlapped();
+    await DeviceIoControl(h, code, 0, 0, 0, 0, 0, first);
+    await DeviceIoControl(h, code, 0, 0, 0, 0, 0, second);
+    await WaitForSingleObject(first.hEvent, INFINITE);
+    await WaitForSingleObject(second.hEvent, INFINITE);
+    await CloseHandle(h);
+  };
+}
+
 // ---- The samples ------------------------------------------------------------------------------
 
 /** Every buggy sample. */
@@ -219,6 +235,7 @@ export const buggySamples: readonly BuggySample[] = [
   sample("cancel-field-unchecked", "IrpCancelField", "a cancel routine is set under the queue lock and Irp->Cancel never tested", { drivers: [cncl], apps: [{ name: "app.exe", main: pendThenCancel("BuggyCancel", IOCTL_CNCL_WAIT_UNCHECKED) }] }),
   sample("cancel-routine-keeps-lock", "ReturnedHoldingCancelLock", "a cancel routine hands the IRP to a DPC and forgets IoReleaseCancelSpinLock", { drivers: [cncl], apps: [{ name: "app.exe", main: pendThenCancel("BuggyCancel", IOCTL_CNCL_WAIT_DEFERRED) }] }),
   sample("complete-under-spin-lock", "SpinLockSafe", "the oldest request is completed while the queue's spin lock is held", { drivers: [cncl], apps: [{ name: "app.exe", main: pendThenRelease("BuggyCancel", IOCTL_CNCL_WAIT, IOCTL_CNCL_RELEASE_ONE) }] }),
+  sample("start-next-under-spin-lock", "SpinLockSafe", "the transfer DPC starts the next packet while holding the device's spin lock", { drivers: [stio], apps: [{ name: "app.exe", main: twoAtOnce("BuggyStartIo", IOCTL_STIO_TRANSFER) }] }),
   sample("cancel-never-completes", "CancelTimeout", "a request is queued without a cancel routine, so cancelling it does nothing", { drivers: [cncl], apps: [{ name: "app.exe", main: pendThenCancel("BuggyCancel", IOCTL_CNCL_WAIT_FOREVER) }] }),
   // IRPs the driver allocates
   sample("complete-own-irp", "IoAllocateComplete", "a driver finishes its IoAllocateIrp IRP with IoCompleteRequest", oneIoctl([lowr, locl], "BuggyLower", IOCTL_LOCL_QUERY)),
