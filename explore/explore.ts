@@ -16,7 +16,7 @@ import { runSchedule, splitVerifierOption, VERIFIER_OPTION, type ExploreTarget, 
 import type { ScenarioRef, TargetRef } from "./scenario-ref.js";
 import { searchStrategy, type Progress, type Shard, type StrategyResult } from "./search.js";
 import { shrinkFailure } from "./shrink.js";
-import { mergeTallies, type FailureGroup } from "./tally.js";
+import { mergeTallies, type FailureGroup, type FailureSample } from "./tally.js";
 
 /** A strategy by name; "portfolio" runs several in turn. */
 export type StrategyChoice = "portfolio" | "random" | "pct" | "delay" | "dfs";
@@ -144,6 +144,13 @@ function statementOf(results: readonly StrategyResult[], schedules: number, fail
   return `${schedules} schedules explored (${results.map((r) => r.name).join(", ")}${results.some((r) => r.spec.kind === "dfs" && !r.complete) ? "; DFS stopped before its bound was exhausted" : ""}): ${outcome}`;
 }
 
+/** A failing schedule's sample with its detail from a run that records source lines (unchanged if that run fails otherwise). */
+async function withSourceLines(target: ExploreTarget, sample: FailureSample): Promise<FailureSample> {
+  const outcome = await runSchedule(target, new PrefixChooser(decodeReplay(sample.replay).choices), { sourceLines: true });
+  const f = outcome.failures[0];
+  return f && f.cause === sample.cause ? { ...sample, detail: f.detail } : sample;
+}
+
 /** Shrinks and explains one failure cause. */
 export async function explainFailure(target: ExploreTarget, group: FailureGroup): Promise<ExplainedFailure> {
   const shrunk = await shrinkFailure(target, group.cause, group.first.deviations);
@@ -182,6 +189,9 @@ export async function exploreScenario(scenario: Scenario, o: ExploreOptions = {}
     if ((o.stopAtFirstFailure ?? false) && r.tally.failures.length > 0) break;
   }
   const all = mergeTallies(results.map((r) => r.tally));
+  // The search's runs carried no source lines: each cause's first schedule is run again with them,
+  // so its detail reads as the replay's will.
+  if (splitVerifierOption(target.options).verified) for (const g of all.failures) g.first = await withSourceLines(target, g.first);
   // The default run is the root of every strategy: count it once.
   const defaultCounted = results.length - 1 > 0 && (o.shard?.index ?? 0) === 0 ? results.length - 1 : 0;
   const schedules = all.schedules - defaultCounted;

@@ -46,6 +46,11 @@ export interface RunScheduleOptions {
   readonly points?: boolean;
   /** Keep the scenario's result (its machine and events). */
   readonly keepResult?: boolean;
+  /**
+   * The verifier records source lines (default: when tracing or recording points, as replays
+   * and explanations do; a search's runs go without, and its failures are replayed with them).
+   */
+  readonly sourceLines?: boolean;
 }
 
 /** What one schedule came to. */
@@ -77,7 +82,7 @@ export async function runSchedule(target: ExploreTarget, chooser: Chooser, o: Ru
   const { scenarioOptions, verified } = splitVerifierOption(target.options);
   const r = await runScenario(target.scenario, {
     options: scenarioOptions,
-    verifier: verified,
+    verifier: verified ? { sourceLines: o.sourceLines ?? (o.trace === true || o.points === true) } : false,
     strategy: recorder,
     trace: o.trace ?? false,
     flightRecorder: o.trace ? 48 : 0,

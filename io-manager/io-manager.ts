@@ -108,11 +108,18 @@ export class IoManager {
     return stackSize <= LOOKASIDE_MAX_STACK ? this.irpLookaside[stackSize]?.pop() : undefined;
   }
 
-  /** Returns a freed IRP to its lookaside list. */
+  /**
+   * Returns a freed IRP to its lookaside list, reset as IoInitializeIrp would set it up; an IRP
+   * the list does not keep (too deep, the list full, or recycling off under the verifier) is left
+   * as it was for the collector.
+   */
   recycleIrp(irp: IRP): void {
     if (irp.StackCount > LOOKASIDE_MAX_STACK || !this.recycleIrps) return;
     const list = this.irpLookaside[irp.StackCount];
-    if (list && list.length < LOOKASIDE_DEPTH) list.push(irp);
+    if (list && list.length < LOOKASIDE_DEPTH) {
+      irp.reset();
+      list.push(irp);
+    }
   }
 
   // ---- Namespace ----------------------------------------------------------------------------

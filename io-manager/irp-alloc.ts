@@ -69,7 +69,6 @@ export function freeIrp(m: Machine, irp: IRP): void {
   io.liveIrps.delete(irp);
   if (io.hooks.length !== 0) for (const h of io.hooks) h.irpFreed?.(irp);
   if (m.trace.on) m.trace.emit("IrpFreed", { irp: irp.label });
-  irp.reset();
   io.recycleIrp(irp);
 }
 

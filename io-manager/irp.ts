@@ -562,21 +562,21 @@ class WatchedIrp extends IRP {
 
 Object.defineProperty(IRP.prototype, "watch", { value: null, writable: false });
 
-/** One prototype per watch: WatchedIrp's accessors, with `watch` set. */
-const watchedPrototypes = new WeakMap<IrpWatch, object>();
-
-/** Installs (or, with null, removes) a verifier's watch on an IRP's members. */
+/**
+ * Installs (or, with null, removes) a verifier's watch on an IRP's members. Every watched IRP
+ * shares WatchedIrp's prototype and holds its watch in a field of its own: a prototype per watch
+ * would give each verified machine's IRPs a new hidden class, and the I/O manager's code that
+ * reads IRPs would turn megamorphic over a search of thousands of machines.
+ */
 export function setIrpWatch(irp: IRP, watch: IrpWatch | null): void {
   if (!watch) {
+    if (Object.getPrototypeOf(irp) !== WatchedIrp.prototype) return;
+    delete (irp as { watch?: IrpWatch | null }).watch;
     Object.setPrototypeOf(irp, IRP.prototype);
     return;
   }
-  let proto = watchedPrototypes.get(watch);
-  if (!proto) {
-    proto = Object.create(WatchedIrp.prototype, { watch: { value: watch, writable: false } }) as object;
-    watchedPrototypes.set(watch, proto);
-  }
-  Object.setPrototypeOf(irp, proto);
+  if (Object.getPrototypeOf(irp) !== WatchedIrp.prototype) Object.setPrototypeOf(irp, WatchedIrp.prototype);
+  Object.defineProperty(irp, "watch", { value: watch, writable: true, configurable: true, enumerable: false });
 }
 
 /**

@@ -21,7 +21,7 @@ export function installResourceOptions(v: Verifier): void {
     const inject = (api: string): boolean => {
       const driver = v.verifiedDriver();
       if (!driver || m.runningThread() === null) return false;
-      const where = v.site() ?? `${driver} (no source line)`;
+      const where = v.callSite() ?? `${driver} (no source line)`;
       const key = `${api} at ${where}`;
       if (decided.has(key)) return false;
       decided.add(key);

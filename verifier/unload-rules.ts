@@ -198,7 +198,7 @@ export function teardownFindings(v: Verifier): void {
       v.finding("LeakedPool", {
         driver: owner?.driver ?? null,
         text: `pool block ${hex(b.address)} (${b.size} bytes, tag '${poolTagText(b.tag)}', ${pool === m.pagedPool ? "paged" : "nonpaged"}) allocated by ${who} is never freed.`,
-        source: owner?.site ?? b.site,
+        source: v.sourceLines ? (owner?.site ?? b.site) : null,
       });
     }
   }

@@ -55,6 +55,13 @@ export interface VerifierOptions {
   readonly lockedPageTracking?: boolean;
   /** Virtual milliseconds a cancelled IRP may take to complete before 0xC4/0x135 (default 10,000). */
   readonly cancelTimeoutMs?: number;
+  /**
+   * Record the driver's source line (through source maps) at each step of a timeline and in each
+   * finding. Default on. Off, the rules and their outcomes are the same but carry no lines: a
+   * schedule search runs this way (a stack capture per step is most of the verifier's cost) and
+   * replays the schedules that failed with lines on to report them.
+   */
+  readonly sourceLines?: boolean;
 }
 
 /** What a rule reports. */
@@ -112,6 +119,8 @@ export class Verifier {
   readonly lastSiteOn = new Map<KThread, string | null>();
   readonly cancelTimeoutMs: number;
   readonly lockedPageTracking: boolean;
+  /** See {@link VerifierOptions.sourceLines}. */
+  readonly sourceLines: boolean;
   private readonly onlyDrivers: Set<string> | null;
   private readonly onlyRules: Set<RuleId> | null;
   private readonly skip: Set<RuleId>;
@@ -123,6 +132,7 @@ export class Verifier {
     readonly options: VerifierOptions = {},
   ) {
     this.io = ioManager(machine);
+    this.sourceLines = options.sourceLines ?? true;
     this.onlyDrivers = options.drivers ? new Set(options.drivers.map((d) => d.toLowerCase())) : null;
     this.onlyRules = options.rules ? new Set(options.rules) : null;
     this.skip = new Set(options.skipRules ?? []);
@@ -217,7 +227,7 @@ export class Verifier {
 
   /** The driver's (or app's) source line of the current call, through source maps. */
   site(): string | null {
-    const s = callerSite();
+    const s = this.sourceLines ? callerSite() : null;
     const t = this.machine.runningThread();
     if (t) {
       this.lastSiteOn.set(t, s);
@@ -226,6 +236,15 @@ export class Verifier {
       if (top && s !== null && this.machine.currentActivity()?.kind === "dispatch routine") top.lastSite = s;
     }
     return s;
+  }
+
+  /**
+   * The driver's source line of the current call even when source lines are off: what a rule
+   * keys a decision by (fault injection offers a failure once per call site) must not change
+   * with them.
+   */
+  callSite(): string | null {
+    return this.sourceLines ? this.site() : callerSite();
   }
 
   /**

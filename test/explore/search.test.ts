@@ -1,5 +1,8 @@
 import { expect } from "chai";
-import { exploreScenario, explore, ExplorationFailure, targetOf } from "../../explore/explore.js";
+import { exploreScenario, explore, ExplorationFailure, replaySchedule, targetOf } from "../../explore/explore.js";
+import { DefaultChooser } from "../../explore/choosers.js";
+import { runSchedule } from "../../explore/run-schedule.js";
+import { buggySamples } from "../../samples/buggy/index.js";
 import { calibrate } from "../../explore/plan.js";
 import { searchStrategy } from "../../explore/search.js";
 import { sharebufScenario } from "../../samples/sharebuf/scenario.js";
@@ -72,6 +75,23 @@ describe("explore: strategies, shards and workers", () => {
     expect(e?.originalDeviations).to.equal(2);
     expect(e?.deviations.map((d) => d.option)).to.deep.equal(["cancel irp#2"]);
     expect(e?.reproduced).to.equal(true);
+  });
+
+  it("a search's schedules run under the verifier without source lines, replays with them, and a failure's detail is the one its replay shows", async () => {
+    const target = targetOf(sharebufScenario);
+    const searched = await runSchedule(target, new DefaultChooser(), { keepResult: true });
+    const replayed = await runSchedule(target, new DefaultChooser(), { keepResult: true, points: true });
+    expect(searched.result?.verifier?.sourceLines).to.equal(false);
+    expect(replayed.result?.verifier?.sourceLines).to.equal(true);
+    expect(searched.decisions).to.equal(replayed.decisions);
+    const sample = buggySamples.find((x) => x.name === "cancel-field-unchecked");
+    if (!sample) throw new Error("sample missing");
+    const r = await exploreScenario(sample.scenario, { strategy: "random", runs: 20, seed: 1, shrink: false });
+    const first = r.failures[0]?.first;
+    expect(first?.cause).to.equal("finding IrpCancelField");
+    const again = await replaySchedule(sample.scenario, first?.replay ?? "");
+    expect(first?.detail).to.equal(again.failures[0]?.detail);
+    expect(again.result.findings[0]?.source).to.match(/^samples\/buggy\/cancel\.ts:\d+/);
   });
 
   it("pct reports its guarantee from the observed threads and steps: at least 1/(n·k^(d-1)) per run", async () => {

@@ -29,6 +29,21 @@ describe("verifier: each buggy sample trips exactly its rule, and nothing else",
     });
   }
 
+  it("with sourceLines off every buggy sample trips the same rule of the same driver, on the same decisions, and nothing carries a source line", async () => {
+    for (const s of buggySamples) {
+      const on = await runScenario(s.scenario);
+      const off = await runScenario(s.scenario, { verifier: { sourceLines: false } });
+      const [a] = reports(on);
+      const got = reports(off);
+      expect(got.map((x) => `${x.kind} ${x.rule} ${x.driver ?? ""}`), s.name).to.deep.equal([`${a?.kind} ${a?.rule} ${a?.driver ?? ""}`]);
+      expect(off.machine.decisions.length, s.name).to.equal(on.machine.decisions.length);
+      if (got[0]?.kind === "finding") {
+        expect(got[0].source, s.name).to.equal(null);
+        expect(got[0].timeline.filter((line) => line.includes("(at ")), s.name).to.deep.equal([]);
+      }
+    }
+  });
+
   it("every rule of the catalogue has a buggy sample", () => {
     const covered = new Set(buggySamples.map((s) => s.rule));
     expect(ruleIds.filter((id) => !covered.has(id))).to.deep.equal([]);
