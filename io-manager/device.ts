@@ -44,6 +44,7 @@ export function IoCreateDevice<Ext>(
   device.NextDevice = DriverObject.DeviceObject;
   DriverObject.DeviceObject = device;
   if (m.trace.on) m.trace.emit("DeviceCreated", { device: device.label, driver: DriverObject.shortName });
+  if (io.hooks.length !== 0) for (const h of io.hooks) h.deviceCreated?.(device);
   return { status: STATUS_SUCCESS, DeviceObject: device };
 }
 
@@ -87,6 +88,7 @@ export function IoCreateSymbolicLink(SymbolicLinkName: string, DeviceName: strin
   const link = new SymbolicLink(SymbolicLinkName, DeviceName);
   if (!io.insertName(SymbolicLinkName, link)) return STATUS_OBJECT_NAME_COLLISION;
   if (m.trace.on) m.trace.emit("SymbolicLinkCreated", { link: SymbolicLinkName, target: DeviceName, driver: m.currentDriver() });
+  if (io.hooks.length !== 0) for (const h of io.hooks) h.symbolicLink?.(SymbolicLinkName, true);
   return STATUS_SUCCESS;
 }
 
@@ -99,6 +101,7 @@ export function IoDeleteSymbolicLink(SymbolicLinkName: string): NTSTATUS {
   if (!(hit instanceof SymbolicLink)) return STATUS_OBJECT_NAME_NOT_FOUND;
   io.removeName(SymbolicLinkName, hit);
   if (m.trace.on) m.trace.emit("SymbolicLinkDeleted", { link: SymbolicLinkName, driver: m.currentDriver() });
+  if (io.hooks.length !== 0) for (const h of io.hooks) h.symbolicLink?.(SymbolicLinkName, false);
   return STATUS_SUCCESS;
 }
 

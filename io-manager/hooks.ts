@@ -4,6 +4,7 @@
  * faulting call, before the call's effects.
  */
 import type { KPROCESSOR_MODE } from "../kernel/irql.js";
+import type { KProcess } from "../kernel/process.js";
 import type { NTSTATUS } from "../kernel/status.js";
 import type { KThread } from "../kernel/thread.js";
 import type { DEVICE_OBJECT } from "./device-object.js";
@@ -49,6 +50,18 @@ export interface IoHooks {
   beforeMapLockedPages?(mdl: MDL, mode: KPROCESSOR_MODE, t: KThread): void;
   /** IoFreeMdl is about to free an MDL (a driver's call, before the checks). */
   beforeFreeMdl?(mdl: MDL, t: KThread): void;
+  /** An MDL was allocated (IoAllocateMdl, or the I/O manager's own for a direct-I/O request). */
+  mdlAllocated?(mdl: MDL): void;
+  /** An MDL's pages were locked (MmProbeAndLockPages or the I/O manager's probe for a request). */
+  mdlLocked?(mdl: MDL): void;
+  /** An MDL's pages were mapped at `mappedVa`: in system space, or (UserMode) in `process`. */
+  mdlMapped?(mdl: MDL, mappedVa: number, mode: KPROCESSOR_MODE, process: KProcess | null): void;
+  /** A mapping of an MDL's pages at `mappedVa` was removed. */
+  mdlUnmapped?(mdl: MDL, mappedVa: number, mode: KPROCESSOR_MODE): void;
+  /** IoCreateDevice created `device`. */
+  deviceCreated?(device: DEVICE_OBJECT): void;
+  /** IoCreateSymbolicLink created `link` (or IoDeleteSymbolicLink removed it: `created` false). */
+  symbolicLink?(link: string, created: boolean): void;
   /** A driver's DriverUnload returned, on the unloading thread (before the I/O manager forgets the driver). */
   afterDriverUnload?(driver: DRIVER_OBJECT, t: KThread): void;
   /**

@@ -18,6 +18,7 @@ export function IoAllocateMdlFor(t: KThread, va: number, length: number, irp: IR
   io.liveMdls.add(mdl);
   irp.MdlAddress = mdl;
   if (m.trace.on) m.trace.emit("MdlAllocated", { mdl: mdl.label, va: va >>> 0, length });
+  if (io.hooks.length !== 0) for (const h of io.hooks) h.mdlAllocated?.(mdl);
   return mdl;
 }
 

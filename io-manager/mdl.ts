@@ -5,7 +5,7 @@
 import type { LiveSetMember } from "../kernel/live-set.js";
 import { BugCheckCode } from "../kernel/bugcheck-codes.js";
 import { currentMachine } from "../kernel/context.js";
-import { DISPATCH_LEVEL, KernelMode, type KPROCESSOR_MODE } from "../kernel/irql.js";
+import { DISPATCH_LEVEL, KernelMode, UserMode, type KPROCESSOR_MODE } from "../kernel/irql.js";
 import type { Machine } from "../kernel/machine.js";
 import { MM_SYSTEM_RANGE_START, MM_USER_PROBE_ADDRESS } from "../kernel/memory-constants.js";
 import { NtStatusError } from "../kernel/nt-status-error.js";
@@ -201,6 +201,7 @@ export function IoAllocateMdl(VirtualAddress: number, Length: number, SecondaryB
     }
   }
   if (t.machine.trace.on) t.machine.trace.emit("MdlAllocated", { mdl: mdl.label, va: VirtualAddress >>> 0, length: Length });
+  if (io.hooks.length !== 0) for (const h of io.hooks) h.mdlAllocated?.(mdl);
   return mdl;
 }
 
@@ -284,6 +285,8 @@ export function probeAndLock(t: KThread, mdl: MDL, mode: KPROCESSOR_MODE, operat
   if (m.trace.on) {
     m.trace.emit("MdlLocked", { mdl: mdl.label, va, length: mdl.ByteCount, frames: Array.from(frames), process: user ? process.pid : 0, write });
   }
+  const hooks = ioManager(m).hooks;
+  if (hooks.length !== 0) for (const h of hooks) h.mdlLocked?.(mdl);
 }
 
 /**
@@ -345,6 +348,8 @@ export function MmMapLockedPagesSpecifyCache(MemoryDescriptorList: MDL, AccessMo
   (mdl.userMappings ??= []).push({ process, base });
   const va = base + mdl.ByteOffset;
   if (m.trace.on) m.trace.emit("MdlMapped", { mdl: mdl.label, va: mdl.StartVa + mdl.ByteOffset, mappedVa: va, mode: "UserMode", process: process.pid, frames: Array.from(mdl.pfns) });
+  const hooks = ioManager(m).hooks;
+  if (hooks.length !== 0) for (const h of hooks) h.mdlMapped?.(mdl, va, UserMode, process);
   return va;
 }
 
@@ -364,6 +369,7 @@ function mapSystem(m: Machine, mdl: MDL, cacheType: number, bugCheckOnFailure: b
   if (m.trace.on) {
     m.trace.emit("MdlMapped", { mdl: mdl.label, va: mdl.StartVa + mdl.ByteOffset, mappedVa: mdl.MappedSystemVa, mode: "KernelMode", process: mdl.Process?.pid ?? 0, frames: Array.from(mdl.pfns) });
   }
+  if (io.hooks.length !== 0) for (const h of io.hooks) h.mdlMapped?.(mdl, mdl.MappedSystemVa, KernelMode, null);
   return mdl.MappedSystemVa;
 }
 
@@ -371,6 +377,8 @@ function unmapSystem(m: Machine, mdl: MDL): void {
   const base = mdl.MappedSystemVa - mdl.ByteOffset;
   m.system.unmap(base, mdl.pfns.length);
   if (m.trace.on) m.trace.emit("MdlUnmapped", { mdl: mdl.label, mappedVa: mdl.MappedSystemVa, mode: "KernelMode" });
+  const hooks = ioManager(m).hooks;
+  if (hooks.length !== 0) for (const h of hooks) h.mdlUnmapped?.(mdl, mdl.MappedSystemVa, KernelMode);
   mdl.MdlFlags &= ~MDL_MAPPED_TO_SYSTEM_VA;
   mdl.MappedSystemVa = 0;
 }
@@ -415,6 +423,8 @@ export function MmUnmapLockedPages(BaseAddress: number, MemoryDescriptorList: MD
   }
   mappings.splice(k, 1);
   if (m.trace.on) m.trace.emit("MdlUnmapped", { mdl: mdl.label, mappedVa: BaseAddress, mode: "UserMode" });
+  const hooks = ioManager(m).hooks;
+  if (hooks.length !== 0) for (const h of hooks) h.mdlUnmapped?.(mdl, BaseAddress, UserMode);
 }
 
 /** MmBuildMdlForNonPagedPool: fills the PFN array for a nonpaged-pool buffer. */

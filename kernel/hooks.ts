@@ -55,6 +55,8 @@ export interface KernelHooks {
    * A process's address space is about to be torn down (MmCleanProcessAddressSpace), before the
    * check for pages still locked for I/O.
    */
+  /** A handle to `object` was created in `process`. */
+  handleCreated?(process: KProcess, handle: number, object: KernelObject): void;
   processRundown?(p: KProcess): void;
 }
 

@@ -38,6 +38,8 @@ export class ObjectManager {
     object.pointerCount++;
     const h = process.handleTable.insert(object, grantedAccess, inherit);
     if (this.m.trace.on) this.m.trace.emit("HandleCreated", { handle: h, object: object.label, access: grantedAccess });
+    const hooks = this.m.kernelHooks;
+    if (hooks.length !== 0) for (const k of hooks) k.handleCreated?.(process, h, object);
     return h;
   }
 

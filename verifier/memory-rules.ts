@@ -9,7 +9,6 @@ import { BugCheckCode } from "../kernel/bugcheck-codes.js";
 import { DISPATCH_LEVEL, KernelMode, UserMode, irqlName } from "../kernel/irql.js";
 import { MM_SYSTEM_RANGE_START } from "../kernel/memory-constants.js";
 import { PAGE_MASK, PAGE_SHIFT, PAGE_SIZE } from "../kernel/physical-memory.js";
-import type { KProcess } from "../kernel/process.js";
 import { PTE_PAGEABLE } from "../kernel/pte.js";
 import type { KThread } from "../kernel/thread.js";
 import { DO_BUFFERED_IO, DO_DIRECT_IO, IRP_MJ_DEVICE_CONTROL, IRP_MJ_INTERNAL_DEVICE_CONTROL, IRP_MJ_READ, IRP_MJ_WRITE, MDL_MAPPED_TO_SYSTEM_VA, MDL_PAGES_LOCKED, MDL_PARTIAL, MDL_SOURCE_IS_NONPAGED_POOL, METHOD_BUFFERED, METHOD_NEITHER } from "../io-manager/constants.js";
@@ -36,7 +35,6 @@ export function installMemoryRules(v: Verifier): void {
     }
     return r;
   };
-  const processByPid = (pid: number): KProcess | undefined => m.processes.find((p) => p.pid === pid);
   /** The IRP whose MDL chain holds `mdl`, if it is still live. */
   const irpOf = (mdl: MDL): IrpRecord | null => {
     for (const irp of io.liveIrps) {
@@ -45,50 +43,43 @@ export function installMemoryRules(v: Verifier): void {
     return null;
   };
 
-  v.onTrace((e) => {
-    switch (e.kind) {
-      case "MdlAllocated": {
-        const r = mdlRecord(e.mdl);
-        const driver = m.currentDriver();
-        const activity = m.currentActivity();
-        Object.assign(r, { allocSite: v.site(), allocDriver: driver, duringDriverEntry: driver !== null && activity?.kind === "DriverEntry of" });
-        break;
-      }
-      case "MdlLocked": {
-        const r = mdlRecord(e.mdl);
-        r.lockedBy = m.currentDriver() ?? "the I/O manager";
-        r.lockSite = v.site();
-        r.everLocked = true;
-        break;
-      }
-      case "MdlMapped":
-        if (e.mode === "KernelMode") {
-          const start = e.mappedVa - (e.mappedVa & PAGE_MASK);
-          const end = start + e.frames.length * PAGE_SIZE;
-          mapped.set(e.mdl, { start, end, user: e.process !== 0 });
-          // A new mapping over an old one's addresses makes them valid again.
-          for (let i = v.stale.length - 1; i >= 0; i--) {
-            const s = v.stale[i];
-            if (s && s.start < end && start < s.end) v.stale.splice(i, 1);
-          }
-        } else {
-          const p = processByPid(e.process);
-          if (p) v.userRanges.push({ start: e.mappedVa, end: e.mappedVa + e.frames.length * PAGE_SIZE, process: p, what: `the user-space mapping of ${e.mdl}` });
+  v.addIoHooks({
+    mdlAllocated(mdl) {
+      const r = mdlRecord(mdl.label);
+      const driver = m.currentDriver();
+      const activity = m.currentActivity();
+      Object.assign(r, { allocSite: v.site(), allocDriver: driver, duringDriverEntry: driver !== null && activity?.kind === "DriverEntry of" });
+    },
+    mdlLocked(mdl) {
+      const r = mdlRecord(mdl.label);
+      r.lockedBy = m.currentDriver() ?? "the I/O manager";
+      r.lockSite = v.site();
+      r.everLocked = true;
+    },
+    mdlMapped(mdl, mappedVa, mode, process) {
+      const pages = mdl.pfns.length;
+      if (mode === KernelMode) {
+        const start = mappedVa - (mappedVa & PAGE_MASK);
+        const end = start + pages * PAGE_SIZE;
+        mapped.set(mdl.label, { start, end, user: mdl.Process !== null });
+        // A new mapping over an old one's addresses makes them valid again.
+        for (let i = v.stale.length - 1; i >= 0; i--) {
+          const s = v.stale[i];
+          if (s && s.start < end && start < s.end) v.stale.splice(i, 1);
         }
-        break;
-      case "MdlUnmapped":
-        if (e.mode === "KernelMode") {
-          const range = mapped.get(e.mdl);
-          mapped.delete(e.mdl);
-          if (range) {
-            const why = completionUnlock === e.mdl ? `IoCompleteRequest unlocked it (${m.describeContext()} completed its IRP)` : `${m.describeContext()} unmapped it`;
-            v.stale.push({ start: range.start, end: range.end, mdl: e.mdl, why, time: m.now });
-          }
-        }
-        break;
-      default:
-        break;
-    }
+      } else if (process) {
+        v.userRanges.push({ start: mappedVa, end: mappedVa + pages * PAGE_SIZE, process, what: `the user-space mapping of ${mdl.label}` });
+      }
+    },
+    mdlUnmapped(mdl, _mappedVa, mode) {
+      if (mode !== KernelMode) return;
+      const range = mapped.get(mdl.label);
+      mapped.delete(mdl.label);
+      if (range) {
+        const why = completionUnlock === mdl.label ? `IoCompleteRequest unlocked it (${m.describeContext()} completed its IRP)` : `${m.describeContext()} unmapped it`;
+        v.stale.push({ start: range.start, end: range.end, mdl: mdl.label, why, time: m.now });
+      }
+    },
   });
 
   v.addIoHooks({

@@ -22,30 +22,25 @@ export function installUnloadRules(v: Verifier): void {
 
   /** Where each device was created, for a device left behind. */
   const deviceSites = new Map<string, string | null>();
-  v.onTrace((e) => {
-    switch (e.kind) {
-      case "DeviceCreated":
-        deviceSites.set(e.device, v.site());
-        break;
-      case "SymbolicLinkCreated": {
-        const d = m.currentDriver();
-        if (d) v.links.set(e.link.toLowerCase(), { driver: d, site: v.site() });
-        break;
+  v.addIoHooks({
+    deviceCreated(device) {
+      deviceSites.set(device.label, v.site());
+    },
+    symbolicLink(link, created) {
+      if (!created) {
+        v.links.delete(link.toLowerCase());
+        return;
       }
-      case "SymbolicLinkDeleted":
-        v.links.delete(e.link.toLowerCase());
-        break;
-      case "HandleCreated": {
-        const d = m.currentDriver();
-        if (d) v.handles.set(`${e.handle}:${e.object}`, { driver: d, site: v.site(), object: e.object });
-        break;
-      }
-      default:
-        break;
-    }
+      const d = m.currentDriver();
+      if (d) v.links.set(link.toLowerCase(), { driver: d, site: v.site() });
+    },
   });
 
   v.addKernelHooks({
+    handleCreated(_process, handle, object) {
+      const d = m.currentDriver();
+      if (d) v.handles.set(`${handle}:${object.label}`, { driver: d, site: v.site(), object: object.label });
+    },
     poolAllocated(_t, address, size) {
       const d = m.currentDriver();
       if (d) v.pool.set(address, { driver: d, site: v.site(), size, duringDriverEntry: m.currentActivity()?.kind === "DriverEntry of" });

@@ -15,7 +15,6 @@ import type { KDPC } from "../kernel/dpc.js";
 import type { KTIMER } from "../kernel/timer.js";
 import type { KThread } from "../kernel/thread.js";
 import type { KernelObject } from "../kernel/objects.js";
-import type { TraceEvent } from "../kernel/trace.js";
 import { calledFromEmulatorCode, callerSite } from "../kernel/source-location.js";
 import { ioManager, type IoManager } from "../io-manager/io-manager.js";
 import type { IoHooks, IrpWatch } from "../io-manager/hooks.js";
@@ -140,18 +139,14 @@ export class Verifier {
     this.lockedPageTracking = options.lockedPageTracking ?? true;
   }
 
-  /** Installs the hooks, the trace subscription, the memory observer and the options. */
+  /** Installs the hooks, the memory observer and the options. */
   install(): void {
-    const m = this.machine;
     const io = this.io;
     // Freed IRPs stay out of the lookaside lists, so a use after free is recognisable (special pool).
     const recycle = io.recycleIrps;
     io.recycleIrps = false;
-    const sub = m.trace.events$.subscribe((e) => {
-      this.onEvent(e);
-    });
+    // Hooks only, no trace subscription: a verified machine nobody traces builds no trace events.
     this.cleanups.push(() => {
-      sub.unsubscribe();
       io.recycleIrps = recycle;
       for (const irp of this.irps.keys()) if (irp.watch === this.irpWatch) setIrpWatch(irp, null);
     });
@@ -385,24 +380,6 @@ export class Verifier {
       timeline: this.timeline(r.rec),
       ...(r.source !== undefined ? { source: r.source } : {}),
     });
-  }
-
-  // ---- Trace events --------------------------------------------------------------------------
-
-  private readonly eventHandlers: ((e: TraceEvent) => void)[] = [];
-
-  /** Registers a handler for the machine's trace events (handlers must not throw). */
-  onTrace(fn: (e: TraceEvent) => void): void {
-    this.eventHandlers.push(fn);
-  }
-
-  private onEvent(e: TraceEvent): void {
-    // rxjs would report a throw here only later and asynchronously: keep it as a host error.
-    try {
-      for (const h of this.eventHandlers) h(e);
-    } catch (err) {
-      this.machine.errors.push({ thread: "verifier", error: err });
-    }
   }
 }
 

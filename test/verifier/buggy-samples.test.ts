@@ -29,10 +29,11 @@ describe("verifier: each buggy sample trips exactly its rule, and nothing else",
     });
   }
 
-  it("with sourceLines off every buggy sample trips the same rule of the same driver, on the same decisions, and nothing carries a source line", async () => {
+  it("with sourceLines off and tracing off (as a search runs) every buggy sample trips the same rule of the same driver, on the same decisions, and nothing carries a source line", async () => {
     for (const s of buggySamples) {
       const on = await runScenario(s.scenario);
-      const off = await runScenario(s.scenario, { verifier: { sourceLines: false } });
+      const off = await runScenario(s.scenario, { verifier: { sourceLines: false }, flightRecorder: 0 });
+      expect(off.machine.trace.on, s.name).to.equal(false);
       const [a] = reports(on);
       const got = reports(off);
       expect(got.map((x) => `${x.kind} ${x.rule} ${x.driver ?? ""}`), s.name).to.deep.equal([`${a?.kind} ${a?.rule} ${a?.driver ?? ""}`]);

@@ -119,14 +119,14 @@ describe("verifier: attached to a machine", () => {
     expect(skipped.findings).to.deep.equal([]);
   });
 
-  it("detach() removes every hook, the memory observer and the trace subscription, and lets IRPs be recycled again", () => {
+  it("detach() removes every hook and the memory observer and lets IRPs be recycled again; the verifier never turns tracing on (it works from hooks)", () => {
     const m = newMachine();
     const io = ioManager(m);
     const v = attachVerifier(m);
     expect(io.hooks.length).to.be.greaterThan(0);
     expect(m.kernelHooks.length).to.be.greaterThan(0);
     expect(m.mmu.observer).to.not.equal(null);
-    expect(m.trace.on).to.equal(true);
+    expect(m.trace.on).to.equal(false);
     expect(io.recycleIrps).to.equal(false);
     v.detach();
     expect(io.hooks).to.deep.equal([]);
