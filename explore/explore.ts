@@ -46,8 +46,9 @@ export interface ExploreOptions {
   /** Run only this shard of the search ("--shard i/n"). */
   readonly shard?: Shard;
   /**
-   * Run every schedule under the verifier (default true). Off, a search is several times faster
-   * but sees only what the machine itself checks; replay strings record the choice.
+   * Run every schedule under the verifier (default true; the search's runs go without source
+   * lines, which replays restore). Off, a search is about twice as fast but sees only what the
+   * machine itself checks; replay strings record the choice.
    */
   readonly verifier?: boolean;
   /** Stop at the first failing schedule (default false). */
