@@ -1,7 +1,8 @@
 /**
  * Points where an observer that must act synchronously (the verifier) hooks the I/O manager.
  * Trace events report the same moments; hooks exist for rules that must stop the machine at the
- * faulting call, before the call's effects.
+ * faulting call, before the call's effects, and so that the verifier need not turn tracing on
+ * (every trace point would then build its event).
  */
 import type { KPROCESSOR_MODE } from "../kernel/irql.js";
 import type { KProcess } from "../kernel/process.js";

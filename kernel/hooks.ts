@@ -2,7 +2,8 @@
  * Points where an observer that must act synchronously (the verifier) hooks the kernel. Each is
  * called before the kernel acts, in the context of the call, so an observer can halt the machine
  * (Machine.bugCheck) at the faulting call with the caller's source line. Trace events report the
- * same moments afterwards; hooks exist for rules that must stop the machine first.
+ * same moments afterwards; hooks exist for rules that must stop the machine first, and so that an
+observer (the verifier) need not turn tracing on, which would make every trace point build events.
  *
  * The machine keeps its hooks in `Machine.kernelHooks`; call sites test its length first, so a
  * machine nobody verifies pays one array-length read per hook point.
@@ -51,12 +52,12 @@ export interface KernelHooks {
   objectReferenced?(t: KThread, object: KernelObject): void;
   /** A driver dropped a reference (ObDereferenceObject). */
   objectDereferenced?(t: KThread, object: KernelObject): void;
+  /** A handle to `object` was created in `process`. */
+  handleCreated?(process: KProcess, handle: number, object: KernelObject): void;
   /**
    * A process's address space is about to be torn down (MmCleanProcessAddressSpace), before the
    * check for pages still locked for I/O.
    */
-  /** A handle to `object` was created in `process`. */
-  handleCreated?(process: KProcess, handle: number, object: KernelObject): void;
   processRundown?(p: KProcess): void;
 }
 

@@ -22,10 +22,10 @@ const hex = (n: number): string => `0x${(n >>> 0).toString(16).toUpperCase().pad
 export function installMemoryRules(v: Verifier): void {
   const m = v.machine;
   const io = v.io;
-  /** System-space mappings of MDLs, live: label -> range, and whether the pages are a process's. */
-  const mapped = new Map<string, { start: number; end: number; user: boolean }>();
+  /** System-space mappings of MDLs, live: MDL -> range, and whether the pages are a process's. */
+  const mapped = new Map<MDL, { start: number; end: number; user: boolean }>();
   /** The MDL completion is unlocking right now (its unmapping is the I/O manager's). */
-  let completionUnlock: string | null = null;
+  let completionUnlock: MDL | null = null;
 
   const mdlRecord = (label: string): MdlRecord => {
     let r = v.mdls.get(label);
@@ -61,7 +61,7 @@ export function installMemoryRules(v: Verifier): void {
       if (mode === KernelMode) {
         const start = mappedVa - (mappedVa & PAGE_MASK);
         const end = start + pages * PAGE_SIZE;
-        mapped.set(mdl.label, { start, end, user: mdl.Process !== null });
+        mapped.set(mdl, { start, end, user: mdl.Process !== null });
         // A new mapping over an old one's addresses makes them valid again.
         for (let i = v.stale.length - 1; i >= 0; i--) {
           const s = v.stale[i];
@@ -73,10 +73,10 @@ export function installMemoryRules(v: Verifier): void {
     },
     mdlUnmapped(mdl, _mappedVa, mode) {
       if (mode !== KernelMode) return;
-      const range = mapped.get(mdl.label);
-      mapped.delete(mdl.label);
+      const range = mapped.get(mdl);
+      mapped.delete(mdl);
       if (range) {
-        const why = completionUnlock === mdl.label ? `IoCompleteRequest unlocked it (${m.describeContext()} completed its IRP)` : `${m.describeContext()} unmapped it`;
+        const why = completionUnlock === mdl ? `IoCompleteRequest unlocked it (${m.describeContext()} completed its IRP)` : `${m.describeContext()} unmapped it`;
         v.stale.push({ start: range.start, end: range.end, mdl: mdl.label, why, time: m.now });
       }
     },
@@ -165,7 +165,7 @@ export function installMemoryRules(v: Verifier): void {
         }
         return;
       }
-      if (t === null) completionUnlock = mdl.label;
+      if (t === null) completionUnlock = mdl;
       r.unlockedBy = t ? (m.currentDriver() ?? "the I/O manager") : "the I/O manager (completing its IRP)";
       r.unlockSite = t ? v.site() : null;
       if (t) {
