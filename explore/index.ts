@@ -6,6 +6,7 @@
 export { explore, exploreScenario, replaySchedule, explainFailure, strategiesFor, targetOf, ExplorationFailure } from "./explore.js";
 export type { ExploreOptions, ExploreReport, ExplainedFailure, ReplayResult, StrategyChoice } from "./explore.js";
 export { formatExploreText, exploreJson } from "./report.js";
+export { closeExploreWorkers } from "./workers.js";
 
 // ---- Replay strings ----
 export { encodeReplay, decodeReplay, formatBudget, parseBudget, ReplayStringError } from "./replay-string.js";

@@ -5,6 +5,7 @@ import { runSchedule } from "../../explore/run-schedule.js";
 import { buggySamples } from "../../samples/buggy/index.js";
 import { calibrate } from "../../explore/plan.js";
 import { searchStrategy } from "../../explore/search.js";
+import { closeExploreWorkers, idleExploreWorkers } from "../../explore/workers.js";
 import { sharebufScenario } from "../../samples/sharebuf/scenario.js";
 import { sharebufCancelWindow } from "../../samples/sharebuf-races/index.js";
 import { notifyCancelFreesContext } from "../../samples/notify-races/index.js";
@@ -65,6 +66,31 @@ describe("explore: strategies, shards and workers", () => {
     expect(new Set(two.strategies[0]?.tally.endStates)).to.deep.equal(new Set(one.strategies[0]?.tally.endStates));
     expect(two.failures.map((f) => [f.cause, f.count, f.first.replay])).to.deep.equal(one.failures.map((f) => [f.cause, f.count, f.first.replay]));
     expect(two.strategies[0]?.firstFailureAt).to.equal(one.strategies[0]?.firstFailureAt);
+  });
+
+  it("workers outlive a search: the next search in the process reuses them (unreferenced while idle) and runs as one thread would; a failed worker is ended, not kept", async function () {
+    this.timeout(60_000);
+    await closeExploreWorkers();
+    expect(idleExploreWorkers()).to.equal(0);
+    await exploreScenario(sharebufScenario, { strategy: "random", runs: 100, seed: 3, shrink: false, workers: 2, scenarioRef: { shipped: "sharebuf" } });
+    expect(idleExploreWorkers()).to.equal(2);
+    // Another target on the same workers: set up afresh, same schedules as one thread.
+    const o = { strategy: "random" as const, runs: 200, seed: 4, shrink: false, scenarioRef: { shipped: "sharebuf-cancel-window" } };
+    const one = await exploreScenario(sharebufCancelWindow, o);
+    const two = await exploreScenario(sharebufCancelWindow, { ...o, workers: 2 });
+    // Reused rather than started anew: new ones would have joined the two idle ones.
+    expect(idleExploreWorkers()).to.equal(2);
+    expect(two.schedules).to.equal(one.schedules);
+    expect(new Set(two.strategies[0]?.tally.scheduleKeys)).to.deep.equal(new Set(one.strategies[0]?.tally.scheduleKeys));
+    expect(two.failures.map((f) => [f.cause, f.count, f.first.replay])).to.deep.equal(one.failures.map((f) => [f.cause, f.count, f.first.replay]));
+    let caught: unknown = null;
+    try {
+      await exploreScenario(sharebufScenario, { strategy: "random", runs: 100, seed: 3, shrink: false, workers: 2, scenarioRef: { shipped: "no-such-scenario" } });
+    } catch (e) {
+      caught = e;
+    }
+    expect(String(caught)).to.match(/a worker failed: .*no-such-scenario/s);
+    expect(idleExploreWorkers()).to.equal(0);
   });
 
   it("shrinking drops the injections a failure does not need, and the shrunk schedule still fails the same way", async () => {
