@@ -10,7 +10,7 @@ import type { DEVICE_OBJECT } from "./device-object.js";
 import type { DRIVER_OBJECT } from "./driver-object.js";
 import type { IRP } from "./irp.js";
 import type { MDL } from "./mdl.js";
-import type { ForcePendingDecider, IoHooks } from "./hooks.js";
+import type { ForcePendingDecider, IoHooks, IrpWatch } from "./hooks.js";
 import { cancelThreadIo } from "./cancel-io.js";
 
 declare module "../kernel/machine.js" {
@@ -81,6 +81,8 @@ export class IoManager {
    * Verifier allocates IRPs from special pool, so an IRP used after it was freed stays recognisable.
    */
   recycleIrps = true;
+  /** A verifier's watch, given to every IRP allocated while it is set (see newIrp). */
+  irpWatch: IrpWatch | null = null;
   private irpIds = 0;
   private mdlIds = 0;
   private fileIds = 0;

@@ -7,7 +7,7 @@ import { InsertHeadList, RemoveEntryList } from "../kernel/list-entry.js";
 import type { Machine } from "../kernel/machine.js";
 import type { KThread } from "../kernel/thread.js";
 import { ioManager } from "./io-manager.js";
-import { IRP, type IrpOrigin } from "./irp.js";
+import { newIrp, type IRP, type IrpOrigin } from "./irp.js";
 
 /** Largest stack an IRP may have (a CCHAR). */
 const MAXIMUM_STACK_SIZE = 127;
@@ -26,7 +26,7 @@ export function allocateIrp(m: Machine, stackSize: number, origin: IrpOrigin): I
   if (!Number.isInteger(stackSize) || stackSize < 1 || stackSize > MAXIMUM_STACK_SIZE) return null;
   const io = ioManager(m);
   if (io.injectFailure("IoAllocateIrp")) return null;
-  const irp = io.takeIrp(stackSize) ?? new IRP(stackSize);
+  const irp = io.takeIrp(stackSize) ?? newIrp(stackSize, io.irpWatch);
   irp.id = io.nextId("irp");
   irp.allocated = true;
   irp.origin = origin;

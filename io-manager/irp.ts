@@ -519,6 +519,14 @@ export class IRP implements IrpAssociated, IrpIoStatus, IrpTailOverlay, LiveSetM
  * plain accessors and nothing on their hot path tests for a watch.
  */
 class WatchedIrp extends IRP {
+  /** The watch, in a field of the IRP's own (defined, not assigned: IRP.prototype's is read-only). */
+  override watch: IrpWatch | null = null;
+
+  constructor(stackSize: number, watch: IrpWatch) {
+    super(stackSize);
+    this.watch = watch;
+  }
+
   override get MdlAddress(): MDL | null {
     this.watch?.irpAccessed(this, "MdlAddress");
     return super.MdlAddress;
@@ -563,19 +571,29 @@ class WatchedIrp extends IRP {
 Object.defineProperty(IRP.prototype, "watch", { value: null, writable: false });
 
 /**
+ * A new IRP of `stackSize` locations, watched from the start when a verifier watches the machine's
+ * IRPs: built as a WatchedIrp, it has that class's hidden class from birth, where giving a plain
+ * IRP the watched prototype afterwards costs a prototype change and a property definition each.
+ */
+export function newIrp(stackSize: number, watch: IrpWatch | null): IRP {
+  return watch ? new WatchedIrp(stackSize, watch) : new IRP(stackSize);
+}
+
+/**
  * Installs (or, with null, removes) a verifier's watch on an IRP's members. Every watched IRP
  * shares WatchedIrp's prototype and holds its watch in a field of its own: a prototype per watch
  * would give each verified machine's IRPs a new hidden class, and the I/O manager's code that
- * reads IRPs would turn megamorphic over a search of thousands of machines.
+ * reads IRPs would turn megamorphic over a search of thousands of machines. An IRP that already
+ * has the field (built watched, or watched before) only has it changed; removing a watch leaves
+ * the watched accessors, which then report to nobody.
  */
 export function setIrpWatch(irp: IRP, watch: IrpWatch | null): void {
-  if (!watch) {
-    if (Object.getPrototypeOf(irp) !== WatchedIrp.prototype) return;
-    delete (irp as { watch?: IrpWatch | null }).watch;
-    Object.setPrototypeOf(irp, IRP.prototype);
+  if (Object.hasOwn(irp, "watch")) {
+    (irp as { watch: IrpWatch | null }).watch = watch;
     return;
   }
-  if (Object.getPrototypeOf(irp) !== WatchedIrp.prototype) Object.setPrototypeOf(irp, WatchedIrp.prototype);
+  if (!watch) return;
+  Object.setPrototypeOf(irp, WatchedIrp.prototype);
   Object.defineProperty(irp, "watch", { value: watch, writable: true, configurable: true, enumerable: false });
 }
 

@@ -148,9 +148,11 @@ export class Verifier {
     // Hooks only, no trace subscription: a verified machine nobody traces builds no trace events.
     this.cleanups.push(() => {
       io.recycleIrps = recycle;
+      if (io.irpWatch === this.irpWatch) io.irpWatch = null;
       for (const irp of this.irps.keys()) if (irp.watch === this.irpWatch) setIrpWatch(irp, null);
     });
     installIrpRules(this);
+    io.irpWatch = this.irpWatch;
     installLockRules(this);
     installMemoryRules(this);
     installUnloadRules(this);

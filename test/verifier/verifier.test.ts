@@ -3,6 +3,7 @@ import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { loadDriver } from "../../io-manager/driver.js";
 import { ioManager } from "../../io-manager/io-manager.js";
+import { allocateIrp } from "../../io-manager/irp-alloc.js";
 import type { DecisionStrategy } from "../../kernel/machine.js";
 import { runScenario, type Scenario } from "../../scenario/scenario.js";
 import { findBuggySample } from "../../samples/buggy/index.js";
@@ -134,6 +135,26 @@ describe("verifier: attached to a machine", () => {
     expect(m.mmu.observer).to.equal(null);
     expect(m.trace.on).to.equal(false);
     expect(io.recycleIrps).to.equal(true);
+  });
+
+  it("IRPs are watched from their allocation while a verifier is attached, IRPs live before it attached are watched too, and detach() leaves them reporting to nobody", () => {
+    const m = newMachine();
+    const io = ioManager(m);
+    const before = allocateIrp(m, 2, "IoAllocateIrp");
+    expect(before?.watch).to.equal(null);
+    const v = attachVerifier(m);
+    const during = allocateIrp(m, 2, "IoAllocateIrp");
+    expect(io.irpWatch).to.not.equal(null);
+    expect(during?.watch).to.equal(io.irpWatch);
+    expect(before?.watch).to.equal(io.irpWatch);
+    // Built watched: the same prototype as one watched afterwards, the field its own.
+    expect(Object.getPrototypeOf(during)).to.equal(Object.getPrototypeOf(before));
+    expect(Object.hasOwn(during ?? {}, "watch")).to.equal(true);
+    v.detach();
+    expect(io.irpWatch).to.equal(null);
+    expect(during?.watch).to.equal(null);
+    expect(before?.watch).to.equal(null);
+    expect(allocateIrp(m, 2, "IoAllocateIrp")?.watch).to.equal(null);
   });
 
   it("a machine without a verifier has no memory observer and no kernel hooks (its fast paths stay as they were)", () => {
