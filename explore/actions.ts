@@ -91,7 +91,7 @@ export class InjectionAction {
         return [this.irp?.label ?? "?"];
       case "close": {
         const out = [this.file?.label ?? "?"];
-        for (const t of p?.threads ?? []) for (const irp of listEntries(t.IrpList)) if ((irp as IRP).Tail.Overlay.OriginalFileObject === this.file) out.push((irp as IRP).label);
+        for (const t of p?.threads ?? []) for (const irp of listEntries(t.IrpList)) if ((irp as IRP).OriginalFileObject === this.file) out.push((irp as IRP).label);
         return out;
       }
       case "timer":
@@ -129,12 +129,16 @@ export function conflicts(a: InjectionAction, b: InjectionAction): boolean {
   return false;
 }
 
-/** A request an app's thread issued that a driver holds now (dispatched, not completed, not yet cancelled). */
+/**
+ * A request an app's thread issued that a driver holds now (dispatched, not completed, not yet
+ * cancelled). Reads the IRP's fields, not its WDK members: a verifier would take a read of
+ * Irp->Cancel here for the driver's own check.
+ */
 function cancellableBy(irp: IRP, m: Machine): KProcess | null {
-  if (!irp.allocated || irp.completed || irp.Cancel || irp.origin !== "service") return null;
+  if (!irp.allocated || irp.completed || irp.cancelRequested || irp.origin !== "service") return null;
   if (irp.Flags & (IRP_CREATE_OPERATION | IRP_CLOSE_OPERATION) || irp.CurrentLocation > irp.StackCount) return null;
-  const t = irp.Tail.Overlay.Thread;
-  if (!t || irp.Tail.Overlay.OriginalFileObject === null) return null;
+  const t = irp.Thread;
+  if (!t || irp.OriginalFileObject === null) return null;
   const p = t.process;
   return p !== m.systemProcess && p.state === "active" ? p : null;
 }

@@ -93,7 +93,7 @@ export async function runSchedule(target: ExploreTarget, chooser: Chooser, o: Ru
       chooser.attach?.(m);
       ioManager(m).hooks.push({
         beforeComplete(irp) {
-          completions.push(`${irp.label}=${ntStatusName(irp.IoStatus.Status)}`);
+          completions.push(`${irp.label}=${ntStatusName(irp.Status)}`);
         },
       });
     },

@@ -105,7 +105,7 @@ export function unwindCompletion(t: KThread, irp: IRP): void {
         routine !== null &&
         ((NT_SUCCESS(status) && (sl.Control & SL_INVOKE_ON_SUCCESS) !== 0) ||
           (!NT_SUCCESS(status) && (sl.Control & SL_INVOKE_ON_ERROR) !== 0) ||
-          (irp.Cancel && (sl.Control & SL_INVOKE_ON_CANCEL) !== 0));
+          (irp.cancelRequested && (sl.Control & SL_INVOKE_ON_CANCEL) !== 0));
       if (invoke) {
         const context = sl.Context;
         sl.clear(true);
@@ -181,7 +181,7 @@ export function unwindCompletion(t: KThread, irp: IRP): void {
       // and its address space may be gone. Finish the IRP undelivered (IopDropIrp).
       iopCleanupIrp(m, irp);
     }
-  } else if (irp.Cancel) {
+  } else if (irp.cancelRequested) {
     iopCleanupIrp(m, irp);
   } else {
     m.bugCheck(BugCheckCode.KMODE_EXCEPTION_NOT_HANDLED, STATUS_ACCESS_VIOLATION, 0, 0, 0, {
@@ -201,8 +201,8 @@ function IopCompleteRequest(apc: KAPC): void {
 function writeKernelIosb(irp: IRP): void {
   const iosb = irp.UserIosb;
   if (iosb instanceof IO_STATUS_BLOCK) {
-    iosb.Status = irp.IoStatus.Status;
-    iosb.Information = irp.IoStatus.Information;
+    iosb.Status = irp.Status;
+    iosb.Information = irp.Information;
   }
 }
 
@@ -215,8 +215,8 @@ function writeIosb(m: Machine, irp: IRP): void {
     return;
   }
   try {
-    m.mmu.writeU32(iosb, irp.IoStatus.Status);
-    m.mmu.writeU32(iosb + 4, irp.IoStatus.Information);
+    m.mmu.writeU32(iosb, irp.Status);
+    m.mmu.writeU32(iosb + 4, irp.Information);
   } catch (e) {
     if (!(e instanceof NtStatusError)) throw e;
   }
@@ -230,36 +230,38 @@ function writeIosb(m: Machine, irp: IRP): void {
  * status is an error. The final status and byte count go to `result` when one is given.
  */
 export function iopCompleteRequest(m: Machine, irp: IRP, result?: { status: NTSTATUS; information: number }): void {
-  const fo = irp.Tail.Overlay.OriginalFileObject;
-  const status = irp.IoStatus.Status;
+  // The I/O manager's own reads and writes use the IRP's fields, not the WDK's members, which a
+  // verifier watches for drivers' touches.
+  const fo = irp.OriginalFileObject;
+  const status = irp.Status;
   let copied = 0;
   if (irp.Flags & IRP_BUFFERED_IO) {
-    if (irp.Flags & IRP_INPUT_OPERATION && status !== STATUS_VERIFY_REQUIRED && !NT_ERROR(status) && irp.IoStatus.Information > 0 && irp.UserBuffer !== 0) {
-      copied = Math.min(irp.IoStatus.Information, irp.userOutputLength);
+    if (irp.Flags & IRP_INPUT_OPERATION && status !== STATUS_VERIFY_REQUIRED && !NT_ERROR(status) && irp.Information > 0 && irp.userBufferAddress !== 0) {
+      copied = Math.min(irp.Information, irp.userOutputLength);
       try {
-        m.mmu.copy(irp.UserBuffer, irp.AssociatedIrp.SystemBuffer, copied);
-        if (m.trace.on) m.trace.emit("BufferCopied", { irp: irp.label, direction: "out", bytes: copied, from: irp.AssociatedIrp.SystemBuffer, to: irp.UserBuffer });
+        m.mmu.copy(irp.userBufferAddress, irp.SystemBuffer, copied);
+        if (m.trace.on) m.trace.emit("BufferCopied", { irp: irp.label, direction: "out", bytes: copied, from: irp.SystemBuffer, to: irp.userBufferAddress });
       } catch (e) {
         if (!(e instanceof NtStatusError)) throw e;
         // The app's buffer went away: the request fails with the fault, as NT's handler records it.
-        irp.IoStatus.Status = e.status;
+        irp.Status = e.status;
         copied = 0;
       }
     }
-    if (irp.Flags & IRP_DEALLOCATE_BUFFER && irp.AssociatedIrp.SystemBuffer !== 0) {
-      m.nonPagedPool.free(irp.AssociatedIrp.SystemBuffer, null);
-      irp.AssociatedIrp.SystemBuffer = 0;
+    if (irp.Flags & IRP_DEALLOCATE_BUFFER && irp.SystemBuffer !== 0) {
+      m.nonPagedPool.free(irp.SystemBuffer, null);
+      irp.SystemBuffer = 0;
     }
     irp.Flags &= ~(IRP_BUFFERED_IO | IRP_DEALLOCATE_BUFFER);
   }
-  for (let mdl = irp.MdlAddress; mdl; ) {
+  for (let mdl = irp.mdlChain; mdl; ) {
     const next = mdl.Next;
     freeMdl(m, mdl);
     mdl = next;
   }
-  irp.MdlAddress = null;
-  const finalStatus = irp.IoStatus.Status;
-  const information = irp.IoStatus.Information;
+  irp.mdlChain = null;
+  const finalStatus = irp.Status;
+  const information = irp.Information;
   const synchronousIrp = (irp.Flags & IRP_SYNCHRONOUS_API) !== 0 || (fo !== null && (fo.Flags & FO_SYNCHRONOUS_IO) !== 0);
   const deliver = !NT_ERROR(finalStatus) || (irp.PendingReturned && !synchronousIrp);
   if (deliver) {
@@ -293,9 +295,9 @@ export function iopCompleteRequest(m: Machine, irp: IRP, result?: { status: NTST
   if (irp.stage2Deferred) {
     // Removed from the port by NtRemoveIoCompletion: that was the notification.
     irp.stage2Deferred = false;
-  } else if (deliver && irp.Overlay.AsynchronousParameters.UserApcRoutine) {
+  } else if (deliver && irp.UserApcRoutine) {
     keep = queueUserCompletionApc(m, irp);
-  } else if (deliver && fo?.CompletionContext && irp.Overlay.AsynchronousParameters.UserApcContext !== null && !skipPortOnSuccess(fo, irp, finalStatus)) {
+  } else if (deliver && fo?.CompletionContext && irp.UserApcContext !== null && !skipPortOnSuccess(fo, irp, finalStatus)) {
     queueIrpToPort(m, fo.CompletionContext, irp);
     keep = true;
   }
@@ -320,8 +322,8 @@ function skipPortOnSuccess(fo: FILE_OBJECT, irp: IRP, status: NTSTATUS): boolean
  * IRP. Returns false (the caller frees the IRP) when the thread no longer accepts APCs.
  */
 function queueUserCompletionApc(m: Machine, irp: IRP): boolean {
-  const thread = irp.Tail.Overlay.Thread;
-  const routine = irp.Overlay.AsynchronousParameters.UserApcRoutine;
+  const thread = irp.Thread;
+  const routine = irp.UserApcRoutine;
   if (!thread || !routine) return false;
   const apc = new KAPC();
   const free = (): void => {
@@ -339,7 +341,7 @@ function queueUserCompletionApc(m: Machine, irp: IRP): boolean {
     },
     routine,
     irp.RequestorMode,
-    irp.Overlay.AsynchronousParameters.UserApcContext,
+    irp.UserApcContext,
     "I/O completion APC",
   );
   return m.interrupts.queueApc(apc, irp.UserIosb, null);
@@ -352,15 +354,15 @@ function queueUserCompletionApc(m: Machine, irp: IRP): boolean {
  * buffers and MDLs freed, references dropped, IRP freed.
  */
 export function iopCleanupIrp(m: Machine, irp: IRP): void {
-  for (let mdl = irp.MdlAddress; mdl; ) {
+  for (let mdl = irp.mdlChain; mdl; ) {
     const next = mdl.Next;
     freeMdl(m, mdl);
     mdl = next;
   }
-  irp.MdlAddress = null;
-  if (irp.Flags & IRP_DEALLOCATE_BUFFER && irp.AssociatedIrp.SystemBuffer !== 0) m.nonPagedPool.free(irp.AssociatedIrp.SystemBuffer, null);
-  irp.AssociatedIrp.SystemBuffer = 0;
-  const fo = irp.Tail.Overlay.OriginalFileObject;
+  irp.mdlChain = null;
+  if (irp.Flags & IRP_DEALLOCATE_BUFFER && irp.SystemBuffer !== 0) m.nonPagedPool.free(irp.SystemBuffer, null);
+  irp.SystemBuffer = 0;
+  const fo = irp.OriginalFileObject;
   const eventObject = irp.userEventObject;
   unqueueIrpFromThread(irp);
   freeIrp(m, irp);

@@ -363,6 +363,24 @@ export class IRP implements IrpAssociated, IrpIoStatus, IrpTailOverlay, LiveSetM
   set MdlAddress(value: MDL | null) {
     this.mdl = value;
   }
+  /**
+   * Irp->MdlAddress for the I/O manager's own use: a verifier watches what drivers touch, and
+   * stage 2 freeing the MDLs is not a driver's touch.
+   */
+  get mdlChain(): MDL | null {
+    return this.mdl;
+  }
+  set mdlChain(value: MDL | null) {
+    this.mdl = value;
+  }
+  /** Irp->Cancel for the I/O manager's own reads (a driver's reads are the verifier's business). */
+  get cancelRequested(): boolean {
+    return this.cancelFlag;
+  }
+  /** Irp->UserBuffer for the I/O manager's own reads. */
+  get userBufferAddress(): number {
+    return this.userBuffer;
+  }
   /** Irp->Cancel: set once the request is being cancelled. */
   get Cancel(): boolean {
     return this.cancelFlag;

@@ -7,6 +7,10 @@ import { runScenario, type Scenario } from "../../scenario/scenario.js";
 import { sharebufScenario } from "../../samples/sharebuf/scenario.js";
 import { notifyScenario } from "../../samples/notify/scenario.js";
 import { loadDriver } from "../../io-manager/driver.js";
+import { ioManager } from "../../io-manager/io-manager.js";
+import { setIrpWatch, type IRP } from "../../io-manager/irp.js";
+import { eligibleActions } from "../../explore/actions.js";
+import { Machine } from "../../kernel/machine.js";
 import * as w from "../../win32/index.js";
 import { IOCTL_PEND, IOCTL_COMPLETE_ALL, makePender } from "../io-manager/pender-driver.js";
 
@@ -149,5 +153,24 @@ describe("explore: injections as decisions", () => {
     const app = events[injected]?.tid;
     expect(events[dpc]?.tid).to.not.equal(app);
     expect(o.failures).to.deep.equal([]);
+  });
+  it("deciding which requests a cancel may target reads no WDK member of an IRP, so a verifier never takes the explorer's look at Irp->Cancel for the driver's check", async () => {
+    const m = new Machine();
+    await loadDriver(m, "Pender", makePender("Pender", {}));
+    let pended = false;
+    m.createProcess("app.exe", async () => {
+      const h = await w.CreateFile("\\\\.\\Pender", w.GENERIC_READ | w.GENERIC_WRITE, 0, null, w.OPEN_EXISTING, w.FILE_FLAG_OVERLAPPED, 0);
+      const ov = new w.OVERLAPPED(w.HeapAlloc(w.GetProcessHeap(), w.HEAP_ZERO_MEMORY, w.SIZEOF_OVERLAPPED));
+      await w.DeviceIoControl(h, IOCTL_PEND, 0, 0, 0, 0, 0, ov);
+      pended = true;
+      await w.Sleep(w.INFINITE);
+    });
+    await m.run({ until: () => pended });
+    const touched: string[] = [];
+    const irps = [...ioManager(m).liveIrps] as IRP[];
+    for (const irp of irps) setIrpWatch(irp, { irpAccessed: (_i, member) => touched.push(member) });
+    const actions = eligibleActions(m, { death: 0, cancel: 1, close: 0, timer: 0, fault: 0, forcePending: 0 });
+    expect(actions.map((a) => a.kind)).to.deep.equal(["cancel"]);
+    expect(touched).to.deep.equal([]);
   });
 });
