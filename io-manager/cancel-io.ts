@@ -50,6 +50,33 @@ function cancelAll(t: KThread, irps: readonly IRP[]): number {
 }
 
 /**
+ * IoCancelThreadIo's loop: walks the thread's IrpList in place at APC_LEVEL, cancelling each IRP,
+ * as NT does — at APC_LEVEL no completion can take an IRP off the list under the walk. A cancel
+ * routine that wrongly lowers the IRQL lets completions run; when the next IRP has gone from the
+ * list the walk starts again from the head, past the IRPs already cancelled.
+ */
+function cancelThreadList(t: KThread): void {
+  const m = t.machine;
+  const old = t.irql;
+  if (old < APC_LEVEL) m.interrupts.raise(t, APC_LEVEL);
+  const head = t.IrpList;
+  let restarted = false;
+  let e = head.Flink;
+  while (e !== head) {
+    const irp = e.container as IRP;
+    const next = e.Flink;
+    // Every IRP on the list is cancelled, marked already or not (NT calls IoCancelIrp on each).
+    if (irp.allocated && !(restarted && irp.cancelRequested)) cancelIrp(t, irp);
+    if (next.Flink === next && next !== head) {
+      // The next entry was taken off the list (it points at itself): start again from the head.
+      restarted = true;
+      e = head.Flink;
+    } else e = next;
+  }
+  if (t.irql > old) m.interrupts.lower(t, old);
+}
+
+/**
  * NtCancelIoFile (CancelIo): cancels the calling thread's requests on the file and waits until
  * they have completed. Always succeeds, whether or not anything matched.
  */
@@ -105,7 +132,7 @@ export function NtCancelSynchronousIoFile(t: KThread, target: KThread): NTSTATUS
 export async function cancelThreadIo(t: KThread): Promise<boolean> {
   const m = t.machine;
   if (IsListEmpty(t.IrpList)) return true;
-  cancelAll(t, threadIrps(t));
+  cancelThreadList(t);
   if (t.irql !== PASSIVE_LEVEL) m.interrupts.lower(t, PASSIVE_LEVEL);
   for (let tries = 0; !IsListEmpty(t.IrpList); tries++) {
     if (tries >= CANCEL_RETRIES) {

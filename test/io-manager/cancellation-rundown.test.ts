@@ -276,6 +276,33 @@ describe("io-manager: cancellation, cleanup and rundown", () => {
     expect(out).to.deep.equal([1, STATUS_CANCELLED, 0]);
   });
 
+  it("thread rundown cancels the IRPs in place on the thread's list at APC_LEVEL; a cancel routine that wrongly lowers the IRQL to PASSIVE_LEVEL lets completions empty the list under the walk, which starts again and still cancels every IRP once", async () => {
+    const { m, ext } = await withPender();
+    // The first cancel routine completes every queued IRP, and at PASSIVE_LEVEL their second stages
+    // run at once: the IRP after it in the walk is gone before the walk reaches it.
+    ext.cancelReleasesTo = PASSIVE_LEVEL;
+    ext.cancelFlushesQueue = true;
+    let issued = 0;
+    const app = m.createProcess("app.exe", async () => {
+      const h = await openOverlapped("Pender");
+      for (let i = 0; i < 4; i++) {
+        await issue(h, IOCTL_PEND);
+        issued++;
+      }
+      await Sleep(INFINITE);
+    });
+    m.after(5, "app dies", () => {
+      app.kill(3);
+    });
+    const r = await m.run();
+    expect(r.outcome).to.equal("completed");
+    expect(issued).to.equal(4);
+    expect(ext.cancelled).to.have.length(4);
+    expect(new Set(ext.cancelled).size).to.equal(4);
+    expect(app.state).to.equal("exited");
+    expect(ioManager(m).liveIrps.size).to.equal(0);
+  });
+
   it("process death with IRPs on several threads and several devices: every IRP is cancelled and completed, then the handles close, and nothing stays locked", async () => {
     const m = newMachine();
     const a: { ext?: PenderExt } = {};

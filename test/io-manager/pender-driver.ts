@@ -63,6 +63,10 @@ export class PenderExt {
   cancelled: string[] = [];
   /** Cleanup completes the file's queued IRPs (true) or leaves them (false). */
   cleanupCompletes = true;
+  /** A bug on purpose when set: the cancel routine releases the cancel spin lock to this IRQL, not Irp.CancelIrql. */
+  cancelReleasesTo: number | null = null;
+  /** The cancel routine also completes every other queued IRP (a driver that flushes its queue on cancel). */
+  cancelFlushesQueue = false;
 }
 
 function ext(d: DEVICE_OBJECT): PenderExt {
@@ -77,13 +81,19 @@ function complete(Irp: IRP, status: NTSTATUS, information = 0): NTSTATUS {
 }
 
 const PenderCancel: DRIVER_CANCEL = function PenderCancel(DeviceObject, Irp) {
-  IoReleaseCancelSpinLock(Irp.CancelIrql);
   const e = ext(DeviceObject);
+  IoReleaseCancelSpinLock(e.cancelReleasesTo ?? Irp.CancelIrql);
   const irql = KeAcquireSpinLock(e.Lock);
   RemoveEntryList(Irp.Tail.Overlay.ListEntry);
   KeReleaseSpinLock(e.Lock, irql);
   e.cancelled.push(Irp.label);
   complete(Irp, STATUS_CANCELLED);
+  if (e.cancelFlushesQueue) {
+    for (const other of takeAll(e, null)) {
+      e.cancelled.push(other.label);
+      complete(other, STATUS_CANCELLED);
+    }
+  }
 };
 
 function queue(DeviceObject: DEVICE_OBJECT, Irp: IRP, withCancel: boolean): NTSTATUS {
