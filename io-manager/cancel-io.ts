@@ -84,8 +84,8 @@ export async function NtCancelIoFile(t: KThread, fo: FILE_OBJECT): Promise<NTSTA
   const m = t.machine;
   // The thread's own requests on the file, thread-agnostic ones (kept on the file) included.
   const mine = () => {
-    const own = threadIrps(t).filter((i) => i.Tail.Overlay.OriginalFileObject === fo);
-    return fo.IrpList.Flink === fo.IrpList ? own : own.concat(fileObjectIrps(fo).filter((i) => i.Tail.Overlay.Thread === t));
+    const own = threadIrps(t).filter((i) => i.OriginalFileObject === fo);
+    return fo.IrpList.Flink === fo.IrpList ? own : own.concat(fileObjectIrps(fo).filter((i) => i.Thread === t));
   };
   const first = mine();
   if (first.length === 0) return STATUS_SUCCESS;
@@ -102,7 +102,7 @@ export async function NtCancelIoFile(t: KThread, fo: FILE_OBJECT): Promise<NTSTA
 export function NtCancelIoFileEx(t: KThread, fo: FILE_OBJECT, request: number): NTSTATUS {
   const matches: IRP[] = [];
   const consider = (irp: IRP): void => {
-    if (irp.Tail.Overlay.OriginalFileObject !== fo) return;
+    if (irp.OriginalFileObject !== fo) return;
     if (request !== 0 && irp.UserIosb !== request) return;
     if (irp.completed) return;
     matches.push(irp);
@@ -117,7 +117,7 @@ export function NtCancelIoFileEx(t: KThread, fo: FILE_OBJECT, request: number): 
 
 /** NtCancelSynchronousIoFile (CancelSynchronousIo): cancels the target thread's pending synchronous request. */
 export function NtCancelSynchronousIoFile(t: KThread, target: KThread): NTSTATUS {
-  const matches = threadIrps(target).filter((i) => !i.completed && i.Tail.Overlay.OriginalFileObject !== null && ((i.Tail.Overlay.OriginalFileObject.Flags & FO_SYNCHRONOUS_IO) !== 0));
+  const matches = threadIrps(target).filter((i) => !i.completed && i.OriginalFileObject !== null && ((i.OriginalFileObject.Flags & FO_SYNCHRONOUS_IO) !== 0));
   if (matches.length === 0) return STATUS_NOT_FOUND;
   cancelAll(t, matches);
   return STATUS_SUCCESS;

@@ -38,7 +38,7 @@ async function sendFileRequest(fo: FILE_OBJECT, major: number): Promise<void> {
   irp.UserIosb = new IO_STATUS_BLOCK();
   irp.Flags = IRP_CLOSE_OPERATION | IRP_SYNCHRONOUS_API;
   irp.RequestorMode = KernelMode;
-  irp.Tail.Overlay.OriginalFileObject = fo;
+  irp.OriginalFileObject = fo;
   const sl = irp.Stack[irp.StackCount - 1];
   if (sl) {
     sl.MajorFunction = major;

@@ -78,7 +78,7 @@ export async function openDevice(t: KThread, path: string, o: OpenOptions): Prom
   irp.UserEvent = event;
   irp.UserIosb = iosb;
   irp.RequestorMode = o.mode;
-  irp.Tail.Overlay.OriginalFileObject = fo;
+  irp.OriginalFileObject = fo;
   const sl = irp.Stack[irp.StackCount - 1];
   if (sl) {
     sl.MajorFunction = IRP_MJ_CREATE;

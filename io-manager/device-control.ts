@@ -88,7 +88,7 @@ function buildAndSend(t: KThread, p: DeviceIoControlParameters, s: StartedReques
       if (len > 0) {
         const sys = allocateSystemBuffer(t, len);
         if (sys === 0) throw new NtStatusError(STATUS_INSUFFICIENT_RESOURCES);
-        irp.AssociatedIrp.SystemBuffer = sys;
+        irp.SystemBuffer = sys;
         irp.Flags = IRP_BUFFERED_IO | IRP_DEALLOCATE_BUFFER;
         if (p.inputBuffer !== 0 && inLen > 0) {
           m.mmu.copy(sys, p.inputBuffer, inLen);
@@ -96,20 +96,20 @@ function buildAndSend(t: KThread, p: DeviceIoControlParameters, s: StartedReques
         }
         if (p.outputBuffer !== 0) {
           irp.Flags |= IRP_INPUT_OPERATION;
-          irp.UserBuffer = p.outputBuffer;
+          irp.userBufferAddress = p.outputBuffer;
           irp.userOutputLength = outLen;
         }
       } else {
-        irp.UserBuffer = 0;
+        irp.userBufferAddress = 0;
       }
     } else if (method === METHOD_NEITHER) {
-      irp.UserBuffer = p.outputBuffer;
+      irp.userBufferAddress = p.outputBuffer;
       dio.Type3InputBuffer = p.inputBuffer;
     } else {
       if (p.inputBuffer !== 0 && inLen > 0) {
         const sys = allocateSystemBuffer(t, inLen);
         if (sys === 0) throw new NtStatusError(STATUS_INSUFFICIENT_RESOURCES);
-        irp.AssociatedIrp.SystemBuffer = sys;
+        irp.SystemBuffer = sys;
         irp.Flags = IRP_BUFFERED_IO | IRP_DEALLOCATE_BUFFER;
         m.mmu.copy(sys, p.inputBuffer, inLen);
         if (m.trace.on) m.trace.emit("BufferCopied", { irp: irp.label, direction: "in", bytes: inLen, from: p.inputBuffer, to: sys });

@@ -55,7 +55,7 @@ export function freeIrp(m: Machine, irp: IRP): void {
   }
   if (irp.ThreadListEntry.Flink !== irp.ThreadListEntry) {
     m.bugCheck(BugCheckCode.DRIVER_VERIFIER_IOMANAGER_VIOLATION, 0x20c, 0, irp.id, 0, {
-      detail: `IoFreeIrp on ${irp.label}, which is still queued to ${irp.Tail.Overlay.Thread?.label ?? "a thread"}`,
+      detail: `IoFreeIrp on ${irp.label}, which is still queued to ${irp.Thread?.label ?? "a thread"}`,
       irp: irp.label,
     });
   }
@@ -74,7 +74,7 @@ export function freeIrp(m: Machine, irp: IRP): void {
 
 /** IopQueueIrpToThread: the IRP is the thread's until completion (its rundown cancels it). */
 export function queueIrpToThread(irp: IRP, t: KThread): void {
-  irp.Tail.Overlay.Thread = t;
+  irp.Thread = t;
   InsertHeadList(t.IrpList, irp.ThreadListEntry);
 }
 

@@ -377,9 +377,12 @@ export class IRP implements IrpAssociated, IrpIoStatus, IrpTailOverlay, LiveSetM
   get cancelRequested(): boolean {
     return this.cancelFlag;
   }
-  /** Irp->UserBuffer for the I/O manager's own reads. */
+  /** Irp->UserBuffer for the I/O manager's own use. */
   get userBufferAddress(): number {
     return this.userBuffer;
+  }
+  set userBufferAddress(value: number) {
+    this.userBuffer = value;
   }
   /** Irp->Cancel: set once the request is being cancelled. */
   get Cancel(): boolean {

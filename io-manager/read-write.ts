@@ -77,14 +77,14 @@ function buildAndSend(t: KThread, write: boolean, p: ReadWriteParameters, s: Sta
       if (device.Flags & DO_BUFFERED_IO) {
         const sys = allocateSystemBuffer(t, length);
         if (sys === 0) throw new NtStatusError(STATUS_INSUFFICIENT_RESOURCES);
-        irp.AssociatedIrp.SystemBuffer = sys;
+        irp.SystemBuffer = sys;
         irp.Flags |= IRP_BUFFERED_IO | IRP_DEALLOCATE_BUFFER;
         if (write) {
           m.mmu.copy(sys, p.buffer, length);
           if (m.trace.on) m.trace.emit("BufferCopied", { irp: irp.label, direction: "in", bytes: length, from: p.buffer, to: sys });
         } else {
           irp.Flags |= IRP_INPUT_OPERATION;
-          irp.UserBuffer = p.buffer;
+          irp.userBufferAddress = p.buffer;
           irp.userOutputLength = length;
         }
       } else if (device.Flags & DO_DIRECT_IO) {
@@ -92,7 +92,7 @@ function buildAndSend(t: KThread, write: boolean, p: ReadWriteParameters, s: Sta
         if (!mdl) throw new NtStatusError(STATUS_INSUFFICIENT_RESOURCES);
         lockForIo(t, mdl, mode, write ? IoReadAccess : IoWriteAccess);
       } else {
-        irp.UserBuffer = p.buffer;
+        irp.userBufferAddress = p.buffer;
       }
     }
   } catch (e) {

@@ -140,11 +140,11 @@ function finishStart(t: KThread, head: RequestHead, fo: FILE_OBJECT, eventObject
   irp.UserIosb = head.ioStatusBlock;
   irp.UserEvent = eventObject ? eventObject.event : null;
   irp.userEventObject = eventObject;
-  irp.Overlay.AsynchronousParameters.UserApcRoutine = head.apcRoutine;
-  irp.Overlay.AsynchronousParameters.UserApcContext = head.apcContext;
+  irp.UserApcRoutine = head.apcRoutine;
+  irp.UserApcContext = head.apcContext;
   irp.RequestorMode = mode;
-  irp.Tail.Overlay.OriginalFileObject = fo;
-  irp.Tail.Overlay.Thread = t;
+  irp.OriginalFileObject = fo;
+  irp.Thread = t;
   return { fo, device, irp, synchronous, mode };
 }
 

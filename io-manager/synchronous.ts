@@ -121,7 +121,7 @@ async function abortInterruptedIrp(t: KThread, irp: IRP, fo: FILE_OBJECT, label:
 /** IopCleanupAfterException: undoes a request that failed while the service was building it. */
 export function abandonIrp(t: KThread, irp: IRP): void {
   const m = t.machine;
-  for (let mdl = irp.MdlAddress; mdl; ) {
+  for (let mdl = irp.mdlChain; mdl; ) {
     const next = mdl.Next;
     if (mdl.MdlFlags & 0x2) {
       // Pages locked before a later step failed are unlocked again.
@@ -132,9 +132,9 @@ export function abandonIrp(t: KThread, irp: IRP): void {
     freeMdl(m, mdl);
     mdl = next;
   }
-  irp.MdlAddress = null;
-  if (irp.AssociatedIrp.SystemBuffer !== 0 && irp.Flags & 0x20) m.nonPagedPool.free(irp.AssociatedIrp.SystemBuffer, null);
-  irp.AssociatedIrp.SystemBuffer = 0;
+  irp.mdlChain = null;
+  if (irp.SystemBuffer !== 0 && irp.Flags & 0x20) m.nonPagedPool.free(irp.SystemBuffer, null);
+  irp.SystemBuffer = 0;
   irp.CurrentLocation = irp.StackCount + 1;
   freeIrp(m, irp);
 }
