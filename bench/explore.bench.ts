@@ -78,7 +78,7 @@ const speedup: Benchmark = {
     await closeExploreWorkers();
     await collectGarbage();
     const cold = await searchRate(60_000, 2, 97);
-    await searchRate(2000, 2, 98); // warm-up of the main thread's search, workers already warm
+    await searchRate(2000, 1, 98); // warm-up of the one-thread search (the workers are warm now)
     // Steady state: both sides warm, the workers the ones the earlier searches left idle.
     let one = 0;
     let two = 0;

@@ -23,10 +23,6 @@ const queue: ToWorker[] = [];
 let busy = false;
 
 async function handle(msg: ToWorker): Promise<void> {
-  if (msg.type === "exit") {
-    port.close();
-    return;
-  }
   if (msg.type === "setup") {
     const scenario = await loadScenarioRef(msg.init.target.scenario);
     const target: ExploreTarget = { scenario, options: msg.init.target.options, budget: msg.init.target.budget };

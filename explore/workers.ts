@@ -21,8 +21,7 @@ import type { TallyData } from "./tally.js";
 /** Messages from the main thread to a worker. */
 export type ToWorker =
   | { readonly type: "setup"; readonly init: WorkerInit }
-  | { readonly type: "run"; readonly units: readonly number[]; readonly stopAtFirstFailure: boolean }
-  | { readonly type: "exit" };
+  | { readonly type: "run"; readonly units: readonly number[]; readonly stopAtFirstFailure: boolean };
 
 /** Messages from a worker to the main thread. */
 export type FromWorker =

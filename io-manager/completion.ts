@@ -35,7 +35,7 @@ import { ioManager } from "./io-manager.js";
 import { completeIrpInFileObjectList } from "./thread-agnostic.js";
 import { freeIrp, unqueueIrpFromThread } from "./irp-alloc.js";
 import { IO_STATUS_BLOCK, type IRP } from "./irp.js";
-import { freeMdl, unlockPages } from "./mdl.js";
+import { freeIrpMdls, unlockPages } from "./mdl.js";
 
 /**
  * IoCompleteRequest: the driver is done with the IRP. Completion routines run now, in this
@@ -254,12 +254,7 @@ export function iopCompleteRequest(m: Machine, irp: IRP, result?: { status: NTST
     }
     irp.Flags &= ~(IRP_BUFFERED_IO | IRP_DEALLOCATE_BUFFER);
   }
-  for (let mdl = irp.mdlChain; mdl; ) {
-    const next = mdl.Next;
-    freeMdl(m, mdl);
-    mdl = next;
-  }
-  irp.mdlChain = null;
+  freeIrpMdls(m, irp);
   const finalStatus = irp.Status;
   const information = irp.Information;
   const synchronousIrp = (irp.Flags & IRP_SYNCHRONOUS_API) !== 0 || (fo !== null && (fo.Flags & FO_SYNCHRONOUS_IO) !== 0);
@@ -354,12 +349,7 @@ function queueUserCompletionApc(m: Machine, irp: IRP): boolean {
  * buffers and MDLs freed, references dropped, IRP freed.
  */
 export function iopCleanupIrp(m: Machine, irp: IRP): void {
-  for (let mdl = irp.mdlChain; mdl; ) {
-    const next = mdl.Next;
-    freeMdl(m, mdl);
-    mdl = next;
-  }
-  irp.mdlChain = null;
+  freeIrpMdls(m, irp);
   if (irp.Flags & IRP_DEALLOCATE_BUFFER && irp.SystemBuffer !== 0) m.nonPagedPool.free(irp.SystemBuffer, null);
   irp.SystemBuffer = 0;
   const fo = irp.OriginalFileObject;

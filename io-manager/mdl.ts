@@ -226,6 +226,16 @@ export function freeMdl(m: Machine, mdl: MDL): void {
   if (m.trace.on) m.trace.emit("MdlFreed", { mdl: mdl.label });
 }
 
+/** Frees an IRP's MDL chain (Irp->MdlAddress and the MDLs linked from it), as the I/O manager does when it is done with the IRP. */
+export function freeIrpMdls(m: Machine, irp: IRP): void {
+  for (let mdl = irp.mdlChain; mdl; ) {
+    const next = mdl.Next;
+    freeMdl(m, mdl);
+    mdl = next;
+  }
+  irp.mdlChain = null;
+}
+
 /**
  * MmProbeAndLockPages: checks every page of the MDL's range in the current context and locks
  * its frame. A user-mode probe of an address outside user space, an unmapped page, or a

@@ -6,14 +6,14 @@ import { KernelMode, UserMode, type KPROCESSOR_MODE } from "../kernel/irql.js";
 import { STATUS_ALERTED, STATUS_PENDING, STATUS_SUCCESS, STATUS_USER_APC, type NTSTATUS } from "../kernel/status.js";
 import type { KThread } from "../kernel/thread.js";
 import type { MaybePromise } from "../kernel/objects.js";
-import { FO_ALERTABLE_IO } from "./constants.js";
+import { FO_ALERTABLE_IO, IRP_DEALLOCATE_BUFFER, MDL_PAGES_LOCKED } from "./constants.js";
 import { callDriver } from "./call-driver.js";
 import { cancelIrp } from "./cancel.js";
 import type { DEVICE_OBJECT } from "./device-object.js";
 import type { FILE_OBJECT } from "./file-object.js";
 import { freeIrp, queueIrpToThread } from "./irp-alloc.js";
 import type { IRP } from "./irp.js";
-import { freeMdl } from "./mdl.js";
+import { freeIrpMdls, unlockPages } from "./mdl.js";
 import { isThreadAgnostic, queueIrpToFileObject } from "./thread-agnostic.js";
 
 /**
@@ -121,19 +121,10 @@ async function abortInterruptedIrp(t: KThread, irp: IRP, fo: FILE_OBJECT, label:
 /** IopCleanupAfterException: undoes a request that failed while the service was building it. */
 export function abandonIrp(t: KThread, irp: IRP): void {
   const m = t.machine;
-  for (let mdl = irp.mdlChain; mdl; ) {
-    const next = mdl.Next;
-    if (mdl.MdlFlags & 0x2) {
-      // Pages locked before a later step failed are unlocked again.
-      for (const f of mdl.pfns) if (f >= 0 && m.physical.lockCount(f) > 0) m.physical.unlock(f);
-      if (mdl.Process) mdl.Process.lockedPages -= mdl.pfns.length;
-      mdl.MdlFlags &= ~0x2;
-    }
-    freeMdl(m, mdl);
-    mdl = next;
-  }
-  irp.mdlChain = null;
-  if (irp.SystemBuffer !== 0 && irp.Flags & 0x20) m.nonPagedPool.free(irp.SystemBuffer, null);
+  // Pages locked before a later step failed are unlocked again (MmUnlockPages), then the MDLs freed.
+  for (let mdl = irp.mdlChain; mdl; mdl = mdl.Next) if (mdl.MdlFlags & MDL_PAGES_LOCKED) unlockPages(m, mdl, t);
+  freeIrpMdls(m, irp);
+  if (irp.SystemBuffer !== 0 && irp.Flags & IRP_DEALLOCATE_BUFFER) m.nonPagedPool.free(irp.SystemBuffer, null);
   irp.SystemBuffer = 0;
   irp.CurrentLocation = irp.StackCount + 1;
   freeIrp(m, irp);
