@@ -339,7 +339,7 @@ export class IRP implements IrpAssociated, IrpIoStatus, IrpTailOverlay, LiveSetM
   UserApcContext: unknown = null;
   AllocationSize = 0;
   // Irp->Tail.Overlay and Irp->Tail
-  readonly DriverContext: unknown[] = [null, null, null, null];
+  private driverContext: unknown[] | null = null;
   readonly ListEntry: LIST_ENTRY<IRP>;
   Thread: KThread | null = null;
   AuxiliaryBuffer = 0;
@@ -354,6 +354,14 @@ export class IRP implements IrpAssociated, IrpIoStatus, IrpTailOverlay, LiveSetM
    */
   get DeviceQueueEntry(): KDEVICE_QUEUE_ENTRY<IRP> {
     return deviceQueueEntryOf(this);
+  }
+
+  /**
+   * Irp->Tail.Overlay.DriverContext: four pointers for the driver that owns the IRP. Made when
+   * first asked for, so an IRP no driver keeps anything in carries no array (80 heap bytes).
+   */
+  get DriverContext(): unknown[] {
+    return (this.driverContext ??= [null, null, null, null]);
   }
 
   /** Irp->MdlAddress. */
@@ -505,8 +513,8 @@ export class IRP implements IrpAssociated, IrpIoStatus, IrpTailOverlay, LiveSetM
     this.UserApcContext = null;
     this.CancelRoutine = null;
     this.userBuffer = 0;
-    const dc = this.DriverContext;
-    dc[0] = dc[1] = dc[2] = dc[3] = null;
+    const dc = this.driverContext;
+    if (dc !== null) dc[0] = dc[1] = dc[2] = dc[3] = null;
     this.Thread = null;
     this.AuxiliaryBuffer = 0;
     this.OriginalFileObject = null;
