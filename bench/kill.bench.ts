@@ -137,7 +137,7 @@ const kill: Benchmark = {
       }
       return b;
     };
-    const small = await best(10_000, 9, evict);
+    const small = await best(10_000, 15, evict);
     const large = await best(100_000, 4, evict);
     const smallWarm = await best(10_000, 5);
     const perIrp = (large.killMs * 1000) / 100_000;
