@@ -123,7 +123,9 @@ const kill: Benchmark = {
     // Both sizes are timed from memory, not cache. The full collection before each kill touches
     // every live object: a 10,000-IRP heap (~17 MB) is still in the caches when the kill starts,
     // a 100,000-IRP one is not, and the ratio would then compare cache with memory (measured:
-    // ~0.45 against ~0.74 µs per IRP for the same 10,000-IRP kill, warm and evicted).
+    // ~0.45 against ~0.74 µs per IRP for the same 10,000-IRP kill, warm and evicted). Emptied
+    // caches also cost each kill ~0.5 ms fixed (its code and the machine's own structures are out
+    // too; ~0.2 ms warm), which pulls the ratio a little under 10.
     const evict = cacheEvicter();
     // Warm-up: compile the paths before timing them.
     for (let i = 0; i < 3; i++) await pendAndKill(m, 10_000, evict);
