@@ -357,8 +357,8 @@ export class IRP implements IrpAssociated, IrpIoStatus, IrpTailOverlay, LiveSetM
   }
 
   /**
-   * Irp->Tail.Overlay.DriverContext: four pointers for the driver that owns the IRP. Made when
-   * first asked for, so an IRP no driver keeps anything in carries no array (80 heap bytes).
+   * Irp->Tail.Overlay.DriverContext: four pointers for the driver that owns the IRP, NULL until
+   * it writes them. Made when first asked for: an IRP nobody asks about carries no array.
    */
   get DriverContext(): unknown[] {
     return (this.driverContext ??= [null, null, null, null]);

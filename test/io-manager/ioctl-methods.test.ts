@@ -44,6 +44,42 @@ function fillSystemBuffer(Irp: wdm.IRP, length: number, value: number): void {
   wdm.RtlFillMemory(Irp.AssociatedIrp.SystemBuffer, length, value);
 }
 
+/**
+ * The app side of the copy-back tests: a METHOD_BUFFERED request with no input and a 16-byte
+ * output buffer holding 0x11s, and lpBytesReturned holding 0x77; what DeviceIoControl returned,
+ * GetLastError, the output buffer and lpBytesReturned afterwards.
+ */
+async function callWithOutputOnly(
+  m: Machine,
+  kit: Kit,
+): Promise<{ ret: boolean; error: number; out: number[]; returned: number }> {
+  return ok(
+    await runApp(m, async () => {
+      const h = await open(kit);
+      const outBuf = alloc();
+      fillBytes(outBuf, 16, 0x11);
+      const returned = alloc(4);
+      w.writeU32(returned, 0x77);
+      const ret = await w.DeviceIoControl(
+        h,
+        IOCTL(1, wdm.METHOD_BUFFERED),
+        0,
+        0,
+        outBuf,
+        16,
+        returned,
+        null,
+      );
+      return {
+        ret,
+        error: w.GetLastError(),
+        out: bytesAt(outBuf, 16),
+        returned: w.readU32(returned),
+      };
+    }),
+  );
+}
+
 describe("I/O manager: how DeviceIoControl builds the IRP for each buffering method", () => {
   describe("METHOD_BUFFERED", () => {
     it("gives the driver one system buffer of max(input, output) bytes holding a copy of the input", async () => {
@@ -159,30 +195,7 @@ describe("I/O manager: how DeviceIoControl builds the IRP for each buffering met
         fillSystemBuffer(Irp, s.outLen, 0xab);
         return complete(Irp, wdm.STATUS_INVALID_PARAMETER, 8);
       });
-      const r = await runApp(m, async () => {
-        const h = await open(kit);
-        const outBuf = alloc();
-        fillBytes(outBuf, 16, 0x11);
-        const returned = alloc(4);
-        w.writeU32(returned, 0x77);
-        const ret = await w.DeviceIoControl(
-          h,
-          IOCTL(1, wdm.METHOD_BUFFERED),
-          0,
-          0,
-          outBuf,
-          16,
-          returned,
-          null,
-        );
-        return {
-          ret,
-          error: w.GetLastError(),
-          out: bytesAt(outBuf, 16),
-          returned: w.readU32(returned),
-        };
-      });
-      expect(ok(r)).to.deep.equal({
+      expect(await callWithOutputOnly(m, kit)).to.deep.equal({
         ret: false,
         error: w.ERROR_INVALID_PARAMETER,
         out: repeat(0x11, 16),
@@ -196,29 +209,7 @@ describe("I/O manager: how DeviceIoControl builds the IRP for each buffering met
         fillSystemBuffer(Irp, s.outLen, 0xab);
         return complete(Irp, wdm.STATUS_BUFFER_OVERFLOW, 12);
       });
-      const r = await runApp(m, async () => {
-        const h = await open(kit);
-        const outBuf = alloc();
-        fillBytes(outBuf, 16, 0x11);
-        const returned = alloc(4);
-        const ret = await w.DeviceIoControl(
-          h,
-          IOCTL(1, wdm.METHOD_BUFFERED),
-          0,
-          0,
-          outBuf,
-          16,
-          returned,
-          null,
-        );
-        return {
-          ret,
-          error: w.GetLastError(),
-          out: bytesAt(outBuf, 16),
-          returned: w.readU32(returned),
-        };
-      });
-      expect(ok(r)).to.deep.equal({
+      expect(await callWithOutputOnly(m, kit)).to.deep.equal({
         ret: false,
         error: w.ERROR_MORE_DATA,
         out: [...repeat(0xab, 12), ...repeat(0x11, 4)],
@@ -232,29 +223,7 @@ describe("I/O manager: how DeviceIoControl builds the IRP for each buffering met
         fillSystemBuffer(Irp, s.outLen, 0xab);
         return complete(Irp, wdm.STATUS_VERIFY_REQUIRED, 8);
       });
-      const r = await runApp(m, async () => {
-        const h = await open(kit);
-        const outBuf = alloc();
-        fillBytes(outBuf, 16, 0x11);
-        const returned = alloc(4);
-        const ret = await w.DeviceIoControl(
-          h,
-          IOCTL(1, wdm.METHOD_BUFFERED),
-          0,
-          0,
-          outBuf,
-          16,
-          returned,
-          null,
-        );
-        return {
-          ret,
-          error: w.GetLastError(),
-          out: bytesAt(outBuf, 16),
-          returned: w.readU32(returned),
-        };
-      });
-      expect(ok(r)).to.deep.equal({
+      expect(await callWithOutputOnly(m, kit)).to.deep.equal({
         ret: false,
         error: w.ERROR_MEDIA_CHANGED,
         out: repeat(0x11, 16),
@@ -338,9 +307,19 @@ describe("I/O manager: how DeviceIoControl builds the IRP for each buffering met
         await w.WaitForSingleObject(ev, w.INFINITE);
         const bytes = alloc(4);
         const res = await w.GetOverlappedResult(h, ov, bytes, false);
-        return { internal: ov.Internal, res, error: w.GetLastError(), same: JSON.stringify(resources(m)) === JSON.stringify(before) };
+        return {
+          internal: ov.Internal,
+          res,
+          error: w.GetLastError(),
+          same: JSON.stringify(resources(m)) === JSON.stringify(before),
+        };
       });
-      expect(ok(r)).to.deep.equal({ internal: wdm.STATUS_ACCESS_VIOLATION, res: false, error: w.ERROR_NOACCESS, same: true });
+      expect(ok(r)).to.deep.equal({
+        internal: wdm.STATUS_ACCESS_VIOLATION,
+        res: false,
+        error: w.ERROR_NOACCESS,
+        same: true,
+      });
     });
 
     it("frees the system buffer at completion whatever the status", async () => {

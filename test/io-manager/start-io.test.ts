@@ -442,6 +442,32 @@ describe("io-manager: the StartIo model (IoStartPacket, IoStartNextPacket)", () 
     expect(contexts.every((c) => c === null)).to.equal(true);
   });
 
+  it("an IRP handed out again from the lookaside list has DriverContext cleared, as IoInitializeIrp zeroes the IRP", async () => {
+    const m = newMachine();
+    await loadStq(m);
+    const seen = new Set<IRP>();
+    const handedOut: { recycled: boolean; context: unknown[] }[] = [];
+    ioManager(m).hooks.push({
+      irpAllocated(irp) {
+        handedOut.push({ recycled: seen.has(irp), context: [...irp.DriverContext] });
+        seen.add(irp);
+      },
+      beforeComplete(irp) {
+        // What a driver leaves behind in the IRP it completes.
+        irp.DriverContext[2] = "left over";
+      },
+    });
+    m.createProcess("app.exe", async () => {
+      for (let i = 0; i < 3; i++) {
+        const h = await openStq();
+        await CloseHandle(h);
+      }
+    });
+    await m.run();
+    expect(handedOut.some((h) => h.recycled)).to.equal(true);
+    for (const h of handedOut) expect(h.context).to.deep.equal([null, null, null, null]);
+  });
+
   it("IoStartNextPacket below DISPATCH_LEVEL is bug check 0xC4/0x20003 (the IrqlDispatch rule)", async () => {
     const m = newMachine();
     const { device } = await loadStq(m);
