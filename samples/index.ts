@@ -1,7 +1,7 @@
 /**
  * The scenarios that ship with irpsim (what `irpsim list` shows).
  */
-import type { Scenario } from "../scenario/scenario.js";
+import type { Scenario } from "irpsim";
 import { sharebufScenario } from "./sharebuf/scenario.js";
 import { windriverKpScenario } from "./windriver-kp/scenario.js";
 import { smdScenario } from "./smd/scenario.js";
