@@ -70,6 +70,15 @@ export default tseslint.config(
     },
   },
   {
+    // Build scripts are plain Node ESM, outside the TypeScript project: linted without type information.
+    files: ["scripts/**/*.mjs"],
+    ...tseslint.configs.disableTypeChecked,
+    languageOptions: {
+      ...tseslint.configs.disableTypeChecked.languageOptions,
+      globals: { console: "readonly", process: "readonly", performance: "readonly", URL: "readonly" },
+    },
+  },
+  {
     files: ["samples/**/*.ts"],
     plugins: { irpsim: { rules: { "public-imports-only": publicImportsOnly } } },
     rules: { "irpsim/public-imports-only": "error" },

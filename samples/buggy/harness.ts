@@ -24,7 +24,10 @@ import {
   VirtualAlloc,
 } from "irpsim/win32";
 import type { DEVICE_OBJECT, DRIVER_INITIALIZE } from "irpsim/wdm";
-import { loadDriver, unloadDriver, type KProcess, type RuleId, type Scenario, type ScenarioContext } from "irpsim";
+import type { KProcess } from "irpsim";
+import { loadDriver, unloadDriver } from "irpsim";
+import type { Scenario, ScenarioContext } from "irpsim";
+import type { RuleId } from "irpsim";
 
 /** A sample driver with one bug, and the rule that bug breaks. */
 export interface BuggySample {
