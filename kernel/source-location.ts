@@ -68,9 +68,10 @@ function computeIsInternal(file: string): boolean {
       if (p.startsWith(path.join(r, layer) + path.sep)) return true;
     }
   }
-  // irpsim's own samples are drivers' code even when the package sits in node_modules.
-  if (p.startsWith(packageRoot + path.sep)) return false;
-  return file.includes("/node_modules/");
+  // Packages' code is not the driver's — except irpsim's own samples when irpsim is itself a
+  // package in node_modules (so only a node_modules folder below irpsim's root counts).
+  const inside = p.startsWith(packageRoot + path.sep) ? p.slice(packageRoot.length) : p;
+  return inside.includes(`${path.sep}node_modules${path.sep}`) || inside.includes("/node_modules/");
 }
 
 /** One stack frame: function name (if any) and `file:line:column`. */
