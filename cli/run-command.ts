@@ -10,7 +10,7 @@ import { commands, type OptionValues } from "./commands.js";
 import { writeReport } from "./output.js";
 import { isReportFormat, renderReport, REPORT_FORMATS } from "./report-formats.js";
 import { findTarget } from "./scenario-loader.js";
-import type { ScenarioGroup } from "../samples/index.js";
+import { scenarioGroups, type ScenarioGroup } from "../samples/index.js";
 
 export { renderText } from "./report-formats.js";
 
@@ -166,7 +166,7 @@ commands.set("list", {
       console.error(`irpsim list: takes no arguments (got '${positionals.join(" ")}')`);
       return 2;
     }
-    const { scenarioGroups } = await import("../samples/index.js");
+    // A static import: a dynamic import() of the samples under tsx loads a second copy of them (and of the emulator).
     const width = process.stdout.isTTY && process.stdout.columns > 40 ? process.stdout.columns : 100;
     console.log(listLines(scenarioGroups(), width).join("\n"));
     return 0;

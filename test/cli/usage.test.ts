@@ -13,6 +13,7 @@ import { main } from "../../cli/index.js";
 import { canRedraw, wantsColor } from "../../cli/color.js";
 import { parseOptions } from "../../cli/parse-options.js";
 import { closest, editDistance } from "../../cli/suggest.js";
+import { shippedScenarios } from "../../samples/index.js";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 
@@ -119,7 +120,6 @@ describe("cli: usage mistakes, the list, colour and the unbuilt checkout", funct
       expect(r.stdout).to.match(/^ {2}sharebuf\s+share a buffer/m);
       expect(r.stdout).to.match(/^ {4,}--ending done-using\|killed\|closed$/m);
       // Every shipped scenario is listed exactly once.
-      const { shippedScenarios } = await import("../../samples/index.js");
       const listed = lines.filter((l) => /^ {2}\S/.test(l)).map((l) => l.trim().split(/\s+/)[0]);
       expect([...listed].sort()).to.deep.equal(shippedScenarios.map((s) => s.name).sort());
       const samples = lines.slice(0, lines.findIndex((l) => l.startsWith("Races")));
