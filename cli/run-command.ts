@@ -161,14 +161,15 @@ commands.set("list", {
   summary: "list the scenarios that ship with irpsim, by kind",
   help: "irpsim list\n\nLists the shipped scenarios by kind (samples, races, verifier rules, other systems), one short line each and a line of the options each takes.",
   options: { help: { type: "boolean", short: "h", default: false } },
-  async run(_values: OptionValues, positionals: string[]): Promise<number> {
+  run(_values: OptionValues, positionals: string[]): Promise<number> {
     if (positionals.length > 0) {
       console.error(`irpsim list: takes no arguments (got '${positionals.join(" ")}')`);
-      return 2;
+      return Promise.resolve(2);
     }
-    // A static import: a dynamic import() of the samples under tsx loads a second copy of them (and of the emulator).
+    // The registry comes by static import: a dynamic import() of the samples under tsx loads a
+    // second copy of them (and of the emulator).
     const width = process.stdout.isTTY && process.stdout.columns > 40 ? process.stdout.columns : 100;
     console.log(listLines(scenarioGroups(), width).join("\n"));
-    return 0;
+    return Promise.resolve(0);
   },
 });
