@@ -1,6 +1,49 @@
 // Lint configuration: typescript-eslint's strict type-checked rules over every TypeScript file.
 import js from "@eslint/js";
+import { readFileSync } from "node:fs";
+import path from "node:path";
 import tseslint from "typescript-eslint";
+
+// The package's public entry points, from package.json's "exports" ("." is "irpsim", "./wdm" is "irpsim/wdm").
+const pkg = JSON.parse(readFileSync(new URL("./package.json", import.meta.url), "utf8"));
+const publicEntries = Object.keys(pkg.exports).map((k) => (k === "." ? pkg.name : `${pkg.name}/${k.slice(2)}`));
+const samplesRoot = path.join(import.meta.dirname, "samples");
+
+/**
+ * Samples are what users copy: they import only the package's public entry points (and each
+ * other, inside samples/), never the emulator's internals by a relative path.
+ */
+const publicImportsOnly = {
+  meta: {
+    type: "problem",
+    docs: { description: "samples import only irpsim's public entry points" },
+    schema: [],
+    messages: {
+      internal: "'{{source}}' reaches into irpsim's own folders; a sample imports only the public entry points ({{entries}}). If something it needs is not exported, export it from a public entry.",
+      unknown: "'{{source}}' is not one of irpsim's public entry points ({{entries}}).",
+    },
+  },
+  create(context) {
+    const file = context.filename;
+    const check = (node) => {
+      const source = node?.type === "Literal" && typeof node.value === "string" ? node.value : null;
+      if (source === null || source.startsWith("node:")) return;
+      if (source.startsWith(".")) {
+        const target = path.resolve(path.dirname(file), source);
+        if (target === samplesRoot || target.startsWith(samplesRoot + path.sep)) return;
+        context.report({ node, messageId: "internal", data: { source, entries: publicEntries.join(", ") } });
+      } else if (!publicEntries.includes(source)) {
+        context.report({ node, messageId: "unknown", data: { source, entries: publicEntries.join(", ") } });
+      }
+    };
+    return {
+      ImportDeclaration: (n) => check(n.source),
+      ExportNamedDeclaration: (n) => check(n.source),
+      ExportAllDeclaration: (n) => check(n.source),
+      ImportExpression: (n) => check(n.source),
+    };
+  },
+};
 
 export default tseslint.config(
   { ignores: ["dist/**", "node_modules/**", "bin/**", "scratch/**", "eslint.config.js"] },
@@ -25,6 +68,20 @@ export default tseslint.config(
       // Rethrowing a captured `unknown` (an emulated thread's error) is how errors cross threads.
       "@typescript-eslint/only-throw-error": ["error", { allowThrowingUnknown: true }],
     },
+  },
+  {
+    // Build scripts are plain Node ESM, outside the TypeScript project: linted without type information.
+    files: ["scripts/**/*.mjs"],
+    ...tseslint.configs.disableTypeChecked,
+    languageOptions: {
+      ...tseslint.configs.disableTypeChecked.languageOptions,
+      globals: { console: "readonly", process: "readonly", performance: "readonly", URL: "readonly" },
+    },
+  },
+  {
+    files: ["samples/**/*.ts"],
+    plugins: { irpsim: { rules: { "public-imports-only": publicImportsOnly } } },
+    rules: { "irpsim/public-imports-only": "error" },
   },
   {
     files: ["test/**/*.ts"],

@@ -23,7 +23,7 @@ export { formatMermaid, formatMermaidMarkdown } from "./report/mermaid.js";
 export type { MermaidOptions } from "./report/mermaid.js";
 export { chromeTrace, formatChromeTrace } from "./report/chrome.js";
 export type { ChromeRun, ChromeTrace, ChromeTraceEvent } from "./report/chrome.js";
-export { formatHtmlReport } from "./report/html.js";
+export { formatHtmlReport } from "./report/scenario-report.js";
 export type { HtmlOptions, HtmlRun, ReportCheck } from "./report/html.js";
 export { buildSequence } from "./report/sequence.js";
 export type { SequenceDiagram, SequenceStep, Participant } from "./report/sequence.js";
@@ -46,3 +46,14 @@ export type { InjectionBudget, InjectionKind } from "./scenario/injections.js";
 export * from "./explore/index.js";
 export { runScenario } from "./scenario/scenario.js";
 export type { Scenario, ScenarioContext, ScenarioResult, ScenarioRunOptions, ScenarioOption, Check } from "./scenario/scenario.js";
+
+// ---- Scenario authors: results into reports, and looking at the machine ----
+export { formatReport, REPORT_FORMATS } from "./report/scenario-report.js";
+export type { ReportFormat, ReportOptions } from "./report/scenario-report.js";
+export { pageFrameNumber, liveIrps, poolUsage, cancelSpinLockOwner, contiguousBuffers, connectedInterrupts } from "./scenario/inspect.js";
+export type { PoolUsage, PoolUsageOptions, ContiguousBuffer } from "./scenario/inspect.js";
+export type { CreateProcessOptions } from "./kernel/machine.js";
+export type { ProcessState } from "./kernel/process.js";
+export type { ThreadState, ThreadBody } from "./kernel/thread.js";
+export type { TimerEntry } from "./kernel/timer-queue.js";
+export { INJECTION_KINDS } from "./scenario/injections.js";

@@ -3,17 +3,17 @@
  * cancel, death, close… is injected where) for failures, and prints each failure shrunk,
  * explained and with its replay string. `irpsim replay <string>` runs one back.
  */
-import path from "node:path";
 import { pathToFileURL } from "node:url";
+import path from "node:path";
 import { exploreScenario, type ExploreOptions, type StrategyChoice } from "../explore/explore.js";
 import { exploreJson, formatExploreText } from "../explore/report.js";
 import { parseBudget } from "../explore/replay-string.js";
 import type { ScenarioRef } from "../explore/scenario-ref.js";
 import type { Progress, Shard } from "../explore/search.js";
-import { findScenario } from "../samples/index.js";
 import { resolveOptions } from "../scenario/scenario.js";
+import { canRedraw } from "./color.js";
 import { commands, type OptionValues } from "./commands.js";
-import { loadScenario } from "./scenario-loader.js";
+import { findTarget } from "./scenario-loader.js";
 
 const STRATEGIES: readonly StrategyChoice[] = ["portfolio", "random", "pct", "delay", "dfs"];
 
@@ -54,7 +54,8 @@ function progressPrinter(tty: boolean): (p: Progress) => void {
 commands.set("explore", {
   summary: "search a scenario's schedules and injections for failures",
   help: [
-    "irpsim explore <scenario | path/to/scenario.js> [options]",
+    "irpsim explore <scenario | path/to/scenario.ts or .js> [options]",
+    "irpsim explore [name] --scenario path/to/scenarios.ts [options]",
     "",
     "Runs the scenario many times, choosing differently at its decision points: which ready thread",
     "runs next, and at each kernel routine a driver calls whether to inject a cancel, a process",
@@ -62,6 +63,8 @@ commands.set("explore", {
     "check, deadlock, finding, zombie process, failed check) is shrunk to the fewest injections and",
     "preemptions that still fail, explained, and printed with a replay string for 'irpsim replay'.",
     "",
+    "  --scenario <path>   the module (.ts or .js) to take the scenario from, named by the argument",
+    "                      (default: its default or first export); replay lines then carry it too",
     "  --strategy <s>      portfolio (default: dfs to bound 1, pct, random, delay, pct depth+1, dfs),",
     "                      random, pct, delay or dfs",
     "  --runs <n>          runs of each randomized strategy (default 200)",
@@ -71,7 +74,7 @@ commands.set("explore", {
     "  --delays <n>        delay bounding: delays per run (default 2)",
     "  --budget <b>        injections per run, e.g. c1d1 or cancel=1,death=1 (default: the scenario's)",
     "  --ending <name>     the scenario's variant (sharebuf: done-using, killed, closed)",
-    "  --option <k=v>      any scenario option (repeatable)",
+    "  -o, --option <k=v>  any scenario option (repeatable)",
     "  --workers <n>       worker threads (default 1)",
     "  --shard <i/n>       run only shard i of n of the same search (for CI matrices)",
     "  --max-schedules <n> stop each strategy after n schedules",
@@ -90,8 +93,9 @@ commands.set("explore", {
     depth: { type: "string" },
     delays: { type: "string" },
     budget: { type: "string" },
+    scenario: { type: "string" },
     ending: { type: "string" },
-    option: { type: "string", multiple: true },
+    option: { type: "string", short: "o", multiple: true },
     workers: { type: "string" },
     shard: { type: "string" },
     "max-schedules": { type: "string" },
@@ -99,15 +103,13 @@ commands.set("explore", {
     "no-shrink": { type: "boolean", default: false },
     "no-verifier": { type: "boolean", default: false },
     json: { type: "boolean", default: false },
-    help: { type: "boolean", default: false },
+    help: { type: "boolean", short: "h", default: false },
   },
   async run(values: OptionValues, positionals: string[]): Promise<number> {
     const fail = (message: string): number => {
       console.error(`irpsim explore: ${message}`);
       return 2;
     };
-    const [target, ...extra] = positionals;
-    if (!target || extra.length > 0) return fail("give exactly one scenario (run 'irpsim list' to see them)");
     const strategy = String(values.strategy ?? "portfolio") as StrategyChoice;
     if (!STRATEGIES.includes(strategy)) return fail(`unknown --strategy '${strategy}' (${STRATEGIES.join(", ")})`);
     const numbers: Record<string, number | undefined> = {};
@@ -116,8 +118,9 @@ commands.set("explore", {
       if (typeof n === "string") return fail(n);
       numbers[name] = n;
     }
-    const s = await loadScenario(target);
-    if (typeof s === "string") return fail(s);
+    const loaded = await findTarget(positionals, typeof values.scenario === "string" ? values.scenario : undefined);
+    if (typeof loaded === "string") return fail(loaded);
+    const s = loaded.scenario;
     const given: Record<string, string> = {};
     if (typeof values.ending === "string") given.ending = values.ending;
     for (const kv of Array.isArray(values.option) ? values.option : []) {
@@ -145,9 +148,11 @@ commands.set("explore", {
       if (typeof parsed === "string") return fail(parsed);
       shard = parsed;
     }
-    const scenarioRef: ScenarioRef = findScenario(target) ? { shipped: target } : { module: pathToFileURL(path.resolve(target)).href };
+    // Workers load the scenario themselves: a shipped one by name, else the same export of the same module.
+    const file = loaded.file;
+    const scenarioRef: ScenarioRef = file !== null ? { module: pathToFileURL(path.resolve(file)).href, exportName: loaded.exportName } : { shipped: s.name };
     const json = values.json === true;
-    const tty = process.stderr.isTTY && !json;
+    const tty = canRedraw(process.stderr.isTTY, process.env) && !json;
     const o: ExploreOptions = {
       strategy,
       options: given,
@@ -168,7 +173,7 @@ commands.set("explore", {
     };
     const report = await exploreScenario(s, o);
     if (tty) process.stderr.write("\n");
-    process.stdout.write(json ? JSON.stringify(exploreJson(report), null, 2) + "\n" : formatExploreText(report) + "\n");
+    process.stdout.write(json ? JSON.stringify(exploreJson(report), null, 2) + "\n" : formatExploreText(report, file !== null ? { scenarioFile: file } : {}) + "\n");
     return report.failures.length > 0 ? 1 : 0;
   },
 });

@@ -1,8 +1,9 @@
 /**
  * The `irpsim` command line. Commands are registered by the layers that provide them.
  */
-import { parseArgs } from "node:util";
 import { commands } from "./commands.js";
+import { parseOptions } from "./parse-options.js";
+import { didYouMean } from "./suggest.js";
 
 /** Runs the command line with `argv` (without node and the script); resolves to the exit status. */
 export async function main(argv: string[]): Promise<number> {
@@ -11,7 +12,7 @@ export async function main(argv: string[]): Promise<number> {
     // `irpsim help run` is `irpsim run --help`.
     const c = commands.get(rest[0]);
     if (!c) {
-      console.error(`irpsim: unknown command '${rest[0]}'. Run 'irpsim --help' for the list.`);
+      console.error(`irpsim: there is no command '${rest[0]}'.${didYouMean(rest[0], [...commands.keys()])} Run 'irpsim --help' for the list.`);
       return 2;
     }
     console.log(c.help);
@@ -27,14 +28,13 @@ export async function main(argv: string[]): Promise<number> {
   }
   const command = commands.get(name);
   if (!command) {
-    console.error(`irpsim: unknown command '${name}'. Run 'irpsim --help' for the list.`);
+    const what = name.startsWith("-") ? `'${name}' is not an option of irpsim itself (only --help and --version are)` : `there is no command '${name}'`;
+    console.error(`irpsim: ${what}.${name.startsWith("-") ? "" : didYouMean(name, [...commands.keys()])} Run 'irpsim --help' for the list.`);
     return 2;
   }
-  let parsed;
-  try {
-    parsed = parseArgs({ args: rest, options: command.options, allowPositionals: true, strict: true });
-  } catch (e) {
-    console.error(`irpsim ${name}: ${e instanceof Error ? e.message : String(e)}`);
+  const parsed = parseOptions(rest, command.options, `irpsim ${name}`);
+  if (typeof parsed === "string") {
+    console.error(`irpsim ${name}: ${parsed}`);
     console.error(`Run 'irpsim ${name} --help' for its options.`);
     return 2;
   }

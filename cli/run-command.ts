@@ -3,14 +3,14 @@
  * (text timeline, Mermaid, Chrome trace JSON, HTML or the raw trace as JSON). `irpsim list`: the
  * shipped scenarios.
  */
-import { mkdirSync, writeFileSync } from "node:fs";
-import path from "node:path";
 import { resolveOptions, runScenario, type Scenario, type ScenarioResult } from "../scenario/scenario.js";
 import { wantsColor } from "./color.js";
 import type { VerifierOptions } from "../verifier/verifier.js";
 import { commands, type OptionValues } from "./commands.js";
+import { writeReport } from "./output.js";
 import { isReportFormat, renderReport, REPORT_FORMATS } from "./report-formats.js";
-import { loadScenario } from "./scenario-loader.js";
+import { findTarget } from "./scenario-loader.js";
+import { scenarioGroups, type ScenarioGroup } from "../samples/index.js";
 
 export { renderText } from "./report-formats.js";
 
@@ -21,25 +21,18 @@ export function variants(s: Scenario, given: Record<string, string>): Record<str
   return first.values.map((v) => ({ ...given, [first.name]: v }));
 }
 
-/** Writes `text` to `file`, creating its folder; an error message on failure. */
-function writeReport(file: string, text: string): string | null {
-  try {
-    mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
-    writeFileSync(file, text);
-    return null;
-  } catch (e) {
-    return `cannot write ${file}: ${e instanceof Error ? e.message : String(e)}`;
-  }
-}
 
 commands.set("run", {
   summary: "run a scenario and print its timeline or write a report",
   help: [
-    "irpsim run <scenario | path/to/scenario.js> [options]",
+    "irpsim run <scenario | path/to/scenario.ts or .js> [options]",
+    "irpsim run [name] --scenario path/to/scenarios.ts [options]",
     "",
     "Runs the scenario on a fresh machine and reports what happened. A scenario with variants",
     "(sharebuf's --ending) runs every variant unless one is chosen.",
     "",
+    "  --scenario <path>   the module (.ts or .js) to take the scenario from; the scenario is then",
+    "                      named by the argument (default: the module's default or first export)",
     "  --ending <name>     the variant to run (sharebuf: done-using, killed, closed; inverted-call: close, exit; csq-reads: clean, exit)",
     "  --part <name>       the part to run (smd: smd, user-app, reflector, camera)",
     "  --ce <version>      the CE version to behave as (smd: 6.0, or 5.0 compatibility mode)",
@@ -61,6 +54,7 @@ commands.set("run", {
     "Exit status: 0 when every run ends clean, 1 on a failed check, finding, deadlock or bug check, 2 on bad usage.",
   ].join("\n"),
   options: {
+    scenario: { type: "string" },
     ending: { type: "string" },
     option: { type: "string", short: "o", multiple: true },
     part: { type: "string" },
@@ -75,21 +69,17 @@ commands.set("run", {
     help: { type: "boolean", short: "h", default: false },
   },
   async run(values: OptionValues, positionals: string[]): Promise<number> {
-    const [target, ...extra] = positionals;
-    if (!target || extra.length > 0) {
-      console.error("irpsim run: give exactly one scenario (run 'irpsim list' to see them)");
-      return 2;
-    }
     const format = String(values.format ?? "text");
     if (!isReportFormat(format)) {
       console.error(`irpsim run: unknown --format '${format}' (it is one of ${REPORT_FORMATS.join(", ")})`);
       return 2;
     }
-    const s = await loadScenario(target);
-    if (typeof s === "string") {
-      console.error(`irpsim run: ${s}`);
+    const found = await findTarget(positionals, typeof values.scenario === "string" ? values.scenario : undefined);
+    if (typeof found === "string") {
+      console.error(`irpsim run: ${found}`);
       return 2;
     }
+    const s = found.scenario;
     const given: Record<string, string> = {};
     if (typeof values.ending === "string") given.ending = values.ending;
     for (const o of Array.isArray(values.option) ? values.option : []) {
@@ -144,22 +134,42 @@ commands.set("run", {
 /** Scenario options that `irpsim run` takes as flags of their own. */
 const OWN_FLAGS: ReadonlySet<string> = new Set(["ending", "part", "ce"]);
 
+/** `text` cut to `width` columns, with an ellipsis when cut. */
+function fit(text: string, width: number): string {
+  return text.length <= width ? text : `${text.slice(0, Math.max(0, width - 1))}…`;
+}
+
+/** The `irpsim list` lines: a heading per kind, then one short line per scenario and one for its options. */
+export function listLines(groups: readonly ScenarioGroup[], width: number): string[] {
+  const lines: string[] = [];
+  for (const g of groups) {
+    if (g.scenarios.length === 0) continue;
+    const nameWidth = Math.min(34, Math.max(12, ...g.scenarios.map((s) => s.name.length)));
+    if (lines.length > 0) lines.push("");
+    lines.push(fit(`${g.title} (${g.hint})`, width));
+    for (const s of g.scenarios) {
+      lines.push(fit(`  ${s.name.padEnd(nameWidth)}  ${s.summary}`, width));
+      // --ending, --part and --ce have their own flags; every other option is set with -o name=value.
+      const opts = (s.options ?? []).map((o) => (OWN_FLAGS.has(o.name) ? `--${o.name} ${o.values.join("|")}` : `-o ${o.name}=${o.values.join("|")}`));
+      if (opts.length > 0) lines.push(fit(`  ${"".padEnd(nameWidth)}  ${opts.join("  ")}`, width));
+    }
+  }
+  return lines;
+}
+
 commands.set("list", {
-  summary: "list the scenarios that ship with irpsim",
-  help: "irpsim list\n\nLists the shipped scenarios with one line each, and the variants each offers.",
+  summary: "list the scenarios that ship with irpsim, by kind",
+  help: "irpsim list\n\nLists the shipped scenarios by kind (samples, races, verifier rules, other systems), one short line each and a line of the options each takes.",
   options: { help: { type: "boolean", short: "h", default: false } },
-  async run(_values: OptionValues, positionals: string[]): Promise<number> {
+  run(_values: OptionValues, positionals: string[]): Promise<number> {
     if (positionals.length > 0) {
       console.error(`irpsim list: takes no arguments (got '${positionals.join(" ")}')`);
-      return 2;
+      return Promise.resolve(2);
     }
-    const { shippedScenarios } = await import("../samples/index.js");
-    const width = Math.max(16, ...shippedScenarios.map((s) => s.name.length));
-    for (const s of shippedScenarios) {
-      // --ending, --part and --ce have their own flags; every other option is set with -o name=value.
-      const opts = (s.options ?? []).map((o) => (OWN_FLAGS.has(o.name) ? ` [--${o.name} ${o.values.join("|")}]` : ` [-o ${o.name}=${o.values.join("|")}]`)).join("");
-      console.log(`${s.name.padEnd(width)} ${s.summary}${opts}`);
-    }
-    return 0;
+    // The registry comes by static import: a dynamic import() of the samples under tsx loads a
+    // second copy of them (and of the emulator).
+    const width = process.stdout.isTTY && process.stdout.columns > 40 ? process.stdout.columns : 100;
+    console.log(listLines(scenarioGroups(), width).join("\n"));
+    return Promise.resolve(0);
   },
 });

@@ -4,8 +4,7 @@
  * wrong. "sharebuf.exe is killed just after IoSetCancelRoutine returns in SharebufDeviceControl,
  * before `if (Irp.Cancel) {`".
  */
-import { readFileSync } from "node:fs";
-import path from "node:path";
+import { sourceText } from "../kernel/source-location.js";
 import type { Deviation } from "./decisions.js";
 import type { Failure } from "./failure.js";
 import type { InjectionRecord, PointRecord } from "./injector.js";
@@ -28,11 +27,8 @@ const sourceCache = new Map<string, string[] | null>();
 function sourceLines(file: string): string[] | null {
   let lines = sourceCache.get(file);
   if (lines === undefined) {
-    try {
-      lines = readFileSync(path.resolve(process.cwd(), file), "utf8").split("\n");
-    } catch {
-      lines = null;
-    }
+    // From disk, or from the shipped source map when the package has no .ts beside its build.
+    lines = sourceText(file)?.split("\n") ?? null;
     sourceCache.set(file, lines);
   }
   return lines;

@@ -17,8 +17,23 @@ function percent(p: number): string {
   return p >= 0.01 ? `${(p * 100).toFixed(2)}%` : p >= 1e-4 ? `${(p * 100).toFixed(4)}%` : p.toExponential(2);
 }
 
+/** How {@link formatExploreText} writes its replay lines. */
+export interface ExploreTextOptions {
+  /**
+   * The module the scenario came from, when it is not a shipped one: each replay line then ends
+   * with `--scenario <file>`, so it runs as printed.
+   */
+  readonly scenarioFile?: string;
+}
+
+/** A path as a POSIX shell reads it back: as it is when it is made of safe characters, else single-quoted. */
+export function shellWord(s: string): string {
+  return /^[A-Za-z0-9_./:@%+=,-]+$/.test(s) ? s : `'${s.replace(/'/g, "'\\''")}'`;
+}
+
 /** The report as text. */
-export function formatExploreText(r: ExploreReport): string {
+export function formatExploreText(r: ExploreReport, o: ExploreTextOptions = {}): string {
+  const from = o.scenarioFile !== undefined ? ` --scenario ${shellWord(o.scenarioFile)}` : "";
   const opts = Object.entries(r.options).map(([k, v]) => `${k}=${v}`).join(", ");
   const lines = [`explore ${r.scenario}${opts ? ` (${opts})` : ""}; budget: ${budgetWords(r.budget)}`, ""];
   const width = Math.max(...r.strategies.map((s) => s.name.length), 8);
@@ -45,9 +60,9 @@ export function formatExploreText(r: ExploreReport): string {
         if (e.deviations.length === 0) lines.push("    the deterministic run itself fails (no injection, no preemption):");
         else lines.push(`    shrunk from ${e.originalDeviations} to ${e.deviations.length} step${e.deviations.length === 1 ? "" : "s"}${e.reproduced ? "" : " (the shrunk replay did not reproduce it: the replay below is the schedule as found)"}:`);
         lines.push(...e.explanation.text.split("\n").map((l) => `    ${l}`));
-        lines.push(`    replay: irpsim replay ${e.replay}`);
+        lines.push(`    replay: irpsim replay ${e.replay}${from}`);
       } else {
-        lines.push(`    ${g.first.detail}`, `    replay: irpsim replay ${g.first.replay}`);
+        lines.push(`    ${g.first.detail}`, `    replay: irpsim replay ${g.first.replay}${from}`);
       }
     }
   }

@@ -3,6 +3,7 @@
  * it loads the scenario itself — a shipped one by name, or one a module exports.
  */
 import type { InjectionBudget } from "../scenario/injections.js";
+import { importScenarioModule } from "../scenario/load-module.js";
 import type { Scenario } from "../scenario/scenario.js";
 
 /** A scenario a worker can load. */
@@ -27,7 +28,8 @@ export async function loadScenarioRef(ref: ScenarioRef): Promise<Scenario> {
     if (!s) throw new Error(`no shipped scenario is named '${ref.shipped}'`);
     return s;
   }
-  const mod = (await import(ref.module)) as Record<string, unknown>;
+  // A .ts module is loaded through tsx, which this worker registers for itself.
+  const mod = await importScenarioModule(ref.module);
   if (ref.exportName !== undefined) {
     const s = mod[ref.exportName];
     if (!isScenario(s)) throw new Error(`${ref.module} exports no scenario named '${ref.exportName}'`);

@@ -287,6 +287,11 @@ export class InterruptController {
 
 const controllers = new WeakMap<Machine, InterruptController>();
 
+/** The machine's interrupt controller if anything has used one, without creating it (for inspection). */
+export function existingInterruptController(m: Machine): InterruptController | null {
+  return controllers.get(m) ?? null;
+}
+
 /** The machine's interrupt controller, created (and hooked into IRQL lowering) on first use. */
 export function interruptController(m: Machine): InterruptController {
   let c = controllers.get(m);

@@ -20,7 +20,7 @@ import type { ProcessTranslation } from "./process-translation.js";
 import { KThread, activityLabel, type Activity, type ThreadBody } from "./thread.js";
 import { KTIMER } from "./timer.js";
 import { TimerQueue, type TimerEntry } from "./timer-queue.js";
-import { Tracer, type TraceContext, type TraceEvent } from "./trace.js";
+import { Tracer, type TraceEvent } from "./trace.js";
 import type { KernelHooks } from "./hooks.js";
 import { Waits } from "./waits.js";
 
@@ -171,28 +171,46 @@ const EXCEPTION_JS = 0xe06d7363;
  * scheduler on virtual time, dispatcher objects, IRQL, DPCs and APCs, bug checks and the trace
  * stream. Every layer above (I/O manager, Win32, CE, WinDriver) runs on one of these.
  */
-export class Machine implements TraceContext {
-  /** Called with every new machine (a test harness collecting machines to check, say). */
+export class Machine {
+  /** Called with every new machine (a test harness collecting machines to check, say). @internal */
   static readonly created: ((m: Machine) => void)[] = [];
+  /** @internal */
   readonly ids = new IdCounters();
+  /** @internal */
   readonly physical: PhysicalMemory;
+  /** @internal */
   readonly system: SystemSpace;
+  /** @internal */
   readonly mmu: Mmu;
+  /** @internal */
   readonly nonPagedPool: Pool;
+  /** @internal */
   readonly pagedPool: Pool;
+  /** The machine's trace stream: `trace.record()` keeps every event, `trace.events$` is the Observable. */
   readonly trace: Tracer;
+  /** @internal */
   readonly scheduler: Scheduler;
+  /** @internal */
   readonly waits: Waits;
+  /** @internal */
   readonly interrupts: Interrupts;
+  /** @internal */
   readonly ob: ObjectManager;
+  /** @internal */
   readonly timers = new TimerQueue();
+  /** Every process created on this machine, the System process first; exited ones stay listed. */
   readonly processes: KProcess[] = [];
+  /** Every thread created on this machine, in creation order; terminated ones stay listed. */
   readonly threads: KThread[] = [];
+  /** The System process: drivers' system threads and the harness's kernel-mode threads run in it. */
   readonly systemProcess: KProcess;
-  /** The context DPCs and harness actions run in when no thread is running. */
+  /** The context DPCs and harness actions run in when no thread is running. @internal */
   readonly idleThread: KThread;
+  /** The non-fatal problems found so far (verifier findings, leaks at teardown), in order. */
   readonly findings: Finding[] = [];
+  /** JavaScript errors app code or harness actions threw (an assertion, a TypeError), in order. */
   readonly errors: HostError[] = [];
+  /** Every decision taken so far (which thread ran, what was injected), in order. */
   readonly decisions: DecisionRecord[] = [];
   /**
    * The asynchronous events injected into this machine (by an explorer or a test), in words and
@@ -203,29 +221,34 @@ export class Machine implements TraceContext {
    * Called at every kernel-mode routine a driver calls, with the routine's name (and, for the
    * routines whose return matters to a race, again with "<name>/return" as they return): the
    * places an exploration layer injects asynchronous events from "another processor".
+   * @internal
    */
   injector: ((point: string) => void) | null = null;
   /**
    * Decides whether an allocation at `site` ("ExAllocatePoolWithTag", "IoAllocateIrp", …) fails:
    * the low-resources simulation an explorer or a verifier installs. Null: allocations fail only
    * when memory runs out.
+   * @internal
    */
   allocationFailure: ((site: string) => boolean) | null = null;
   /**
    * Run, in order, when a thread exits (before its process's rundown). Returning false leaves
    * the thread unable to exit: its process becomes a zombie. The I/O manager cancels the
    * thread's IRPs here.
+   * @internal
    */
   readonly threadRundown: ((t: KThread) => Promise<boolean>)[] = [];
-  /** Run when a process has exited (after its address space is gone). */
+  /** Run when a process has exited (after its address space is gone). @internal */
   readonly processExited: ((p: KProcess) => void)[] = [];
-  /** Synchronous observers of the kernel (the verifier); see kernel/hooks.ts. */
+  /** Synchronous observers of the kernel (the verifier); see kernel/hooks.ts. @internal */
   readonly kernelHooks: KernelHooks[] = [];
+  /** @internal */
   strategy: DecisionStrategy | null;
   /** Virtual time in 100 ns ticks. */
   now = 0;
+  /** Why the machine stopped for good (a bug check or a deadlock), or null while it lives. */
   halted: HaltInfo | null = null;
-  /** True while a DPC routine runs. */
+  /** True while a DPC routine runs. @internal */
   inDpc = false;
 
   private current: KThread | null = null;
@@ -238,6 +261,7 @@ export class Machine implements TraceContext {
   /** KTIMERs that are set, for {@link earliestTimer}. */
   private readonly setTimers = new Set<KTIMER>();
 
+  /** A fresh machine: no process but System, no driver, the clock at 0. */
   constructor(options: MachineOptions = {}) {
     setIdSource(this);
     this.physical = new PhysicalMemory(options.memoryBytes ?? 256 * 1024 * 1024);
@@ -280,24 +304,28 @@ export class Machine implements TraceContext {
     return c;
   }
 
-  // ---- TraceContext -------------------------------------------------------------------------
+  // ---- TraceContext (what the Tracer reads; `new Tracer(this)` checks Machine supplies it) ---
 
+  /** @internal */
   traceTime(): number {
     return this.now;
   }
+  /** @internal */
   traceTid(): number {
     return this.current?.tid ?? 0;
   }
+  /** @internal */
   tracePid(): number {
     return this.current?.currentProcess.pid ?? 0;
   }
+  /** @internal */
   traceIrql(): number {
     return this.current?.irql ?? 0;
   }
 
   // ---- Context ------------------------------------------------------------------------------
 
-  /** The current thread; a clear error when nothing runs on this machine. */
+  /** The current thread; a clear error when nothing runs on this machine. @internal */
   currentThread(api?: string): KThread {
     const t = this.current;
     if (t) return t;
@@ -307,12 +335,12 @@ export class Machine implements TraceContext {
     );
   }
 
-  /** The current thread, or null between slices. */
+  /** The current thread, or null between slices. @internal */
   runningThread(): KThread | null {
     return this.current;
   }
 
-  /** Switches the current thread (the scheduler and DPC delivery use this). */
+  /** Switches the current thread (the scheduler and DPC delivery use this). @internal */
   setCurrent(t: KThread | null): void {
     if (this.current !== t) {
       this.current = t;
@@ -323,6 +351,7 @@ export class Machine implements TraceContext {
   /**
    * Entry check for a kernel-mode routine: a thread runs, in kernel mode, on a live machine.
    * This is also where asynchronous events may be injected.
+   * @internal
    */
   kernelCall(api: string): KThread {
     const t = this.current;
@@ -333,7 +362,7 @@ export class Machine implements TraceContext {
     return t;
   }
 
-  /** An injection point as a kernel routine returns (see {@link injector}). */
+  /** An injection point as a kernel routine returns (see {@link injector}). @internal */
   returnPoint(api: string): void {
     if (this.injector) this.injector(`${api}/return`);
   }
@@ -342,6 +371,7 @@ export class Machine implements TraceContext {
    * Runs `fn` as code on another processor, in `process`'s address space, at PASSIVE_LEVEL in
    * kernel mode: how an injected action (CancelIoEx from another thread, say) does its part
    * at once instead of waiting for a thread to be scheduled. Returns what `fn` returns.
+   * @internal
    */
   onOtherProcessor<T>(cpu: KThread, fn: () => T): T {
     const prev = this.current;
@@ -353,14 +383,14 @@ export class Machine implements TraceContext {
     }
   }
 
-  /** A context for {@link onOtherProcessor}: not scheduled, not part of its process's threads. */
+  /** A context for {@link onOtherProcessor}: not scheduled, not part of its process's threads. @internal */
   otherProcessor(process: KProcess, label: string): KThread {
     const cpu = new KThread(this, this.allocateCid(), process, label, () => undefined, { system: process === this.systemProcess, userMode: false, background: true });
     cpu.state = "running";
     return cpu;
   }
 
-  /** Entry check for a user-mode API: the current thread runs app code (user mode). */
+  /** Entry check for a user-mode API: the current thread runs app code (user mode). @internal */
   userCall(api: string): KThread {
     const t = this.current;
     if (!t) return this.currentThread(api);
@@ -369,7 +399,7 @@ export class Machine implements TraceContext {
     return t;
   }
 
-  /** A system service begins: the thread enters kernel mode with previous mode UserMode. */
+  /** A system service begins: the thread enters kernel mode with previous mode UserMode. @internal */
   enterKernel(t: KThread): void {
     // Kernel mode may touch everything user mode may: cached translations stay valid.
     t.mode = KernelMode;
@@ -377,7 +407,7 @@ export class Machine implements TraceContext {
     t.kernelDepth++;
   }
 
-  /** A system service ends: back to user mode (termination, if pending, is handled by {@link returnToUser}). */
+  /** A system service ends: back to user mode (termination, if pending, is handled by {@link returnToUser}). @internal */
   leaveKernel(t: KThread): void {
     // Pending special kernel APCs (completion's second stage) run before user mode resumes.
     if (t.kernelApcs.length > 0 && t.irql === PASSIVE_LEVEL && !t.inApc) this.interrupts.deliverSpecialApcs(t);
@@ -387,7 +417,7 @@ export class Machine implements TraceContext {
     this.mmu.gen++;
   }
 
-  /** Leaves kernel mode; a thread whose termination was deferred exits here instead of returning. */
+  /** Leaves kernel mode; a thread whose termination was deferred exits here instead of returning. @internal */
   async returnToUser(t: KThread): Promise<void> {
     this.leaveKernel(t);
     if (t.terminationPending) await this.exitCurrentThread();
@@ -396,6 +426,7 @@ export class Machine implements TraceContext {
   /**
    * Marks what code the current thread runs now (kind "dispatch routine", name
    * "SharebufDeviceControl"), for diagnostics; returns a token for {@link leaveActivity}.
+   * @internal
    */
   enterActivity(kind: string, name: string, driver: string | null = null): number {
     const t = this.current ?? this.idleThread;
@@ -412,19 +443,19 @@ export class Machine implements TraceContext {
     return d;
   }
 
-  /** Ends an activity started by {@link enterActivity} on the same thread (and any inside it). */
+  /** Ends an activity started by {@link enterActivity} on the same thread (and any inside it). @internal */
   leaveActivity(token: number): void {
     const t = this.current ?? this.idleThread;
     if (t.activityDepth > token) t.activityDepth = token;
   }
 
-  /** The innermost activity of the current thread, or null. */
+  /** The innermost activity of the current thread, or null. @internal */
   currentActivity(): Activity | null {
     const t = this.current ?? this.idleThread;
     return t.activityDepth > 0 ? (t.activities[t.activityDepth - 1] ?? null) : null;
   }
 
-  /** The driver whose code runs now on the current thread, when known. */
+  /** The driver whose code runs now on the current thread, when known. @internal */
   currentDriver(): string | null {
     const t = this.current ?? this.idleThread;
     for (let i = t.activityDepth - 1; i >= 0; i--) {
@@ -434,7 +465,7 @@ export class Machine implements TraceContext {
     return null;
   }
 
-  /** "cancel routine SharebufCancel on app.exe:main" — who is running, in words. */
+  /** "cancel routine SharebufCancel on app.exe:main" — who is running, in words. @internal */
   describeContext(): string {
     const t = this.current;
     if (!t) return "no thread";
@@ -459,7 +490,7 @@ export class Machine implements TraceContext {
     return p;
   }
 
-  /** Creates and starts a thread of `process`. App threads start in user mode. */
+  /** Creates and starts a thread of `process`. App threads start in user mode. @internal */
   createThread(process: KProcess, name: string, body: ThreadBody, options: { userMode: boolean; background?: boolean }): KThread {
     this.checkAlive();
     const system = process === this.systemProcess;
@@ -550,6 +581,7 @@ export class Machine implements TraceContext {
    * An exception escaped kernel code (a driver routine, a DPC, a system thread): on NT that is a
    * bug check, KMODE_EXCEPTION_NOT_HANDLED (SYSTEM_THREAD_EXCEPTION_NOT_HANDLED in a system
    * thread). JavaScript errors thrown by driver code are reported the same way, with their text.
+   * @internal
    */
   unhandledKernelException(e: unknown, where: string, systemThread = false): never {
     if (e instanceof BugCheckError || e instanceof MachineHaltedError) throw e;
@@ -568,6 +600,7 @@ export class Machine implements TraceContext {
    * TerminateProcess: every thread of the process is asked to exit. A thread in a user-mode
    * wait exits at once; one running kernel code exits when it returns to user mode. The last
    * thread to exit runs the process's rundown.
+   * @internal
    */
   terminateProcess(p: KProcess, status: NTSTATUS, reason: string): boolean {
     if (p.state !== "active" || p === this.systemProcess) return false;
@@ -579,7 +612,7 @@ export class Machine implements TraceContext {
     return true;
   }
 
-  /** Asks one thread to exit with `status`, as NT's termination APC does. */
+  /** Asks one thread to exit with `status`, as NT's termination APC does. @internal */
   requestThreadTermination(t: KThread, status: NTSTATUS): void {
     if (t.exiting || t.state === "terminated" || t.terminationPending) return;
     t.exitStatus = status >>> 0;
@@ -589,7 +622,7 @@ export class Machine implements TraceContext {
     if (userWait) this.waits.interrupt(t);
   }
 
-  /** The current thread exits now (ExitThread, or deferred termination). Never returns. */
+  /** The current thread exits now (ExitThread, or deferred termination). Never returns. @internal */
   async exitCurrentThread(status?: NTSTATUS): Promise<never> {
     const t = this.currentThread("ExitThread");
     await this.exitThread(t, status ?? t.exitStatus);
@@ -677,7 +710,7 @@ export class Machine implements TraceContext {
     return this.now / 10_000;
   }
 
-  /** Moves the clock to the next deadline and fires everything due, then runs queued DPCs. */
+  /** Moves the clock to the next deadline and fires everything due, then runs queued DPCs. @internal */
   advanceClock(): void {
     const next = this.timers.peek();
     if (!next) return;
@@ -715,8 +748,19 @@ export class Machine implements TraceContext {
   }
 
   /**
+   * A hardware model's own clock: `fire` runs when virtual time reaches `deadline` (absolute,
+   * 100 ns ticks), outside any thread, as a device raising its interrupt line or updating its
+   * registers does. Set the returned entry's `cancelled` to drop it. (Harness actions that run
+   * code in the System process use {@link after} instead.)
+   */
+  scheduleDeviceEvent(deadline: number, label: string, fire: () => void): TimerEntry {
+    return this.timers.add(Math.max(deadline, this.now), label, fire);
+  }
+
+  /**
    * KeSetTimerEx: `dueTime` in NT's form (negative: relative 100 ns units; positive: absolute),
    * an optional period in milliseconds and an optional DPC. Returns whether it was already set.
+   * @internal
    */
   setTimer<C>(timer: KTIMER, dueTime: number, periodMs: number, typedDpc: KDPC<C> | null): boolean {
     const dpc = typedDpc as unknown as KDPC | null;
@@ -749,7 +793,7 @@ export class Machine implements TraceContext {
     if (timer.Dpc) this.interrupts.insertQueueDpc(timer.Dpc, this.now % 2 ** 32, Math.floor(this.now / 2 ** 32));
   }
 
-  /** KeCancelTimer: returns whether the timer was set. */
+  /** KeCancelTimer: returns whether the timer was set. @internal */
   cancelTimer(timer: KTIMER, trace = true): boolean {
     const e = timer.entry;
     if (!e || e.cancelled) return false;
@@ -760,7 +804,7 @@ export class Machine implements TraceContext {
     return true;
   }
 
-  /** The set KTIMER due first (ties in the order they were set), or null when none is set. */
+  /** The set KTIMER due first (ties in the order they were set), or null when none is set. @internal */
   earliestTimer(): KTIMER | null {
     let best: KTIMER | null = null;
     for (const t of this.setTimers) {
@@ -776,6 +820,7 @@ export class Machine implements TraceContext {
    * Expires a set KTIMER now instead of at its due time — what a timer whose interrupt arrives
    * early on another processor does: it is signalled, a periodic timer is re-armed from now, and
    * its DPC is queued (running at once when the current context is below DISPATCH_LEVEL).
+   * @internal
    */
   expireTimerNow(timer: KTIMER): boolean {
     const e = timer.entry;
@@ -787,7 +832,7 @@ export class Machine implements TraceContext {
 
   // ---- Dispatcher objects -------------------------------------------------------------------
 
-  /** Sets an object signalled and releases its waiters (KeSetEvent and friends). */
+  /** Sets an object signalled and releases its waiters (KeSetEvent and friends). @internal */
   signal(object: DispatcherHeader, state = 1): void {
     object.SignalState = state;
     if (this.trace.on) this.trace.emit("EventSignaled", { object: object.label });
@@ -799,6 +844,7 @@ export class Machine implements TraceContext {
   /**
    * ExQueueWorkItem: runs `fn` on the system worker thread at PASSIVE_LEVEL (as `driver`'s code,
    * when a driver queued it).
+   * @internal
    */
   queueWorkItem(label: string, fn: () => unknown, driver: string | null = null): void {
     this.workQueue.push({ label, fn, driver });
@@ -833,6 +879,7 @@ export class Machine implements TraceContext {
   /**
    * Runs `fn` as soon as the current thread holds no spin lock: how an action from a second
    * processor that needs a lock the interrupted code holds gets its turn.
+   * @internal
    */
   whenNoLocksHeld(fn: () => void): void {
     const t = this.current;
@@ -840,14 +887,14 @@ export class Machine implements TraceContext {
     else t.noLockQueue.push(fn);
   }
 
-  /** Called when `t` releases its last spin lock. */
+  /** Called when `t` releases its last spin lock. @internal */
   runWhenNoLocksHeld(t: KThread): void {
     while (t.noLockQueue.length > 0 && t.heldLocks.length === 0) (t.noLockQueue.shift() as () => void)();
   }
 
   // ---- Decisions ----------------------------------------------------------------------------
 
-  /** A decision point: returns the chosen option (0 by default) and records it. */
+  /** A decision point: returns the chosen option (0 by default) and records it. @internal */
   decide(kind: string, count: number, labels: () => string[]): number {
     if (count <= 1) return 0;
     const ordinal = this.decisionOrdinal++;
@@ -865,12 +912,12 @@ export class Machine implements TraceContext {
 
   // ---- Halting ------------------------------------------------------------------------------
 
-  /** Throws when the machine has halted. */
+  /** Throws when the machine has halted. @internal */
   checkAlive(): void {
     if (this.halted) throw this.haltedError();
   }
 
-  /** The error every call into a halted machine gets. */
+  /** The error every call into a halted machine gets. @internal */
   haltedError(): MachineHaltedError {
     const h = this.halted;
     if (!h) return new MachineHaltedError("not halted");
@@ -880,6 +927,7 @@ export class Machine implements TraceContext {
   /**
    * KeBugCheckEx: halts the machine and throws a {@link BugCheckError} that records the code,
    * parameters, who was running, the driver's source line and the last trace events.
+   * @internal
    */
   bugCheck(
     code: number,
@@ -919,7 +967,7 @@ export class Machine implements TraceContext {
     throw err;
   }
 
-  /** Halts the machine because a processor can never make progress. */
+  /** Halts the machine because a processor can never make progress. @internal */
   deadlock(description: string): never {
     if (this.halted) throw this.haltedError();
     if (this.trace.on) this.trace.emit("Deadlock", { description });
@@ -928,7 +976,7 @@ export class Machine implements TraceContext {
     throw this.haltedError();
   }
 
-  /** Records a non-fatal finding. */
+  /** Records a non-fatal finding. @internal */
   addFinding(f: Omit<Finding, "time" | "thread">): Finding {
     const finding: Finding = { ...f, time: this.now, thread: this.current ? this.describeContext() : null };
     this.findings.push(finding);
@@ -938,12 +986,12 @@ export class Machine implements TraceContext {
 
   // ---- Running ------------------------------------------------------------------------------
 
-  /** Foreground threads still alive (not terminated, not stuck in a zombie process). */
+  /** Foreground threads still alive (not terminated, not stuck in a zombie process). @internal */
   foregroundThreads(): KThread[] {
     return this.threads.filter((t) => !t.background && t.state !== "terminated" && t.process.state !== "zombie");
   }
 
-  /** Foreground threads that wait (at the end of a run: with nothing left that could wake them). */
+  /** Foreground threads that wait (at the end of a run: with nothing left that could wake them). @internal */
   stuckUserThreads(): KThread[] {
     return this.foregroundThreads().filter((t) => t.state === "waiting");
   }

@@ -18,7 +18,9 @@ export class KProcess extends KernelObject {
   readonly header: DispatcherHeader;
   readonly handleTable = new HandleTable();
   readonly threads: KThread[] = [];
+  /** Where the process is in its life: "active", "terminating", "zombie" (cannot finish exiting) or "exited". */
   state: ProcessState = "active";
+  /** The exit code (GetExitCodeProcess): STATUS_PENDING (STILL_ACTIVE) until the process ends. */
   exitStatus: NTSTATUS = STATUS_PENDING;
   /** Why the process is ending ("ExitProcess", "killed", "unhandled exception"). */
   exitReason = "";

@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import path from "node:path";
 
@@ -13,6 +14,40 @@ const roots = (() => {
   return out;
 })();
 
+/** irpsim's own folder: the checkout, or node_modules/irpsim when installed from the registry. */
+const packageRoot = (() => {
+  const root = path.resolve(here, "..");
+  return path.basename(root) === "dist" ? path.resolve(root, "..") : root;
+})();
+
+/**
+ * The text of a source file a stack frame names (`file` relative to the working directory, or
+ * absolute), or null when it cannot be read. One of irpsim's own files that is not on disk (the
+ * package installed without its TypeScript sources) is read from the source map its build
+ * shipped, which carries every source's text (`sourcesContent`).
+ */
+export function sourceText(file: string): string | null {
+  const abs = path.resolve(process.cwd(), file);
+  try {
+    return readFileSync(abs, "utf8");
+  } catch {
+    // Not on disk: look in the build's source map, below.
+  }
+  const rel = path.relative(packageRoot, abs);
+  if (rel.startsWith("..") || path.isAbsolute(rel) || !/\.[cm]?tsx?$/.test(rel)) return null;
+  const map = path.join(packageRoot, "dist", rel.replace(/\.([cm]?)tsx?$/, ".$1js")) + ".map";
+  try {
+    const parsed = JSON.parse(readFileSync(map, "utf8")) as { sources?: unknown; sourcesContent?: unknown };
+    const sources = Array.isArray(parsed.sources) ? (parsed.sources as unknown[]) : [];
+    const contents = Array.isArray(parsed.sourcesContent) ? (parsed.sourcesContent as unknown[]) : [];
+    const i = sources.findIndex((s) => typeof s === "string" && path.resolve(path.dirname(map), s) === abs);
+    const text = contents[i];
+    return typeof text === "string" ? text : null;
+  } catch {
+    return null;
+  }
+}
+
 /** {@link isInternal}'s answers by file: the path arithmetic costs more than the lookup. */
 const internalFiles = new Map<string, boolean>();
 
@@ -26,14 +61,17 @@ function isInternal(file: string): boolean {
 }
 
 function computeIsInternal(file: string): boolean {
-  if (file.startsWith("node:") || file.includes("/node_modules/")) return true;
+  if (file.startsWith("node:")) return true;
   const p = file.startsWith("file://") ? fileURLToPath(file) : file;
   for (const r of roots) {
     for (const layer of INTERNAL_LAYERS) {
       if (p.startsWith(path.join(r, layer) + path.sep)) return true;
     }
   }
-  return false;
+  // Packages' code is not the driver's — except irpsim's own samples when irpsim is itself a
+  // package in node_modules (so only a node_modules folder below irpsim's root counts).
+  const inside = p.startsWith(packageRoot + path.sep) ? p.slice(packageRoot.length) : p;
+  return inside.includes(`${path.sep}node_modules${path.sep}`) || inside.includes("/node_modules/");
 }
 
 /** One stack frame: function name (if any) and `file:line:column`. */

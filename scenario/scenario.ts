@@ -13,22 +13,30 @@ import { teardownChecks } from "./teardown.js";
 
 /** A choice a scenario offers ("ending": done-using | killed | closed). */
 export interface ScenarioOption {
+  /** The option's name (`--ending` on the command line, `-o name=value` for the others). */
   readonly name: string;
+  /** The values it takes. */
   readonly values: readonly string[];
+  /** The value a run without the option uses. */
   readonly default: string;
+  /** What it chooses, for `irpsim run --help` readers. */
   readonly description: string;
 }
 
 /** One thing a scenario checked. */
 export interface Check {
+  /** What was checked, as a sentence ("no IRP is left pending"). */
   readonly name: string;
   readonly passed: boolean;
+  /** What was seen, for a failed check's report. */
   readonly detail: string;
 }
 
 /** What a scenario's body gets. */
 export interface ScenarioContext {
+  /** The fresh machine this run builds its world on: load drivers, create processes, set timers (`after`). */
   readonly machine: Machine;
+  /** The run's options, every one the scenario declares with its value (defaults filled in). */
   readonly options: Readonly<Record<string, string>>;
   /** Runs the machine (as machine.run) and keeps the result for the report. */
   run(options?: RunOptions): Promise<RunResult>;
@@ -45,6 +53,7 @@ export interface ScenarioContext {
 
 /** A runnable scenario. */
 export interface Scenario {
+  /** The name `irpsim run`, `explore` and replay strings use ("sharebuf"); letters, digits, "-", "/" and "." read best. */
   readonly name: string;
   /** One line for `irpsim list`. */
   readonly summary: string;

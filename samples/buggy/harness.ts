@@ -24,10 +24,10 @@ import {
   VirtualAlloc,
 } from "irpsim/win32";
 import type { DEVICE_OBJECT, DRIVER_INITIALIZE } from "irpsim/wdm";
-import type { KProcess } from "../../kernel/process.js";
-import { loadDriver, unloadDriver } from "../../io-manager/driver.js";
-import type { Scenario, ScenarioContext } from "../../scenario/scenario.js";
-import type { RuleId } from "../../verifier/rules.js";
+import type { KProcess } from "irpsim";
+import { loadDriver, unloadDriver } from "irpsim";
+import type { Scenario, ScenarioContext } from "irpsim";
+import type { RuleId } from "irpsim";
 
 /** A sample driver with one bug, and the rule that bug breaks. */
 export interface BuggySample {

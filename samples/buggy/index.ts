@@ -16,8 +16,8 @@ import {
   WaitForSingleObject,
   writeU32,
 } from "irpsim/win32";
-import { unloadDriver } from "../../io-manager/driver.js";
-import type { RuleId } from "../../verifier/rules.js";
+import { unloadDriver } from "irpsim";
+import type { RuleId } from "irpsim";
 import { appBuffer, newOverlapped, openSampleDevice, sampleScenario, sendOne, type BuggySample, type SampleDriver, type SampleSetup } from "./harness.js";
 import { CmplDriverEntry, IOCTL_CMPL_GET_VERSION, IOCTL_CMPL_PING, IOCTL_CMPL_QUEUE, IOCTL_CMPL_START, IOCTL_CMPL_SYNC_WITH_ISR, IOCTL_CMPL_VALIDATE } from "./completion.js";
 import { IOCTL_PEND_CALIBRATE, IOCTL_PEND_CONFIGURE, IOCTL_PEND_FAST_PATH, IOCTL_PEND_READ_SENSOR, IOCTL_PEND_UNKNOWN, PendDriverEntry } from "./pending.js";

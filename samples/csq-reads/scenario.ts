@@ -3,12 +3,9 @@
  * queues reads in a cancel-safe queue and completes them from a polling thread; the app ends
  * cleanly (IRP_MJ_CLEANUP drains the queue) or with ExitProcess while reads are in flight.
  */
-import { loadDriver, unloadDriver } from "../../io-manager/driver.js";
-import { ioManager } from "../../io-manager/io-manager.js";
-import { STATUS_CANCELLED, STATUS_SUCCESS } from "../../kernel/status.js";
-import type { Scenario } from "../../scenario/scenario.js";
-import { ERROR_OPERATION_ABORTED } from "../../win32/errors.js";
-import { WAIT_IO_COMPLETION } from "../../win32/sync.js";
+import { liveIrps, loadDriver, poolUsage, unloadDriver, type Scenario } from "irpsim";
+import { STATUS_CANCELLED, STATUS_SUCCESS } from "irpsim/wdm";
+import { ERROR_OPERATION_ABORTED, WAIT_IO_COMPLETION } from "irpsim/win32";
 import { CSAMP_SAMPLE_BYTES, CsampDriverEntry, type CSAMP_EXTENSION } from "./driver.js";
 import { CsqReadsReport, makeCsqReadsApp, type CsqReadsEnding } from "./app.js";
 
@@ -35,7 +32,7 @@ export const csqReadsScenario: Scenario = {
     const loaded = await loadDriver(m, "CsqReads", CsampDriverEntry);
     ctx.check("DriverEntry succeeds", loaded.status === 0, `status 0x${loaded.status.toString(16)}`);
     const ext = loaded.DriverObject.DeviceObject?.DeviceExtension as CSAMP_EXTENSION | undefined;
-    const poolBlocks = m.nonPagedPool.liveBlockCount;
+    const poolBlocks = poolUsage(m).blocks;
     const report = new CsqReadsReport();
     ctx.note(`csqreads.exe starts ${READERS} readers; after ${RUN_MS} ms it ends: ${ending}`);
     const app = m.createProcess("csqreads.exe", makeCsqReadsApp(ending, report, READERS, RUN_MS));
@@ -73,8 +70,8 @@ export const csqReadsScenario: Scenario = {
       ctx.check("the app exits with reads in flight", report.finished && app.state === "exited", `process ${app.state}`);
       ctx.check("the reads in flight when the process exited are cancelled", ext.Completions.some((c) => c.status === STATUS_CANCELLED), ext.Completions.map((c) => c.by).join(", "));
     }
-    ctx.check("no IRP is left pending", ioManager(m).liveIrps.size === 0, [...ioManager(m).liveIrps].map((i) => i.label).join(", "));
-    ctx.check("no system buffer is left allocated", m.nonPagedPool.liveBlockCount === poolBlocks, `${m.nonPagedPool.liveBlockCount - poolBlocks} block(s) more than before`);
+    ctx.check("no IRP is left pending", liveIrps(m).length === 0, liveIrps(m).join(", "));
+    ctx.check("no system buffer is left allocated", poolUsage(m).blocks === poolBlocks, `${poolUsage(m).blocks - poolBlocks} block(s) more than before`);
     if (!m.halted && r.outcome === "completed") {
       await unloadDriver(m, "CsqReads");
       ctx.check("DriverUnload stops the polling thread", m.threads.filter((t) => t.name === "CsampPollingThread").every((t) => t.state === "terminated"));

@@ -2,10 +2,8 @@
  * The inverted-call scenario: notification requests parked through an I/O completion port,
  * completed by events in FIFO order, and cancelled when the app ends with some still parked.
  */
-import { loadDriver, unloadDriver } from "../../io-manager/driver.js";
-import { ioManager } from "../../io-manager/io-manager.js";
-import type { Scenario } from "../../scenario/scenario.js";
-import { ERROR_IO_PENDING, ERROR_OPERATION_ABORTED } from "../../win32/errors.js";
+import { liveIrps, loadDriver, unloadDriver, type Scenario } from "irpsim";
+import { ERROR_IO_PENDING, ERROR_OPERATION_ABORTED } from "irpsim/win32";
 import { INVERTED_NOTIFICATION_BYTES, InvertedDriverEntry, makeInvertedCallDriver, type INVERTED_EXTENSION, type InvertedBuild } from "./driver.js";
 import { InvertedAppReport, NOTIFY_KEY, makeInvertedCallApp, type InvertedEnding } from "./app.js";
 
@@ -75,7 +73,7 @@ export function makeInvertedCallScenario(build?: InvertedBuild, name = "inverted
         ctx.check("the app exits with requests still parked", report.finished && app.state === "exited" && app.exitStatus === 0, `process ${app.state}`);
       }
       ctx.check("the app's exit or close cancels every parked request", ext.RequestsCancelled === NOTIFICATIONS, `${ext.RequestsCancelled} cancelled`);
-      ctx.check("no IRP is left pending", ioManager(m).liveIrps.size === 0, [...ioManager(m).liveIrps].map((i) => i.label).join(", "));
+      ctx.check("no IRP is left pending", liveIrps(m).length === 0, liveIrps(m).join(", "));
       if (!m.halted && r.outcome === "completed") await unloadDriver(m, "InvertedCall");
     },
   };

@@ -2,7 +2,7 @@
  * Notify's race samples: the notification driver with one real race each between its timer DPC,
  * its cancel routine and its cleanup, which the deterministic run never shows.
  */
-import type { Scenario } from "../../scenario/scenario.js";
+import type { Scenario } from "irpsim";
 import { makeNotifyScenario } from "../notify/scenario.js";
 import { cancelFreesContextBuild } from "./cancel-frees-context.js";
 import { cleanupVsDpcBuild } from "./cleanup-vs-dpc.js";

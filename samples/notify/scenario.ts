@@ -2,12 +2,9 @@
  * The notify scenario: an app keeps two notification requests pended, receives a few events
  * from the driver's timer DPC, and closes its handle, whose cleanup completes the rest.
  */
-import { loadDriver, unloadDriver } from "../../io-manager/driver.js";
-import { ioManager } from "../../io-manager/io-manager.js";
-import type { Scenario } from "../../scenario/scenario.js";
-import { ERROR_INVALID_HANDLE, ERROR_NO_SYSTEM_RESOURCES } from "../../win32/errors.js";
+import { liveIrps, loadDriver, poolUsage, unloadDriver, type Scenario } from "irpsim";
+import { ERROR_INVALID_HANDLE, ERROR_NO_SYSTEM_RESOURCES } from "irpsim/win32";
 import { NOTIFY_WAITERS, NotifyAppReport, makeNotifyApp } from "./app.js";
-import { poolTag } from "../../kernel/pool.js";
 import { NOTIFY_TAG, NotifyDriverEntry, makeNotifyDriver, type NotifyBuild } from "./driver.js";
 
 /** Events the app waits for. */
@@ -45,8 +42,8 @@ export function makeNotifyScenario(build?: NotifyBuild, name = "notify"): Scenar
       } else {
         ctx.check("the app has exited", app.state === "exited", `process ${app.state}`);
       }
-      ctx.check("no IRP is left pending", ioManager(m).liveIrps.size === 0, [...ioManager(m).liveIrps].map((i) => i.label).join(", "));
-      const staging = m.nonPagedPool.tags.get(poolTag(NOTIFY_TAG))?.bytes ?? 0;
+      ctx.check("no IRP is left pending", liveIrps(m).length === 0, liveIrps(m).join(", "));
+      const staging = poolUsage(m, { tag: NOTIFY_TAG }).bytes;
       ctx.check("every staging page is freed", staging === 0, `${staging} byte(s) of '${NOTIFY_TAG}' pool in use`);
       if (!m.halted && r.outcome === "completed" && loaded.status === 0) await unloadDriver(m, "Notify");
     },

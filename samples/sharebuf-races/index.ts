@@ -2,7 +2,7 @@
  * Sharebuf's race samples: the shared-buffer driver with one real cancel or cleanup race each,
  * which the deterministic run never shows and `irpsim explore` finds, shrinks and explains.
  */
-import type { Scenario } from "../../scenario/scenario.js";
+import type { Scenario } from "irpsim";
 import { makeSharebufScenario } from "../sharebuf/scenario.js";
 import { cancelWindowBuild } from "./cancel-window.js";
 import { cancelWindowLockedBuild } from "./cancel-window-locked.js";

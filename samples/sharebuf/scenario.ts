@@ -1,10 +1,8 @@
 /**
  * The sharebuf scenario: the shared-buffer design end to end, with its three endings.
  */
-import { loadDriver, unloadDriver } from "../../io-manager/driver.js";
-import { ioManager } from "../../io-manager/io-manager.js";
-import type { Scenario } from "../../scenario/scenario.js";
-import { ERROR_OPERATION_ABORTED } from "../../win32/errors.js";
+import { liveIrps, loadDriver, pageFrameNumber, unloadDriver, type Scenario } from "irpsim";
+import { ERROR_OPERATION_ABORTED } from "irpsim/win32";
 import { SHARED_BYTES, SharebufAppReport, makeSharebufApp, type SharebufEnding } from "./app.js";
 import { SHAREBUF_MAGIC, SharebufDriverEntry, SHAREBUF_EXTENSION, makeSharebufDriver, type SharebufBuild } from "./driver.js";
 
@@ -47,8 +45,8 @@ export function makeSharebufScenario(build?: SharebufBuild, name = "sharebuf"): 
         const pages = SHARED_BYTES / 4096;
         const same: boolean[] = [];
         for (let i = 0; i < pages; i++) {
-          const user = m.mmu.frameOf(app.addressSpace.table, report.buffer + i * 4096);
-          const system = m.mmu.frameOf(null, ext.SharedBuffer + i * 4096);
+          const user = pageFrameNumber(m, app, report.buffer + i * 4096);
+          const system = pageFrameNumber(m, null, ext.SharedBuffer + i * 4096);
           same.push(user >= 0 && user === system);
         }
         ctx.check("the user and system addresses map the same frames", same.every(Boolean), `user 0x${report.buffer.toString(16)} and system 0x${ext.SharedBuffer.toString(16)} over ${pages} pages`);
@@ -90,7 +88,7 @@ export function makeSharebufScenario(build?: SharebufBuild, name = "sharebuf"): 
         ctx.check("the app has exited", app.state === "exited", `process ${app.state}`);
       }
       ctx.check("no page of the app is left locked", app.lockedPages === 0, `${app.lockedPages} page(s)`);
-      ctx.check("no IRP is left pending", ioManager(m).liveIrps.size === 0, [...ioManager(m).liveIrps].map((i) => i.label).join(", "));
+      ctx.check("no IRP is left pending", liveIrps(m).length === 0, liveIrps(m).join(", "));
       if (!m.halted && r.outcome === "completed") await unloadDriver(m, "Sharebuf");
     },
   };

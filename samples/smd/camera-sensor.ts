@@ -4,7 +4,7 @@
  * driver maps with MmMapIoSpace: the frame number and the arrival time (100 ns ticks). Frame k
  * arrives at exactly start + k/30 s (rounded to the tick), so the schedule never drifts.
  */
-import type { CeMachine } from "../../ce6/index.js";
+import type { CeMachine } from "irpsim";
 
 /** Frames per second. */
 export const CAMERA_FPS = 30;
@@ -47,7 +47,7 @@ export class CameraSensor {
     const m = this.ce.machine;
     const next = this.frame + 1;
     const deadline = this.startTick + Math.round((next * TICKS_PER_SECOND) / CAMERA_FPS);
-    m.timers.add(deadline, `camera frame ${next}`, () => {
+    m.scheduleDeviceEvent(deadline, `camera frame ${next}`, () => {
       if (!this.running) return;
       this.frame = next;
       this.delivered++;

@@ -13,10 +13,9 @@
  *   driver stores each frame within 5 ms, the app processes each in the remaining 28 ms, on
  *   virtual time; the run reports frames processed and dropped.
  */
-import { CeMachine, ceMachineOptions, type CeVersion } from "../../ce6/index.js";
-import { ActivateDeviceEx, DEVFLAGS_LOAD_AS_USERPROC, DeactivateDevice, ERROR_INVALID_PARAMETER, ERROR_NOT_SUPPORTED, INVALID_HANDLE_VALUE } from "../../ce6/coredll.js";
-import { PAGE_SIZE } from "../../kernel/physical-memory.js";
-import type { Scenario, ScenarioContext } from "../../scenario/scenario.js";
+import { CeMachine, ceMachineOptions, pageFrameNumber, type CeVersion, type Scenario, type ScenarioContext } from "irpsim";
+import { ActivateDeviceEx, DEVFLAGS_LOAD_AS_USERPROC, DeactivateDevice, ERROR_INVALID_PARAMETER, ERROR_NOT_SUPPORTED, INVALID_HANDLE_VALUE } from "irpsim/ce6";
+import { PAGE_SIZE } from "irpsim/wdm";
 import { makeSmdApp, SmdAppReport } from "./app.js";
 import { CameraAppReport, makeCameraApp, PROCESSING_MS, type CameraAppOptions } from "./camera-app.js";
 import { FRAME_BYTES, makeCameraDriver, RING_FRAMES, RING_PHYSICAL, RING_RESERVED_BYTES, STORE_MS } from "./camera-driver.js";
@@ -97,7 +96,7 @@ async function smdPart(ctx: ScenarioContext, ce: CeMachine): Promise<void> {
   const same: boolean[] = [];
   if (space && report.address !== 0) {
     for (let off = 0; off < SMD_SIZE; off += 256 * PAGE_SIZE) {
-      const user = m.mmu.frameOf(space.table, report.address + off);
+      const user = pageFrameNumber(m, app, report.address + off);
       same.push(user >= 0 && user === ce.staticFrame(SMD_KERNEL_ADDRESS + off));
     }
   }

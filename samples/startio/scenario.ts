@@ -3,12 +3,9 @@
  * through the I/O manager's device queue (IoStartPacket, a StartIo routine, IoStartNextPacket from
  * the transmit DPC); one write is cancelled while it waits in the queue.
  */
-import { loadDriver, unloadDriver } from "../../io-manager/driver.js";
-import { ioManager } from "../../io-manager/io-manager.js";
-import { IsListEmpty } from "../../kernel/list-entry.js";
-import { STATUS_CANCELLED, STATUS_SUCCESS } from "../../kernel/status.js";
-import type { Scenario } from "../../scenario/scenario.js";
-import { ERROR_OPERATION_ABORTED } from "../../win32/errors.js";
+import { cancelSpinLockOwner, liveIrps, loadDriver, poolUsage, unloadDriver, type Scenario } from "irpsim";
+import { IsListEmpty, STATUS_CANCELLED, STATUS_SUCCESS } from "irpsim/wdm";
+import { ERROR_OPERATION_ABORTED } from "irpsim/win32";
 import { UART_CANCELLED, UART_COMMANDS, UartAppReport, makeUartApp } from "./app.js";
 import { UartDriverEntry, type UART_EXTENSION } from "./driver.js";
 
@@ -36,7 +33,7 @@ export const startioScenario: Scenario = {
     ctx.check("DriverEntry succeeds", loaded.status === 0, `status 0x${loaded.status.toString(16)}`);
     const device = loaded.DriverObject.DeviceObject;
     const ext = device?.DeviceExtension as UART_EXTENSION | undefined;
-    const poolBlocks = m.nonPagedPool.liveBlockCount;
+    const poolBlocks = poolUsage(m).blocks;
     const report = new UartAppReport();
     ctx.note(`terminal.exe writes ${UART_COMMANDS.length} commands at once and cancels "${UART_COMMANDS[UART_CANCELLED]?.trim() ?? ""}" while it is queued`);
     const app = m.createProcess("terminal.exe", makeUartApp(report));
@@ -66,7 +63,7 @@ export const startioScenario: Scenario = {
       !device.DeviceQueue.Busy && IsListEmpty(device.DeviceQueue.DeviceListHead) && device.CurrentIrp === null,
       `Busy ${String(device.DeviceQueue.Busy)}, CurrentIrp ${device.CurrentIrp?.label ?? "NULL"}`,
     );
-    ctx.check("the cancel spin lock is free", ioManager(m).cancelSpinLock.owner === null, ioManager(m).cancelSpinLock.ownerDescription);
+    ctx.check("the cancel spin lock is free", cancelSpinLockOwner(m) === null, cancelSpinLockOwner(m) ?? "");
 
     if (ctx.undisturbed()) {
       // The story as told: four writes queue up, the third is cancelled in the queue.
@@ -97,8 +94,8 @@ export const startioScenario: Scenario = {
     } else {
       ctx.check("the app has exited", app.state === "exited", `process ${app.state}`);
     }
-    ctx.check("no IRP is left pending", ioManager(m).liveIrps.size === 0, [...ioManager(m).liveIrps].map((i) => i.label).join(", "));
-    ctx.check("no system buffer is left allocated", m.nonPagedPool.liveBlockCount === poolBlocks, `${m.nonPagedPool.liveBlockCount - poolBlocks} block(s) more than before`);
+    ctx.check("no IRP is left pending", liveIrps(m).length === 0, liveIrps(m).join(", "));
+    ctx.check("no system buffer is left allocated", poolUsage(m).blocks === poolBlocks, `${poolUsage(m).blocks - poolBlocks} block(s) more than before`);
     if (!m.halted && r.outcome === "completed") await unloadDriver(m, "Uart");
   },
 };

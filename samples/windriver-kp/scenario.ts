@@ -3,13 +3,8 @@
  * the generic driver windrvr6, the Kernel PlugIn KP_SMPL, a sampling card raising interrupts, and
  * an app that reads the samples the KP writes into their shared kernel buffer.
  */
-import { contiguousAllocations } from "../../kernel/api-mm.js";
-import { interruptController } from "../../kernel/interrupt-object.js";
-import { MM_SYSTEM_RANGE_START } from "../../kernel/memory-constants.js";
-import { PAGE_SIZE } from "../../kernel/physical-memory.js";
-import { loadDriver, unloadDriver } from "../../io-manager/driver.js";
-import type { Scenario } from "../../scenario/scenario.js";
-import { WdDriverEntry, installKernelPlugIn, installSamplingCard, windriverState } from "../../windriver/machine.js";
+import { connectedInterrupts, contiguousBuffers, installKernelPlugIn, installSamplingCard, loadDriver, pageFrameNumber, unloadDriver, WdDriverEntry, windriverState, type Scenario } from "irpsim";
+import { MM_SYSTEM_RANGE_START, PAGE_SIZE } from "irpsim/wdm";
 import { SHARED_BUFFER_BYTES, WindriverAppReport, makeWindriverApp, type WindriverFlow, type WindriverReader } from "./app.js";
 import { KP_RESULT_OK, KP_SAMPLE_DRIVER_NAME, makeSampleKernelPlugIn } from "./kp.js";
 
@@ -84,8 +79,8 @@ export const windriverKpScenario: Scenario = {
     const userFrames: number[] = [];
     const kernelFrames: number[] = [];
     for (let i = 0; i < pages && app.addressSpace && report.pUserAddr !== 0; i++) {
-      userFrames.push(m.mmu.frameOf(app.addressSpace.table, report.pUserAddr + i * PAGE_SIZE));
-      kernelFrames.push(m.mmu.frameOf(null, report.pKernelAddr + i * PAGE_SIZE));
+      userFrames.push(pageFrameNumber(m, app, report.pUserAddr + i * PAGE_SIZE));
+      kernelFrames.push(pageFrameNumber(m, null, report.pKernelAddr + i * PAGE_SIZE));
     }
     ctx.check("the user and kernel addresses map the same frames", userFrames.length === pages && userFrames.every((f, i) => f >= 0 && f === kernelFrames[i]), `${pages} pages`);
     const contiguous = kernelFrames.every((f, i) => f === (kernelFrames[0] ?? -1) + i);
@@ -129,8 +124,8 @@ export const windriverKpScenario: Scenario = {
       ctx.check("the app dies while streaming", app.state === "exited" && !report.finished && app.exitStatus === 1, `process ${app.state}, exit status ${app.exitStatus}`);
     }
     ctx.check("KP_Close ran for the KP's one open", kp.observed.opens === 1 && kp.observed.closes === 1, `${kp.observed.opens} open(s), ${kp.observed.closes} close(s)`);
-    ctx.check("KP_IntDisable ran and the card's line is masked again", kp.observed.intDisables === kp.observed.intEnables && interruptController(m).connectedTo(card.vector).length === 0, `${kp.observed.intEnables} enable(s), ${kp.observed.intDisables} disable(s)`);
-    ctx.check("no contiguous buffer is left allocated", contiguousAllocations(m).size === 0, [...contiguousAllocations(m).values()].map((b) => `0x${b.address.toString(16)} (${b.size} bytes)`).join(", "));
+    ctx.check("KP_IntDisable ran and the card's line is masked again", kp.observed.intDisables === kp.observed.intEnables && connectedInterrupts(m, card.vector) === 0, `${kp.observed.intEnables} enable(s), ${kp.observed.intDisables} disable(s)`);
+    ctx.check("no contiguous buffer is left allocated", contiguousBuffers(m).length === 0, contiguousBuffers(m).map((b) => `0x${b.address.toString(16)} (${b.size} bytes)`).join(", "));
     const state = windriverState(loaded.DriverObject);
     const left = state ? state.dma.size + state.kps.size + state.cards.size + state.interrupts.size : 0;
     ctx.check("windrvr6 holds no handle after the app is gone", left === 0, state ? `${state.dma.size} DMA, ${state.kps.size} KP, ${state.cards.size} card, ${state.interrupts.size} interrupt handle(s)` : "");

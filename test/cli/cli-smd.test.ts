@@ -18,7 +18,7 @@ describe("cli: irpsim run smd (the CE 6.0 scenario)", () => {
   it("irpsim list shows smd with its parts and CE versions", async () => {
     const r = await irpsim(["list"]);
     expect(r.code).to.equal(0);
-    expect(r.stdout).to.match(/^smd\s+Windows CE 6\.0: .*\[--part smd\|user-app\|reflector\|camera\] \[--ce 6\.0\|5\.0\]/m);
+    expect(r.stdout).to.match(/^ {2}smd\s+Windows CE 6\.0: .*\n {4,}--part smd\|user-app\|reflector\|camera {2}--ce 6\.0\|5\.0$/m);
   });
 
   it("irpsim run smd runs every part, prints their timelines and exits 0", async () => {

@@ -35,10 +35,10 @@ async function inProcess(args: string[]): Promise<{ code: number; stdout: string
 }
 
 describe("cli: the irpsim command", () => {
-  it("irpsim list names the shipped scenarios, one line each", async () => {
+  it("irpsim list names the shipped scenarios, one short line each under a heading per kind", async () => {
     const r = await irpsim(["list"]);
     expect(r.code).to.equal(0);
-    expect(r.stdout).to.match(/^sharebuf\s+share a buffer with a driver/m);
+    expect(r.stdout).to.match(/^ {2}sharebuf\s+share a buffer with a driver/m);
   });
 
   it("irpsim run sharebuf --ending closed prints the timeline and exits 0 when the run is clean", async () => {
@@ -71,7 +71,7 @@ describe("cli: the irpsim command", () => {
     expect(off.code).to.equal(0);
     expect(off.stdout).to.not.include("FINDING");
     const list = await irpsim(["list"]);
-    expect(list.stdout).to.match(/^buggy\/complete-twice\s+an error path completes the IRP/m);
+    expect(list.stdout).to.match(/^ {2}buggy\/complete-twice\s+an error path completes the IRP/m);
   });
 
   it("a bug check in the built command line names the driver's TypeScript source line (source maps), and exits 1", async () => {
@@ -116,7 +116,7 @@ describe("cli: the irpsim command", () => {
     for (const args of [["run", "--help"], ["run", "-h"], ["help", "run"]]) {
       const r = await inProcess(args);
       expect(r.code, args.join(" ")).to.equal(0);
-      expect(r.stdout).to.include("irpsim run <scenario | path/to/scenario.js> [options]");
+      expect(r.stdout).to.include("irpsim run <scenario | path/to/scenario.ts or .js> [options]");
       expect(r.stdout).to.include("--format <fmt>");
     }
     const l = await inProcess(["list", "--help"]);
