@@ -66,3 +66,16 @@ export { KQUEUE, KeInitializeQueue, KeInsertQueue, KeInsertHeadQueue, KeReadStat
 // ---- Device queues and the StartIo model ----
 export { KDEVICE_QUEUE, KDEVICE_QUEUE_ENTRY, KeInitializeDeviceQueue, KeInsertDeviceQueue, KeInsertByKeyDeviceQueue, KeRemoveDeviceQueue, KeRemoveByKeyDeviceQueue, KeRemoveEntryDeviceQueue } from "./kernel/device-queue.js";
 export { IoStartPacket, IoStartNextPacket, IoStartNextPacketByKey } from "./io-manager/start-io.js";
+
+// ---- Access rights (winnt.h / wdm.h) ----
+export * from "./kernel/access-rights.js";
+
+// ---- Interlocked operations and interlocked lists ----
+export { VOLATILE, InterlockedIncrement, InterlockedDecrement, InterlockedExchange, InterlockedExchangeAdd, InterlockedAdd, InterlockedCompareExchange, InterlockedOr, InterlockedAnd, InterlockedXor, InterlockedExchangePointer, InterlockedCompareExchangePointer } from "./kernel/interlocked.js";
+export type { PLONG } from "./kernel/interlocked.js";
+export { SINGLE_LIST_ENTRY, SLIST_ENTRY, SLIST_HEADER, PushEntryList, PopEntryList, InitializeSListHead, QueryDepthSList, ExQueryDepthSList, InterlockedPushEntrySList, InterlockedPopEntrySList, InterlockedFlushSList, ExInterlockedPushEntrySList, ExInterlockedPopEntrySList, ExInterlockedFlushSList } from "./kernel/single-list.js";
+export { ExInterlockedInsertHeadList, ExInterlockedInsertTailList, ExInterlockedRemoveHeadList, ExInterlockedPushEntryList, ExInterlockedPopEntryList } from "./kernel/interlocked-lists.js";
+
+// ---- DPC control, wait blocks and dispatcher headers ----
+export { DispatcherHeader as DISPATCHER_HEADER, DispatcherType as KOBJECTS } from "./kernel/dispatcher.js";
+export { MAXIMUM_WAIT_OBJECTS } from "./kernel/waits.js";

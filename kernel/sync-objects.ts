@@ -44,17 +44,19 @@ export class MutantObject extends KernelObject {
   }
 }
 
-/** Access rights for synchronization objects (winnt.h). */
-export const SYNCHRONIZE = 0x00100000;
-export const EVENT_MODIFY_STATE = 0x0002;
-export const EVENT_ALL_ACCESS = 0x001f0003;
-export const SEMAPHORE_MODIFY_STATE = 0x0002;
-export const SEMAPHORE_ALL_ACCESS = 0x001f0003;
-export const MUTANT_ALL_ACCESS = 0x001f0001;
-export const PROCESS_TERMINATE = 0x0001;
-export const PROCESS_QUERY_INFORMATION = 0x0400;
-export const PROCESS_ALL_ACCESS = 0x001fffff;
-export const THREAD_TERMINATE = 0x0001;
-export const THREAD_SET_CONTEXT = 0x0010;
-export const THREAD_QUERY_INFORMATION = 0x0040;
-export const THREAD_ALL_ACCESS = 0x001fffff;
+/** Access rights for synchronization objects (winnt.h): defined once, in access-rights.ts. */
+export {
+  SYNCHRONIZE,
+  EVENT_MODIFY_STATE,
+  EVENT_ALL_ACCESS,
+  SEMAPHORE_MODIFY_STATE,
+  SEMAPHORE_ALL_ACCESS,
+  MUTANT_ALL_ACCESS,
+  PROCESS_TERMINATE,
+  PROCESS_QUERY_INFORMATION,
+  PROCESS_ALL_ACCESS,
+  THREAD_TERMINATE,
+  THREAD_SET_CONTEXT,
+  THREAD_QUERY_INFORMATION,
+  THREAD_ALL_ACCESS,
+} from "./access-rights.js";

@@ -127,6 +127,11 @@ export class KThread extends KernelObject {
     return this.header;
   }
 
+  /** The DISPATCHER_HEADER C code reaches as `Tcb.Header` / `Pcb.Header` (signalled when it ends). */
+  get Header(): DispatcherHeader {
+    return this.header;
+  }
+
   override get label(): string {
     return `${this.process.name}:${this.name}`;
   }
