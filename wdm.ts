@@ -79,3 +79,7 @@ export { ExInterlockedInsertHeadList, ExInterlockedInsertTailList, ExInterlocked
 // ---- DPC control, wait blocks and dispatcher headers ----
 export { DispatcherHeader as DISPATCHER_HEADER, DispatcherType as KOBJECTS } from "./kernel/dispatcher.js";
 export { MAXIMUM_WAIT_OBJECTS } from "./kernel/waits.js";
+
+// ---- I/O work items ----
+export { IO_WORKITEM, IoAllocateWorkItem, IoFreeWorkItem, IoQueueWorkItem, IoQueueWorkItemEx, IoSizeofWorkItem, IoInitializeWorkItem, IoUninitializeWorkItem, WORK_QUEUE_TYPE, CriticalWorkQueue, DelayedWorkQueue, HyperCriticalWorkQueue, NormalWorkQueue, BackgroundWorkQueue, RealTimeWorkQueue, SuperCriticalWorkQueue, MaximumWorkQueue, CustomPriorityWorkQueue } from "./io-manager/work-item.js";
+export type { PIO_WORKITEM, IO_WORKITEM_ROUTINE, IO_WORKITEM_ROUTINE_EX } from "./io-manager/work-item.js";

@@ -221,6 +221,11 @@ export class Machine implements TraceContext {
   readonly processExited: ((p: KProcess) => void)[] = [];
   /** Synchronous observers of the kernel (the verifier); see kernel/hooks.ts. */
   readonly kernelHooks: KernelHooks[] = [];
+  /**
+   * Drivers whose image is gone (unloaded, with no device or driver object left that references
+   * it): a work item of theirs that starts now runs code that is no longer there.
+   */
+  readonly unloadedImages = new Set<string>();
   strategy: DecisionStrategy | null;
   /** Virtual time in 100 ns ticks. */
   now = 0;
@@ -811,6 +816,14 @@ export class Machine implements TraceContext {
         for (;;) {
           while (this.workQueue.length > 0) {
             const item = this.workQueue.shift() as { label: string; fn: () => unknown; driver: string | null };
+            if (item.driver !== null && this.unloadedImages.has(item.driver)) {
+              // The worker jumps into an image that has been unloaded (ExQueueWorkItem holds no
+              // reference on the driver; IoQueueWorkItem's reference on its device would have).
+              this.bugCheck(BugCheckCode.DRIVER_UNLOADED_WITHOUT_CANCELLING_PENDING_OPERATIONS, 0, 0, 0, 0, {
+                driver: item.driver,
+                detail: `work item ${item.label} of ${item.driver} starts after ${item.driver} was unloaded: its code is no longer loaded. Queue it with IoQueueWorkItem (which keeps the device, and so the driver, loaded until the routine returns), or wait for it in DriverUnload.`,
+              });
+            }
             const token = this.enterActivity("work item", item.label, item.driver);
             try {
               await item.fn();
