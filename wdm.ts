@@ -83,3 +83,6 @@ export { MAXIMUM_WAIT_OBJECTS } from "./kernel/waits.js";
 // ---- I/O work items ----
 export { IO_WORKITEM, IoAllocateWorkItem, IoFreeWorkItem, IoQueueWorkItem, IoQueueWorkItemEx, IoSizeofWorkItem, IoInitializeWorkItem, IoUninitializeWorkItem, WORK_QUEUE_TYPE, CriticalWorkQueue, DelayedWorkQueue, HyperCriticalWorkQueue, NormalWorkQueue, BackgroundWorkQueue, RealTimeWorkQueue, SuperCriticalWorkQueue, MaximumWorkQueue, CustomPriorityWorkQueue } from "./io-manager/work-item.js";
 export type { PIO_WORKITEM, IO_WORKITEM_ROUTINE, IO_WORKITEM_ROUTINE_EX } from "./io-manager/work-item.js";
+
+// ---- Remove locks ----
+export { IO_REMOVE_LOCK, IO_REMOVE_LOCK_COMMON_BLOCK, IO_REMOVE_LOCK_DBG_BLOCK, IoInitializeRemoveLock, IoAcquireRemoveLock, IoReleaseRemoveLock, IoReleaseRemoveLockAndWait } from "./io-manager/remove-lock.js";

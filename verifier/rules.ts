@@ -87,6 +87,11 @@ export const RULES = {
   LeakedPool: { code: "irpsim", origin: IRPSIM, severity: "finding", fix: "Free every pool block when the object it backs goes away (per-request allocations when the request completes)." },
   LeakedHandle: { code: "irpsim", origin: IRPSIM, severity: "finding", fix: "ZwClose every kernel handle you open, including the thread handle PsCreateSystemThread returns." },
   LeakedReference: { code: "irpsim", origin: IRPSIM, severity: "finding", fix: "Pair every ObReferenceObject / ObReferenceObjectByHandle with an ObDereferenceObject." },
+  // ---- Remove locks, work items, executive locks, handles, notify routines (verifier/sync-rules.ts) ----
+  RemoveLockReleaseMismatch: { code: "0xC4/0xD5", origin: DV_IO, severity: "bug check", fix: "Release a remove lock only with the tag of an IoAcquireRemoveLock that returned STATUS_SUCCESS; when it returns STATUS_DELETE_PENDING nothing is held: fail the request without releasing." },
+  RemoveLockReleaseAndWaitMismatch: { code: "0xC4/0xD6", origin: DV_IO, severity: "bug check", fix: "Acquire the remove lock (IoAcquireRemoveLock with the same tag) before IoReleaseRemoveLockAndWait, as the remove path must hold it once." },
+  RemoveLockReinitialized: { code: "0xC4/0xD7", origin: DV_IO, severity: "bug check", fix: "Initialise a remove lock once, where the device extension is set up; it goes away with the extension." },
+  WorkItemInFreedPool: { code: "0xE4/0x0", origin: `bug check WORKER_INVALID (${DV}, Miscellaneous Checks)`, severity: "bug check", fix: "Let a queued work item run (or wait for it) before freeing the memory that holds it, and IoUninitializeWorkItem an item you initialised yourself before freeing its storage." },
 } as const satisfies Record<string, RuleInfo>;
 
 /** A rule's name. */
