@@ -86,3 +86,7 @@ export type { PIO_WORKITEM, IO_WORKITEM_ROUTINE, IO_WORKITEM_ROUTINE_EX } from "
 
 // ---- Remove locks ----
 export { IO_REMOVE_LOCK, IO_REMOVE_LOCK_COMMON_BLOCK, IO_REMOVE_LOCK_DBG_BLOCK, IoInitializeRemoveLock, IoAcquireRemoveLock, IoReleaseRemoveLock, IoReleaseRemoveLockAndWait } from "./io-manager/remove-lock.js";
+
+// ---- Lookaside lists ----
+export { NPAGED_LOOKASIDE_LIST, PAGED_LOOKASIDE_LIST, LOOKASIDE_LIST_EX, GENERAL_LOOKASIDE, ExInitializeNPagedLookasideList, ExAllocateFromNPagedLookasideList, ExFreeToNPagedLookasideList, ExDeleteNPagedLookasideList, ExInitializePagedLookasideList, ExAllocateFromPagedLookasideList, ExFreeToPagedLookasideList, ExDeletePagedLookasideList, ExInitializeLookasideListEx, ExAllocateFromLookasideListEx, ExFreeToLookasideListEx, ExFlushLookasideListEx, ExDeleteLookasideListEx, POOL_RAISE_IF_ALLOCATION_FAILURE, POOL_NX_ALLOCATION, EX_LOOKASIDE_LIST_EX_FLAG_RAISE_ON_FAIL, EX_LOOKASIDE_LIST_EX_FLAG_FAIL_NO_RAISE, MINIMUM_LOOKASIDE_DEPTH, MAXIMUM_LOOKASIDE_DEPTH } from "./kernel/lookaside.js";
+export type { ALLOCATE_FUNCTION, FREE_FUNCTION, ALLOCATE_FUNCTION_EX, FREE_FUNCTION_EX } from "./kernel/lookaside.js";

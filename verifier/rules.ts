@@ -91,6 +91,9 @@ export const RULES = {
   RemoveLockReleaseMismatch: { code: "0xC4/0xD5", origin: DV_IO, severity: "bug check", fix: "Release a remove lock only with the tag of an IoAcquireRemoveLock that returned STATUS_SUCCESS; when it returns STATUS_DELETE_PENDING nothing is held: fail the request without releasing." },
   RemoveLockReleaseAndWaitMismatch: { code: "0xC4/0xD6", origin: DV_IO, severity: "bug check", fix: "Acquire the remove lock (IoAcquireRemoveLock with the same tag) before IoReleaseRemoveLockAndWait, as the remove path must hold it once." },
   RemoveLockReinitialized: { code: "0xC4/0xD7", origin: DV_IO, severity: "bug check", fix: "Initialise a remove lock once, where the device extension is set up; it goes away with the extension." },
+  LookasideReinitialized: { code: "0xC4/0xCA", origin: DV, severity: "bug check", fix: "Initialise a lookaside list once; delete it (ExDelete...LookasideList) before initialising it again." },
+  LookasideDeleteUninitialized: { code: "0xC4/0xCB", origin: DV, severity: "bug check", fix: "Delete only a lookaside list you initialised, and only once." },
+  LookasideBlockTooSmall: { code: "0xC4/0xCD", origin: DV, severity: "bug check", fix: "Give a lookaside list blocks of at least 8 bytes: a cached block holds the list's link." },
   WorkItemInFreedPool: { code: "0xE4/0x0", origin: `bug check WORKER_INVALID (${DV}, Miscellaneous Checks)`, severity: "bug check", fix: "Let a queued work item run (or wait for it) before freeing the memory that holds it, and IoUninitializeWorkItem an item you initialised yourself before freeing its storage." },
 } as const satisfies Record<string, RuleInfo>;
 

@@ -7,6 +7,7 @@ import { SyncBugCheckCode, BugCheckCode } from "../kernel/bugcheck-codes.js";
 import { STATUS_SUCCESS } from "../kernel/status.js";
 import type { IO_REMOVE_LOCK } from "../io-manager/remove-lock.js";
 import { workItemsByAddress } from "../io-manager/work-item.js";
+import { MINIMUM_LOOKASIDE_BLOCK_SIZE } from "../kernel/lookaside.js";
 import type { Verifier } from "./verifier.js";
 
 /** What the verifier knows of one remove lock. */
@@ -85,6 +86,21 @@ export function installSyncRules(v: Verifier): void {
   });
 
   v.addKernelHooks({
+    lookaside(_t, api, list, size) {
+      const driver = v.verifiedDriver();
+      if (!driver) return;
+      const where = { driver, routine: routine() };
+      if (api.startsWith("ExInitialize")) {
+        if (list.L.active) {
+          v.bugCheck("LookasideReinitialized", BugCheckCode.DRIVER_VERIFIER_DETECTED_VIOLATION, [0xca, 0, 0, 0], { ...where, text: `${m.describeContext()} calls ${api} on a lookaside list that is still active (initialised and not deleted).` });
+        }
+        if (size !== null && size < MINIMUM_LOOKASIDE_BLOCK_SIZE) {
+          v.bugCheck("LookasideBlockTooSmall", BugCheckCode.DRIVER_VERIFIER_DETECTED_VIOLATION, [0xcd, 0, size, MINIMUM_LOOKASIDE_BLOCK_SIZE], { ...where, text: `${m.describeContext()} calls ${api} with a block size of ${size} bytes; the smallest a lookaside list supports is ${MINIMUM_LOOKASIDE_BLOCK_SIZE}.` });
+        }
+      } else if (api.startsWith("ExDelete") && !list.L.active) {
+        v.bugCheck("LookasideDeleteUninitialized", BugCheckCode.DRIVER_VERIFIER_DETECTED_VIOLATION, [0xcb, 0, 0, 0], { ...where, text: `${m.describeContext()} calls ${api} on a lookaside list that was never initialised (or was already deleted).` });
+      }
+    },
     freePool(_t, address) {
       const driver = v.verifiedDriver();
       if (!driver) return;
