@@ -439,15 +439,26 @@ export function KeGetCurrentThread(): KThread {
   return currentMachine("KeGetCurrentThread").currentThread("KeGetCurrentThread");
 }
 
-/** KeEnterCriticalRegion: disables normal kernel APCs. */
+/**
+ * KeEnterCriticalRegion: disables normal kernel APCs (a suspend, a thread's I/O completion APC
+ * that is not special) until the matching KeLeaveCriticalRegion. Regions nest.
+ */
 export function KeEnterCriticalRegion(): void {
-  kernel("KeEnterCriticalRegion").kernelApcDisable++;
+  const t = kernel("KeEnterCriticalRegion");
+  if (t.machine.kernelHooks.length !== 0) for (const h of t.machine.kernelHooks) h.criticalRegion?.(t, true);
+  t.kernelApcDisable++;
 }
 
-/** KeLeaveCriticalRegion. */
+/**
+ * KeLeaveCriticalRegion: ends a critical region; normal kernel APCs that were held back run at
+ * the thread's next chance. An unmatched leave unbalances the thread's count, as on NT: the
+ * thread's return to user mode (or a work item's return) with the count not zero is bug check
+ * APC_INDEX_MISMATCH; Driver Verifier stops at the leave itself (0xC4/0x3E).
+ */
 export function KeLeaveCriticalRegion(): void {
   const t = kernel("KeLeaveCriticalRegion");
-  t.kernelApcDisable = Math.max(0, t.kernelApcDisable - 1);
+  if (t.machine.kernelHooks.length !== 0) for (const h of t.machine.kernelHooks) h.criticalRegion?.(t, false);
+  t.kernelApcDisable--;
 }
 
 /** KAPC_STATE for KeStackAttachProcess. */

@@ -1,6 +1,6 @@
 import { UserAddressSpace } from "./address-space.js";
 import { BugCheckError, MachineHaltedError, bugCheckInfo, type BugCheckRecord } from "./bugcheck.js";
-import { BugCheckCode } from "./bugcheck-codes.js";
+import { BugCheckCode, SyncBugCheckCode } from "./bugcheck-codes.js";
 import { DispatcherHeader, KEVENT, SynchronizationEvent } from "./dispatcher.js";
 import type { KDPC } from "./dpc.js";
 import { Interrupts } from "./interrupts.js";
@@ -384,12 +384,22 @@ export class Machine implements TraceContext {
 
   /** A system service ends: back to user mode (termination, if pending, is handled by {@link returnToUser}). */
   leaveKernel(t: KThread): void {
+    // KiServiceExit: a system service must return with every critical region it entered left.
+    if (t.kernelApcDisable !== 0) this.apcIndexMismatch(t, 0);
     // Pending special kernel APCs (completion's second stage) run before user mode resumes.
     if (t.kernelApcs.length > 0 && t.irql === PASSIVE_LEVEL && !t.inApc) this.interrupts.deliverSpecialApcs(t);
     t.kernelDepth--;
     t.mode = UserMode;
     t.previousMode = UserMode;
     this.mmu.gen++;
+  }
+
+  /** Bug check APC_INDEX_MISMATCH: a system service (0) or worker routine (1) left a critical region unbalanced. */
+  apcIndexMismatch(t: KThread, callType: 0 | 1): never {
+    const n = t.kernelApcDisable;
+    return this.bugCheck(SyncBugCheckCode.APC_INDEX_MISMATCH, 0, 0, n >>> 0, callType, {
+      detail: `${callType === 0 ? "a system service returned to user mode" : "a work item routine returned"} on ${t.label} with its critical-region count at ${n}: ${n > 0 ? "a KeEnterCriticalRegion (or a resource acquire) was not matched by KeLeaveCriticalRegion" : "KeLeaveCriticalRegion was called more often than KeEnterCriticalRegion"}`,
+    });
   }
 
   /** Leaves kernel mode; a thread whose termination was deferred exits here instead of returning. */
@@ -825,6 +835,7 @@ export class Machine implements TraceContext {
               });
             }
             const token = this.enterActivity("work item", item.label, item.driver);
+            const worker = this.currentThread();
             try {
               await item.fn();
             } catch (e) {
@@ -832,6 +843,8 @@ export class Machine implements TraceContext {
             } finally {
               this.leaveActivity(token);
             }
+            // ExpWorkerThread: a routine must return with its critical regions balanced.
+            if (worker.kernelApcDisable !== 0) this.apcIndexMismatch(worker, 1);
           }
             await this.waits.waitFor([event], { waitAll: false, mode: KernelMode, alertable: false, timeout: null, reason: "the system worker thread waits for work" });
           }
