@@ -97,3 +97,9 @@ export { ERESOURCE, ExInitializeResourceLite, ExReinitializeResourceLite, ExDele
 export type { ERESOURCE_THREAD } from "./kernel/eresource.js";
 export { EX_PUSH_LOCK, ExInitializePushLock, ExAcquirePushLockExclusive, ExAcquirePushLockExclusiveEx, ExAcquirePushLockShared, ExAcquirePushLockSharedEx, ExReleasePushLockExclusive, ExReleasePushLockExclusiveEx, ExReleasePushLockShared, ExReleasePushLockSharedEx, ExReleasePushLock } from "./kernel/push-lock.js";
 export { EX_RUNDOWN_REF, ExInitializeRundownProtection, ExReInitializeRundownProtection, ExAcquireRundownProtection, ExAcquireRundownProtectionEx, ExReleaseRundownProtection, ExReleaseRundownProtectionEx, ExWaitForRundownProtectionRelease, ExRundownCompleted } from "./kernel/rundown-ref.js";
+
+// ---- Kernel handles and objects: Zw*, OBJECT_ATTRIBUTES, object types ----
+export { OBJECT_ATTRIBUTES, InitializeObjectAttributes, ZwCreateEvent, ZwOpenEvent, ZwSetEvent, ZwClearEvent, ZwResetEvent, ZwWaitForSingleObject, ZwWaitForMultipleObjects, ZwDuplicateObject, DUPLICATE_CLOSE_SOURCE, DUPLICATE_SAME_ACCESS, DUPLICATE_SAME_ATTRIBUTES } from "./kernel/kernel-handles.js";
+export type { ObjectName } from "./kernel/kernel-handles.js";
+export { IoFileObjectType, IoDeviceObjectType, IoDriverObjectType, IoCreateNotificationEvent, IoCreateSynchronizationEvent } from "./io-manager/object-types.js";
+export { NtCurrentProcess, NtCurrentThread } from "./kernel/object-manager.js";

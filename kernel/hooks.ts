@@ -10,7 +10,8 @@ observer (the verifier) need not turn tracing on, which would make every trace p
  */
 import type { DispatcherHeader, KMUTANT } from "./dispatcher.js";
 import type { KDPC } from "./dpc.js";
-import type { KIRQL } from "./irql.js";
+import type { KIRQL, KPROCESSOR_MODE } from "./irql.js";
+import type { OBJECT_TYPE } from "./object-types.js";
 import type { KernelObject } from "./objects.js";
 import type { KProcess } from "./process.js";
 import type { KSPIN_LOCK } from "./spin-lock.js";
@@ -67,6 +68,8 @@ export interface KernelHooks {
   syncLock?(t: KThread, api: string, lock: SyncLock): void;
   /** A thread that wanted `lock` was granted it (at once or after waiting). */
   syncLockAcquired?(t: KThread, api: string, lock: SyncLock): void;
+  /** ObReferenceObjectByHandle is about to resolve `handle` (before its checks); `type` is null for any type. */
+  referenceByHandle?(t: KThread, handle: number, type: OBJECT_TYPE | null, mode: KPROCESSOR_MODE): void;
   /** KeEnterCriticalRegion / KeLeaveCriticalRegion (`enter`) is about to change the thread's count. */
   criticalRegion?(t: KThread, enter: boolean): void;
 }

@@ -1,5 +1,5 @@
 import { KEVENT, KMUTANT, KSEMAPHORE, NotificationEvent, SynchronizationEvent, type DispatcherHeader } from "./dispatcher.js";
-import { KernelObject } from "./objects.js";
+import { KernelObject, objectBodies } from "./objects.js";
 
 /** An event object (NtCreateEvent): its body is a KEVENT. */
 export class EventObject extends KernelObject {
@@ -10,6 +10,7 @@ export class EventObject extends KernelObject {
     this.objectName = name;
     this.event = new KEVENT(manualReset ? NotificationEvent : SynchronizationEvent, initialState, name ?? undefined);
     if (!name) this.event.label = `event#${this.objectId}`;
+    objectBodies.set(this.event, this);
   }
   override waitable(): DispatcherHeader {
     return this.event;
@@ -24,6 +25,7 @@ export class SemaphoreObject extends KernelObject {
     super();
     this.objectName = name;
     this.semaphore = new KSEMAPHORE(initial, maximum, name ?? `semaphore#${this.objectId}`);
+    objectBodies.set(this.semaphore, this);
   }
   override waitable(): DispatcherHeader {
     return this.semaphore;
@@ -38,6 +40,7 @@ export class MutantObject extends KernelObject {
     super();
     this.objectName = name;
     this.mutant = new KMUTANT(name ?? `mutex#${this.objectId}`);
+    objectBodies.set(this.mutant, this);
   }
   override waitable(): DispatcherHeader {
     return this.mutant;

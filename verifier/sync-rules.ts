@@ -8,7 +8,9 @@ import { STATUS_SUCCESS } from "../kernel/status.js";
 import type { IO_REMOVE_LOCK } from "../io-manager/remove-lock.js";
 import { workItemsByAddress } from "../io-manager/work-item.js";
 import { MINIMUM_LOOKASIDE_BLOCK_SIZE } from "../kernel/lookaside.js";
-import { APC_LEVEL } from "../kernel/irql.js";
+import { APC_LEVEL, KernelMode } from "../kernel/irql.js";
+import { KERNEL_HANDLE_BIT, isKernelHandle } from "../kernel/api-ps-ob.js";
+import { NtCurrentProcess, NtCurrentThread } from "../kernel/object-manager.js";
 import { FAST_MUTEX, KGUARDED_MUTEX } from "../kernel/fast-mutex.js";
 import { ERESOURCE } from "../kernel/eresource.js";
 import { EX_PUSH_LOCK } from "../kernel/push-lock.js";
@@ -156,6 +158,23 @@ export function installSyncRules(v: Verifier): void {
         if (driver && v.once("RundownReleaseWithoutAcquire", `${lock.label}:${driver}`)) {
           v.finding("RundownReleaseWithoutAcquire", { driver, routine: routine(), text: `${m.describeContext()} calls ExReleaseRundownProtection on ${lock.label}, which holds no reference: a release without a successful acquire.` });
         }
+      }
+    },
+    referenceByHandle(t, handle, type, mode) {
+      const driver = v.verifiedDriver();
+      if (!driver) return;
+      const typeName = type ? type.Name : "any type";
+      const pseudo = handle === NtCurrentProcess || handle === NtCurrentThread;
+      const kernelHandle = isKernelHandle(handle);
+      if (mode === KernelMode) {
+        if (handle === 0) violation("BadHandleReference", 0xf5, [0, 0, 0], `calls ObReferenceObjectByHandle with a NULL handle (${typeName}).`);
+        else if (!kernelHandle && !pseudo && t.currentProcess !== m.systemProcess) {
+          violation("KernelModeUserHandle", 0xf6, [handle, t.currentProcess.pid, 0], `references handle 0x${handle.toString(16).toUpperCase()} of ${t.currentProcess.name} (a user-mode handle) with AccessMode KernelMode: no type or access check protects it, and the app can close or replace it.`);
+        } else if (kernelHandle && !m.systemProcess.handleTable.lookup(handle & ~KERNEL_HANDLE_BIT)) {
+          violation("BadHandleReference", 0x3c, [handle, 0, 0], `calls ObReferenceObjectByHandle with kernel handle 0x${handle.toString(16).toUpperCase()}, which is not open (${typeName}).`);
+        }
+      } else if (kernelHandle && t.currentProcess === m.systemProcess) {
+        violation("BadHandleReference", 0xf7, [handle, 0, mode], `references kernel handle 0x${handle.toString(16).toUpperCase()} with AccessMode UserMode in the System process: a kernel handle is only valid for KernelMode references.`);
       }
     },
     criticalRegion(t, enter) {
