@@ -103,3 +103,8 @@ export { OBJECT_ATTRIBUTES, InitializeObjectAttributes, ZwCreateEvent, ZwOpenEve
 export type { ObjectName } from "./kernel/kernel-handles.js";
 export { IoFileObjectType, IoDeviceObjectType, IoDriverObjectType, IoCreateNotificationEvent, IoCreateSynchronizationEvent } from "./io-manager/object-types.js";
 export { NtCurrentProcess, NtCurrentThread } from "./kernel/object-manager.js";
+
+// ---- Processes and threads: ids, lookups, priorities, process-notify routines ----
+export { PsInitialSystemProcess } from "./kernel/context.js";
+export { PsSetCreateProcessNotifyRoutine, PsSetCreateProcessNotifyRoutineEx, PS_CREATE_NOTIFY_INFO, PSP_MAX_CREATE_PROCESS_NOTIFY } from "./kernel/ps-notify.js";
+export type { CREATE_PROCESS_NOTIFY_ROUTINE, CREATE_PROCESS_NOTIFY_ROUTINE_EX, CLIENT_ID } from "./kernel/ps-notify.js";

@@ -9,7 +9,8 @@ import { BugCheckCode } from "./bugcheck-codes.js";
 import { nullDereference } from "./interlocked.js";
 import { ExEventObjectType, ExMutantObjectType, ExSemaphoreObjectType, OBJECT_TYPE, PsProcessType, PsThreadType, objectOf, objectTypeNamed, type POBJECT_TYPE, type PVOID_OBJECT } from "./object-types.js";
 import type { KProcess } from "./process.js";
-import { STATUS_INVALID_HANDLE, STATUS_OBJECT_TYPE_MISMATCH, STATUS_SUCCESS, type NTSTATUS } from "./status.js";
+import { STATUS_INVALID_HANDLE, STATUS_INVALID_PARAMETER, STATUS_OBJECT_TYPE_MISMATCH, STATUS_SUCCESS, type NTSTATUS } from "./status.js";
+import { NtStatusError } from "./nt-status-error.js";
 import type { KThread } from "./thread.js";
 
 function kernel(api: string): KThread {
@@ -26,9 +27,12 @@ export function PsGetCurrentThread(): KThread {
   return currentMachine("PsGetCurrentThread").currentThread("PsGetCurrentThread");
 }
 
-/** PsGetCurrentProcessId. */
+/**
+ * PsGetCurrentProcessId: the id of the current thread's own process (its CID), which stays the
+ * same while the thread is attached to another process (PsGetCurrentProcess follows the attach).
+ */
 export function PsGetCurrentProcessId(): number {
-  return PsGetCurrentProcess().pid;
+  return PsGetCurrentThread().process.pid;
 }
 
 /** PsGetCurrentThreadId. */
@@ -39,6 +43,75 @@ export function PsGetCurrentThreadId(): number {
 /** PsGetProcessId. */
 export function PsGetProcessId(Process: KProcess): number {
   return Process.pid;
+}
+
+/** PsGetThreadId: a thread's id (its CID's UniqueThread). */
+export function PsGetThreadId(Thread: KThread): number {
+  if ((Thread as KThread | null | undefined) == null) nullDereference(kernel("PsGetThreadId"));
+  return Thread.tid;
+}
+
+/** PsGetThreadProcessId: the id of the process a thread belongs to. */
+export function PsGetThreadProcessId(Thread: KThread): number {
+  if ((Thread as KThread | null | undefined) == null) nullDereference(kernel("PsGetThreadProcessId"));
+  return Thread.process.pid;
+}
+
+/** PsGetThreadProcess / IoThreadToProcess: the process a thread belongs to. */
+export function PsGetThreadProcess(Thread: KThread): KProcess {
+  return Thread.process;
+}
+
+/**
+ * PsLookupProcessByProcessId: the process with that id, referenced (drop it with
+ * ObDereferenceObject); STATUS_INVALID_PARAMETER when no such process exists (any more: an exited
+ * process nobody references is gone).
+ */
+export function PsLookupProcessByProcessId(ProcessId: number): { status: NTSTATUS; Process: KProcess | null } {
+  const t = kernel("PsLookupProcessByProcessId");
+  const m = t.machine;
+  const p = m.processes.find((x) => x.pid === ProcessId && (x.state !== "exited" || x.pointerCount > 0));
+  if (!p) return { status: STATUS_INVALID_PARAMETER, Process: null };
+  if (m.kernelHooks.length !== 0) for (const h of m.kernelHooks) h.objectReferenced?.(t, p);
+  m.ob.reference(p);
+  return { status: STATUS_SUCCESS, Process: p };
+}
+
+/** PsLookupThreadByThreadId: the thread with that id, referenced; STATUS_INVALID_PARAMETER when there is none. */
+export function PsLookupThreadByThreadId(ThreadId: number): { status: NTSTATUS; Thread: KThread | null } {
+  const t = kernel("PsLookupThreadByThreadId");
+  const m = t.machine;
+  const th = m.threads.find((x) => x.tid === ThreadId && (x.state !== "terminated" || x.pointerCount > 0));
+  if (!th) return { status: STATUS_INVALID_PARAMETER, Thread: null };
+  if (m.kernelHooks.length !== 0) for (const h of m.kernelHooks) h.objectReferenced?.(t, th);
+  m.ob.reference(th);
+  return { status: STATUS_SUCCESS, Thread: th };
+}
+
+/** Thread priorities (wdm.h). */
+export const LOW_PRIORITY = 0;
+export const LOW_REALTIME_PRIORITY = 16;
+export const HIGH_PRIORITY = 31;
+
+/**
+ * KeSetPriorityThread: sets a thread's priority (LOW_PRIORITY..HIGH_PRIORITY) and returns the old
+ * one. The priority is recorded and reported; this machine's scheduler does not order threads by
+ * it (its choices are decision points instead). A value out of range raises STATUS_INVALID_PARAMETER.
+ */
+export function KeSetPriorityThread(Thread: KThread, Priority: number): number {
+  const t = kernel("KeSetPriorityThread");
+  if ((Thread as KThread | null | undefined) == null) nullDereference(t);
+  if (!Number.isInteger(Priority) || Priority < LOW_PRIORITY || Priority > HIGH_PRIORITY) {
+    throw new NtStatusError(STATUS_INVALID_PARAMETER, `KeSetPriorityThread: priority ${String(Priority)} is outside LOW_PRIORITY..HIGH_PRIORITY`);
+  }
+  const old = Thread.priority;
+  Thread.priority = Priority;
+  return old;
+}
+
+/** KeQueryPriorityThread: a thread's current priority. */
+export function KeQueryPriorityThread(Thread: KThread): number {
+  return Thread.priority;
 }
 
 /** PsIsSystemThread. */

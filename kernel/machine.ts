@@ -219,6 +219,10 @@ export class Machine implements TraceContext {
   readonly threadRundown: ((t: KThread) => Promise<boolean>)[] = [];
   /** Run when a process has exited (after its address space is gone). */
   readonly processExited: ((p: KProcess) => void)[] = [];
+  /** Run when a process has been created, before its first thread runs (process-notify routines). */
+  readonly processCreated: ((p: KProcess) => void)[] = [];
+  /** Run in the last thread's context as a process starts to exit, before its handles are closed. */
+  readonly processExiting: ((p: KProcess, last: KThread) => Promise<void>)[] = [];
   /** Synchronous observers of the kernel (the verifier); see kernel/hooks.ts. */
   readonly kernelHooks: KernelHooks[] = [];
   /**
@@ -471,6 +475,7 @@ export class Machine implements TraceContext {
     this.processes.push(p);
     if (this.trace.on) this.trace.emit("ProcessCreated", { process: p.pid, name, parent: p.parentPid });
     this.createThread(p, "main", main, { userMode: true, background: options.background ?? false });
+    for (const hook of this.processCreated) hook(p);
     return p;
   }
 
@@ -670,6 +675,7 @@ export class Machine implements TraceContext {
       p.exitStatus = last.exitStatus;
       p.exitReason = "last thread exited";
     }
+    for (const hook of this.processExiting) await hook(p, last);
     await this.ob.killProcess(p);
     for (const h of this.kernelHooks) h.processRundown?.(p);
     if (p.lockedPages > 0) {

@@ -65,6 +65,8 @@ export class KThread extends KernelObject {
   waitStatus: NTSTATUS = 0;
   readonly kernelApcs: KAPC[] = [];
   readonly userApcs: KAPC[] = [];
+  /** KTHREAD.Priority (KeSetPriorityThread): recorded; the scheduler does not order threads by it. */
+  priority = 8;
   /** KeEnterCriticalRegion depth (normal kernel APCs disabled). */
   kernelApcDisable = 0;
   /** KeEnterGuardedRegion depth (all kernel APCs disabled). */

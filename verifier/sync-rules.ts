@@ -16,6 +16,7 @@ import { ERESOURCE } from "../kernel/eresource.js";
 import { EX_PUSH_LOCK } from "../kernel/push-lock.js";
 import { EX_RUNDOWN_REF } from "../kernel/rundown-ref.js";
 import type { KThread } from "../kernel/thread.js";
+import { processNotifyRoutines } from "../kernel/ps-notify.js";
 import type { RuleId } from "./rules.js";
 import type { Verifier } from "./verifier.js";
 
@@ -44,6 +45,18 @@ export function installSyncRules(v: Verifier): void {
   const routine = (): string | null => m.currentActivity()?.name ?? null;
 
   v.addIoHooks({
+    afterDriverUnload(driver) {
+      const name = driver.shortName;
+      if (!v.verified(name)) return;
+      for (const r of processNotifyRoutines(m)) {
+        if (r.driver !== name) continue;
+        v.bugCheck("UnloadWithNotifyRoutine", BugCheckCode.DRIVER_UNLOADED_WITHOUT_CANCELLING_PENDING_OPERATIONS, [0, 0, 0, 0], {
+          driver: name,
+          routine: "DriverUnload",
+          text: `${name} unloads with process-notify routine ${r.routine.name || "(anonymous)"} still registered: the next process creation or exit would call code that is no longer loaded.`,
+        });
+      }
+    },
     removeLock(op, lock, tag, status) {
       const driver = v.verifiedDriver();
       let rec = locks.get(lock);
