@@ -13,6 +13,7 @@
 import { BugCheckCode } from "./bugcheck-codes.js";
 import { activeMachine, currentMachine, setActiveMachine } from "./context.js";
 import { PASSIVE_LEVEL } from "./irql.js";
+import { callerSite } from "./source-location.js";
 import type { Machine } from "./machine.js";
 import type { KProcess } from "./process.js";
 import { NT_SUCCESS, STATUS_INVALID_PARAMETER, STATUS_PROCEDURE_NOT_FOUND, STATUS_SUCCESS, type NTSTATUS } from "./status.js";
@@ -50,6 +51,8 @@ export interface ProcessNotifyRegistration {
   readonly routine: CREATE_PROCESS_NOTIFY_ROUTINE | CREATE_PROCESS_NOTIFY_ROUTINE_EX;
   readonly ex: boolean;
   readonly driver: string | null;
+  /** The driver's source line of the registration (reported when the routine is left behind). */
+  readonly site: string | null;
 }
 
 /** NT allows this many process-notify routines at once (PSP_MAX_CREATE_PROCESS_NOTIFY). */
@@ -91,7 +94,7 @@ function register(api: string, routine: ProcessNotifyRegistration["routine"], ex
     return STATUS_SUCCESS;
   }
   if (k >= 0 || list.length >= PSP_MAX_CREATE_PROCESS_NOTIFY) return STATUS_INVALID_PARAMETER;
-  list.push({ routine, ex, driver: m.currentDriver() });
+  list.push({ routine, ex, driver: m.currentDriver(), site: callerSite() });
   return STATUS_SUCCESS;
 }
 

@@ -53,7 +53,8 @@ export function installSyncRules(v: Verifier): void {
         v.bugCheck("UnloadWithNotifyRoutine", BugCheckCode.DRIVER_UNLOADED_WITHOUT_CANCELLING_PENDING_OPERATIONS, [0, 0, 0, 0], {
           driver: name,
           routine: "DriverUnload",
-          text: `${name} unloads with process-notify routine ${r.routine.name || "(anonymous)"} still registered: the next process creation or exit would call code that is no longer loaded.`,
+          text: `${name} unloads with process-notify routine ${r.routine.name || "(anonymous)"} still registered${r.site ? ` (registered at ${r.site})` : ""}: the next process creation or exit would call code that is no longer loaded.`,
+          source: v.sourceLines ? r.site : null,
         });
       }
     },
