@@ -93,7 +93,6 @@ export function unloadImageIfUnused(m: Machine, driver: DRIVER_OBJECT): void {
   if (!driver.unloaded || driver.imageUnloaded || driver.liveDevices > 0 || driver.pointerCount > 0) return;
   driver.imageUnloaded = true;
   m.unloadedImages.add(driver.shortName);
-  if (m.trace.on) m.trace.emit("DriverImageUnloaded", { driver: driver.shortName });
 }
 
 /** IoCreateSymbolicLink: "\\DosDevices\\Name" (or "\\??\\Name") -> "\\Device\\Name". */

@@ -9,18 +9,18 @@ import { currentMachine } from "../kernel/context.js";
 import type { KEVENT } from "../kernel/dispatcher.js";
 import { PASSIVE_LEVEL } from "../kernel/irql.js";
 import { insertNamedObject, lookupNamedObject, namedObjectPath, type ObjectName } from "../kernel/kernel-handles.js";
-import { ExEventObjectType, OBJECT_TYPE } from "../kernel/object-types.js";
+import { ExEventObjectType, OBJECT_TYPE, objectAs } from "../kernel/object-types.js";
 import { EventObject } from "../kernel/sync-objects.js";
-import type { DEVICE_OBJECT } from "./device-object.js";
-import type { DRIVER_OBJECT } from "./driver-object.js";
-import type { FILE_OBJECT } from "./file-object.js";
+import { DEVICE_OBJECT } from "./device-object.js";
+import { DRIVER_OBJECT } from "./driver-object.js";
+import { FILE_OBJECT } from "./file-object.js";
 
 /** IoFileObjectType: file objects; the body is the FILE_OBJECT (a user's file handle references to one). */
-export const IoFileObjectType = new OBJECT_TYPE<FILE_OBJECT>("File", (o) => o as FILE_OBJECT, { GenericRead: 0x00120089, GenericWrite: 0x00120116, GenericExecute: 0x001200a0, GenericAll: 0x001f01ff });
+export const IoFileObjectType = new OBJECT_TYPE<FILE_OBJECT>("File", (o) => objectAs(FILE_OBJECT, o), { GenericRead: 0x00120089, GenericWrite: 0x00120116, GenericExecute: 0x001200a0, GenericAll: 0x001f01ff });
 /** IoDeviceObjectType. */
-export const IoDeviceObjectType = new OBJECT_TYPE<DEVICE_OBJECT>("Device", (o) => o as DEVICE_OBJECT);
+export const IoDeviceObjectType = new OBJECT_TYPE<DEVICE_OBJECT>("Device", (o) => objectAs(DEVICE_OBJECT, o));
 /** IoDriverObjectType. */
-export const IoDriverObjectType = new OBJECT_TYPE<DRIVER_OBJECT>("Driver", (o) => o as DRIVER_OBJECT);
+export const IoDriverObjectType = new OBJECT_TYPE<DRIVER_OBJECT>("Driver", (o) => objectAs(DRIVER_OBJECT, o));
 
 function createNamedEvent(api: string, EventName: string | ObjectName, notification: boolean): { Event: KEVENT | null; EventHandle: number } {
   const t = currentMachine(api).kernelCall(api);
@@ -31,16 +31,16 @@ function createNamedEvent(api: string, EventName: string | ObjectName, notificat
   const name = typeof EventName === "string" ? EventName : EventName.Buffer;
   const path = namedObjectPath(name);
   if (path === null) return { Event: null, EventHandle: 0 };
-  let o = lookupNamedObject(m, path);
+  const o = lookupNamedObject(m, path);
   if (o && o.objectType !== ExEventObjectType.Name) return { Event: null, EventHandle: 0 };
   if (!o) {
     // A new event starts signalled, as the routines document.
-    o = new EventObject(notification, true, path);
-    const handle = insertHandleFor(t, o, EVENT_ALL_ACCESS, OBJ_KERNEL_HANDLE);
-    insertNamedObject(m, path, o, false);
-    return { Event: (o as EventObject).event, EventHandle: handle };
+    const created = new EventObject(notification, true, path);
+    const handle = insertHandleFor(t, created, EVENT_ALL_ACCESS, OBJ_KERNEL_HANDLE);
+    insertNamedObject(m, path, created, false);
+    return { Event: created.event, EventHandle: handle };
   }
-  return { Event: (o as EventObject).event, EventHandle: insertHandleFor(t, o, EVENT_ALL_ACCESS, OBJ_KERNEL_HANDLE) };
+  return { Event: objectAs(EventObject, o).event, EventHandle: insertHandleFor(t, o, EVENT_ALL_ACCESS, OBJ_KERNEL_HANDLE) };
 }
 
 /**

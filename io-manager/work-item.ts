@@ -27,8 +27,6 @@ import { finishDeviceDeletion, unloadImageIfUnused } from "./device.js";
 
 declare module "../kernel/trace.js" {
   interface TraceEventMap {
-    /** A driver's image went away: DriverUnload ran and nothing references its objects any more. */
-    DriverImageUnloaded: { driver: string };
     WorkItemQueued: { item: string; routine: string; queue: number; driver: string | null };
   }
 }

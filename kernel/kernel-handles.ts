@@ -18,7 +18,7 @@ import { NotificationEvent, SynchronizationEvent, type DispatcherHeader } from "
 import { APC_LEVEL, KernelMode, type KPROCESSOR_MODE } from "./irql.js";
 import type { Machine } from "./machine.js";
 import { NtCurrentProcess } from "./object-manager.js";
-import { ExEventObjectType, objectTypeNamed, type OBJECT_TYPE } from "./object-types.js";
+import { ExEventObjectType, objectAs, objectTypeNamed, type OBJECT_TYPE } from "./object-types.js";
 import type { KernelObject } from "./objects.js";
 import { KProcess } from "./process.js";
 import {
@@ -199,7 +199,7 @@ function withEvent(api: string, handle: number, change: (e: EventObject, m: Mach
   try {
     const r = reference(t, handle, ExEventObjectType);
     if (!r.object) return r.status;
-    const previous = change(r.object as EventObject, t.machine);
+    const previous = change(objectAs(EventObject, r.object), t.machine);
     if (PreviousState) PreviousState.value = previous;
     t.machine.ob.dereference(r.object);
     return STATUS_SUCCESS;

@@ -19,7 +19,12 @@ import { nullDereference } from "./interlocked.js";
 import { APC_LEVEL, DISPATCH_LEVEL } from "./irql.js";
 import { NtStatusError } from "./nt-status-error.js";
 import { poolTag } from "./pool.js";
-import { STATUS_INSUFFICIENT_RESOURCES, STATUS_INVALID_PARAMETER_5, STATUS_SUCCESS, type NTSTATUS } from "./status.js";
+import {
+  STATUS_INSUFFICIENT_RESOURCES,
+  STATUS_INVALID_PARAMETER_5,
+  STATUS_SUCCESS,
+  type NTSTATUS,
+} from "./status.js";
 import type { KThread } from "./thread.js";
 
 /** PALLOCATE_FUNCTION: makes one block for the list (returns its address, or 0). */
@@ -27,7 +32,12 @@ export type ALLOCATE_FUNCTION = (PoolType: number, NumberOfBytes: number, Tag: n
 /** PFREE_FUNCTION: gives one block back. */
 export type FREE_FUNCTION = (Buffer: number) => void;
 /** PALLOCATE_FUNCTION_EX (LOOKASIDE_LIST_EX): also gets the list. */
-export type ALLOCATE_FUNCTION_EX = (PoolType: number, NumberOfBytes: number, Tag: number, Lookaside: LOOKASIDE_LIST_EX) => number;
+export type ALLOCATE_FUNCTION_EX = (
+  PoolType: number,
+  NumberOfBytes: number,
+  Tag: number,
+  Lookaside: LOOKASIDE_LIST_EX,
+) => number;
 /** PFREE_FUNCTION_EX. */
 export type FREE_FUNCTION_EX = (Buffer: number, Lookaside: LOOKASIDE_LIST_EX) => void;
 
@@ -97,13 +107,20 @@ export type LookasideList = NPAGED_LOOKASIDE_LIST | PAGED_LOOKASIDE_LIST | LOOKA
 /** What a lookaside routine is about to do, for observers (the verifier). */
 export type LookasideOperation = "initialize" | "allocate" | "free" | "delete";
 
-function kernel(api: string, list: LookasideList, maxIrql: number, size: number | null = null): KThread {
+function kernel(
+  api: string,
+  list: LookasideList,
+  maxIrql: number,
+  size: number | null = null,
+): KThread {
   const t = currentMachine(api).kernelCall(api);
   if ((list as LookasideList | null | undefined) == null) nullDereference(t);
   const m = t.machine;
   if (m.kernelHooks.length !== 0) for (const h of m.kernelHooks) h.lookaside?.(t, api, list, size);
   if (t.irql > maxIrql) {
-    m.bugCheck(BugCheckCode.IRQL_NOT_LESS_OR_EQUAL, 0, t.irql, 0, 0, { detail: `${api} at IRQL ${t.irql}: this list may be used at IRQL <= ${maxIrql === APC_LEVEL ? "APC_LEVEL" : "DISPATCH_LEVEL"}` });
+    m.bugCheck(BugCheckCode.IRQL_NOT_LESS_OR_EQUAL, 0, t.irql, 0, 0, {
+      detail: `${api} at IRQL ${t.irql}: this list may be used at IRQL <= ${maxIrql === APC_LEVEL ? "APC_LEVEL" : "DISPATCH_LEVEL"}`,
+    });
   }
   return t;
 }
@@ -112,7 +129,15 @@ function isPaged(poolType: number): boolean {
   return (poolType & 1) === 1;
 }
 
-function initialize(t: KThread, g: GENERAL_LOOKASIDE, kind: GENERAL_LOOKASIDE["kind"], poolType: number, flags: number, size: number, tag: number | string): void {
+function initialize(
+  t: KThread,
+  g: GENERAL_LOOKASIDE,
+  kind: GENERAL_LOOKASIDE["kind"],
+  poolType: number,
+  flags: number,
+  size: number,
+  tag: number | string,
+): void {
   g.ListHead.length = 0;
   g.Depth = MINIMUM_LOOKASIDE_DEPTH;
   g.MaximumDepth = MAXIMUM_LOOKASIDE_DEPTH;
@@ -139,7 +164,11 @@ function tune(t: KThread, g: GENERAL_LOOKASIDE): void {
   } else {
     const missPerThousand = Math.floor((misses * 1000) / allocates);
     if (missPerThousand < 5) g.Depth = Math.max(MINIMUM_LOOKASIDE_DEPTH, g.Depth - 1);
-    else g.Depth = Math.min(g.MaximumDepth, g.Depth + Math.floor(((g.MaximumDepth - g.Depth) * missPerThousand) / 2000) + 5);
+    else
+      g.Depth = Math.min(
+        g.MaximumDepth,
+        g.Depth + Math.floor(((g.MaximumDepth - g.Depth) * missPerThousand) / 2000) + 5,
+      );
   }
   g.LastTotalAllocates = g.TotalAllocates;
   g.LastAllocateMisses = g.AllocateMisses;
@@ -154,7 +183,11 @@ function allocate(t: KThread, g: GENERAL_LOOKASIDE, make: () => number, raise: b
   if (cached !== undefined) return cached;
   g.AllocateMisses++;
   const block = make() >>> 0;
-  if (block === 0 && raise) throw new NtStatusError(STATUS_INSUFFICIENT_RESOURCES, "lookaside list allocation failed (POOL_RAISE_IF_ALLOCATION_FAILURE)");
+  if (block === 0 && raise)
+    throw new NtStatusError(
+      STATUS_INSUFFICIENT_RESOURCES,
+      "lookaside list allocation failed (POOL_RAISE_IF_ALLOCATION_FAILURE)",
+    );
   return block;
 }
 
@@ -168,7 +201,10 @@ function free(t: KThread, g: GENERAL_LOOKASIDE, entry: number, release: (e: numb
     return;
   }
   // The cached block's first pointer links it to the next cached block (0 at the end).
-  t.machine.mmu.writeU32(entry, g.ListHead.length > 0 ? (g.ListHead[g.ListHead.length - 1] as number) : 0);
+  t.machine.mmu.writeU32(
+    entry,
+    g.ListHead.length > 0 ? (g.ListHead[g.ListHead.length - 1] as number) : 0,
+  );
   g.ListHead.push(entry);
 }
 
@@ -192,7 +228,15 @@ function defaultFree(block: number): void {
  * `Allocate` and released by `Free` (ExAllocatePoolWithTag and ExFreePool when null). `Flags` may
  * hold POOL_NX_ALLOCATION and POOL_RAISE_IF_ALLOCATION_FAILURE; `Depth` is reserved (0).
  */
-export function ExInitializeNPagedLookasideList(Lookaside: NPAGED_LOOKASIDE_LIST, Allocate: ALLOCATE_FUNCTION | null, Free: FREE_FUNCTION | null, Flags: number, Size: number, Tag: number | string, _Depth = 0): void {
+export function ExInitializeNPagedLookasideList(
+  Lookaside: NPAGED_LOOKASIDE_LIST,
+  Allocate: ALLOCATE_FUNCTION | null,
+  Free: FREE_FUNCTION | null,
+  Flags: number,
+  Size: number,
+  Tag: number | string,
+  _Depth = 0,
+): void {
   const t = kernel("ExInitializeNPagedLookasideList", Lookaside, DISPATCH_LEVEL, Size);
   Lookaside.Allocate = Allocate;
   Lookaside.Free = Free;
@@ -203,7 +247,12 @@ export function ExInitializeNPagedLookasideList(Lookaside: NPAGED_LOOKASIDE_LIST
 export function ExAllocateFromNPagedLookasideList(Lookaside: NPAGED_LOOKASIDE_LIST): number {
   const t = kernel("ExAllocateFromNPagedLookasideList", Lookaside, DISPATCH_LEVEL);
   const g = Lookaside.L;
-  return allocate(t, g, () => (Lookaside.Allocate ?? defaultAllocate)(g.Type, g.Size, g.Tag), (g.Flags & POOL_RAISE_IF_ALLOCATION_FAILURE) !== 0);
+  return allocate(
+    t,
+    g,
+    () => (Lookaside.Allocate ?? defaultAllocate)(g.Type, g.Size, g.Tag),
+    (g.Flags & POOL_RAISE_IF_ALLOCATION_FAILURE) !== 0,
+  );
 }
 
 /** ExFreeToNPagedLookasideList: caches the block, or gives it to Free when the list is at its depth. */
@@ -221,7 +270,15 @@ export function ExDeleteNPagedLookasideList(Lookaside: NPAGED_LOOKASIDE_LIST): v
 // ---- PAGED_LOOKASIDE_LIST -------------------------------------------------------------------
 
 /** ExInitializePagedLookasideList: as the nonpaged list, with paged pool blocks; IRQL <= APC_LEVEL. */
-export function ExInitializePagedLookasideList(Lookaside: PAGED_LOOKASIDE_LIST, Allocate: ALLOCATE_FUNCTION | null, Free: FREE_FUNCTION | null, Flags: number, Size: number, Tag: number | string, _Depth = 0): void {
+export function ExInitializePagedLookasideList(
+  Lookaside: PAGED_LOOKASIDE_LIST,
+  Allocate: ALLOCATE_FUNCTION | null,
+  Free: FREE_FUNCTION | null,
+  Flags: number,
+  Size: number,
+  Tag: number | string,
+  _Depth = 0,
+): void {
   const t = kernel("ExInitializePagedLookasideList", Lookaside, APC_LEVEL, Size);
   Lookaside.Allocate = Allocate;
   Lookaside.Free = Free;
@@ -232,7 +289,12 @@ export function ExInitializePagedLookasideList(Lookaside: PAGED_LOOKASIDE_LIST, 
 export function ExAllocateFromPagedLookasideList(Lookaside: PAGED_LOOKASIDE_LIST): number {
   const t = kernel("ExAllocateFromPagedLookasideList", Lookaside, APC_LEVEL);
   const g = Lookaside.L;
-  return allocate(t, g, () => (Lookaside.Allocate ?? defaultAllocate)(g.Type, g.Size, g.Tag), (g.Flags & POOL_RAISE_IF_ALLOCATION_FAILURE) !== 0);
+  return allocate(
+    t,
+    g,
+    () => (Lookaside.Allocate ?? defaultAllocate)(g.Type, g.Size, g.Tag),
+    (g.Flags & POOL_RAISE_IF_ALLOCATION_FAILURE) !== 0,
+  );
 }
 
 /** ExFreeToPagedLookasideList. */
@@ -264,7 +326,12 @@ export function ExInitializeLookasideListEx(
   Tag: number | string,
   _Depth = 0,
 ): NTSTATUS {
-  const t = kernel("ExInitializeLookasideListEx", Lookaside, isPaged(PoolType) ? APC_LEVEL : DISPATCH_LEVEL, Size);
+  const t = kernel(
+    "ExInitializeLookasideListEx",
+    Lookaside,
+    isPaged(PoolType) ? APC_LEVEL : DISPATCH_LEVEL,
+    Size,
+  );
   const known = EX_LOOKASIDE_LIST_EX_FLAG_RAISE_ON_FAIL | EX_LOOKASIDE_LIST_EX_FLAG_FAIL_NO_RAISE;
   if ((Flags & ~known) !== 0 || (Flags & known) === known) return STATUS_INVALID_PARAMETER_5;
   Lookaside.AllocateEx = Allocate;
@@ -282,26 +349,50 @@ export function ExAllocateFromLookasideListEx(Lookaside: LOOKASIDE_LIST_EX): num
   const t = kernel("ExAllocateFromLookasideListEx", Lookaside, exIrql(Lookaside));
   const g = Lookaside.L;
   const make = Lookaside.AllocateEx;
-  return allocate(t, g, () => (make ? make(g.Type, g.Size, g.Tag, Lookaside) : defaultAllocate(g.Type, g.Size, g.Tag)), (g.Flags & EX_LOOKASIDE_LIST_EX_FLAG_RAISE_ON_FAIL) !== 0);
+  return allocate(
+    t,
+    g,
+    () => (make ? make(g.Type, g.Size, g.Tag, Lookaside) : defaultAllocate(g.Type, g.Size, g.Tag)),
+    (g.Flags & EX_LOOKASIDE_LIST_EX_FLAG_RAISE_ON_FAIL) !== 0,
+  );
 }
 
 /** ExFreeToLookasideListEx. */
 export function ExFreeToLookasideListEx(Lookaside: LOOKASIDE_LIST_EX, Entry: number): void {
   const t = kernel("ExFreeToLookasideListEx", Lookaside, exIrql(Lookaside));
   const release = Lookaside.FreeEx;
-  free(t, Lookaside.L, Entry, release ? (e) => release(e, Lookaside) : defaultFree);
+  free(
+    t,
+    Lookaside.L,
+    Entry,
+    release
+      ? (e) => {
+          release(e, Lookaside);
+        }
+      : defaultFree,
+  );
 }
 
 /** ExFlushLookasideListEx: gives every cached block back through FreeEx; the list stays usable. */
 export function ExFlushLookasideListEx(Lookaside: LOOKASIDE_LIST_EX): void {
   kernel("ExFlushLookasideListEx", Lookaside, exIrql(Lookaside));
   const release = Lookaside.FreeEx;
-  for (const b of Lookaside.L.ListHead.splice(0)) (release ? (e: number) => release(e, Lookaside) : defaultFree)(b);
+  for (const b of Lookaside.L.ListHead.splice(0)) {
+    if (release) release(b, Lookaside);
+    else defaultFree(b);
+  }
 }
 
 /** ExDeleteLookasideListEx: frees every cached block; the list may not be used again until initialised. */
 export function ExDeleteLookasideListEx(Lookaside: LOOKASIDE_LIST_EX): void {
   kernel("ExDeleteLookasideListEx", Lookaside, exIrql(Lookaside));
   const release = Lookaside.FreeEx;
-  remove(Lookaside.L, release ? (e) => release(e, Lookaside) : defaultFree);
+  remove(
+    Lookaside.L,
+    release
+      ? (e) => {
+          release(e, Lookaside);
+        }
+      : defaultFree,
+  );
 }

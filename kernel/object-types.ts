@@ -8,9 +8,9 @@
 import { GENERIC_ALL, GENERIC_EXECUTE, GENERIC_READ, GENERIC_WRITE, EventGenericMapping, PROCESS_ALL_ACCESS, READ_CONTROL, SEMAPHORE_ALL_ACCESS, SYNCHRONIZE, THREAD_ALL_ACCESS, mapGenericAccess, type GENERIC_MAPPING } from "./access-rights.js";
 import type { DispatcherHeader, KEVENT, KMUTANT, KSEMAPHORE } from "./dispatcher.js";
 import { KernelObject, objectBodies } from "./objects.js";
-import type { KProcess } from "./process.js";
-import type { EventObject, MutantObject, SemaphoreObject } from "./sync-objects.js";
-import type { KThread } from "./thread.js";
+import { KProcess } from "./process.js";
+import { EventObject, MutantObject, SemaphoreObject } from "./sync-objects.js";
+import { KThread } from "./thread.js";
 
 /** What an Ob routine takes as an object pointer: an object, or the body of one (a KEVENT). */
 export type PVOID_OBJECT = KernelObject | DispatcherHeader;
@@ -24,7 +24,7 @@ export class OBJECT_TYPE<T = unknown> {
     readonly body: (object: KernelObject) => T,
     readonly GenericMapping: GENERIC_MAPPING = { GenericRead: READ_CONTROL, GenericWrite: READ_CONTROL, GenericExecute: SYNCHRONIZE, GenericAll: 0x001f0000 },
   ) {
-    types.set(Name, this as OBJECT_TYPE);
+    types.set(Name, this);
   }
 
   /** Replaces generic rights in `access` with this type's specific rights. */
@@ -55,14 +55,20 @@ export function objectTypeNamed(name: string): OBJECT_TYPE {
   return types.get(name) ?? new OBJECT_TYPE<KernelObject>(name, (o) => o);
 }
 
+/** `o` as an instance of `cls` (the object's type name has already been checked against it). */
+export function objectAs<T extends KernelObject>(cls: abstract new (...args: never[]) => T, o: KernelObject): T {
+  if (o instanceof cls) return o;
+  throw new TypeError(`irpsim: a ${o.objectType} object is not a ${cls.name}`);
+}
+
 /** ExEventObjectType: events; the body is the KEVENT. */
-export const ExEventObjectType = new OBJECT_TYPE<KEVENT>("Event", (o) => (o as EventObject).event, EventGenericMapping);
+export const ExEventObjectType = new OBJECT_TYPE<KEVENT>("Event", (o) => objectAs(EventObject, o).event, EventGenericMapping);
 /** ExSemaphoreObjectType: semaphores; the body is the KSEMAPHORE. */
-export const ExSemaphoreObjectType = new OBJECT_TYPE<KSEMAPHORE>("Semaphore", (o) => (o as SemaphoreObject).semaphore, { GenericRead: READ_CONTROL | 1, GenericWrite: READ_CONTROL | 2, GenericExecute: READ_CONTROL | SYNCHRONIZE, GenericAll: SEMAPHORE_ALL_ACCESS });
+export const ExSemaphoreObjectType = new OBJECT_TYPE<KSEMAPHORE>("Semaphore", (o) => objectAs(SemaphoreObject, o).semaphore, { GenericRead: READ_CONTROL | 1, GenericWrite: READ_CONTROL | 2, GenericExecute: READ_CONTROL | SYNCHRONIZE, GenericAll: SEMAPHORE_ALL_ACCESS });
 /** ExMutantObjectType: mutants; the body is the KMUTANT. */
-export const ExMutantObjectType = new OBJECT_TYPE<KMUTANT>("Mutant", (o) => (o as MutantObject).mutant);
+export const ExMutantObjectType = new OBJECT_TYPE<KMUTANT>("Mutant", (o) => objectAs(MutantObject, o).mutant);
 /** PsThreadType: threads; the body is the ETHREAD. */
-export const PsThreadType = new OBJECT_TYPE<KThread>("Thread", (o) => o as KThread, { GenericRead: READ_CONTROL | 0x0848, GenericWrite: READ_CONTROL | 0x0437, GenericExecute: READ_CONTROL | SYNCHRONIZE | 0x1800, GenericAll: THREAD_ALL_ACCESS });
+export const PsThreadType = new OBJECT_TYPE<KThread>("Thread", (o) => objectAs(KThread, o), { GenericRead: READ_CONTROL | 0x0848, GenericWrite: READ_CONTROL | 0x0437, GenericExecute: READ_CONTROL | SYNCHRONIZE | 0x1800, GenericAll: THREAD_ALL_ACCESS });
 /** PsProcessType: processes; the body is the EPROCESS. */
-export const PsProcessType = new OBJECT_TYPE<KProcess>("Process", (o) => o as KProcess, { GenericRead: READ_CONTROL | 0x0410, GenericWrite: READ_CONTROL | 0x0beb, GenericExecute: READ_CONTROL | SYNCHRONIZE | 0x1000, GenericAll: PROCESS_ALL_ACCESS });
+export const PsProcessType = new OBJECT_TYPE<KProcess>("Process", (o) => objectAs(KProcess, o), { GenericRead: READ_CONTROL | 0x0410, GenericWrite: READ_CONTROL | 0x0beb, GenericExecute: READ_CONTROL | SYNCHRONIZE | 0x1000, GenericAll: PROCESS_ALL_ACCESS });
 

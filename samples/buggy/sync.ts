@@ -250,10 +250,12 @@ export function SyncDriverEntry(DriverObject: DRIVER_OBJECT): NTSTATUS {
   return STATUS_SUCCESS;
 }
 
-/** Ntfy's process-notify routine: counts processes. */
-let processesSeen = 0;
-function NtfyProcessNotify(_ParentId: number, _ProcessId: number, Create: boolean): void {
-  if (Create) processesSeen++;
+/** The processes Ntfy has seen created. */
+export const ntfyProcessesSeen: number[] = [];
+
+/** Ntfy's process-notify routine: records each process created. */
+function NtfyProcessNotify(_ParentId: number, ProcessId: number, Create: boolean): void {
+  if (Create) ntfyProcessesSeen.push(ProcessId);
 }
 
 /**
@@ -278,6 +280,5 @@ export function NtfyDriverEntry(DriverObject: DRIVER_OBJECT): NTSTATUS {
   if (!NT_SUCCESS(status) || !DeviceObject) return status;
   IoCreateSymbolicLink("\\DosDevices\\BuggyNtfy", "\\Device\\BuggyNtfy");
   DriverObject.DriverUnload = NtfyUnload;
-  processesSeen = 0;
   return PsSetCreateProcessNotifyRoutine(NtfyProcessNotify, false);
 }

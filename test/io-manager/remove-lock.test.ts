@@ -92,7 +92,9 @@ describe("io-manager: remove locks", () => {
 
   describe("under the verifier (tag tracking)", () => {
     const cases: [string, (lock: wdm.IO_REMOVE_LOCK) => Promise<void> | void, string, number, RegExp][] = [
-      ["a release without an acquire", (lock) => wdm.IoReleaseRemoveLock(lock, "irp"), "RemoveLockMisuse", 0xd5, /no reference is held/],
+      ["a release without an acquire", (lock) => {
+          wdm.IoReleaseRemoveLock(lock, "irp");
+        }, "RemoveLockMisuse", 0xd5, /no reference is held/],
       [
         "a release with a tag that was never acquired",
         (lock) => {
@@ -116,7 +118,9 @@ describe("io-manager: remove locks", () => {
         /returned STATUS_DELETE_PENDING/,
       ],
       ["IoReleaseRemoveLockAndWait without acquiring first", (lock) => wdm.IoReleaseRemoveLockAndWait(lock, "remove"), "RemoveLockMisuse", 0xd6, /IoReleaseRemoveLockAndWait/],
-      ["initialising the lock again", (lock) => wdm.IoInitializeRemoveLock(lock, 0, 0, 0), "RemoveLockMisuse", 0xd7, /again/],
+      ["initialising the lock again", (lock) => {
+          wdm.IoInitializeRemoveLock(lock, 0, 0, 0);
+        }, "RemoveLockMisuse", 0xd7, /again/],
     ];
     for (const [what, act, rule, sub, text] of cases) {
       it(`${what} is bug check 0xC4/0x${sub.toString(16).toUpperCase()}`, async () => {

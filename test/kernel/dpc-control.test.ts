@@ -26,7 +26,9 @@ describe("kernel: DPC control", () => {
     let ran = 0;
     const r = await runKernel(m, () => {
       const dpc = new wdm.KDPC();
-      wdm.KeInitializeDpc(dpc, () => void ran++, null);
+      wdm.KeInitializeDpc(dpc, () => {
+        ran++;
+      }, null);
       const old = wdm.KeRaiseIrqlToDpcLevel();
       wdm.KeInsertQueueDpc(dpc);
       const removed = wdm.KeRemoveQueueDpc(dpc);

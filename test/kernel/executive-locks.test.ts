@@ -311,7 +311,9 @@ describe("kernel: critical regions", () => {
 
   it("a work item that returns with a critical region unbalanced is bug check APC_INDEX_MISMATCH", async () => {
     const m = newMachine();
-    m.queueWorkItem("unbalanced", () => wdm.KeEnterCriticalRegion());
+    m.queueWorkItem("unbalanced", () => {
+      wdm.KeEnterCriticalRegion();
+    });
     const r = await m.run();
     expect(r.bugCheck?.name).to.equal("APC_INDEX_MISMATCH");
     expect(r.bugCheck?.parameters[3]).to.equal(1);
@@ -320,7 +322,9 @@ describe("kernel: critical regions", () => {
   it("under the verifier, KeLeaveCriticalRegion without KeEnterCriticalRegion is 0xC4/0x3E at the call", async () => {
     const m = newMachine();
     attachVerifier(m);
-    asDriver(m, "RegionDispatch", () => wdm.KeLeaveCriticalRegion());
+    asDriver(m, "RegionDispatch", () => {
+      wdm.KeLeaveCriticalRegion();
+    });
     const r = await m.run();
     expect(r.bugCheck?.rule).to.equal("0xC4/0x3E CriticalRegionMismatch");
   });

@@ -165,7 +165,9 @@ describe("kernel: lookaside lists", () => {
     await m.run();
     expect(m.nonPagedPool.liveBlocks().map((b) => wdm.poolTagText(b.tag))).to.deep.equal(["LkLk"]);
     // Clean up for the machine's invariant check.
-    m.createSystemThread("cleanup", () => wdm.ExDeleteNPagedLookasideList(list));
+    m.createSystemThread("cleanup", () => {
+      wdm.ExDeleteNPagedLookasideList(list);
+    });
     await m.run();
   });
 
@@ -180,7 +182,9 @@ describe("kernel: lookaside lists", () => {
         },
         0xca,
       ],
-      ["deleting a list that was never initialised", () => wdm.ExDeleteNPagedLookasideList(new wdm.NPAGED_LOOKASIDE_LIST()), 0xcb],
+      ["deleting a list that was never initialised", () => {
+          wdm.ExDeleteNPagedLookasideList(new wdm.NPAGED_LOOKASIDE_LIST());
+        }, 0xcb],
       [
         "a block size too small for the list's link",
         () => {

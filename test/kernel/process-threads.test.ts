@@ -89,7 +89,9 @@ describe("kernel: process-notify routines", () => {
   it("registering twice is STATUS_INVALID_PARAMETER, removing an unknown routine STATUS_PROCEDURE_NOT_FOUND, and a removed routine is not called", async () => {
     const m = newMachine();
     let called = 0;
-    const Notify: wdm.CREATE_PROCESS_NOTIFY_ROUTINE = () => void called++;
+    const Notify: wdm.CREATE_PROCESS_NOTIFY_ROUTINE = () => {
+      called++;
+    };
     const r = await runKernel(m, () => [
       wdm.PsSetCreateProcessNotifyRoutine(Notify, false),
       wdm.PsSetCreateProcessNotifyRoutine(Notify, false),
