@@ -66,3 +66,45 @@ export { KQUEUE, KeInitializeQueue, KeInsertQueue, KeInsertHeadQueue, KeReadStat
 // ---- Device queues and the StartIo model ----
 export { KDEVICE_QUEUE, KDEVICE_QUEUE_ENTRY, KeInitializeDeviceQueue, KeInsertDeviceQueue, KeInsertByKeyDeviceQueue, KeRemoveDeviceQueue, KeRemoveByKeyDeviceQueue, KeRemoveEntryDeviceQueue } from "./kernel/device-queue.js";
 export { IoStartPacket, IoStartNextPacket, IoStartNextPacketByKey } from "./io-manager/start-io.js";
+
+// ---- Access rights (winnt.h / wdm.h) ----
+export * from "./kernel/access-rights.js";
+
+// ---- Interlocked operations and interlocked lists ----
+export { VOLATILE, InterlockedIncrement, InterlockedDecrement, InterlockedExchange, InterlockedExchangeAdd, InterlockedAdd, InterlockedCompareExchange, InterlockedOr, InterlockedAnd, InterlockedXor, InterlockedExchangePointer, InterlockedCompareExchangePointer } from "./kernel/interlocked.js";
+export type { PLONG } from "./kernel/interlocked.js";
+export { SINGLE_LIST_ENTRY, SLIST_ENTRY, SLIST_HEADER, PushEntryList, PopEntryList, InitializeSListHead, QueryDepthSList, ExQueryDepthSList, InterlockedPushEntrySList, InterlockedPopEntrySList, InterlockedFlushSList, ExInterlockedPushEntrySList, ExInterlockedPopEntrySList, ExInterlockedFlushSList } from "./kernel/single-list.js";
+export { ExInterlockedInsertHeadList, ExInterlockedInsertTailList, ExInterlockedRemoveHeadList, ExInterlockedPushEntryList, ExInterlockedPopEntryList } from "./kernel/interlocked-lists.js";
+
+// ---- DPC control, wait blocks and dispatcher headers ----
+export { DispatcherHeader as DISPATCHER_HEADER, DispatcherType as KOBJECTS } from "./kernel/dispatcher.js";
+export { MAXIMUM_WAIT_OBJECTS } from "./kernel/waits.js";
+
+// ---- I/O work items ----
+export { IO_WORKITEM, IoAllocateWorkItem, IoFreeWorkItem, IoQueueWorkItem, IoQueueWorkItemEx, IoSizeofWorkItem, IoInitializeWorkItem, IoUninitializeWorkItem, WORK_QUEUE_TYPE, CriticalWorkQueue, DelayedWorkQueue, HyperCriticalWorkQueue, NormalWorkQueue, BackgroundWorkQueue, RealTimeWorkQueue, SuperCriticalWorkQueue, MaximumWorkQueue, CustomPriorityWorkQueue } from "./io-manager/work-item.js";
+export type { PIO_WORKITEM, IO_WORKITEM_ROUTINE, IO_WORKITEM_ROUTINE_EX } from "./io-manager/work-item.js";
+
+// ---- Remove locks ----
+export { IO_REMOVE_LOCK, IO_REMOVE_LOCK_COMMON_BLOCK, IO_REMOVE_LOCK_DBG_BLOCK, IoInitializeRemoveLock, IoAcquireRemoveLock, IoReleaseRemoveLock, IoReleaseRemoveLockAndWait } from "./io-manager/remove-lock.js";
+
+// ---- Lookaside lists ----
+export { NPAGED_LOOKASIDE_LIST, PAGED_LOOKASIDE_LIST, LOOKASIDE_LIST_EX, GENERAL_LOOKASIDE, ExInitializeNPagedLookasideList, ExAllocateFromNPagedLookasideList, ExFreeToNPagedLookasideList, ExDeleteNPagedLookasideList, ExInitializePagedLookasideList, ExAllocateFromPagedLookasideList, ExFreeToPagedLookasideList, ExDeletePagedLookasideList, ExInitializeLookasideListEx, ExAllocateFromLookasideListEx, ExFreeToLookasideListEx, ExFlushLookasideListEx, ExDeleteLookasideListEx, POOL_RAISE_IF_ALLOCATION_FAILURE, POOL_NX_ALLOCATION, EX_LOOKASIDE_LIST_EX_FLAG_RAISE_ON_FAIL, EX_LOOKASIDE_LIST_EX_FLAG_FAIL_NO_RAISE, MINIMUM_LOOKASIDE_DEPTH, MAXIMUM_LOOKASIDE_DEPTH } from "./kernel/lookaside.js";
+export type { ALLOCATE_FUNCTION, FREE_FUNCTION, ALLOCATE_FUNCTION_EX, FREE_FUNCTION_EX } from "./kernel/lookaside.js";
+
+// ---- Executive locks: fast and guarded mutexes, resources, push locks, run-down protection ----
+export { FAST_MUTEX, KGUARDED_MUTEX, ExInitializeFastMutex, ExAcquireFastMutex, ExTryToAcquireFastMutex, ExReleaseFastMutex, ExAcquireFastMutexUnsafe, ExReleaseFastMutexUnsafe, KeInitializeGuardedMutex, KeAcquireGuardedMutex, KeTryToAcquireGuardedMutex, KeReleaseGuardedMutex, KeAcquireGuardedMutexUnsafe, KeReleaseGuardedMutexUnsafe } from "./kernel/fast-mutex.js";
+export { ERESOURCE, ExInitializeResourceLite, ExReinitializeResourceLite, ExDeleteResourceLite, ExAcquireResourceExclusiveLite, ExAcquireResourceSharedLite, ExAcquireSharedStarveExclusive, ExEnterCriticalRegionAndAcquireResourceExclusive, ExReleaseResourceLite, ExReleaseResourceForThreadLite, ExReleaseResourceAndLeaveCriticalRegion, ExGetCurrentResourceThread, ExConvertExclusiveToSharedLite, ExIsResourceAcquiredExclusiveLite, ExIsResourceAcquiredSharedLite, ExIsResourceAcquiredLite, ExGetExclusiveWaiterCount, ExGetSharedWaiterCount } from "./kernel/eresource.js";
+export type { ERESOURCE_THREAD } from "./kernel/eresource.js";
+export { EX_PUSH_LOCK, ExInitializePushLock, ExAcquirePushLockExclusive, ExAcquirePushLockExclusiveEx, ExAcquirePushLockShared, ExAcquirePushLockSharedEx, ExReleasePushLockExclusive, ExReleasePushLockExclusiveEx, ExReleasePushLockShared, ExReleasePushLockSharedEx, ExReleasePushLock } from "./kernel/push-lock.js";
+export { EX_RUNDOWN_REF, ExInitializeRundownProtection, ExReInitializeRundownProtection, ExAcquireRundownProtection, ExAcquireRundownProtectionEx, ExReleaseRundownProtection, ExReleaseRundownProtectionEx, ExWaitForRundownProtectionRelease, ExRundownCompleted } from "./kernel/rundown-ref.js";
+
+// ---- Kernel handles and objects: Zw*, OBJECT_ATTRIBUTES, object types ----
+export { OBJECT_ATTRIBUTES, InitializeObjectAttributes, ZwCreateEvent, ZwOpenEvent, ZwSetEvent, ZwClearEvent, ZwResetEvent, ZwWaitForSingleObject, ZwWaitForMultipleObjects, ZwDuplicateObject, DUPLICATE_CLOSE_SOURCE, DUPLICATE_SAME_ACCESS, DUPLICATE_SAME_ATTRIBUTES } from "./kernel/kernel-handles.js";
+export type { ObjectName } from "./kernel/kernel-handles.js";
+export { IoFileObjectType, IoDeviceObjectType, IoDriverObjectType, IoCreateNotificationEvent, IoCreateSynchronizationEvent } from "./io-manager/object-types.js";
+export { NtCurrentProcess, NtCurrentThread } from "./kernel/object-manager.js";
+
+// ---- Processes and threads: ids, lookups, priorities, process-notify routines ----
+export { PsInitialSystemProcess } from "./kernel/context.js";
+export { PsSetCreateProcessNotifyRoutine, PsSetCreateProcessNotifyRoutineEx, PS_CREATE_NOTIFY_INFO, PSP_MAX_CREATE_PROCESS_NOTIFY } from "./kernel/ps-notify.js";
+export type { CREATE_PROCESS_NOTIFY_ROUTINE, CREATE_PROCESS_NOTIFY_ROUTINE_EX, CLIENT_ID } from "./kernel/ps-notify.js";

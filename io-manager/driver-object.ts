@@ -40,6 +40,10 @@ export class DRIVER_OBJECT extends KernelObject {
   readonly DriverExtension: { AddDevice: unknown; ServiceKeyName: string };
   /** Set once DriverUnload has run. */
   unloaded = false;
+  /** Device objects of this driver not yet deleted (each keeps the driver's image loaded, as in NT). */
+  liveDevices = 0;
+  /** The image is gone: DriverUnload ran and no device or reference keeps it (see unloadImageIfUnused). */
+  imageUnloaded = false;
   private lastRoutine: unknown = null;
   private lastRoutineName = "";
 

@@ -7,6 +7,7 @@ import { NT_SUCCESS, STATUS_OBJECT_NAME_COLLISION, STATUS_SUCCESS, ntStatusName,
 import { DO_DEVICE_INITIALIZING } from "./constants.js";
 import { DRIVER_OBJECT, type DRIVER_INITIALIZE } from "./driver-object.js";
 import { ioManager } from "./io-manager.js";
+import { unloadImageIfUnused } from "./device.js";
 
 /** The result of loading a driver. */
 export interface LoadedDriver {
@@ -26,6 +27,8 @@ export async function loadDriver(m: Machine, name: string, DriverEntry: DRIVER_I
     return { status: STATUS_OBJECT_NAME_COLLISION, DriverObject: driver };
   }
   io.drivers.set(name.toLowerCase(), driver);
+  // A driver loaded again under the name of one whose image was unloaded is a new image.
+  m.unloadedImages.delete(name);
   let status: NTSTATUS = STATUS_SUCCESS;
   let done = false;
   let error: unknown = null;
@@ -83,6 +86,7 @@ export async function unloadDriver(m: Machine, name: string): Promise<boolean> {
   await m.run({ until: () => done });
   if (error !== null) m.unhandledKernelException(error, `DriverUnload of ${name}`);
   driver.unloaded = true;
+  unloadImageIfUnused(m, driver);
   io.drivers.delete(name.toLowerCase());
   io.removeName(driver.DriverName, driver);
   if (m.trace.on) m.trace.emit("DriverUnloaded", { driver: name });

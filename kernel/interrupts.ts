@@ -1,6 +1,6 @@
 import { BugCheckCode } from "./bugcheck-codes.js";
 import type { InOut, KAPC, KNORMAL_ROUTINE } from "./apc.js";
-import type { KDPC } from "./dpc.js";
+import { HighImportance, type KDPC } from "./dpc.js";
 import { APC_LEVEL, DISPATCH_LEVEL, HIGH_LEVEL, KernelMode, PASSIVE_LEVEL, UserMode, type KIRQL } from "./irql.js";
 import { STATUS_USER_APC } from "./status.js";
 import type { KSPIN_LOCK } from "./spin-lock.js";
@@ -83,7 +83,9 @@ export class Interrupts {
     dpc.Inserted = true;
     dpc.SystemArgument1 = arg1;
     dpc.SystemArgument2 = arg2;
-    this.dpcQueue.push(dpc);
+    // KeSetImportanceDpc: a high-importance DPC goes to the head of the queue.
+    if (dpc.Importance === HighImportance) this.dpcQueue.unshift(dpc);
+    else this.dpcQueue.push(dpc);
     if (this.m.trace.on) this.m.trace.emit("DpcQueued", { dpc: dpc.label, routine: routine.name || "?" });
     const t = this.m.runningThread();
     if (t && t.irql < DISPATCH_LEVEL) this.drainDpcs();

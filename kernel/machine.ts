@@ -1,6 +1,6 @@
 import { UserAddressSpace } from "./address-space.js";
 import { BugCheckError, MachineHaltedError, bugCheckInfo, type BugCheckRecord } from "./bugcheck.js";
-import { BugCheckCode } from "./bugcheck-codes.js";
+import { BugCheckCode, SyncBugCheckCode } from "./bugcheck-codes.js";
 import { DispatcherHeader, KEVENT, SynchronizationEvent } from "./dispatcher.js";
 import type { KDPC } from "./dpc.js";
 import { Interrupts } from "./interrupts.js";
@@ -240,8 +240,18 @@ export class Machine {
   readonly threadRundown: ((t: KThread) => Promise<boolean>)[] = [];
   /** Run when a process has exited (after its address space is gone). @internal */
   readonly processExited: ((p: KProcess) => void)[] = [];
+  /** Run when a process has been created, before its first thread runs (process-notify routines). @internal */
+  readonly processCreated: ((p: KProcess) => void)[] = [];
+  /** Run in the last thread's context as a process starts to exit, before its handles are closed. @internal */
+  readonly processExiting: ((p: KProcess, last: KThread) => Promise<void>)[] = [];
   /** Synchronous observers of the kernel (the verifier); see kernel/hooks.ts. @internal */
   readonly kernelHooks: KernelHooks[] = [];
+  /**
+   * Drivers whose image is gone (unloaded, with no device or driver object left that references
+   * it): a work item of theirs that starts now runs code that is no longer there.
+   * @internal
+   */
+  readonly unloadedImages = new Set<string>();
   /** @internal */
   strategy: DecisionStrategy | null;
   /** Virtual time in 100 ns ticks. */
@@ -409,12 +419,22 @@ export class Machine {
 
   /** A system service ends: back to user mode (termination, if pending, is handled by {@link returnToUser}). @internal */
   leaveKernel(t: KThread): void {
+    // KiServiceExit: a system service must return with every critical region it entered left.
+    if (t.kernelApcDisable !== 0) this.apcIndexMismatch(t, 0);
     // Pending special kernel APCs (completion's second stage) run before user mode resumes.
     if (t.kernelApcs.length > 0 && t.irql === PASSIVE_LEVEL && !t.inApc) this.interrupts.deliverSpecialApcs(t);
     t.kernelDepth--;
     t.mode = UserMode;
     t.previousMode = UserMode;
     this.mmu.gen++;
+  }
+
+  /** Bug check APC_INDEX_MISMATCH: a system service (0) or worker routine (1) left a critical region unbalanced. @internal */
+  apcIndexMismatch(t: KThread, callType: 0 | 1): never {
+    const n = t.kernelApcDisable;
+    return this.bugCheck(SyncBugCheckCode.APC_INDEX_MISMATCH, 0, 0, n >>> 0, callType, {
+      detail: `${callType === 0 ? "a system service returned to user mode" : "a work item routine returned"} on ${t.label} with its critical-region count at ${n}: ${n > 0 ? "a KeEnterCriticalRegion (or a resource acquire) was not matched by KeLeaveCriticalRegion" : "KeLeaveCriticalRegion was called more often than KeEnterCriticalRegion"}`,
+    });
   }
 
   /** Leaves kernel mode; a thread whose termination was deferred exits here instead of returning. @internal */
@@ -487,6 +507,7 @@ export class Machine {
     this.processes.push(p);
     if (this.trace.on) this.trace.emit("ProcessCreated", { process: p.pid, name, parent: p.parentPid });
     this.createThread(p, "main", main, { userMode: true, background: options.background ?? false });
+    for (const hook of this.processCreated) hook(p);
     return p;
   }
 
@@ -688,6 +709,7 @@ export class Machine {
       p.exitStatus = last.exitStatus;
       p.exitReason = "last thread exited";
     }
+    for (const hook of this.processExiting) await hook(p, last);
     await this.ob.killProcess(p);
     for (const h of this.kernelHooks) h.processRundown?.(p);
     if (p.lockedPages > 0) {
@@ -857,7 +879,16 @@ export class Machine {
         for (;;) {
           while (this.workQueue.length > 0) {
             const item = this.workQueue.shift() as { label: string; fn: () => unknown; driver: string | null };
+            if (item.driver !== null && this.unloadedImages.has(item.driver)) {
+              // The worker jumps into an image that has been unloaded (ExQueueWorkItem holds no
+              // reference on the driver; IoQueueWorkItem's reference on its device would have).
+              this.bugCheck(BugCheckCode.DRIVER_UNLOADED_WITHOUT_CANCELLING_PENDING_OPERATIONS, 0, 0, 0, 0, {
+                driver: item.driver,
+                detail: `work item ${item.label} of ${item.driver} starts after ${item.driver} was unloaded: its code is no longer loaded. Queue it with IoQueueWorkItem (which keeps the device, and so the driver, loaded until the routine returns), or wait for it in DriverUnload.`,
+              });
+            }
             const token = this.enterActivity("work item", item.label, item.driver);
+            const worker = this.currentThread();
             try {
               await item.fn();
             } catch (e) {
@@ -865,6 +896,8 @@ export class Machine {
             } finally {
               this.leaveActivity(token);
             }
+            // ExpWorkerThread: a routine must return with its critical regions balanced.
+            if (worker.kernelApcDisable !== 0) this.apcIndexMismatch(worker, 1);
           }
             await this.waits.waitFor([event], { waitAll: false, mode: KernelMode, alertable: false, timeout: null, reason: "the system worker thread waits for work" });
           }

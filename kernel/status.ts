@@ -229,3 +229,13 @@ export function NT_WARNING(status: NTSTATUS): boolean {
 export function NT_ERROR(status: NTSTATUS): boolean {
   return status >>> 30 === 3;
 }
+
+// ---- Status values of the synchronization, object and process routines (added with them) ----
+
+/** NTSTATUS values the Ps/Ob/Ex synchronization routines return. */
+export const SyncNtStatus = {
+  STATUS_PROCEDURE_NOT_FOUND: 0xc000007a,
+  STATUS_RESOURCE_NOT_OWNED: 0xc0000264,
+} as const;
+export const { STATUS_PROCEDURE_NOT_FOUND, STATUS_RESOURCE_NOT_OWNED } = SyncNtStatus;
+for (const [name, value] of Object.entries(SyncNtStatus)) if (!statusNames.has(value)) statusNames.set(value, name);

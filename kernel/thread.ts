@@ -65,6 +65,8 @@ export class KThread extends KernelObject {
   waitStatus: NTSTATUS = 0;
   readonly kernelApcs: KAPC[] = [];
   readonly userApcs: KAPC[] = [];
+  /** KTHREAD.Priority (KeSetPriorityThread): recorded; the scheduler does not order threads by it. */
+  priority = 8;
   /** KeEnterCriticalRegion depth (normal kernel APCs disabled). */
   kernelApcDisable = 0;
   /** KeEnterGuardedRegion depth (all kernel APCs disabled). */
@@ -124,6 +126,11 @@ export class KThread extends KernelObject {
   }
 
   override waitable(): DispatcherHeader {
+    return this.header;
+  }
+
+  /** The DISPATCHER_HEADER C code reaches as `Tcb.Header` / `Pcb.Header` (signalled when it ends). */
+  get Header(): DispatcherHeader {
     return this.header;
   }
 

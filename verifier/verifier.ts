@@ -26,6 +26,7 @@ import { installLockRules } from "./lock-rules.js";
 import { installMemoryRules } from "./memory-rules.js";
 import { installUnloadRules, teardownFindings } from "./unload-rules.js";
 import { installResourceOptions } from "./resource-options.js";
+import { installSyncRules } from "./sync-rules.js";
 
 /** How to verify. */
 export interface VerifierOptions {
@@ -157,6 +158,7 @@ export class Verifier {
     installMemoryRules(this);
     installUnloadRules(this);
     installResourceOptions(this);
+    installSyncRules(this);
     // IRPs that already exist are watched too.
     for (const irp of io.liveIrps) this.record(irp, null);
   }

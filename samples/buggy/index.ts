@@ -288,9 +288,14 @@ export const buggySamples: readonly BuggySample[] = [
   sample("leak-locked-pages", "LeakedLockedPages", "the driver locks its paged buffer for a transfer and never unlocks it", oneIoctl([leak], "BuggyLeak", IOCTL_LEAK_LOCKED_PAGES)),
   sample("leak-handle", "LeakedHandle", "the handle PsCreateSystemThread returns is never closed", oneIoctl([leak], "BuggyLeak", IOCTL_LEAK_HANDLE)),
   sample("leak-reference", "LeakedReference", "the driver references the caller's event and never dereferences it", { drivers: [leak], apps: [{ name: "app.exe", main: ReferenceMyEvent }] }),
+  // Synchronization, work items, lookaside lists, handles, notify routines (sync-samples.ts)
+  ...syncSamples,
 ];
 
 /** A buggy sample by name. */
 export function findBuggySample(name: string): BuggySample | undefined {
   return buggySamples.find((s) => s.name === name);
 }
+
+// Imported last, so that the samples above keep the line numbers the tutorial's findings quote.
+import { syncSamples } from "./sync-samples.js";
