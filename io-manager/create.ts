@@ -2,7 +2,6 @@
  * Opening a device (IopParseDevice): resolve the name through \?? links, check the device can be
  * opened, create the file object, send IRP_MJ_CREATE once, and make the handle.
  */
-import { KEVENT, SynchronizationEvent } from "../kernel/dispatcher.js";
 import { KernelMode, type KPROCESSOR_MODE } from "../kernel/irql.js";
 import {
   NT_SUCCESS,
@@ -39,6 +38,8 @@ export interface OpenResult {
   readonly status: NTSTATUS;
   readonly handle: number;
   readonly fileObject: FILE_OBJECT | null;
+  /** IoStatus.Information the driver completed IRP_MJ_CREATE with (FILE_OPENED, FILE_CREATED …). */
+  readonly information?: number;
 }
 
 /**
@@ -73,9 +74,10 @@ export async function openDevice(t: KThread, path: string, o: OpenOptions): Prom
     device.pointerCount--;
     return fail(STATUS_INSUFFICIENT_RESOURCES);
   }
-  const event = new KEVENT(SynchronizationEvent, false, `IRP_MJ_CREATE of ${fo.label}`);
+  // As IopParseDevice does, the create's event is the file object's own: completing the create
+  // signals it, so a newly opened file handle is signalled until its first request clears it.
   const iosb = new IO_STATUS_BLOCK();
-  irp.UserEvent = event;
+  irp.UserEvent = fo.Event;
   irp.UserIosb = iosb;
   irp.RequestorMode = o.mode;
   irp.OriginalFileObject = fo;
@@ -92,7 +94,7 @@ export async function openDevice(t: KThread, path: string, o: OpenOptions): Prom
   const res = callDriver(t, top, irp);
   let status = res instanceof Promise ? await res : res;
   if (status === STATUS_PENDING) {
-    await m.waits.waitFor([event], { waitAll: false, mode: KernelMode, alertable: false, timeout: null, reason: `IRP_MJ_CREATE of ${fo.label} waits for ${top.DriverObject.shortName}` });
+    await m.waits.waitFor([fo.Event], { waitAll: false, mode: KernelMode, alertable: false, timeout: null, reason: `IRP_MJ_CREATE of ${fo.label} waits for ${top.DriverObject.shortName}` });
     status = iosb.Status;
   }
   unqueueIrpFromThread(irp);
@@ -107,5 +109,5 @@ export async function openDevice(t: KThread, path: string, o: OpenOptions): Prom
   const handle = m.ob.insertHandle(t.process, fo, granted);
   fo.Flags |= FO_HANDLE_CREATED;
   if (m.trace.on) m.trace.emit("FileOpened", { file: fo.label, device: device.label, handle, synchronous: o.synchronous });
-  return { status, handle, fileObject: fo };
+  return { status, handle, fileObject: fo, information: iosb.Information };
 }

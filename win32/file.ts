@@ -108,7 +108,7 @@ function finishSynchronous(t: KThread, api: string, status: NTSTATUS, iosb: numb
   const mmu = t.machine.mmu;
   if (NT_SUCCESS(status)) {
     if (lpBytes !== 0) store(t, lpBytes, mmu.readU32(iosb + 4));
-    t.lastError = 0;
+    // kernel32 leaves the last error alone when a call succeeds.
     apiReturn(t, api, "TRUE", 0);
     return true;
   }
