@@ -66,3 +66,16 @@ export { KQUEUE, KeInitializeQueue, KeInsertQueue, KeInsertHeadQueue, KeReadStat
 // ---- Device queues and the StartIo model ----
 export { KDEVICE_QUEUE, KDEVICE_QUEUE_ENTRY, KeInitializeDeviceQueue, KeInsertDeviceQueue, KeInsertByKeyDeviceQueue, KeRemoveDeviceQueue, KeRemoveByKeyDeviceQueue, KeRemoveEntryDeviceQueue } from "./kernel/device-queue.js";
 export { IoStartPacket, IoStartNextPacket, IoStartNextPacketByKey } from "./io-manager/start-io.js";
+
+// ---- C structures over memory, 64-bit values (wdm-io) ----
+export { CSTRUCT, CUNION, ARRAY, sizeof, FIELD_OFFSET, RTL_FIELD_SIZE, LARGE_INTEGER, readU64, readI64, writeU64, writeI64 } from "./kernel/c-struct.js";
+export { UCHAR, CHAR, BOOLEAN, BYTE, USHORT, SHORT, WORD, WCHAR, ULONG, LONG, DWORD, UINT, INT, BOOL, NTSTATUS, ULONG_PTR, SIZE_T, PVOID, HANDLE, ULONG64, LONG64, ULONGLONG, LONGLONG, DWORD64 } from "./kernel/c-struct.js";
+export type { CType, CValue, CStruct, CStructValue, CStructView, CField, CFields, CArray, CArrayView, CStructOptions } from "./kernel/c-struct.js";
+
+// ---- Counted strings, ntstrsafe, DbgPrintEx (wdm-io) ----
+export { UNICODE_STRING, ANSI_STRING, RtlInitUnicodeString, RtlInitAnsiString, RtlInitString, RtlInitEmptyUnicodeString, RtlInitEmptyAnsiString, RtlCopyUnicodeString, RtlCopyString, RtlCompareUnicodeString, RtlEqualUnicodeString, RtlCompareString, RtlEqualString, RtlPrefixUnicodeString, RtlUpcaseUnicodeChar, RtlAppendUnicodeToString, RtlAppendUnicodeStringToString, RtlUnicodeStringToAnsiString, RtlAnsiStringToUnicodeString, RtlUnicodeStringToAnsiSize, RtlAnsiStringToUnicodeSize, RtlFreeUnicodeString, RtlFreeAnsiString, unicodeStringText, ansiStringText } from "./kernel/rtl-string.js";
+export type { PUNICODE_STRING, PCUNICODE_STRING, PANSI_STRING, PCSZ } from "./kernel/rtl-string.js";
+export { RtlStringCbCopyW, RtlStringCbCopyA, RtlStringCchCopyW, RtlStringCchCopyA, RtlStringCbPrintfW, RtlStringCbPrintfA, RtlStringCchPrintfW, RtlStringCchPrintfA, RtlStringCbLengthW, RtlStringCbLengthA, RtlStringCchLengthW, RtlStringCchLengthA, RtlUnicodeStringPrintf, NTSTRSAFE_MAX_CCH, NTSTRSAFE_UNICODE_STRING_MAX_CCH } from "./kernel/ntstrsafe.js";
+export type { StrSafeSource, SizeOut } from "./kernel/ntstrsafe.js";
+export { DbgPrintEx, KdPrintEx, DbgSetDebugFilterState, DbgQueryDebugFilterState, DPFLTR_SYSTEM_ID, DPFLTR_IHVDRIVER_ID, DPFLTR_IHVVIDEO_ID, DPFLTR_IHVAUDIO_ID, DPFLTR_IHVNETWORK_ID, DPFLTR_IHVSTREAMING_ID, DPFLTR_IHVBUS_ID, DPFLTR_DEFAULT_ID, DPFLTR_ERROR_LEVEL, DPFLTR_WARNING_LEVEL, DPFLTR_TRACE_LEVEL, DPFLTR_INFO_LEVEL, DPFLTR_MASK } from "./kernel/debug-print.js";
+export type { PrintfArg } from "./kernel/printf.js";
