@@ -339,7 +339,8 @@ function queueUserCompletionApc(m: Machine, irp: IRP): boolean {
     irp.UserApcContext,
     "I/O completion APC",
   );
-  return m.interrupts.queueApc(apc, irp.UserIosb, null);
+  // SystemArgument2 is the routine's Reserved argument: NULL.
+  return m.interrupts.queueApc(apc, irp.UserIosb, 0);
 }
 
 /**

@@ -28,7 +28,10 @@ export interface OpenOptions {
   /** FILE_SYNCHRONOUS_IO_(NON)ALERT: requests are synchronous (no FILE_FLAG_OVERLAPPED). */
   readonly synchronous: boolean;
   readonly alertable: boolean;
+  /** NtCreateFile's CreateDisposition (FILE_OPEN, FILE_OPEN_IF …), given to the driver in Options' high byte. */
   readonly disposition: number;
+  /** NtCreateFile's CreateOptions (the low 24 bits of Parameters.Create.Options). */
+  readonly createOptions?: number;
   readonly attributes: number;
   readonly mode: KPROCESSOR_MODE;
 }
@@ -85,7 +88,7 @@ export async function openDevice(t: KThread, path: string, o: OpenOptions): Prom
   if (sl) {
     sl.MajorFunction = IRP_MJ_CREATE;
     sl.FileObject = fo;
-    sl.Parameters.Create.Options = ((o.disposition & 0xff) << 24) | (o.synchronous ? (o.alertable ? 0x10 : 0x20) : 0);
+    sl.Parameters.Create.Options = (((o.disposition & 0xff) << 24) | ((o.createOptions ?? (o.synchronous ? (o.alertable ? 0x10 : 0x20) : 0)) & 0xffffff)) >>> 0;
     sl.Parameters.Create.ShareAccess = o.shareAccess;
     sl.Parameters.Create.FileAttributes = o.attributes;
     sl.Parameters.Create.SecurityContext = { DesiredAccess: granted };

@@ -160,13 +160,20 @@ function charOf(arg: PrintfArg, wide: boolean): string {
   return String.fromCharCode(code);
 }
 
+/** Whose printf: the C runtime's, or user32's wsprintf (no floating point, no %Z, no 64-bit sizes). */
+export type PrintfDialect = "crt" | "wsprintf";
+
+/** The conversions wsprintf has; any other is skipped without taking an argument, as wvsprintf does. */
+const WSPRINTF_CONVERSIONS = new Set(["c", "C", "d", "i", "u", "x", "X", "p", "s", "S"]);
+
 /**
  * Formats `format` with `args` as the CRT would; `wide` says whether the format is a wide one
  * (swprintf's meaning of %s and %S). Faults reading a string argument propagate (an NtStatusError);
  * a conversion the runtime refuses (%n), a missing argument or an argument of the wrong kind is
- * { ok: false, status: STATUS_INVALID_PARAMETER }.
+ * { ok: false, status: STATUS_INVALID_PARAMETER }. In the wsprintf dialect a conversion wsprintf
+ * does not have (%e %f %g %o %Z %n) is dropped, taking no argument.
  */
-export function formatPrintf(format: string, args: readonly PrintfArg[], wide = false): FormatResult {
+export function formatPrintf(format: string, args: readonly PrintfArg[], wide = false, dialect: PrintfDialect = "crt"): FormatResult {
   let out = "";
   let next = 0;
   const take = (): PrintfArg => {
@@ -247,6 +254,7 @@ export function formatPrintf(format: string, args: readonly PrintfArg[], wide = 
       if (conv === undefined) throw new FormatError("the format ends inside a conversion");
       i++;
       spec.conv = conv;
+      if (dialect === "wsprintf" && (!WSPRINTF_CONVERSIONS.has(conv) || spec.size === "ll")) continue;
       switch (conv) {
         case "d":
         case "i":
