@@ -79,3 +79,8 @@ export { RtlStringCbCopyW, RtlStringCbCopyA, RtlStringCchCopyW, RtlStringCchCopy
 export type { StrSafeSource, SizeOut } from "./kernel/ntstrsafe.js";
 export { DbgPrintEx, KdPrintEx, DbgSetDebugFilterState, DbgQueryDebugFilterState, DPFLTR_SYSTEM_ID, DPFLTR_IHVDRIVER_ID, DPFLTR_IHVVIDEO_ID, DPFLTR_IHVAUDIO_ID, DPFLTR_IHVNETWORK_ID, DPFLTR_IHVSTREAMING_ID, DPFLTR_IHVBUS_ID, DPFLTR_DEFAULT_ID, DPFLTR_ERROR_LEVEL, DPFLTR_WARNING_LEVEL, DPFLTR_TRACE_LEVEL, DPFLTR_INFO_LEVEL, DPFLTR_MASK } from "./kernel/debug-print.js";
 export type { PrintfArg } from "./kernel/printf.js";
+
+// ---- Pool flags, WDK macros, IRP reuse and association (wdm-io) ----
+export { ExAllocatePool2, ExAllocatePool3, ExAllocatePoolZero, ExAllocatePoolUninitialized, ExAllocatePoolWithQuotaTag, ExAllocatePoolQuotaZero, ExAllocatePoolQuotaUninitialized, POOL_FLAG_USE_QUOTA, POOL_FLAG_UNINITIALIZED, POOL_FLAG_SESSION, POOL_FLAG_CACHE_ALIGNED, POOL_FLAG_RAISE_ON_FAILURE, POOL_FLAG_NON_PAGED, POOL_FLAG_NON_PAGED_EXECUTE, POOL_FLAG_PAGED, POOL_FLAG_SPECIAL_POOL, POOL_FLAG_RESERVED1, POOL_FLAG_RESERVED2, POOL_FLAG_RESERVED3, POOL_FLAG_REQUIRED_MASK, POOL_QUOTA_FAIL_INSTEAD_OF_RAISE, POOL_RAISE_IF_ALLOCATION_FAILURE, PoolExtendedParameterInvalidType, PoolExtendedParameterPriority, PoolExtendedParameterSecurePool, PoolExtendedParameterNumaNode, LowPoolPriority, NormalPoolPriority, HighPoolPriority } from "./kernel/pool-api.js";
+export type { POOL_FLAGS, POOL_EXTENDED_PARAMETER } from "./kernel/pool-api.js";
+export { PAGED_CODE, ASSERT, NT_ASSERT, ASSERTMSG, NT_ASSERTMSG, NT_VERIFY, ExInitializeDriverRuntime, DrvRtPoolNxOptIn } from "./kernel/wdk-macros.js";

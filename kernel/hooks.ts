@@ -59,6 +59,8 @@ export interface KernelHooks {
    * check for pages still locked for I/O.
    */
   processRundown?(p: KProcess): void;
+  /** PAGED_CODE() ran at `irql` (above APC_LEVEL: pageable code where it may not be). */
+  pagedCodeAtRaisedIrql?(t: KThread, irql: KIRQL): void;
 }
 
 /**

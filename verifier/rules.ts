@@ -87,6 +87,8 @@ export const RULES = {
   LeakedPool: { code: "irpsim", origin: IRPSIM, severity: "finding", fix: "Free every pool block when the object it backs goes away (per-request allocations when the request completes)." },
   LeakedHandle: { code: "irpsim", origin: IRPSIM, severity: "finding", fix: "ZwClose every kernel handle you open, including the thread handle PsCreateSystemThread returns." },
   LeakedReference: { code: "irpsim", origin: IRPSIM, severity: "finding", fix: "Pair every ObReferenceObject / ObReferenceObjectByHandle with an ObDereferenceObject." },
+  // ---- WDK macros (wdm-io) ----
+  PagedCodeAtRaisedIrql: { code: "0xD1", origin: "PAGED_CODE() in a checked build; Driver Verifier's Force IRQL Checking makes it bug check DRIVER_IRQL_NOT_LESS_OR_EQUAL", severity: "finding", fix: "Do not mark a routine pageable (PAGED_CODE, #pragma alloc_text PAGE) if it can run at DISPATCH_LEVEL: cancel routines, completion routines, DPCs and anything called under a spin lock must be nonpaged." },
 } as const satisfies Record<string, RuleInfo>;
 
 /** A rule's name. */

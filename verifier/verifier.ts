@@ -25,6 +25,7 @@ import { installIrpRules } from "./irp-rules.js";
 import { installLockRules } from "./lock-rules.js";
 import { installMemoryRules } from "./memory-rules.js";
 import { installUnloadRules, teardownFindings } from "./unload-rules.js";
+import { installWdkRules } from "./wdk-rules.js";
 import { installResourceOptions } from "./resource-options.js";
 
 /** How to verify. */
@@ -156,6 +157,7 @@ export class Verifier {
     installLockRules(this);
     installMemoryRules(this);
     installUnloadRules(this);
+    installWdkRules(this);
     installResourceOptions(this);
     // IRPs that already exist are watched too.
     for (const irp of io.liveIrps) this.record(irp, null);

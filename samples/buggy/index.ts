@@ -30,6 +30,7 @@ import { IOCTL_IRQL_BEGIN_CONFIG, IOCTL_IRQL_CLEAR_STATS, IOCTL_IRQL_COUNT, IOCT
 import { CtxDriverEntry, IOCTL_CTX_COMMAND, IOCTL_CTX_POST, IOCTL_CTX_WAIT_FOR_DATA, IOCTL_CTX_WAIT_FOR_TIMER, IOCTL_CTX_WAIT_FOR_WORKER } from "./context.js";
 import { makeUnldDriver, IOCTL_UNLD_WAIT, type UnldBug } from "./unload.js";
 import { IOCTL_STIO_TRANSFER, StioDriverEntry } from "./start-io.js";
+import { IOCTL_PAGD_RECORD, PagdDriverEntry } from "./paged.js";
 import { IOCTL_LEAK_HANDLE, IOCTL_LEAK_IRP, IOCTL_LEAK_LOCKED_PAGES, IOCTL_LEAK_MDL, IOCTL_LEAK_POOL, IOCTL_LEAK_REFERENCE, LeakDriverEntry } from "./leaks.js";
 
 function sample(name: string, rule: RuleId, bug: string, setup: SampleSetup): BuggySample {
@@ -49,6 +50,7 @@ const irql: SampleDriver = { name: "Irql", entry: IrqlDriverEntry };
 const ctx: SampleDriver = { name: "Ctx", entry: CtxDriverEntry };
 const leak: SampleDriver = { name: "Leak", entry: LeakDriverEntry };
 const stio: SampleDriver = { name: "Stio", entry: StioDriverEntry };
+const pagd: SampleDriver = { name: "Pagd", entry: PagdDriverEntry };
 
 // ---- The apps ---------------------------------------------------------------------------------
 
@@ -288,6 +290,8 @@ export const buggySamples: readonly BuggySample[] = [
   sample("leak-locked-pages", "LeakedLockedPages", "the driver locks its paged buffer for a transfer and never unlocks it", oneIoctl([leak], "BuggyLeak", IOCTL_LEAK_LOCKED_PAGES)),
   sample("leak-handle", "LeakedHandle", "the handle PsCreateSystemThread returns is never closed", oneIoctl([leak], "BuggyLeak", IOCTL_LEAK_HANDLE)),
   sample("leak-reference", "LeakedReference", "the driver references the caller's event and never dereferences it", { drivers: [leak], apps: [{ name: "app.exe", main: ReferenceMyEvent }] }),
+  // WDK macros
+  sample("paged-code-under-spin-lock", "PagedCodeAtRaisedIrql", "a helper marked PAGED_CODE is called while the driver holds a spin lock", oneIoctl([pagd], "BuggyPagd", IOCTL_PAGD_RECORD)),
 ];
 
 /** A buggy sample by name. */
