@@ -68,7 +68,6 @@ export const DrvRtPoolNxOptIn = 0x00000001;
  * DrvRtPoolNxOptIn makes NonPagedPool mean NonPagedPoolNx for the driver; irpsim's memory has no
  * execute permission, so the two pools are one and the call changes nothing else.
  */
-export function ExInitializeDriverRuntime(RuntimeFlags: number): void {
+export function ExInitializeDriverRuntime(_RuntimeFlags: number): void {
   currentMachine("ExInitializeDriverRuntime").kernelCall("ExInitializeDriverRuntime");
-  void RuntimeFlags;
 }

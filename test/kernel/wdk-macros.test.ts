@@ -26,7 +26,8 @@ describe("WDK macros: ASSERT, NT_ASSERT, PAGED_CODE", () => {
   it("ASSERTMSG names its message; NT_VERIFY returns the expression it checks", async () => {
     const m = newMachine();
     const r = await runKernel(m, () => {
-      const v = wdm.NT_VERIFY(42);
+      const queued: number[] = [42];
+      const v = wdm.NT_VERIFY(queued.length);
       wdm.ASSERTMSG("the queue must be empty at unload", v === 0);
     });
     expect(r.result.bugCheck?.detail).to.include("the queue must be empty at unload");
