@@ -30,7 +30,6 @@ import { IOCTL_IRQL_BEGIN_CONFIG, IOCTL_IRQL_CLEAR_STATS, IOCTL_IRQL_COUNT, IOCT
 import { CtxDriverEntry, IOCTL_CTX_COMMAND, IOCTL_CTX_POST, IOCTL_CTX_WAIT_FOR_DATA, IOCTL_CTX_WAIT_FOR_TIMER, IOCTL_CTX_WAIT_FOR_WORKER } from "./context.js";
 import { makeUnldDriver, IOCTL_UNLD_WAIT, type UnldBug } from "./unload.js";
 import { IOCTL_STIO_TRANSFER, StioDriverEntry } from "./start-io.js";
-import { IOCTL_PAGD_RECORD, PagdDriverEntry } from "./paged.js";
 import { IOCTL_LEAK_HANDLE, IOCTL_LEAK_IRP, IOCTL_LEAK_LOCKED_PAGES, IOCTL_LEAK_MDL, IOCTL_LEAK_POOL, IOCTL_LEAK_REFERENCE, LeakDriverEntry } from "./leaks.js";
 
 function sample(name: string, rule: RuleId, bug: string, setup: SampleSetup): BuggySample {
@@ -50,7 +49,6 @@ const irql: SampleDriver = { name: "Irql", entry: IrqlDriverEntry };
 const ctx: SampleDriver = { name: "Ctx", entry: CtxDriverEntry };
 const leak: SampleDriver = { name: "Leak", entry: LeakDriverEntry };
 const stio: SampleDriver = { name: "Stio", entry: StioDriverEntry };
-const pagd: SampleDriver = { name: "Pagd", entry: PagdDriverEntry };
 
 // ---- The apps ---------------------------------------------------------------------------------
 
@@ -216,6 +214,10 @@ function twoAtOnce(device: string, code: number): () => Promise<unknown> {
 // ---- The samples ------------------------------------------------------------------------------
 
 /** Every buggy sample. */
+// The WDK-macro sample (kept here, below the others, so their line numbers stay put).
+import { IOCTL_PAGD_RECORD, PagdDriverEntry } from "./paged.js";
+const pagd: SampleDriver = { name: "Pagd", entry: PagdDriverEntry };
+
 export const buggySamples: readonly BuggySample[] = [
   // Completion
   sample("complete-twice", "DoubleCompletion", "an error path completes the IRP and falls through to the common completion", oneIoctl([cmpl], "BuggyCompletion", IOCTL_CMPL_VALIDATE)),
