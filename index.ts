@@ -46,3 +46,7 @@ export type { InjectionBudget, InjectionKind } from "./scenario/injections.js";
 export * from "./explore/index.js";
 export { runScenario } from "./scenario/scenario.js";
 export type { Scenario, ScenarioContext, ScenarioResult, ScenarioRunOptions, ScenarioOption, Check } from "./scenario/scenario.js";
+
+// ---- Process identity: the token an app's opens are checked with (wdm-io) ----
+export { setProcessToken, processToken, STANDARD_USER_TOKEN, ADMINISTRATOR_TOKEN, LOCAL_SYSTEM_TOKEN } from "./kernel/security.js";
+export type { ProcessToken } from "./kernel/security.js";

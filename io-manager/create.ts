@@ -14,7 +14,9 @@ import {
   type NTSTATUS,
 } from "../kernel/status.js";
 import type { KThread } from "../kernel/thread.js";
-import { DO_DEVICE_INITIALIZING, FO_ALERTABLE_IO, FO_HANDLE_CREATED, FO_SYNCHRONOUS_IO, IRP_MJ_CREATE, mapGenericFileAccess } from "./constants.js";
+import { accessCheck, processToken } from "../kernel/security.js";
+import { deviceSecurity } from "./device-secure.js";
+import { DO_DEVICE_INITIALIZING, FILE_DEVICE_SECURE_OPEN, FO_ALERTABLE_IO, FO_HANDLE_CREATED, FO_SYNCHRONOUS_IO, IRP_MJ_CREATE, mapGenericFileAccess } from "./constants.js";
 import { callDriver, IoGetAttachedDevice } from "./call-driver.js";
 import { FILE_OBJECT } from "./file-object.js";
 import { ioManager } from "./io-manager.js";
@@ -61,6 +63,12 @@ export async function openDevice(t: KThread, path: string, o: OpenOptions): Prom
   const device = r.device;
   if (device.deletePending || device.DriverObject.unloaded || device.Flags & DO_DEVICE_INITIALIZING) return fail(STATUS_NO_SUCH_DEVICE);
   if (device.Exclusive && device.openCount > 0) return fail(STATUS_ACCESS_DENIED);
+  // The device's security descriptor (IoCreateDeviceSecure) governs user-mode opens of the device
+  // itself, and of names under it when the device asks for FILE_DEVICE_SECURE_OPEN.
+  const sd = deviceSecurity(device);
+  if (sd && o.mode !== KernelMode && (r.remainder === "" || (device.Characteristics & FILE_DEVICE_SECURE_OPEN) !== 0)) {
+    if (accessCheck(processToken(t.process), sd, o.desiredAccess) === null) return fail(STATUS_ACCESS_DENIED);
+  }
 
   const granted = mapGenericFileAccess(o.desiredAccess);
   const fo = new FILE_OBJECT(io.nextId("file"), device, r.remainder);
