@@ -219,6 +219,31 @@ describe("ntdll: the native API returns the NTSTATUS itself", () => {
     expect(ok(r)).to.deep.equal(["STATUS_TIMEOUT", 7, "STATUS_USER_APC", "STATUS_INVALID_PARAMETER"]);
   });
 
+  it("NtWaitForMultipleObjects: WaitAny gives STATUS_WAIT_0 + the index of the signalled object, WaitAll waits for every one; a Count of 0 or above MAXIMUM_WAIT_OBJECTS, an unknown WaitType or one object twice under WaitAll are refused", async () => {
+    const m = newMachine();
+    const r = await runApp(m, async () => {
+      const a = { value: 0 };
+      const b = { value: 0 };
+      nt.NtCreateEvent(a, nt.EVENT_ALL_ACCESS, null, nt.NotificationEvent, false);
+      nt.NtCreateEvent(b, nt.EVENT_ALL_ACCESS, null, nt.NotificationEvent, true);
+      const zero = new nt.LARGE_INTEGER(0);
+      const any = await nt.NtWaitForMultipleObjects(2, [a.value, b.value], nt.WaitAny, false, zero);
+      const allNot = await nt.NtWaitForMultipleObjects(2, [a.value, b.value], nt.WaitAll, false, zero);
+      nt.NtSetEvent(a.value, null);
+      const all = await nt.NtWaitForMultipleObjects(2, [a.value, b.value], nt.WaitAll, false, zero);
+      return [
+        any,
+        name(allNot),
+        name(all),
+        name(await nt.NtWaitForMultipleObjects(0, [], nt.WaitAny, false, zero)),
+        name(await nt.NtWaitForMultipleObjects(65, new Array<number>(65).fill(a.value), nt.WaitAny, false, zero)),
+        name(await nt.NtWaitForMultipleObjects(1, [a.value], 7, false, zero)),
+        name(await nt.NtWaitForMultipleObjects(2, [a.value, a.value], nt.WaitAll, false, zero)),
+      ];
+    });
+    expect(ok(r)).to.deep.equal([1, "STATUS_TIMEOUT", "STATUS_SUCCESS", "STATUS_INVALID_PARAMETER", "STATUS_INVALID_PARAMETER", "STATUS_INVALID_PARAMETER", "STATUS_INVALID_PARAMETER_MIX"]);
+  });
+
   it("a named event: creating it again with OBJ_OPENIF opens the same event (STATUS_OBJECT_NAME_EXISTS), without it STATUS_OBJECT_NAME_COLLISION; NtOpenEvent finds it; the name goes with the last handle", async () => {
     const m = newMachine();
     const r = await runApp(m, async () => {
