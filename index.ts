@@ -57,3 +57,6 @@ export type { ProcessState } from "./kernel/process.js";
 export type { ThreadState, ThreadBody } from "./kernel/thread.js";
 export type { TimerEntry } from "./kernel/timer-queue.js";
 export { INJECTION_KINDS } from "./scenario/injections.js";
+// ---- Process identity: the token an app's opens are checked with (wdm-io) ----
+export { setProcessToken, processToken, STANDARD_USER_TOKEN, ADMINISTRATOR_TOKEN, LOCAL_SYSTEM_TOKEN } from "./kernel/security.js";
+export type { ProcessToken } from "./kernel/security.js";

@@ -72,6 +72,8 @@ export interface KernelHooks {
   referenceByHandle?(t: KThread, handle: number, type: OBJECT_TYPE | null, mode: KPROCESSOR_MODE): void;
   /** KeEnterCriticalRegion / KeLeaveCriticalRegion (`enter`) is about to change the thread's count. */
   criticalRegion?(t: KThread, enter: boolean): void;
+  /** PAGED_CODE() ran at `irql` (above APC_LEVEL: pageable code where it may not be). */
+  pagedCodeAtRaisedIrql?(t: KThread, irql: KIRQL): void;
 }
 
 /**

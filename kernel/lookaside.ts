@@ -12,6 +12,7 @@
  * from the allocation rate and miss rate since the last tuning (the balance set manager's rule,
  * in outline), up to MaximumDepth (256). The Depth argument drivers pass is reserved, as in NT.
  */
+import { POOL_RAISE_IF_ALLOCATION_FAILURE } from "./pool-api.js";
 import { ExAllocatePoolWithTag, ExFreePoolWithTag } from "./api-ex.js";
 import { BugCheckCode } from "./bugcheck-codes.js";
 import { currentMachine } from "./context.js";
@@ -47,8 +48,7 @@ export const MAXIMUM_LOOKASIDE_DEPTH = 256;
 /** The smallest block a lookaside list can hold: its link must fit (and the pool's granularity). */
 export const MINIMUM_LOOKASIDE_BLOCK_SIZE = 8;
 
-/** ExInitializeNPagedLookasideList's Flags. */
-export const POOL_RAISE_IF_ALLOCATION_FAILURE = 16;
+/** ExInitializeNPagedLookasideList's Flags (POOL_RAISE_IF_ALLOCATION_FAILURE is the pool's own modifier). */
 export const POOL_NX_ALLOCATION = 512;
 /** ExInitializeLookasideListEx's Flags. */
 export const EX_LOOKASIDE_LIST_EX_FLAG_RAISE_ON_FAIL = 0x1;

@@ -100,6 +100,8 @@ export const RULES = {
   KernelModeUserHandle: { code: "0xC4/0xF6", origin: `${DV} (Security Checks)`, severity: "bug check", fix: "Reference a handle that came from user mode with AccessMode UserMode (Irp->RequestorMode), so its type and access are checked; KernelMode is for kernel handles (OBJ_KERNEL_HANDLE)." },
   BadHandleReference: { code: "0xC4/0x3C", origin: `${DV} (0x3C a bad kernel-mode handle, 0xF5 a NULL handle, 0xF7 a kernel handle referenced as UserMode)`, severity: "bug check", fix: "Pass ObReferenceObjectByHandle a handle your driver opened (or one from user mode, with UserMode), and check it is not NULL." },
   UnloadWithNotifyRoutine: { code: "0xCE", origin: "bug check DRIVER_UNLOADED_WITHOUT_CANCELLING_PENDING_OPERATIONS (the next process creation or exit calls unloaded code)", severity: "bug check", fix: "Remove every process-notify routine (PsSetCreateProcessNotifyRoutine(Ex) with Remove TRUE) in DriverUnload." },
+  // ---- WDK macros (wdm-io) ----
+  PagedCodeAtRaisedIrql: { code: "0xD1", origin: "PAGED_CODE() in a checked build; Driver Verifier's Force IRQL Checking makes it bug check DRIVER_IRQL_NOT_LESS_OR_EQUAL", severity: "finding", fix: "Do not mark a routine pageable (PAGED_CODE, #pragma alloc_text PAGE) if it can run at DISPATCH_LEVEL: cancel routines, completion routines, DPCs and anything called under a spin lock must be nonpaged." },
 } as const satisfies Record<string, RuleInfo>;
 
 /** A rule's name. */

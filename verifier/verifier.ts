@@ -25,6 +25,7 @@ import { installIrpRules } from "./irp-rules.js";
 import { installLockRules } from "./lock-rules.js";
 import { installMemoryRules } from "./memory-rules.js";
 import { installUnloadRules, teardownFindings } from "./unload-rules.js";
+import { installWdkRules } from "./wdk-rules.js";
 import { installResourceOptions } from "./resource-options.js";
 import { installSyncRules } from "./sync-rules.js";
 
@@ -157,6 +158,7 @@ export class Verifier {
     installLockRules(this);
     installMemoryRules(this);
     installUnloadRules(this);
+    installWdkRules(this);
     installResourceOptions(this);
     installSyncRules(this);
     // IRPs that already exist are watched too.

@@ -214,6 +214,10 @@ function twoAtOnce(device: string, code: number): () => Promise<unknown> {
 // ---- The samples ------------------------------------------------------------------------------
 
 /** Every buggy sample. */
+// The WDK-macro sample (kept here, below the others, so their line numbers stay put).
+import { IOCTL_PAGD_RECORD, PagdDriverEntry } from "./paged.js";
+const pagd: SampleDriver = { name: "Pagd", entry: PagdDriverEntry };
+
 export const buggySamples: readonly BuggySample[] = [
   // Completion
   sample("complete-twice", "DoubleCompletion", "an error path completes the IRP and falls through to the common completion", oneIoctl([cmpl], "BuggyCompletion", IOCTL_CMPL_VALIDATE)),
@@ -290,6 +294,8 @@ export const buggySamples: readonly BuggySample[] = [
   sample("leak-reference", "LeakedReference", "the driver references the caller's event and never dereferences it", { drivers: [leak], apps: [{ name: "app.exe", main: ReferenceMyEvent }] }),
   // Synchronization, work items, lookaside lists, handles, notify routines (sync-samples.ts)
   ...syncSamples,
+  // WDK macros
+  sample("paged-code-under-spin-lock", "PagedCodeAtRaisedIrql", "a helper marked PAGED_CODE is called while the driver holds a spin lock", oneIoctl([pagd], "BuggyPagd", IOCTL_PAGD_RECORD)),
 ];
 
 /** A buggy sample by name. */
