@@ -9,6 +9,7 @@ import { exploreScenario, type ExploreOptions, type StrategyChoice } from "../ex
 import { exploreJson, formatExploreText } from "../explore/report.js";
 import { parseBudget } from "../explore/replay-string.js";
 import type { ScenarioRef } from "../explore/scenario-ref.js";
+import { suppressOptionValue } from "../explore/suppress.js";
 import type { Progress, Shard } from "../explore/search.js";
 import { findScenario } from "../samples/index.js";
 import { resolveOptions } from "../scenario/scenario.js";
@@ -75,6 +76,9 @@ commands.set("explore", {
     "  --workers <n>       worker threads (default 1)",
     "  --shard <i/n>       run only shard i of n of the same search (for CI matrices)",
     "  --max-schedules <n> stop each strategy after n schedules",
+    "  --suppress <cause>  look past a known cause and keep searching (repeatable): a verifier rule",
+    "                      (IrpNotHandled; it is also switched off), a bug check (0x44 or its name),",
+    "                      'finding <rule>', 'check failed: <check>', deadlock, 'time limit'",
     "  --stop              stop at the first failing schedule",
     "  --no-shrink         report failures as found, without shrinking them",
     "  --no-verifier       run the schedules without the verifier (faster; replay strings remember it)",
@@ -95,6 +99,7 @@ commands.set("explore", {
     workers: { type: "string" },
     shard: { type: "string" },
     "max-schedules": { type: "string" },
+    suppress: { type: "string", multiple: true },
     stop: { type: "boolean", default: false },
     "no-shrink": { type: "boolean", default: false },
     "no-verifier": { type: "boolean", default: false },
@@ -145,6 +150,12 @@ commands.set("explore", {
       if (typeof parsed === "string") return fail(parsed);
       shard = parsed;
     }
+    const suppress = (Array.isArray(values.suppress) ? values.suppress : []).map(String);
+    try {
+      suppressOptionValue(suppress);
+    } catch (e) {
+      return fail(e instanceof Error ? e.message : String(e));
+    }
     const scenarioRef: ScenarioRef = findScenario(target) ? { shipped: target } : { module: pathToFileURL(path.resolve(target)).href };
     const json = values.json === true;
     const tty = process.stderr.isTTY && !json;
@@ -165,6 +176,7 @@ commands.set("explore", {
       ...(numbers["max-schedules"] !== undefined ? { maxSchedules: numbers["max-schedules"] } : {}),
       ...(budget ? { budget } : {}),
       ...(shard ? { shard } : {}),
+      ...(suppress.length > 0 ? { suppress } : {}),
     };
     const report = await exploreScenario(s, o);
     if (tty) process.stderr.write("\n");

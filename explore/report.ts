@@ -21,6 +21,8 @@ function percent(p: number): string {
 export function formatExploreText(r: ExploreReport): string {
   const opts = Object.entries(r.options).map(([k, v]) => `${k}=${v}`).join(", ");
   const lines = [`explore ${r.scenario}${opts ? ` (${opts})` : ""}; budget: ${budgetWords(r.budget)}`, ""];
+  if (r.shard) lines.push(`  shard ${r.shard.index}/${r.shard.count} of the search (merge the shards' --json reports with 'irpsim merge')`);
+  if (r.undisturbedFailure) lines.push("  the undisturbed run (every decision at its default) fails: no strategy was run");
   const width = Math.max(...r.strategies.map((s) => s.name.length), 8);
   for (const s of r.strategies) {
     const state = s.spec.kind === "dfs" ? (s.complete ? "complete" : "stopped") : `${s.unitsRun} of ${s.unitsTotal} runs`;
