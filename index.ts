@@ -46,3 +46,6 @@ export type { InjectionBudget, InjectionKind } from "./scenario/injections.js";
 export * from "./explore/index.js";
 export { runScenario } from "./scenario/scenario.js";
 export type { Scenario, ScenarioContext, ScenarioResult, ScenarioRunOptions, ScenarioOption, Check } from "./scenario/scenario.js";
+
+// ---- Scenarios: waits that may never end under an injection ----
+export type { EndlessWait } from "./scenario/endless-waits.js";
