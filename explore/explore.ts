@@ -109,6 +109,10 @@ export interface ExploreReport {
   readonly undisturbedFailure: boolean;
   /** The shard this report covers (null: the whole search). */
   readonly shard: Shard | null;
+  /** Every strategy's tally merged: what `irpsim merge` adds up across shards. */
+  readonly tally: TallyData;
+  /** At most this many causes were shrunk and explained (0: shrinking was off). */
+  readonly shrinkCauses: number;
 }
 
 /** The strategies a choice runs, in order. */
@@ -198,6 +202,7 @@ export interface ReportParts {
   readonly shard: Shard | null;
   /** The undisturbed run failed, so nothing else ran. */
   readonly undisturbedFailure: boolean;
+  readonly shrinkCauses: number;
 }
 
 /**
@@ -235,6 +240,8 @@ export function assembleReport(p: ReportParts): ExploreReport {
     pctBound,
     undisturbedFailure: p.undisturbedFailure,
     shard: p.shard,
+    tally: all,
+    shrinkCauses: p.shrinkCauses,
   };
 }
 
@@ -254,14 +261,13 @@ export async function exploreScenario(scenario: Scenario, o: ExploreOptions = {}
   const calibration = await calibrate(target);
   const shard = o.shard ?? null;
   const verified = splitTargetOptions(target.options).verified;
+  const shrinkCauses = (o.shrink ?? true) ? (o.shrinkCauses ?? 4) : 0;
   const explainAll = async (all: TallyData): Promise<ExplainedFailure[]> => {
     // The search's runs carried no source lines: each cause's first schedule is run again with them,
     // so its detail reads as the replay's will.
     if (verified) for (const g of all.failures) g.first = await withSourceLines(target, g.first);
     const explained: ExplainedFailure[] = [];
-    if (o.shrink ?? true) {
-      for (const g of all.failures.slice(0, o.shrinkCauses ?? 4)) explained.push(await explainFailure(target, g));
-    }
+    for (const g of all.failures.slice(0, shrinkCauses)) explained.push(await explainFailure(target, g));
     return explained;
   };
   if (calibration.outcome.failures.length > 0) {
@@ -269,7 +275,7 @@ export async function exploreScenario(scenario: Scenario, o: ExploreOptions = {}
     t.add({ outcome: calibration.outcome, unit: -1, seq: 0, origin: "default", chooser: { choose: () => 0 } });
     const all = t.finish();
     const explained = await explainAll(all);
-    return assembleReport({ scenario: scenario.name, target, results: [], explained, all, elapsedMs: performance.now() - t0, shard, undisturbedFailure: true });
+    return assembleReport({ scenario: scenario.name, target, results: [], explained, all, elapsedMs: performance.now() - t0, shard, undisturbedFailure: true, shrinkCauses });
   }
   const specs = strategiesFor(o);
   const portfolio = (o.strategy ?? "portfolio") === "portfolio";
@@ -289,7 +295,7 @@ export async function exploreScenario(scenario: Scenario, o: ExploreOptions = {}
   }
   const all = mergeTallies(results.map((r) => r.tally));
   const explained = await explainAll(all);
-  return assembleReport({ scenario: scenario.name, target, results, explained, all, elapsedMs: performance.now() - t0, shard, undisturbedFailure: false });
+  return assembleReport({ scenario: scenario.name, target, results, explained, all, elapsedMs: performance.now() - t0, shard, undisturbedFailure: false, shrinkCauses });
 }
 
 /** An exploration found failing schedules: the message carries each shrunk replay string and its explanation. */

@@ -20,15 +20,13 @@ export interface Failure {
 }
 
 /**
- * Where a failure happened, in words: " at samples/x/driver.ts:57:12 (XDispatch)", with the
- * routine named when it is not the function of that line (a helper it called), or alone when no
+ * Where a failure happened, in words: " at samples/x/driver.ts:57:12 (XDispatch)", then the
+ * routine when that line is in a helper it called (", in XDispatch"); " (in XDispatch)" when no
  * line is known.
  */
 export function whereWords(source: string | null | undefined, routine: string | null | undefined): string {
-  const inRoutine = routine && !(source ?? "").endsWith(`(${routine})`) ? `in ${routine}` : null;
-  const at = source ? `at ${source}` : null;
-  const parts = [inRoutine, at].filter((x): x is string => x !== null);
-  return parts.length > 0 ? ` ${parts.join(", ")}` : "";
+  if (!source) return routine ? ` (in ${routine})` : "";
+  return routine && !source.endsWith(`(${routine})`) ? ` at ${source}, in ${routine}` : ` at ${source}`;
 }
 
 /** The verifier rule a bug check record names ("0xC9/0x226 IrpNotHandled" -> "IrpNotHandled"). */

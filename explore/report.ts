@@ -5,6 +5,7 @@
  */
 import { formatBudget } from "./replay-string.js";
 import type { ExploreReport } from "./explore.js";
+import { searchData } from "./merge.js";
 import { INJECTION_KINDS, type InjectionBudget } from "../scenario/injections.js";
 
 /** "cancel 1, death 1". */
@@ -68,6 +69,8 @@ export function exploreJson(r: ExploreReport): unknown {
     schedulesPerSecond: Math.round(r.schedulesPerSecond),
     elapsedMs: Math.round(r.elapsedMs),
     statement: r.statement,
+    undisturbedFailure: r.undisturbedFailure,
+    shard: r.shard,
     pctBound: r.pctBound,
     strategies: r.strategies.map((s) => ({ name: s.name, schedules: s.tally.schedules, units: s.unitsTotal, unitsRun: s.unitsRun, complete: s.complete, firstFailureAt: s.firstFailureAt, elapsedMs: Math.round(s.elapsedMs) })),
     failures: r.failures.map((g) => {
@@ -83,5 +86,7 @@ export function exploreJson(r: ExploreReport): unknown {
         reproduced: e?.reproduced ?? null,
       };
     }),
+    // The raw search, for 'irpsim merge' (tallies, first schedules, explanations).
+    search: searchData(r),
   };
 }
