@@ -36,7 +36,7 @@ function untimed(text: string): string {
 describe("cli: irpsim merge", function () {
   this.timeout(180_000);
   const dir = mkdtempSync(path.join(tmpdir(), "irpsim-merge-"));
-  after(() => rmSync(dir, { recursive: true, force: true }));
+  after(() => { rmSync(dir, { recursive: true, force: true }); });
   const search = ["explore", "sharebuf-cancel-window", "--runs", "10", "--bound", "1"];
   const shardFile = (i: number): string => path.join(dir, `shard-${i}.json`);
 
@@ -98,7 +98,7 @@ describe("cli: irpsim merge", function () {
     const single = await irpsim([...args, "--json"]);
     expect(single.code).to.equal(1);
     const parts = await Promise.all([0, 1].map((i) => irpsim([...args, "--shard", `${i}/2`, "--json"])));
-    parts.forEach((p, i) => writeFileSync(path.join(dir, `dropped-${i}.json`), p.stdout));
+    parts.forEach((p, i) => { writeFileSync(path.join(dir, `dropped-${i}.json`), p.stdout); });
     const merged = await irpsim(["merge", path.join(dir, "dropped-0.json"), path.join(dir, "dropped-1.json"), "--json"]);
     expect(merged.code).to.equal(1);
     const want = comparable(single.stdout);
