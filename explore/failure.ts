@@ -29,6 +29,13 @@ export function whereWords(source: string | null | undefined, routine: string | 
   return routine && !source.endsWith(`(${routine})`) ? ` at ${source}, in ${routine}` : ` at ${source}`;
 }
 
+/**
+ * Bug checks whose first parameter is the address touched: IRQL_NOT_LESS_OR_EQUAL,
+ * PAGE_FAULT_IN_NONPAGED_AREA, DRIVER_IRQL_NOT_LESS_OR_EQUAL, ATTEMPTED_WRITE_TO_READONLY_MEMORY
+ * and Special Pool's 0xC1, 0xD5 and 0xD6.
+ */
+const ADDRESS_BUG_CHECKS = new Set([0x0a, 0x50, 0xd1, 0xbe, 0xc1, 0xd5, 0xd6]);
+
 /** The verifier rule a bug check record names ("0xC9/0x226 IrpNotHandled" -> "IrpNotHandled"). */
 function ruleOf(text: string | undefined): string | undefined {
   if (text === undefined) return undefined;
@@ -48,7 +55,10 @@ export function failuresOf(r: ScenarioResult): Failure[] {
   if (halted?.kind === "bugcheck") {
     const b = halted.bugCheck.record;
     const rule = ruleOf(b.rule);
-    out.push({ cause: `bug check 0x${hex32(b.code)} ${b.name}`, detail: `${b.detail ?? ""}${whereWords(b.source, b.routine)}`.trim(), bugCheck: b.code, ...(rule ? { rule } : {}) });
+    // A touch of a freed pool block: where it was freed (by a cancel routine, say) explains the crash.
+    const freed = ADDRESS_BUG_CHECKS.has(b.code) && r.verifier ? r.verifier.freedPoolAt(b.parameters[0]) : null;
+    const detail = `${b.detail ?? ""}${whereWords(b.source, b.routine)}${freed ? `; ${freed}` : ""}`.trim();
+    out.push({ cause: `bug check 0x${hex32(b.code)} ${b.name}`, detail, bugCheck: b.code, ...(rule ? { rule } : {}) });
   } else if (halted?.kind === "deadlock") {
     out.push({ cause: "deadlock", detail: halted.description });
   }

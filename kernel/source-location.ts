@@ -163,3 +163,37 @@ export function calledFromEmulatorCode(skip: RegExp): boolean {
   const caller = sites[i + 1]?.getFileName();
   return caller !== undefined && caller !== null && isInternal(caller);
 }
+
+// ---- The driver's own frames of the current stack ----
+
+/** {@link driverRun}'s answers, by the generated positions of the run's frames. */
+const driverRuns = new Map<string, readonly SourceFrame[]>();
+
+/**
+ * The innermost run of driver (or app) frames on the current stack, innermost first, in source
+ * positions: the function that called into the emulator, the functions that called it, up to
+ * the one the emulator called (a dispatch routine, a DPC). Empty when no driver code is on the
+ * stack. Computed once per set of code positions, as {@link callerSite} is.
+ */
+export function driverRun(): readonly SourceFrame[] {
+  const sites = rawCallSites(64);
+  let i = 0;
+  while (i < sites.length && isInternal(sites[i]?.getFileName() ?? "node:")) i++;
+  let key = "";
+  let n = 0;
+  for (let k = i; k < sites.length; k++) {
+    const file = sites[k]?.getFileName();
+    if (!file || isInternal(file)) break;
+    key += `${file}:${String(sites[k]?.getLineNumber())}:${String(sites[k]?.getColumnNumber())}|`;
+    n++;
+  }
+  if (n === 0) return [];
+  let run = driverRuns.get(key);
+  if (run === undefined) {
+    const frames = parseStack(captureStack());
+    const start = frames.findIndex((f) => !isInternal(f.file));
+    run = start < 0 ? [] : frames.slice(start, start + n);
+    driverRuns.set(key, run);
+  }
+  return run;
+}
