@@ -176,18 +176,26 @@ const driverRuns = new Map<string, readonly SourceFrame[]>();
  * stack. Computed once per set of code positions, as {@link callerSite} is.
  */
 export function driverRun(): readonly SourceFrame[] {
-  const sites = rawCallSites(64);
+  // The run usually ends a dozen frames up, where the emulator called the routine: look there
+  // first, and deeper only when the run reaches the end of what was captured.
+  let sites: readonly RawCallSite[] = [];
   let i = 0;
-  while (i < sites.length && isInternal(sites[i]?.getFileName() ?? "node:")) i++;
-  let key = "";
   let n = 0;
-  for (let k = i; k < sites.length; k++) {
-    const file = sites[k]?.getFileName();
-    if (!file || isInternal(file)) break;
-    key += `${file}:${String(sites[k]?.getLineNumber())}:${String(sites[k]?.getColumnNumber())}|`;
-    n++;
+  for (const depth of [10, 24, 64]) {
+    sites = rawCallSites(depth);
+    i = 0;
+    while (i < sites.length && isInternal(sites[i]?.getFileName() ?? "node:")) i++;
+    n = 0;
+    while (i + n < sites.length) {
+      const file = sites[i + n]?.getFileName();
+      if (!file || isInternal(file)) break;
+      n++;
+    }
+    if (i + n < sites.length || sites.length < depth) break;
   }
   if (n === 0) return [];
+  let key = "";
+  for (let k = i; k < i + n; k++) key += `${String(sites[k]?.getFileName())}:${String(sites[k]?.getLineNumber())}:${String(sites[k]?.getColumnNumber())}|`;
   let run = driverRuns.get(key);
   if (run === undefined) {
     const frames = parseStack(captureStack());

@@ -116,8 +116,10 @@ export function installIrpRules(v: Verifier): void {
       if (top && top.irp === irp && top.lastSite === null && !top.lookedUp) {
         top.lookedUp = true;
         top.lastSite = v.site();
-      } else if (top && top.irp === irp && v.sourceLines && m.currentActivity()?.kind === "dispatch routine") {
-        // Every later touch moves the routine's last seen line (what finds its return statement).
+      } else if (member === "IoStatus" && top && top.irp === irp && v.sourceLines && !top.forwarded && !top.completedDuring && !top.marked && m.currentActivity()?.kind === "dispatch routine") {
+        // Filling in the I/O status moves the routine's last seen line (what finds its return
+        // statement), while it still owes the IRP a completion, a forward or a mark; its kernel
+        // calls move it too (Verifier.site). Other touches are not worth a stack each.
         const run = driverRun();
         if (run.length > 0) top.lastRun = run;
       }

@@ -235,7 +235,8 @@ export class Verifier {
     const top = fs && fs.length > 0 ? fs[fs.length - 1] : undefined;
     const inRoutine = top !== undefined && this.machine.currentActivity()?.kind === "dispatch routine";
     let s: string | null = null;
-    if (this.sourceLines && inRoutine) {
+    // While the routine still owes its IRP a completion, a forward or a mark (see routine-source.ts).
+    if (this.sourceLines && inRoutine && !top.forwarded && !top.completedDuring && !top.marked) {
       // The routine's own frames too: the last place it was seen running (see routine-source.ts).
       const run = driverRun();
       s = run[0] ? formatFrame(run[0]) : null;

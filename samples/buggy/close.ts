@@ -23,6 +23,8 @@ import {
   type DRIVER_DISPATCH,
   type NTSTATUS,
 } from "irpsim/wdm";
+import { CloseHandle } from "irpsim/win32";
+import { openSampleDevice, type SampleSetup } from "./harness.js";
 
 /** Clos's device extension. */
 export class CLOS_EXTENSION {
@@ -101,3 +103,16 @@ export function ClosDriverEntry(DriverObject: DRIVER_OBJECT): NTSTATUS {
   DriverObject.MajorFunction[IRP_MJ_CLOSE] = ClosClose;
   return STATUS_SUCCESS;
 }
+
+/** The sample: Clos and an app that opens its device and closes it. */
+export const closeDroppedSetup: SampleSetup = {
+  drivers: [{ name: "Clos", entry: ClosDriverEntry }],
+  apps: [
+    {
+      name: "app.exe",
+      main: async function SampleApp() {
+        await CloseHandle(await openSampleDevice("BuggyClose"));
+      },
+    },
+  ],
+};
