@@ -128,8 +128,9 @@ export interface Frame {
   /** The routine's function (where its return statements are), when the I/O manager called one of the driver's. */
   readonly routineFn: object | null;
   /**
-   * The driver frames of the routine's latest kernel call or touch of its IRP, innermost first
-   * (recorded only with source lines on): where it was last seen running.
+   * The driver frames of the routine's latest kernel call or use of Irp->IoStatus, innermost
+   * first (recorded only with source lines on, while it owes its IRP a completion, a forward or a
+   * mark): where it was last seen running.
    */
   lastRun: readonly SourceFrame[];
   /** User reads this request made (for double fetches): byte ranges and where. */

@@ -9,9 +9,10 @@
  *   function object (the script and position of its code), mapped through the script's source
  *   map to the TypeScript line (the command line and the tests run with source maps on). Asked
  *   only when a rule fires with source lines on; it costs a few milliseconds the first time.
- * - While a dispatch routine runs, the verifier notes the last line of it that it saw execute: its
- *   latest touch of a watched IRP member and its latest call into the kernel, each with the
- *   stack. A return statement of the routine (not of a function nested in it) that comes after
+ * - While a dispatch routine runs and still owes its IRP a completion, a forward or a mark, the
+ *   verifier notes the last line of it that it saw execute: its latest call into the kernel and
+ *   its latest use of Irp->IoStatus (the completion idiom's lines), each with the stack. (A stack
+ *   per touch of every IRP member would cost more than it tells.) A return statement of the routine (not of a function nested in it) that comes after
  *   that line, and whose value is not another STATUS_ constant than the one the I/O manager got
  *   back, is the one that ran, when only one fits. When several fit (code the verifier cannot see
  *   — plain JavaScript with no kernel call or IRP touch — chose between them), the first is named
