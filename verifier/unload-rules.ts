@@ -172,12 +172,14 @@ export function teardownFindings(v: Verifier): void {
     if (driverState(rec.creator, rec.duringDriverEntry)) continue;
     const holder = rec.pendedBy ?? rec.holder ?? rec.creator;
     if (!v.once("LeakedIrp", "teardown", rec)) continue;
+    // The statement that dropped it: the last step of its timeline that driver code took.
+    const last = rec.steps.length > 1 ? [...rec.steps.slice(1)].reverse().find((s) => s.site !== null) : undefined;
     v.finding("LeakedIrp", {
       driver: holder,
       routine: rec.holderRoutine,
       rec,
-      text: `${rec.label} (${rec.origin === "service" ? `issued by ${rec.requestor?.name ?? "an app"}` : rec.origin}) is still allocated when the scenario ends${holder ? `: ${holder}${rec.holderRoutine ? `!${rec.holderRoutine}` : ""} holds it` : ""}.`,
-      source: rec.allocSite,
+      text: `${rec.label} (${rec.origin === "service" ? `issued by ${rec.requestor?.name ?? "an app"}` : rec.origin}) is still allocated when the scenario ends${holder ? `: ${holder}${rec.holderRoutine ? `!${rec.holderRoutine}` : ""} holds it` : ""}${last ? `; the last thing driver code did with it: ${last.text} (at ${last.site ?? ""})` : ""}.`,
+      source: last?.site ?? rec.allocSite,
     });
   }
   for (const mdl of io.liveMdls) {
