@@ -1,7 +1,7 @@
 /**
  * Merging the shards of a search. `irpsim explore --shard i/n --json` runs the units whose index
  * is i modulo n of every strategy (the default run, the root of them all, belongs to shard 0) and
- * writes, besides the report, the search's raw data: each strategy's tally, the failures' first
+ * writes, besides the report, the shard's raw search data: each strategy's tally, the failures' first
  * schedules with their source-line details, and the causes it shrank and explained. Merging the n
  * reports gives the report one search over every unit would have given: tallies add up
  * (schedules, distinct schedules and end states, failures by cause with the earliest schedule of
@@ -85,7 +85,10 @@ export function readShardReport(json: unknown, source: string): ShardReport {
   if (!isRecord(json)) throw new MergeError(`${what} (not a JSON object)`);
   const { scenario, options, budget, search } = json;
   if (typeof scenario !== "string" || !isRecord(options) || typeof budget !== "string") throw new MergeError(`${what} (no scenario, options or budget)`);
-  if (!isRecord(search)) throw new MergeError(`${what} with its search data (no 'search': made by an older irpsim?)`);
+  if (!isRecord(search)) {
+    const whole = isRecord(json.strategies) || Array.isArray(json.strategies);
+    throw new MergeError(whole && json.shard === null ? `${source} is a whole search, not a shard (it was run without --shard)` : `${what} --shard i/n (it has no 'search' data: made by an older irpsim?)`);
+  }
   if (search.format !== SEARCH_DATA_FORMAT) throw new MergeError(`${source}: search data format ${String(search.format)}, but this irpsim reads format ${SEARCH_DATA_FORMAT}`);
   if (!Array.isArray(search.strategies) || !isRecord(search.all) || !Array.isArray(search.explained)) throw new MergeError(`${what} (its search data is incomplete)`);
   const shard = search.shard;

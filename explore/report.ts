@@ -86,7 +86,7 @@ export function exploreJson(r: ExploreReport): unknown {
         reproduced: e?.reproduced ?? null,
       };
     }),
-    // The raw search, for 'irpsim merge' (tallies, first schedules, explanations).
-    search: searchData(r),
+    // A shard's raw search, for 'irpsim merge' (tallies, first schedules, explanations).
+    ...(r.shard ? { search: searchData(r) } : {}),
   };
 }
