@@ -10,7 +10,7 @@ import type { Chooser, Deviation } from "./decisions.js";
 import { Recorder, SiteContext } from "./decisions.js";
 import { endStateOf, failuresOf, type Failure } from "./failure.js";
 import { Injector, type InjectionRecord, type PointRecord } from "./injector.js";
-import { isSuppressed, parseSuppressions, SUPPRESS_OPTION, suppressedRules, type Suppression } from "./suppress.js";
+import { parseSuppressions, SUPPRESS_OPTION, suppressedRules, withoutSuppressed, type Suppression } from "./suppress.js";
 
 /**
  * Virtual time a schedule may run (per machine run) before it is a failure ("time limit"): ten
@@ -106,7 +106,7 @@ export async function runSchedule(target: ExploreTarget, chooser: Chooser, o: Ru
   });
   const inj = injector as Injector | null;
   const all = failuresOf(r);
-  const failures = suppress.length > 0 ? all.filter((f) => !isSuppressed(f, suppress)) : all;
+  const failures = suppress.length > 0 ? withoutSuppressed(all, suppress, r.machine.halted !== null) : all;
   const endState = endStateOf(r, completions);
   const threads = r.machine.threads.length;
   if (!o.keepResult) r.machine.dispose();

@@ -8,6 +8,9 @@
  * where the rule would have stopped it, as an unverified machine would; a bug check the machine
  * itself raises for the same mistake is a separate cause, suppressed by its code.
  *
+ * A run that halted on a suppressed bug check or deadlock keeps only the findings recorded before
+ * the halt: its failed checks, time limit or zombies are what the halt left, not another bug.
+ *
  * The suppression travels with the target as its "suppress" option (comma-separated), so worker
  * threads, shards and replay strings see the same runs.
  */
@@ -104,6 +107,16 @@ export function isSuppressed(f: Failure, list: readonly Suppression[]): boolean 
     }
   }
   return false;
+}
+
+/**
+ * A run's failures (most fundamental first, as failuresOf lists them) without the suppressed
+ * ones; when the machine halted and the halt is suppressed, only the findings not suppressed stay.
+ */
+export function withoutSuppressed(failures: readonly Failure[], list: readonly Suppression[], halted: boolean): Failure[] {
+  const first = failures[0];
+  const haltSuppressed = halted && first !== undefined && (first.bugCheck !== undefined || first.cause === "deadlock") && isSuppressed(first, list);
+  return failures.filter((f) => !isSuppressed(f, list) && (!haltSuppressed || f.cause.startsWith("finding ")));
 }
 
 /** The verifier rules a list switches off. */

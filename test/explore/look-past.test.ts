@@ -1,7 +1,7 @@
 import { expect } from "chai";
 import { explore, ExplorationFailure, exploreScenario, replaySchedule } from "../../explore/explore.js";
 import { exploreJson } from "../../explore/report.js";
-import { isSuppressed, parseSuppression, SuppressionError } from "../../explore/suppress.js";
+import { isSuppressed, parseSuppression, SuppressionError, withoutSuppressed } from "../../explore/suppress.js";
 import { decodeReplay } from "../../explore/replay-string.js";
 import { findScenario } from "../../samples/index.js";
 import { twoBugsScenario } from "../fixtures/two-bugs-scenario.js";
@@ -79,5 +79,15 @@ describe("explore: suppressing a known cause finds the bug behind it", function 
     expect(isSuppressed(bc, [parseSuppression("0x44")])).to.equal(true);
     expect(isSuppressed(bc, [parseSuppression("0xC9")])).to.equal(false);
     expect(isSuppressed({ cause: "finding IrpNotHandled", detail: "", rule: "IrpNotHandled" }, [parseSuppression("IrpNotHandled")])).to.equal(true);
+  });
+
+  it("a run halted by a suppressed bug check keeps only its findings: the checks the halt failed are not another bug", () => {
+    const run = [
+      { cause: "bug check 0x0000000A IRQL_NOT_LESS_OR_EQUAL", detail: "", bugCheck: 0x0a },
+      { cause: "finding IrpUsedAfterRelease", detail: "", rule: "IrpUsedAfterRelease" },
+      { cause: "check failed: the run ends cleanly", detail: "" },
+    ];
+    expect(withoutSuppressed(run, [parseSuppression("0xA")], true).map((f) => f.cause)).to.deep.equal(["finding IrpUsedAfterRelease"]);
+    expect(withoutSuppressed(run, [parseSuppression("IrpUsedAfterRelease")], true).map((f) => f.cause)).to.deep.equal(["bug check 0x0000000A IRQL_NOT_LESS_OR_EQUAL", "check failed: the run ends cleanly"]);
   });
 });
