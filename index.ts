@@ -60,3 +60,5 @@ export { INJECTION_KINDS } from "./scenario/injections.js";
 // ---- Process identity: the token an app's opens are checked with (wdm-io) ----
 export { setProcessToken, processToken, STANDARD_USER_TOKEN, ADMINISTRATOR_TOKEN, LOCAL_SYSTEM_TOKEN } from "./kernel/security.js";
 export type { ProcessToken } from "./kernel/security.js";
+// ---- Scenarios: waits that may never end under an injection ----
+export type { EndlessWait } from "./scenario/endless-waits.js";

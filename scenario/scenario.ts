@@ -10,6 +10,7 @@ import type { RunOptions } from "../kernel/scheduler.js";
 import type { TraceEvent } from "../kernel/trace.js";
 import type { InjectionBudget } from "./injections.js";
 import { teardownChecks } from "./teardown.js";
+import { acceptEndlessWaits, type EndlessWait } from "./endless-waits.js";
 
 /** A choice a scenario offers ("ending": done-using | killed | closed). */
 export interface ScenarioOption {
@@ -68,6 +69,13 @@ export interface Scenario {
    * example `{ death: 1, cancel: 1 }`). Its checks must hold under any of them.
    */
   readonly injections?: InjectionBudget;
+  /**
+   * User-mode waits that may legitimately never end once something was injected (an app waiting
+   * on an event the driver dropped because another of its threads closed the handle). A disturbed
+   * run that ends with only these waits left is not a deadlock: the runner ends the hung
+   * processes and runs their rundown. See scenario/endless-waits.ts.
+   */
+  readonly endlessWaits?: readonly EndlessWait[];
   /** Builds the world and runs it. */
   run(ctx: ScenarioContext): Promise<void>;
 }
@@ -108,6 +116,8 @@ export interface ScenarioResult {
   /** The verifier that watched the run, when one did. */
   readonly verifier: Verifier | null;
   readonly passed: boolean;
+  /** Waits the scenario declared endless that this run ended in (empty: none), each in words. */
+  readonly endlessWaits: readonly string[];
 }
 
 /** Resolves the scenario's options: defaults, then what the caller gave; unknown names or values throw. */
@@ -161,6 +171,20 @@ export async function runScenario(s: Scenario, o: ScenarioRunOptions = {}): Prom
   } catch (e) {
     if (!(e instanceof BugCheckError || e instanceof MachineHaltedError)) error = e;
   }
+  // ---- Declared endless waits: end the hung apps, as whoever ran them would ----
+  let endlessWaits: readonly string[] = [];
+  const last = runs[runs.length - 1];
+  const accepted = last?.outcome === "deadlock" && s.endlessWaits ? acceptEndlessWaits(machine, s.endlessWaits) : null;
+  if (accepted) {
+    endlessWaits = accepted.lines;
+    for (const line of accepted.lines) ctx.note(`accepted: ${line}; the app is ended`);
+    for (const p of accepted.processes) machine.terminateProcess(p, 1, "ended: it waits for ever, as the scenario allows");
+    try {
+      await ctx.run();
+    } catch (e) {
+      if (!(e instanceof BugCheckError || e instanceof MachineHaltedError)) error = e;
+    }
+  }
   if (!machine.halted) {
     checks.push(...teardownChecks(machine));
     verifier?.teardown();
@@ -174,5 +198,5 @@ export async function runScenario(s: Scenario, o: ScenarioRunOptions = {}): Prom
     checks.every((c) => c.passed) &&
     findings.length === 0 &&
     (run === null || (run.outcome === "completed" && run.errors.length === 0));
-  return { scenario: s.name, options, machine, run, checks, events: recording?.events ?? [], error, findings, verifier, passed };
+  return { scenario: s.name, options, machine, run, checks, events: recording?.events ?? [], error, findings, verifier, passed, endlessWaits };
 }

@@ -15,12 +15,12 @@ import type { KDPC } from "../kernel/dpc.js";
 import type { KTIMER } from "../kernel/timer.js";
 import type { KThread } from "../kernel/thread.js";
 import type { KernelObject } from "../kernel/objects.js";
-import { calledFromEmulatorCode, callerSite } from "../kernel/source-location.js";
+import { calledFromEmulatorCode, callerSite, driverRun, formatFrame } from "../kernel/source-location.js";
 import { ioManager, type IoManager } from "../io-manager/io-manager.js";
 import type { IoHooks, IrpWatch } from "../io-manager/hooks.js";
 import { setIrpWatch, type IRP } from "../io-manager/irp.js";
 import { RULES, type RuleId } from "./rules.js";
-import { formatStep, type Frame, type IrpRecord, type MdlRecord, type StaleMapping, type Step, type UserRange } from "./records.js";
+import { formatStep, type Frame, type FreedBlock, type IrpRecord, type MdlRecord, type StaleMapping, type Step, type UserRange } from "./records.js";
 import { installIrpRules } from "./irp-rules.js";
 import { installLockRules } from "./lock-rules.js";
 import { installMemoryRules } from "./memory-rules.js";
@@ -104,7 +104,12 @@ export class Verifier {
   /** Mutexes each thread holds (spin locks are in KThread.heldLocks). */
   readonly heldMutexes = new Map<KThread, KMUTANT[]>();
   /** Pool blocks drivers allocated: address -> owner. */
-  readonly pool = new Map<number, { driver: string; site: string | null; size: number; duringDriverEntry: boolean }>();
+  readonly pool = new Map<number, { driver: string; site: string | null; size: number; duringDriverEntry: boolean; tag: number }>();
+  /**
+   * Pool blocks drivers freed, newest last (at most FREED_POOL_KEPT, records.ts), until the range is
+   * allocated again: what explains a later touch of a freed address.
+   */
+  readonly freedPool: FreedBlock[] = [];
   /** Timers and DPCs drivers set or queued. */
   readonly timers = new Map<KTIMER, { driver: string; site: string | null }>();
   readonly dpcs = new Map<KDPC, { driver: string; site: string | null }>();
@@ -228,14 +233,23 @@ export class Verifier {
 
   /** The driver's (or app's) source line of the current call, through source maps. */
   site(): string | null {
-    const s = this.sourceLines ? callerSite() : null;
     const t = this.machine.runningThread();
-    if (t) {
-      this.lastSiteOn.set(t, s);
-      const fs = this.frames.get(t);
-      const top = fs && fs.length > 0 ? fs[fs.length - 1] : undefined;
-      if (top && s !== null && this.machine.currentActivity()?.kind === "dispatch routine") top.lastSite = s;
+    if (!t) return this.sourceLines ? callerSite() : null;
+    const fs = this.frames.get(t);
+    const top = fs && fs.length > 0 ? fs[fs.length - 1] : undefined;
+    const inRoutine = top !== undefined && this.machine.currentActivity()?.kind === "dispatch routine";
+    let s: string | null = null;
+    // While the routine still owes its IRP a completion, a forward or a mark (see routine-source.ts).
+    if (this.sourceLines && inRoutine && !top.forwarded && !top.completedDuring && !top.marked) {
+      // The routine's own frames too: the last place it was seen running (see routine-source.ts).
+      const run = driverRun();
+      s = run[0] ? formatFrame(run[0]) : null;
+      if (run.length > 0) top.lastRun = run;
+    } else if (this.sourceLines) {
+      s = callerSite();
     }
+    this.lastSiteOn.set(t, s);
+    if (top && s !== null && inRoutine) top.lastSite = s;
     return s;
   }
 
@@ -342,6 +356,21 @@ export class Verifier {
   /** Every active frame, on any thread, for this IRP. */
   *activeFrames(irp: IRP): Generator<Frame> {
     for (const list of this.frames.values()) for (const f of list) if (f.irp === irp) yield f;
+  }
+
+  /**
+   * A freed pool block that `va` lies in, in words ("0x81001000 lies in pool block 0x81001000
+   * (4096 bytes, tag 'Ntfy', allocated at …) that cancel routine X freed at … at 12.000 ms"), or
+   * null: what a bug check at a freed address adds to its explanation.
+   */
+  freedPoolAt(va: number): string | null {
+    for (let i = this.freedPool.length - 1; i >= 0; i--) {
+      const b = this.freedPool[i];
+      if (!b || va < b.address || va >= b.address + Math.max(1, b.size)) continue;
+      const hex = (n: number): string => `0x${(n >>> 0).toString(16).toUpperCase()}`;
+      return `${hex(va)} lies in pool block ${hex(b.address)} (${b.size} bytes${b.tag ? `, tag '${b.tag}'` : ""}, allocated by ${b.driver}${b.allocSite ? ` at ${b.allocSite}` : ""}) that ${b.freedBy} freed${b.freeSite ? ` at ${b.freeSite}` : ""} at ${(b.time / 10_000).toFixed(3)} ms`;
+    }
+    return null;
   }
 
   // ---- Reporting -----------------------------------------------------------------------------

@@ -30,6 +30,7 @@ import { IOCTL_IRQL_BEGIN_CONFIG, IOCTL_IRQL_CLEAR_STATS, IOCTL_IRQL_COUNT, IOCT
 import { CtxDriverEntry, IOCTL_CTX_COMMAND, IOCTL_CTX_POST, IOCTL_CTX_WAIT_FOR_DATA, IOCTL_CTX_WAIT_FOR_TIMER, IOCTL_CTX_WAIT_FOR_WORKER } from "./context.js";
 import { makeUnldDriver, IOCTL_UNLD_WAIT, type UnldBug } from "./unload.js";
 import { IOCTL_STIO_TRANSFER, StioDriverEntry } from "./start-io.js";
+import { closeDroppedSetup } from "./close.js";
 import { IOCTL_LEAK_HANDLE, IOCTL_LEAK_IRP, IOCTL_LEAK_LOCKED_PAGES, IOCTL_LEAK_MDL, IOCTL_LEAK_POOL, IOCTL_LEAK_REFERENCE, LeakDriverEntry } from "./leaks.js";
 
 function sample(name: string, rule: RuleId, bug: string, setup: SampleSetup): BuggySample {
@@ -233,6 +234,7 @@ export const buggySamples: readonly BuggySample[] = [
   sample("pending-after-complete", "PendedCompletedRequest", "the request is completed, then STATUS_PENDING returned", oneIoctl([pend], "BuggyPending", IOCTL_PEND_CALIBRATE)),
   sample("status-mismatch", "StatusMismatch", "the IRP is completed with the validation's failure but STATUS_SUCCESS is returned", oneIoctl([pend], "BuggyPending", IOCTL_PEND_CONFIGURE)),
   sample("request-dropped", "IrpNotHandled", "an unknown control code is refused without completing the IRP", oneIoctl([pend], "BuggyPending", IOCTL_PEND_UNKNOWN)),
+  sample("close-dropped", "IrpNotHandled", "the IRP_MJ_CLOSE handler fills in the I/O status and returns without completing the IRP", closeDroppedSetup),
   sample("pending-not-propagated", "PendingReturnedNotPropagated", "a filter's completion routine does not propagate PendingReturned", oneIoctl([lowr, filt], "BuggyLower", IOCTL_FILT_COUNTED)),
   // Cancel
   sample("forward-with-cancel-routine", "CallDriverWithCancelRoutine", "a filter forwards a held request with its cancel routine still set", oneIoctl([lowr, filt], "BuggyLower", IOCTL_FILT_HELD)),
