@@ -5,10 +5,11 @@
  */
 import { formatBugCheck } from "../kernel/bugcheck.js";
 import type { Scenario, ScenarioResult } from "../scenario/scenario.js";
-import { formatChromeTrace } from "../report/chrome.js";
+import { chromeTraceChunks } from "../report/chrome.js";
 import { formatHtmlReport } from "../report/html.js";
-import { formatMermaid, formatMermaidMarkdown } from "../report/mermaid.js";
-import { formatTextTimeline } from "../report/text.js";
+import { mermaidChunks, mermaidMarkdownChunks } from "../report/mermaid.js";
+import { joinChunks, type Chunks } from "../report/stream.js";
+import { textTimelineLines } from "../report/text.js";
 import { formatFinding } from "../verifier/format.js";
 
 /** The formats `--format` accepts. */
@@ -51,50 +52,88 @@ function problems(r: ScenarioResult): string[] {
   return out;
 }
 
+/** One variant's text report, a line at a time: the timeline, the checks, and how it ended. */
+export function* renderTextLines(s: Scenario, r: ScenarioResult, color: boolean, verbose: boolean): Generator<string> {
+  const title = runTitle(s, r);
+  yield* textTimelineLines(r.events, { title: `${title}\n${"=".repeat(title.length)}`, color, verbose });
+  yield* ["", "Checks"];
+  for (const c of r.checks) yield `  ${c.passed ? "ok  " : "FAIL"} ${c.name}${c.detail && !c.passed ? ` — ${c.detail}` : ""}`;
+  const bc = r.machine.halted?.kind === "bugcheck" ? r.machine.halted.bugCheck.record : null;
+  if (bc) yield* ["", formatBugCheck(bc)];
+  if (r.run?.deadlock) yield* ["", `Deadlock: ${r.run.deadlock}`];
+  for (const f of r.findings) yield* ["", formatFinding(f)];
+  if (r.error) yield* ["", `The scenario threw: ${r.error instanceof Error ? (r.error.stack ?? r.error.message) : typeof r.error}`];
+  yield* ["", r.passed ? "PASSED" : "FAILED"];
+}
+
 /** One variant's text report: the timeline, the checks, and how it ended. */
 export function renderText(s: Scenario, r: ScenarioResult, color: boolean, verbose: boolean): string {
-  const title = runTitle(s, r);
-  const lines = [formatTextTimeline(r.events, { title: `${title}\n${"=".repeat(title.length)}`, color, verbose })];
-  lines.push("", "Checks");
-  for (const c of r.checks) lines.push(`  ${c.passed ? "ok  " : "FAIL"} ${c.name}${c.detail && !c.passed ? ` — ${c.detail}` : ""}`);
-  const bc = r.machine.halted?.kind === "bugcheck" ? r.machine.halted.bugCheck.record : null;
-  if (bc) lines.push("", formatBugCheck(bc));
-  if (r.run?.deadlock) lines.push("", `Deadlock: ${r.run.deadlock}`);
-  for (const f of r.findings) lines.push("", formatFinding(f));
-  if (r.error) lines.push("", `The scenario threw: ${r.error instanceof Error ? (r.error.stack ?? r.error.message) : typeof r.error}`);
-  lines.push("", r.passed ? "PASSED" : "FAILED");
-  return lines.join("\n");
+  return [...renderTextLines(s, r, color, verbose)].join("\n");
+}
+
+/** {@link renderJson} in chunks: one per trace event. */
+export function* jsonChunks(s: Scenario, results: readonly ScenarioResult[]): Generator<string> {
+  yield `{"format":"irpsim-trace","version":1,"scenario":${JSON.stringify(s.name)},"runs":[\n`;
+  let firstRun = true;
+  for (const r of results) {
+    const head = JSON.stringify({ options: r.options, passed: r.passed, outcome: r.run?.outcome ?? null, checks: r.checks, problems: problems(r) });
+    yield `${firstRun ? "" : ",\n"}  ${head.slice(0, -1)},"events":[\n`;
+    firstRun = false;
+    let first = true;
+    for (const e of r.events) {
+      yield `${first ? "" : ",\n"}    ${JSON.stringify(e)}`;
+      first = false;
+    }
+    yield "\n  ]}";
+  }
+  yield "\n]}\n";
 }
 
 /** The runs as one JSON document: per run its options, outcome, checks and every trace event (one per line). */
 export function renderJson(s: Scenario, results: readonly ScenarioResult[]): string {
-  const runs = results.map((r) => {
-    const head = JSON.stringify({ options: r.options, passed: r.passed, outcome: r.run?.outcome ?? null, checks: r.checks, problems: problems(r) });
-    const events = r.events.map((e) => `    ${JSON.stringify(e)}`).join(",\n");
-    return `  ${head.slice(0, -1)},"events":[\n${events}\n  ]}`;
-  });
-  return `{"format":"irpsim-trace","version":1,"scenario":${JSON.stringify(s.name)},"runs":[\n${runs.join(",\n")}\n]}\n`;
+  return joinChunks(jsonChunks(s, results));
+}
+
+/** The report of a scenario's runs in `format`, as chunks made while they are written. */
+export function reportChunks(s: Scenario, results: readonly ScenarioResult[], format: ReportFormat, o: RenderOptions = {}): Chunks {
+  const verbose = o.verbose ?? false;
+  switch (format) {
+    case "text":
+      return textChunks(s, results, o.color ?? false, verbose);
+    case "mermaid": {
+      const only = results[0];
+      if (results.length === 1 && only && !o.markdown) return mermaidChunks(only.events, { title: runTitle(s, only), verbose });
+      return mermaidMarkdownChunks(results.map((r) => ({ title: runTitle(s, r), events: r.events })), { verbose });
+    }
+    case "chrome":
+      return chromeTraceChunks(results.map((r) => ({ label: runTitle(s, r), events: r.events })));
+    case "html":
+      return [
+        formatHtmlReport(
+          results.map((r) => ({ title: runTitle(s, r), events: r.events, checks: r.checks, passed: r.passed, problems: problems(r) })),
+          { title: `irpsim: ${s.name}`, verbose },
+        ),
+      ];
+    case "json":
+      return jsonChunks(s, results);
+  }
+}
+
+function* textChunks(s: Scenario, results: readonly ScenarioResult[], color: boolean, verbose: boolean): Generator<string> {
+  let first = true;
+  for (const r of results) {
+    if (!first) yield "\n\n\n";
+    first = false;
+    let firstLine = true;
+    for (const l of renderTextLines(s, r, color, verbose)) {
+      yield firstLine ? l : `\n${l}`;
+      firstLine = false;
+    }
+  }
+  yield "\n";
 }
 
 /** The report of a scenario's runs in `format`. */
 export function renderReport(s: Scenario, results: readonly ScenarioResult[], format: ReportFormat, o: RenderOptions = {}): string {
-  const verbose = o.verbose ?? false;
-  switch (format) {
-    case "text":
-      return results.map((r) => renderText(s, r, o.color ?? false, verbose)).join("\n\n\n") + "\n";
-    case "mermaid": {
-      const only = results[0];
-      if (results.length === 1 && only && !o.markdown) return formatMermaid(only.events, { title: runTitle(s, only), verbose });
-      return formatMermaidMarkdown(results.map((r) => ({ title: runTitle(s, r), events: r.events })), { verbose });
-    }
-    case "chrome":
-      return formatChromeTrace(results.map((r) => ({ label: runTitle(s, r), events: r.events })));
-    case "html":
-      return formatHtmlReport(
-        results.map((r) => ({ title: runTitle(s, r), events: r.events, checks: r.checks, passed: r.passed, problems: problems(r) })),
-        { title: `irpsim: ${s.name}`, verbose },
-      );
-    case "json":
-      return renderJson(s, results);
-  }
+  return joinChunks(reportChunks(s, results, format, o));
 }

@@ -3,13 +3,14 @@
  * (text timeline, Mermaid, Chrome trace JSON, HTML or the raw trace as JSON). `irpsim list`: the
  * shipped scenarios.
  */
-import { mkdirSync, writeFileSync } from "node:fs";
+import { createWriteStream, mkdirSync } from "node:fs";
 import path from "node:path";
 import { resolveOptions, runScenario, type Scenario, type ScenarioResult } from "../scenario/scenario.js";
 import { wantsColor } from "./color.js";
 import type { VerifierOptions } from "../verifier/verifier.js";
 import { commands, type OptionValues } from "./commands.js";
-import { isReportFormat, renderReport, REPORT_FORMATS } from "./report-formats.js";
+import { isReportFormat, reportChunks, REPORT_FORMATS } from "./report-formats.js";
+import { writeChunks, type Chunks } from "../report/stream.js";
 import { loadScenario } from "./scenario-loader.js";
 
 export { renderText } from "./report-formats.js";
@@ -21,11 +22,28 @@ export function variants(s: Scenario, given: Record<string, string>): Record<str
   return first.values.map((v) => ({ ...given, [first.name]: v }));
 }
 
-/** Writes `text` to `file`, creating its folder; an error message on failure. */
-function writeReport(file: string, text: string): string | null {
+/**
+ * Writes a report to `file` as it is produced (creating its folder), so a long run's report never
+ * has to fit in memory; an error message on failure.
+ */
+export async function writeReport(file: string, chunks: Chunks): Promise<string | null> {
   try {
     mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
-    writeFileSync(file, text);
+    const out = createWriteStream(file);
+    const opened = new Promise<void>((resolve, reject) => {
+      out.once("open", () => {
+        resolve();
+      });
+      out.once("error", reject);
+    });
+    await opened;
+    await writeChunks(out, chunks);
+    await new Promise<void>((resolve, reject) => {
+      out.once("error", reject);
+      out.end(() => {
+        resolve();
+      });
+    });
     return null;
   } catch (e) {
     return `cannot write ${file}: ${e instanceof Error ? e.message : String(e)}`;
@@ -118,19 +136,19 @@ commands.set("run", {
     const clean = results.every((r) => r.passed);
 
     const color = out === null && format === "text" && wantsColor(process.stdout.isTTY, process.env);
-    const report = renderReport(s, results, format, { color, verbose, markdown: out?.endsWith(".md") ?? false });
+    const report = reportChunks(s, results, format, { color, verbose, markdown: out?.endsWith(".md") ?? false });
     if (out) {
-      const failed = writeReport(out, report);
+      const failed = await writeReport(out, report);
       if (failed) {
         console.error(`irpsim run: ${failed}`);
         return 2;
       }
       console.log(`wrote ${out}`);
     } else {
-      process.stdout.write(report);
+      await writeChunks(process.stdout, report);
     }
     if (html) {
-      const failed = writeReport(html, renderReport(s, results, "html", { verbose }));
+      const failed = await writeReport(html, reportChunks(s, results, "html", { verbose }));
       if (failed) {
         console.error(`irpsim run: ${failed}`);
         return 2;

@@ -118,7 +118,10 @@ class Builder {
   private readonly participants = new Map<string, Participant>();
   private readonly driverIds = new Map<string, string>();
   private readonly used = new Set<string>();
-  readonly steps: SequenceStep[] = [];
+  /** Finished steps not yet taken by {@link Builder.take}. */
+  private steps: SequenceStep[] = [];
+  /** The last group of DPC runs, held back while the next DPC run may still fold into it. */
+  private held: GroupStep | null = null;
   /** The DPC being drawn, collected so identical runs can be folded. */
   private dpc: { steps: (MessageStep | NoteStep)[]; routine: string; time: number } | null = null;
 
@@ -179,7 +182,26 @@ class Builder {
       for (const p of step.over) this.used.add(p);
     }
     if (this.dpc) this.dpc.steps.push(step);
-    else this.steps.push(step);
+    else {
+      this.release();
+      this.steps.push(step);
+    }
+  }
+
+  /** Hands on the held group: a single run is drawn as plain steps. */
+  private release(): void {
+    const g = this.held;
+    if (!g) return;
+    this.held = null;
+    if (g.count === 1) for (const x of g.steps) this.steps.push(x);
+    else this.steps.push(g);
+  }
+
+  /** The steps finished since the last call, in order. */
+  take(): SequenceStep[] {
+    const out = this.steps;
+    this.steps = [];
+    return out;
   }
 
   private msg(e: TraceEvent, from: string, to: string, text: string, o: { arrow?: MessageStep["arrow"]; activate?: boolean; deactivate?: boolean; tone?: Tone } = {}): void {
@@ -215,14 +237,15 @@ class Builder {
     const d = this.dpc;
     if (!d) return;
     this.dpc = null;
-    const last = this.steps.at(-1);
+    const last = this.held;
     const same = (a: readonly SequenceStep[], b: readonly SequenceStep[]) => a.length === b.length && a.every((x, i) => sameStep(x, b[i]));
-    if (last?.kind === "group" && same(last.steps, d.steps)) {
+    if (last && same(last.steps, d.steps)) {
       const count = last.count + 1;
-      this.steps[this.steps.length - 1] = { ...last, count, lastTime: d.time, label: dpcLabel(d.routine, count, last.firstTime, d.time) };
+      this.held = { ...last, count, lastTime: d.time, label: dpcLabel(d.routine, count, last.firstTime, d.time) };
       return;
     }
-    this.steps.push({ kind: "group", label: dpcLabel(d.routine, 1, d.time, d.time), count: 1, firstTime: d.time, lastTime: d.time, steps: d.steps });
+    this.release();
+    this.held = { kind: "group", label: dpcLabel(d.routine, 1, d.time, d.time), count: 1, firstTime: d.time, lastTime: d.time, steps: d.steps };
   }
 
   event(e: TraceEvent): void {
@@ -384,14 +407,16 @@ class Builder {
     }
   }
 
-  finish(): SequenceDiagram {
-    // A DPC that never returned (a bug check inside it) still ends its block.
+  /** Ends the trace: a DPC that never returned (a bug check inside it) still ends its block. */
+  finish(): void {
     this.endDpc();
+    this.release();
+  }
+
+  /** The participants that took part, in the diagram's column order. */
+  participantList(): Participant[] {
     const order: ParticipantKind[] = ["app", "io", "driver", "mm", "kernel"];
-    const participants = [...this.participants.values()].filter((p) => this.used.has(p.id)).sort((a, b) => order.indexOf(a.kind) - order.indexOf(b.kind));
-    // A single-run group is drawn as plain steps.
-    const steps = this.steps.flatMap((s): SequenceStep[] => (s.kind === "group" && s.count === 1 ? [...s.steps] : [s]));
-    return { participants, steps };
+    return [...this.participants.values()].filter((p) => this.used.has(p.id)).sort((a, b) => order.indexOf(a.kind) - order.indexOf(b.kind));
   }
 }
 
@@ -409,6 +434,36 @@ function dpcLabel(routine: string, count: number, first: number, last: number): 
 /** Builds the sequence diagram of a run from its trace events. */
 export function buildSequence(events: readonly TraceEvent[], options: SequenceOptions = {}): SequenceDiagram {
   const b = new Builder(events, options.verbose ?? false);
-  for (const e of events) b.event(e);
-  return b.finish();
+  const steps: SequenceStep[] = [];
+  for (const e of events) {
+    b.event(e);
+    for (const s of b.take()) steps.push(s);
+  }
+  b.finish();
+  for (const s of b.take()) steps.push(s);
+  return { participants: b.participantList(), steps };
+}
+
+/**
+ * The diagram of a long run without holding its steps: the participants (one pass over the
+ * events), and the steps as a sequence made as it is consumed (a second pass).
+ */
+export function streamSequence(events: readonly TraceEvent[], options: SequenceOptions = {}): { participants: readonly Participant[]; steps: Iterable<SequenceStep> } {
+  const verbose = options.verbose ?? false;
+  const first = new Builder(events, verbose);
+  for (const e of events) {
+    first.event(e);
+    first.take();
+  }
+  first.finish();
+  function* steps(): Generator<SequenceStep> {
+    const b = new Builder(events, verbose);
+    for (const e of events) {
+      b.event(e);
+      yield* b.take();
+    }
+    b.finish();
+    yield* b.take();
+  }
+  return { participants: first.participantList(), steps: steps() };
 }

@@ -327,38 +327,37 @@ interface Line {
 
 /** Formats events as the text timeline, with its summary. */
 export function formatTextTimeline(events: readonly TraceEvent[], options: TextOptions = {}): string {
+  return [...textTimelineLines(events, options)].join("\n");
+}
+
+/** The widest a column may be, and the narrowest. */
+function columnWidth(events: readonly TraceEvent[], nameOf: (e: TraceEvent) => string, min: number, max: number): number {
+  // A loop, not Math.max(...): a spread of a million arguments overflows the stack.
+  let w = min;
+  const seen = new Set<string>();
+  for (const e of events) {
+    const name = nameOf(e);
+    if (seen.has(name)) continue;
+    seen.add(name);
+    if (name.length > w) w = name.length;
+    if (w >= max) return max;
+  }
+  return w;
+}
+
+/**
+ * The text timeline, with its summary, one line at a time (no newlines), produced as it is
+ * consumed: a run of any length is formatted holding one pending line.
+ */
+export function* textTimelineLines(events: readonly TraceEvent[], options: TextOptions = {}): Generator<string> {
   const names = new TraceNames();
   const all = TraceNames.from(events);
-  const threadWidth = Math.min(32, Math.max(6, ...events.map((e) => all.thread(e.tid).length)));
-  const spaceWidth = Math.min(20, Math.max(13, ...events.map((e) => all.process(e.pid).length)));
+  const threadWidth = columnWidth(events, (e) => all.thread(e.tid), 6, 32);
+  const spaceWidth = columnWidth(events, (e) => all.process(e.pid), 13, 20);
   const depth = new Map<number, number>();
-  const out: Line[] = [];
-  for (const e of events) {
-    names.learn(e);
-    const d = describe(e, names, options.verbose ?? false);
-    if (!d) continue;
-    let level = (depth.get(e.tid) ?? 0) + (d.before ?? 0);
-    if (level < 0) level = 0;
-    depth.set(e.tid, level + (d.after ?? 0));
-    const last = out.at(-1);
-    if (d.text === "") {
-      // A silent end (a DPC's) still closes its call: a later result must not join that line.
-      if (last) last.open = false;
-      continue;
-    }
-    if (d.result !== undefined && last?.open === true && last.e.tid === e.tid && last.level === level) {
-      // Nothing happened inside the call: its result goes on the same line.
-      last.result = { text: d.result, outcome: d.outcome };
-      last.open = false;
-      continue;
-    }
-    if (last) last.open = false;
-    out.push({ e, level, text: d.text, outcome: d.outcome, open: (d.after ?? 0) > 0 });
-  }
-  const lines: string[] = [];
-  if (options.title) lines.push(options.title, "");
-  lines.push(`${"time".padStart(11)}  ${"thread".padEnd(threadWidth)}  ${"address space".padEnd(spaceWidth)}  step`);
-  for (const l of out) {
+  if (options.title) yield* [options.title, ""];
+  yield `${"time".padStart(11)}  ${"thread".padEnd(threadWidth)}  ${"address space".padEnd(spaceWidth)}  step`;
+  const print = (l: Line): string => {
     const time = msFixed(l.e.time).padStart(11);
     const thread = all.thread(l.e.tid).slice(0, threadWidth).padEnd(threadWidth);
     const space = all.process(l.e.pid).slice(0, spaceWidth).padEnd(spaceWidth);
@@ -371,17 +370,40 @@ export function formatTextTimeline(events: readonly TraceEvent[], options: TextO
       const result = l.result ? ` ${l.result.outcome ? paint(outcomeColor[l.result.outcome], l.result.text) : l.result.text}` : "";
       text = `${indent}${body}${result}`;
     }
-    lines.push(`${time}  ${thread}  ${space}  ${text}`);
+    return `${time}  ${thread}  ${space}  ${text}`;
+  };
+  // The last line made, not yet printed: a call's line can still take its result.
+  let last: Line | null = null;
+  for (const e of events) {
+    names.learn(e);
+    const d = describe(e, names, options.verbose ?? false);
+    if (!d) continue;
+    let level = (depth.get(e.tid) ?? 0) + (d.before ?? 0);
+    if (level < 0) level = 0;
+    depth.set(e.tid, level + (d.after ?? 0));
+    if (d.text === "") {
+      // A silent end (a DPC's) still closes its call: a later result must not join that line.
+      if (last) last.open = false;
+      continue;
+    }
+    if (d.result !== undefined && last?.open === true && last.e.tid === e.tid && last.level === level) {
+      // Nothing happened inside the call: its result goes on the same line.
+      last.result = { text: d.result, outcome: d.outcome };
+      last.open = false;
+      continue;
+    }
+    if (last) yield print(last);
+    last = { e, level, text: d.text, outcome: d.outcome, open: (d.after ?? 0) > 0 };
   }
+  if (last) yield print(last);
   const s = summarize(events);
-  lines.push(
+  yield* [
     "",
     "Summary",
     `  IRPs: ${s.irpsAllocated} allocated, ${s.irpsCompleted} completed (${s.irpsCancelled} cancelled), ${s.irpsFreed} freed`,
     `  MDLs: ${s.mdlsLocked} locked, ${s.mdlsMapped} mapped, ${s.mdlsUnlocked} unlocked; pages locked ${s.pagesLocked}, unlocked ${s.pagesUnlocked}`,
     `  bytes copied: ${s.bytesCopiedIn} in, ${s.bytesCopiedOut} out${s.bytesCopiedIn + s.bytesCopiedOut === 0 ? " (zero copy)" : ""}`,
     `  findings: ${s.findings}; bug checks: ${s.bugChecks}`,
-  );
-  if (s.ceDriverCalls + s.ceMappings > 0) lines.push(`  CE: ${s.ceDriverCalls} driver entry call(s); ${s.ceMappings} VirtualCopy mapping(s) of ${s.ceMappedPages} page(s), no byte copied by them`);
-  return lines.join("\n");
+  ];
+  if (s.ceDriverCalls + s.ceMappings > 0) yield `  CE: ${s.ceDriverCalls} driver entry call(s); ${s.ceMappings} VirtualCopy mapping(s) of ${s.ceMappedPages} page(s), no byte copied by them`;
 }
