@@ -10,7 +10,8 @@ import { wantsColor } from "./color.js";
 import type { VerifierOptions } from "../verifier/verifier.js";
 import { commands, type OptionValues } from "./commands.js";
 import { isReportFormat, reportChunks, REPORT_FORMATS } from "./report-formats.js";
-import { writeChunks, type Chunks } from "../report/stream.js";
+import { asLines, writeChunks, type Chunks } from "../report/stream.js";
+import { storyLines, storyWidth } from "./story.js";
 import { loadScenario } from "./scenario-loader.js";
 
 export { renderText } from "./report-formats.js";
@@ -50,6 +51,15 @@ export async function writeReport(file: string, chunks: Chunks): Promise<string 
   }
 }
 
+/** Writes a report to standard output; a reader that stops early (`| head`) is not an error. */
+async function toStdout(chunks: Chunks): Promise<void> {
+  try {
+    await writeChunks(process.stdout, chunks);
+  } catch (e) {
+    if ((e as { code?: unknown }).code !== "EPIPE") throw e;
+  }
+}
+
 commands.set("run", {
   summary: "run a scenario and print its timeline or write a report",
   help: [
@@ -69,6 +79,9 @@ commands.set("run", {
     "                      html: a self-contained report with the diagram, findings and memory map",
     "                      json: every trace event, with each run's options and checks",
     "  --out <file>        write the report to a file instead of standard output",
+    "  --full              on a terminal, print every step of every variant (by default the text",
+    "                      format tells the first variant in full, folds repeated DPC work and shows",
+    "                      how the other variants differ; --out and --verbose always write everything)",
     "  --html <file>       also write the HTML report to a file",
     "  --verbose           include low-level events (waits, APCs, IRP allocation; DbgPrint in diagrams)",
     "  --no-verifier       run without the verifier (it is on by default)",
@@ -87,6 +100,7 @@ commands.set("run", {
     out: { type: "string" },
     html: { type: "string" },
     verbose: { type: "boolean", default: false },
+    full: { type: "boolean", default: false },
     "no-verifier": { type: "boolean", default: false },
     "force-pending": { type: "boolean", default: false },
     "fault-injection": { type: "boolean", default: false },
@@ -136,6 +150,20 @@ commands.set("run", {
     const clean = results.every((r) => r.passed);
 
     const color = out === null && format === "text" && wantsColor(process.stdout.isTTY, process.env);
+    // On standard output, the text format tells a story unless everything was asked for.
+    if (format === "text" && out === null && values.full !== true && !verbose) {
+      if (html) {
+        const failed = await writeReport(html, reportChunks(s, results, "html", { verbose }));
+        if (failed) {
+          console.error(`irpsim run: ${failed}`);
+          return 2;
+        }
+      }
+      const source = s.source ?? (/[\\/]|\.[cm]?[jt]s$/.test(target) ? target : null);
+      const story = storyLines(s, results, { width: storyWidth(process.stdout.isTTY, process.stdout.columns), color, htmlFile: html, source, command: `irpsim run ${target}` });
+      await toStdout(asLines(story));
+      return clean ? 0 : 1;
+    }
     const report = reportChunks(s, results, format, { color, verbose, markdown: out?.endsWith(".md") ?? false });
     if (out) {
       const failed = await writeReport(out, report);
@@ -145,7 +173,7 @@ commands.set("run", {
       }
       console.log(`wrote ${out}`);
     } else {
-      await writeChunks(process.stdout, report);
+      await toStdout(report);
     }
     if (html) {
       const failed = await writeReport(html, reportChunks(s, results, "html", { verbose }));

@@ -61,6 +61,13 @@ export interface Scenario {
   readonly injections?: InjectionBudget;
   /** Builds the world and runs it. */
   run(ctx: ScenarioContext): Promise<void>;
+  /**
+   * Where the scenario's source is (a file or folder, relative to the package root): reports
+   * point readers at it.
+   */
+  readonly source?: string;
+  /** Commands worth running after this one, with why; `irpsim run` ends with them. */
+  readonly tryNext?: readonly { readonly command: string; readonly why: string }[];
 }
 
 /** How to run a scenario. */

@@ -6,6 +6,7 @@ import { ioManager } from "../../io-manager/io-manager.js";
 import type { Scenario } from "../../scenario/scenario.js";
 import { ERROR_OPERATION_ABORTED } from "../../win32/errors.js";
 import { SHARED_BYTES, SharebufAppReport, makeSharebufApp, type SharebufEnding } from "./app.js";
+import * as sharebufDriver from "./driver.js";
 import { SHAREBUF_MAGIC, SharebufDriverEntry, SHAREBUF_EXTENSION, makeSharebufDriver, type SharebufBuild } from "./driver.js";
 
 /** When the harness kills the app in the "killed" ending (virtual ms after it starts). */
@@ -30,7 +31,8 @@ export function makeSharebufScenario(build?: SharebufBuild, name = "sharebuf"): 
     async run(ctx) {
       const m = ctx.machine;
       const ending = (ctx.options.ending ?? "done-using") as SharebufEnding;
-      const loaded = await loadDriver(m, "Sharebuf", entry);
+      // The driver module's IOCTL_* constants name its control codes in every report.
+      const loaded = await loadDriver(m, "Sharebuf", entry, { ioctls: sharebufDriver });
       ctx.check("DriverEntry succeeds", loaded.status === 0, `status 0x${loaded.status.toString(16)}`);
       const report = new SharebufAppReport();
       ctx.note(`sharebuf.exe starts; the sharing will end by: ${ending}`);
@@ -97,4 +99,8 @@ export function makeSharebufScenario(build?: SharebufBuild, name = "sharebuf"): 
 }
 
 /** The scenario `irpsim run sharebuf` runs. */
-export const sharebufScenario = makeSharebufScenario();
+export const sharebufScenario: Scenario = {
+  ...makeSharebufScenario(),
+  source: "samples/sharebuf/",
+  tryNext: [{ command: "irpsim explore sharebuf-cancel-window", why: "a cancel race this run never shows, found and replayed" }],
+};
