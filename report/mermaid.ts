@@ -16,11 +16,25 @@ export interface MermaidOptions {
 }
 
 /**
- * Escapes text for a Mermaid message or note: `;` ends a statement and `<`, `>` would be read as
- * HTML, so they become Mermaid's entity codes (`#59;`), which it turns back into the characters.
+ * What Mermaid's sequence-diagram lexer and renderer treat specially in the text of a message, a
+ * note or a loop label: `#` starts a comment (the rest of the line is dropped: "irp#2" became
+ * "irp"), `;` ends the statement, `%` can start a `%%` comment, `<` `>` `&` are read as HTML. Each
+ * is written as Mermaid's entity code (`#35;`), which Mermaid decodes back to the character when
+ * it draws the diagram.
  */
+const MERMAID_TEXT = /[#;%<>&]/g;
+/** In a participant's label (its alias) `,` `:` `@` end the name too. */
+const MERMAID_LABEL = /[#;%<>&,:@]/g;
+const ENTITY: Readonly<Record<string, string>> = { "#": "#35;", ";": "#59;", "%": "#37;", "<": "#lt;", ">": "#gt;", "&": "#amp;", ",": "#44;", ":": "#58;", "@": "#64;" };
+
+/** Escapes text for a Mermaid message, note or loop label (see MERMAID_TEXT); line breaks become spaces. */
 export function mermaidText(text: string): string {
-  return text.replace(/;/g, "#59;").replace(/</g, "#lt;").replace(/>/g, "#gt;").replace(/[\r\n]+/g, " ");
+  return text.replace(/[\r\n]+/g, " ").replace(MERMAID_TEXT, (c) => ENTITY[c] ?? c);
+}
+
+/** Escapes a participant's label. */
+export function mermaidLabel(text: string): string {
+  return text.replace(/[\r\n]+/g, " ").replace(MERMAID_LABEL, (c) => ENTITY[c] ?? c);
 }
 
 const ARROWS: Record<MessageStep["arrow"], string> = { call: "->>", return: "-->>", async: "-)" };
@@ -48,7 +62,7 @@ function* mermaidLines(d: { readonly participants: SequenceDiagram["participants
   // parser-only consumer (and our Node test) lacks; a Markdown heading names the diagram instead.
   if (options.title) yield `%% ${options.title.replace(/[\r\n]+/g, " ")}\n`;
   yield "sequenceDiagram\n";
-  for (const p of d.participants) yield `  participant ${p.id} as ${mermaidText(p.label)}\n`;
+  for (const p of d.participants) yield `  participant ${p.id} as ${mermaidLabel(p.label)}\n`;
   const ids = d.participants.map((p) => p.id);
   for (const s of d.steps) for (const l of stepLines(ids, s, "  ")) yield `${l}\n`;
 }

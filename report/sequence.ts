@@ -10,6 +10,7 @@
 import { ntStatusName } from "../kernel/status.js";
 import type { TraceEvent } from "../kernel/trace.js";
 import { frameList, hex, ms } from "./format.js";
+import { ioctlText, nameIoctlInDetail } from "./ioctl.js";
 import { TraceNames } from "./names.js";
 
 /** What a participant stands for. */
@@ -39,7 +40,11 @@ export interface MessageStep {
   readonly deactivate: boolean;
   /** Virtual time in 100 ns ticks. */
   readonly time: number;
+  /** The trace event it was drawn from (its `seq`): where in the run the step stands. */
+  readonly seq: number;
   readonly tone: Tone;
+  /** More to say than the label holds (a control code decoded), for a tooltip. */
+  readonly detail?: string;
 }
 
 /** A note over one or more participants (none: across the whole diagram). */
@@ -48,6 +53,8 @@ export interface NoteStep {
   readonly over: readonly string[];
   readonly text: string;
   readonly time: number;
+  /** The trace event it was drawn from. */
+  readonly seq: number;
   readonly tone: Tone;
 }
 
@@ -122,6 +129,8 @@ class Builder {
   private steps: SequenceStep[] = [];
   /** The last group of DPC runs, held back while the next DPC run may still fold into it. */
   private held: GroupStep | null = null;
+  /** The control codes already decoded in a note. */
+  private readonly decoded = new Set<number>();
   /** The DPC being drawn, collected so identical runs can be folded. */
   private dpc: { steps: (MessageStep | NoteStep)[]; routine: string; time: number } | null = null;
 
@@ -204,18 +213,18 @@ class Builder {
     return out;
   }
 
-  private msg(e: TraceEvent, from: string, to: string, text: string, o: { arrow?: MessageStep["arrow"]; activate?: boolean; deactivate?: boolean; tone?: Tone } = {}): void {
-    this.add({ kind: "message", from, to, text, arrow: o.arrow ?? "call", activate: o.activate ?? false, deactivate: o.deactivate ?? false, time: e.time, tone: o.tone ?? "plain" });
+  private msg(e: TraceEvent, from: string, to: string, text: string, o: { arrow?: MessageStep["arrow"]; activate?: boolean; deactivate?: boolean; tone?: Tone; detail?: string } = {}): void {
+    this.add({ kind: "message", from, to, text, arrow: o.arrow ?? "call", activate: o.activate ?? false, deactivate: o.deactivate ?? false, time: e.time, seq: e.seq, tone: o.tone ?? "plain", ...(o.detail ? { detail: o.detail } : {}) });
   }
 
   private note(e: TraceEvent, over: readonly string[], text: string, tone: Tone = "plain"): void {
-    this.add({ kind: "note", over, text, time: e.time, tone });
+    this.add({ kind: "note", over, text, time: e.time, seq: e.seq, tone });
   }
 
   /** Pushes a call frame and draws the call arrow that activates the callee. */
-  private call(e: TraceEvent, kind: Frame["kind"], key: string, caller: string, callee: string, text: string): void {
+  private call(e: TraceEvent, kind: Frame["kind"], key: string, caller: string, callee: string, text: string, detail?: string): void {
     this.stack(e.tid).push({ kind, callee, caller, key });
-    this.msg(e, caller, callee, text, { activate: true });
+    this.msg(e, caller, callee, text, { activate: true, ...(detail ? { detail } : {}) });
   }
 
   /** Pops the frame `kind`/`key` (and anything left above it) and draws the return arrow. */
@@ -285,9 +294,12 @@ class Builder {
       case "SymbolicLinkDeleted":
         this.msg(e, this.caller(e), IO, `IoDeleteSymbolicLink(${e.link})`);
         break;
-      case "ApiEnter":
-        this.call(e, "api", e.api, this.actor(e.tid), apiTarget(e.api), `${e.api}(${e.detail})`);
+      case "ApiEnter": {
+        const short = nameIoctlInDetail(e.api, e.detail, this.names, "short");
+        const full = nameIoctlInDetail(e.api, e.detail, this.names, "full");
+        this.call(e, "api", e.api, this.actor(e.tid), apiTarget(e.api), `${e.api}(${short})`, full !== short ? `${e.api}(${full})` : undefined);
         break;
+      }
       case "ApiReturn": {
         const failed = e.lastError !== 0 && e.lastError !== 997;
         this.ret(e, "api", e.api, `${e.result}${e.lastError ? ` (${e.lastErrorName || e.lastError})` : ""}`, e.lastError === 997 ? "pending" : failed ? "error" : "plain");
@@ -299,9 +311,17 @@ class Builder {
       case "VirtualFreed":
         this.msg(e, this.actor(e.tid), MM, `VirtualFree(${hex(e.base)}, ${e.size})`);
         break;
-      case "IrpDispatched":
-        this.call(e, "dispatch", e.irp, this.ioCaller(e.tid), this.driver(e.driver), `${e.irp} ${e.major}${e.ioctl ? ` ${hex(e.ioctl)}` : ""} → ${e.routine}`);
+      case "IrpDispatched": {
+        const code = e.ioctl ? e.ioctl >>> 0 : null;
+        const decoded = code === null ? undefined : `${ioctlText(code, this.names, "full", e.driver)} = ${hex(code)}`;
+        this.call(e, "dispatch", e.irp, this.ioCaller(e.tid), this.driver(e.driver), `${e.irp} ${e.major}${code !== null ? ` ${ioctlText(code, this.names, "short", e.driver)}` : ""} → ${e.routine}`, decoded);
+        // A control code is decoded once, at its first request: what the name stands for.
+        if (code !== null && decoded && !this.decoded.has(code)) {
+          this.decoded.add(code);
+          this.note(e, [IO, this.driver(e.driver)], decoded);
+        }
         break;
+      }
       case "IrpDispatchReturned":
         this.ret(e, "dispatch", e.irp, e.statusName, toneOfStatus(e.status));
         if (e.status === 0x103) this.note(e, [IO, this.driver(e.driver)], `${e.irp} is pending: the driver holds it and will complete it later`, "pending");
