@@ -6,14 +6,16 @@
 import { formatBugCheck } from "../kernel/bugcheck.js";
 import type { Scenario, ScenarioResult } from "../scenario/scenario.js";
 import { chromeTraceChunks } from "../report/chrome.js";
-import { formatHtmlReport } from "../report/html.js";
+import { htmlReportChunks, type HtmlRun } from "../report/html.js";
+import { streamSequence } from "../report/sequence.js";
+import { standaloneSequenceSvg } from "../report/svg-sequence.js";
 import { mermaidChunks, mermaidMarkdownChunks } from "../report/mermaid.js";
 import { joinChunks, type Chunks } from "../report/stream.js";
 import { textTimelineLines } from "../report/text.js";
 import { formatFinding } from "../verifier/format.js";
 
 /** The formats `--format` accepts. */
-export const REPORT_FORMATS = ["text", "mermaid", "chrome", "html", "json"] as const;
+export const REPORT_FORMATS = ["text", "mermaid", "chrome", "html", "json", "svg"] as const;
 export type ReportFormat = (typeof REPORT_FORMATS)[number];
 
 /** True for a name in {@link REPORT_FORMATS}. */
@@ -29,6 +31,8 @@ export interface RenderOptions {
   readonly verbose?: boolean;
   /** Mermaid as Markdown (a heading and a fenced block per run) even for a single run. */
   readonly markdown?: boolean;
+  /** Where the scenario's source is, for the HTML report's introduction (default: the scenario's own `source`). */
+  readonly source?: string | null;
 }
 
 /** "sharebuf — ending: killed". */
@@ -107,16 +111,24 @@ export function reportChunks(s: Scenario, results: readonly ScenarioResult[], fo
     }
     case "chrome":
       return chromeTraceChunks(results.map((r) => ({ label: runTitle(s, r), events: r.events })));
-    case "html":
-      return [
-        formatHtmlReport(
-          results.map((r) => ({ title: runTitle(s, r), events: r.events, checks: r.checks, passed: r.passed, problems: problems(r) })),
-          { title: `irpsim: ${s.name}`, verbose },
-        ),
-      ];
+    case "html": {
+      const source = o.source === undefined ? s.source : o.source;
+      return htmlReportChunks(
+        results.map((r) => htmlRun(s, r)),
+        { title: `irpsim: ${s.name}`, verbose, summary: s.summary, ...(source ? { source } : {}) },
+      );
+    }
     case "json":
       return jsonChunks(s, results);
+    case "svg":
+      return [standaloneSequenceSvg(results.map((r) => ({ title: runTitle(s, r), diagram: streamSequence(r.events, { verbose }) })))];
   }
+}
+
+/** A scenario's run as the HTML report takes it: its trace, checks, findings and bug check in full. */
+export function htmlRun(s: Scenario, r: ScenarioResult): HtmlRun {
+  const bugCheck = r.machine.halted?.kind === "bugcheck" ? r.machine.halted.bugCheck.record : null;
+  return { title: runTitle(s, r), events: r.events, checks: r.checks, passed: r.passed, problems: problems(r), bugCheck, findings: r.findings };
 }
 
 function* textChunks(s: Scenario, results: readonly ScenarioResult[], color: boolean, verbose: boolean): Generator<string> {

@@ -78,6 +78,7 @@ commands.set("run", {
     "                      chrome: Chrome Trace Event JSON for ui.perfetto.dev or chrome://tracing",
     "                      html: a self-contained report with the diagram, findings and memory map",
     "                      json: every trace event, with each run's options and checks",
+    "                      svg: the sequence diagram alone, a standalone SVG (for a blog post or a slide)",
     "  --out <file>        write the report to a file instead of standard output",
     "  --full              on a terminal, print every step of every variant (by default the text",
     "                      format tells the first variant in full, folds repeated DPC work and shows",
@@ -150,21 +151,21 @@ commands.set("run", {
     const clean = results.every((r) => r.passed);
 
     const color = out === null && format === "text" && wantsColor(process.stdout.isTTY, process.env);
+    const source = s.source ?? (/[\\/]|\.[cm]?[jt]s$/.test(target) ? target : null);
     // On standard output, the text format tells a story unless everything was asked for.
     if (format === "text" && out === null && values.full !== true && !verbose) {
       if (html) {
-        const failed = await writeReport(html, reportChunks(s, results, "html", { verbose }));
+        const failed = await writeReport(html, reportChunks(s, results, "html", { verbose, source }));
         if (failed) {
           console.error(`irpsim run: ${failed}`);
           return 2;
         }
       }
-      const source = s.source ?? (/[\\/]|\.[cm]?[jt]s$/.test(target) ? target : null);
       const story = storyLines(s, results, { width: storyWidth(process.stdout.isTTY, process.stdout.columns), color, htmlFile: html, source, command: `irpsim run ${target}` });
       await toStdout(asLines(story));
       return clean ? 0 : 1;
     }
-    const report = reportChunks(s, results, format, { color, verbose, markdown: out?.endsWith(".md") ?? false });
+    const report = reportChunks(s, results, format, { color, verbose, source, markdown: out?.endsWith(".md") ?? false });
     if (out) {
       const failed = await writeReport(out, report);
       if (failed) {
@@ -176,7 +177,7 @@ commands.set("run", {
       await toStdout(report);
     }
     if (html) {
-      const failed = await writeReport(html, reportChunks(s, results, "html", { verbose }));
+      const failed = await writeReport(html, reportChunks(s, results, "html", { verbose, source }));
       if (failed) {
         console.error(`irpsim run: ${failed}`);
         return 2;
