@@ -115,6 +115,7 @@ export function storyLines(s: Scenario, results: readonly ScenarioResult[], o: S
     out.push("", ...wrapText(head, width, 2), "-".repeat(Math.min(width, head.length)));
     const diff = textDifferenceLines(r.events, first.events, { width, color: o.color ?? false, maxSteps: 8 });
     if (diff.lines.length === 0) out.push("The same steps as the first.");
+    else if (diff.shared === 0) out.push("Its key steps (it differs from the first from the start):", ...diff.lines);
     else out.push(`As the first until ${diff.from === null ? "the end" : ms(diff.from)}; then, in its key steps:`, ...diff.lines);
     const more = diff.omitted > 0 ? `… ${diff.omitted} more key step${diff.omitted === 1 ? "" : "s"}. ` : "";
     out.push(...wrapText(`${more}In full: ${o.command} ${variantFlags(s, r)}`, width, 2));

@@ -606,7 +606,6 @@ function isKeyStep(l: Line, pended: ReadonlySet<string>): boolean {
   switch (e.kind) {
     case "ApiEnter":
       return l.level === 0;
-    case "ApiReturn":
     case "IrpDispatched":
     case "IrpCancel":
     case "MdlUnlocked":
@@ -644,10 +643,10 @@ export interface DifferenceOptions {
  * A short account of how a run differs from another: from the first step where the two part
  * (narration and folded repeats aside), the key steps only — the app's calls and their results,
  * dispatches, cancels, the completion of requests that pended or failed, pages unlocked, process
- * ends, findings and bug checks — narrow, at most `maxSteps` of them. The last element says how
- * many steps were left out (empty when none).
+ * ends, findings and bug checks — narrow, at most `maxSteps` of them; with how many key steps
+ * were left out, when the runs part (`from`, virtual time) and how many steps they share first.
  */
-export function textDifferenceLines(events: readonly TraceEvent[], reference: readonly TraceEvent[], o: DifferenceOptions): { lines: string[]; omitted: number; from: number | null } {
+export function textDifferenceLines(events: readonly TraceEvent[], reference: readonly TraceEvent[], o: DifferenceOptions): { lines: string[]; omitted: number; from: number | null; shared: number } {
   const d: DescribeOptions = { verbose: false, ioctl: "short" };
   const all = TraceNames.from(events);
   const refAll = TraceNames.from(reference);
@@ -674,7 +673,7 @@ export function textDifferenceLines(events: readonly TraceEvent[], reference: re
   const max = o.maxSteps ?? 8;
   const key = mine.slice(start).filter((l) => isKeyStep(l, pended));
   const shown = key.slice(0, max);
-  return { lines: [...narrowLines(events, all, shown, o.width, o.color ?? false, false)], omitted: key.length - shown.length, from: mine[start]?.e.time ?? null };
+  return { lines: [...narrowLines(events, all, shown, o.width, o.color ?? false, false)], omitted: key.length - shown.length, from: mine[start]?.e.time ?? null, shared: at };
 }
 
 /**
