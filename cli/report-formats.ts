@@ -7,7 +7,7 @@ import { formatBugCheck } from "../kernel/bugcheck.js";
 import type { Scenario, ScenarioResult } from "../scenario/scenario.js";
 import { chromeTraceChunks } from "../report/chrome.js";
 import { htmlReportChunks, type HtmlRun } from "../report/html.js";
-import { streamSequence } from "../report/sequence.js";
+import { sequenceSource } from "../report/sequence.js";
 import { standaloneSequenceSvg } from "../report/svg-sequence.js";
 import { mermaidChunks, mermaidMarkdownChunks } from "../report/mermaid.js";
 import { joinChunks, type Chunks } from "../report/stream.js";
@@ -121,7 +121,7 @@ export function reportChunks(s: Scenario, results: readonly ScenarioResult[], fo
     case "json":
       return jsonChunks(s, results);
     case "svg":
-      return [standaloneSequenceSvg(results.map((r) => ({ title: runTitle(s, r), diagram: streamSequence(r.events, { verbose }) })))];
+      return [standaloneSequenceSvg(results.map((r) => ({ title: runTitle(s, r), diagram: sequenceSource(r.events, { verbose }) })))];
   }
 }
 

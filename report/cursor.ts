@@ -145,6 +145,8 @@ export function buildCursor(events: readonly TraceEvent[], rows: readonly DrawnR
   };
 
   for (const e of events) {
+    // Past the last row drawn, nothing more is shown: a long run is read no further.
+    if (next >= order.length) break;
     apply(e);
     while (next < order.length && (order[next]?.seq ?? Infinity) <= e.seq) {
       stateOf[order[next]?.i ?? 0] = snapshot();

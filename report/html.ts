@@ -18,7 +18,7 @@ import { CURSOR_SCRIPT, CURSOR_SCRIPT_HASH } from "./html-script.js";
 import { ioctlText } from "./ioctl.js";
 import { buildMemoryMap, type MemoryMap } from "./memory-map.js";
 import { TraceNames } from "./names.js";
-import { streamSequence } from "./sequence.js";
+import { sequenceSource } from "./sequence.js";
 import { joinChunks } from "./stream.js";
 import { esc } from "./svg.js";
 import { renderLockChartSvg, renderMemoryMapSvg } from "./svg-memory-map.js";
@@ -269,7 +269,7 @@ function* runSection(run: HtmlRun, i: number, options: HtmlOptions): Generator<s
   }
 
   // The diagram is laid out first: the cursor steps through its rows.
-  const laid = layoutSequenceSvg(streamSequence(run.events, { verbose }), { idPrefix: `r${i + 1}` });
+  const laid = layoutSequenceSvg(sequenceSource(run.events, { verbose }), { idPrefix: `r${i + 1}` });
   const cursor = buildCursor(run.events, laid.rows, map);
   yield `${cursorBar(laid.rows.length)}\n`;
 
@@ -284,17 +284,14 @@ function* runSection(run: HtmlRun, i: number, options: HtmlOptions): Generator<s
   }
   yield `<h3>Sequence</h3>\n`;
   yield `${legendHtml()}\n`;
-  if (laid.omitted > 0) yield `<p class="cut">The diagram draws the first ${laid.rows.length} steps of ${laid.rows.length + laid.omitted}; the text timeline and the Chrome trace (<code>--format chrome</code>) hold every step.</p>\n`;
+  if (laid.cut) yield `<p class="cut">The diagram draws the first ${laid.rows.length} steps, to ${esc(ms(laid.rows.at(-1)?.time ?? 0))}; the run goes on to ${esc(ms(run.events.at(-1)?.time ?? 0))}. The text timeline (<code>irpsim run --full</code>) and the Chrome trace (<code>--format chrome</code>) hold every step.</p>\n`;
   yield `<div class="fit">${laid.svg}</div>\n`;
   yield `<details><summary>Timeline (text)</summary><pre class="timeline">`;
-  let count = 0;
-  let more = 0;
-  for (const l of textTimelineLines(run.events, { verbose })) {
-    if (count < MAX_TIMELINE_LINES) yield `${count === 0 ? "" : "\n"}${esc(l)}`;
-    else more++;
-    count++;
+  let first = true;
+  for (const l of textTimelineLines(run.events, { verbose, maxLines: MAX_TIMELINE_LINES })) {
+    yield `${first ? "" : "\n"}${esc(l)}`;
+    first = false;
   }
-  if (more > 0) yield `\n… ${more} more lines: irpsim run --full (or --format text --out file) prints them all.`;
   yield `</pre></details>\n`;
   yield `<script type="application/json" class="cursor-data">${jsonBlock(cursor)}</script>\n`;
   yield `</section>\n`;

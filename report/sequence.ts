@@ -433,10 +433,11 @@ class Builder {
     this.release();
   }
 
-  /** The participants that took part, in the diagram's column order. */
-  participantList(): Participant[] {
+  /** The participants that took part (or those of `only`), in the diagram's column order. */
+  participantList(only?: ReadonlySet<string>): Participant[] {
     const order: ParticipantKind[] = ["app", "io", "driver", "mm", "kernel"];
-    return [...this.participants.values()].filter((p) => this.used.has(p.id)).sort((a, b) => order.indexOf(a.kind) - order.indexOf(b.kind));
+    const keep = only ?? this.used;
+    return [...this.participants.values()].filter((p) => keep.has(p.id)).sort((a, b) => order.indexOf(a.kind) - order.indexOf(b.kind));
   }
 }
 
@@ -462,6 +463,30 @@ export function buildSequence(events: readonly TraceEvent[], options: SequenceOp
   b.finish();
   for (const s of b.take()) steps.push(s);
   return { participants: b.participantList(), steps };
+}
+
+/** The steps of a diagram as they are made, and its participants once the steps drawn are known. */
+export interface SequenceSource {
+  readonly steps: Iterable<SequenceStep>;
+  /** The participants among `used` (ids), in column order: call after taking the steps to draw. */
+  participantsFor(used: ReadonlySet<string>): readonly Participant[];
+}
+
+/**
+ * The diagram's steps in one pass, made as they are consumed: for a drawing that stops after a
+ * number of steps (the HTML report's, on a long run), so only that beginning of the run is read.
+ */
+export function sequenceSource(events: readonly TraceEvent[], options: SequenceOptions = {}): SequenceSource {
+  const b = new Builder(events, options.verbose ?? false);
+  function* steps(): Generator<SequenceStep> {
+    for (const e of events) {
+      b.event(e);
+      yield* b.take();
+    }
+    b.finish();
+    yield* b.take();
+  }
+  return { steps: steps(), participantsFor: (used) => b.participantList(used) };
 }
 
 /**

@@ -10,7 +10,7 @@
  * Each drawn step carries its row (`data-step`, `data-y`, `data-h`) for the report's time cursor.
  */
 import { ms } from "./format.js";
-import type { MessageStep, NoteStep, Participant, ParticipantKind, SequenceDiagram, SequenceStep, Tone } from "./sequence.js";
+import type { MessageStep, NoteStep, Participant, ParticipantKind, SequenceDiagram, SequenceSource, SequenceStep, Tone } from "./sequence.js";
 import { CHAR_PX, esc, n, textWidth, wrap } from "./svg.js";
 
 /** Options for {@link renderSequenceSvg}. */
@@ -37,14 +37,18 @@ export interface DrawnRow {
   readonly h: number;
 }
 
-/** The diagram, its rows, and how many steps it left out. */
+/** The diagram, its rows, and whether it stopped before the run's end. */
 export interface SequenceSvg {
   readonly svg: string;
   readonly rows: readonly DrawnRow[];
-  readonly omitted: number;
+  /** True when the run has more steps than were drawn. */
+  readonly cut: boolean;
   readonly width: number;
   readonly height: number;
 }
+
+/** What a diagram is drawn from: a whole model, or steps made as they are read (see sequenceSource). */
+export type SequenceInput = SequenceDiagram | SequenceSource;
 
 /** The width the HTML report's diagram fits: its box at a 1280-pixel window, less the page's margins. */
 export const FIT_WIDTH = 1180;
@@ -107,14 +111,42 @@ function columns(participants: readonly Participant[], width: number): { x: numb
   return { x: widths.map((_, i) => left + i * gap), widths };
 }
 
+/** The steps to draw (at most `maxRows` rows, reading no further) and whether more followed. */
+function takeSteps(steps: Iterable<SequenceStep>, maxRows: number): { taken: SequenceStep[]; cut: boolean } {
+  const taken: SequenceStep[] = [];
+  let rows = 0;
+  for (const s of steps) {
+    const count = s.kind === "group" ? s.steps.length : 1;
+    if (rows + count > maxRows) return { taken, cut: true };
+    taken.push(s);
+    rows += count;
+  }
+  return { taken, cut: false };
+}
+
 /**
- * Lays the diagram out: the SVG, each drawn row, and the count of steps left out. `steps` may be
- * a stream (a long run's); at most `maxRows` are drawn and the rest only counted.
+ * Lays the diagram out: the SVG and each drawn row. At most `maxRows` rows are drawn; a stream of
+ * steps (a long run's) is read no further, and a closing note says the diagram stops there.
  */
-export function layoutSequenceSvg(d: { readonly participants: readonly Participant[]; readonly steps: Iterable<SequenceStep> }, options: SequenceSvgOptions = {}): SequenceSvg {
+export function layoutSequenceSvg(input: SequenceInput, options: SequenceSvgOptions = {}): SequenceSvg {
   const p = options.idPrefix ?? "seq";
   const fit = options.width ?? FIT_WIDTH;
-  const maxRows = options.maxRows ?? MAX_ROWS;
+  const { taken, cut } = takeSteps(input.steps, options.maxRows ?? MAX_ROWS);
+  let participants: readonly Participant[];
+  if ("participants" in input) participants = input.participants;
+  else {
+    const used = new Set<string>();
+    const note = (s: SequenceStep) => {
+      if (s.kind === "message") {
+        used.add(s.from);
+        used.add(s.to);
+      } else if (s.kind === "note") for (const id of s.over) used.add(id);
+      else s.steps.forEach(note);
+    };
+    taken.forEach(note);
+    participants = input.participantsFor(used);
+  }
+  const d = { participants, steps: taken };
   const { x, widths } = columns(d.participants, fit);
   const idx = new Map(d.participants.map((q, i) => [q.id, i]));
   const xOf = (id: string) => x[idx.get(id) ?? 0] ?? GUTTER;
@@ -134,7 +166,6 @@ export function layoutSequenceSvg(d: { readonly participants: readonly Participa
   const active = new Map<string, number[]>();
   let y = TOP + HEAD_H + 18;
   let lastTime = -1;
-  let omitted = 0;
 
   const timeLabel = (time: number, at: number) => {
     if (time === lastTime) return;
@@ -228,12 +259,7 @@ export function layoutSequenceSvg(d: { readonly participants: readonly Participa
     );
   };
 
-  const flatCount = (s: SequenceStep) => (s.kind === "group" ? s.steps.length : 1);
   for (const s of d.steps) {
-    if (rows.length + flatCount(s) > maxRows) {
-      omitted += flatCount(s);
-      continue;
-    }
     if (s.kind === "message") message(s, undefined);
     else if (s.kind === "note") note(s, undefined);
     else {
@@ -266,14 +292,14 @@ export function layoutSequenceSvg(d: { readonly participants: readonly Participa
       y += 8 + (labelLines.length - 1) * LINE_H;
     }
   }
-  if (omitted > 0) {
-    const s: NoteStep = { kind: "note", over: [], text: `… ${omitted} more steps are not drawn: a diagram is for reading. The text timeline (irpsim run --full) and the Chrome trace hold every step.`, time: lastTime < 0 ? 0 : lastTime, seq: rows.at(-1)?.seq ?? 0, tone: "warn" };
+  if (cut) {
+    const s: NoteStep = { kind: "note", over: [], text: `The diagram stops here, after ${rows.length} steps: the run goes on. A diagram is for reading; the text timeline (irpsim run --full) and the Chrome trace hold every step.`, time: lastTime < 0 ? 0 : lastTime, seq: rows.at(-1)?.seq ?? 0, tone: "warn" };
     note(s, undefined);
   }
   const bottom = y + 8;
   // Activations still open when the trace ends (a bug check, a pending wait) run to the bottom;
   // when the diagram was cut short, they were only cut.
-  for (const [id, stack] of active) stack.forEach((start, i) => bars.push(`<rect class="activation ${omitted > 0 ? "cut" : "open"}" x="${n(xOf(id) + i * 4 - ACT_W / 2)}" y="${n(start)}" width="${ACT_W}" height="${n(bottom - start)}"/>`));
+  for (const [id, stack] of active) stack.forEach((start, i) => bars.push(`<rect class="activation ${cut ? "cut" : "open"}" x="${n(xOf(id) + i * 4 - ACT_W / 2)}" y="${n(start)}" width="${ACT_W}" height="${n(bottom - start)}"/>`));
 
   const heads = (top: number) =>
     d.participants
@@ -309,7 +335,7 @@ export function layoutSequenceSvg(d: { readonly participants: readonly Participa
     heads(bottom),
     `</svg>`,
   ].join("\n");
-  return { svg, rows, omitted, width, height };
+  return { svg, rows, cut, width, height };
 }
 
 /** Renders the diagram as one `<svg class="sequence">` element. */
@@ -321,7 +347,7 @@ export function renderSequenceSvg(d: SequenceDiagram, options: SequenceSvgOption
  * Several diagrams as one standalone SVG document (`--format svg` of a scenario with variants):
  * each under its title, one after the other.
  */
-export function standaloneSequenceSvg(diagrams: readonly { readonly title: string; readonly diagram: { readonly participants: readonly Participant[]; readonly steps: Iterable<SequenceStep> } }[], options: Omit<SequenceSvgOptions, "standalone" | "idPrefix"> = {}): string {
+export function standaloneSequenceSvg(diagrams: readonly { readonly title: string; readonly diagram: SequenceInput }[], options: Omit<SequenceSvgOptions, "standalone" | "idPrefix"> = {}): string {
   const parts: string[] = [];
   let y = 0;
   let width = 0;

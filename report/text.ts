@@ -30,6 +30,8 @@ export interface TextOptions {
   readonly fold?: boolean;
   /** End with the summary (IRPs, MDLs, bytes copied, findings, control codes); default true. */
   readonly summary?: boolean;
+  /** Stop after this many steps, saying how many trace events are left (the summary still counts them all). */
+  readonly maxLines?: number;
 }
 
 /** The summary counters a timeline ends with. */
@@ -581,7 +583,8 @@ export function wrapText(text: string, width: number, indent: number): string[] 
 export function* textTimelineLines(events: readonly TraceEvent[], options: TextOptions = {}): Generator<string> {
   const narrow = options.width !== undefined;
   const d: DescribeOptions = { verbose: options.verbose ?? false, ioctl: narrow ? "short" : "full" };
-  const lines = options.fold ? foldRepeats(timelineLines(events, d)) : timelineLines(events, d);
+  const all0 = options.fold ? foldRepeats(timelineLines(events, d)) : timelineLines(events, d);
+  const lines = options.maxLines === undefined ? all0 : limitLines(all0, events, options.maxLines);
   if (options.title) yield* [options.title, ""];
   const all = TraceNames.from(events);
   if (options.width !== undefined) {
@@ -598,6 +601,27 @@ export function* textTimelineLines(events: readonly TraceEvent[], options: TextO
     }
   }
   if (options.summary ?? true) yield* summaryLines(events, all, narrow);
+}
+
+/** The first `max` lines, then (when there are more) a line saying how many trace events remain. */
+function* limitLines(lines: Iterable<Line>, events: readonly TraceEvent[], max: number): Generator<Line> {
+  let count = 0;
+  for (const l of lines) {
+    if (count === max) {
+      // The events from this line's on are left out: found by its seq (events are in seq order).
+      let lo = 0;
+      let hi = events.length;
+      while (lo < hi) {
+        const mid = (lo + hi) >>> 1;
+        if ((events[mid]?.seq ?? Infinity) < l.e.seq) lo = mid + 1;
+        else hi = mid;
+      }
+      yield { e: l.e, level: 0, text: `… the timeline stops here, after ${max} steps: ${events.length - lo} more trace events follow (irpsim run --full, or --format text --out file, prints them all)`, outcome: undefined, open: false };
+      return;
+    }
+    yield l;
+    count++;
+  }
 }
 
 /** The steps a short account of a run keeps: what the app called, and where requests went and ended. */
