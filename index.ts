@@ -46,3 +46,16 @@ export type { InjectionBudget, InjectionKind } from "./scenario/injections.js";
 export * from "./explore/index.js";
 export { runScenario } from "./scenario/scenario.js";
 export type { Scenario, ScenarioContext, ScenarioResult, ScenarioRunOptions, ScenarioOption, Check } from "./scenario/scenario.js";
+
+// ---- Control-code names, and reports written as streams -----------------------------------
+export { registerIoctlNames, ioctlConstants } from "./io-manager/ioctl-names.js";
+export type { LoadDriverOptions } from "./io-manager/driver.js";
+export { decodeIoctl, ioctlFields } from "./report/ioctl.js";
+export type { DecodedIoctl } from "./report/ioctl.js";
+export { writeChunks, joinChunks } from "./report/stream.js";
+export type { Chunks } from "./report/stream.js";
+export { textTimelineLines } from "./report/text.js";
+export { mermaidChunks, mermaidMarkdownChunks } from "./report/mermaid.js";
+export { chromeTraceChunks, chromeTraceEvents } from "./report/chrome.js";
+export { htmlReportChunks } from "./report/html.js";
+export { renderSequenceSvg, standaloneSequenceSvg } from "./report/svg-sequence.js";

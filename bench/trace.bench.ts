@@ -25,6 +25,13 @@ async function record(reads: number): Promise<TraceEvent[]> {
   return [...r.events];
 }
 
+/** The heap in use while a run's recorded events are held (they are dropped on return), and their count. */
+async function heapWithEvents(reads: number): Promise<{ heap: number; count: number }> {
+  const events = await record(reads);
+  await collectGarbage();
+  return { heap: process.memoryUsage().heapUsed, count: events.length };
+}
+
 /** The timeline as chunks of one line each. */
 function* timelineChunks(events: readonly TraceEvent[]): Generator<string> {
   for (const l of textTimelineLines(events)) yield `${l}\n`;
@@ -57,13 +64,8 @@ const trace: Benchmark = {
   async run(): Promise<BenchResult[]> {
     // Host bytes per event: the heap with the recorded events, less the heap without them
     // (the machine that made them is gone in both).
-    const probeReads = 8_500;
     await collectGarbage();
-    let events: TraceEvent[] | null = await record(probeReads);
-    await collectGarbage();
-    const withEvents = process.memoryUsage().heapUsed;
-    const count = events.length;
-    events = null;
+    const { heap: withEvents, count } = await heapWithEvents(8_500);
     await collectGarbage();
     const without = process.memoryUsage().heapUsed;
     const bytesPerEvent = (withEvents - without) / count;

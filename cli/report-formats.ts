@@ -11,7 +11,10 @@ import { sequenceSource } from "../report/sequence.js";
 import { standaloneSequenceSvg } from "../report/svg-sequence.js";
 import { mermaidChunks, mermaidMarkdownChunks } from "../report/mermaid.js";
 import { joinChunks, type Chunks } from "../report/stream.js";
-import { textTimelineLines } from "../report/text.js";
+import { ioctlsUsed, textTimelineLines } from "../report/text.js";
+import { hex } from "../report/format.js";
+import { decodeIoctl } from "../report/ioctl.js";
+import { TraceNames } from "../report/names.js";
 import { formatFinding } from "../verifier/format.js";
 
 /** The formats `--format` accepts. */
@@ -75,12 +78,21 @@ export function renderText(s: Scenario, r: ScenarioResult, color: boolean, verbo
   return [...renderTextLines(s, r, color, verbose)].join("\n");
 }
 
+/** The control codes a run's requests carried, named and decoded (the JSON format's `ioctls`). */
+function ioctlTable(events: ScenarioResult["events"]): { code: string; name: string | null; deviceType: string; function: string; method: string; access: string }[] {
+  const names = TraceNames.from(events);
+  return ioctlsUsed(events).map((code) => {
+    const d = decodeIoctl(code);
+    return { code: hex(code), name: names.ioctl(code), deviceType: d.deviceTypeName, function: `0x${d.function.toString(16).toUpperCase()}`, method: d.methodName, access: d.accessName };
+  });
+}
+
 /** {@link renderJson} in chunks: one per trace event. */
 export function* jsonChunks(s: Scenario, results: readonly ScenarioResult[]): Generator<string> {
   yield `{"format":"irpsim-trace","version":1,"scenario":${JSON.stringify(s.name)},"runs":[\n`;
   let firstRun = true;
   for (const r of results) {
-    const head = JSON.stringify({ options: r.options, passed: r.passed, outcome: r.run?.outcome ?? null, checks: r.checks, problems: problems(r) });
+    const head = JSON.stringify({ options: r.options, passed: r.passed, outcome: r.run?.outcome ?? null, checks: r.checks, problems: problems(r), ioctls: ioctlTable(r.events) });
     yield `${firstRun ? "" : ",\n"}  ${head.slice(0, -1)},"events":[\n`;
     firstRun = false;
     let first = true;

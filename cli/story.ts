@@ -7,8 +7,8 @@
  * every variant instead.
  */
 import { formatBugCheck } from "../kernel/bugcheck.js";
-import { hex, ms } from "../report/format.js";
-import { ioctlText } from "../report/ioctl.js";
+import { ms } from "../report/format.js";
+import { ioctlLegend } from "../report/ioctl.js";
 import { TraceNames } from "../report/names.js";
 import { ioctlsUsed, summarize, textDifferenceLines, textTimelineLines, wrapText } from "../report/text.js";
 import type { Scenario, ScenarioResult } from "../scenario/scenario.js";
@@ -131,7 +131,7 @@ export function storyLines(s: Scenario, results: readonly ScenarioResult[], o: S
   }
   if (codes.size > 0) {
     out.push("", "Control codes");
-    for (const c of codes) out.push(...wrapText(`  ${ioctlText(c, names, "full")} = ${hex(c)}`, width, 4));
+    for (const c of codes) out.push(...wrapText(`  ${ioctlLegend(c, names)}`, width, 4));
   }
 
   out.push("", "Next");

@@ -16,6 +16,7 @@
  */
 import type { TraceEvent } from "../kernel/trace.js";
 import { frameList, hex, msFixed } from "./format.js";
+import { ioctlFields, ioctlText, nameIoctlInDetail } from "./ioctl.js";
 import { TraceNames } from "./names.js";
 import { joinChunks } from "./stream.js";
 
@@ -109,6 +110,11 @@ function irpFlows(events: readonly TraceEvent[]): Map<number, { ph: "s" | "t" | 
   return out;
 }
 
+/** A control code as trace arguments: its name (or number), the number, and CTL_CODE's fields. */
+function ioctlArgs(code: number, names: TraceNames, driver: string): Args {
+  return { ioctl: ioctlText(code, names, "short", driver), ioctlCode: hex(code), ioctlFields: ioctlFields(code) };
+}
+
 /**
  * Converts one run, yielding its trace events as they are made; the n-th run's ids are offset by
  * n × RUN_ID_STRIDE. The metadata (process and thread names) comes last, once every track is
@@ -155,9 +161,10 @@ function* convertRun(run: ChromeRun, index: number): Generator<ChromeTraceEvent>
   const instant = (e: TraceEvent, ts: number, name: string, cat: string, scope: "t" | "g", args: Args) => {
     out.push({ name, ph: "i", cat, s: scope, ...track(e.tid), ts, args: { ...args, time: msFixed(e.time) } });
   };
-  let counted = false;
+  // An object, not a let: set inside the closure, read after the loop.
+  const seen = { counters: false };
   const counter = (ts: number, name: string, args: Args) => {
-    counted = true;
+    seen.counters = true;
     out.push({ name, ph: "C", pid: base + COUNTER_PID, tid: 0, ts, args });
   };
 
@@ -173,13 +180,13 @@ function* convertRun(run: ChromeRun, index: number): Generator<ChromeTraceEvent>
     if (top?.key === "wait") end(e.tid, ts, "wait", e.kind === "WaitSatisfied" ? { result: e.statusName } : { result: "ended" });
     switch (e.kind) {
       case "ApiEnter":
-        begin(e, ts, e.api, "api", `api:${e.api}`, { call: `${e.api}(${e.detail})` });
+        begin(e, ts, e.api, "api", `api:${e.api}`, { call: `${e.api}(${nameIoctlInDetail(e.api, e.detail, names, "full")})` });
         break;
       case "ApiReturn":
         end(e.tid, ts, `api:${e.api}`, { result: e.result, ...(e.lastError ? { lastError: e.lastErrorName || e.lastError } : {}) });
         break;
       case "IrpDispatched":
-        begin(e, ts, `${e.driver}!${e.routine}`, "dispatch", `dispatch:${e.irp}`, { irp: e.irp, major: e.major, device: e.device, ...(e.ioctl ? { ioctl: hex(e.ioctl) } : {}) });
+        begin(e, ts, `${e.driver}!${e.routine}`, "dispatch", `dispatch:${e.irp}`, { irp: e.irp, major: e.major, device: e.device, ...(e.ioctl ? ioctlArgs(e.ioctl, names, e.driver) : {}) });
         break;
       case "IrpDispatchReturned":
         end(e.tid, ts, `dispatch:${e.irp}`, { status: e.statusName });
@@ -300,7 +307,7 @@ function* convertRun(run: ChromeRun, index: number): Generator<ChromeTraceEvent>
     meta.push({ name: "thread_name", ph: "M", pid, tid: base + tid, args: { name: names.thread(tid) } });
     meta.push({ name: "thread_sort_index", ph: "M", pid, tid: base + tid, args: { sort_index: tid } });
   }
-  if (counted) meta.push({ name: "process_name", ph: "M", pid: base + COUNTER_PID, tid: 0, args: { name: `${prefix}machine counters` } });
+  if (seen.counters) meta.push({ name: "process_name", ph: "M", pid: base + COUNTER_PID, tid: 0, args: { name: `${prefix}machine counters` } });
   yield* meta;
 }
 

@@ -15,7 +15,7 @@ import { buildCursor } from "./cursor.js";
 import { explainBugCheck, explainEvents, explainFinding, type Explained } from "./explain.js";
 import { hex, ms } from "./format.js";
 import { CURSOR_SCRIPT, CURSOR_SCRIPT_HASH } from "./html-script.js";
-import { ioctlText } from "./ioctl.js";
+import { ioctlLegend } from "./ioctl.js";
 import { buildMemoryMap, type MemoryMap } from "./memory-map.js";
 import { TraceNames } from "./names.js";
 import { sequenceSource } from "./sequence.js";
@@ -254,7 +254,7 @@ function* runSection(run: HtmlRun, i: number, options: HtmlOptions): Generator<s
     `findings: ${s.findings}, bug checks: ${s.bugChecks}${run.events.length > 0 ? ` · ${run.events.length} trace events` : ""}</p>\n`
   );
   if (codes.length > 0) {
-    yield `<p class="ioctls">Control codes: ${codes.map((c) => `<code title="${esc(hex(c))}">${esc(ioctlText(c, names, "full"))}</code> = ${esc(hex(c))}`).join("; ")}</p>\n`;
+    yield `<p class="ioctls">Control codes: ${codes.map((c) => `<code>${esc(ioctlLegend(c, names))}</code>`).join("; ")}</p>\n`;
   }
   yield `<h3>Findings</h3>\n`;
   const extra = [...failedChecks.map((c) => `failed check: ${c.name}${c.detail ? ` — ${c.detail}` : ""}`), ...(run.problems ?? [])];

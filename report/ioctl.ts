@@ -76,6 +76,15 @@ export function ioctlText(code: number, names: IoctlNameSource | null, form: "sh
   return `${name ?? hex(code)} (${ioctlFields(code)})`;
 }
 
+/**
+ * A control code decoded for a legend: "IOCTL_SHARE_BUFFER (FILE_DEVICE_UNKNOWN, 0x800,
+ * METHOD_OUT_DIRECT, FILE_ANY_ACCESS) = 0x00222002", or "0x0022204C (…)" for a code nobody named.
+ */
+export function ioctlLegend(code: number, names: IoctlNameSource | null, driver?: string | null): string {
+  const named = (names?.ioctl(code, driver) ?? null) !== null;
+  return `${ioctlText(code, names, "full", driver)}${named ? ` = ${hex(code)}` : ""}`;
+}
+
 /** The APIs whose detail's second argument is a control code (DeviceIoControl's dwIoControlCode). */
 const IOCTL_APIS = new Set(["DeviceIoControl", "NtDeviceIoControlFile", "ZwDeviceIoControlFile", "NtFsControlFile", "ZwFsControlFile"]);
 

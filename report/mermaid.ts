@@ -89,7 +89,7 @@ export function* mermaidMarkdownChunks(runs: readonly { readonly title: string; 
     yield `${first ? "" : "\n"}## ${r.title}\n\n\`\`\`mermaid\n`;
     first = false;
     yield* mermaidChunks(r.events, options);
-    yield "\`\`\`\n";
+    yield "```\n";
   }
 }
 

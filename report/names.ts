@@ -41,7 +41,7 @@ export class TraceNames {
     else if (e.kind === "Injection" && e.cpu !== undefined) this.threads.set(e.cpu, { tid: e.cpu, name: "CPU1", process: e.pid, system: true });
     else if (e.kind === "IoctlNamed") {
       let byDriver = this.ioctls.get(e.code);
-      if (!byDriver) this.ioctls.set(e.code, (byDriver = new Map()));
+      if (!byDriver) this.ioctls.set(e.code, (byDriver = new Map<string | null, string>()));
       byDriver.set(e.driver, e.name);
     }
   }

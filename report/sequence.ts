@@ -10,7 +10,7 @@
 import { ntStatusName } from "../kernel/status.js";
 import type { TraceEvent } from "../kernel/trace.js";
 import { frameList, hex, ms } from "./format.js";
-import { ioctlText, nameIoctlInDetail } from "./ioctl.js";
+import { ioctlLegend, ioctlText, nameIoctlInDetail } from "./ioctl.js";
 import { TraceNames } from "./names.js";
 
 /** What a participant stands for. */
@@ -313,7 +313,7 @@ class Builder {
         break;
       case "IrpDispatched": {
         const code = e.ioctl ? e.ioctl >>> 0 : null;
-        const decoded = code === null ? undefined : `${ioctlText(code, this.names, "full", e.driver)} = ${hex(code)}`;
+        const decoded = code === null ? undefined : ioctlLegend(code, this.names, e.driver);
         this.call(e, "dispatch", e.irp, this.ioCaller(e.tid), this.driver(e.driver), `${e.irp} ${e.major}${code !== null ? ` ${ioctlText(code, this.names, "short", e.driver)}` : ""} → ${e.routine}`, decoded);
         // A control code is decoded once, at its first request: what the name stands for.
         if (code !== null && decoded && !this.decoded.has(code)) {

@@ -49,7 +49,7 @@ function drained(out: Writable): Promise<void> {
       out.off("error", onError);
       out.off("close", onClose);
       if (error === undefined) resolve();
-      else reject(error instanceof Error ? error : new Error(String(error)));
+      else reject(error instanceof Error ? error : new Error(typeof error === "string" ? error : "the output failed"));
     };
     const onDrain = () => {
       done();

@@ -8,7 +8,7 @@
 import { ntStatusName } from "../kernel/status.js";
 import type { TraceEvent } from "../kernel/trace.js";
 import { frameList as frames, hex, ms, msFixed } from "./format.js";
-import { ioctlFields, ioctlText, nameIoctlInDetail } from "./ioctl.js";
+import { ioctlFields, ioctlLegend, ioctlText, nameIoctlInDetail } from "./ioctl.js";
 import { TraceNames } from "./names.js";
 import "../ce6/trace-events.js";
 
@@ -600,7 +600,7 @@ export function* textTimelineLines(events: readonly TraceEvent[], options: TextO
       yield `${time}  ${thread}  ${space}  ${options.color ? colorStep(l) : plainStep(l)}`;
     }
   }
-  if (options.summary ?? true) yield* summaryLines(events, all, narrow);
+  if (options.summary ?? true) yield* summaryLines(events, all);
 }
 
 /** The first `max` lines, then (when there are more) a line saying how many trace events remain. */
@@ -742,8 +742,8 @@ function* narrowLines(events: readonly TraceEvent[], all: TraceNames, lines: Ite
   }
 }
 
-/** The summary under a timeline; `narrow`: the control codes by name alone. */
-function* summaryLines(events: readonly TraceEvent[], all: TraceNames, narrow: boolean): Generator<string> {
+/** The summary under a timeline, with the control codes its requests carried. */
+function* summaryLines(events: readonly TraceEvent[], all: TraceNames): Generator<string> {
   const s = summarize(events);
   yield* [
     "",
@@ -757,7 +757,7 @@ function* summaryLines(events: readonly TraceEvent[], all: TraceNames, narrow: b
   const codes = ioctlsUsed(events);
   if (codes.length > 0) {
     yield "  IOCTLs:";
-    for (const c of codes) yield narrow ? `    ${ioctlText(c, all, "short")} = ${hex(c)}: ${ioctlFields(c)}` : `    ${ioctlText(c, all, "full")} = ${hex(c)}`;
+    for (const c of codes) yield `    ${ioctlLegend(c, all)}`;
   }
 }
 

@@ -26,7 +26,7 @@ function irpsim(args: string[]): Promise<{ code: number; stdout: string; stderr:
 
 /** Columns a line takes on a terminal (code points: every character the story uses is one column wide). */
 function columns(line: string): number {
-  return [...line].length;
+  return Array.from(line).length;
 }
 
 /** The lines of the section headed `title` (up to the next blank line followed by a heading). */
