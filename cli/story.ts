@@ -7,7 +7,7 @@
  * every variant instead.
  */
 import { formatBugCheck } from "../kernel/bugcheck.js";
-import { ms } from "../report/format.js";
+import { msRough } from "../report/format.js";
 import { ioctlLegend } from "../report/ioctl.js";
 import { TraceNames } from "../report/names.js";
 import { ioctlsUsed, summarize, textDifferenceLines, textTimelineLines, wrapText } from "../report/text.js";
@@ -116,7 +116,7 @@ export function storyLines(s: Scenario, results: readonly ScenarioResult[], o: S
     const diff = textDifferenceLines(r.events, first.events, { width, color: o.color ?? false, maxSteps: 8 });
     if (diff.lines.length === 0) out.push("The same steps as the first.");
     else if (diff.shared === 0) out.push("Its key steps (it differs from the first from the start):", ...diff.lines);
-    else out.push(`As the first until ${diff.from === null ? "the end" : ms(diff.from)}; then, in its key steps:`, ...diff.lines);
+    else out.push(`As the first until ${diff.from === null ? "the end" : msRough(diff.from)}; then, in its key steps:`, ...diff.lines);
     const more = diff.omitted > 0 ? `… ${diff.omitted} more key step${diff.omitted === 1 ? "" : "s"}. ` : "";
     out.push(...wrapText(`${more}In full: ${o.command} ${variantFlags(s, r)}`, width, 2));
     out.push(...failures(r, width));

@@ -9,7 +9,7 @@
  */
 import { ntStatusName } from "../kernel/status.js";
 import type { TraceEvent } from "../kernel/trace.js";
-import { frameList, hex, ms } from "./format.js";
+import { frameList, hex, ms, msRough } from "./format.js";
 import { ioctlLegend, ioctlText, nameIoctlInDetail } from "./ioctl.js";
 import { TraceNames } from "./names.js";
 
@@ -449,7 +449,7 @@ function sameStep(a: SequenceStep, b: SequenceStep | undefined): boolean {
 }
 
 function dpcLabel(routine: string, count: number, first: number, last: number): string {
-  return count === 1 ? `DPC ${routine} at ${ms(first)}` : `DPC ${routine}, ${count} times from ${ms(first)} to ${ms(last)}`;
+  return count === 1 ? `DPC ${routine} at ${ms(first)}` : `DPC ${routine}, ${count} times from ${msRough(first)} to ${msRough(last)}`;
 }
 
 /** Builds the sequence diagram of a run from its trace events. */

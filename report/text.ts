@@ -7,7 +7,7 @@
  */
 import { ntStatusName } from "../kernel/status.js";
 import type { TraceEvent } from "../kernel/trace.js";
-import { frameList as frames, hex, ms, msFixed } from "./format.js";
+import { frameList as frames, hex, msFixed, msRough } from "./format.js";
 import { ioctlFields, ioctlLegend, ioctlText, nameIoctlInDetail } from "./ioctl.js";
 import { TraceNames } from "./names.js";
 import "../ce6/trace-events.js";
@@ -526,7 +526,7 @@ export function shortThreadName(name: string): string {
 /** "× 15, 10–150 ms": how many lines a folded line stands for, and when they ran. */
 function foldSuffix(l: Line): string {
   if (!l.fold) return "";
-  return `  × ${l.fold.count}, ${ms(l.e.time).replace(/ ms$/, "")}–${ms(l.fold.lastTime)}`;
+  return `  × ${l.fold.count}, ${msRough(l.e.time).replace(/ ms$/, "")}–${msRough(l.fold.lastTime)}`;
 }
 
 /** The text of a line, without colour: depth indent, text, result, fold count. */

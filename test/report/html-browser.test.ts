@@ -13,6 +13,7 @@ import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import type { Page } from "playwright-core";
 import { renderReport } from "../../cli/report-formats.js";
+import { formatHtmlReport } from "../../report/html.js";
 import type { TraceEvent } from "../../kernel/trace.js";
 import { sharebufScenario } from "../../samples/sharebuf/scenario.js";
 import { RULES } from "../../verifier/rules.js";
@@ -313,6 +314,58 @@ describe("report/html: the HTML report in a real headless Chromium at 1280 pixel
     expect(result.problem.parameters).to.include("P1 = 0x00000002  Address of the IRP");
     expect(result.open).to.be.greaterThan(0);
     expect(result.d.sequence.outside, "labels or boxes drawn outside the diagram").to.equal(0);
+  });
+
+  it("a diagram with more participants than fit (seven apps, five drivers) is scaled into its box, every participant whole", async () => {
+    const events: TraceEvent[] = [];
+    let seq = 0;
+    const push = (kind: string, tid: number, pid: number, fields: Record<string, unknown>) => events.push({ kind, seq: seq++, time: seq * 1000, tid, pid, irql: 0, ...fields } as unknown as TraceEvent);
+    for (let i = 0; i < 7; i++) {
+      const pid = 12 + 4 * i;
+      const tid = 100 + i;
+      push("ProcessCreated", 0, 0, { process: pid, name: `client${i + 1}.exe`, parent: 0 });
+      push("ThreadCreated", 0, 0, { thread: tid, process: pid, name: `client${i + 1}.exe:main`, system: false });
+      push("ApiEnter", tid, pid, { api: "DeviceIoControl", detail: `handle 4, 0x00222002, in 0, out 0 at 0x00000000` });
+      push("IrpDispatched", tid, pid, { irp: `irp#${i + 1}`, major: "IRP_MJ_DEVICE_CONTROL", minor: 0, device: "\\Device\\X", driver: `FilterDriver${i % 5}`, routine: "DispatchDeviceControl", ioctl: 0x00222002 });
+      push("IrpCompleted", tid, pid, { irp: `irp#${i + 1}`, status: 0, statusName: "STATUS_SUCCESS", information: 0, driver: `FilterDriver${i % 5}` });
+      push("IrpDispatchReturned", tid, pid, { irp: `irp#${i + 1}`, status: 0, statusName: "STATUS_SUCCESS", driver: `FilterDriver${i % 5}`, routine: "DispatchDeviceControl" });
+      push("ApiReturn", tid, pid, { api: "DeviceIoControl", result: "TRUE", lastError: 0, lastErrorName: "" });
+    }
+    const file = path.join(root, "out/wide.html");
+    writeFileSync(file, formatHtmlReport([{ title: "seven clients, five drivers", events }], { title: "wide" }));
+    const p = await browser.newPage();
+    const problems: string[] = [];
+    watchErrors(p, problems);
+    await p.goto(pathToFileURL(file).href, { waitUntil: "load" });
+    const d = await drawn(p, 1);
+    await p.close();
+    expect(problems).to.deep.equal([]);
+    expect(d.sequence.participants).to.equal(26);
+    expect(d.pageWidth).to.be.at.most(WINDOW.width);
+    expect(d.sequence.right).to.be.at.most(d.box.right + 0.5);
+    expect(d.sequence.headsInside).to.equal(true);
+    expect(d.sequence.overlaps).to.deep.equal([]);
+    // Scaled (thirteen columns need about 1,850 pixels), to about two thirds: text still a
+    // readable 8 pixels, and whole; the browser's zoom restores it.
+    expect(d.sequence.smallestText).to.be.within(8.5, 11.9);
+  });
+
+  it("the standalone SVG (--format svg) opens on its own and draws every ending", async () => {
+    const file = path.join(root, "out/sharebuf.svg");
+    writeFileSync(file, renderReport(sharebufScenario, await sharebufRuns(), "svg"));
+    const p = await browser.newPage();
+    const problems: string[] = [];
+    watchErrors(p, problems);
+    await p.goto(pathToFileURL(file).href, { waitUntil: "load" });
+    const got = await p.evaluate<{ width: number; height: number; titles: string[]; messages: number }>(
+      `(() => { const b = document.documentElement.getBoundingClientRect(); return { width: b.width, height: b.height, titles: [...document.querySelectorAll("text.title")].map((t) => t.textContent), messages: document.querySelectorAll("svg.sequence g.message").length }; })()`,
+    );
+    await p.close();
+    expect(problems).to.deep.equal([]);
+    expect(got.titles).to.deep.equal(["sharebuf — ending: done-using", "sharebuf — ending: killed", "sharebuf — ending: closed"]);
+    expect(got.width).to.be.greaterThan(1000);
+    expect(got.height).to.be.greaterThan(3000);
+    expect(got.messages).to.be.greaterThan(100);
   });
 
   it("a full-page screenshot is saved next to the report as a PNG a person can open", async () => {
