@@ -107,8 +107,8 @@ export function storyLines(s: Scenario, results: readonly ScenarioResult[], o: S
     ),
   );
   const fails = failures(first, width);
-  if (fails.length > 0) out.push(...fails);
-  else out.push(`Checks: all ${first.checks.length} passed.`);
+  if (fails.length === 0) out.push(`Checks: all ${first.checks.length} passed.`);
+  for (const l of fails) out.push(l);
 
   for (const r of results.slice(1)) {
     const head = `${runTitle(s, r)} — ${verdict(r)}`;
@@ -119,7 +119,7 @@ export function storyLines(s: Scenario, results: readonly ScenarioResult[], o: S
     else out.push(`As the first until ${diff.from === null ? "the end" : msRough(diff.from)}; then, in its key steps:`, ...diff.lines);
     const more = diff.omitted > 0 ? `… ${diff.omitted} more key step${diff.omitted === 1 ? "" : "s"}. ` : "";
     out.push(...wrapText(`${more}In full: ${o.command} ${variantFlags(s, r)}`, width, 2));
-    out.push(...failures(r, width));
+    for (const l of failures(r, width)) out.push(l);
   }
 
   // The control codes, decoded once for all runs.

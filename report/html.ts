@@ -152,12 +152,13 @@ function mapStory(map: MemoryMap, bytesCopied: number): string[] {
 /** What went wrong in the run, explained: the full records when given, else the trace's events. */
 function explained(run: HtmlRun): Explained[] {
   const fromTrace = explainEvents(run.events);
+  // Loops, not push(...list): a run can hold any number of findings.
   const out: Explained[] = [];
-  if (run.findings) out.push(...run.findings.map(explainFinding));
-  else out.push(...fromTrace.filter((x) => x.kind === "finding"));
+  if (run.findings) for (const f of run.findings) out.push(explainFinding(f));
   if (run.bugCheck) out.push(explainBugCheck(run.bugCheck));
-  else out.push(...fromTrace.filter((x) => x.kind === "bug check"));
-  out.push(...fromTrace.filter((x) => x.kind === "deadlock"));
+  for (const x of fromTrace) {
+    if (x.kind === "deadlock" || (x.kind === "finding" && !run.findings) || (x.kind === "bug check" && !run.bugCheck)) out.push(x);
+  }
   return out.sort((a, b) => a.time - b.time);
 }
 
