@@ -27,7 +27,11 @@ const PREFIXES = ["IOCTL_", "FSCTL_"];
  * [name, code] pairs in the order the object lists them. Other properties are ignored, so a whole
  * driver module can be passed.
  */
-export function ioctlConstants(source: object): [string, number][] {
+export function ioctlConstants(source: object): readonly (readonly [string, number])[] {
+  // A module's exports never change: read them once (a scenario loads its driver on every run).
+  const isModule = (source as { [Symbol.toStringTag]?: unknown })[Symbol.toStringTag] === "Module";
+  const known = isModule ? constantsOf.get(source) : undefined;
+  if (known) return known;
   const out: [string, number][] = [];
   for (const name of Object.keys(source)) {
     if (!PREFIXES.some((p) => name.startsWith(p))) continue;
@@ -35,8 +39,12 @@ export function ioctlConstants(source: object): [string, number][] {
     if (typeof value !== "number" || !Number.isInteger(value) || value < 0 || value > 0xffff_ffff) continue;
     out.push([name, value >>> 0]);
   }
+  if (isModule) constantsOf.set(source, out);
   return out;
 }
+
+/** The constants found in each module namespace already read. */
+const constantsOf = new WeakMap<object, [string, number][]>();
 
 /**
  * Names I/O control codes for the machine's reports: every `IOCTL_*` (and `FSCTL_*`) number
