@@ -166,7 +166,7 @@ function problemHtml(x: Explained): string {
   const row = (term: string, body: string) => `<dt>${term}</dt><dd>${body}</dd>`;
   const parts = [`<div class="problem" data-kind="${x.kind}"><div class="title">${esc(`${ms(x.time)} — ${x.title}`)}</div><dl>`];
   if (x.rule) parts.push(row("rule", esc(x.rule)));
-  parts.push(row("what happened", esc(x.explanation)));
+  parts.push(row("what happened", esc(x.explanation.charAt(0).toUpperCase() + x.explanation.slice(1))));
   if (x.fix) parts.push(row("usual fix", esc(x.fix)));
   if (x.where) parts.push(row("where", esc(x.where)));
   if (x.parameters.length > 0) parts.push(row("parameters", `<pre>${esc(x.parameters.join("\n"))}</pre>`));

@@ -307,7 +307,7 @@ describe("report/html: the HTML report in a real headless Chromium at 1280 pixel
     expect(problems).to.deep.equal([]);
     expect(result.title).to.include("bug check 0x00000044 MULTIPLE_IRP_COMPLETE_REQUESTS");
     expect(result.problem.rule).to.equal(`DoubleCompletion — ${RULES.DoubleCompletion.origin}`);
-    expect(result.problem["what happened"]).to.include("completes irp#2, which dispatch routine TwiceDeviceControl on twice.exe:main already completed");
+    expect(result.problem["what happened"]).to.match(/^Dispatch routine TwiceDeviceControl on twice\.exe:main completes irp#2, which dispatch routine TwiceDeviceControl on twice\.exe:main already completed/);
     expect(result.problem["what happened"]).to.not.include(RULES.DoubleCompletion.fix);
     expect(result.problem["usual fix"]).to.equal(RULES.DoubleCompletion.fix);
     expect(result.problem.where).to.match(/driver Twice, routine TwiceDeviceControl at test\/fixtures\/bugcheck-scenario\.ts:\d+:\d+/);
