@@ -31,6 +31,14 @@ export function ms(ticks: number): string {
   return `${Number((ticks / TICKS_PER_MS).toFixed(4))} ms`;
 }
 
+/**
+ * "150 ms": a virtual time to a tenth of a millisecond, for spans of periodic work ("× 15,
+ * 10–150 ms"), where the sub-microsecond cost of each call would only be noise.
+ */
+export function msRough(ticks: number): string {
+  return `${Number((ticks / TICKS_PER_MS).toFixed(1))} ms`;
+}
+
 /** "150.000 ms": a virtual time with a fixed width, for columns. */
 export function msFixed(ticks: number): string {
   return `${(ticks / TICKS_PER_MS).toFixed(3)} ms`;

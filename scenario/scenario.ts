@@ -78,6 +78,13 @@ export interface Scenario {
   readonly endlessWaits?: readonly EndlessWait[];
   /** Builds the world and runs it. */
   run(ctx: ScenarioContext): Promise<void>;
+  /**
+   * Where the scenario's source is (a file or folder, relative to the package root): reports
+   * point readers at it.
+   */
+  readonly source?: string;
+  /** Commands worth running after this one, with why; `irpsim run` ends with them. */
+  readonly tryNext?: readonly { readonly command: string; readonly why: string }[];
 }
 
 /** How to run a scenario. */
@@ -103,6 +110,10 @@ export interface ScenarioRunOptions {
 /** What running a scenario produced. */
 export interface ScenarioResult {
   readonly scenario: string;
+  /** The scenario's one-line summary (the HTML report's introduction says it). */
+  readonly summary: string;
+  /** Where the scenario's source is, when it says (its `source`). */
+  readonly source: string | null;
   readonly options: Readonly<Record<string, string>>;
   readonly machine: Machine;
   /** The last machine run's result. */
@@ -198,5 +209,5 @@ export async function runScenario(s: Scenario, o: ScenarioRunOptions = {}): Prom
     checks.every((c) => c.passed) &&
     findings.length === 0 &&
     (run === null || (run.outcome === "completed" && run.errors.length === 0));
-  return { scenario: s.name, options, machine, run, checks, events: recording?.events ?? [], error, findings, verifier, passed, endlessWaits };
+  return { scenario: s.name, summary: s.summary, source: s.source ?? null, options, machine, run, checks, events: recording?.events ?? [], error, findings, verifier, passed, endlessWaits };
 }

@@ -4,6 +4,7 @@
 import { liveIrps, loadDriver, pageFrameNumber, unloadDriver, type Scenario } from "irpsim";
 import { ERROR_OPERATION_ABORTED } from "irpsim/win32";
 import { SHARED_BYTES, SharebufAppReport, makeSharebufApp, type SharebufEnding } from "./app.js";
+import * as sharebufDriver from "./driver.js";
 import { SHAREBUF_MAGIC, SharebufDriverEntry, SHAREBUF_EXTENSION, makeSharebufDriver, type SharebufBuild } from "./driver.js";
 
 /** When the harness kills the app in the "killed" ending (virtual ms after it starts). */
@@ -28,7 +29,8 @@ export function makeSharebufScenario(build?: SharebufBuild, name = "sharebuf"): 
     async run(ctx) {
       const m = ctx.machine;
       const ending = (ctx.options.ending ?? "done-using") as SharebufEnding;
-      const loaded = await loadDriver(m, "Sharebuf", entry);
+      // The driver module's IOCTL_* constants name its control codes in every report.
+      const loaded = await loadDriver(m, "Sharebuf", entry, { ioctls: sharebufDriver });
       ctx.check("DriverEntry succeeds", loaded.status === 0, `status 0x${loaded.status.toString(16)}`);
       const report = new SharebufAppReport();
       ctx.note(`sharebuf.exe starts; the sharing will end by: ${ending}`);
@@ -95,4 +97,8 @@ export function makeSharebufScenario(build?: SharebufBuild, name = "sharebuf"): 
 }
 
 /** The scenario `irpsim run sharebuf` runs. */
-export const sharebufScenario = makeSharebufScenario();
+export const sharebufScenario: Scenario = {
+  ...makeSharebufScenario(),
+  source: "samples/sharebuf/",
+  tryNext: [{ command: "irpsim explore sharebuf-cancel-window", why: "a cancel race this run never shows, found and replayed" }],
+};

@@ -1,12 +1,17 @@
 import { expect } from "chai";
 import type { TraceEvent, TraceEventKind, TraceEventMap } from "../../kernel/trace.js";
-import { buildMemoryMap } from "../../report/memory-map.js";
+import { buildMemoryMap, type LockStep } from "../../report/memory-map.js";
 import { renderLockChartSvg, renderMemoryMapSvg } from "../../report/svg-memory-map.js";
 import { sharebufRuns } from "./runs.js";
 
 /** A trace event made by hand, for shapes the shipped scenarios do not produce. */
 function ev<K extends TraceEventKind>(seq: number, timeMs: number, kind: K, fields: TraceEventMap[K]): TraceEvent {
   return { kind, seq, time: timeMs * 10_000, tid: 16, pid: 12, irql: 0, ...fields } as unknown as TraceEvent;
+}
+
+/** A frame's lock steps as time and count. */
+function timesAndCounts(steps: readonly LockStep[] | undefined): { time: number; count: number }[] {
+  return (steps ?? []).map(({ time, count }) => ({ time, count }));
 }
 
 describe("report/memory-map: the user range, its frames and the system range over them", () => {
@@ -21,7 +26,7 @@ describe("report/memory-map: the user range, its frames and the system range ove
     expect(system?.pages.map((p) => p.frame)).to.deep.equal(user?.pages.map((p) => p.frame));
     expect(system?.pages.map((p) => p.va)).to.deep.equal([0xa0000000, 0xa0001000, 0xa0002000, 0xa0003000]);
     expect(map.frames).to.deep.equal([0x100, 0x101, 0x102, 0x103]);
-    expect(map.locks.get(0x100)).to.deep.equal([{ time: 0, count: 1 }, { time: 1_500_000, count: 0 }]);
+    expect(timesAndCounts(map.locks.get(0x100))).to.deep.equal([{ time: 0, count: 1 }, { time: 1_500_000, count: 0 }]);
   });
 
   it("when the app dies, the lock ends at the death (120 ms), with the cancel routine's completion", async () => {
@@ -38,8 +43,10 @@ describe("report/memory-map: the user range, its frames and the system range ove
       ev(3, 3, "MdlUnlocked", { mdl: "mdl#2", frames: [6] }),
     ]);
     const t = (ms: number) => ms * 10_000;
-    expect(map.locks.get(6)).to.deep.equal([{ time: 0, count: 1 }, { time: t(1), count: 2 }, { time: t(2), count: 1 }, { time: t(3), count: 0 }]);
-    expect(map.locks.get(5)).to.deep.equal([{ time: 0, count: 1 }, { time: t(2), count: 0 }]);
+    expect(timesAndCounts(map.locks.get(6))).to.deep.equal([{ time: 0, count: 1 }, { time: t(1), count: 2 }, { time: t(2), count: 1 }, { time: t(3), count: 0 }]);
+    expect(timesAndCounts(map.locks.get(5))).to.deep.equal([{ time: 0, count: 1 }, { time: t(2), count: 0 }]);
+    // Each step also says at which trace event it happened.
+    expect(map.locks.get(6)?.map((s) => s.seq)).to.deep.equal([0, 1, 2, 3]);
   });
 
   it("a nonpaged buffer mapped into a process is drawn as its system range and the user mapping over the same frames", () => {

@@ -17,10 +17,10 @@ describe("report/text: the text timeline", () => {
     const [done] = await sharebufRuns();
     const lines = formatTextTimeline(done?.events ?? []).split("\n");
     const step = (l: string) => l.slice(l.indexOf("sharebuf.exe   ") + "sharebuf.exe   ".length);
-    const call = lines.findIndex((l) => l.includes("DeviceIoControl(handle 4, 0x00222002"));
+    const call = lines.findIndex((l) => l.includes("DeviceIoControl(handle 4, IOCTL_SHARE_BUFFER"));
     expect(step(lines[call] ?? "")).to.match(/^DeviceIoControl/);
     expect(step(lines[call + 1] ?? "")).to.match(/^ {2}MmProbeAndLockPages mdl#1/);
-    expect(step(lines[call + 2] ?? "")).to.match(/^ {2}irp#2 IRP_MJ_DEVICE_CONTROL 0x00222002 → Sharebuf!SharebufDeviceControl/);
+    expect(step(lines[call + 2] ?? "")).to.match(/^ {2}irp#2 IRP_MJ_DEVICE_CONTROL IOCTL_SHARE_BUFFER → Sharebuf!SharebufDeviceControl/);
     expect(step(lines[call + 3] ?? "")).to.match(/^ {4}mdl#1 mapped into system space/);
     const ret = lines.findIndex((l, i) => i > call && l.includes("→ FALSE (ERROR_IO_PENDING)"));
     expect(step(lines[ret] ?? "")).to.equal("→ FALSE (ERROR_IO_PENDING)");
