@@ -60,6 +60,7 @@ export function renderText(s: Scenario, r: ScenarioResult, color: boolean, verbo
   const bc = r.machine.halted?.kind === "bugcheck" ? r.machine.halted.bugCheck.record : null;
   if (bc) lines.push("", formatBugCheck(bc));
   if (r.run?.deadlock) lines.push("", `Deadlock: ${r.run.deadlock}`);
+  if (r.machine.halted?.kind === "livelock") lines.push("", `Livelock: ${r.machine.halted.description}`);
   for (const f of r.findings) lines.push("", formatFinding(f));
   if (r.error) lines.push("", `The scenario threw: ${r.error instanceof Error ? (r.error.stack ?? r.error.message) : typeof r.error}`);
   lines.push("", r.passed ? "PASSED" : "FAILED");

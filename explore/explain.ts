@@ -4,6 +4,7 @@
  * wrong. "sharebuf.exe is killed just after IoSetCancelRoutine returns in SharebufDeviceControl,
  * before `if (Irp.Cancel) {`".
  */
+import { PREEMPT_DECISION } from "../kernel/scheduler.js";
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import type { Deviation } from "./decisions.js";
@@ -117,6 +118,8 @@ export function explain(outcome: ScheduleOutcome, deviations: readonly Deviation
       steps.push(`${inj.words} ${where(pointOf(outcome.points, inj), inj)}`);
     } else if (d.kind === "schedule") {
       steps.push(`the scheduler runs ${d.option} before ${d.instead} (a preemption)`);
+    } else if (d.kind === PREEMPT_DECISION) {
+      steps.push(`when a thread's quantum runs out, the scheduler runs ${d.option} instead of ${d.instead}`);
     } else {
       steps.push(`${d.option} at ${d.site}`);
     }

@@ -319,22 +319,9 @@ export function KeRemoveQueueDpc<C>(Dpc: KDPC<C>): boolean {
   return kernel("KeRemoveQueueDpc").machine.interrupts.removeQueueDpc(Dpc);
 }
 
-// ---- Time ---------------------------------------------------------------------------------
+// ---- Time (kernel/api-time.ts) --------------------------------------------------------------
 
-/** KeQueryInterruptTime: virtual time since boot, 100 ns units. */
-export function KeQueryInterruptTime(): number {
-  return currentMachine("KeQueryInterruptTime").now;
-}
-
-/** KeQuerySystemTime: the machine boots at system time 0, so it equals the interrupt time. */
-export function KeQuerySystemTime(): number {
-  return currentMachine("KeQuerySystemTime").now;
-}
-
-/** KeQueryTickCount in milliseconds (the emulator's clock tick is 1 ms). */
-export function KeQueryTickCount(): number {
-  return Math.floor(currentMachine("KeQueryTickCount").now / 10_000);
-}
+export { KeQueryTimeIncrement, KeQuerySystemTime, KeQuerySystemTimePrecise, KeQueryInterruptTime, KeQueryInterruptTimePrecise, KeQueryTickCount, KeQueryPerformanceCounter, KeStallExecutionProcessor } from "./api-time.js";
 
 // ---- Threads, regions, attach -------------------------------------------------------------
 

@@ -19,6 +19,12 @@ export class TimerQueue {
   private readonly heap: TimerEntry[] = [];
   private seq = 0;
 
+  /**
+   * @param onAdd told every new deadline, so a clock that checks for due entries only now and then
+   *   (the machine between kernel calls) can check earlier.
+   */
+  constructor(private readonly onAdd: ((deadline: number) => void) | null = null) {}
+
   /** Number of entries, cancelled ones included. */
   get size(): number {
     return this.heap.length;
@@ -37,6 +43,7 @@ export class TimerQueue {
       i = p;
     }
     h[i] = e;
+    if (this.onAdd) this.onAdd(deadline);
     return e;
   }
 

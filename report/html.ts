@@ -107,6 +107,7 @@ function findingsOf(run: HtmlRun): string[] {
     if (e.kind === "Finding") list.push(`${ms(e.time)} — finding ${e.rule}${e.code ? ` (${e.code})` : ""}${e.driver ? ` in ${e.driver}` : ""}: ${e.message}${e.source ? ` at ${e.source}` : ""}`);
     else if (e.kind === "BugCheck") list.push(`${ms(e.time)} — bug check ${hex(e.code)} ${e.name} (${e.parameters.map(hex).join(", ")})${e.driver ? ` in ${e.driver}` : ""}${e.source ? ` at ${e.source}` : ""}`);
     else if (e.kind === "Deadlock") list.push(`${ms(e.time)} — deadlock: ${e.description}`);
+    else if (e.kind === "Livelock") list.push(`${ms(e.time)} — livelock: ${e.description}`);
   }
   for (const c of run.checks ?? []) if (!c.passed) list.push(`failed check: ${c.name}${c.detail ? ` — ${c.detail}` : ""}`);
   list.push(...(run.problems ?? []));

@@ -31,3 +31,6 @@ export * from "./cancel.js";
 export * from "./iocp.js";
 export * from "./apc.js";
 export { THREAD_SET_CONTEXT } from "../kernel/sync-objects.js";
+
+// ---- Time: tick count, performance counter, system time, yielding ----
+export { GetTickCount, GetTickCount64, QueryPerformanceCounter, QueryPerformanceFrequency, GetSystemTimeAsFileTime, SwitchToThread } from "./time.js";
