@@ -23,7 +23,7 @@ import { TimerQueue, type TimerEntry } from "./timer-queue.js";
 import { Tracer, type TraceContext, type TraceEvent } from "./trace.js";
 import type { KernelHooks } from "./hooks.js";
 import { Waits } from "./waits.js";
-import { DEFAULT_EXECUTION_COSTS, DPC_TIMEOUT_TICKS, CLOCK_INCREMENT, QUANTUM, lastCallsText, spanText, type ExecutionCosts } from "./execution-time.js";
+import { DEFAULT_EXECUTION_COSTS, DPC_TIMEOUT_TICKS, CLOCK_INCREMENT, QUANTUM, TIMER_RESOLUTION, lastCallsText, spanText, type ExecutionCosts } from "./execution-time.js";
 
 /** One decision point offered to a strategy. */
 export interface DecisionPoint {
@@ -761,9 +761,11 @@ export class Machine implements TraceContext {
   advanceClock(): void {
     const next = this.timers.peek();
     if (!next) return;
-    if (next.deadline > this.now) {
-      if (this.trace.on) this.trace.emit("ClockAdvanced", { from: this.now, to: next.deadline });
-      this.now = next.deadline;
+    // Deadlines within the timer resolution of the earliest expire with it, at the latest of them.
+    const to = Math.max(next.deadline, this.timers.latestBefore(next.deadline + TIMER_RESOLUTION));
+    if (to > this.now) {
+      if (this.trace.on) this.trace.emit("ClockAdvanced", { from: this.now, to });
+      this.now = to;
     }
     this.idleBusySince = this.now;
     this.clockCheckAt = this.now;
@@ -898,14 +900,20 @@ export class Machine implements TraceContext {
     return wasSet;
   }
 
-  private expireTimer(timer: KTIMER): void {
+  /**
+   * A KTIMER expires: signalled, its waiters released, a periodic one re-armed — one period after
+   * its due time, as NT's timer expiration does, so a late expiry (the clock found it due at a
+   * later call) does not push every later one back; an early one (`early`) from now — and its
+   * DPC queued.
+   */
+  private expireTimer(timer: KTIMER, early = false): void {
     timer.entry = null;
     this.setTimers.delete(timer);
     timer.SignalState = 1;
     if (this.trace.on) this.trace.emit("TimerFired", { timer: timer.label });
     this.waits.test(timer);
     if (timer.Period > 0) {
-      timer.DueTime = this.now + timer.Period * 10_000;
+      timer.DueTime = (early ? this.now : timer.DueTime) + timer.Period * 10_000;
       timer.entry = this.timers.add(timer.DueTime, timer.label, () => {
         this.expireTimer(timer);
       });
@@ -946,7 +954,7 @@ export class Machine implements TraceContext {
     const e = timer.entry;
     if (!e || e.cancelled) return false;
     e.cancelled = true;
-    this.expireTimer(timer);
+    this.expireTimer(timer, true);
     return true;
   }
 

@@ -83,6 +83,24 @@ export class TimerQueue {
     return top;
   }
 
+  /**
+   * The latest deadline of a live entry due before `bound` (-Infinity when none): a walk of the
+   * heap that skips every subtree whose root is already at or past the bound.
+   */
+  latestBefore(bound: number): number {
+    const h = this.heap;
+    let latest = -Infinity;
+    const stack = [0];
+    while (stack.length > 0) {
+      const i = stack.pop() as number;
+      const e = h[i];
+      if (!e || e.deadline >= bound) continue;
+      if (!e.cancelled && e.deadline > latest) latest = e.deadline;
+      stack.push(2 * i + 1, 2 * i + 2);
+    }
+    return latest;
+  }
+
   /** Live entries in deadline order (for reports). */
   pending(): TimerEntry[] {
     return this.heap.filter((e) => !e.cancelled).sort((a, b) => (less(a, b) ? -1 : 1));

@@ -70,7 +70,7 @@ describe("report/mermaid: sequence diagrams that Mermaid parses", () => {
   it("identical DPC runs fold into a loop block that says how many times and when", async () => {
     const [done] = await sharebufRuns();
     const text = formatMermaid(done?.events ?? []);
-    expect(text).to.include("loop DPC SharebufTimerDpc, 13 times from 30 ms to 150 ms\n    ke->>+drv_Sharebuf: DPC SharebufTimerDpc\n    drv_Sharebuf-->>-ke: returns\n  end");
+    expect(text).to.include("loop DPC SharebufTimerDpc, 13 times from 30.006 ms to 150.01 ms\n    ke->>+drv_Sharebuf: DPC SharebufTimerDpc\n    drv_Sharebuf-->>-ke: returns\n  end");
   });
 
   it("a DPC initialised in a driver's DriverEntry is attributed to that driver in the trace", async () => {
