@@ -57,6 +57,12 @@ export function renderText(s: Scenario, r: ScenarioResult, color: boolean, verbo
   const lines = [formatTextTimeline(r.events, { title: `${title}\n${"=".repeat(title.length)}`, color, verbose })];
   lines.push("", "Checks");
   for (const c of r.checks) lines.push(`  ${c.passed ? "ok  " : "FAIL"} ${c.name}${c.detail && !c.passed ? ` — ${c.detail}` : ""}`);
+  if (r.machine.injected.length > 0) {
+    // What was done to the run on purpose (allocations failed by the low resources simulation,
+    // an explorer's injections): the checks above are those of a disturbed run.
+    lines.push("", "Injected");
+    for (const what of r.machine.injected) lines.push(`  ${what}`);
+  }
   const bc = r.machine.halted?.kind === "bugcheck" ? r.machine.halted.bugCheck.record : null;
   if (bc) lines.push("", formatBugCheck(bc));
   if (r.run?.deadlock) lines.push("", `Deadlock: ${r.run.deadlock}`);

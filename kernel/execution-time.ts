@@ -29,14 +29,15 @@ export const CLOCK_INCREMENT = 156_250;
 export const QUANTUM = 2 * CLOCK_INCREMENT;
 
 /**
- * How finely the idle processor's clock expires deadlines: 1 ms, the finest timer resolution
- * Windows offers apps (timeBeginPeriod(1)). When every thread waits, the clock jumps to the
- * earliest deadline and every deadline due less than this after it expires in the same clock
- * interrupt, at the latest of them (a timer may expire late, never early). Deadlines that the
- * modelled costs of the code in between pulled a few microseconds apart thus still expire
- * together, and the threads they wake race for the processor, as they would on Windows.
+ * How finely the idle processor's clock expires deadlines: 100 µs. When every thread waits, the
+ * clock jumps to the earliest deadline, and every deadline due less than this after it expires
+ * in the same clock interrupt, at the latest of them (a timer may expire late, never early).
+ * Deadlines that the modelled costs of the code in between pulled a few microseconds apart (two
+ * threads that each slept 60 ms) thus still expire together and their threads race for the
+ * processor, as deadlines within one clock tick do on Windows; deadlines a tenth of a millisecond
+ * or more apart keep their order and their times.
  */
-export const TIMER_RESOLUTION = TICKS_PER_MS;
+export const TIMER_RESOLUTION = TICKS_PER_MS / 10;
 
 /** KeQueryPerformanceCounter's and QueryPerformanceFrequency's frequency: 10 MHz (100 ns counts). */
 export const PERFORMANCE_FREQUENCY = 10_000_000;

@@ -16,17 +16,18 @@ export type SettleResult<T> = { readonly settled: true; readonly value: T } | { 
  * is pending), in which case it resolves `{ settled: false }`. A rejection of `body` rejects.
  */
 export async function awaitOrNeverSettles<T>(body: Promise<T>): Promise<SettleResult<T>> {
-  let onEmpty: (() => void) | null = null;
+  const emptied: { resolve: (r: SettleResult<T>) => void } = { resolve: () => undefined };
   const empty = new Promise<SettleResult<T>>((resolve) => {
-    onEmpty = () => {
-      resolve({ settled: false });
-    };
-    process.once("beforeExit", onEmpty);
+    emptied.resolve = resolve;
   });
+  const onEmpty = (): void => {
+    emptied.resolve({ settled: false });
+  };
+  process.once("beforeExit", onEmpty);
   try {
     return await Promise.race([body.then((value): SettleResult<T> => ({ settled: true, value })), empty]);
   } finally {
-    if (onEmpty) process.off("beforeExit", onEmpty);
+    process.off("beforeExit", onEmpty);
   }
 }
 

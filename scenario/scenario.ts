@@ -155,7 +155,8 @@ export async function runScenario(s: Scenario, o: ScenarioRunOptions = {}): Prom
   try {
     // A scenario that awaits what nothing can settle is reported as a livelock of its own code
     // (Node would otherwise exit silently with code 13 under a top-level await).
-    const body = await awaitOrNeverSettles(s.run(ctx));
+    // Promise.resolve: a scenario module written in plain JavaScript may return nothing.
+    const body = await awaitOrNeverSettles(Promise.resolve(s.run(ctx)));
     if (!body.settled) {
       const description = neverSettledDescription(s.name, machine, lastRun);
       if (machine.halted) error = new Error(description);
