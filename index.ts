@@ -46,3 +46,8 @@ export type { InjectionBudget, InjectionKind } from "./scenario/injections.js";
 export * from "./explore/index.js";
 export { runScenario } from "./scenario/scenario.js";
 export type { Scenario, ScenarioContext, ScenarioResult, ScenarioRunOptions, ScenarioOption, Check } from "./scenario/scenario.js";
+
+// ---- Time: what calls cost, the preemption decision (kernel/execution-time.ts) ------------
+export { PREEMPT_DECISION } from "./kernel/scheduler.js";
+export { DEFAULT_EXECUTION_COSTS } from "./kernel/execution-time.js";
+export type { ExecutionCosts } from "./kernel/execution-time.js";
