@@ -823,7 +823,8 @@ export class Machine implements TraceContext {
     if (this.inDpc) at = Math.min(at, this.dpcStart + DPC_TIMEOUT_TICKS * CLOCK_INCREMENT);
     const s = this.scheduler.sliceThread;
     const since = s ? s.sliceStart - s.ranWithoutWaiting : this.idleBusySince;
-    if (!this.inDpc) at = Math.min(at, since + this.livelockTicks);
+    // Inside a DPC the bound is not applied, but its time still ends the DPC's stretch of checks.
+    if (!this.inDpc || since + this.livelockTicks > this.now) at = Math.min(at, since + this.livelockTicks);
     if (this.now < this.runDeadline) at = Math.min(at, this.runDeadline);
     else at = Math.min(at, since + QUANTUM);
     return Math.max(at, this.now + 1);
