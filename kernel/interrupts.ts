@@ -141,6 +141,8 @@ export class Interrupts {
         } finally {
           m.leaveActivity(activity);
           m.inDpc = wasInDpc;
+          // The clock's checks change with the DPC's end (its watchdog off, the livelock bound back).
+          m.recheckClock();
           if (oldMode !== KernelMode) {
             t.mode = oldMode;
             m.mmu.gen++;
