@@ -74,3 +74,7 @@ export { mermaidChunks, mermaidMarkdownChunks } from "./report/mermaid.js";
 export { chromeTraceChunks, chromeTraceEvents } from "./report/chrome.js";
 export { htmlReportChunks } from "./report/html.js";
 export { renderSequenceSvg, standaloneSequenceSvg } from "./report/svg-sequence.js";
+// ---- Time: what calls cost, the preemption decision (kernel/execution-time.ts) ------------
+export { PREEMPT_DECISION } from "./kernel/scheduler.js";
+export { DEFAULT_EXECUTION_COSTS } from "./kernel/execution-time.js";
+export type { ExecutionCosts } from "./kernel/execution-time.js";

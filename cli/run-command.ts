@@ -54,7 +54,9 @@ commands.set("run", {
     "  --verbose           include low-level events (waits, APCs, IRP allocation; DbgPrint in diagrams)",
     "  --no-verifier       run without the verifier (it is on by default)",
     "  --force-pending     the verifier's Force Pending I/O Requests",
-    "  --fault-injection   the verifier's low-resources simulation (each allocation site fails once)",
+    "  --fault-injection   the verifier's low-resources simulation (each allocation site fails once;",
+    "                      DriverEntry is spared, as Driver Verifier waits after boot)",
+    "  --fault-injection-in-driver-entry  with --fault-injection, fail DriverEntry's allocations too",
     "  -h, --help          this help",
     "",
     "Exit status: 0 when every run ends clean, 1 on a failed check, finding, deadlock or bug check, 2 on bad usage.",
@@ -73,6 +75,7 @@ commands.set("run", {
     "no-verifier": { type: "boolean", default: false },
     "force-pending": { type: "boolean", default: false },
     "fault-injection": { type: "boolean", default: false },
+    "fault-injection-in-driver-entry": { type: "boolean", default: false },
     help: { type: "boolean", short: "h", default: false },
   },
   async run(values: OptionValues, positionals: string[]): Promise<number> {
@@ -109,7 +112,10 @@ commands.set("run", {
     const out = typeof values.out === "string" ? values.out : null;
     const html = typeof values.html === "string" ? values.html : null;
     const verbose = values.verbose === true;
-    const verifier: VerifierOptions | false = values["no-verifier"] === true ? false : { forcePending: values["force-pending"] === true, faultInjection: values["fault-injection"] === true };
+    const verifier: VerifierOptions | false =
+      values["no-verifier"] === true
+        ? false
+        : { forcePending: values["force-pending"] === true, faultInjection: values["fault-injection"] === true, faultInjectionInDriverEntry: values["fault-injection-in-driver-entry"] === true };
     const results: ScenarioResult[] = [];
     for (const v of variants(s, given)) results.push(await runScenario(s, { options: v, trace: true, verifier }));
     const clean = results.every((r) => r.passed);

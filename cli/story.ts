@@ -55,10 +55,17 @@ function failures(r: ScenarioResult, width: number): string[] {
   const bc = r.machine.halted?.kind === "bugcheck" ? r.machine.halted.bugCheck.record : null;
   if (bc) out.push("", ...wrapBlock(formatBugCheck(bc), width));
   if (r.run?.deadlock) out.push("", ...wrapText(`Deadlock: ${r.run.deadlock}`, width, 2));
+  if (r.machine.halted?.kind === "livelock") out.push("", ...wrapText(`Livelock: ${r.machine.halted.description}`, width, 2));
   for (const f of r.findings) out.push("", ...wrapBlock(formatFinding(f), width));
   if (r.error) out.push("", ...wrapText(`The scenario threw: ${errorText(r.error)}`, width, 2));
   for (const h of r.run?.errors ?? []) out.push(...wrapText(`${h.thread} failed: ${errorText(h.error)}`, width, 2));
   return out;
+}
+
+/** What was done to a run on purpose (the low resources simulation's failures, an explorer's injections): its checks are those of a disturbed run. */
+function injectedLines(r: ScenarioResult, width: number): string[] {
+  if (r.machine.injected.length === 0) return [];
+  return ["", "Injected", ...r.machine.injected.flatMap((what) => wrapText(`  ${what}`, width, 4))];
 }
 
 /** "PASSED, 18 checks" / "FAILED: 2 of 18 checks failed, 1 finding". */
@@ -69,6 +76,7 @@ function verdict(r: ScenarioResult): string {
   if (r.findings.length > 0) parts.push(`${r.findings.length} finding${r.findings.length === 1 ? "" : "s"}`);
   if (r.machine.halted?.kind === "bugcheck") parts.push("bug check");
   if (r.run?.deadlock) parts.push("deadlock");
+  if (r.machine.halted?.kind === "livelock") parts.push("livelock");
   if (r.error) parts.push("the scenario threw");
   if (r.passed) return `PASSED, ${r.checks.length} checks`;
   return `FAILED: ${parts.length > 0 ? parts.join(", ") : "the run did not complete"}`;
@@ -108,6 +116,7 @@ export function storyLines(s: Scenario, results: readonly ScenarioResult[], o: S
   );
   const fails = failures(first, width);
   if (fails.length === 0) out.push(`Checks: all ${first.checks.length} passed.`);
+  out.push(...injectedLines(first, width));
   for (const l of fails) out.push(l);
 
   for (const r of results.slice(1)) {
@@ -119,6 +128,7 @@ export function storyLines(s: Scenario, results: readonly ScenarioResult[], o: S
     else out.push(`As the first until ${diff.from === null ? "the end" : msRough(diff.from)}; then, in its key steps:`, ...diff.lines);
     const more = diff.omitted > 0 ? `… ${diff.omitted} more key step${diff.omitted === 1 ? "" : "s"}. ` : "";
     out.push(...wrapText(`${more}In full: ${o.command} ${variantFlags(s, r)}`, width, 2));
+    out.push(...injectedLines(r, width));
     for (const l of failures(r, width)) out.push(l);
   }
 

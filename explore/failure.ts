@@ -61,6 +61,8 @@ export function failuresOf(r: ScenarioResult): Failure[] {
     out.push({ cause: `bug check 0x${hex32(b.code)} ${b.name}`, detail, bugCheck: b.code, ...(rule ? { rule } : {}) });
   } else if (halted?.kind === "deadlock") {
     out.push({ cause: "deadlock", detail: halted.description });
+  } else if (halted?.kind === "livelock") {
+    out.push({ cause: "livelock", detail: halted.description });
   }
   const run = r.run;
   if (run) {
@@ -96,7 +98,7 @@ export function endStateOf(r: ScenarioResult, completions: readonly string[]): s
   const m = r.machine;
   const parts: string[] = [r.run?.outcome ?? "none"];
   if (m.halted?.kind === "bugcheck") parts.push(`bc${m.halted.bugCheck.record.code}`);
-  else if (m.halted) parts.push("deadlock");
+  else if (m.halted) parts.push(m.halted.kind);
   for (const p of m.processes) if (p !== m.systemProcess) parts.push(`${p.name}:${p.state}:${p.exitStatus}`);
   parts.push(completions.join(","));
   for (const c of r.checks) if (!c.passed) parts.push(`!${c.name}`);

@@ -415,22 +415,9 @@ export function KeQueryActiveProcessorCount(ActiveProcessors: { value: number } 
   return 1;
 }
 
-// ---- Time ---------------------------------------------------------------------------------
+// ---- Time (kernel/api-time.ts) --------------------------------------------------------------
 
-/** KeQueryInterruptTime: virtual time since boot, 100 ns units. */
-export function KeQueryInterruptTime(): number {
-  return currentMachine("KeQueryInterruptTime").now;
-}
-
-/** KeQuerySystemTime: the machine boots at system time 0, so it equals the interrupt time. */
-export function KeQuerySystemTime(): number {
-  return currentMachine("KeQuerySystemTime").now;
-}
-
-/** KeQueryTickCount in milliseconds (the emulator's clock tick is 1 ms). */
-export function KeQueryTickCount(): number {
-  return Math.floor(currentMachine("KeQueryTickCount").now / 10_000);
-}
+export { KeQueryTimeIncrement, KeQuerySystemTime, KeQuerySystemTimePrecise, KeQueryInterruptTime, KeQueryInterruptTimePrecise, KeQueryTickCount, KeQueryPerformanceCounter, KeStallExecutionProcessor } from "./api-time.js";
 
 // ---- Threads, regions, attach -------------------------------------------------------------
 

@@ -41,6 +41,7 @@ export const BugCheckCode = {
   THREAD_STUCK_IN_DEVICE_DRIVER: 0xea,
   DRIVER_RETURNED_HOLDING_CANCEL_LOCK: 0x11b,
   CRITICAL_PROCESS_DIED: 0xef,
+  DPC_WATCHDOG_VIOLATION: 0x133,
 } as const;
 
 /** A bug check's symbolic name. */
@@ -162,6 +163,10 @@ const info: Record<number, BugCheckInfo> = {
   0xef: {
     name: "CRITICAL_PROCESS_DIED",
     parameters: ["Process object", "Reserved", "Reserved", "Reserved"],
+  },
+  0x133: {
+    name: "DPC_WATCHDOG_VIOLATION",
+    parameters: ["0: one DPC routine ran past its allotment; 1: too long at DISPATCH_LEVEL in total", "Clock ticks the DPC ran", "Clock ticks a DPC is allowed", "Reserved"],
   },
   0x11b: {
     name: "DRIVER_RETURNED_HOLDING_CANCEL_LOCK",

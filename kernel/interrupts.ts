@@ -123,8 +123,12 @@ export class Interrupts {
         const locks = t.heldLocks.length;
         if (oldIrql < DISPATCH_LEVEL) m.mmu.gen++;
         t.irql = DISPATCH_LEVEL;
+        // The clock may interrupt user-mode code (a timer due while an app runs): the DPC runs in kernel mode.
+        const oldMode = t.mode;
+        t.mode = KernelMode;
         const wasInDpc = m.inDpc;
         m.inDpc = true;
+        m.dpcStart = m.now;
         const activity = m.enterActivity("DPC", routine.name || dpc.label, dpc.owner);
         if (m.trace.on) m.trace.emit("DpcStart", { dpc: dpc.label, routine: routine.name || "?", driver: dpc.owner });
         try {
@@ -139,6 +143,12 @@ export class Interrupts {
         } finally {
           m.leaveActivity(activity);
           m.inDpc = wasInDpc;
+          // The clock's checks change with the DPC's end (its watchdog off, the livelock bound back).
+          m.recheckClock();
+          if (oldMode !== KernelMode) {
+            t.mode = oldMode;
+            m.mmu.gen++;
+          }
         }
         if (m.trace.on) m.trace.emit("DpcEnd", { dpc: dpc.label, routine: routine.name || "?" });
         if (t.irql !== DISPATCH_LEVEL || t.heldLocks.length !== locks) {

@@ -108,6 +108,17 @@ export class KThread extends KernelObject {
   activityDepth = 0;
   /** Free-form per-thread data other layers attach (win32's TLS, the I/O manager's state). */
   readonly slots = new Map<string, unknown>();
+  // ---- Execution time (kernel/execution-time.ts) ----
+  /** The names of its last kernel routine and Win32 calls: a ring indexed by callCount. */
+  readonly lastCalls: string[] = ["", "", "", "", "", "", "", ""];
+  /** Calls recorded in {@link lastCalls} so far. */
+  callCount = 0;
+  /** Virtual time (100 ns) it ran without waiting before its current slice; 0 after a wait. */
+  ranWithoutWaiting = 0;
+  /** When its current slice began (virtual time, 100 ns). */
+  sliceStart = 0;
+  /** When its current quantum began; a quantum later it may be preempted where it awaits. */
+  quantumStart = 0;
 
   constructor(
     readonly machine: Machine,

@@ -44,6 +44,8 @@ export interface TraceEventMap {
   Injection: { action: string; detail: string; at: string; cpu?: number };
   BugCheck: { code: number; name: string; parameters: number[]; source: string | null; driver: string | null };
   Deadlock: { description: string };
+  /** Code ran without waiting past the livelock bound or the run's time limit (the run halts). */
+  Livelock: { description: string };
   Finding: { rule: string; code: string; driver: string | null; message: string; source: string | null };
   Note: { text: string };
 }

@@ -277,6 +277,9 @@ function* convertRun(run: ChromeRun, index: number): Generator<ChromeTraceEvent>
       case "Deadlock":
         instant(e, ts, "deadlock", "bugcheck", "g", { description: e.description });
         break;
+      case "Livelock":
+        instant(e, ts, "livelock", "bugcheck", "g", { description: e.description });
+        break;
       case "Note":
         instant(e, ts, e.text, "note", "g", {});
         break;

@@ -13,7 +13,7 @@ import { RULES, type RuleId, type RuleInfo } from "../verifier/rules.js";
 
 /** One thing that went wrong, explained. */
 export interface Explained {
-  readonly kind: "bug check" | "finding" | "deadlock";
+  readonly kind: "bug check" | "finding" | "deadlock" | "livelock";
   /** "bug check 0x00000044 MULTIPLE_IRP_COMPLETE_REQUESTS", "finding 0xC9/0x23D PendingWithoutMark". */
   readonly title: string;
   readonly time: number;
@@ -138,6 +138,8 @@ export function explainEvents(events: readonly TraceEvent[]): Explained[] {
       );
     } else if (e.kind === "Deadlock") {
       out.push({ kind: "deadlock", title: "deadlock", time: e.time, rule: null, explanation: e.description, fix: "Find the wait that can never be satisfied: who was meant to signal it, and why it did not (a lock taken in the wrong order, a request nobody completes).", where: null, parameters: [], timeline: [] });
+    } else if (e.kind === "Livelock") {
+      out.push({ kind: "livelock", title: "livelock", time: e.time, rule: null, explanation: e.description, fix: "Make the polling code wait (KeWaitForSingleObject on an event the producer signals, KeDelayExecutionThread between polls, or a timer) instead of spinning until a condition that another thread or a DPC must make true.", where: null, parameters: [], timeline: [] });
     }
   }
   return out;

@@ -157,7 +157,7 @@ function explained(run: HtmlRun): Explained[] {
   if (run.findings) for (const f of run.findings) out.push(explainFinding(f));
   if (run.bugCheck) out.push(explainBugCheck(run.bugCheck));
   for (const x of fromTrace) {
-    if (x.kind === "deadlock" || (x.kind === "finding" && !run.findings) || (x.kind === "bug check" && !run.bugCheck)) out.push(x);
+    if (x.kind === "deadlock" || x.kind === "livelock" || (x.kind === "finding" && !run.findings) || (x.kind === "bug check" && !run.bugCheck)) out.push(x);
   }
   return out.sort((a, b) => a.time - b.time);
 }

@@ -85,9 +85,16 @@ export function* resultTextLines(r: ScenarioResult, options: ReportOptions = {})
   yield* textTimelineLines(r.events, { title: `${title}\n${"=".repeat(title.length)}`, color: options.color ?? false, verbose: options.verbose ?? false });
   yield* ["", "Checks"];
   for (const c of r.checks) yield `  ${c.passed ? "ok  " : "FAIL"} ${c.name}${c.detail && !c.passed ? ` — ${c.detail}` : ""}`;
+  if (r.machine.injected.length > 0) {
+    // What was done to the run on purpose (allocations failed by the low resources simulation,
+    // an explorer's injections): the checks above are those of a disturbed run.
+    yield* ["", "Injected"];
+    for (const what of r.machine.injected) yield `  ${what}`;
+  }
   const bc = r.machine.halted?.kind === "bugcheck" ? r.machine.halted.bugCheck.record : null;
   if (bc) yield* ["", formatBugCheck(bc)];
   if (r.run?.deadlock) yield* ["", `Deadlock: ${r.run.deadlock}`];
+  if (r.machine.halted?.kind === "livelock") yield* ["", `Livelock: ${r.machine.halted.description}`];
   for (const f of r.findings) yield* ["", formatFinding(f)];
   if (r.error) yield* ["", `The scenario threw: ${r.error instanceof Error ? (r.error.stack ?? r.error.message) : typeof r.error}`];
   yield* ["", r.passed ? "PASSED" : "FAILED"];

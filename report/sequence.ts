@@ -422,6 +422,9 @@ class Builder {
       case "Deadlock":
         this.note(e, [KE], `DEADLOCK: ${e.description}`, "error");
         break;
+      case "Livelock":
+        this.note(e, [KE], `LIVELOCK: ${e.description}`, "error");
+        break;
       default:
         break;
     }

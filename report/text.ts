@@ -253,6 +253,8 @@ function describe(e: TraceEvent, names: TraceNames, o: DescribeOptions): Describ
       return { text: `*** STOP ${hex(e.code)} ${e.name} (${e.parameters.map(hex).join(", ")})${e.source ? ` at ${e.source}` : ""}` };
     case "Deadlock":
       return { text: `DEADLOCK: ${e.description}` };
+    case "Livelock":
+      return { text: `LIVELOCK: ${e.description}` };
     case "Finding":
       return { text: `FINDING ${e.rule}${e.code ? ` (${e.code})` : ""}: ${e.message}` };
     case "Note":
@@ -317,7 +319,7 @@ function paint(code: string, text: string): string {
 }
 
 function colorize(e: TraceEvent, text: string, outcome: Outcome | undefined): string {
-  if (e.kind === "BugCheck" || e.kind === "Deadlock") return paint(ansi.bold + ansi.red, text);
+  if (e.kind === "BugCheck" || e.kind === "Deadlock" || e.kind === "Livelock") return paint(ansi.bold + ansi.red, text);
   if (e.kind === "Finding" || e.kind === "Injection" || e.kind === "ProcessTerminating") return paint(ansi.yellow, text);
   if (e.kind === "DebugPrint" || e.kind === "Note") return paint(ansi.dim, text);
   if (outcome === "error") return paint(ansi.red, text);

@@ -11,6 +11,8 @@ import type { TraceEvent } from "../kernel/trace.js";
 import type { InjectionBudget } from "./injections.js";
 import { teardownChecks } from "./teardown.js";
 import { acceptEndlessWaits, type EndlessWait } from "./endless-waits.js";
+import { awaitOrNeverSettles, neverSettledDescription } from "./never-settled.js";
+import { spanText } from "../kernel/execution-time.js";
 
 /** A choice a scenario offers ("ending": done-using | killed | closed). */
 export interface ScenarioOption {
@@ -158,12 +160,15 @@ export async function runScenario(s: Scenario, o: ScenarioRunOptions = {}): Prom
   o.prepare?.(machine);
   const checks: Check[] = [];
   const runs: RunResult[] = [];
+  /** How the last machine run ended, in words (for a scenario that then never settles). */
+  let lastRun: string | null = null;
   const ctx: ScenarioContext = {
     machine,
     options,
     async run(ro) {
       const r = await machine.run(o.runLimitMs !== undefined && ro?.maxTimeMs === undefined ? { ...ro, maxTimeMs: o.runLimitMs } : ro);
       runs.push(r);
+      lastRun = `ended ${r.outcome} at ${spanText(machine.now)}`;
       return r;
     },
     check(name, passed, detail = "") {
@@ -178,7 +183,15 @@ export async function runScenario(s: Scenario, o: ScenarioRunOptions = {}): Prom
   };
   let error: unknown = null;
   try {
-    await s.run(ctx);
+    // A scenario that awaits what nothing can settle is reported as a livelock of its own code
+    // (Node would otherwise exit silently with code 13 under a top-level await).
+    // Promise.resolve: a scenario module written in plain JavaScript may return nothing.
+    const body = await awaitOrNeverSettles(Promise.resolve(s.run(ctx)));
+    if (!body.settled) {
+      const description = neverSettledDescription(s.name, machine, lastRun);
+      if (machine.halted) error = new Error(description);
+      else machine.livelock(description, `scenario ${s.name}`, "");
+    }
   } catch (e) {
     if (!(e instanceof BugCheckError || e instanceof MachineHaltedError)) error = e;
   }

@@ -46,9 +46,14 @@ export interface VerifierOptions {
   /**
    * Systematic low-resources simulation: the first allocation (pool, IRP, MDL, system PTEs) at
    * each distinct call site of a verified driver is a decision point ("fail" first, "succeed"
-   * second); later allocations at that site succeed. Default off.
+   * second); later allocations at that site succeed. DriverEntry is spared, as Driver Verifier
+   * waits after boot before it fails allocations (see `faultInjectionInDriverEntry`). Each
+   * failure counts as an injected event: the run is no longer the undisturbed story
+   * (ScenarioContext.undisturbed() is false). Default off.
    */
   readonly faultInjection?: boolean;
+  /** With `faultInjection`, fail DriverEntry's allocations too (default false: DriverEntry is spared). */
+  readonly faultInjectionInDriverEntry?: boolean;
   /**
    * Locked-page tracking: a process that exits with pages locked is 0xCB naming the driver and
    * MDL (as with TrackLockedPages or Pool Tracking on), rather than 0x76. Default on.

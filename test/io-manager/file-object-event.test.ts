@@ -34,7 +34,7 @@ describe("I/O manager: the file object's event", () => {
     });
     const r = await runApp(m, async () => {
       const h = await open(kit, true);
-      return [m.nowMs, await signalled(h)];
+      return [Math.floor(m.nowMs), await signalled(h)];
     });
     expect(ok(r)).to.deep.equal([5, true]);
   });

@@ -192,7 +192,7 @@ describe("I/O manager: associated IRPs", () => {
       const h = await open(kit);
       const buf = alloc();
       const okay = await w.DeviceIoControl(h, IOCTL(1, wdm.METHOD_NEITHER), 0, 0, buf, 16, buf + 64, null);
-      return [okay, w.readU32(buf + 64), m.nowMs, ioManager(m).liveIrps.size];
+      return [okay, w.readU32(buf + 64), Math.floor(m.nowMs), ioManager(m).liveIrps.size];
     });
     expect(ok(r)).to.deep.equal([true, 16, 5, 0]);
     expect(order).to.deep.equal(["part 0: associated true, same thread true", "part 1: associated true, same thread true", "part 0 done, master count 2", "part 1 done, master count 1"]);

@@ -114,7 +114,7 @@ describe("ntdll: the native API returns the NTSTATUS itself", () => {
       const before = nt.IO_STATUS_BLOCK.read(iosb);
       const waited = await nt.NtWaitForSingleObject(evh.value, false, null);
       const after = nt.IO_STATUS_BLOCK.read(iosb);
-      return [name(status), before.Status, name(waited), name(after.Status), after.Information, m.nowMs];
+      return [name(status), before.Status, name(waited), name(after.Status), after.Information, Math.floor(m.nowMs)];
     });
     expect(ok(r)).to.deep.equal(["STATUS_PENDING", 0xdddddddd, "STATUS_SUCCESS", "STATUS_SUCCESS", 12, 5]);
   });
@@ -210,7 +210,7 @@ describe("ntdll: the native API returns the NTSTATUS itself", () => {
       const ev = { value: 0 };
       nt.NtCreateEvent(ev, nt.EVENT_ALL_ACCESS, null, nt.SynchronizationEvent, false);
       const timeout = await nt.NtWaitForSingleObject(ev.value, false, new nt.LARGE_INTEGER(-10_000n * 7n));
-      const at = m.nowMs;
+      const at = Math.floor(m.nowMs);
       w.QueueUserAPC(() => 0, w.GetCurrentThread(), 0);
       const apc = await nt.NtWaitForSingleObject(ev.value, true, null);
       const badType = nt.NtCreateEvent(ev, nt.EVENT_ALL_ACCESS, null, 7, false);
