@@ -16,6 +16,7 @@ const FRAME_CHUNK_SHIFT = Math.log2(FRAME_IN_CHUNK_MASK + 1);
 import type { KProcess } from "../kernel/process.js";
 import { PTE_GUARD, PTE_MAPPED, PTE_OWNED, PTE_USER, PTE_VALID, PTE_WRITE } from "../kernel/pte.js";
 import { STATUS_ACCESS_VIOLATION, STATUS_INSUFFICIENT_RESOURCES } from "../kernel/status.js";
+import { specialPoolFault } from "../kernel/special-pool.js";
 import type { KThread } from "../kernel/thread.js";
 import type { PageTable } from "../kernel/page-table.js";
 import {
@@ -279,6 +280,8 @@ export function probeAndLock(t: KThread, mdl: MDL, mode: KPROCESSOR_MODE, operat
     // Nothing is locked until every page has been checked, so a fault leaves nothing locked.
     frames.fill(-1);
     const vpn = (mdl.StartVa >>> PAGE_SHIFT) + Math.max(0, bad);
+    // A kernel-mode probe touches the pages: on special pool's no-access pages, Driver Verifier's 0xD6/0xD5.
+    if (!user && mode === KernelMode) specialPoolFault(m, Math.max(vpn << PAGE_SHIFT, va) >>> 0, write);
     throw new NtStatusError(STATUS_ACCESS_VIOLATION, undefined, { address: Math.max(vpn << PAGE_SHIFT, va) >>> 0, write });
   }
   if (lockedNotRam > 0) io = true;
@@ -449,6 +452,8 @@ export function MmBuildMdlForNonPagedPool(MemoryDescriptorList: MDL): void {
   const pfns = newPfnArray(mdl.pageCount);
   for (let i = 0; i < pfns.length; i++) {
     const f = m.mmu.frameOf(null, mdl.StartVa + i * PAGE_SIZE);
+    // A special-pool guard page or freed block under the MDL is Driver Verifier's 0xD6/0xD5.
+    if (f < 0) specialPoolFault(m, Math.max(va, mdl.StartVa + i * PAGE_SIZE), false);
     if (f < 0) m.bugCheck(BugCheckCode.PAGE_FAULT_IN_NONPAGED_AREA, mdl.StartVa + i * PAGE_SIZE, 0, 0, 0, { detail: `MmBuildMdlForNonPagedPool: ${mdl.label} covers an unmapped page` });
     pfns[i] = f;
   }

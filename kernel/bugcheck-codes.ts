@@ -36,6 +36,9 @@ export const BugCheckCode = {
   DRIVER_LEFT_LOCKED_PAGES_IN_PROCESS: 0xcb,
   DRIVER_UNLOADED_WITHOUT_CANCELLING_PENDING_OPERATIONS: 0xce,
   DRIVER_IRQL_NOT_LESS_OR_EQUAL: 0xd1,
+  SPECIAL_POOL_DETECTED_MEMORY_CORRUPTION: 0xc1,
+  DRIVER_PAGE_FAULT_IN_FREED_SPECIAL_POOL: 0xd5,
+  DRIVER_PAGE_FAULT_BEYOND_END_OF_ALLOCATION: 0xd6,
   INVALID_PROCESS_ATTACH_ATTEMPT: 0x05,
   MANUALLY_INITIATED_CRASH: 0xe2,
   THREAD_STUCK_IN_DEVICE_DRIVER: 0xea,
@@ -123,6 +126,10 @@ const info: Record<number, BugCheckInfo> = {
     name: "ATTEMPTED_SWITCH_FROM_DPC",
     parameters: ["Original thread causing the failure", "New thread", "Stack address of the original thread", "Reserved"],
   },
+  0xc1: {
+    name: "SPECIAL_POOL_DETECTED_MEMORY_CORRUPTION",
+    parameters: ["Address the driver tried to free (0x30/0x31: current IRQL)", "0x23/0x24/0x32: address where bits are corrupted; 0x21/0x22: bytes requested", "0x21/0x22: bytes calculated (given to the caller); otherwise reserved", "Violation type: 0x20 not allocated, 0x21/0x22 bad address, 0x23 corruption before the block, 0x24 after its end, 0x32 single-bit error"],
+  },
   0xc2: {
     name: "BAD_POOL_CALLER",
     parameters: ["Violation type (0x07: block already freed; 0x0A: wrong tag; 0x42/0x43: address not from the pool)", "Pool type or address", "Address of the block or tag", "Tag or 0"],
@@ -150,6 +157,14 @@ const info: Record<number, BugCheckInfo> = {
   0xd1: {
     name: "DRIVER_IRQL_NOT_LESS_OR_EQUAL",
     parameters: ["Memory referenced", "IRQL at time of reference", "0: read, 1: write, 8: execute", "Address that referenced memory"],
+  },
+  0xd5: {
+    name: "DRIVER_PAGE_FAULT_IN_FREED_SPECIAL_POOL",
+    parameters: ["Memory address referenced", "0: read, 1: write", "Address that referenced memory (if known)", "Reserved"],
+  },
+  0xd6: {
+    name: "DRIVER_PAGE_FAULT_BEYOND_END_OF_ALLOCATION",
+    parameters: ["Memory address referenced", "0: read, 1: write", "Address that referenced memory (if known)", "Reserved"],
   },
   0xe2: {
     name: "MANUALLY_INITIATED_CRASH",
