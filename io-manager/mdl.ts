@@ -281,8 +281,9 @@ export function probeAndLock(t: KThread, mdl: MDL, mode: KPROCESSOR_MODE, operat
     frames.fill(-1);
     const vpn = (mdl.StartVa >>> PAGE_SHIFT) + Math.max(0, bad);
     // A kernel-mode probe touches the pages: on special pool's no-access pages, Driver Verifier's 0xD6/0xD5.
-    if (!user && mode === KernelMode) specialPoolFault(m, Math.max(vpn << PAGE_SHIFT, va) >>> 0, write);
-    throw new NtStatusError(STATUS_ACCESS_VIOLATION, undefined, { address: Math.max(vpn << PAGE_SHIFT, va) >>> 0, write });
+    const address = Math.max((vpn << PAGE_SHIFT) >>> 0, va);
+    if (!user && mode === KernelMode) specialPoolFault(m, address, write);
+    throw new NtStatusError(STATUS_ACCESS_VIOLATION, undefined, { address, write });
   }
   if (lockedNotRam > 0) io = true;
   mdl.pfns = frames;

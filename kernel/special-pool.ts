@@ -224,7 +224,7 @@ export function badFreeViolation(m: Machine, b: SpecialBlockInfo, address: numbe
       block: b,
     };
   }
-  const pageEnd = (b.address & ~(PAGE_SIZE - 1)) + PAGE_SIZE;
+  const pageEnd = b.address - (b.address % PAGE_SIZE) + PAGE_SIZE;
   return {
     kind: "corruption",
     code: BugCheckCode.SPECIAL_POOL_DETECTED_MEMORY_CORRUPTION,

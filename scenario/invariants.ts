@@ -35,5 +35,7 @@ export function invariantViolations(m: Machine): string[] {
     for (const mdl of m.io?.liveMdls ?? []) if (mdl.Process === p && mdl.MdlFlags & MDL_PAGES_LOCKED) pages += mdl.pfns.length;
     if (p.lockedPages !== pages) out.push(`${p.name}: lockedPages ${p.lockedPages}, but its live locked MDLs cover ${pages} page(s)`);
   }
+  // Pool accounting: counts and per-tag bytes match the live blocks; special pool's pages match its blocks.
+  out.push(...m.nonPagedPool.accountingProblems(), ...m.pagedPool.accountingProblems());
   return out;
 }
