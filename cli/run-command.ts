@@ -56,6 +56,8 @@ commands.set("run", {
     "  --no-verifier       run without the verifier (it is on by default)",
     "  --force-pending     the verifier's Force Pending I/O Requests",
     "  --fault-injection   the verifier's low-resources simulation (each allocation site fails once)",
+    "  --no-special-pool   leave verified drivers' pool allocations in the normal pool (Special Pool is on by default)",
+    "  --special-pool-underruns  Special Pool's Verify Start: blocks start their page, so underruns fault",
     "  -h, --help          this help",
     "",
     "Exit status: 0 when every run ends clean, 1 on a failed check, finding, deadlock or bug check, 2 on bad usage.",
@@ -72,6 +74,8 @@ commands.set("run", {
     "no-verifier": { type: "boolean", default: false },
     "force-pending": { type: "boolean", default: false },
     "fault-injection": { type: "boolean", default: false },
+    "no-special-pool": { type: "boolean", default: false },
+    "special-pool-underruns": { type: "boolean", default: false },
     help: { type: "boolean", short: "h", default: false },
   },
   async run(values: OptionValues, positionals: string[]): Promise<number> {
@@ -112,7 +116,8 @@ commands.set("run", {
     const out = typeof values.out === "string" ? values.out : null;
     const html = typeof values.html === "string" ? values.html : null;
     const verbose = values.verbose === true;
-    const verifier: VerifierOptions | false = values["no-verifier"] === true ? false : { forcePending: values["force-pending"] === true, faultInjection: values["fault-injection"] === true };
+    const specialPool = values["no-special-pool"] === true ? false : { underruns: values["special-pool-underruns"] === true };
+    const verifier: VerifierOptions | false = values["no-verifier"] === true ? false : { forcePending: values["force-pending"] === true, faultInjection: values["fault-injection"] === true, specialPool };
     const results: ScenarioResult[] = [];
     for (const v of variants(s, given)) results.push(await runScenario(s, { options: v, trace: true, verifier }));
     const clean = results.every((r) => r.passed);
