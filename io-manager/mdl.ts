@@ -31,7 +31,8 @@ import {
   MmNonCached,
 } from "./constants.js";
 import { ioManager } from "./io-manager.js";
-import type { IRP } from "./irp.js";
+import { IRP } from "./irp.js";
+import { badPointer, checkNumber, checkPointer } from "../kernel/bad-pointer.js";
 
 /** The largest buffer one MDL describes on Windows 7 and later: 2 GB minus a page. */
 export const MAXIMUM_MDL_BYTES = 2 * 1024 * 1024 * 1024 - PAGE_SIZE;
@@ -186,6 +187,7 @@ function kernel(api: string): KThread {
  */
 export function IoAllocateMdl(VirtualAddress: number, Length: number, SecondaryBuffer: boolean, _ChargeQuota: boolean, Irp: IRP | null): MDL | null {
   const t = kernel("IoAllocateMdl");
+  if (Irp !== null && Irp !== undefined) checkPointer("IoAllocateMdl", "Irp", Irp, IRP, "an IRP or NULL");
   const io = ioManager(t.machine);
   if (!Number.isInteger(Length) || Length <= 0 || Length > MAXIMUM_MDL_BYTES || !Number.isInteger(VirtualAddress)) return null;
   if (io.injectFailure("IoAllocateMdl")) return null;
@@ -212,6 +214,7 @@ export function IoAllocateMdl(VirtualAddress: number, Length: number, SecondaryB
  */
 export function IoFreeMdl(Mdl: MDL): void {
   const t = kernel("IoFreeMdl");
+  checkPointer("IoFreeMdl", "Mdl", Mdl, MDL, "an MDL");
   for (const h of ioManager(t.machine).hooks) h.beforeFreeMdl?.(Mdl, t);
   freeMdl(t.machine, Mdl);
 }
@@ -245,6 +248,7 @@ export function freeIrpMdls(m: Machine, irp: IRP): void {
  */
 export function MmProbeAndLockPages(MemoryDescriptorList: MDL, AccessMode: KPROCESSOR_MODE, Operation: number): void {
   const t = kernel("MmProbeAndLockPages");
+  checkPointer("MmProbeAndLockPages", "MemoryDescriptorList", MemoryDescriptorList, MDL, "an MDL");
   for (const h of ioManager(t.machine).hooks) h.beforeProbeAndLock?.(MemoryDescriptorList, AccessMode, Operation, t);
   probeAndLock(t, MemoryDescriptorList, AccessMode, Operation, t.machine.currentDriver() ?? "I/O manager");
 }
@@ -310,6 +314,7 @@ export function probeAndLock(t: KThread, mdl: MDL, mode: KPROCESSOR_MODE, operat
  */
 export function MmUnlockPages(MemoryDescriptorList: MDL): void {
   const t = kernel("MmUnlockPages");
+  checkPointer("MmUnlockPages", "MemoryDescriptorList", MemoryDescriptorList, MDL, "an MDL");
   unlockPages(t.machine, MemoryDescriptorList, t);
 }
 
@@ -345,6 +350,7 @@ export function unlockPages(m: Machine, mdl: MDL, t: KThread | null = null): voi
  */
 export function MmMapLockedPagesSpecifyCache(MemoryDescriptorList: MDL, AccessMode: KPROCESSOR_MODE, CacheType: number, _RequestedAddress: number | null, BugCheckOnFailure: boolean, _Priority: number): number {
   const t = kernel("MmMapLockedPagesSpecifyCache");
+  checkPointer("MmMapLockedPagesSpecifyCache", "MemoryDescriptorList", MemoryDescriptorList, MDL, "an MDL");
   const m = t.machine;
   const mdl = MemoryDescriptorList;
   for (const h of ioManager(m).hooks) h.beforeMapLockedPages?.(mdl, AccessMode, t);
@@ -407,6 +413,7 @@ export function MmMapLockedPages(MemoryDescriptorList: MDL, AccessMode: KPROCESS
  * NULL when system PTEs are exhausted.
  */
 export function MmGetSystemAddressForMdlSafe(Mdl: MDL, Priority: number): number {
+  checkPointer("MmGetSystemAddressForMdlSafe", "Mdl", Mdl, MDL, "an MDL");
   if (Mdl.MdlFlags & (MDL_MAPPED_TO_SYSTEM_VA | MDL_SOURCE_IS_NONPAGED_POOL)) {
     kernel("MmGetSystemAddressForMdlSafe");
     return Mdl.MappedSystemVa;
@@ -420,6 +427,8 @@ export function MmGetSystemAddressForMdlSafe(Mdl: MDL, Priority: number): number
  */
 export function MmUnmapLockedPages(BaseAddress: number, MemoryDescriptorList: MDL): void {
   const t = kernel("MmUnmapLockedPages");
+  if (typeof BaseAddress !== "number") badPointer("MmUnmapLockedPages", "BaseAddress", BaseAddress, "an address a mapping of the MDL starts at");
+  checkPointer("MmUnmapLockedPages", "MemoryDescriptorList", MemoryDescriptorList, MDL, "an MDL");
   const m = t.machine;
   const mdl = MemoryDescriptorList;
   if (BaseAddress >= MM_SYSTEM_RANGE_START) {
@@ -444,6 +453,7 @@ export function MmUnmapLockedPages(BaseAddress: number, MemoryDescriptorList: MD
 /** MmBuildMdlForNonPagedPool: fills the PFN array for a nonpaged-pool buffer. */
 export function MmBuildMdlForNonPagedPool(MemoryDescriptorList: MDL): void {
   const t = kernel("MmBuildMdlForNonPagedPool");
+  checkPointer("MmBuildMdlForNonPagedPool", "MemoryDescriptorList", MemoryDescriptorList, MDL, "an MDL");
   const m = t.machine;
   const mdl = MemoryDescriptorList;
   const va = mdl.StartVa + mdl.ByteOffset;
@@ -469,6 +479,8 @@ export function MmBuildMdlForNonPagedPool(MemoryDescriptorList: MDL): void {
  */
 export function IoBuildPartialMdl(SourceMdl: MDL, TargetMdl: MDL, VirtualAddress: number, Length: number): void {
   const t = kernel("IoBuildPartialMdl");
+  checkPointer("IoBuildPartialMdl", "SourceMdl", SourceMdl, MDL, "an MDL");
+  checkPointer("IoBuildPartialMdl", "TargetMdl", TargetMdl, MDL, "an MDL");
   const srcVa = SourceMdl.StartVa + SourceMdl.ByteOffset;
   const offset = VirtualAddress - srcVa;
   const length = Length === 0 ? SourceMdl.ByteCount - offset : Length;
@@ -492,22 +504,29 @@ export function IoBuildPartialMdl(SourceMdl: MDL, TargetMdl: MDL, VirtualAddress
 
 /** MmGetMdlVirtualAddress. */
 export function MmGetMdlVirtualAddress(Mdl: MDL): number {
+  checkPointer("MmGetMdlVirtualAddress", "Mdl", Mdl, MDL, "an MDL");
   return Mdl.StartVa + Mdl.ByteOffset;
 }
 /** MmGetMdlByteCount. */
 export function MmGetMdlByteCount(Mdl: MDL): number {
+  checkPointer("MmGetMdlByteCount", "Mdl", Mdl, MDL, "an MDL");
   return Mdl.ByteCount;
 }
 /** MmGetMdlByteOffset. */
 export function MmGetMdlByteOffset(Mdl: MDL): number {
+  checkPointer("MmGetMdlByteOffset", "Mdl", Mdl, MDL, "an MDL");
   return Mdl.ByteOffset;
 }
 /** MmGetMdlPfnArray: the frames behind the MDL's pages. */
 export function MmGetMdlPfnArray(Mdl: MDL): Readonly<PfnArray> {
+  checkPointer("MmGetMdlPfnArray", "Mdl", Mdl, MDL, "an MDL");
   return Mdl.pfns;
 }
 /** MmInitializeMdl: (re)describes a range in an MDL the caller owns. */
 export function MmInitializeMdl(MemoryDescriptorList: MDL, BaseVa: number, Length: number): void {
+  checkPointer("MmInitializeMdl", "MemoryDescriptorList", MemoryDescriptorList, MDL, "an MDL");
+  if (typeof BaseVa !== "number") badPointer("MmInitializeMdl", "BaseVa", BaseVa, "an address");
+  Length = checkNumber("MmInitializeMdl", "Length", Length);
   MemoryDescriptorList.StartVa = BaseVa - (BaseVa & PAGE_MASK);
   MemoryDescriptorList.ByteOffset = BaseVa & PAGE_MASK;
   MemoryDescriptorList.ByteCount = Length;

@@ -8,12 +8,13 @@ import { activeMachine, currentMachine } from "./context.js";
 import { DISPATCH_LEVEL, KernelMode, type KIRQL, type KPROCESSOR_MODE } from "./irql.js";
 import { NtStatusError } from "./nt-status-error.js";
 import { KernelObject } from "./objects.js";
-import type { KProcess } from "./process.js";
+import { KProcess } from "./process.js";
 import { KSPIN_LOCK, KLOCK_QUEUE_HANDLE } from "./spin-lock.js";
 import { STATUS_MUTANT_NOT_OWNED, STATUS_SEMAPHORE_LIMIT_EXCEEDED, STATUS_SUCCESS, STATUS_TIMEOUT, type NTSTATUS } from "./status.js";
 import type { KThread } from "./thread.js";
 import { KTIMER } from "./timer.js";
 import { BugCheckCode } from "./bugcheck-codes.js";
+import { badPointer, checkNumber, checkPointer, checkTimeout } from "./bad-pointer.js";
 
 export { KEVENT, KMUTANT, KSEMAPHORE, KDPC, KTIMER, KSPIN_LOCK, KLOCK_QUEUE_HANDLE };
 export type { KDEFERRED_ROUTINE };
@@ -31,6 +32,7 @@ function kernel(api: string): KThread {
 
 function headerOf(api: string, o: Waitable): DispatcherHeader {
   if (o instanceof DispatcherHeader) return o;
+  if (!(o instanceof KernelObject)) badPointer(api, "Object", o, "a dispatcher object (or an object with one: a thread, a process, a file)");
   const h = o.waitable();
   if (!h) throw new NtStatusError(0xc0000024, `${api}: ${o.label} is not a waitable object (STATUS_OBJECT_TYPE_MISMATCH)`);
   return h;
@@ -46,6 +48,7 @@ export function KeGetCurrentIrql(): KIRQL {
 /** KeRaiseIrql: returns the old IRQL (the C out-parameter). Lowering through it is a bug check. */
 export function KeRaiseIrql(NewIrql: KIRQL): KIRQL {
   const t = kernel("KeRaiseIrql");
+  NewIrql = checkNumber("KeRaiseIrql", "NewIrql", NewIrql);
   return t.machine.interrupts.raise(t, NewIrql);
 }
 
@@ -57,6 +60,7 @@ export function KeRaiseIrqlToDpcLevel(): KIRQL {
 /** KeLowerIrql: raising through it is a bug check; dropping below DISPATCH_LEVEL runs queued DPCs. */
 export function KeLowerIrql(NewIrql: KIRQL): void {
   const t = kernel("KeLowerIrql");
+  NewIrql = checkNumber("KeLowerIrql", "NewIrql", NewIrql);
   t.machine.interrupts.lower(t, NewIrql);
 }
 
@@ -64,6 +68,7 @@ export function KeLowerIrql(NewIrql: KIRQL): void {
 
 /** KeInitializeSpinLock. */
 export function KeInitializeSpinLock(SpinLock: KSPIN_LOCK): void {
+  checkPointer("KeInitializeSpinLock", "SpinLock", SpinLock, KSPIN_LOCK, "a KSPIN_LOCK");
   SpinLock.owner = null;
   SpinLock.ownerDescription = "";
 }
@@ -71,6 +76,7 @@ export function KeInitializeSpinLock(SpinLock: KSPIN_LOCK): void {
 /** KeAcquireSpinLock: raises to DISPATCH_LEVEL and returns the old IRQL. */
 export function KeAcquireSpinLock(SpinLock: KSPIN_LOCK): KIRQL {
   const t = kernel("KeAcquireSpinLock");
+  checkPointer("KeAcquireSpinLock", "SpinLock", SpinLock, KSPIN_LOCK, "a KSPIN_LOCK");
   return t.machine.interrupts.acquireSpinLock(SpinLock, true);
 }
 
@@ -80,24 +86,30 @@ export const KeAcquireSpinLockRaiseToDpc = KeAcquireSpinLock;
 /** KeReleaseSpinLock: releases and lowers to `NewIrql`. */
 export function KeReleaseSpinLock(SpinLock: KSPIN_LOCK, NewIrql: KIRQL): void {
   const t = kernel("KeReleaseSpinLock");
+  checkPointer("KeReleaseSpinLock", "SpinLock", SpinLock, KSPIN_LOCK, "a KSPIN_LOCK");
+  NewIrql = checkNumber("KeReleaseSpinLock", "NewIrql", NewIrql);
   t.machine.interrupts.releaseSpinLock(SpinLock, NewIrql);
 }
 
 /** KeAcquireSpinLockAtDpcLevel: the caller is already at DISPATCH_LEVEL. */
 export function KeAcquireSpinLockAtDpcLevel(SpinLock: KSPIN_LOCK): void {
   const t = kernel("KeAcquireSpinLockAtDpcLevel");
+  checkPointer("KeAcquireSpinLockAtDpcLevel", "SpinLock", SpinLock, KSPIN_LOCK, "a KSPIN_LOCK");
   t.machine.interrupts.acquireSpinLock(SpinLock, false);
 }
 
 /** KeReleaseSpinLockFromDpcLevel. */
 export function KeReleaseSpinLockFromDpcLevel(SpinLock: KSPIN_LOCK): void {
   const t = kernel("KeReleaseSpinLockFromDpcLevel");
+  checkPointer("KeReleaseSpinLockFromDpcLevel", "SpinLock", SpinLock, KSPIN_LOCK, "a KSPIN_LOCK");
   t.machine.interrupts.releaseSpinLock(SpinLock, null);
 }
 
 /** KeAcquireInStackQueuedSpinLock. */
 export function KeAcquireInStackQueuedSpinLock(SpinLock: KSPIN_LOCK, LockHandle: KLOCK_QUEUE_HANDLE): void {
   const t = kernel("KeAcquireInStackQueuedSpinLock");
+  checkPointer("KeAcquireInStackQueuedSpinLock", "SpinLock", SpinLock, KSPIN_LOCK, "a KSPIN_LOCK");
+  checkPointer("KeAcquireInStackQueuedSpinLock", "LockHandle", LockHandle, KLOCK_QUEUE_HANDLE, "a KLOCK_QUEUE_HANDLE");
   LockHandle.OldIrql = t.machine.interrupts.acquireSpinLock(SpinLock, true);
   LockHandle.Lock = SpinLock;
 }
@@ -105,6 +117,7 @@ export function KeAcquireInStackQueuedSpinLock(SpinLock: KSPIN_LOCK, LockHandle:
 /** KeReleaseInStackQueuedSpinLock. */
 export function KeReleaseInStackQueuedSpinLock(LockHandle: KLOCK_QUEUE_HANDLE): void {
   const t = kernel("KeReleaseInStackQueuedSpinLock");
+  checkPointer("KeReleaseInStackQueuedSpinLock", "LockHandle", LockHandle, KLOCK_QUEUE_HANDLE, "a KLOCK_QUEUE_HANDLE");
   const lock = LockHandle.Lock;
   if (!lock) {
     return t.machine.bugCheck(BugCheckCode.SPIN_LOCK_NOT_OWNED, 0, 0, 0, 0, { detail: "KeReleaseInStackQueuedSpinLock with a handle that holds no lock" });
@@ -117,6 +130,7 @@ export function KeReleaseInStackQueuedSpinLock(LockHandle: KLOCK_QUEUE_HANDLE): 
 
 /** KeInitializeEvent: NotificationEvent or SynchronizationEvent, initially signalled or not. */
 export function KeInitializeEvent(Event: KEVENT, Type: number, State: boolean): void {
+  checkPointer("KeInitializeEvent", "Event", Event, KEVENT, "a KEVENT");
   Event.Type = Type === SynchronizationEvent ? DispatcherType.SynchronizationEvent : DispatcherType.NotificationEvent;
   Event.SignalState = State ? 1 : 0;
   Event.waitList.length = 0;
@@ -125,6 +139,7 @@ export function KeInitializeEvent(Event: KEVENT, Type: number, State: boolean): 
 /** KeSetEvent: signals the event and releases waiters; returns the previous state. */
 export function KeSetEvent(Event: KEVENT, _Increment = 0, _Wait = false): number {
   const m = kernel("KeSetEvent").machine;
+  checkPointer("KeSetEvent", "Event", Event, KEVENT, "a KEVENT");
   const previous = Event.SignalState;
   m.signal(Event);
   return previous;
@@ -132,6 +147,7 @@ export function KeSetEvent(Event: KEVENT, _Increment = 0, _Wait = false): number
 
 /** KeResetEvent: returns the previous state. */
 export function KeResetEvent(Event: KEVENT): number {
+  checkPointer("KeResetEvent", "Event", Event, KEVENT, "a KEVENT");
   const previous = Event.SignalState;
   Event.SignalState = 0;
   return previous;
@@ -139,17 +155,20 @@ export function KeResetEvent(Event: KEVENT): number {
 
 /** KeClearEvent. */
 export function KeClearEvent(Event: KEVENT): void {
+  checkPointer("KeClearEvent", "Event", Event, KEVENT, "a KEVENT");
   Event.SignalState = 0;
 }
 
 /** KeReadStateEvent. */
 export function KeReadStateEvent(Event: KEVENT): number {
+  checkPointer("KeReadStateEvent", "Event", Event, KEVENT, "a KEVENT");
   return Event.SignalState;
 }
 
 /** KePulseEvent: releases current waiters, then leaves the event reset. */
 export function KePulseEvent(Event: KEVENT, _Increment = 0, _Wait = false): number {
   const m = kernel("KePulseEvent").machine;
+  checkPointer("KePulseEvent", "Event", Event, KEVENT, "a KEVENT");
   const previous = Event.SignalState;
   m.signal(Event);
   Event.SignalState = 0;
@@ -158,6 +177,7 @@ export function KePulseEvent(Event: KEVENT, _Increment = 0, _Wait = false): numb
 
 /** KeInitializeSemaphore. */
 export function KeInitializeSemaphore(Semaphore: KSEMAPHORE, Count: number, Limit: number): void {
+  checkPointer("KeInitializeSemaphore", "Semaphore", Semaphore, KSEMAPHORE, "a KSEMAPHORE");
   Semaphore.SignalState = Count;
   Semaphore.Limit = Limit;
 }
@@ -165,6 +185,7 @@ export function KeInitializeSemaphore(Semaphore: KSEMAPHORE, Count: number, Limi
 /** KeReleaseSemaphore: adds `Adjustment`; passing the limit raises STATUS_SEMAPHORE_LIMIT_EXCEEDED. */
 export function KeReleaseSemaphore(Semaphore: KSEMAPHORE, _Increment: number, Adjustment: number, _Wait = false): number {
   const m = kernel("KeReleaseSemaphore").machine;
+  checkPointer("KeReleaseSemaphore", "Semaphore", Semaphore, KSEMAPHORE, "a KSEMAPHORE");
   const previous = Semaphore.SignalState;
   if (Adjustment <= 0 || previous + Adjustment > Semaphore.Limit) throw new NtStatusError(STATUS_SEMAPHORE_LIMIT_EXCEEDED);
   m.signal(Semaphore, previous + Adjustment);
@@ -173,6 +194,7 @@ export function KeReleaseSemaphore(Semaphore: KSEMAPHORE, _Increment: number, Ad
 
 /** KeInitializeMutex. */
 export function KeInitializeMutex(Mutex: KMUTANT, _Level = 0): void {
+  checkPointer("KeInitializeMutex", "Mutex", Mutex, KMUTANT, "a KMUTEX");
   Mutex.SignalState = 1;
   Mutex.OwnerThread = null;
 }
@@ -180,6 +202,7 @@ export function KeInitializeMutex(Mutex: KMUTANT, _Level = 0): void {
 /** KeReleaseMutex: the owner releases one level of ownership. */
 export function KeReleaseMutex(Mutex: KMUTANT, _Wait = false): number {
   const t = kernel("KeReleaseMutex");
+  checkPointer("KeReleaseMutex", "Mutex", Mutex, KMUTANT, "a KMUTEX");
   const m = t.machine;
   if (m.kernelHooks.length !== 0) for (const h of m.kernelHooks) h.releaseMutex?.(t, Mutex);
   if (Mutex.OwnerThread !== t) throw new NtStatusError(STATUS_MUTANT_NOT_OWNED);
@@ -191,8 +214,9 @@ export function KeReleaseMutex(Mutex: KMUTANT, _Wait = false): number {
 
 // ---- Waits --------------------------------------------------------------------------------
 
-function relativeTimeout(m: { now: number }, Timeout: number | null | undefined): number | null {
-  if (Timeout === null || Timeout === undefined) return null;
+function relativeTimeout(m: { now: number }, TimeoutArgument: number | null | undefined, api = "a wait"): number | null {
+  const Timeout = checkTimeout(api, "Timeout", TimeoutArgument);
+  if (Timeout === null) return null;
   // NT's convention: negative is relative (100 ns units), positive is absolute system time.
   return Timeout <= 0 ? -Timeout : Math.max(0, Timeout - m.now);
 }
@@ -215,7 +239,7 @@ export async function KeWaitForSingleObject(
     waitAll: false,
     mode: WaitMode,
     alertable: Alertable,
-    timeout: relativeTimeout(m, Timeout),
+    timeout: relativeTimeout(m, Timeout, "KeWaitForSingleObject"),
     reason: `KeWaitForSingleObject (reason ${WaitReason}) in ${m.describeContext()}`,
   });
 }
@@ -231,13 +255,14 @@ export async function KeWaitForMultipleObjects(
 ): Promise<NTSTATUS> {
   const t = kernel("KeWaitForMultipleObjects");
   const m = t.machine;
+  if (!Array.isArray(Objects)) badPointer("KeWaitForMultipleObjects", "Object", Objects, "an array of dispatcher objects");
   return m.waits.waitFor(
     Objects.map((o) => headerOf("KeWaitForMultipleObjects", o)),
     {
       waitAll: WaitType === "WaitAll",
       mode: WaitMode,
       alertable: Alertable,
-      timeout: relativeTimeout(m, Timeout),
+      timeout: relativeTimeout(m, Timeout, "KeWaitForMultipleObjects"),
       reason: `KeWaitForMultipleObjects (reason ${WaitReason}) in ${m.describeContext()}`,
     },
   );
@@ -247,12 +272,14 @@ export async function KeWaitForMultipleObjects(
 export async function KeDelayExecutionThread(WaitMode: KPROCESSOR_MODE, Alertable: boolean, Interval: number): Promise<NTSTATUS> {
   const t = kernel("KeDelayExecutionThread");
   const m = t.machine;
+  // Interval is a pointer that may not be NULL.
+  if ((Interval as number | null | undefined) === null || Interval === undefined) badPointer("KeDelayExecutionThread", "Interval", Interval, "a LARGE_INTEGER");
   const never = new KEVENT(NotificationEvent, false, "KeDelayExecutionThread");
   const status = await m.waits.waitFor([never], {
     waitAll: false,
     mode: WaitMode,
     alertable: Alertable,
-    timeout: relativeTimeout(m, Interval),
+    timeout: relativeTimeout(m, Interval, "KeDelayExecutionThread"),
     reason: `KeDelayExecutionThread in ${m.describeContext()}`,
   });
   return status === STATUS_TIMEOUT ? STATUS_SUCCESS : status;
@@ -267,6 +294,7 @@ export function KeInitializeTimer(Timer: KTIMER): void {
 
 /** KeInitializeTimerEx. */
 export function KeInitializeTimerEx(Timer: KTIMER, Type: number): void {
+  checkPointer("KeInitializeTimerEx", "Timer", Timer, KTIMER, "a KTIMER");
   Timer.Type = Type === SynchronizationTimer ? DispatcherType.SynchronizationTimer : DispatcherType.NotificationTimer;
   Timer.SignalState = 0;
   Timer.Period = 0;
@@ -281,6 +309,10 @@ export function KeSetTimer<C>(Timer: KTIMER, DueTime: number, Dpc: KDPC<C> | nul
 /** KeSetTimerEx: `DueTime` in NT form (negative relative, 100 ns), `Period` in ms. */
 export function KeSetTimerEx<C>(Timer: KTIMER, DueTime: number, Period: number, Dpc: KDPC<C> | null = null): boolean {
   const t = kernel("KeSetTimerEx");
+  checkPointer("KeSetTimerEx", "Timer", Timer, KTIMER, "a KTIMER");
+  if (Dpc !== null && Dpc !== undefined) checkPointer("KeSetTimerEx", "Dpc", Dpc, KDPC, "a KDPC or NULL");
+  DueTime = Math.trunc(checkNumber("KeSetTimerEx", "DueTime", DueTime));
+  Period = checkNumber("KeSetTimerEx", "Period", Period);
   const m = t.machine;
   const wasSet = m.setTimer(Timer, DueTime, Period, Dpc);
   if (m.kernelHooks.length !== 0) for (const h of m.kernelHooks) h.timerSet?.(t, Timer, Dpc as unknown as KDPC | null);
@@ -289,16 +321,19 @@ export function KeSetTimerEx<C>(Timer: KTIMER, DueTime: number, Period: number, 
 
 /** KeCancelTimer: returns whether the timer was set. */
 export function KeCancelTimer(Timer: KTIMER): boolean {
+  checkPointer("KeCancelTimer", "Timer", Timer, KTIMER, "a KTIMER");
   return kernel("KeCancelTimer").machine.cancelTimer(Timer);
 }
 
 /** KeReadStateTimer. */
 export function KeReadStateTimer(Timer: KTIMER): boolean {
+  checkPointer("KeReadStateTimer", "Timer", Timer, KTIMER, "a KTIMER");
   return Timer.SignalState !== 0;
 }
 
 /** KeInitializeDpc. */
 export function KeInitializeDpc<C>(Dpc: KDPC<C>, DeferredRoutine: KDEFERRED_ROUTINE<C>, DeferredContext: C): void {
+  checkPointer("KeInitializeDpc", "Dpc", Dpc, KDPC, "a KDPC");
   Dpc.DeferredRoutine = DeferredRoutine;
   Dpc.DeferredContext = DeferredContext;
   Dpc.Inserted = false;
@@ -309,6 +344,7 @@ export function KeInitializeDpc<C>(Dpc: KDPC<C>, DeferredRoutine: KDEFERRED_ROUT
 /** KeInsertQueueDpc: false when already queued. */
 export function KeInsertQueueDpc<C>(Dpc: KDPC<C>, SystemArgument1: unknown = null, SystemArgument2: unknown = null): boolean {
   const t = kernel("KeInsertQueueDpc");
+  checkPointer("KeInsertQueueDpc", "Dpc", Dpc, KDPC, "a KDPC");
   const m = t.machine;
   if (m.kernelHooks.length !== 0) for (const h of m.kernelHooks) h.dpcQueued?.(t, Dpc as unknown as KDPC);
   return m.interrupts.insertQueueDpc(Dpc, SystemArgument1, SystemArgument2);
@@ -316,6 +352,7 @@ export function KeInsertQueueDpc<C>(Dpc: KDPC<C>, SystemArgument1: unknown = nul
 
 /** KeRemoveQueueDpc: true when it was queued. */
 export function KeRemoveQueueDpc<C>(Dpc: KDPC<C>): boolean {
+  checkPointer("KeRemoveQueueDpc", "Dpc", Dpc, KDPC, "a KDPC");
   return kernel("KeRemoveQueueDpc").machine.interrupts.removeQueueDpc(Dpc);
 }
 
@@ -362,6 +399,8 @@ export class KAPC_STATE {
 /** KeStackAttachProcess: the thread uses `Process`'s address space until it detaches. */
 export function KeStackAttachProcess(Process: KProcess, ApcState: KAPC_STATE): void {
   const t = kernel("KeStackAttachProcess");
+  checkPointer("KeStackAttachProcess", "Process", Process, KProcess, "an EPROCESS");
+  checkPointer("KeStackAttachProcess", "ApcState", ApcState, KAPC_STATE, "a KAPC_STATE");
   ApcState.Process = t.attachedProcess;
   t.attachedProcess = Process === t.process ? null : Process;
   t.machine.mmu.gen++;
@@ -370,6 +409,7 @@ export function KeStackAttachProcess(Process: KProcess, ApcState: KAPC_STATE): v
 /** KeUnstackDetachProcess. */
 export function KeUnstackDetachProcess(ApcState: KAPC_STATE): void {
   const t = kernel("KeUnstackDetachProcess");
+  checkPointer("KeUnstackDetachProcess", "ApcState", ApcState, KAPC_STATE, "a KAPC_STATE");
   t.attachedProcess = ApcState.Process;
   t.machine.mmu.gen++;
 }

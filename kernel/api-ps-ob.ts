@@ -3,10 +3,11 @@
  */
 import { currentMachine } from "./context.js";
 import { KernelMode, type KPROCESSOR_MODE } from "./irql.js";
-import type { KernelObject } from "./objects.js";
-import type { KProcess } from "./process.js";
+import { KernelObject } from "./objects.js";
+import { KProcess } from "./process.js";
 import { STATUS_SUCCESS, type NTSTATUS } from "./status.js";
-import type { KThread } from "./thread.js";
+import { KThread } from "./thread.js";
+import { checkPointer, checkRoutine } from "./bad-pointer.js";
 
 function kernel(api: string): KThread {
   return currentMachine(api).kernelCall(api);
@@ -34,11 +35,13 @@ export function PsGetCurrentThreadId(): number {
 
 /** PsGetProcessId. */
 export function PsGetProcessId(Process: KProcess): number {
+  checkPointer("PsGetProcessId", "Process", Process, KProcess, "an EPROCESS");
   return Process.pid;
 }
 
 /** PsIsSystemThread. */
 export function PsIsSystemThread(Thread: KThread): boolean {
+  checkPointer("PsIsSystemThread", "Thread", Thread, KThread, "an ETHREAD");
   return Thread.system;
 }
 
@@ -51,6 +54,7 @@ export type KSTART_ROUTINE<C = unknown> = (StartContext: C) => unknown;
  */
 export function PsCreateSystemThread<C>(StartRoutine: KSTART_ROUTINE<C>, StartContext: C, name?: string): { status: NTSTATUS; ThreadHandle: number } {
   const m = kernel("PsCreateSystemThread").machine;
+  checkRoutine("PsCreateSystemThread", "StartRoutine", StartRoutine);
   const threadName = name ?? (StartRoutine.name || "SystemThread");
   // The thread's code is its driver's: record that, as a dispatch routine's activity does.
   const driver = m.currentDriver();
@@ -98,6 +102,7 @@ export function ObReferenceObjectByHandle(
 /** ObReferenceObject. */
 export function ObReferenceObject(Object: KernelObject): void {
   const t = kernel("ObReferenceObject");
+  checkPointer("ObReferenceObject", "Object", Object, KernelObject, "an object the object manager made (a dispatcher object in a driver's memory has no object header)");
   t.machine.ob.reference(Object);
   if (t.machine.kernelHooks.length !== 0) for (const h of t.machine.kernelHooks) h.objectReferenced?.(t, Object);
 }
@@ -105,6 +110,7 @@ export function ObReferenceObject(Object: KernelObject): void {
 /** ObDereferenceObject: when the last reference goes, deletion runs on a worker thread. */
 export function ObDereferenceObject(Object: KernelObject): void {
   const t = kernel("ObDereferenceObject");
+  checkPointer("ObDereferenceObject", "Object", Object, KernelObject, "an object the object manager made (a dispatcher object in a driver's memory has no object header)");
   if (t.machine.kernelHooks.length !== 0) for (const h of t.machine.kernelHooks) h.objectDereferenced?.(t, Object);
   t.machine.ob.dereference(Object);
 }

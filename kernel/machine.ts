@@ -166,6 +166,11 @@ class IdCounters {
 
 const EXCEPTION_JS = 0xe06d7363;
 
+/** A bug check parameter as the ULONG_PTR it is (a value that is no number is 0). */
+function bugCheckParameter(p: unknown): number {
+  return typeof p === "number" ? p >>> 0 : 0;
+}
+
 /**
  * The emulated machine: physical memory, system space and pools, processes and threads, the
  * scheduler on virtual time, dispatcher objects, IRQL, DPCs and APCs, bug checks and the trace
@@ -896,7 +901,8 @@ export class Machine implements TraceContext {
     const record: BugCheckRecord = {
       code,
       name: info.name,
-      parameters: [p1 >>> 0, p2 >>> 0, p3 >>> 0, p4 >>> 0],
+      // A parameter taken from a caller's argument may be anything JavaScript allows: 0 then.
+      parameters: [bugCheckParameter(p1), bugCheckParameter(p2), bugCheckParameter(p3), bugCheckParameter(p4)],
       info,
       thread: t ? this.describeContext() : null,
       process: t ? `${t.currentProcess.name} (pid ${t.currentProcess.pid})` : null,

@@ -1,6 +1,7 @@
 import { PAGE_SHIFT, PAGE_SIZE, type PhysicalMemory } from "./physical-memory.js";
 import { PTE_OWNED, PTE_PAGEABLE, PTE_VALID, PTE_WRITE } from "./pte.js";
 import { RangeAllocator } from "./range-allocator.js";
+import { checkNumber } from "./bad-pointer.js";
 import { SPECIAL_POOL_ALIGNMENT, SPECIAL_POOL_MAX_BYTES, SPECIAL_POOL_PATTERN, badFreeViolation, corruptionViolation, type SpecialPool } from "./special-pool.js";
 import type { SystemSpace } from "./system-space.js";
 
@@ -16,9 +17,13 @@ export const PoolType = {
 
 export type POOL_TYPE = (typeof PoolType)[keyof typeof PoolType];
 
-/** A pool tag as a number (little-endian four characters) from a number or a 4-char string. */
+/**
+ * A pool tag as a number (little-endian four characters) from a number or a 4-char string. Any
+ * other value (no C caller can pass one: the tag is a ULONG) is STATUS_INVALID_PARAMETER, raised.
+ */
 export function poolTag(tag: number | string): number {
   if (typeof tag === "number") return tag >>> 0;
+  if (typeof tag !== "string") checkNumber("the pool", "Tag", tag);
   let n = 0;
   for (let i = 0; i < 4; i++) n |= (tag.charCodeAt(i) & 0xff) << (8 * i);
   return n >>> 0;
@@ -99,6 +104,13 @@ export type PoolFreeError = "double-free" | "not-pool" | "wrong-tag";
 
 const SMALL_LIMIT = 2048;
 const GRANULE = 16;
+
+/** The index of the first byte in [from, to) that is not special pool's pattern, or -1. */
+function firstNotPattern(bytes: Uint8Array, from: number, to: number): number {
+  const pattern = SPECIAL_POOL_PATTERN;
+  for (let i = from; i < to; i++) if (bytes[i] !== pattern) return i;
+  return -1;
+}
 
 /**
  * One pool (nonpaged or paged): small blocks carved from pages by size class, large blocks as
@@ -301,27 +313,18 @@ export class Pool {
     const pte = this.system.table.get(s.dataVpn);
     const b = this.physical.backing(pte >>> PAGE_SHIFT);
     const page = (s.dataVpn << PAGE_SHIFT) >>> 0;
-    const start = rec.address - page;
+    const start = b.offset + (rec.address - page);
     const end = start + rec.size;
-    let first = -1;
-    let changed = 0;
-    let diff = 0;
     const bytes = b.bytes;
-    for (let i = 0; i < PAGE_SIZE; i++) {
-      if (i === start) i = end;
-      if (i >= PAGE_SIZE) break;
-      const x = bytes[b.offset + i] ?? 0;
-      if (x !== SPECIAL_POOL_PATTERN) {
-        if (first < 0) {
-          first = i;
-          diff = x ^ SPECIAL_POOL_PATTERN;
-        }
-        changed++;
-      }
-    }
+    // Before the block, then after it (two plain loops: the page is read whole at every free).
+    let first = firstNotPattern(bytes, b.offset, start);
+    if (first < 0) first = firstNotPattern(bytes, end, b.offset + PAGE_SIZE);
     if (first < 0) return;
+    let changed = 0;
+    for (let i = b.offset; i < b.offset + PAGE_SIZE; i++) if ((i < start || i >= end) && bytes[i] !== SPECIAL_POOL_PATTERN) changed++;
+    const diff = (bytes[first] ?? 0) ^ SPECIAL_POOL_PATTERN;
     const singleBit = changed === 1 && (diff & (diff - 1)) === 0;
-    sp.raise(corruptionViolation(sp.machine, this.specialInfo(rec), page + first, changed, singleBit));
+    sp.raise(corruptionViolation(sp.machine, this.specialInfo(rec), page + (first - b.offset), changed, singleBit));
   }
 
   /** A freed special-pool block: its page made no-access and its frame released, into the FIFO. */
