@@ -30,7 +30,7 @@ import { IO_STATUS_BLOCK, type IRP } from "./irp.js";
 import { IoAllocateMdlFor, lockForIo } from "./mdl-io.js";
 import { allocateSystemBuffer } from "./request.js";
 import { abandonIrp } from "./synchronous.js";
-import { checkPointer } from "../kernel/bad-pointer.js";
+import { badPointer, checkNumber, checkPointer } from "../kernel/bad-pointer.js";
 
 function kernel(api: string): KThread {
   return currentMachine(api).kernelCall(api);
@@ -56,6 +56,11 @@ export function IoBuildDeviceIoControlRequest(
   checkPointer("IoBuildDeviceIoControlRequest", "DeviceObject", DeviceObject, DEVICE_OBJECT, "a DEVICE_OBJECT");
   if (Event !== null && Event !== undefined) checkPointer("IoBuildDeviceIoControlRequest", "Event", Event, KEVENT, "a KEVENT or NULL");
   checkPointer("IoBuildDeviceIoControlRequest", "IoStatusBlock", IoStatusBlock, IO_STATUS_BLOCK, "an IO_STATUS_BLOCK");
+  IoControlCode = checkNumber("IoBuildDeviceIoControlRequest", "IoControlCode", IoControlCode);
+  InputBufferLength = checkNumber("IoBuildDeviceIoControlRequest", "InputBufferLength", InputBufferLength);
+  OutputBufferLength = checkNumber("IoBuildDeviceIoControlRequest", "OutputBufferLength", OutputBufferLength);
+  if (typeof InputBuffer !== "number") badPointer("IoBuildDeviceIoControlRequest", "InputBuffer", InputBuffer, "an address or NULL");
+  if (typeof OutputBuffer !== "number") badPointer("IoBuildDeviceIoControlRequest", "OutputBuffer", OutputBuffer, "an address or NULL");
   const m = t.machine;
   const irp = allocateIrp(m, DeviceObject.StackSize, "IoBuildDeviceIoControlRequest");
   if (!irp) return null;
@@ -115,6 +120,10 @@ function buildFsd(api: string, origin: "IoBuildSynchronousFsdRequest" | "IoBuild
   checkPointer(api, "DeviceObject", DeviceObject, DEVICE_OBJECT, "a DEVICE_OBJECT");
   if (Event !== null && Event !== undefined) checkPointer(api, "Event", Event, KEVENT, "a KEVENT or NULL");
   checkPointer(api, "IoStatusBlock", IoStatusBlock, IO_STATUS_BLOCK, "an IO_STATUS_BLOCK");
+  MajorFunction = checkNumber(api, "MajorFunction", MajorFunction);
+  Length = checkNumber(api, "Length", Length);
+  StartingOffset = checkNumber(api, "StartingOffset", StartingOffset);
+  if (typeof Buffer !== "number") badPointer(api, "Buffer", Buffer, "an address or NULL");
   const t = kernel(api);
   const m = t.machine;
   const irp = allocateIrp(m, DeviceObject.StackSize, origin);

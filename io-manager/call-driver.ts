@@ -7,7 +7,7 @@ import { currentMachine } from "../kernel/context.js";
 import type { MaybePromise } from "../kernel/objects.js";
 import { STATUS_ACCESS_VIOLATION, STATUS_INVALID_DEVICE_REQUEST, STATUS_PENDING, ntStatusName, type NTSTATUS } from "../kernel/status.js";
 import { NtStatusError } from "../kernel/nt-status-error.js";
-import { checkPointer } from "../kernel/bad-pointer.js";
+import { checkPointer, checkRoutine } from "../kernel/bad-pointer.js";
 import type { KThread } from "../kernel/thread.js";
 import { SL_PENDING_RETURNED, majorFunctionName } from "./constants.js";
 import { DEVICE_OBJECT } from "./device-object.js";
@@ -111,6 +111,8 @@ export function callDriver(t: KThread, device: DEVICE_OBJECT, irp: IRP): MaybePr
   };
   let r: MaybePromise<NTSTATUS>;
   try {
+    // A MajorFunction entry a driver set to something that is no routine: the call through it faults.
+    if (typeof routine !== "function") checkRoutine("IoCallDriver", `DriverObject->MajorFunction[${sl.MajorFunction}]`, routine);
     r = routine(device, irp);
   } catch (e) {
     m.leaveActivity(token);

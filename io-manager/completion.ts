@@ -36,7 +36,7 @@ import { completeIrpInFileObjectList } from "./thread-agnostic.js";
 import { freeIrp, unqueueIrpFromThread } from "./irp-alloc.js";
 import { IO_STATUS_BLOCK, IRP } from "./irp.js";
 import { freeIrpMdls, unlockPages } from "./mdl.js";
-import { checkPointer } from "../kernel/bad-pointer.js";
+import { checkPointer, checkRoutine } from "../kernel/bad-pointer.js";
 
 /**
  * IoCompleteRequest: the driver is done with the IRP. Completion routines run now, in this
@@ -119,6 +119,7 @@ export function unwindCompletion(t: KThread, irp: IRP): void {
         const token = m.enterActivity("completion routine", name, owner);
         let result: NTSTATUS;
         try {
+          if (typeof routine !== "function") checkRoutine("IoCompleteRequest", "the stack location's CompletionRoutine", routine);
           const call = routine as (...args: unknown[]) => unknown;
           const r = call(upper, irp, context);
           if (r instanceof Promise) {

@@ -4,7 +4,7 @@
  */
 import type { LiveSetMember } from "../kernel/live-set.js";
 import { BugCheckCode } from "../kernel/bugcheck-codes.js";
-import { currentMachine } from "../kernel/context.js";
+import { activeMachine, currentMachine } from "../kernel/context.js";
 import { DISPATCH_LEVEL, KernelMode, UserMode, type KPROCESSOR_MODE } from "../kernel/irql.js";
 import type { Machine } from "../kernel/machine.js";
 import { MM_SYSTEM_RANGE_START, MM_USER_PROBE_ADDRESS } from "../kernel/memory-constants.js";
@@ -170,6 +170,23 @@ function lockFromPtes(physical: PhysicalMemory, table: PageTable, startVpn: numb
   return -1;
 }
 
+/**
+ * A locked MDL a driver is about to describe anew: its locks stay on the frames with nobody to undo
+ * them (as on Windows, where the process's exit then reports the locked pages); a copy of its
+ * locked state is kept among the I/O manager's abandoned locks, and the MDL itself starts over.
+ */
+function abandonLocks(m: Machine, mdl: MDL): void {
+  if (!(mdl.MdlFlags & MDL_PAGES_LOCKED)) return;
+  const ghost = new MDL(mdl.id, mdl.StartVa + mdl.ByteOffset, mdl.ByteCount);
+  ghost.pfns = mdl.pfns;
+  ghost.MdlFlags = mdl.MdlFlags;
+  ghost.Process = mdl.Process;
+  ghost.freed = true;
+  ioManager(m).abandonedLocks.add(ghost);
+  mdl.MdlFlags &= ~MDL_PAGES_LOCKED;
+  mdl.pfns = newPfnArray(mdl.pfns.length);
+}
+
 /** ADDRESS_AND_SIZE_TO_SPAN_PAGES. */
 export function spanPages(va: number, size: number): number {
   if (size === 0) return 0;
@@ -227,6 +244,7 @@ export function freeMdl(m: Machine, mdl: MDL): void {
   if (mdl.MdlFlags & MDL_MAPPED_TO_SYSTEM_VA) unmapSystem(m, mdl);
   mdl.freed = true;
   ioManager(m).liveMdls.delete(mdl);
+  if (mdl.MdlFlags & MDL_PAGES_LOCKED) ioManager(m).abandonedLocks.add(mdl);
   if (m.trace.on) m.trace.emit("MdlFreed", { mdl: mdl.label });
 }
 
@@ -250,6 +268,14 @@ export function MmProbeAndLockPages(MemoryDescriptorList: MDL, AccessMode: KPROC
   const t = kernel("MmProbeAndLockPages");
   checkPointer("MmProbeAndLockPages", "MemoryDescriptorList", MemoryDescriptorList, MDL, "an MDL");
   for (const h of ioManager(t.machine).hooks) h.beforeProbeAndLock?.(MemoryDescriptorList, AccessMode, Operation, t);
+  // An MDL already locked, built for nonpaged pool or partial may not be probed and locked (its
+  // PFN array would be overwritten and the first lock leaked): Driver Verifier's 0xC4/0xB0.
+  const wrong = MemoryDescriptorList.MdlFlags & (MDL_PAGES_LOCKED | MDL_SOURCE_IS_NONPAGED_POOL | MDL_PARTIAL | MDL_MAPPED_TO_SYSTEM_VA);
+  if (wrong !== 0) {
+    t.machine.bugCheck(BugCheckCode.DRIVER_VERIFIER_DETECTED_VIOLATION, 0xb0, MemoryDescriptorList.id, MemoryDescriptorList.MdlFlags, wrong, {
+      detail: `MmProbeAndLockPages on ${MemoryDescriptorList.label}, whose flags (0x${wrong.toString(16)}) say it is already locked, mapped, partial or built for nonpaged pool: unlock it first (MmUnlockPages), or use it as it is`,
+    });
+  }
   probeAndLock(t, MemoryDescriptorList, AccessMode, Operation, t.machine.currentDriver() ?? "I/O manager");
 }
 
@@ -460,6 +486,7 @@ export function MmBuildMdlForNonPagedPool(MemoryDescriptorList: MDL): void {
   if (va < MM_SYSTEM_RANGE_START) {
     m.bugCheck(BugCheckCode.DRIVER_VERIFIER_DETECTED_VIOLATION, 0x87, mdl.id, va, 0, { detail: `MmBuildMdlForNonPagedPool on ${mdl.label}, which describes a user address` });
   }
+  abandonLocks(m, mdl);
   const pfns = newPfnArray(mdl.pageCount);
   for (let i = 0; i < pfns.length; i++) {
     const f = m.mmu.frameOf(null, mdl.StartVa + i * PAGE_SIZE);
@@ -481,6 +508,8 @@ export function IoBuildPartialMdl(SourceMdl: MDL, TargetMdl: MDL, VirtualAddress
   const t = kernel("IoBuildPartialMdl");
   checkPointer("IoBuildPartialMdl", "SourceMdl", SourceMdl, MDL, "an MDL");
   checkPointer("IoBuildPartialMdl", "TargetMdl", TargetMdl, MDL, "an MDL");
+  if (typeof VirtualAddress !== "number") badPointer("IoBuildPartialMdl", "VirtualAddress", VirtualAddress, "an address inside SourceMdl's range");
+  Length = checkNumber("IoBuildPartialMdl", "Length", Length);
   const srcVa = SourceMdl.StartVa + SourceMdl.ByteOffset;
   const offset = VirtualAddress - srcVa;
   const length = Length === 0 ? SourceMdl.ByteCount - offset : Length;
@@ -489,6 +518,7 @@ export function IoBuildPartialMdl(SourceMdl: MDL, TargetMdl: MDL, VirtualAddress
       detail: `IoBuildPartialMdl: 0x${VirtualAddress.toString(16)}+${length} is outside ${SourceMdl.label}`,
     });
   }
+  abandonLocks(t.machine, TargetMdl);
   TargetMdl.StartVa = VirtualAddress - (VirtualAddress & PAGE_MASK);
   TargetMdl.ByteOffset = VirtualAddress & PAGE_MASK;
   TargetMdl.ByteCount = length;
@@ -527,6 +557,8 @@ export function MmInitializeMdl(MemoryDescriptorList: MDL, BaseVa: number, Lengt
   checkPointer("MmInitializeMdl", "MemoryDescriptorList", MemoryDescriptorList, MDL, "an MDL");
   if (typeof BaseVa !== "number") badPointer("MmInitializeMdl", "BaseVa", BaseVa, "an address");
   Length = checkNumber("MmInitializeMdl", "Length", Length);
+  const m = activeMachine();
+  if (m) abandonLocks(m, MemoryDescriptorList);
   MemoryDescriptorList.StartVa = BaseVa - (BaseVa & PAGE_MASK);
   MemoryDescriptorList.ByteOffset = BaseVa & PAGE_MASK;
   MemoryDescriptorList.ByteCount = Length;

@@ -18,7 +18,7 @@ import { invokeCancelRoutine } from "./cancel.js";
 import { DEVICE_OBJECT } from "./device-object.js";
 import { ioManager } from "./io-manager.js";
 import { IRP, deviceQueueEntryOf, type DRIVER_CANCEL } from "./irp.js";
-import { checkPointer, checkRoutine } from "../kernel/bad-pointer.js";
+import { badPointer, checkNumber, checkPointer, checkRoutine } from "../kernel/bad-pointer.js";
 
 /**
  * Calls the driver's StartIo routine with `irp` (the caller has made it CurrentIrp and runs at
@@ -75,6 +75,9 @@ export function IoStartPacket(DeviceObject: DEVICE_OBJECT, Irp: IRP, Key: number
   checkPointer("IoStartPacket", "DeviceObject", DeviceObject, DEVICE_OBJECT, "a DEVICE_OBJECT");
   checkPointer("IoStartPacket", "Irp", Irp, IRP, "an IRP");
   if (CancelFunction !== null && CancelFunction !== undefined) checkRoutine("IoStartPacket", "CancelFunction", CancelFunction);
+  // Key points at a ULONG, or is NULL.
+  if (Key === undefined) Key = null;
+  if (Key !== null && typeof Key !== "number") badPointer("IoStartPacket", "Key", Key, "a ULONG sort key or NULL");
   const m = t.machine;
   const io = ioManager(m);
   const oldIrql = m.interrupts.raise(t, DISPATCH_LEVEL);
@@ -153,5 +156,6 @@ export function IoStartNextPacket(DeviceObject: DEVICE_OBJECT, Cancelable: boole
  */
 export function IoStartNextPacketByKey(DeviceObject: DEVICE_OBJECT, Cancelable: boolean, Key: number): void {
   checkPointer("IoStartNextPacketByKey", "DeviceObject", DeviceObject, DEVICE_OBJECT, "a DEVICE_OBJECT");
+  Key = checkNumber("IoStartNextPacketByKey", "Key", Key);
   startNextPacket("IoStartNextPacketByKey", DeviceObject, Cancelable, Key);
 }

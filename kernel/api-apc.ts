@@ -41,6 +41,8 @@ export function KeInitializeApc(
   checkPointer("KeInitializeApc", "Apc", Apc, KAPC, "a KAPC");
   checkPointer("KeInitializeApc", "Thread", Thread, KThread, "a KTHREAD");
   checkRoutine("KeInitializeApc", "KernelRoutine", KernelRoutine);
+  if (RundownRoutine !== null && RundownRoutine !== undefined) checkRoutine("KeInitializeApc", "RundownRoutine", RundownRoutine);
+  if (NormalRoutine !== null && NormalRoutine !== undefined) checkRoutine("KeInitializeApc", "NormalRoutine", NormalRoutine);
   initializeApc(Apc, Thread, Environment, KernelRoutine, RundownRoutine, NormalRoutine, ApcMode, NormalContext);
 }
 

@@ -178,6 +178,8 @@ export function KePulseEvent(Event: KEVENT, _Increment = 0, _Wait = false): numb
 /** KeInitializeSemaphore. */
 export function KeInitializeSemaphore(Semaphore: KSEMAPHORE, Count: number, Limit: number): void {
   checkPointer("KeInitializeSemaphore", "Semaphore", Semaphore, KSEMAPHORE, "a KSEMAPHORE");
+  Count = checkNumber("KeInitializeSemaphore", "Count", Count);
+  Limit = checkNumber("KeInitializeSemaphore", "Limit", Limit);
   Semaphore.SignalState = Count;
   Semaphore.Limit = Limit;
 }
@@ -186,6 +188,7 @@ export function KeInitializeSemaphore(Semaphore: KSEMAPHORE, Count: number, Limi
 export function KeReleaseSemaphore(Semaphore: KSEMAPHORE, _Increment: number, Adjustment: number, _Wait = false): number {
   const m = kernel("KeReleaseSemaphore").machine;
   checkPointer("KeReleaseSemaphore", "Semaphore", Semaphore, KSEMAPHORE, "a KSEMAPHORE");
+  Adjustment = checkNumber("KeReleaseSemaphore", "Adjustment", Adjustment);
   const previous = Semaphore.SignalState;
   if (Adjustment <= 0 || previous + Adjustment > Semaphore.Limit) throw new NtStatusError(STATUS_SEMAPHORE_LIMIT_EXCEEDED);
   m.signal(Semaphore, previous + Adjustment);
@@ -240,7 +243,7 @@ export async function KeWaitForSingleObject(
     mode: WaitMode,
     alertable: Alertable,
     timeout: relativeTimeout(m, Timeout, "KeWaitForSingleObject"),
-    reason: `KeWaitForSingleObject (reason ${WaitReason}) in ${m.describeContext()}`,
+    reason: `KeWaitForSingleObject (reason ${String(WaitReason)}) in ${m.describeContext()}`,
   });
 }
 
@@ -263,7 +266,7 @@ export async function KeWaitForMultipleObjects(
       mode: WaitMode,
       alertable: Alertable,
       timeout: relativeTimeout(m, Timeout, "KeWaitForMultipleObjects"),
-      reason: `KeWaitForMultipleObjects (reason ${WaitReason}) in ${m.describeContext()}`,
+      reason: `KeWaitForMultipleObjects (reason ${String(WaitReason)}) in ${m.describeContext()}`,
     },
   );
 }

@@ -5,7 +5,7 @@ import { currentMachine } from "./context.js";
 import { KernelMode, type KPROCESSOR_MODE } from "./irql.js";
 import { KernelObject } from "./objects.js";
 import { KProcess } from "./process.js";
-import { STATUS_SUCCESS, type NTSTATUS } from "./status.js";
+import { STATUS_INVALID_HANDLE, STATUS_SUCCESS, type NTSTATUS } from "./status.js";
 import { KThread } from "./thread.js";
 import { checkPointer, checkRoutine } from "./bad-pointer.js";
 
@@ -90,6 +90,8 @@ export function ObReferenceObjectByHandle(
 ): { status: NTSTATUS; Object: KernelObject | null } {
   const t = kernel("ObReferenceObjectByHandle");
   const m = t.machine;
+  // A handle is a value: one that is no number names no handle table entry.
+  if (typeof Handle !== "number") return { status: STATUS_INVALID_HANDLE, Object: null };
   const h = Handle >>> 0;
   const kernelHandle = AccessMode === KernelMode && (h & KERNEL_HANDLE_BIT) !== 0 && h < 0xfffffff0;
   const r = kernelHandle
@@ -119,6 +121,7 @@ export function ObDereferenceObject(Object: KernelObject): void {
 export async function ZwClose(Handle: number): Promise<NTSTATUS> {
   const t = kernel("ZwClose");
   const m = t.machine;
+  if (typeof Handle !== "number") return STATUS_INVALID_HANDLE;
   const h = Handle >>> 0;
   if ((h & KERNEL_HANDLE_BIT) !== 0 && h < 0xfffffff0) return m.ob.closeHandle(m.systemProcess, h & ~KERNEL_HANDLE_BIT);
   return m.ob.closeHandle(t.currentProcess, h);

@@ -15,7 +15,7 @@ import { DISPATCH_LEVEL, irqlName } from "./irql.js";
 import { InsertTailList, IsListEmpty, LIST_ENTRY, RemoveEntryList } from "./list-entry.js";
 import { KSPIN_LOCK } from "./spin-lock.js";
 import type { KThread } from "./thread.js";
-import { checkPointer } from "./bad-pointer.js";
+import { checkNumber, checkPointer } from "./bad-pointer.js";
 
 /** Driver Verifier's DDI compliance code for the IrqlDispatch rule (0xC4, parameter 1). */
 export const DDI_IRQL_DISPATCH = 0x20003;
@@ -182,6 +182,7 @@ export function KeInsertByKeyDeviceQueue<T>(DeviceQueue: KDEVICE_QUEUE<T>, Devic
   checkPointer("KeInsertByKeyDeviceQueue", "DeviceQueue", DeviceQueue, KDEVICE_QUEUE, "a KDEVICE_QUEUE");
   checkPointer("KeInsertByKeyDeviceQueue", "DeviceQueueEntry", DeviceQueueEntry, KDEVICE_QUEUE_ENTRY, "a KDEVICE_QUEUE_ENTRY");
   atDispatchLevel("KeInsertByKeyDeviceQueue");
+  SortKey = checkNumber("KeInsertByKeyDeviceQueue", "SortKey", SortKey);
   return insertByKeyDeviceQueue(DeviceQueue, DeviceQueueEntry, SortKey);
 }
 
@@ -204,6 +205,7 @@ export function KeRemoveDeviceQueue<T>(DeviceQueue: KDEVICE_QUEUE<T>): KDEVICE_Q
 export function KeRemoveByKeyDeviceQueue<T>(DeviceQueue: KDEVICE_QUEUE<T>, SortKey: number): KDEVICE_QUEUE_ENTRY<T> | null {
   checkPointer("KeRemoveByKeyDeviceQueue", "DeviceQueue", DeviceQueue, KDEVICE_QUEUE, "a KDEVICE_QUEUE");
   atDispatchLevel("KeRemoveByKeyDeviceQueue");
+  SortKey = checkNumber("KeRemoveByKeyDeviceQueue", "SortKey", SortKey);
   return removeByKeyDeviceQueue(DeviceQueue, SortKey);
 }
 

@@ -32,13 +32,15 @@ export interface Program {
   readonly verified: boolean;
   /** How often an argument is not of the kind the routine expects: 0 (rarely) to 3 (often). */
   readonly hostility: number;
+  /** 0: any routine of the table; 1: the request path only (IRPs, MDLs, cancel, waits, DPCs). */
+  readonly focus: number;
   readonly steps: readonly Step[];
 }
 
 /** fast-check's programs of at most `maxSteps` steps. */
 export function programArbitrary(maxSteps: number): fc.Arbitrary<Program> {
   const step = fc.record({ routine: fc.nat(), picks: fc.array(fc.nat(), { minLength: PICKS, maxLength: PICKS }) });
-  return fc.record({ verified: fc.boolean(), hostility: fc.nat(3), steps: fc.array(step, { minLength: 1, maxLength: maxSteps }) });
+  return fc.record({ verified: fc.boolean(), hostility: fc.nat(3), focus: fc.nat(1), steps: fc.array(step, { minLength: 1, maxLength: maxSteps }) });
 }
 
 /** A small deterministic generator (xorshift32) for the soak, which draws millions of steps. */
@@ -64,7 +66,7 @@ export class Rng {
       for (let k = 0; k < PICKS; k++) picks.push(this.next());
       out.push({ routine: this.next(), picks });
     }
-    return { verified: (this.next() & 1) === 0, hostility: this.next() & 3, steps: out };
+    return { verified: (this.next() & 1) === 0, hostility: this.next() & 3, focus: this.next() & 1, steps: out };
   }
 }
 
