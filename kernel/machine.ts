@@ -166,6 +166,12 @@ class IdCounters {
 
 const EXCEPTION_JS = 0xe06d7363;
 
+/** What an NT exception's own message adds to its status (the routine and argument it names), as ": …". */
+function explanation(e: NtStatusError): string {
+  const plain = `${ntStatusName(e.status)}${e.address !== undefined ? ` at 0x${hex32(e.address)}` : ""}`;
+  return e.message === plain ? "" : `: ${e.message.replace(/^STATUS_[A-Z_]+: /, "")}`;
+}
+
 /** A bug check parameter as the ULONG_PTR it is (a value that is no number is 0). */
 function bugCheckParameter(p: unknown): number {
   return typeof p === "number" ? p >>> 0 : 0;
@@ -562,7 +568,7 @@ export class Machine implements TraceContext {
     if (e instanceof NtStatusError) {
       return this.bugCheck(code, e.status, 0, e.write ? 1 : 0, e.address ?? 0, {
         cause: e,
-        detail: `${where} raised ${ntStatusName(e.status)}${e.address !== undefined ? ` (address 0x${hex32(e.address)})` : ""} and did not handle it`,
+        detail: `${where} raised ${ntStatusName(e.status)}${e.address !== undefined ? ` (address 0x${hex32(e.address)})` : ""} and did not handle it${explanation(e)}`,
       });
     }
     const text = e instanceof Error ? `${e.name}: ${e.message}` : String(e);

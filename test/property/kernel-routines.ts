@@ -69,6 +69,20 @@ function TerminateApp(w: KernelWorld): void {
   w.m.terminateProcess(app, 1, "killed by the property test");
 }
 
+/**
+ * A driver taking a pended request off its queue (its cancel routine cleared, as a correct driver
+ * does before working on it), working on it for a while — a cancel arriving meanwhile finds no
+ * routine to call — and completing it with success: the cancel races the completion and loses.
+ */
+async function WorkOnRequest(Irp: unknown, Interval: unknown): Promise<void> {
+  if (!(Irp instanceof wdm.IRP)) return;
+  if (wdm.IoSetCancelRoutine(Irp, null) === null) return;
+  await wdm.KeDelayExecutionThread(wdm.KernelMode, false, typeof Interval === "number" && Interval < 0 ? Interval : -20_000);
+  Irp.IoStatus.Status = wdm.STATUS_SUCCESS;
+  Irp.IoStatus.Information = 0;
+  wdm.IoCompleteRequest(Irp, wdm.IO_NO_INCREMENT);
+}
+
 /** A cancel-safe queue over a list head, as the WDK samples write one. */
 function InitializeCsq(Csq: unknown, Head: unknown, Lock: unknown): number {
   const head = Head instanceof wdm.LIST_ENTRY ? (Head as wdm.LIST_ENTRY<wdm.IRP>) : new wdm.LIST_ENTRY<wdm.IRP>();
@@ -156,6 +170,7 @@ export const kernelRoutines: readonly KernelRoutine[] = [
   r("IoStartNextPacketByKey", wdm.IoStartNextPacketByKey, ["device", "bool", "key"]),
   r("(driver code) touch the IRP's members", TouchIrpFields, ["irp"]),
   r("(driver code) touch the stack locations", TouchStackLocation, ["irp"]),
+  r("(driver code) take a request off the queue, work on it, complete it", WorkOnRequest, ["irp", "timeout"]),
   // MDLs
   r("IoAllocateMdl", wdm.IoAllocateMdl, ["address", "length", "bool", "bool", "irp"], { mdl: itself }),
   r("IoFreeMdl", wdm.IoFreeMdl, ["mdl"]),

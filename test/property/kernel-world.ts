@@ -205,7 +205,7 @@ const REQUEST_PATH = new Set([
   "IoCopyCurrentIrpStackLocationToNext", "IoSkipCurrentIrpStackLocation", "IoCallDriver", "IoAllocateIrp", "IoFreeIrp", "IoSetCompletionRoutine",
   "IoAllocateMdl", "MmProbeAndLockPages", "MmUnlockPages", "MmGetSystemAddressForMdlSafe", "IoFreeMdl", "IoBuildDeviceIoControlRequest",
   "IoGetRequestorProcessId", "IoIsOperationSynchronous", "(driver code) touch the IRP's members", "(driver code) touch the stack locations",
-  "(another processor) the app is killed", "(driver code) remember the MDL of an IRP", "KeDelayExecutionThread", "KeWaitForSingleObject",
+  "(another processor) the app is killed", "(driver code) take a request off the queue, work on it, complete it", "(driver code) remember the MDL of an IRP", "KeDelayExecutionThread", "KeWaitForSingleObject",
   "KeSetTimer", "KeCancelTimer", "KeInsertQueueDpc", "KeSetEvent", "KeClearEvent", "ExAllocatePoolWithTag", "ExFreePool", "RtlCopyMemory",
 ]);
 
