@@ -16,6 +16,7 @@ export const BugCheckCode = {
   IRQL_NOT_GREATER_OR_EQUAL: 0x09,
   IRQL_NOT_LESS_OR_EQUAL: 0x0a,
   NO_MORE_SYSTEM_PTES: 0x3f,
+  MUST_SUCCEED_POOL_EMPTY: 0x41,
   KMODE_EXCEPTION_NOT_HANDLED: 0x1e,
   REFERENCE_BY_POINTER: 0x18,
   NO_MORE_IRP_STACK_LOCATIONS: 0x35,
@@ -97,6 +98,10 @@ const info: Record<number, BugCheckInfo> = {
   0x3f: {
     name: "NO_MORE_SYSTEM_PTES",
     parameters: ["PTE type: 0 system expansion, 1 nonpaged pool expansion", "Requested size", "Total free system PTEs", "Total system PTEs"],
+  },
+  0x41: {
+    name: "MUST_SUCCEED_POOL_EMPTY",
+    parameters: ["Size of the request that could not be satisfied", "Number of pages used from nonpaged pool", "Number of requests from nonpaged pool larger than PAGE_SIZE", "Number of pages available"],
   },
   0x44: {
     name: "MULTIPLE_IRP_COMPLETE_REQUESTS",
