@@ -31,7 +31,8 @@ export function describeArgument(value: unknown): string {
       return "a symbol";
     default: {
       const label = (value as { label?: unknown }).label;
-      const type = (value as object).constructor?.name ?? "object";
+      const ctor = (value as { constructor?: { name?: unknown } }).constructor;
+      const type = typeof ctor?.name === "string" && ctor.name !== "" ? ctor.name : "object";
       return typeof label === "string" ? `${label} (a ${type})` : Array.isArray(value) ? "an array" : `a ${type}`;
     }
   }

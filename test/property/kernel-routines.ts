@@ -40,19 +40,14 @@ function TouchIrpFields(Irp: unknown): void {
   Irp.IoStatus.Status = wdm.STATUS_SUCCESS;
   Irp.IoStatus.Information = Irp.AssociatedIrp.SystemBuffer === 0 ? 0 : 4;
   Irp.Tail.Overlay.DriverContext[0] = Irp.Cancel;
-  void Irp.MdlAddress;
-  void Irp.UserBuffer;
+  Irp.Tail.Overlay.DriverContext[1] = [Irp.MdlAddress, Irp.UserBuffer];
 }
 
 /** A driver's code reading its current stack location's parameters. */
 function TouchStackLocation(Irp: unknown): void {
   if (!(Irp instanceof wdm.IRP)) return;
   const s = wdm.IoGetCurrentIrpStackLocation(Irp);
-  void s.Parameters.DeviceIoControl.OutputBufferLength;
-  void s.Parameters.Read.Length;
-  void s.MajorFunction;
-  void s.DeviceObject;
-  void s.FileObject;
+  Irp.Tail.Overlay.DriverContext[2] = [s.Parameters.DeviceIoControl.OutputBufferLength, s.Parameters.Read.Length, s.DeviceObject, s.FileObject];
   const next = wdm.IoGetNextIrpStackLocation(Irp);
   next.MajorFunction = s.MajorFunction;
   next.Parameters.DeviceIoControl.IoControlCode = s.Parameters.DeviceIoControl.IoControlCode;
@@ -81,6 +76,16 @@ async function WorkOnRequest(Irp: unknown, Interval: unknown): Promise<void> {
   Irp.IoStatus.Status = wdm.STATUS_SUCCESS;
   Irp.IoStatus.Information = 0;
   wdm.IoCompleteRequest(Irp, wdm.IO_NO_INCREMENT);
+}
+
+/** A driver keeping an IRP it was handed (for later steps). */
+function KeepIrp(w: KernelWorld, Irp: unknown): void {
+  w.keep("irp", Irp);
+}
+
+/** A driver keeping the MDL of an IRP it was handed. */
+function KeepMdlOf(w: KernelWorld, Irp: unknown): void {
+  if (Irp instanceof wdm.IRP) w.keep("mdl", Irp.MdlAddress);
 }
 
 /** A cancel-safe queue over a list head, as the WDK samples write one. */
@@ -296,6 +301,6 @@ export const kernelRoutines: readonly KernelRoutine[] = [
   r("DbgPrint", wdm.DbgPrint, ["text"]),
   // Another processor
   r("(another processor) the app is killed", TerminateApp, ["world"]),
-  r("(driver code) keep an argument's IRP", (w: KernelWorld, x: unknown) => void w.keep("irp", x), ["world", "irp"]),
-  r("(driver code) remember the MDL of an IRP", (w: KernelWorld, x: unknown) => void (x instanceof wdm.IRP && w.keep("mdl", x.MdlAddress)), ["world", "irp"]),
+  r("(driver code) keep an argument's IRP", KeepIrp, ["world", "irp"]),
+  r("(driver code) remember the MDL of an IRP", KeepMdlOf, ["world", "irp"]),
 ];

@@ -277,12 +277,14 @@ export class KernelWorld {
   /** Builds the world: loads the driver, starts the app, then runs the program on the driver's worker thread. */
   async run(): Promise<void> {
     const m = this.m;
-    const w = this;
-    let device: wdm.DEVICE_OBJECT | null = null;
+    const keep = (kind: string, v: unknown): void => {
+      this.keep(kind, v);
+    };
+    const made: { device: wdm.DEVICE_OBJECT | null } = { device: null };
     await loadDriver(m, "Prop", (DriverObject) => {
       const created = wdm.IoCreateDevice(DriverObject, null, "\\Device\\Prop", wdm.FILE_DEVICE_UNKNOWN, 0, false);
       if (!created.DeviceObject) return created.status;
-      device = created.DeviceObject;
+      made.device = created.DeviceObject;
       wdm.IoCreateSymbolicLink("\\DosDevices\\Prop", "\\Device\\Prop");
       const succeed: wdm.DRIVER_DISPATCH = function PropSucceed(_d, Irp) {
         Irp.IoStatus.Status = wdm.STATUS_SUCCESS;
@@ -291,10 +293,10 @@ export class KernelWorld {
       };
       for (let major = 0; major <= wdm.IRP_MJ_MAXIMUM_FUNCTION; major++) DriverObject.MajorFunction[major] = succeed;
       DriverObject.MajorFunction[wdm.IRP_MJ_DEVICE_CONTROL] = function PropDeviceControl(_d, Irp) {
-        w.keep("irp", Irp);
+        keep("irp", Irp);
         const code = wdm.IoGetCurrentIrpStackLocation(Irp).Parameters.DeviceIoControl.IoControlCode;
         if (code !== IOCTL_PROP_PEND && code !== IOCTL_PROP_PEND_DIRECT) return succeed(_d, Irp);
-        if (Irp.MdlAddress) w.keep("mdl", Irp.MdlAddress);
+        if (Irp.MdlAddress) keep("mdl", Irp.MdlAddress);
         wdm.IoSetCancelRoutine(Irp, PropCancel);
         if (Irp.Cancel && wdm.IoSetCancelRoutine(Irp, null)) {
           Irp.IoStatus.Status = wdm.STATUS_CANCELLED;
@@ -306,8 +308,8 @@ export class KernelWorld {
       };
       return wdm.STATUS_SUCCESS;
     });
-    if (!device) throw new Error("the Prop driver did not load");
-    this.seed(device);
+    if (!made.device) throw new Error("the Prop driver did not load");
+    this.seed(made.device);
     this.app = m.createProcess("app.exe", () => this.appMain());
     m.createSystemThread("PropWorker", async () => {
       m.enterActivity("system thread", "PropWorker", "Prop");

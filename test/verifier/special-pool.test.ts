@@ -147,13 +147,23 @@ describe("verifier: Special Pool", () => {
 
   it("every accessor is caught: RtlZeroMemory, RtlFillMemory and a read straddling the page end", async () => {
     for (const touch of [
-      (p: number) => RtlZeroMemory(p, 17),
-      (p: number) => RtlFillMemory(p, 24, 0x41),
-      (p: number) => readU32(p + 14),
-      (p: number) => RtlCopyMemory(p, p - 40, 20),
+      (p: number) => {
+        RtlZeroMemory(p, 17);
+      },
+      (p: number) => {
+        RtlFillMemory(p, 24, 0x41);
+      },
+      (p: number) => {
+        readU32(p + 14);
+      },
+      (p: number) => {
+        RtlCopyMemory(p, p - 40, 20);
+      },
     ]) {
       const m = verifiedMachine();
-      const bc = await bugCheckOf(m, () => touch(ExAllocatePoolWithTag(NonPagedPool, 16, "Acc ")));
+      const bc = await bugCheckOf(m, () => {
+        touch(ExAllocatePoolWithTag(NonPagedPool, 16, "Acc "));
+      });
       expect(bc.code, touch.toString()).to.equal(0xd6);
     }
   });
