@@ -11,7 +11,7 @@ import { DEVICE_OBJECT } from "./device-object.js";
 import { DRIVER_OBJECT } from "./driver-object.js";
 import { IoGetAttachedDevice } from "./call-driver.js";
 import { ioManager, SymbolicLink } from "./io-manager.js";
-import { badPointer, checkPointer } from "../kernel/bad-pointer.js";
+import { badPointer, checkNumber, checkPointer } from "../kernel/bad-pointer.js";
 
 function kernel(api: string): KThread {
   return currentMachine(api).kernelCall(api);
@@ -33,6 +33,8 @@ export function IoCreateDevice<Ext>(
 ): { status: NTSTATUS; DeviceObject: DEVICE_OBJECT<Ext> | null } {
   const t = kernel("IoCreateDevice");
   checkPointer("IoCreateDevice", "DriverObject", DriverObject, DRIVER_OBJECT, "a DRIVER_OBJECT");
+  DeviceType = checkNumber("IoCreateDevice", "DeviceType", DeviceType);
+  DeviceCharacteristics = checkNumber("IoCreateDevice", "DeviceCharacteristics", DeviceCharacteristics);
   if (DeviceName !== null && typeof DeviceName !== "string") badPointer("IoCreateDevice", "DeviceName", DeviceName, "a UNICODE_STRING or NULL");
   const m = t.machine;
   const io = ioManager(m);

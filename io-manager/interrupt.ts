@@ -8,7 +8,7 @@ import { KINTERRUPT, interruptController, type KSERVICE_ROUTINE } from "../kerne
 import { DISPATCH_LEVEL, HIGH_LEVEL, PASSIVE_LEVEL, type KIRQL } from "../kernel/irql.js";
 import { KSPIN_LOCK } from "../kernel/spin-lock.js";
 import { STATUS_INVALID_PARAMETER, STATUS_SUCCESS, type NTSTATUS } from "../kernel/status.js";
-import { checkPointer, checkRoutine } from "../kernel/bad-pointer.js";
+import { checkNumber, checkPointer, checkRoutine } from "../kernel/bad-pointer.js";
 
 /**
  * IoConnectInterrupt: connects `ServiceRoutine(Interrupt, ServiceContext)` to `Vector` at device
@@ -32,6 +32,11 @@ export function IoConnectInterrupt<C>(
   const t = currentMachine("IoConnectInterrupt").kernelCall("IoConnectInterrupt");
   checkRoutine("IoConnectInterrupt", "ServiceRoutine", ServiceRoutine);
   if (SpinLock !== null && SpinLock !== undefined) checkPointer("IoConnectInterrupt", "SpinLock", SpinLock, KSPIN_LOCK, "a KSPIN_LOCK or NULL");
+  Vector = checkNumber("IoConnectInterrupt", "Vector", Vector);
+  Irql = checkNumber("IoConnectInterrupt", "Irql", Irql);
+  SynchronizeIrql = checkNumber("IoConnectInterrupt", "SynchronizeIrql", SynchronizeIrql);
+  InterruptMode = checkNumber("IoConnectInterrupt", "InterruptMode", InterruptMode);
+  ProcessorEnableMask = checkNumber("IoConnectInterrupt", "ProcessorEnableMask", ProcessorEnableMask);
   const m = t.machine;
   if (t.irql !== PASSIVE_LEVEL) {
     m.bugCheck(BugCheckCode.IRQL_NOT_LESS_OR_EQUAL, 0, t.irql, 0, 0, { detail: `IoConnectInterrupt at IRQL ${t.irql}: it is callable only at PASSIVE_LEVEL` });

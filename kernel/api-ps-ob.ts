@@ -7,7 +7,7 @@ import { KernelObject } from "./objects.js";
 import { KProcess } from "./process.js";
 import { STATUS_INVALID_HANDLE, STATUS_SUCCESS, type NTSTATUS } from "./status.js";
 import { KThread } from "./thread.js";
-import { checkPointer, checkRoutine } from "./bad-pointer.js";
+import { checkNumber, checkPointer, checkRoutine } from "./bad-pointer.js";
 
 function kernel(api: string): KThread {
   return currentMachine(api).kernelCall(api);
@@ -92,6 +92,7 @@ export function ObReferenceObjectByHandle(
   const m = t.machine;
   // A handle is a value: one that is no number names no handle table entry.
   if (typeof Handle !== "number") return { status: STATUS_INVALID_HANDLE, Object: null };
+  DesiredAccess = checkNumber("ObReferenceObjectByHandle", "DesiredAccess", DesiredAccess);
   const h = Handle >>> 0;
   const kernelHandle = AccessMode === KernelMode && (h & KERNEL_HANDLE_BIT) !== 0 && h < 0xfffffff0;
   const r = kernelHandle

@@ -7,7 +7,7 @@ import { KQUEUE, KeNumberProcessors } from "./queue.js";
 import { KernelMode, type KPROCESSOR_MODE } from "./irql.js";
 import type { NTSTATUS } from "./status.js";
 import type { KThread } from "./thread.js";
-import { checkPointer, checkTimeout } from "./bad-pointer.js";
+import { checkNumber, checkPointer, checkTimeout } from "./bad-pointer.js";
 
 export { KQUEUE, KeNumberProcessors };
 
@@ -24,6 +24,7 @@ function relative(now: number, TimeoutArgument: number | null | undefined): numb
 /** KeInitializeQueue: an empty queue; a Count of 0 means one running thread per processor. */
 export function KeInitializeQueue<E>(Queue: KQUEUE<E>, Count = 0): void {
   checkPointer("KeInitializeQueue", "Queue", Queue, KQUEUE, "a KQUEUE");
+  Count = checkNumber("KeInitializeQueue", "Count", Count);
   Queue.MaximumCount = Count === 0 ? KeNumberProcessors : Count;
   Queue.CurrentCount = 0;
   Queue.rundown = false;

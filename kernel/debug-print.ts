@@ -18,7 +18,8 @@ function print(api: string, text: string): void {
 
 /** DbgPrint / KdPrint: a line of text in the trace (the caller formats it). */
 export function DbgPrint(text: string): void {
-  print("DbgPrint", text);
+  // A format that is no string (NULL, a number) prints as its text, as "(null)" would.
+  print("DbgPrint", typeof text === "string" ? text : String(text));
 }
 
 /** OutputDebugString (user mode). */
