@@ -74,6 +74,11 @@ export interface IoHooks {
   beforeStartNextPacket?(device: DEVICE_OBJECT, cancelable: boolean, t: KThread): void;
   /** A driver's StartIo routine is about to be called with `irp`. */
   beforeStartIo?(irp: IRP, device: DEVICE_OBJECT, t: KThread): void;
+  /**
+   * Asked by the framework (wdf/) when a driver calls WdfDriverCreate: true turns the KMDF
+   * verifier on for it (KMDF reads VerifierOn from the driver's service key at that moment).
+   */
+  verifiesFramework?(driver: string): boolean;
 }
 
 /**

@@ -41,6 +41,8 @@ export const BugCheckCode = {
   THREAD_STUCK_IN_DEVICE_DRIVER: 0xea,
   DRIVER_RETURNED_HOLDING_CANCEL_LOCK: 0x11b,
   CRITICAL_PROCESS_DIED: 0xef,
+  // ---- KMDF (wdf/) ----
+  WDF_VIOLATION: 0x10d,
 } as const;
 
 /** A bug check's symbolic name. */
@@ -162,6 +164,11 @@ const info: Record<number, BugCheckInfo> = {
   0xef: {
     name: "CRITICAL_PROCESS_DIED",
     parameters: ["Process object", "Reserved", "Reserved", "Reserved"],
+  },
+  // ---- KMDF (wdf/) ----
+  0x10d: {
+    name: "WDF_VIOLATION",
+    parameters: ["The framework's error code (WDF_BUGCHECK_CODES: 0x2 recursive lock, 0x3 verifier fatal error, 0x4 required parameter NULL, 0x5 invalid handle, 0x6 request fatal error, 0x7 object error, 0xA queue fatal error, 0xB invalid lock operation, 0xE IRQL mismatch)", "Depends on parameter 1 (usually the handle involved)", "Depends on parameter 1", "Reserved"],
   },
   0x11b: {
     name: "DRIVER_RETURNED_HOLDING_CANCEL_LOCK",

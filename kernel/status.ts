@@ -101,6 +101,9 @@ export const NtStatus = {
   STATUS_NOT_FOUND: 0xc0000225,
   STATUS_HANDLE_NOT_CLOSABLE: 0xc0000235,
   STATUS_DEVICE_REMOVED: 0xc00002b6,
+  // ---- KMDF (wdf/) ----
+  STATUS_REQUEST_NOT_ACCEPTED: 0xc00000d0,
+  STATUS_CANNOT_DELETE: 0xc0000121,
 } as const;
 
 /** The name of one of the known NTSTATUS values. */
@@ -229,3 +232,6 @@ export function NT_WARNING(status: NTSTATUS): boolean {
 export function NT_ERROR(status: NTSTATUS): boolean {
   return status >>> 30 === 3;
 }
+
+// ---- KMDF (wdf/) ----
+export const { STATUS_REQUEST_NOT_ACCEPTED, STATUS_CANNOT_DELETE } = NtStatus;
