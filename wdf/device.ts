@@ -417,6 +417,8 @@ export function WdfDeviceEnqueueRequest(Device: WDFDEVICE, Request: WDFREQUEST):
   if (!r.inCallerContext || r.owner !== "driver") return STATUS_INVALID_DEVICE_REQUEST;
   const q = dev.queueFor(r.major);
   if (!q) return STATUS_INVALID_DEVICE_REQUEST;
+  // Out of the requester's context from here on: the unsafe buffers are no longer reachable.
+  r.inCallerContext = false;
   r.owner = "queue";
   const p = q.queueRequest(t, r);
   if (p instanceof Promise) return p.then(() => STATUS_SUCCESS);

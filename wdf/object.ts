@@ -362,9 +362,9 @@ export function fxObject<T extends FxObject>(t: KThread, h: unknown, cls: FxClas
           ? h.destroyed
             ? `${h.label} (${handleText(h.handle)}), whose object was already deleted`
             : `${h.label} (${handleText(h.handle)}), a ${h.typeName}`
-          : typeof h === "object" || typeof h === "function"
-            ? "a value that is not a framework handle"
-            : `the value ${String(h)}`;
+          : typeof h === "number" || typeof h === "string" || typeof h === "boolean"
+            ? `the value ${String(h)}`
+            : "a value that is not a framework handle";
     fxViolation(m, g, "InvalidHandle", `${api} expects a ${type} but was given ${what}.`, { p2: h instanceof FxObject ? h.handle : 0 });
   }
   return null;

@@ -238,6 +238,7 @@ export class FxIoQueue extends FxObject {
     if (head) this.waiting.unshift(r);
     else this.waiting.push(r);
     r.queue = this;
+    r.owner = "queue";
     if (!r.setQueueCancelRoutine()) {
       const i = this.waiting.indexOf(r);
       if (i >= 0) this.waiting.splice(i, 1);

@@ -74,3 +74,76 @@ export async function loadWdfKit(m: Machine, o: WdfKitOptions = {}): Promise<Wdf
   (kit as { status: number }).status = r.status;
   return kit;
 }
+
+import * as w from "../../win32/index.js";
+
+/** App side: a scratch area and helpers for overlapped requests on an open handle. */
+export class AppIo {
+  readonly buf: number;
+  private next = 0;
+  constructor(readonly h: number) {
+    this.buf = w.VirtualAlloc(0, 64 * 1024, w.MEM_COMMIT | w.MEM_RESERVE, w.PAGE_READWRITE);
+  }
+
+  /** Opens the kit's device (overlapped unless `sync`). */
+  static async open(path: string, sync = false): Promise<AppIo> {
+    const h = await w.CreateFile(path, w.GENERIC_READ | w.GENERIC_WRITE, 0, null, w.OPEN_EXISTING, sync ? 0 : w.FILE_FLAG_OVERLAPPED, 0);
+    if (h === w.INVALID_HANDLE_VALUE) throw new Error(`CreateFile(${path}) failed: ${w.GetLastError()}`);
+    return new AppIo(h);
+  }
+
+  /** A fresh 1 KB slot in the scratch area. */
+  slot(): number {
+    const a = this.buf + this.next * 1024;
+    this.next = (this.next + 1) % 64;
+    return a;
+  }
+
+  /** Issues an overlapped IOCTL; returns its OVERLAPPED and whether it went pending. */
+  async ioctl(code: number, inLen: number, outLen: number): Promise<{ ov: number; pending: boolean; ok: boolean; out: number }> {
+    const ov = this.slot();
+    const data = this.slot();
+    const ok = await w.DeviceIoControl(this.h, code, inLen ? data : 0, inLen, outLen ? data + 512 : 0, outLen, 0, ov);
+    return { ov, ok, pending: !ok && w.GetLastError() === w.ERROR_IO_PENDING, out: data + 512 };
+  }
+
+  /** Issues an overlapped read of `len` bytes. */
+  async read(len: number): Promise<{ ov: number; pending: boolean; ok: boolean; data: number }> {
+    const ov = this.slot();
+    const data = this.slot();
+    const ok = await w.ReadFile(this.h, data, len, 0, ov);
+    return { ov, ok, pending: !ok && w.GetLastError() === w.ERROR_IO_PENDING, data };
+  }
+
+  /** Waits for an overlapped request: its Win32 error (0 for success) and byte count. */
+  async result(ov: number): Promise<{ error: number; bytes: number }> {
+    const n = this.slot();
+    const ok = await w.GetOverlappedResult(this.h, ov, n, true);
+    return { error: ok ? 0 : w.GetLastError(), bytes: w.readU32(n) };
+  }
+
+  /** The NTSTATUS an overlapped request completed with (OVERLAPPED.Internal). */
+  status(ov: number): number {
+    return w.readU32(ov);
+  }
+
+  async close(): Promise<void> {
+    await w.CloseHandle(this.h);
+  }
+}
+
+/**
+ * Runs `fn` as the kit driver's code on a system thread after `ms` of virtual time (what a
+ * driver's own thread or timer would do while an app waits).
+ */
+export function driverLater(m: Machine, ms: number, fn: () => void, driver = "WdfTest"): void {
+  m.createSystemThread(`${driver} later`, async () => {
+    await wdm.KeDelayExecutionThread(wdm.KernelMode, false, -10_000 * ms);
+    const token = m.enterActivity("driver thread", `${driver}Later`, driver);
+    try {
+      fn();
+    } finally {
+      m.leaveActivity(token);
+    }
+  });
+}
