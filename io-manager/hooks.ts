@@ -79,6 +79,11 @@ export interface IoHooks {
    * verifier on for it (KMDF reads VerifierOn from the driver's service key at that moment).
    */
   verifiesFramework?(driver: string): boolean;
+  /**
+   * The verifier's end-of-run checks are running: a layer with its own verifier (the framework's,
+   * wdf/) reports what it found unfinished as findings.
+   */
+  teardown?(): void;
 }
 
 /**

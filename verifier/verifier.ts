@@ -206,6 +206,8 @@ export class Verifier {
   teardown(): void {
     if (this.machine.halted) return;
     teardownFindings(this);
+    // Layers with checks of their own at the end of a run (the KMDF verifier in wdf/).
+    for (const h of [...this.io.hooks]) h.teardown?.();
   }
 
   // ---- Scope --------------------------------------------------------------------------------

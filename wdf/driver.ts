@@ -87,6 +87,7 @@ export function WdfDriverCreate(DriverObject: DRIVER_OBJECT, RegistryPath: strin
   const nonPnp = (DriverConfig.DriverInitFlags & WdfDriverInitNonPnpDriver) !== 0;
   if (!nonPnp && !DriverConfig.EvtDriverDeviceAdd) return { status: STATUS_INVALID_PARAMETER, Driver: null };
   fx.drivers.set(DriverObject, g);
+  if (g.verifierOn) fx.installTeardown();
   const d = new FxDriver(g, DriverConfig, RegistryPath);
   g.driverObject = d;
   d.applyAttributes(DriverAttributes);

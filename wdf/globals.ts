@@ -70,7 +70,26 @@ export class FxMachine {
   /** What those waits are for, reported if the run ends first. */
   readonly leftAtPurge = new Map<FxDeviceLike, { what: string[]; why: string }>();
 
+  private teardownInstalled = false;
+
   constructor(readonly machine: Machine) {}
+
+  /**
+   * Joins the verifier's end-of-run checks: purges, drains and removals still waiting for requests
+   * a verified driver never completed are reported (KMDF verifier, RequestLeftAtPurge).
+   */
+  installTeardown(): void {
+    if (this.teardownInstalled) return;
+    this.teardownInstalled = true;
+    ioManager(this.machine).hooks.push({
+      teardown: () => {
+        for (const [obj, r] of this.leftAtPurge) {
+          fxFinding(this.machine, obj.globals, "RequestLeftAtPurge", `The ${r.why} of ${obj.label} never finished: the driver still owns ${r.what.join(", ")} and never completed ${r.what.length === 1 ? "it" : "them"}.`, null);
+        }
+        this.leftAtPurge.clear();
+      },
+    });
+  }
 
   /** A fresh handle value (what a C driver would see as the pointer; stable run to run). */
   nextHandle(): number {

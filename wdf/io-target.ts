@@ -44,7 +44,7 @@ import {
 import { openDevice } from "../io-manager/create.js";
 import type { DEVICE_OBJECT } from "../io-manager/device-object.js";
 import type { FILE_OBJECT } from "../io-manager/file-object.js";
-import { allocateIrp, freeIrp } from "../io-manager/irp-alloc.js";
+import { allocateIrp } from "../io-manager/irp-alloc.js";
 import { IoCopyCurrentIrpStackLocationToNext, IoGetNextIrpStackLocation, IoSetCompletionRoutine, IoSkipCurrentIrpStackLocation, type IRP } from "../io-manager/irp.js";
 import { IoAllocateMdl, IoFreeMdl, MmBuildMdlForNonPagedPool, type MDL } from "../io-manager/mdl.js";
 import { invokeCallback } from "./callback.js";
@@ -52,7 +52,7 @@ import { fxEnter, fxIrqlOk, fxMachine, fxViolation, verifierOn } from "./globals
 import type { WDFCONTEXT, WDFDEVICE, WDFIOTARGET, WDFMEMORY, WDFREQUEST } from "./handles.js";
 import { FxObject, defaultParent, fxObject, fxParent, fxRequired, type WDF_OBJECT_ATTRIBUTES } from "./object.js";
 import { descriptorRange, type WDF_MEMORY_DESCRIPTOR, type WDFMEMORY_OFFSET } from "./memory.js";
-import { FxRequest, completeFxRequest, fxRequest } from "./request.js";
+import { FxDriverRequest, FxRequest, completeFxRequest, fxRequest } from "./request.js";
 import type { FxDevice } from "./device.js";
 
 // ---- Types ----------------------------------------------------------------------------------
@@ -294,18 +294,6 @@ export function WdfRequestCreate(RequestAttributes: WDF_OBJECT_ATTRIBUTES | null
   r.applyAttributes(RequestAttributes);
   r.traceCreated();
   return { status: STATUS_SUCCESS, Request: r };
-}
-
-/** A request the driver created: deleting it frees its IRP. */
-class FxDriverRequest extends FxRequest {
-  constructor(g: FxObject["globals"], irp: IRP, parent: FxObject | null) {
-    super(g, null, irp, false, parent);
-  }
-  protected override onDestroyed(): void {
-    const irp = this.irp;
-    if (irp && irp.allocated && irp.CurrentLocation > irp.StackCount) freeIrp(this.machine, irp);
-    this.irp = null;
-  }
 }
 
 /**

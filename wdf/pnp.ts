@@ -16,7 +16,6 @@ import { KernelMode, PASSIVE_LEVEL } from "../kernel/irql.js";
 import type { MaybePromise } from "../kernel/objects.js";
 import { NT_SUCCESS, STATUS_INVALID_DEVICE_REQUEST, STATUS_INVALID_HANDLE, STATUS_INVALID_PARAMETER, STATUS_MORE_PROCESSING_REQUIRED, STATUS_PENDING, STATUS_SUCCESS, type NTSTATUS } from "../kernel/status.js";
 import type { KThread } from "../kernel/thread.js";
-import type { Machine } from "../kernel/machine.js";
 import { IoAttachDeviceToDeviceStack, IoDeleteDevice, IoDetachDevice } from "../io-manager/device.js";
 import type { DEVICE_OBJECT } from "../io-manager/device-object.js";
 import type { DRIVER_OBJECT } from "../io-manager/driver-object.js";
@@ -24,7 +23,7 @@ import { IoCopyCurrentIrpStackLocationToNext, IoSetCompletionRoutine, IoSkipCurr
 import { IoCallDriver } from "../io-manager/call-driver.js";
 import { IRP_MN_CANCEL_REMOVE_DEVICE, IRP_MN_QUERY_REMOVE_DEVICE, IRP_MN_REMOVE_DEVICE, IRP_MN_START_DEVICE, IRP_MN_SURPRISE_REMOVAL, IoRegisterDeviceInterface, IoSetDeviceInterfaceState, pnpManager } from "../io-manager/pnp.js";
 import { invokeCallback } from "./callback.js";
-import { fxEnter, fxFinding, fxIrqlOk, fxMachine } from "./globals.js";
+import { fxEnter, fxIrqlOk, fxMachine } from "./globals.js";
 import type { WDFDEVICE } from "./handles.js";
 import type { FxDevice } from "./device.js";
 import { WDFDEVICE_INIT, fxDevice } from "./device.js";
@@ -362,7 +361,7 @@ async function waitForDriverRequests(t: KThread, dev: FxDevice, which: (q: FxDev
     });
     if (!reported && dev.globals.verifierOn) {
       reported = true;
-      fx.leftAtPurge.set(dev, { what: pending(), why });
+      fx.leftAtPurge.set(dev, { what: pending(), why: why === "stop" ? "power-down" : "removal" });
     }
     await m.waits.waitFor([event], { waitAll: false, mode: KernelMode, alertable: false, timeout: null, reason: `the framework's ${why === "stop" ? "power-down" : "removal"} of ${dev.label} waits for the driver to complete ${pending().join(", ")}` });
     fx.pnpWaiters.delete(dev);
@@ -373,19 +372,6 @@ async function waitForDriverRequests(t: KThread, dev: FxDevice, which: (q: FxDev
 /** A driver-owned request of `dev` was released: a waiting power-down or removal looks again. */
 export function pnpRequestReleased(dev: FxDevice): void {
   dev.machine.wdf?.pnpWaiters.get(dev)?.();
-}
-
-/**
- * At the end of a run: a removal or power-down still waiting for driver-owned requests is the
- * KMDF verifier's finding RequestLeftAtPurge.
- */
-export function pnpTeardownFindings(m: Machine): void {
-  const fx = m.wdf;
-  if (!fx) return;
-  for (const [dev, r] of fx.leftAtPurge) {
-    fxFinding(m, dev.globals, "RequestLeftAtPurge", `The ${r.why === "stop" ? "power-down" : "removal"} of ${dev.label} never finished: the driver still owns ${r.what.join(", ")} and never completed ${r.what.length === 1 ? "it" : "them"}.`, null);
-  }
-  fx.leftAtPurge.clear();
 }
 
 export { pnpManager };

@@ -17,13 +17,14 @@ import type { KThread } from "../kernel/thread.js";
 import { IRP_MJ_DEVICE_CONTROL, IRP_MJ_INTERNAL_DEVICE_CONTROL, IRP_MJ_READ, IRP_MJ_WRITE } from "../io-manager/constants.js";
 import type { FILE_OBJECT } from "../io-manager/file-object.js";
 import { invokeCallback } from "./callback.js";
-import { fxEnter, fxIrqlOk, fxViolation, verifierOn } from "./globals.js";
+import { fxEnter, fxIrqlOk, fxMachine, fxViolation, verifierOn } from "./globals.js";
 import type { WDFCONTEXT, WDFFILEOBJECT, WDFQUEUE, WDFREQUEST, WDFDEVICE } from "./handles.js";
 import { FxCallbackLock } from "./lock.js";
 import { FxObject, fxObject, fxRequired, WdfExecutionLevelPassive, WdfSynchronizationScopeDevice, WdfSynchronizationScopeQueue, type WDF_OBJECT_ATTRIBUTES } from "./object.js";
 import { FxDevice } from "./device.js";
 import { FxFileObject } from "./file-object.js";
 import { FxRequest, completeFxRequest, cancelForQueue, stopActionFlags } from "./request.js";
+import { pnpRequestReleased } from "./pnp.js";
 
 // ---- Configuration --------------------------------------------------------------------------
 
@@ -382,6 +383,8 @@ export class FxIoQueue extends FxObject {
   /** A request this queue delivered is no longer the driver's (completed, forwarded, requeued). */
   released(t: KThread, r: FxRequest): void {
     if (!this.driverOwned.delete(r)) return;
+    const dev = this.device;
+    if (dev.pnp !== null) pnpRequestReleased(dev);
     if (this.waiting.length > 0 && this.dispatchType !== WdfIoQueueDispatchManual) {
       const p = this.dispatch(t);
       if (p instanceof Promise) p.catch(() => undefined);
@@ -396,6 +399,7 @@ export class FxIoQueue extends FxObject {
       const done = w.kind === "stop" ? this.driverOwned.size === 0 : w.kind === "purge" ? this.driverOwned.size === 0 && this.waiting.length === 0 : this.driverOwned.size === 0 && this.waiting.length === 0;
       if (!done) continue;
       this.stateWaiters.splice(this.stateWaiters.indexOf(w), 1);
+      if (this.stateWaiters.length === 0) this.machine.wdf?.leftAtPurge.delete(this);
       if (w.kind === "purge") this.cancelDispatched = false;
       if (this.machine.trace.on) this.machine.trace.emit("WdfQueueState", { queue: this.label, state: w.kind === "stop" ? "stopped" : w.kind === "purge" ? "purged" : "drained", driver: this.globals.name });
       if (w.event) this.machine.signal(w.event);
@@ -424,6 +428,11 @@ export class FxIoQueue extends FxObject {
   addStateWaiter(t: KThread, w: StateWaiter): void {
     this.stateWaiters.push(w);
     this.checkStateWaiters(t);
+    // Still waiting for requests the driver owns: reported if the run ends first (KMDF verifier).
+    if (this.stateWaiters.length > 0 && this.globals.verifierOn) {
+      const what = [...this.driverOwned].map((r) => r.label);
+      if (what.length > 0) fxMachine(this.machine).leftAtPurge.set(this, { what, why: w.kind === "stop" ? "stop" : w.kind === "purge" ? "purge" : "drain" });
+    }
   }
 
   /**

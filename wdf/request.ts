@@ -46,6 +46,7 @@ import {
 import type { DEVICE_OBJECT } from "../io-manager/device-object.js";
 import type { FILE_OBJECT } from "../io-manager/file-object.js";
 import { ioManager } from "../io-manager/io-manager.js";
+import { freeIrp } from "../io-manager/irp-alloc.js";
 import type { DRIVER_CANCEL, IRP } from "../io-manager/irp.js";
 import { IoAllocateMdl, IoFreeMdl, MmBuildMdlForNonPagedPool, MmGetSystemAddressForMdlSafe, MmProbeAndLockPages, MmUnlockPages, type MDL } from "../io-manager/mdl.js";
 import { invokeCallback } from "./callback.js";
@@ -56,6 +57,7 @@ import { FxMemory } from "./memory.js";
 import { createCompleted, type FxDevice } from "./device.js";
 import type { FxFileObject } from "./file-object.js";
 import { FxIoQueue } from "./queue.js";
+import { pnpRequestReleased } from "./pnp.js";
 import type { EVT_WDF_REQUEST_COMPLETION_ROUTINE, FormatState, SendState } from "./io-target.js";
 
 // ---- Types ----------------------------------------------------------------------------------
@@ -305,6 +307,18 @@ export class FxRequest extends FxObject {
       if (locked) MmUnlockPages(mdl);
       IoFreeMdl(mdl);
     }
+  }
+}
+
+/** A request the driver created: deleting it frees its IRP. */
+export class FxDriverRequest extends FxRequest {
+  constructor(g: FxObject["globals"], irp: IRP, parent: FxObject | null) {
+    super(g, null, irp, false, parent);
+  }
+  protected override onDestroyed(): void {
+    const irp = this.irp;
+    if (irp && irp.allocated && irp.CurrentLocation > irp.StackCount) freeIrp(this.machine, irp);
+    this.irp = null;
   }
 }
 
@@ -756,7 +770,10 @@ export function WdfRequestStopAcknowledge(Request: WDFREQUEST, Requeue: boolean)
     return;
   }
   r.stopAcknowledgedInPlace = true;
-  if (q) q.checkStateWaiters(t);
+  if (q) {
+    q.checkStateWaiters(t);
+    if (q.device.pnp !== null) pnpRequestReleased(q.device);
+  }
 }
 
 // ---- Parameters and WDM ---------------------------------------------------------------------
