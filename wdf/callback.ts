@@ -46,13 +46,22 @@ function run<R>(t: KThread, g: FxDriverGlobals, held: FxCallbackLock | null, rol
     m.leaveActivity(token);
     return m.unhandledKernelException(e, `${role} ${g.name}!${name}`);
   }
-  const after = (value: R): R => {
+  const after = (value: R): MaybePromise<R> => {
     m.leaveActivity(token);
     if (g.verifierOn && (t.irql !== irql || t.heldLocks.length !== locks)) {
       fxViolation(m, g, "CallbackIrqlMismatch", `${role} ${g.name}!${name} was called at ${irqlName(irql)} and returned at ${irqlName(t.irql)}${t.heldLocks.length > locks ? ` still holding ${t.heldLocks.slice(locks).map((l) => l.label).join(", ")}` : ""}.`, { p2: irql, p3: t.irql });
     }
     if (m.trace.on) m.trace.emit("WdfCallbackReturned", { driver: g.name, callback: role, routine: name });
     if (held !== null) held.release(t);
+    // Queues the callback asked to dispatch (a forward, a requeue) run now that it has returned.
+    const fx = m.wdf;
+    if (fx !== undefined && fx.deferred.size !== 0) {
+      const list = fx.deferred.get(t);
+      if (list && m.currentActivity()?.kind !== "event callback") {
+        fx.deferred.delete(t);
+        return runDeferred(t, list, value);
+      }
+    }
     return value;
   };
   if (r instanceof Promise) {
@@ -62,4 +71,12 @@ function run<R>(t: KThread, g: FxDriverGlobals, held: FxCallbackLock | null, rol
     });
   }
   return after(r);
+}
+
+function runDeferred<R>(t: KThread, list: { dispatch(t: KThread): unknown }[], value: R): MaybePromise<R> {
+  for (let i = 0; i < list.length; i++) {
+    const p = (list[i] as { dispatch(t: KThread): unknown }).dispatch(t);
+    if (p instanceof Promise) return p.then(() => runDeferred(t, list.slice(i + 1), value));
+  }
+  return value;
 }

@@ -408,7 +408,7 @@ export function WdfDeviceConfigureRequestDispatching(Device: WDFDEVICE, Queue: W
  *
  * @returns STATUS_SUCCESS, or STATUS_INVALID_DEVICE_REQUEST when no queue takes it (the driver still owns it).
  */
-export function WdfDeviceEnqueueRequest(Device: WDFDEVICE, Request: WDFREQUEST): MaybePromise<NTSTATUS> {
+export function WdfDeviceEnqueueRequest(Device: WDFDEVICE, Request: WDFREQUEST): NTSTATUS {
   const t = fxEnter("WdfDeviceEnqueueRequest");
   const dev = fxDevice(t, Device, "WdfDeviceEnqueueRequest");
   if (!dev) return STATUS_INVALID_HANDLE;
@@ -420,8 +420,7 @@ export function WdfDeviceEnqueueRequest(Device: WDFDEVICE, Request: WDFREQUEST):
   // Out of the requester's context from here on: the unsafe buffers are no longer reachable.
   r.inCallerContext = false;
   r.owner = "queue";
-  const p = q.queueRequest(t, r);
-  if (p instanceof Promise) return p.then(() => STATUS_SUCCESS);
+  void q.queueRequest(t, r, false, true);
   return STATUS_SUCCESS;
 }
 

@@ -65,6 +65,8 @@ export class FxMachine {
   readonly drivers = new Map<DRIVER_OBJECT, FxDriverGlobals>();
   /** Framework objects not yet destroyed, by kind, for leak reports. */
   readonly live: FxObjectCounter = { live: 0 };
+  /** Queues to dispatch when the event callback running on a thread returns (queue.ts scheduleDispatch). */
+  readonly deferred = new Map<KThread, { dispatch(t: KThread): unknown }[]>();
   /** PnP power-downs and removals waiting for driver-owned requests (pnp.ts), by device. */
   readonly pnpWaiters = new Map<object, () => void>();
   /** What those waits are for, reported if the run ends first. */

@@ -363,7 +363,7 @@ export class FxIoQueue extends FxObject {
    * with STATUS_SUCCESS; a cancelled IRP is completed with STATUS_CANCELLED. `head` requeues at the
    * front.
    */
-  queueRequest(t: KThread, r: FxRequest, head = false): MaybePromise<void> {
+  queueRequest(t: KThread, r: FxRequest, head = false, fromDriver = false): MaybePromise<void> {
     if (!this.accepting || this.gone) {
       completeFxRequest(t, r, STATUS_INVALID_DEVICE_STATE, 0, true);
       return;
@@ -377,7 +377,37 @@ export class FxIoQueue extends FxObject {
       return;
     }
     if (this.dispatchType === WdfIoQueueDispatchManual) return;
+    if (fromDriver) {
+      this.scheduleDispatch(t);
+      return;
+    }
     return this.dispatch(t);
+  }
+
+  /**
+   * Dispatch asked for by the driver (a forward, a requeue, an enqueue from EvtIoInCallerContext),
+   * where the caller cannot wait for an asynchronous callback: inside an event callback it runs
+   * when that callback returns to the framework; at DISPATCH_LEVEL at once (callbacks there do
+   * not wait); otherwise on a work item.
+   */
+  scheduleDispatch(t: KThread): void {
+    const m = this.machine;
+    if (m.currentActivity()?.kind === "event callback") {
+      const fx = fxMachine(m);
+      let list = fx.deferred.get(t);
+      if (!list) {
+        list = [];
+        fx.deferred.set(t, list);
+      }
+      if (!list.includes(this)) list.push(this);
+      return;
+    }
+    if (t.irql >= DISPATCH_LEVEL) {
+      const p = this.dispatch(t);
+      if (p instanceof Promise) p.catch(() => undefined);
+      return;
+    }
+    m.queueWorkItem(`${this.label} dispatch`, () => this.dispatch(m.currentThread()), this.globals.name);
   }
 
   /** A request this queue delivered is no longer the driver's (completed, forwarded, requeued). */

@@ -703,7 +703,7 @@ export function WdfRequestIsCanceled(Request: WDFREQUEST): boolean {
  * driver does not own, or one still marked cancelable; STATUS_INVALID_DEVICE_STATE when the
  * destination does not accept requests (the driver still owns it then).
  */
-export function WdfRequestForwardToIoQueue(Request: WDFREQUEST, DestinationQueue: WDFQUEUE): MaybePromise<NTSTATUS> {
+export function WdfRequestForwardToIoQueue(Request: WDFREQUEST, DestinationQueue: WDFQUEUE): NTSTATUS {
   const t = fxEnter("WdfRequestForwardToIoQueue");
   const r = fxRequest(t, Request, "WdfRequestForwardToIoQueue");
   if (!r) return STATUS_INVALID_HANDLE;
@@ -717,23 +717,20 @@ export function WdfRequestForwardToIoQueue(Request: WDFREQUEST, DestinationQueue
 }
 
 /** Moves a driver-owned request into a queue (forward or requeue); the old queue learns it is free. */
-function moveTo(t: KThread, r: FxRequest, dest: FxIoQueue, head: boolean, how: string): MaybePromise<NTSTATUS> {
+function moveTo(t: KThread, r: FxRequest, dest: FxIoQueue, head: boolean, how: string): NTSTATUS {
   const from = r.queue;
   r.owner = "queue";
   if (from) from.driverOwned.delete(r);
   r.traceState(how, dest);
-  let res: MaybePromise<void>;
   if (!dest.insert(r, head)) {
     // Cancelled already: the destination cancels it as its own (EvtIoCanceledOnQueue or STATUS_CANCELLED).
     r.owner = "queue";
     cancelForQueue(t, dest, r);
-    res = undefined;
-  } else {
-    res = dest.dispatchType === 3 ? undefined : dest.dispatch(t);
+  } else if (dest.dispatchType !== 3) {
+    dest.scheduleDispatch(t);
   }
   if (from) from.released(t, r);
   t.machine.returnPoint("WdfRequestForwardToIoQueue");
-  if (res instanceof Promise) return res.then(() => STATUS_SUCCESS);
   return STATUS_SUCCESS;
 }
 
@@ -742,7 +739,7 @@ function moveTo(t: KThread, r: FxRequest, dest: FxIoQueue, head: boolean, how: s
  *
  * @returns STATUS_SUCCESS, or STATUS_INVALID_DEVICE_REQUEST for a request with no queue or still cancelable.
  */
-export function WdfRequestRequeue(Request: WDFREQUEST): MaybePromise<NTSTATUS> {
+export function WdfRequestRequeue(Request: WDFREQUEST): NTSTATUS {
   const t = fxEnter("WdfRequestRequeue");
   const r = fxRequest(t, Request, "WdfRequestRequeue");
   if (!r) return STATUS_INVALID_HANDLE;
@@ -765,8 +762,7 @@ export function WdfRequestStopAcknowledge(Request: WDFREQUEST, Requeue: boolean)
   if (!driverOwns(t, r, "WdfRequestStopAcknowledge")) return;
   const q = r.queue;
   if (Requeue && q && !r.cancelable) {
-    const p = moveTo(t, r, q, true, "requeued");
-    if (p instanceof Promise) p.catch(() => undefined);
+    moveTo(t, r, q, true, "requeued");
     return;
   }
   r.stopAcknowledgedInPlace = true;

@@ -500,7 +500,7 @@ describe("wdf requests: buffers", () => {
             memories.set(Request, locked.MemoryObject as wdf.WDFMEMORY);
           }
           const st = wdf.WdfDeviceEnqueueRequest(Device, Request);
-          if (!wdm.NT_SUCCESS(st as number)) wdf.WdfRequestComplete(Request, st as number);
+          if (!wdm.NT_SUCCESS(st)) wdf.WdfRequestComplete(Request, st);
         });
       },
       queue: (c) => {
