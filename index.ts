@@ -46,3 +46,7 @@ export type { InjectionBudget, InjectionKind } from "./scenario/injections.js";
 export * from "./explore/index.js";
 export { runScenario } from "./scenario/scenario.js";
 export type { Scenario, ScenarioContext, ScenarioResult, ScenarioRunOptions, ScenarioOption, Check } from "./scenario/scenario.js";
+
+// ---- The PnP manager (root-enumerated devices) ----
+export { createRootDevice, removeDevice, surpriseRemoveDevice, pnpManager, DeviceNode } from "./io-manager/pnp.js";
+export type { ReportedDevice, DeviceNodeState, DeviceInterface, PnpVetoType } from "./io-manager/pnp.js";

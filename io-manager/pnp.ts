@@ -394,6 +394,25 @@ export function surpriseRemoveDevice(m: Machine, n: DeviceNode): boolean {
   return true;
 }
 
+/** Whether an app's request to the node's stack is in flight (dispatched, not completed). */
+export function requestsInFlight(m: Machine, n: DeviceNode): boolean {
+  const io = m.io;
+  if (!io || io.liveIrps.size === 0) return false;
+  for (const irp of io.liveIrps) {
+    if (irp.completed || irp.CurrentLocation > irp.StackCount || irp.OriginalFileObject === null) continue;
+    const fo = irp.OriginalFileObject;
+    if (fo.DeviceObject && pnpManager(m).nodeOfStackMember(fo.DeviceObject) === n) return true;
+  }
+  return false;
+}
+
+/** Injects a surprise removal of a started device (the explorer's "surpriseRemove"), recorded as an injection. */
+export function injectSurpriseRemoval(m: Machine, n: DeviceNode): void {
+  m.injected.push(`${n.instanceId} is surprise-removed`);
+  if (m.trace.on) m.trace.emit("Injection", { action: "surpriseRemove", detail: `${n.instanceId} is unplugged (surprise removal)`, at: m.describeContext() });
+  surpriseRemoveDevice(m, n);
+}
+
 function disableInterfaces(m: Machine, n: DeviceNode): void {
   for (const i of n.interfaces) if (i.enabled) setInterfaceState(m, i, false);
 }

@@ -504,13 +504,37 @@ export class FxIoQueue extends FxObject {
   }
 
   /** Power-managed queues stop delivering when the device leaves D0 (EvtIoStop per driver-owned request). */
+  /**
+   * A power-managed queue as its device leaves D0 (FxPkgIo's StopProcessingForPower): it stops
+   * delivering; for a removal (`purge`) it also stops accepting and cancels what waits in it. Each
+   * request the driver owns gets EvtIoStop with WdfRequestStopActionSuspend or
+   * WdfRequestStopActionPurge (and WdfRequestStopRequestCancelable when it is marked); without an
+   * EvtIoStop, a purge cancels the cancelable ones.
+   */
   powerDown(t: KThread, purge: boolean): void {
-    if (!this.powerManaged && !purge) return;
+    if (!this.powerManaged) return;
     this.powerOn = false;
+    if (purge) {
+      this.accepting = false;
+      this.dispatching = false;
+      for (let i = 0; i < this.waiting.length; ) {
+        const r = this.waiting[i] as FxRequest;
+        if (!r.clearQueueCancelRoutine()) {
+          i++;
+          continue;
+        }
+        this.waiting.splice(i, 1);
+        cancelForQueue(t, this, r);
+      }
+    }
     const flags = purge ? 0x2 : 0x1;
     const stop = this.evtStop;
     for (const r of [...this.driverOwned]) {
-      if (r.completed || !stop) continue;
+      if (r.completed) continue;
+      if (!stop) {
+        if (purge) r.cancelIfCancelable(t);
+        continue;
+      }
       r.inEvtIoStop = true;
       const res = invokeCallback(t, this.globals, this.presentationLock, "EvtIoStop", stop, { object: this.label, request: r.label, irp: r.irpLabel }, () => {
         stop(this, r, stopActionFlags(r, flags));
@@ -518,6 +542,7 @@ export class FxIoQueue extends FxObject {
       if (res instanceof Promise) res.catch(() => undefined);
       r.inEvtIoStop = false;
     }
+    if (this.machine.trace.on) this.machine.trace.emit("WdfQueueState", { queue: this.label, state: purge ? "purged for removal" : "stopped for power-down", driver: this.globals.name });
   }
 
   /** The device is back in D0: power-managed queues deliver again (EvtIoResume for requests left pending in EvtIoStop). */

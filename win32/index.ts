@@ -31,3 +31,6 @@ export * from "./cancel.js";
 export * from "./iocp.js";
 export * from "./apc.js";
 export { THREAD_SET_CONTEXT } from "../kernel/sync-objects.js";
+
+// ---- Devices by interface class (cfgmgr32) ----
+export * from "./devices.js";

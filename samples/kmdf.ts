@@ -1,0 +1,8 @@
+/**
+ * The KMDF samples (`irpsim/wdf` drivers), for the shipped list.
+ */
+import type { Scenario } from "irpsim";
+import { kmdfEchoDriverLockScenario, kmdfEchoScenario } from "./kmdf-echo/scenario.js";
+
+/** Every KMDF sample scenario. */
+export const kmdfScenarios: readonly Scenario[] = [kmdfEchoScenario, kmdfEchoDriverLockScenario];
