@@ -3,6 +3,7 @@
  */
 import type { Scenario } from "irpsim";
 import { kmdfEchoDriverLockScenario, kmdfEchoScenario } from "./kmdf-echo/scenario.js";
+import { kmdfBuggySamples } from "./buggy/kmdf.js";
 
 /** Every KMDF sample scenario. */
-export const kmdfScenarios: readonly Scenario[] = [kmdfEchoScenario, kmdfEchoDriverLockScenario];
+export const kmdfScenarios: readonly Scenario[] = [kmdfEchoScenario, kmdfEchoDriverLockScenario, ...kmdfBuggySamples.map((b) => b.scenario)];

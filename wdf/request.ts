@@ -10,6 +10,7 @@
  * test Cancel, take the routine back), so the WDM rules underneath check it too.
  */
 import { WdfHandleBrand } from "./handles.js";
+import { currentMachine } from "../kernel/context.js";
 import { DISPATCH_LEVEL, PASSIVE_LEVEL, type KPROCESSOR_MODE } from "../kernel/irql.js";
 import type { MaybePromise } from "../kernel/objects.js";
 import { NtStatusError } from "../kernel/nt-status-error.js";
@@ -363,10 +364,10 @@ function releaseCancelSpinLock(t: KThread, irp: IRP): void {
  * cancels it there (EvtIoCanceledOnQueue or STATUS_CANCELLED).
  */
 const FxIoQueueCancel: DRIVER_CANCEL = function FxIoQueueCancel(_DeviceObject: DEVICE_OBJECT, Irp: IRP) {
-  const r = requestOfIrp(Irp);
-  if (!r) return;
-  const t = r.machine.currentThread();
+  const t = currentMachine("FxIoQueueCancel").currentThread();
   releaseCancelSpinLock(t, Irp);
+  const r = requestOfIrp(Irp);
+  if (!r || r.destroyed) return;
   r.traceState("canceled", r.queue);
   const q = r.queue;
   if (!q || r.owner !== "queue" || !q.removeWaiting(r)) return;
@@ -401,11 +402,12 @@ export function cancelForQueue(t: KThread, q: FxIoQueue, r: FxRequest): void {
 
 /** The framework's cancel routine of a request the driver marked cancelable: calls its EvtRequestCancel. */
 const FxRequestCancel: DRIVER_CANCEL = function FxRequestCancel(_DeviceObject: DEVICE_OBJECT, Irp: IRP) {
-  const r = requestOfIrp(Irp);
-  if (!r) return;
-  const t = r.machine.currentThread();
+  const t = currentMachine("FxRequestCancel").currentThread();
   releaseCancelSpinLock(t, Irp);
-  runDriverCancel(t, r);
+  // Found through the IRP even if the driver completed it meanwhile (a driver race): its
+  // EvtRequestCancel then runs for a completed request, as on Windows.
+  const r = requestOfIrp(Irp);
+  if (r) runDriverCancel(t, r);
 };
 
 /** Calls the driver's EvtRequestCancel for a cancelable request whose IRP routine the framework (or a cancel) took. */
@@ -460,7 +462,8 @@ export function completeFxRequest(t: KThread, r: FxRequest, status: NTSTATUS, in
     irp.Status = status >>> 0;
     if (information !== undefined) irp.Information = information;
     if (r.fromIo) {
-      irp.DriverContext[3] = null;
+      // DriverContext[3] keeps pointing at the request, as the memory would on Windows: a cancel
+      // routine a racing cancel took before this completion still finds it (and its driver's bug).
       const createOf = r.major === IRP_MJ_CREATE && r.device ? r.fileObject : null;
       completeIrp(t, irp, r.priorityBoost);
       if (createOf && r.device) createCompleted(r.device, createOf, status);
