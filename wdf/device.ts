@@ -373,10 +373,12 @@ export function WdfDeviceGetDriver(Device: WDFDEVICE): WDFDRIVER | null {
   return dev ? fxDriver(dev.globals) : null;
 }
 
-/** WdfWdmDeviceGetWdfDeviceHandle: the framework device of a WDM device object, or null. */
-export function WdfWdmDeviceGetWdfDeviceHandle(DeviceObject: DEVICE_OBJECT): WDFDEVICE | null {
-  fxEnter("WdfWdmDeviceGetWdfDeviceHandle");
-  return fxDeviceOf(DeviceObject);
+/**
+ * WdfWdmDeviceGetWdfDeviceHandle: the framework device of a WDM device object, or null (a device
+ * the framework did not create). A pure look-up: a scenario may call it between runs, too.
+ */
+export function WdfWdmDeviceGetWdfDeviceHandle(DeviceObject: DEVICE_OBJECT | null): WDFDEVICE | null {
+  return DeviceObject ? fxDeviceOf(DeviceObject) : null;
 }
 
 /**

@@ -216,12 +216,24 @@ export {
   WdfRequestCancelSentRequest,
   WdfIoTargetSendIoctlSynchronously,
   WdfIoTargetSendInternalIoctlSynchronously,
+  WdfRequestGetCompletionParams,
+  WDF_IO_TARGET_SENT_IO_ACTION,
+  WdfIoTargetCancelSentIo,
+  WdfIoTargetWaitForSentIoToComplete,
+  WdfIoTargetLeaveSentIoPending,
+  WDF_IO_TARGET_STATE,
+  WdfIoTargetStarted,
+  WdfIoTargetStopped,
+  WdfIoTargetClosed,
+  WdfIoTargetGetState,
+  WdfIoTargetStart,
+  WdfIoTargetStop,
 } from "./io-target.js";
 export type { EVT_WDF_REQUEST_COMPLETION_ROUTINE } from "./io-target.js";
 
 // ---- Memory ----
-export { NonPagedPool, PagedPool, NonPagedPoolNx, WdfMemoryCreate, WdfMemoryCreatePreallocated, WdfMemoryGetBuffer, WdfMemoryCopyToBuffer, WdfMemoryCopyFromBuffer, WDF_MEMORY_DESCRIPTOR_INIT_BUFFER, WDF_MEMORY_DESCRIPTOR_INIT_HANDLE, WDF_MEMORY_DESCRIPTOR_TYPE } from "./memory.js";
-export type { WDF_MEMORY_DESCRIPTOR, WDFMEMORY_OFFSET } from "./memory.js";
+export { NonPagedPool, PagedPool, NonPagedPoolNx, WdfMemoryCreate, WdfMemoryCreatePreallocated, WdfMemoryGetBuffer, WdfMemoryCopyToBuffer, WdfMemoryCopyFromBuffer, WDF_MEMORY_DESCRIPTOR, WDF_MEMORY_DESCRIPTOR_INIT_BUFFER, WDF_MEMORY_DESCRIPTOR_INIT_MDL, WDF_MEMORY_DESCRIPTOR_INIT_HANDLE, WDF_MEMORY_DESCRIPTOR_TYPE } from "./memory.js";
+export type { WDFMEMORY_OFFSET } from "./memory.js";
 
 // ---- Locks ----
 export { WdfSpinLockCreate, WdfSpinLockAcquire, WdfSpinLockRelease, WdfWaitLockCreate, WdfWaitLockAcquire, WdfWaitLockRelease, WdfObjectAcquireLock, WdfObjectReleaseLock } from "./sync.js";

@@ -20,6 +20,7 @@ import {
   STATUS_INVALID_PARAMETER,
   STATUS_IO_TIMEOUT,
   STATUS_MORE_PROCESSING_REQUIRED,
+  STATUS_REQUEST_NOT_ACCEPTED,
   STATUS_SUCCESS,
   type NTSTATUS,
 } from "../kernel/status.js";
@@ -44,14 +45,14 @@ import {
 import { openDevice } from "../io-manager/create.js";
 import type { DEVICE_OBJECT } from "../io-manager/device-object.js";
 import type { FILE_OBJECT } from "../io-manager/file-object.js";
-import { allocateIrp } from "../io-manager/irp-alloc.js";
+import { allocateIrp, freeIrp } from "../io-manager/irp-alloc.js";
 import { IoCopyCurrentIrpStackLocationToNext, IoGetNextIrpStackLocation, IoSetCompletionRoutine, IoSkipCurrentIrpStackLocation, type IRP } from "../io-manager/irp.js";
 import { IoAllocateMdl, IoFreeMdl, MmBuildMdlForNonPagedPool, type MDL } from "../io-manager/mdl.js";
 import { invokeCallback } from "./callback.js";
 import { fxEnter, fxIrqlOk, fxMachine, fxViolation, verifierOn } from "./globals.js";
 import type { WDFCONTEXT, WDFDEVICE, WDFIOTARGET, WDFMEMORY, WDFREQUEST } from "./handles.js";
 import { FxObject, defaultParent, fxObject, fxParent, fxRequired, type WDF_OBJECT_ATTRIBUTES } from "./object.js";
-import { descriptorRange, type WDF_MEMORY_DESCRIPTOR, type WDFMEMORY_OFFSET } from "./memory.js";
+import { descriptorRange, handleDescriptor, type WDF_MEMORY_DESCRIPTOR, type WDFMEMORY_OFFSET } from "./memory.js";
 import { FxDriverRequest, FxRequest, completeFxRequest, fxRequest } from "./request.js";
 import type { FxDevice } from "./device.js";
 
@@ -154,6 +155,8 @@ export class FxIoTarget extends FxObject {
   private kernelHandle = 0;
   state: "closed" | "started" | "stopped" = "closed";
   readonly sent = new Set<FxRequest>();
+  /** WdfIoTargetStop callers waiting for `sent` to empty. */
+  idleWaiters: KEVENT[] = [];
   /** The default target of a device (not deletable). */
   isDefault = false;
 
@@ -324,6 +327,9 @@ export function WdfRequestFormatRequestUsingCurrentType(Request: WDFREQUEST): vo
   const t = fxEnter("WdfRequestFormatRequestUsingCurrentType");
   const r = fxRequest(t, Request, "WdfRequestFormatRequestUsingCurrentType");
   if (!r?.irp) return;
+  // An IRP with no location below the current one cannot be formatted; WdfRequestSend then
+  // refuses it (STATUS_REQUEST_NOT_ACCEPTED) instead of writing past the stack.
+  if (r.irp.CurrentLocation <= 1) return;
   IoCopyCurrentIrpStackLocationToNext(r.irp);
   r.formatted = true;
 }
@@ -335,12 +341,12 @@ export function WdfRequestFormatRequestUsingCurrentType(Request: WDFREQUEST): vo
  * as the I/O manager would.
  */
 export function WdfIoTargetFormatRequestForIoctl(IoTarget: WDFIOTARGET, Request: WDFREQUEST, IoctlCode: number, InputBuffer: WDFMEMORY | null, InputBufferOffset: WDFMEMORY_OFFSET | null, OutputBuffer: WDFMEMORY | null, OutputBufferOffset: WDFMEMORY_OFFSET | null): NTSTATUS {
-  return formatIoctl("WdfIoTargetFormatRequestForIoctl", IRP_MJ_DEVICE_CONTROL, IoTarget, Request, IoctlCode, InputBuffer ? { Type: 3, Memory: InputBuffer, Offsets: InputBufferOffset } : null, OutputBuffer ? { Type: 3, Memory: OutputBuffer, Offsets: OutputBufferOffset } : null);
+  return formatIoctl("WdfIoTargetFormatRequestForIoctl", IRP_MJ_DEVICE_CONTROL, IoTarget, Request, IoctlCode, handleDescriptor(InputBuffer, InputBufferOffset), handleDescriptor(OutputBuffer, OutputBufferOffset));
 }
 
 /** WdfIoTargetFormatRequestForInternalIoctl. */
 export function WdfIoTargetFormatRequestForInternalIoctl(IoTarget: WDFIOTARGET, Request: WDFREQUEST, IoctlCode: number, InputBuffer: WDFMEMORY | null, InputBufferOffset: WDFMEMORY_OFFSET | null, OutputBuffer: WDFMEMORY | null, OutputBufferOffset: WDFMEMORY_OFFSET | null): NTSTATUS {
-  return formatIoctl("WdfIoTargetFormatRequestForInternalIoctl", IRP_MJ_INTERNAL_DEVICE_CONTROL, IoTarget, Request, IoctlCode, InputBuffer ? { Type: 3, Memory: InputBuffer, Offsets: InputBufferOffset } : null, OutputBuffer ? { Type: 3, Memory: OutputBuffer, Offsets: OutputBufferOffset } : null);
+  return formatIoctl("WdfIoTargetFormatRequestForInternalIoctl", IRP_MJ_INTERNAL_DEVICE_CONTROL, IoTarget, Request, IoctlCode, handleDescriptor(InputBuffer, InputBufferOffset), handleDescriptor(OutputBuffer, OutputBufferOffset));
 }
 
 function formatIoctl(api: string, major: number, IoTarget: WDFIOTARGET, Request: WDFREQUEST, code: number, input: WDF_MEMORY_DESCRIPTOR | null, output: WDF_MEMORY_DESCRIPTOR | null): NTSTATUS {
@@ -356,10 +362,32 @@ function formatIoctl(api: string, major: number, IoTarget: WDFIOTARGET, Request:
   return formatIoctlRanges(t, target, r, major, code, inR, outR);
 }
 
+/**
+ * The framework's check that a request's IRP has a stack location for every driver in the
+ * target's stack: an IRP the driver made with WdfRequestCreate (and has not sent) is replaced by
+ * a deep enough one; any other is refused with STATUS_REQUEST_NOT_ACCEPTED.
+ */
+function fitTarget(t: KThread, r: FxRequest, target: FxIoTarget): NTSTATUS {
+  const irp = r.irp;
+  if (!irp) return STATUS_INVALID_HANDLE;
+  if (!target.device) return STATUS_INVALID_DEVICE_STATE;
+  const need = IoGetAttachedDevice(target.device).StackSize;
+  if (irp.CurrentLocation - 1 >= need) return STATUS_SUCCESS;
+  if (r instanceof FxDriverRequest && r.owner === "driver" && irp.CurrentLocation > irp.StackCount) {
+    const fresh = allocateIrp(t.machine, need, "IoAllocateIrp");
+    if (!fresh) return STATUS_INSUFFICIENT_RESOURCES;
+    freeIrp(t.machine, irp);
+    r.irp = fresh;
+    return STATUS_SUCCESS;
+  }
+  return STATUS_REQUEST_NOT_ACCEPTED;
+}
+
 function formatIoctlRanges(t: KThread, target: FxIoTarget, r: FxRequest, major: number, code: number, inR: { va: number; length: number }, outR: { va: number; length: number }): NTSTATUS {
-  const irp = r.irp as IRP;
   releaseFormat(t, r);
-  if (irp.CurrentLocation <= 1) return STATUS_INVALID_DEVICE_REQUEST;
+  const fits = fitTarget(t, r, target);
+  if (!NT_SUCCESS(fits)) return fits;
+  const irp = r.irp as IRP;
   const next = IoGetNextIrpStackLocation(irp);
   next.MajorFunction = major;
   next.MinorFunction = 0;
@@ -410,11 +438,12 @@ function formatReadWrite(api: string, write: boolean, IoTarget: WDFIOTARGET, Req
   const r = fxRequest(t, Request, api);
   if (!r?.irp) return STATUS_INVALID_HANDLE;
   if (!fxIrqlOk(t, r.globals, api, DISPATCH_LEVEL)) return STATUS_INVALID_DEVICE_REQUEST;
-  const range = descriptorRange(t, Buffer ? { Type: 3, Memory: Buffer, Offsets: Offset } : null, api);
+  const range = descriptorRange(t, handleDescriptor(Buffer, Offset), api);
   if (!range) return STATUS_INVALID_PARAMETER;
-  const irp = r.irp;
   releaseFormat(t, r);
-  if (irp.CurrentLocation <= 1) return STATUS_INVALID_DEVICE_REQUEST;
+  const fits = fitTarget(t, r, target);
+  if (!NT_SUCCESS(fits)) return fits;
+  const irp = r.irp;
   const next = IoGetNextIrpStackLocation(irp);
   next.MajorFunction = write ? IRP_MJ_WRITE : IRP_MJ_READ;
   next.MinorFunction = 0;
@@ -524,7 +553,8 @@ function send(t: KThread, r: FxRequest, target: FxIoTarget, flags: number, timeo
   if (r.cancelable) return fail(STATUS_INVALID_DEVICE_REQUEST);
   const dev = target.device;
   if (!dev || (target.state !== "started" && (flags & WDF_REQUEST_SEND_OPTION_IGNORE_TARGET_STATE) === 0)) return fail(STATUS_INVALID_DEVICE_STATE);
-  if (irp.CurrentLocation <= IoGetAttachedDevice(dev).StackSize) return fail(STATUS_INVALID_DEVICE_REQUEST);
+  // Not enough stack locations for the target's stack (FxIoTarget::HasEnoughStackLocations).
+  if (irp.CurrentLocation - 1 < IoGetAttachedDevice(dev).StackSize) return fail(STATUS_REQUEST_NOT_ACCEPTED);
   if (flags & WDF_REQUEST_SEND_OPTION_SEND_AND_FORGET) {
     if (!r.fromIo) return fail(STATUS_INVALID_DEVICE_REQUEST);
     // The framework's request goes; the IRP is the lower driver's to complete.
@@ -610,13 +640,14 @@ function FxRequestSendCompletion(_DeviceObject: DEVICE_OBJECT | null, Irp: IRP, 
   releaseFormat(t, r, Irp.Information, NT_SUCCESS(Irp.Status));
   if (state.timedOut && Irp.Status === STATUS_CANCELLED) Irp.Status = STATUS_IO_TIMEOUT;
   r.traceState("returned from target", r.queue, Irp.Status);
+  const params = new WDF_REQUEST_COMPLETION_PARAMS();
+  params.Type = r.major;
+  params.IoStatus.Status = Irp.Status;
+  params.IoStatus.Information = Irp.Information;
+  r.completionParams = params;
   if (state.done) m.signal(state.done);
   const routine = state.routine;
   if (routine) {
-    const params = new WDF_REQUEST_COMPLETION_PARAMS();
-    params.Type = r.major;
-    params.IoStatus.Status = Irp.Status;
-    params.IoStatus.Information = Irp.Information;
     const res = invokeCallback(t, r.globals, null, "EvtRequestCompletionRoutine", routine, { object: state.target.label, request: r.label, irp: Irp.label }, () => {
       routine(r, state.target, params, state.context);
     });
@@ -624,6 +655,8 @@ function FxRequestSendCompletion(_DeviceObject: DEVICE_OBJECT | null, Irp: IRP, 
   } else if (r.fromIo && !state.done) {
     completeFxRequest(t, r, Irp.Status, Irp.Information, true);
   }
+  // WdfIoTargetStop(…WaitForSentIoToComplete / CancelSentIo) waits until here.
+  if (state.target.sent.size === 0) for (const e of state.target.idleWaiters.splice(0)) m.signal(e);
   return STATUS_MORE_PROCESSING_REQUIRED;
 }
 
@@ -639,6 +672,74 @@ export function WdfRequestCancelSentRequest(Request: WDFREQUEST): boolean {
   if (!fxIrqlOk(t, r.globals, "WdfRequestCancelSentRequest", DISPATCH_LEVEL)) return false;
   if (r.owner !== "target") return false;
   return cancelIrp(t, r.irp);
+}
+
+/**
+ * WdfRequestGetCompletionParams: what the lower driver reported for the request's last send
+ * (Type, IoStatus), copied into `Params`; zeroes when it was never sent.
+ */
+export function WdfRequestGetCompletionParams(Request: WDFREQUEST, Params: WDF_REQUEST_COMPLETION_PARAMS): void {
+  const t = fxEnter("WdfRequestGetCompletionParams");
+  const r = fxRequest(t, Request, "WdfRequestGetCompletionParams");
+  if (!r || !fxRequired(t, r.globals, Params, "WdfRequestGetCompletionParams", "Params")) return;
+  const p = r.completionParams;
+  Params.Type = p?.Type ?? 0;
+  Params.IoStatus.Status = p?.IoStatus.Status ?? 0;
+  Params.IoStatus.Information = p?.IoStatus.Information ?? 0;
+}
+
+/** WDF_IO_TARGET_SENT_IO_ACTION: what WdfIoTargetStop does with requests already sent. */
+export const WDF_IO_TARGET_SENT_IO_ACTION = { WdfIoTargetSentIoUndefined: 0, WdfIoTargetCancelSentIo: 1, WdfIoTargetWaitForSentIoToComplete: 2, WdfIoTargetLeaveSentIoPending: 3 } as const;
+export const { WdfIoTargetCancelSentIo, WdfIoTargetWaitForSentIoToComplete, WdfIoTargetLeaveSentIoPending } = WDF_IO_TARGET_SENT_IO_ACTION;
+
+/** WDF_IO_TARGET_STATE values (WdfIoTargetGetState). */
+export const WDF_IO_TARGET_STATE = { WdfIoTargetStateUndefined: 0, WdfIoTargetStarted: 1, WdfIoTargetStopped: 2, WdfIoTargetClosedForQueryRemove: 3, WdfIoTargetClosed: 4, WdfIoTargetDeleted: 5 } as const;
+export const { WdfIoTargetStarted, WdfIoTargetStopped, WdfIoTargetClosed } = WDF_IO_TARGET_STATE;
+
+/** WdfIoTargetGetState: started, stopped or closed. */
+export function WdfIoTargetGetState(IoTarget: WDFIOTARGET): number {
+  const t = fxEnter("WdfIoTargetGetState");
+  const target = fxTarget(t, IoTarget, "WdfIoTargetGetState");
+  if (!target) return WDF_IO_TARGET_STATE.WdfIoTargetStateUndefined;
+  return target.state === "started" ? WdfIoTargetStarted : target.state === "stopped" ? WdfIoTargetStopped : WdfIoTargetClosed;
+}
+
+/**
+ * WdfIoTargetStart: a stopped target accepts requests again.
+ *
+ * @returns STATUS_SUCCESS; STATUS_INVALID_DEVICE_STATE for a closed target.
+ */
+export function WdfIoTargetStart(IoTarget: WDFIOTARGET): NTSTATUS {
+  const t = fxEnter("WdfIoTargetStart");
+  const target = fxTarget(t, IoTarget, "WdfIoTargetStart");
+  if (!target) return STATUS_INVALID_HANDLE;
+  if (!fxIrqlOk(t, target.globals, "WdfIoTargetStart", PASSIVE_LEVEL)) return STATUS_INVALID_DEVICE_REQUEST;
+  if (target.state === "closed" || !target.device) return STATUS_INVALID_DEVICE_STATE;
+  target.state = "started";
+  return STATUS_SUCCESS;
+}
+
+/**
+ * WdfIoTargetStop: the target refuses new sends (WdfRequestSend fails with
+ * STATUS_INVALID_DEVICE_STATE unless WDF_REQUEST_SEND_OPTION_IGNORE_TARGET_STATE) and, as
+ * `Action` says, cancels the requests already sent, waits for them, or leaves them pending.
+ * Waiting needs PASSIVE_LEVEL.
+ */
+export async function WdfIoTargetStop(IoTarget: WDFIOTARGET, Action: number): Promise<void> {
+  const t = fxEnter("WdfIoTargetStop");
+  const target = fxTarget(t, IoTarget, "WdfIoTargetStop");
+  if (!target) return;
+  const wait = Action !== WdfIoTargetLeaveSentIoPending;
+  if (!fxIrqlOk(t, target.globals, "WdfIoTargetStop", wait ? PASSIVE_LEVEL : DISPATCH_LEVEL)) return;
+  if (target.state === "started") target.state = "stopped";
+  if (Action === WdfIoTargetCancelSentIo) for (const r of [...target.sent]) if (r.irp) cancelIrp(t, r.irp);
+  if (!wait) return;
+  const m = t.machine;
+  while (target.sent.size > 0) {
+    const idle = new KEVENT(NotificationEvent, false, `${target.label} has nothing sent`);
+    target.idleWaiters.push(idle);
+    await m.waits.waitFor([idle], { waitAll: false, mode: KernelMode, alertable: false, timeout: null, reason: `WdfIoTargetStop(${target.label}) waits for the requests sent to it` });
+  }
 }
 
 /**

@@ -13,6 +13,9 @@ import { fxEnter, fxIrqlOk, fxMachine } from "./globals.js";
 import type { WDFMEMORY } from "./handles.js";
 import { FxObject, defaultParent, fxObject, fxParent, fxRequired, type WDF_OBJECT_ATTRIBUTES } from "./object.js";
 import type { FxDriverGlobals } from "./globals.js";
+import { MmGetSystemAddressForMdlSafe } from "../io-manager/mdl.js";
+import { NormalPagePriority } from "../io-manager/constants.js";
+import type { MDL } from "../io-manager/mdl.js";
 
 /** POOL_TYPE values WdfMemoryCreate takes. */
 export const NonPagedPool = 0;
@@ -66,19 +69,46 @@ export interface WDFMEMORY_OFFSET {
 /** WDF_MEMORY_DESCRIPTOR types (for I/O target sends). */
 export const WDF_MEMORY_DESCRIPTOR_TYPE = { WdfMemoryDescriptorTypeInvalid: 0, WdfMemoryDescriptorTypeBuffer: 1, WdfMemoryDescriptorTypeMdl: 2, WdfMemoryDescriptorTypeHandle: 3 } as const;
 
-/** WDF_MEMORY_DESCRIPTOR: a buffer given to a send routine (a buffer, an MDL or a WDFMEMORY). */
-export type WDF_MEMORY_DESCRIPTOR =
-  | { readonly Type: 1; readonly Buffer: number; readonly BufferLength: number }
-  | { readonly Type: 3; readonly Memory: WDFMEMORY; readonly Offsets: WDFMEMORY_OFFSET | null };
-
-/** WDF_MEMORY_DESCRIPTOR_INIT_BUFFER. */
-export function WDF_MEMORY_DESCRIPTOR_INIT_BUFFER(Buffer: number, BufferLength: number): WDF_MEMORY_DESCRIPTOR {
-  return { Type: 1, Buffer, BufferLength };
+/**
+ * WDF_MEMORY_DESCRIPTOR: a buffer given to a send routine — a buffer and its length, an MDL, or a
+ * WDFMEMORY with an optional range — as wdf.h lays it out (Type and the union `u`).
+ */
+export class WDF_MEMORY_DESCRIPTOR {
+  Type: number = WDF_MEMORY_DESCRIPTOR_TYPE.WdfMemoryDescriptorTypeInvalid;
+  readonly u = {
+    BufferType: { Buffer: 0, Length: 0 },
+    MdlType: { Mdl: null as MDL | null, BufferLength: 0 },
+    HandleType: { Memory: null as WDFMEMORY | null, Offsets: null as WDFMEMORY_OFFSET | null },
+  };
 }
 
-/** WDF_MEMORY_DESCRIPTOR_INIT_HANDLE. */
-export function WDF_MEMORY_DESCRIPTOR_INIT_HANDLE(Memory: WDFMEMORY, Offsets: WDFMEMORY_OFFSET | null = null): WDF_MEMORY_DESCRIPTOR {
-  return { Type: 3, Memory, Offsets };
+/** WDF_MEMORY_DESCRIPTOR_INIT_BUFFER: the descriptor names `BufferLength` bytes at `Buffer`. */
+export function WDF_MEMORY_DESCRIPTOR_INIT_BUFFER(Descriptor: WDF_MEMORY_DESCRIPTOR, Buffer: number, BufferLength: number): void {
+  Descriptor.Type = WDF_MEMORY_DESCRIPTOR_TYPE.WdfMemoryDescriptorTypeBuffer;
+  Descriptor.u.BufferType.Buffer = Buffer;
+  Descriptor.u.BufferType.Length = BufferLength;
+}
+
+/** WDF_MEMORY_DESCRIPTOR_INIT_MDL: the descriptor names the first `BufferLength` bytes an MDL describes. */
+export function WDF_MEMORY_DESCRIPTOR_INIT_MDL(Descriptor: WDF_MEMORY_DESCRIPTOR, Mdl: MDL, BufferLength: number): void {
+  Descriptor.Type = WDF_MEMORY_DESCRIPTOR_TYPE.WdfMemoryDescriptorTypeMdl;
+  Descriptor.u.MdlType.Mdl = Mdl;
+  Descriptor.u.MdlType.BufferLength = BufferLength;
+}
+
+/** WDF_MEMORY_DESCRIPTOR_INIT_HANDLE: the descriptor names a WDFMEMORY (all of it, or `Offsets`' range). */
+export function WDF_MEMORY_DESCRIPTOR_INIT_HANDLE(Descriptor: WDF_MEMORY_DESCRIPTOR, Memory: WDFMEMORY, Offsets: WDFMEMORY_OFFSET | null): void {
+  Descriptor.Type = WDF_MEMORY_DESCRIPTOR_TYPE.WdfMemoryDescriptorTypeHandle;
+  Descriptor.u.HandleType.Memory = Memory;
+  Descriptor.u.HandleType.Offsets = Offsets;
+}
+
+/** A descriptor over a memory object (the Format* routines' WDFMEMORY parameters). */
+export function handleDescriptor(Memory: WDFMEMORY | null, Offsets: WDFMEMORY_OFFSET | null): WDF_MEMORY_DESCRIPTOR | null {
+  if (Memory === null) return null;
+  const d = new WDF_MEMORY_DESCRIPTOR();
+  WDF_MEMORY_DESCRIPTOR_INIT_HANDLE(d, Memory, Offsets);
+  return d;
 }
 
 /**
@@ -193,11 +223,29 @@ function copy(t: KThread, to: number, from: number, n: number): NTSTATUS {
 /** The buffer and length a memory descriptor names (null when it is bad). */
 export function descriptorRange(t: KThread, d: WDF_MEMORY_DESCRIPTOR | null, api: string): { va: number; length: number } | null {
   if (d === null) return { va: 0, length: 0 };
-  if (d.Type === 1) return { va: d.Buffer, length: d.BufferLength };
-  const mem = fxMemory(t, d.Memory, api);
-  if (!mem) return null;
-  const off = d.Offsets?.BufferOffset ?? 0;
-  const len = d.Offsets ? d.Offsets.BufferLength : mem.length - off;
-  if (!rangeOk(off, len, mem.length)) return null;
-  return { va: mem.buffer + off, length: len };
+  switch (d.Type) {
+    case WDF_MEMORY_DESCRIPTOR_TYPE.WdfMemoryDescriptorTypeBuffer: {
+      const b = d.u.BufferType;
+      if (!Number.isInteger(b.Length) || b.Length < 0 || (b.Length > 0 && b.Buffer === 0)) return null;
+      return { va: b.Buffer, length: b.Length };
+    }
+    case WDF_MEMORY_DESCRIPTOR_TYPE.WdfMemoryDescriptorTypeMdl: {
+      // The MDL's pages through a system mapping (the framework's send routines do the same).
+      const { Mdl, BufferLength } = d.u.MdlType;
+      if (!Mdl || !Number.isInteger(BufferLength) || BufferLength < 0 || BufferLength > Mdl.ByteCount) return null;
+      const va = MmGetSystemAddressForMdlSafe(Mdl, NormalPagePriority);
+      return va === 0 ? null : { va, length: BufferLength };
+    }
+    case WDF_MEMORY_DESCRIPTOR_TYPE.WdfMemoryDescriptorTypeHandle: {
+      const h = d.u.HandleType;
+      const mem = fxMemory(t, h.Memory, api);
+      if (!mem) return null;
+      const off = h.Offsets?.BufferOffset ?? 0;
+      const len = h.Offsets ? h.Offsets.BufferLength : mem.length - off;
+      if (!rangeOk(off, len, mem.length)) return null;
+      return { va: mem.buffer + off, length: len };
+    }
+    default:
+      return null;
+  }
 }

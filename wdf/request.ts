@@ -59,7 +59,7 @@ import { createCompleted, type FxDevice } from "./device.js";
 import type { FxFileObject } from "./file-object.js";
 import { FxIoQueue } from "./queue.js";
 import { pnpRequestReleased } from "./pnp.js";
-import type { EVT_WDF_REQUEST_COMPLETION_ROUTINE, FormatState, SendState } from "./io-target.js";
+import type { EVT_WDF_REQUEST_COMPLETION_ROUTINE, FormatState, SendState, WDF_REQUEST_COMPLETION_PARAMS } from "./io-target.js";
 
 // ---- Types ----------------------------------------------------------------------------------
 
@@ -159,6 +159,8 @@ export class FxRequest extends FxObject {
   formatState: FormatState | null = null;
   /** The completion routine WdfRequestSetCompletionRoutine set for the next send. */
   pendingCompletion: { routine: EVT_WDF_REQUEST_COMPLETION_ROUTINE | null; context: unknown } | null = null;
+  /** What the last send's completion reported (WdfRequestGetCompletionParams). */
+  completionParams: WDF_REQUEST_COMPLETION_PARAMS | null = null;
   completedStatus = 0;
 
   constructor(g: FxDriverGlobals, device: FxDevice | null, irp: IRP | null, fromIo: boolean, parent: FxObject | null) {

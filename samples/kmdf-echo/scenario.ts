@@ -7,7 +7,7 @@ import { createRootDevice, loadDriver, removeDevice, unloadDriver, type Scenario
 import { ERROR_OPERATION_ABORTED } from "irpsim/win32";
 import { ECHO_MESSAGE, EchoAppReport, makeEchoApp, type EchoResult } from "./app.js";
 import { DeviceGetContext, makeEchoDriver, type EchoRoutines, type EchoSyncStyle } from "./driver.js";
-import type { WDFDEVICE } from "irpsim/wdf";
+import { WdfWdmDeviceGetWdfDeviceHandle } from "irpsim/wdf";
 
 /** What a request may end as once the run was disturbed (cancelled, the app killed, the device unplugged). */
 function endedAcceptably(r: EchoResult | null): boolean {
@@ -19,10 +19,10 @@ function endedAcceptably(r: EchoResult | null): boolean {
 /**
  * The scenario for a synchronisation style (and, for the buggy builds, replaced routines).
  */
-export function makeEchoScenario(style: EchoSyncStyle, name: string, variant?: (correct: EchoRoutines) => Partial<EchoRoutines>): Scenario {
+export function makeEchoScenario(style: EchoSyncStyle, name: string, variant?: (correct: EchoRoutines) => Partial<EchoRoutines>, summary?: string): Scenario {
   return {
     name,
-    summary: `KMDF echo driver (${style === "queue-scope" ? "queue-level automatic synchronization" : "its own spin lock"}): sequential queue, a periodic timer completes each request, MarkCancelableEx/EvtRequestCancel; the app writes, reads back and cancels a read`,
+    summary: summary ?? `KMDF echo driver (${style === "queue-scope" ? "queue-level automatic synchronization" : "its own spin lock"}): sequential queue, a periodic timer completes each request, MarkCancelableEx/EvtRequestCancel; the app writes, reads back and cancels a read`,
     // An explorer may cancel a request, kill the app and unplug the device once each, anywhere.
     injections: { cancel: 1, death: 1, surpriseRemove: 1 },
     async run(ctx) {
@@ -34,7 +34,8 @@ export function makeEchoScenario(style: EchoSyncStyle, name: string, variant?: (
       const node = reported.node;
       ctx.check("the PnP manager starts the device (AddDevice, IRP_MN_START_DEVICE)", reported.status === 0 && node?.state === "started", `status 0x${reported.status.toString(16)}`);
       if (!node) return;
-      const device = node.top.DeviceExtension as WDFDEVICE;
+      const device = WdfWdmDeviceGetWdfDeviceHandle(node.top);
+      if (!device) return;
       const log = DeviceGetContext(device).PnpLog;
       ctx.check("start runs EvtDevicePrepareHardware, EvtDeviceD0Entry, EvtDeviceSelfManagedIoInit in the framework's order", log.join(",") === "PrepareHardware,D0Entry,SelfManagedIoInit", log.join(", "));
 

@@ -7,7 +7,7 @@ import { ERROR_ACCESS_DENIED, ERROR_NOACCESS } from "irpsim/win32";
 import { UserMode } from "irpsim/wdm";
 import { IoctlAppReport, IOCTLS, appMessage, makeIoctlApp } from "./app.js";
 import { ControlGetContext, DRIVER_REPLY, KmdfIoctlDriverEntry } from "./driver.js";
-import type { WDFDEVICE } from "irpsim/wdf";
+import { WdfWdmDeviceGetWdfDeviceHandle } from "irpsim/wdf";
 
 /** `irpsim run kmdf-ioctl`. */
 export const kmdfIoctlScenario: Scenario = {
@@ -18,7 +18,7 @@ export const kmdfIoctlScenario: Scenario = {
     const m = ctx.machine;
     const loaded = await loadDriver(m, "KmdfIoctl", KmdfIoctlDriverEntry);
     ctx.check("DriverEntry succeeds", loaded.status === 0, `status 0x${loaded.status.toString(16)}`);
-    const device = loaded.DriverObject.DeviceObject?.DeviceExtension as WDFDEVICE | undefined;
+    const device = loaded.DriverObject.DeviceObject ? WdfWdmDeviceGetWdfDeviceHandle(loaded.DriverObject.DeviceObject) : null;
     if (!device) return;
     const report = new IoctlAppReport();
     const app = m.createProcess("nonpnpapp.exe", makeIoctlApp(report));

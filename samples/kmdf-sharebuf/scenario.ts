@@ -3,7 +3,7 @@
  */
 import { loadDriver, unloadDriver, type Scenario } from "irpsim";
 import { ERROR_OPERATION_ABORTED } from "irpsim/win32";
-import type { WDFDEVICE } from "irpsim/wdf";
+import { WdfWdmDeviceGetWdfDeviceHandle } from "irpsim/wdf";
 import { KmdfSharebufReport, SHARED_BYTES, makeKmdfSharebufApp, type KmdfSharebufEnding } from "./app.js";
 import { KmdfSharebufDriverEntry, SharebufGetContext } from "./driver.js";
 
@@ -28,7 +28,7 @@ export const kmdfSharebufScenario: Scenario = {
     const ending = (ctx.options.ending ?? "done-using") as KmdfSharebufEnding;
     const loaded = await loadDriver(m, "KmdfSharebuf", KmdfSharebufDriverEntry);
     ctx.check("DriverEntry succeeds", loaded.status === 0, `status 0x${loaded.status.toString(16)}`);
-    const device = loaded.DriverObject.DeviceObject?.DeviceExtension as WDFDEVICE | undefined;
+    const device = loaded.DriverObject.DeviceObject ? WdfWdmDeviceGetWdfDeviceHandle(loaded.DriverObject.DeviceObject) : null;
     if (!device) return;
     const dc = SharebufGetContext(device);
     const report = new KmdfSharebufReport();
