@@ -15,7 +15,7 @@ import { STATUS_INVALID_DEVICE_REQUEST, STATUS_INVALID_PARAMETER, STATUS_SUCCESS
 import type { KThread } from "../kernel/thread.js";
 import { KTIMER } from "../kernel/timer.js";
 import { invokeCallback } from "./callback.js";
-import { fxEnter, fxIrqlOk, fxMachine, type FxDriverGlobals } from "./globals.js";
+import { fxEnter, fxIrqlOk, fxMachine, fxViolation, verifierOn, type FxDriverGlobals } from "./globals.js";
 import type { WDFDPC, WDFOBJECT, WDFTIMER, WDFWORKITEM } from "./handles.js";
 import type { FxCallbackLock } from "./lock.js";
 import { FxObject, WdfExecutionLevelPassive, fxObject, fxParent, fxRequired, type WDF_OBJECT_ATTRIBUTES } from "./object.js";
@@ -115,6 +115,8 @@ export class FxTimer extends FxObject {
   readonly kdpc = new KDPC<FxTimer>();
   /** A passive-level callback in progress (WdfTimerStop with Wait waits for it). */
   running: KEVENT | null = null;
+  /** The thread running a passive-level callback (its own WdfTimerStop(TRUE) would never return). */
+  callbackThread: KThread | null = null;
   stopped = false;
 
   constructor(
@@ -159,8 +161,10 @@ function FxTimerDpc(_Dpc: KDPC<FxTimer>, timer: FxTimer): void {
       `${timer.label} EvtTimerFunc`,
       async () => {
         try {
+          timer.callbackThread = m.currentThread();
           if (!timer.destroyed && !timer.stopped) await timer.fire(m.currentThread());
         } finally {
+          timer.callbackThread = null;
           timer.running = null;
           m.signal(done);
         }
@@ -230,6 +234,10 @@ export function WdfTimerStop(Timer: WDFTIMER, Wait: boolean): MaybePromise<boole
   const dequeued = m.interrupts.removeQueueDpc(timer.kdpc);
   timer.stopped = true;
   const running = timer.running;
+  if (Wait && timer.callbackThread === t) {
+    // Waiting for the callback this thread is running: KMDF's verifier breaks; without it the wait never ends.
+    if (verifierOn(m, timer.globals)) fxViolation(m, timer.globals, "WaitInOwnCallback", `WdfTimerStop(${timer.label}, TRUE) called from its own EvtTimerFunc: it would wait for itself.`, { p2: timer.handle });
+  }
   if (Wait && running && running.SignalState === 0) {
     return m.waits.waitFor([running], { waitAll: false, mode: KernelMode, alertable: false, timeout: null, reason: `WdfTimerStop(${timer.label}, TRUE) waits for its running EvtTimerFunc` }).then(() => wasSet || dequeued);
   }
@@ -319,6 +327,8 @@ export class FxWorkItem extends FxObject {
   queued = false;
   /** Queued or running: WdfWorkItemFlush waits for it. */
   idle: KEVENT;
+  /** The thread running EvtWorkItemFunc (its own WdfWorkItemFlush would never return). */
+  callbackThread: KThread | null = null;
   constructor(
     g: FxDriverGlobals,
     parent: FxDevice | FxIoQueue,
@@ -365,12 +375,14 @@ export function WdfWorkItemEnqueue(WorkItem: WDFWORKITEM): void {
     `${w.label} EvtWorkItemFunc`,
     async () => {
       w.queued = false;
+      w.callbackThread = m.currentThread();
       try {
         if (!w.destroyed) {
           const cb = w.callback;
           await invokeCallback(m.currentThread(), w.globals, w.lock, "EvtWorkItemFunc", cb, { object: w.label, request: null, irp: null }, () => cb(w));
         }
       } finally {
+        w.callbackThread = null;
         // Enqueued again while it ran: it stays busy until that run ends.
         // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- the callback may have re-queued it
         if (!w.queued) m.signal(w.idle);
@@ -386,6 +398,7 @@ export async function WdfWorkItemFlush(WorkItem: WDFWORKITEM): Promise<void> {
   const w = fxObject(t, WorkItem, FxWorkItem, "WDFWORKITEM", "WdfWorkItemFlush");
   if (!w) return;
   if (!fxIrqlOk(t, w.globals, "WdfWorkItemFlush", PASSIVE_LEVEL)) return;
+  if (w.callbackThread === t && verifierOn(t.machine, w.globals)) fxViolation(t.machine, w.globals, "WaitInOwnCallback", `WdfWorkItemFlush(${w.label}) called from its own EvtWorkItemFunc: it would wait for itself.`, { p2: w.handle });
   if (w.idle.SignalState !== 0) return;
   await t.machine.waits.waitFor([w.idle], { waitAll: false, mode: KernelMode, alertable: false, timeout: null, reason: `WdfWorkItemFlush(${w.label}) waits for its EvtWorkItemFunc` });
 }

@@ -69,6 +69,7 @@ export const KMDF_RULES = {
   LockNotSupported: { p1: C.WDF_INVALID_LOCK_OPERATION, severity: "bug check", origin: `${KMDF} (parameter 3: 0, the object has no synchronization lock)`, fix: "WdfObjectAcquireLock works on a device or a queue; use a WDFSPINLOCK or WDFWAITLOCK for anything else." },
   SpinLockNotHeld: { p1: C.WDF_INVALID_LOCK_OPERATION, severity: "bug check", origin: `${KMDF} (parameter 3: 1, released a lock this thread does not hold)`, fix: "Release a WDFSPINLOCK once, on the thread that acquired it, after each WdfSpinLockAcquire." },
   RecursiveLock: { p1: C.WDF_RECURSIVE_LOCK, severity: "bug check", origin: KMDF, fix: "Do not acquire a framework lock you already hold (a callback that runs under the queue's or device's lock must not call WdfObjectAcquireLock on it)." },
+  WaitInOwnCallback: { p1: C.WDF_VERIFIER_FATAL_ERROR, severity: "bug check", origin: KMDF_BREAK, fix: "Do not wait for a callback from inside it: WdfTimerStop(Timer, FALSE) in EvtTimerFunc, and no WdfWorkItemFlush in EvtWorkItemFunc — the wait would never end." },
   RequestLeftAtPurge: { p1: C.WDF_QUEUE_FATAL_ERROR, severity: "finding", origin: "KMDF verifier (a purge, drain or removal that never finishes)", fix: "Complete (or requeue with WdfRequestStopAcknowledge) every request you own when its queue is purged or its device removed: mark long-held requests cancelable, or handle them in EvtIoStop." },
 } as const satisfies Record<string, KmdfRuleInfo>;
 
