@@ -325,7 +325,7 @@ async function powerDownSequence(t: KThread, dev: FxDevice): Promise<void> {
   dev.inD0 = false;
 }
 
-/** REMOVE: ReleaseHardware, SelfManagedIoCleanup, every queue purged (and waited for), the device deleted. */
+/** REMOVE: ReleaseHardware, every queue purged (and waited for), SelfManagedIoFlush, SelfManagedIoCleanup, the device deleted. */
 async function removeSequence(t: KThread, dev: FxDevice): Promise<void> {
   const pnp = dev.pnp as FxPnpState;
   const cb = callbacks(dev);
@@ -333,9 +333,11 @@ async function removeSequence(t: KThread, dev: FxDevice): Promise<void> {
     await step(t, dev, "EvtDeviceReleaseHardware", cb?.EvtDeviceReleaseHardware ?? null, NO_RESOURCES);
     pnp.prepared = false;
   }
-  await step(t, dev, "EvtDeviceSelfManagedIoCleanup", cb?.EvtDeviceSelfManagedIoCleanup ?? null);
+  // The queues are purged before the device's self-managed I/O is flushed and cleaned up.
   for (const q of [...dev.queues]) q.purge(t);
   await waitForDriverRequests(t, dev, () => true, "purge");
+  await step(t, dev, "EvtDeviceSelfManagedIoFlush", cb?.EvtDeviceSelfManagedIoFlush ?? null);
+  await step(t, dev, "EvtDeviceSelfManagedIoCleanup", cb?.EvtDeviceSelfManagedIoCleanup ?? null);
   trace(dev, "removed");
   dev.deleteObject();
 }

@@ -6,6 +6,7 @@
 import {
   CM_GET_DEVICE_INTERFACE_LIST_PRESENT,
   CM_Get_Device_Interface_List,
+  CM_Get_Device_Interface_List_Size,
   CR_SUCCESS,
   CancelIoEx,
   CloseHandle,
@@ -29,6 +30,7 @@ import {
   WriteFile,
   readAnsiString,
   readU32,
+  readWideString,
   writeAnsiString,
 } from "irpsim/win32";
 import { GUID_DEVINTERFACE_KMDF_ECHO } from "./driver.js";
@@ -67,14 +69,19 @@ export class EchoAppReport {
  */
 export function makeEchoApp(report: EchoAppReport): () => Promise<number> {
   return async function EchoAppMain(): Promise<number> {
-    const list = CM_Get_Device_Interface_List(GUID_DEVINTERFACE_KMDF_ECHO, null, CM_GET_DEVICE_INTERFACE_LIST_PRESENT);
-    const path = list.Buffer[0];
-    if (list.cr !== CR_SUCCESS || path === undefined) return 2;
+    // The interface list: ask its size (WCHARs), then fetch it; the first path is the device.
+    const heap = GetProcessHeap();
+    const size = HeapAlloc(heap, HEAP_ZERO_MEMORY, 4);
+    if (CM_Get_Device_Interface_List_Size(size, GUID_DEVINTERFACE_KMDF_ECHO, null, CM_GET_DEVICE_INTERFACE_LIST_PRESENT) !== CR_SUCCESS) return 2;
+    const chars = readU32(size);
+    const list = HeapAlloc(heap, HEAP_ZERO_MEMORY, chars * 2);
+    if (CM_Get_Device_Interface_List(GUID_DEVINTERFACE_KMDF_ECHO, null, list, chars, CM_GET_DEVICE_INTERFACE_LIST_PRESENT) !== CR_SUCCESS) return 2;
+    const path = readWideString(list, chars);
+    if (path === "") return 2;
     report.path = path;
     const hDevice = await CreateFile(path, GENERIC_READ | GENERIC_WRITE, 0, null, OPEN_EXISTING, FILE_FLAG_OVERLAPPED, 0);
     if (hDevice === INVALID_HANDLE_VALUE) return GetLastError();
     report.opened = true;
-    const heap = GetProcessHeap();
     const bytes = HeapAlloc(heap, HEAP_ZERO_MEMORY, 4);
     const writeBuffer = HeapAlloc(heap, HEAP_ZERO_MEMORY, 64);
     const readBuffer = HeapAlloc(heap, HEAP_ZERO_MEMORY, 64);
