@@ -18,6 +18,9 @@ export interface CallbackSubject {
   readonly irp: string | null;
 }
 
+/** The subject passed when the trace is off (nothing reads it then). */
+export const UNTRACED: CallbackSubject = { object: "", request: null, irp: null };
+
 /**
  * Calls `call` — the driver's callback `fn` in role `role` ("EvtIoRead") — on `t`, holding `lock`
  * when one is given and `t` does not already hold it. Returns what the callback returns (a
@@ -46,31 +49,37 @@ function run<R>(t: KThread, g: FxDriverGlobals, held: FxCallbackLock | null, rol
     m.leaveActivity(token);
     return m.unhandledKernelException(e, `${role} ${g.name}!${name}`);
   }
-  const after = (value: R): MaybePromise<R> => {
-    m.leaveActivity(token);
-    if (g.verifierOn && (t.irql !== irql || t.heldLocks.length !== locks)) {
-      fxViolation(m, g, "CallbackIrqlMismatch", `${role} ${g.name}!${name} was called at ${irqlName(irql)} and returned at ${irqlName(t.irql)}${t.heldLocks.length > locks ? ` still holding ${t.heldLocks.slice(locks).map((l) => l.label).join(", ")}` : ""}.`, { p2: irql, p3: t.irql });
-    }
-    if (m.trace.on) m.trace.emit("WdfCallbackReturned", { driver: g.name, callback: role, routine: name });
-    if (held !== null) held.release(t);
-    // Queues the callback asked to dispatch (a forward, a requeue) run now that it has returned.
-    const fx = m.wdf;
-    if (fx !== undefined && fx.deferred.size !== 0) {
-      const list = fx.deferred.get(t);
-      if (list && m.currentActivity()?.kind !== "event callback") {
-        fx.deferred.delete(t);
-        return runDeferred(t, list, value);
-      }
-    }
-    return value;
-  };
   if (r instanceof Promise) {
-    return r.then(after, (e: unknown) => {
-      m.leaveActivity(token);
-      return m.unhandledKernelException(e, `${role} ${g.name}!${name}`);
-    });
+    return r.then(
+      (value) => returned(t, g, held, role, name, token, irql, locks, value),
+      (e: unknown) => {
+        m.leaveActivity(token);
+        return m.unhandledKernelException(e, `${role} ${g.name}!${name}`);
+      },
+    );
   }
-  return after(r);
+  return returned(t, g, held, role, name, token, irql, locks, r);
+}
+
+/** The callback returned to the framework: the verifier's IRQL check, the lock released, deferred dispatches run. */
+function returned<R>(t: KThread, g: FxDriverGlobals, held: FxCallbackLock | null, role: string, name: string, token: number, irql: number, locks: number, value: R): MaybePromise<R> {
+  const m = t.machine;
+  m.leaveActivity(token);
+  if (g.verifierOn && (t.irql !== irql || t.heldLocks.length !== locks)) {
+    fxViolation(m, g, "CallbackIrqlMismatch", `${role} ${g.name}!${name} was called at ${irqlName(irql)} and returned at ${irqlName(t.irql)}${t.heldLocks.length > locks ? ` still holding ${t.heldLocks.slice(locks).map((l) => l.label).join(", ")}` : ""}.`, { p2: irql, p3: t.irql });
+  }
+  if (m.trace.on) m.trace.emit("WdfCallbackReturned", { driver: g.name, callback: role, routine: name });
+  if (held !== null) held.release(t);
+  // Queues the callback asked to dispatch (a forward, a requeue) run now that it has returned.
+  const fx = m.wdf;
+  if (fx !== undefined && fx.deferred.size !== 0) {
+    const list = fx.deferred.get(t);
+    if (list && m.currentActivity()?.kind !== "event callback") {
+      fx.deferred.delete(t);
+      return runDeferred(t, list, value);
+    }
+  }
+  return value;
 }
 
 function runDeferred<R>(t: KThread, list: { dispatch(t: KThread): unknown }[], value: R): MaybePromise<R> {

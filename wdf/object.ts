@@ -153,8 +153,9 @@ export abstract class FxObject implements WDFOBJECT {
   declare readonly [WdfHandleBrand]: WDF_HANDLE_TYPE;
   /** The handle value a C driver would see (for bug-check parameters and messages). */
   readonly handle: number;
-  /** "WDFREQUEST#3", stable run to run. */
-  readonly label: string;
+  /** The object's number among its type's ("3" of "WDFREQUEST#3"), stable run to run. */
+  private readonly serial: number;
+  private labelText: string | null = null;
   parent: FxObject | null;
   private children: FxObject[] | null = null;
   /** References: the creation reference, one per child, and the driver's WdfObjectReference. */
@@ -179,7 +180,7 @@ export abstract class FxObject implements WDFOBJECT {
     const m = globals.machine;
     const fx = fxMachine(m);
     this.handle = fx.nextHandle();
-    this.label = `${typeName}#${m.ids.next(typeName)}`;
+    this.serial = m.ids.next(typeName);
     this.parent = parent;
     if (parent) parent.addChild(this);
     fx.live.live++;
@@ -187,6 +188,11 @@ export abstract class FxObject implements WDFOBJECT {
 
   get machine(): Machine {
     return this.globals.machine;
+  }
+
+  /** "WDFREQUEST#3", stable run to run (made when first asked for: most requests never are). */
+  get label(): string {
+    return (this.labelText ??= `${this.typeName}#${this.serial}`);
   }
 
   /** Applies WDF_OBJECT_ATTRIBUTES (callbacks, scope, level, context) given at creation. */
@@ -253,6 +259,14 @@ export abstract class FxObject implements WDFOBJECT {
    */
   deleteObject(): boolean {
     if (this.life !== Life.Created) return false;
+    const kids = this.children;
+    if (kids === null || kids.length === 0) {
+      // No children (every request the framework completes without buffers retrieved).
+      this.life = Life.Deleting;
+      this.runCleanup();
+      this.release();
+      return true;
+    }
     const order: FxObject[] = [];
     this.collectForDelete(order);
     for (const o of order) o.runCleanup();

@@ -16,7 +16,8 @@ import { STATUS_CANCELLED, STATUS_INVALID_DEVICE_REQUEST, STATUS_INVALID_DEVICE_
 import type { KThread } from "../kernel/thread.js";
 import { IRP_MJ_DEVICE_CONTROL, IRP_MJ_INTERNAL_DEVICE_CONTROL, IRP_MJ_READ, IRP_MJ_WRITE } from "../io-manager/constants.js";
 import type { FILE_OBJECT } from "../io-manager/file-object.js";
-import { invokeCallback } from "./callback.js";
+import { UNTRACED, invokeCallback } from "./callback.js";
+import { OwnedList } from "./owned-list.js";
 import { fxEnter, fxIrqlOk, fxMachine, fxViolation, verifierOn } from "./globals.js";
 import type { WDFCONTEXT, WDFFILEOBJECT, WDFQUEUE, WDFREQUEST, WDFDEVICE } from "./handles.js";
 import { FxCallbackLock } from "./lock.js";
@@ -134,7 +135,7 @@ export class FxIoQueue extends FxObject {
   /** Requests waiting to be delivered (or retrieved), oldest first. */
   readonly waiting: FxRequest[] = [];
   /** Requests this queue delivered that the driver owns now. */
-  readonly driverOwned = new Set<FxRequest>();
+  readonly driverOwned = new OwnedList<FxRequest>();
   accepting = true;
   dispatching = true;
   /** Power-managed queues deliver only while the device is in D0. */
@@ -203,6 +204,15 @@ export class FxIoQueue extends FxObject {
     const l = this.loopThreads;
     for (let i = 0; i < l.length; i++) if (l[i] === t) return true;
     return false;
+  }
+
+  /** Whether `t` may present a new request right now (what {@link dispatch} would let it do). */
+  private canPresentNow(t: KThread): boolean {
+    if (this.dispatchType === WdfIoQueueDispatchManual || !this.dispatching || !this.powerOn || this.gone) return false;
+    if (this.driverOwned.size >= this.maxPresented || this.inLoop(t)) return false;
+    const lock = this.presentationLock;
+    if (lock !== null && lock.owner === t) return false;
+    return !(this.passive && t.irql !== PASSIVE_LEVEL);
   }
 
   /** The next request to deliver, taken out of the waiting list with its cancel routine cleared; null when none may go now. */
@@ -318,7 +328,8 @@ export class FxIoQueue extends FxObject {
     r.deliveredBy(this);
     const major = r.major;
     const g = this.globals;
-    const subject = { object: this.label, request: r.label, irp: r.irpLabel };
+    // Who the callback is about matters only to the trace: built when tracing.
+    const subject = this.machine.trace.on ? { object: this.label, request: r.label, irp: r.irpLabel } : UNTRACED;
     const lock = this.presentationLock;
     switch (major) {
       case IRP_MJ_READ:
@@ -371,6 +382,34 @@ export class FxIoQueue extends FxObject {
     if (!this.allowZeroLength && (r.major === IRP_MJ_READ || r.major === IRP_MJ_WRITE) && r.length === 0 && !r.presented) {
       completeFxRequest(t, r, STATUS_SUCCESS, 0, true);
       return;
+    }
+    // Nothing waits ahead of it and the queue may deliver now: it is presented at once, never
+    // sitting in the list (so no cancel routine is set and taken back), as KMDF does.
+    if (!head && !fromDriver && this.waiting.length === 0 && this.canPresentNow(t)) {
+      if (r.irp !== null && r.irp.Cancel) {
+        completeFxRequest(t, r, STATUS_CANCELLED, 0, true);
+        return;
+      }
+      // The timeline still shows it passing through the queue.
+      if (this.machine.trace.on) r.traceState("queued", this);
+      this.loopThreads.push(t);
+      let p: MaybePromise<void>;
+      try {
+        p = this.present(r, t);
+      } catch (e) {
+        this.leaveLoop(t);
+        throw e;
+      }
+      if (p instanceof Promise) {
+        return p.then(
+          () => this.loop(t),
+          (e: unknown) => {
+            this.leaveLoop(t);
+            throw e;
+          },
+        );
+      }
+      return this.loop(t);
     }
     if (!this.insert(r, head)) {
       completeFxRequest(t, r, STATUS_CANCELLED, 0, true);

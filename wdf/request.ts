@@ -59,6 +59,7 @@ import { createCompleted, type FxDevice } from "./device.js";
 import type { FxFileObject } from "./file-object.js";
 import { FxIoQueue } from "./queue.js";
 import { pnpRequestReleased } from "./pnp.js";
+import type { OwnedList } from "./owned-list.js";
 import type { EVT_WDF_REQUEST_COMPLETION_ROUTINE, FormatState, SendState, WDF_REQUEST_COMPLETION_PARAMS } from "./io-target.js";
 
 // ---- Types ----------------------------------------------------------------------------------
@@ -162,6 +163,10 @@ export class FxRequest extends FxObject {
   /** What the last send's completion reported (WdfRequestGetCompletionParams). */
   completionParams: WDF_REQUEST_COMPLETION_PARAMS | null = null;
   completedStatus = 0;
+  /** Its place among the requests a queue delivered to the driver (owned-list.ts). */
+  ownedIn: OwnedList<FxRequest> | null = null;
+  ownedPrev: FxRequest | null = null;
+  ownedNext: FxRequest | null = null;
 
   constructor(g: FxDriverGlobals, device: FxDevice | null, irp: IRP | null, fromIo: boolean, parent: FxObject | null) {
     super(g, "WDFREQUEST", parent);
