@@ -146,7 +146,7 @@ export class FxDevice extends FxObject {
 
   /** The queue a request of `major` goes to. */
   queueFor(major: number): FxIoQueue | null {
-    return this.dispatchTable.get(major) ?? this.defaultQueue;
+    return this.dispatchTable.size === 0 ? this.defaultQueue : (this.dispatchTable.get(major) ?? this.defaultQueue);
   }
 
   queueDeleted(q: FxIoQueue): void {

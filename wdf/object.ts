@@ -150,38 +150,53 @@ const enum Life {
  * FxIoQueue…); the handle is the object itself, so looking one up costs nothing.
  */
 export abstract class FxObject implements WDFOBJECT {
+  // The fields are declared, and set in the constructor in one order: every object type shares
+  // this constructor, and class-field initializers there (define semantics, one site for a dozen
+  // subclasses' shapes) cost more than the rest of a request's round trip.
   declare readonly [WdfHandleBrand]: WDF_HANDLE_TYPE;
+  declare readonly globals: FxDriverGlobals;
+  declare readonly typeName: WDF_HANDLE_TYPE;
   /** The handle value a C driver would see (for bug-check parameters and messages). */
-  readonly handle: number;
+  declare readonly handle: number;
   /** The object's number among its type's ("3" of "WDFREQUEST#3"), stable run to run. */
-  private readonly serial: number;
-  private labelText: string | null = null;
-  parent: FxObject | null;
-  private children: FxObject[] | null = null;
+  declare private readonly serial: number;
+  declare private labelText: string | null;
+  declare parent: FxObject | null;
+  declare private children: FxObject[] | null;
   /** References: the creation reference, one per child, and the driver's WdfObjectReference. */
-  refs = 1;
-  private life = Life.Created;
-  private cleanup: EVT_WDF_OBJECT_CONTEXT_CLEANUP | null = null;
-  private destroy: EVT_WDF_OBJECT_CONTEXT_DESTROY | null = null;
-  private contextInfo: WDF_OBJECT_CONTEXT_TYPE_INFO | null = null;
-  private context: unknown = null;
-  private moreContexts: Map<WDF_OBJECT_CONTEXT_TYPE_INFO, unknown> | null = null;
+  declare refs: number;
+  declare private life: Life;
+  declare private cleanup: EVT_WDF_OBJECT_CONTEXT_CLEANUP | null;
+  declare private destroy: EVT_WDF_OBJECT_CONTEXT_DESTROY | null;
+  declare private contextInfo: WDF_OBJECT_CONTEXT_TYPE_INFO | null;
+  declare private context: unknown;
+  declare private moreContexts: Map<WDF_OBJECT_CONTEXT_TYPE_INFO, unknown> | null;
   /** The scope and level the attributes asked for (resolved through parents when used). */
-  scope: WDF_SYNCHRONIZATION_SCOPE = WdfSynchronizationScopeInheritFromParent;
-  level: WDF_EXECUTION_LEVEL = WdfExecutionLevelInheritFromParent;
+  declare scope: WDF_SYNCHRONIZATION_SCOPE;
+  declare level: WDF_EXECUTION_LEVEL;
   /** The framework owns this object's deletion: WdfObjectDelete is refused (0x10D/0x7). */
-  noDeleteDdi = false;
+  declare noDeleteDdi: boolean;
 
-  constructor(
-    readonly globals: FxDriverGlobals,
-    readonly typeName: WDF_HANDLE_TYPE,
-    parent: FxObject | null,
-  ) {
+  constructor(globals: FxDriverGlobals, typeName: WDF_HANDLE_TYPE, parent: FxObject | null) {
     const m = globals.machine;
     const fx = fxMachine(m);
-    this.handle = fx.nextHandle();
-    this.serial = m.ids.next(typeName);
+    (this as { globals: FxDriverGlobals }).globals = globals;
+    (this as { typeName: WDF_HANDLE_TYPE }).typeName = typeName;
+    (this as { handle: number }).handle = fx.nextHandle();
+    (this as unknown as { serial: number }).serial = m.ids.next(typeName);
+    this.labelText = null;
     this.parent = parent;
+    this.children = null;
+    this.refs = 1;
+    this.life = Life.Created;
+    this.cleanup = null;
+    this.destroy = null;
+    this.contextInfo = null;
+    this.context = null;
+    this.moreContexts = null;
+    this.scope = WdfSynchronizationScopeInheritFromParent;
+    this.level = WdfExecutionLevelInheritFromParent;
+    this.noDeleteDdi = false;
     if (parent) parent.addChild(this);
     fx.live.live++;
   }

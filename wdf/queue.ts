@@ -294,8 +294,14 @@ export class FxIoQueue extends FxObject {
   }
 
   private leaveLoop(t: KThread): void {
-    const i = this.loopThreads.lastIndexOf(t);
-    if (i >= 0) this.loopThreads.splice(i, 1);
+    const l = this.loopThreads;
+    // Loops nest: the innermost (the last) is the usual one to leave.
+    if (l[l.length - 1] === t) {
+      l.pop();
+      return;
+    }
+    const i = l.lastIndexOf(t);
+    if (i >= 0) l.splice(i, 1);
   }
 
   private loop(t: KThread): MaybePromise<void> {
