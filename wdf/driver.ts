@@ -10,9 +10,9 @@ import type { MaybePromise } from "../kernel/objects.js";
 import { STATUS_INVALID_DEVICE_STATE, STATUS_INVALID_PARAMETER, STATUS_SUCCESS, type NTSTATUS } from "../kernel/status.js";
 import type { KThread } from "../kernel/thread.js";
 import { IRP_MJ_MAXIMUM_FUNCTION } from "../io-manager/constants.js";
-import type { DRIVER_OBJECT } from "../io-manager/driver-object.js";
+import { DRIVER_OBJECT } from "../io-manager/driver-object.js";
 import { invokeCallback } from "./callback.js";
-import { FxDriverGlobals, frameworkVerified, fxEnter, fxIrqlOk, fxMachine } from "./globals.js";
+import { FxDriverGlobals, frameworkVerified, fxEnter, fxIrqlOk, fxMachine, fxViolation } from "./globals.js";
 import type { WDFDRIVER } from "./handles.js";
 import { FxObject, fxObject, fxRequired, type WDF_OBJECT_ATTRIBUTES } from "./object.js";
 import { FxDeviceDispatch, WDFDEVICE_INIT } from "./device.js";
@@ -78,6 +78,12 @@ export function WdfDriverCreate(DriverObject: DRIVER_OBJECT, RegistryPath: strin
   const t = fxEnter("WdfDriverCreate");
   const m = t.machine;
   const fx = fxMachine(m);
+  if (!(DriverObject instanceof DRIVER_OBJECT)) {
+    // No driver object, so no globals yet: the calling driver's verifier setting decides.
+    const caller = m.currentDriver();
+    if (caller !== null && frameworkVerified(m, caller)) fxViolation(m, null, "RequiredParameterIsNull", `WdfDriverCreate was called with DriverObject ${(DriverObject as unknown) === null ? "NULL" : "that is not the DRIVER_OBJECT DriverEntry was given"}.`);
+    return { status: STATUS_INVALID_PARAMETER, Driver: null };
+  }
   const name = DriverObject.shortName;
   const existing = fx.drivers.get(DriverObject);
   const g = existing ?? new FxDriverGlobals(m, name, DriverObject, frameworkVerified(m, name));

@@ -54,7 +54,7 @@ import type { WDFCONTEXT, WDFDEVICE, WDFIOTARGET, WDFMEMORY, WDFREQUEST } from "
 import { FxObject, defaultParent, fxObject, fxParent, fxRequired, type WDF_OBJECT_ATTRIBUTES } from "./object.js";
 import { descriptorRange, handleDescriptor, type WDF_MEMORY_DESCRIPTOR, type WDFMEMORY_OFFSET } from "./memory.js";
 import { FxDriverRequest, FxRequest, completeFxRequest, fxRequest } from "./request.js";
-import type { FxDevice } from "./device.js";
+import { fxDevice, type FxDevice } from "./device.js";
 
 // ---- Types ----------------------------------------------------------------------------------
 
@@ -213,8 +213,8 @@ function fxTarget(t: KThread, h: unknown, api: string): FxIoTarget | null {
  */
 export function WdfIoTargetCreate(Device: WDFDEVICE, IoTargetAttributes: WDF_OBJECT_ATTRIBUTES | null): { status: NTSTATUS; IoTarget: WDFIOTARGET | null } {
   const t = fxEnter("WdfIoTargetCreate");
-  const dev = fxObject(t, Device, FxObject, "WDFDEVICE", "WdfIoTargetCreate");
-  if (!dev || dev.typeName !== "WDFDEVICE") return { status: STATUS_INVALID_HANDLE, IoTarget: null };
+  const dev = fxDevice(t, Device, "WdfIoTargetCreate");
+  if (!dev) return { status: STATUS_INVALID_HANDLE, IoTarget: null };
   if (!fxIrqlOk(t, dev.globals, "WdfIoTargetCreate", PASSIVE_LEVEL)) return { status: STATUS_INVALID_DEVICE_REQUEST, IoTarget: null };
   const parent = IoTargetAttributes?.ParentObject ? fxParent(t, IoTargetAttributes.ParentObject, "WdfIoTargetCreate") : dev;
   if (!parent) return { status: STATUS_INVALID_HANDLE, IoTarget: null };

@@ -4,6 +4,7 @@
  * EvtCleanupCallback before its parent's, then EvtDestroyCallback as each reference count reaches
  * zero (a child holds a reference on its parent, so a parent is destroyed after its children).
  */
+import { activeMachine } from "../kernel/context.js";
 import type { KThread } from "../kernel/thread.js";
 import type { Machine } from "../kernel/machine.js";
 import { NtStatusError } from "../kernel/nt-status-error.js";
@@ -517,6 +518,11 @@ export function WdfObjectAllocateContext(Handle: WDFOBJECT, ContextAttributes: W
  */
 export function WdfObjectGetTypedContext<T>(Handle: WDFOBJECT, TypeInfo: WDF_OBJECT_CONTEXT_TYPE_INFO<T> | WdfContextAccessor<T>): T | null {
   const o = Handle as unknown as FxObject;
-  if (!(o instanceof FxObject)) return null;
+  if (!(o instanceof FxObject) || o.destroyed) {
+    // A look-up callable between runs too; inside one, the verifier checks the handle (0x5).
+    const m = activeMachine();
+    if (m !== null) fxObject(m.currentThread(), Handle, FxObject, "WDFOBJECT", "WdfObjectGetTypedContext");
+    return null;
+  }
   return o.getContext(TypeInfo instanceof WDF_OBJECT_CONTEXT_TYPE_INFO ? TypeInfo : TypeInfo.TypeInfo);
 }
