@@ -452,6 +452,7 @@ export function IoRegisterDeviceInterface(PhysicalDeviceObject: DEVICE_OBJECT, I
   const pnp = pnpManager(t.machine);
   const n = pnp.nodeOf(PhysicalDeviceObject);
   if (!n) return { status: STATUS_INVALID_DEVICE_REQUEST, SymbolicLinkName: null };
+  if (typeof InterfaceClassGuid !== "string" || (ReferenceString !== null && typeof ReferenceString !== "string")) return { status: STATUS_INVALID_PARAMETER, SymbolicLinkName: null };
   if (!/^\{?[0-9a-fA-F-]{36}\}?$/.test(InterfaceClassGuid)) return { status: STATUS_INVALID_PARAMETER, SymbolicLinkName: null };
   const guid = (InterfaceClassGuid.startsWith("{") ? InterfaceClassGuid : `{${InterfaceClassGuid}}`).toLowerCase();
   const existing = n.interfaces.find((i) => i.guid === guid && i.reference === ReferenceString);
@@ -464,6 +465,7 @@ export function IoRegisterDeviceInterface(PhysicalDeviceObject: DEVICE_OBJECT, I
 /** IoSetDeviceInterfaceState: enables (the link appears) or disables a registered interface. */
 export function IoSetDeviceInterfaceState(SymbolicLinkName: string, Enable: boolean): NTSTATUS {
   const t = currentMachine("IoSetDeviceInterfaceState").kernelCall("IoSetDeviceInterfaceState");
+  if (typeof SymbolicLinkName !== "string") return STATUS_INVALID_PARAMETER;
   const pnp = pnpManager(t.machine);
   for (const n of pnp.nodes) {
     const i = n.interfaces.find((x) => x.link.toLowerCase() === SymbolicLinkName.toLowerCase());
@@ -489,5 +491,6 @@ export function enabledInterfaces(m: Machine, guid: string): string[] {
 /** IoGetDeviceInterfaces: the enabled interfaces of a class. */
 export function IoGetDeviceInterfaces(InterfaceClassGuid: string): { status: NTSTATUS; SymbolicLinkList: string[] } {
   const t = currentMachine("IoGetDeviceInterfaces").kernelCall("IoGetDeviceInterfaces");
+  if (typeof InterfaceClassGuid !== "string" || !/^\{?[0-9a-fA-F-]{36}\}?$/.test(InterfaceClassGuid)) return { status: STATUS_INVALID_PARAMETER, SymbolicLinkList: [] };
   return { status: STATUS_SUCCESS, SymbolicLinkList: enabledInterfaces(t.machine, InterfaceClassGuid) };
 }
