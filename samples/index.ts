@@ -14,9 +14,10 @@ import { notifyRaceScenarios } from "./notify-races/index.js";
 import { startioScenario } from "./startio/scenario.js";
 import { ioctlScenario } from "./ioctl/scenario.js";
 import { eventScenario } from "./event/scenario.js";
+import { cancelScenario } from "./cancel/scenario.js";
 
 /** Every shipped scenario, by name (the buggy samples as "buggy/<name>"). */
-export const shippedScenarios: readonly Scenario[] = [sharebufScenario, notifyScenario, invertedCallScenario, csqReadsScenario, windriverKpScenario, smdScenario, ...sharebufRaceScenarios, ...notifyRaceScenarios, ...buggySamples.map((s) => s.scenario), startioScenario, ioctlScenario, eventScenario];
+export const shippedScenarios: readonly Scenario[] = [sharebufScenario, notifyScenario, invertedCallScenario, csqReadsScenario, windriverKpScenario, smdScenario, ...sharebufRaceScenarios, ...notifyRaceScenarios, ...buggySamples.map((s) => s.scenario), startioScenario, ioctlScenario, eventScenario, cancelScenario];
 
 /** A shipped scenario by name, or undefined. */
 export function findScenario(name: string): Scenario | undefined {
