@@ -4,6 +4,10 @@
  * An entry may name the structure that contains it (`container`), which is how
  * {@link CONTAINING_RECORD} recovers the IRP from `Irp.Tail.Overlay.ListEntry`.
  */
+import { NtStatusError } from "./nt-status-error.js";
+import { STATUS_ACCESS_VIOLATION } from "./status.js";
+
+/** LIST_ENTRY: Flink and Blink, and the structure the entry is embedded in. */
 export class LIST_ENTRY<T = unknown> {
   Flink: LIST_ENTRY<T>;
   Blink: LIST_ENTRY<T>;
@@ -105,9 +109,10 @@ export function memberAt(structure: unknown, Field: string): unknown {
  * embedded in a driver's structure is found: an IO_CSQ, a KDPC or a KTIMER in a device extension,
  * a LIST_ENTRY in an IRP ("Tail.Overlay.ListEntry"). The structure is looked for where drivers keep
  * them: the entry's own container, then every device extension (and the structures nested in it).
- * C's macro is pointer arithmetic that cannot fail; when no such structure exists, irpsim raises
- * an error naming what was looked for, which a driver's routine turns into a bug check as a wild
- * pointer would.
+ * C's macro is pointer arithmetic that cannot fail; when no such structure exists (a list head, a
+ * free-standing entry, the wrong member named) the record it gives is a wild pointer, and irpsim
+ * raises the access violation reading it raises (STATUS_ACCESS_VIOLATION, naming what was looked
+ * for): catchable by __try/__except, else bug check 0x1E in kernel mode.
  */
 export function CONTAINING_RECORD<T>(entry: { readonly container: T | undefined }): T;
 export function CONTAINING_RECORD<T>(Address: object, Type: abstract new (...args: never[]) => T, Field: string): T;
@@ -115,7 +120,7 @@ export function CONTAINING_RECORD(entry: object, Type?: abstract new (...args: n
   const c = (entry as { readonly container?: unknown }).container;
   if (Type === undefined || Field === undefined) {
     if (c === undefined) {
-      throw new TypeError("CONTAINING_RECORD on a list head (or a free-standing entry): it is not embedded in a structure");
+      wildRecord("CONTAINING_RECORD on a list head (or a free-standing entry): it is not embedded in a structure, so the record it computes is whatever lies before the head (a device extension's fields, say); reading it as the structure faults");
     }
     return c;
   }
@@ -124,10 +129,21 @@ export function CONTAINING_RECORD(entry: object, Type?: abstract new (...args: n
     const found = find(entry, Type, Field);
     if (found !== undefined) return found;
   }
-  throw new TypeError(
+  return wildRecord(
     `CONTAINING_RECORD(…, ${Type.name}, ${Field}): no ${Type.name} whose ${Field} is this object was found. ` +
       `irpsim looks in the entry's container and in every device extension; keep the ${Type.name} there, or give the entry its container (new LIST_ENTRY(container)).`,
   );
+}
+
+/**
+ * C's CONTAINING_RECORD is pointer arithmetic: on an object that is not the named member of such a
+ * structure it still returns an address, and the first read of the "record" through it is a wild
+ * pointer's access violation. irpsim raises that access violation at once (an NT exception a
+ * driver's __try/__except can catch; unhandled in kernel mode, bug check 0x1E
+ * KMODE_EXCEPTION_NOT_HANDLED), never a JavaScript TypeError.
+ */
+function wildRecord(message: string): never {
+  throw new NtStatusError(STATUS_ACCESS_VIOLATION, `STATUS_ACCESS_VIOLATION: ${message}`, { address: 0, write: false });
 }
 
 /** Iterates the containers of a list's entries (the list must not change while iterating). */
