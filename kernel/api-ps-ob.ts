@@ -11,6 +11,7 @@ import { ExEventObjectType, ExMutantObjectType, ExSemaphoreObjectType, OBJECT_TY
 import { KProcess } from "./process.js";
 import { STATUS_INVALID_HANDLE, STATUS_INVALID_PARAMETER, STATUS_OBJECT_TYPE_MISMATCH, STATUS_SUCCESS, type NTSTATUS } from "./status.js";
 import { NtStatusError } from "./nt-status-error.js";
+import { OBJ_INHERIT, OBJ_KERNEL_HANDLE } from "./object-attributes.js";
 import { KThread } from "./thread.js";
 import { checkNumber, checkPointer, checkRoutine } from "./bad-pointer.js";
 
@@ -284,15 +285,9 @@ export function ObGetObjectType(Object: PVOID_OBJECT): OBJECT_TYPE {
   return objectTypeNamed(headerOfPointer(t, "ObGetObjectType", Object).objectType);
 }
 
-/** OBJ_* handle attributes (OBJECT_ATTRIBUTES.Attributes, ObOpenObjectByPointer's HandleAttributes). */
-export const OBJ_INHERIT = 0x00000002;
-export const OBJ_PERMANENT = 0x00000010;
-export const OBJ_EXCLUSIVE = 0x00000020;
-export const OBJ_CASE_INSENSITIVE = 0x00000040;
-export const OBJ_OPENIF = 0x00000080;
-export const OBJ_OPENLINK = 0x00000100;
-export const OBJ_KERNEL_HANDLE = 0x00000200;
-export const OBJ_FORCE_ACCESS_CHECK = 0x00000400;
+// OBJ_* handle attributes (OBJECT_ATTRIBUTES.Attributes, ObOpenObjectByPointer's HandleAttributes):
+// one definition, with OBJECT_ATTRIBUTES, re-exported here for the routines that take them.
+export { OBJ_INHERIT, OBJ_PERMANENT, OBJ_EXCLUSIVE, OBJ_CASE_INSENSITIVE, OBJ_OPENIF, OBJ_OPENLINK, OBJ_KERNEL_HANDLE, OBJ_FORCE_ACCESS_CHECK } from "./object-attributes.js";
 
 /** Whether a handle value is a kernel handle (the kernel bit set, and not a pseudo-handle). */
 export function isKernelHandle(handle: number): boolean {

@@ -14,9 +14,12 @@ import { notifyRaceScenarios } from "./notify-races/index.js";
 import { startioScenario } from "./startio/scenario.js";
 import { kmdfScenarios } from "./kmdf.js";
 import { kmdfBuggySamples } from "./buggy/kmdf.js";
+import { ioctlScenario } from "./ioctl/scenario.js";
+import { eventScenario } from "./event/scenario.js";
+import { cancelScenario } from "./cancel/scenario.js";
 
 /** Every shipped scenario, by name (the buggy samples as "buggy/<name>"). */
-export const shippedScenarios: readonly Scenario[] = [sharebufScenario, notifyScenario, invertedCallScenario, csqReadsScenario, windriverKpScenario, smdScenario, ...sharebufRaceScenarios, ...notifyRaceScenarios, ...buggySamples.map((s) => s.scenario), startioScenario, ...kmdfScenarios];
+export const shippedScenarios: readonly Scenario[] = [sharebufScenario, notifyScenario, invertedCallScenario, csqReadsScenario, windriverKpScenario, smdScenario, ...sharebufRaceScenarios, ...notifyRaceScenarios, ...buggySamples.map((s) => s.scenario), startioScenario, ioctlScenario, eventScenario, cancelScenario, ...kmdfScenarios];
 
 /** A shipped scenario by name, or undefined. */
 export function findScenario(name: string): Scenario | undefined {
