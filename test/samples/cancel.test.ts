@@ -6,7 +6,8 @@ import { findScenario } from "../../samples/index.js";
 import { formatTextTimeline } from "../../report/text.js";
 
 describe("samples/cancel: a cancel-safe queue of reads served by a polling system thread", function () {
-  this.timeout(180_000);
+  // An exhaustive search of ~20,000 schedules: about 16 s alone, several minutes on a loaded machine.
+  this.timeout(900_000);
 
   it("runs clean under the verifier: readings one sample period apart, the cancelled read and the reads queued at close end with ERROR_OPERATION_ABORTED, unload stops the thread", async () => {
     const r = await runScenario(cancelScenario);
