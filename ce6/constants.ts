@@ -9,6 +9,7 @@ import { PageProtection } from "../kernel/pte.js";
 import { Win32Error } from "../win32/errors.js";
 
 // ---- Win32 errors (winerror.h values; CE sets these directly, there is no NTSTATUS layer) ----
+/** The Win32 error codes CE 6.0 sets through SetLastError: NT's, plus the ones CE's own APIs use. */
 export const CeError = {
   ...Win32Error,
   ERROR_INVALID_ACCESS: 12,
@@ -46,6 +47,7 @@ export function ceErrorName(code: number): string {
 // ---- Memory (winnt.h, with CE's PAGE_PHYSICAL) ----
 // NT's values, except 0x400: PAGE_WRITECOMBINE on NT is PAGE_PHYSICAL on CE.
 const { PAGE_WRITECOMBINE: _ntWriteCombine, ...winntProtection } = PageProtection;
+/** Page protections as CE 6.0 defines them: winnt.h's, with 0x400 meaning PAGE_PHYSICAL (VirtualCopy). */
 export const CePageProtection = {
   ...winntProtection,
   /** VirtualCopy: the source is a physical address shifted right by 8 bits. */

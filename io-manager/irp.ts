@@ -304,7 +304,7 @@ export class IRP implements IrpAssociated, IrpIoStatus, IrpTailOverlay, LiveSetM
   /** Stable id for traces ("irp#12"), renewed each time a recycled IRP is handed out. */
   id = 0;
   /**
-   * A verifier's watch on this IRP's members (null on IRP.prototype). Set with {@link setIrpWatch},
+   * A verifier's watch on this IRP's members (null on IRP.prototype). Set with `setIrpWatch`,
    * which gives the IRP a prototype whose accessors report to it; an IRP nobody watches keeps
    * accessors that cost nothing, and no field for it.
    */

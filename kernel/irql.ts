@@ -1,6 +1,7 @@
 /** KIRQL values (x86) and KPROCESSOR_MODE. */
 export type KIRQL = number;
 
+/** Interrupt request levels of the x86 kernel, by name (PASSIVE_LEVEL 0 to HIGH_LEVEL 31). */
 export const Irql = {
   PASSIVE_LEVEL: 0,
   LOW_LEVEL: 0,

@@ -117,7 +117,7 @@ export interface CreateProcessOptions {
   parent?: KProcess;
   /**
    * The process's address space, supplied by a layer that models another memory manager; the
-   * process then has no NT {@link UserAddressSpace}. Default: a fresh NT address space.
+   * process then has no NT `UserAddressSpace`. Default: a fresh NT address space.
    */
   translation?: ProcessTranslation;
   /** The main thread does not keep a run going (a service host that waits for work). */

@@ -8,7 +8,7 @@ const DEFAULT_MAX_TIME_MS = 3_600_000;
 /** How a run ended. */
 export type RunOutcome = "completed" | "stopped" | "deadlock" | "bugcheck" | "time-limit" | "host-error";
 
-/** Options for {@link Scheduler.run}. */
+/** Options for a run of the machine (`ScenarioContext.run`, `Machine.run`): when to stop. */
 export interface RunOptions {
   /** Stop as soon as this returns true (checked between thread slices). */
   until?: () => boolean;

@@ -4,6 +4,7 @@
  */
 import { NtStatus, type NTSTATUS } from "../kernel/status.js";
 
+/** Win32 error codes (winerror.h) that GetLastError reports, by name. */
 export const Win32Error = {
   ERROR_SUCCESS: 0,
   ERROR_INVALID_FUNCTION: 1,

@@ -5,7 +5,14 @@
 // reference as soon as it is in "exports". The grouping (Io, Ke, Mm… for the kernel; Win32 by
 // header) and the naming of modules after their package names are done by ./wdk-groups.mjs.
 import { entryPoints, root } from "./entries.mjs";
+import { readFileSync } from "node:fs";
 import path from "node:path";
+
+// Exports that were undocumented when the docs build began to fail on undocumented exports: a
+// list that only shrinks. A name not on it fails the build when undocumented, and a name on it
+// that gains a comment fails the build too ("…were not used") until it is taken off the list.
+// `node scripts/typedoc/not-yet-documented.mjs` rewrites it from the current warnings.
+const notYetDocumented = JSON.parse(readFileSync(path.join(root, "scripts/typedoc/not-yet-documented.json"), "utf8"));
 
 /** @type {Partial<import("typedoc").TypeDocOptions>} */
 const config = {
@@ -26,6 +33,7 @@ const config = {
   treatWarningsAsErrors: true,
   treatValidationWarningsAsErrors: true,
   validation: { notExported: false, invalidLink: true, rewrittenLink: true, notDocumented: true, unusedMergeModuleWith: true },
+  intentionallyNotDocumented: notYetDocumented,
   requiredToBeDocumented: ["Enum", "EnumMember", "Variable", "Function", "Class", "Interface", "Property", "Method", "Accessor", "TypeAlias"],
   navigation: { includeGroups: true, includeCategories: false, includeFolders: false },
   sort: ["alphabetical-ignoring-documents"],

@@ -188,7 +188,7 @@ const KERNEL_PREFIXES = {
 /** KMDF objects: a Wdf routine is grouped under the object it acts on (WdfRequestComplete → WDFREQUEST). */
 const WDF_OBJECTS = ["WdfDriver", "WdfDeviceInit", "WdfDevice", "WdfControlDevice", "WdfFdoInit", "WdfPdoInit", "WdfIoQueue", "WdfIoTarget", "WdfRequest", "WdfFileObject", "WdfMemory", "WdfObject", "WdfCollection", "WdfTimer", "WdfDpc", "WdfWorkItem", "WdfInterrupt", "WdfSpinLock", "WdfWaitLock", "WdfRegistry", "WdfString", "WdfChildList", "WdfDma", "WdfCommonBuffer", "WdfUsb", "WdfVerifier"];
 
-const GROUP_ORDER = [/^Io /, /^Ke /, /^Mm /, /^Ex /, /^Ob /, /^Ps /, /^Rtl /, /^Zw /, /^Nt /, /^Hal /, /^Wdf/, /^WDF/, /^Kd/, /^Interlocked/, /^Lists/, /^Structures/, /^Routine types/, /^Macros/, /^NTSTATUS/, /^IRP major/, /^Constants/, /^Exceptions/, /^Memory access/];
+const GROUP_ORDER = [/^Io /, /^Ke /, /^Mm /, /^Ex /, /^Ob /, /^Ps /, /^Rtl /, /^Zw /, /^Nt /, /^Hal /, /^Wdf/, /^WDF/, /^Kd/, /^Interlocked/, /^Lists/, /^Structures/, /^Routine types/, /^Macros/, /^NTSTATUS/, /^IRP major/, /^Constants/, /^Exceptions/, /^Memory access/, /^irpsim/, /^Other/];
 
 /** @param {string} title */
 function groupRank(title) {

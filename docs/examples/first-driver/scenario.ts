@@ -1,0 +1,48 @@
+/**
+ * The Ticker scenario: load the driver, run the app, check what it saw and what the machine was
+ * left with. The default export is the driver as first written; `tickerFixed` runs the fixed one.
+ */
+// #region scenario
+import { liveIrps, loadDriver, unloadDriver, type Scenario } from "irpsim";
+import type { DRIVER_OBJECT, NTSTATUS } from "irpsim/wdm";
+import { ERROR_OPERATION_ABORTED } from "irpsim/win32";
+import { TickerAppReport, makeTickerApp } from "./app.js";
+import { TickerDriverEntry } from "./driver.js";
+import { FixedTickerDriverEntry } from "./driver-fixed.js";
+
+/** The scenario for one build of the driver. */
+export function makeTickerScenario(name: string, DriverEntry: (DriverObject: DRIVER_OBJECT, RegistryPath: string) => NTSTATUS): Scenario {
+  return {
+    name,
+    summary: "an app waits for three ticks of the Ticker driver, then cancels a fourth wait",
+    // What `irpsim explore` may add to a run: one cancel of a pending request, one death of the app.
+    injections: { cancel: 1, death: 1 },
+    async run(ctx) {
+      const m = ctx.machine;
+      const loaded = await loadDriver(m, "Ticker", DriverEntry);
+      ctx.check("DriverEntry succeeds", loaded.status === 0);
+      const report = new TickerAppReport();
+      const app = m.createProcess("ticker.exe", makeTickerApp(report));
+
+      const r = await ctx.run();
+      ctx.check("the run ends cleanly", r.outcome === "completed", r.bugCheck?.name ?? r.deadlock ?? r.outcome);
+      // Only the undisturbed story is known in advance; with injections, the app may see less.
+      if (ctx.undisturbed()) {
+        ctx.check("the app sees ticks 1, 2 and 3", report.ticks.join() === "1,2,3", report.ticks.join());
+        ctx.check("the cancelled wait ends with ERROR_OPERATION_ABORTED", report.cancelledError === ERROR_OPERATION_ABORTED, `error ${report.cancelledError}`);
+      }
+      ctx.check("the ticks arrive in order", report.ticks.every((t, i) => i === 0 || t > (report.ticks[i - 1] ?? 0)), report.ticks.join());
+      ctx.check("no IRP is left", liveIrps(m).length === 0, liveIrps(m).join(", "));
+      ctx.check("the app has exited", app.state === "exited", app.state);
+      if (!m.halted) await unloadDriver(m, "Ticker");
+    },
+  };
+}
+
+/** The driver as first written: `irpsim run docs/examples/first-driver/scenario.ts`. */
+const ticker = makeTickerScenario("ticker", TickerDriverEntry);
+export default ticker;
+
+/** The fixed driver: `irpsim run ticker-fixed --scenario docs/examples/first-driver/scenario.ts`. */
+export const tickerFixed = makeTickerScenario("ticker-fixed", FixedTickerDriverEntry);
+// #endregion scenario
