@@ -6,7 +6,9 @@
  *   `// #region dpc` and `// #endregion dpc` of docs/examples/first-driver/driver.ts (the whole
  *   file without region markers when no region is named);
  * - ```` ```text output=run-ticker lines=1-20 ```` shows lines 1 to 20 of what the command the
- *   id names prints (see `outputs` below), run now by the built command line.
+ *   id names prints (see `outputs` below), run now by the built command line; `from="Summary"
+ *   to="PASSED"` shows the lines from the first containing one text to the next containing the
+ *   other (see selectLines).
  *
  * `UPDATE_DOCS=1 npm test` (or `npm run docs:sync`) rewrites the blocks from the files and the
  * commands instead of failing; review the diff.
@@ -47,7 +49,7 @@ function claims(chapter: string): Claim[] {
     const end = close + 1;
     fence.lastIndex = close + 4;
     const attrs: Record<string, string> = {};
-    for (const a of info.matchAll(/(\w+)=(\S+)/g)) attrs[a[1] ?? ""] = a[2] ?? "";
+    for (const a of info.matchAll(/(\w+)=("[^"]*"|\S+)/g)) attrs[a[1] ?? ""] = (a[2] ?? "").replace(/^"(.*)"$/, "$1");
     if (attrs.file === undefined && attrs.output === undefined) continue;
     out.push({ chapter, line: text.slice(0, m.index).split("\n").length, attrs, start, end, body: text.slice(start, end) });
   }
@@ -68,7 +70,10 @@ function fileRegion(file: string, region: string | undefined): string {
 /** Runs the command line (built by `npm test`; from the sources through tsx otherwise). */
 function irpsim(args: string[]): Promise<string> {
   return new Promise((resolve, reject) => {
-    execFile(process.execPath, [path.join(root, "bin/irpsim.js"), ...args], { cwd: root, env: { ...process.env, NO_COLOR: "1", FORCE_COLOR: "", COLUMNS: "100" }, maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) => {
+    // No colour: FORCE_COLOR would win over NO_COLOR, so it goes.
+    const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: "1", COLUMNS: "100" };
+    delete env.FORCE_COLOR;
+    execFile(process.execPath, [path.join(root, "bin/irpsim.js"), ...args], { cwd: root, env, maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) => {
       // Exit status 1 is a failing run, which some outputs show on purpose.
       if (err && err.code !== 1) reject(new Error(`irpsim ${args.join(" ")} failed (${String(err.code)}): ${stderr}`));
       else resolve(stdout);
@@ -76,12 +81,9 @@ function irpsim(args: string[]): Promise<string> {
   });
 }
 
-/** Drops the lines of an exploration's report that state wall-clock times and rates. */
+/** An exploration's report without its wall-clock figures (durations and rates), which vary. */
 function withoutTimings(text: string): string {
-  return text
-    .split("\n")
-    .filter((l) => !/\d+(\.\d+)? s\)|schedules\/s/.test(l))
-    .join("\n");
+  return text.replace(/, \d+(\.\d+)? s\)/g, ")").replace(/; \d+ schedules\/s \(\d+(\.\d+)? s\)/g, "");
 }
 
 const SCENARIO = "docs/examples/first-driver/scenario.ts";
@@ -121,18 +123,33 @@ function output(id: string): Promise<string> {
   return p;
 }
 
-/** The lines a block shows of an output: lines=a-b (1-based, inclusive), or all of it. */
-function selectLines(text: string, range: string | undefined): string {
-  if (range === undefined) return text.replace(/\n*$/, "\n");
-  const m = /^(\d+)-(\d+)$/.exec(range);
-  if (!m) throw new Error(`lines=${range}: write lines=FIRST-LAST`);
-  return text.split("\n").slice(Number(m[1]) - 1, Number(m[2])).join("\n") + "\n";
+/**
+ * The lines a block shows of an output: `lines=a-b` (1-based, inclusive); or `from="text"` (the
+ * first line containing it; `skip=N` passes over N such lines first) to `to="text"` (the first
+ * line from there containing it, included; the end when absent); or all of it.
+ */
+function selectLines(text: string, attrs: Readonly<Record<string, string>>): string {
+  const lines = text.replace(/\n*$/, "").split("\n");
+  if (attrs.lines !== undefined) {
+    const m = /^(\d+)-(\d+)$/.exec(attrs.lines);
+    if (!m) throw new Error(`lines=${attrs.lines}: write lines=FIRST-LAST`);
+    return lines.slice(Number(m[1]) - 1, Number(m[2])).join("\n") + "\n";
+  }
+  if (attrs.from === undefined) return lines.join("\n") + "\n";
+  const from = attrs.from;
+  let start = -1;
+  for (let skip = Number(attrs.skip ?? 0); skip >= 0; skip--) start = lines.findIndex((l, i) => i > start && l.includes(from));
+  if (start === -1) throw new Error(`no line contains from="${from}"`);
+  const to = attrs.to;
+  const end = to === undefined ? lines.length - 1 : lines.findIndex((l, i) => i >= start && l.includes(to));
+  if (end === -1) throw new Error(`no line after from="${from}" contains to="${to ?? ""}"`);
+  return lines.slice(start, end + 1).join("\n") + "\n";
 }
 
 /** What a claim's block should contain. */
 async function expected(c: Claim): Promise<string> {
   if (c.attrs.file !== undefined) return fileRegion(c.attrs.file, c.attrs.region);
-  return selectLines(await output(c.attrs.output ?? ""), c.attrs.lines);
+  return selectLines(await output(c.attrs.output ?? ""), c.attrs);
 }
 
 const chapters = readdirSync(docs).filter((f) => f.endsWith(".md"));
