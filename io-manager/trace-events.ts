@@ -5,25 +5,61 @@ export {};
 
 declare module "../kernel/trace.js" {
   interface TraceEventMap {
+    /**
+     * DriverEntry of `driver` returned `status` (IoLoadDriver's outcome; the driver is loaded when
+     * it succeeded).
+     */
     DriverLoaded: { driver: string; status: number };
+    /** `driver`'s DriverUnload has run and its driver object is gone. */
     DriverUnloaded: { driver: string };
+    /** IoCreateDevice made the named `device` for `driver`. */
     DeviceCreated: { device: string; driver: string };
+    /** IoDeleteDevice removed `device` of `driver`. */
     DeviceDeleted: { device: string; driver: string };
     /** `driver` (here and on the symbolic-link events): whose code made the call, null when unknown. */
     DeviceAttached: { device: string; target: string; driver: string | null };
+    /** IoCreateSymbolicLink: `link` now names `target`. */
     SymbolicLinkCreated: { link: string; target: string; driver: string | null };
+    /** IoDeleteSymbolicLink removed `link`. */
     SymbolicLinkDeleted: { link: string; driver: string | null };
+    /**
+     * A create succeeded: file object `file` is open on `device` as `handle`; `synchronous` when
+     * the handle was opened without FILE_FLAG_OVERLAPPED.
+     */
     FileOpened: { file: string; device: string; handle: number; synchronous: boolean };
+    /**
+     * An IRP was allocated with `stackSize` stack locations; `origin` says by whom (a system
+     * service, IoAllocateIrp, IoBuild…Request).
+     */
     IrpAllocated: { irp: string; stackSize: number; origin: string };
+    /** An IRP's memory went back to the I/O manager (after completion, or IoFreeIrp). */
     IrpFreed: { irp: string };
+    /**
+     * IoCallDriver handed the IRP to `driver`'s dispatch routine for major function `major`
+     * (`minor`, and the control code `ioctl` for device controls).
+     */
     IrpDispatched: { irp: string; major: string; minor: number; device: string; driver: string; routine: string; ioctl: number };
+    /** A dispatch routine returned `status` for the IRP (STATUS_PENDING when it pended it). */
     IrpDispatchReturned: { irp: string; status: number; statusName: string; driver: string; routine: string };
+    /** IoMarkIrpPending: `driver` will complete the IRP later (SL_PENDING_RETURNED set). */
     IrpMarkedPending: { irp: string; driver: string };
+    /**
+     * IoCompleteRequest by `driver`: the IRP's final `status` and `information` (bytes
+     * transferred).
+     */
     IrpCompleted: { irp: string; status: number; statusName: string; information: number; driver: string };
     /** A completion routine is about to run (`driver` owns it); IrpCompletionRoutine follows when it returns. */
     IrpCompletionRoutineStart: { irp: string; routine: string; driver: string };
+    /**
+     * A completion routine returned `result` (STATUS_MORE_PROCESSING_REQUIRED stops completion
+     * there).
+     */
     IrpCompletionRoutine: { irp: string; routine: string; result: number; resultName: string };
     IrpStage2: { irp: string; status: number; statusName: string; delivered: boolean; copiedBack: number };
+    /**
+     * IoSetCancelRoutine: the IRP's cancel routine is now `routine` ("NULL" when cleared);
+     * `previous` is what it replaced.
+     */
     IrpCancelRoutineSet: { irp: string; routine: string; previous: string };
     /**
      * IoCancelIrp; when `called`, the cancel routine of `driver` runs next, until
@@ -31,19 +67,52 @@ declare module "../kernel/trace.js" {
      * cancelled before it was queued); absent for IoCancelIrp.
      */
     IrpCancel: { irp: string; routine: string; called: boolean; driver: string; by?: string };
+    /** A cancel routine returned (it must have released the cancel spin lock). */
     IrpCancelRoutineReturned: { irp: string; routine: string; driver: string };
+    /**
+     * The I/O manager copied `bytes` between a caller's buffer and the system buffer: `direction`
+     * "in" at dispatch, "out" at completion, from address `from` to address `to`.
+     */
     BufferCopied: { irp: string; direction: "in" | "out"; bytes: number; from: number; to: number };
+    /** IoAllocateMdl described `length` bytes at virtual address `va`. */
     MdlAllocated: { mdl: string; va: number; length: number };
+    /**
+     * MmProbeAndLockPages locked the `frames` behind `va`..`va + length` in `process` (for writing
+     * when `write`).
+     */
     MdlLocked: { mdl: string; va: number; length: number; frames: number[]; process: number; write: boolean };
+    /**
+     * An MDL's `frames` were mapped at `mappedVa` in kernel space (`mode` KernelMode) or in
+     * `process`'s user space (UserMode).
+     */
     MdlMapped: { mdl: string; va: number; mappedVa: number; mode: "KernelMode" | "UserMode"; process: number; frames: number[] };
+    /** MmUnmapLockedPages removed the mapping at `mappedVa`. */
     MdlUnmapped: { mdl: string; mappedVa: number; mode: "KernelMode" | "UserMode" };
+    /** MmUnlockPages released the lock on the MDL's `frames`. */
     MdlUnlocked: { mdl: string; frames: number[] };
+    /** IoFreeMdl freed the MDL. */
     MdlFreed: { mdl: string };
+    /**
+     * A system service (NtDeviceIoControlFile, NtClose…) was entered or returned (`phase`), with
+     * its `status` on return and a one-line `detail`.
+     */
     SystemService: { service: string; phase: "enter" | "return"; status: number | null; detail: string };
+    /** CreateIoCompletionPort made a port, open as `handle`, with its `concurrency` value. */
     CompletionPortCreated: { port: string; handle: number; concurrency: number };
+    /** The port's last handle closed; `packetsFreed` completion packets were still queued on it. */
     CompletionPortClosed: { port: string; packetsFreed: number };
+    /**
+     * A completion packet (key, overlapped address `apcContext`, status, information) was queued to
+     * the port, for `irp` or by PostQueuedCompletionStatus; `dropped` when
+     * FILE_SKIP_COMPLETION_PORT_ON_SUCCESS skipped it.
+     */
     CompletionPacketQueued: { port: string; key: number; apcContext: number; status: number; statusName: string; information: number; irp: string | null; dropped: boolean };
+    /** GetQueuedCompletionStatus(Ex) removed a completion packet from the port. */
     CompletionPacketRemoved: { port: string; key: number; apcContext: number; status: number; statusName: string; information: number; irp: string | null };
+    /**
+     * The IRP joined `file`'s list of thread-agnostic requests (cancelled when the file's last
+     * handle closes).
+     */
     IrpQueuedToFile: { irp: string; file: string };
     /**
      * IoStartPacket: `queued` when the device was busy (by `key` when one was given), with the
@@ -55,6 +124,7 @@ declare module "../kernel/trace.js" {
     StartIoNextPacket: { device: string; driver: string; next: string | null; key: number | null };
     /** A StartIo routine is called; StartIoReturned follows when it returns. */
     StartIoStart: { irp: string; device: string; driver: string; routine: string };
+    /** A StartIo routine returned. */
     StartIoReturned: { irp: string; driver: string; routine: string };
   }
 }

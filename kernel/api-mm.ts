@@ -15,7 +15,12 @@ import type { KThread } from "./thread.js";
 
 declare module "./trace.js" {
   interface TraceEventMap {
+    /**
+     * MmAllocateContiguousMemory returned `pages` physically contiguous pages from frame
+     * `firstFrame`, mapped at `address` (`size` bytes).
+     */
     ContiguousAllocated: { address: number; size: number; firstFrame: number; pages: number };
+    /** MmFreeContiguousMemory released the `pages` at `address`. */
     ContiguousFreed: { address: number; pages: number };
   }
 }

@@ -8,43 +8,111 @@ import { Observable, Subject } from "rxjs";
  * consumes one discriminated union and the kernel never imports the layers that extend it.
  */
 export interface TraceEventMap {
+  /** A process was created: its id (`process`), image `name` and `parent` process id. */
   ProcessCreated: { process: number; name: string; parent: number };
+  /**
+   * A process started to terminate with exit `status`: killed, its last thread exited, or an
+   * unhandled exception (`reason`).
+   */
   ProcessTerminating: { process: number; name: string; status: number; reason: string };
+  /**
+   * The event's process has finished exiting with `status`: its handles closed and its address
+   * space freed.
+   */
   ProcessExited: { status: number };
+  /**
+   * The process cannot finish exiting (a "zombie"): an IRP of one of its threads never completes,
+   * or its pages stay locked; `reason` says which.
+   */
   ProcessZombie: { reason: string };
+  /** A thread was created in `process`, with a `name` for traces; `system` for a kernel thread. */
   ThreadCreated: { thread: number; process: number; name: string; system: boolean };
+  /** The event's thread exited with `status`. */
   ThreadExited: { status: number };
+  /**
+   * TerminateThread (or a process termination) asked thread `target` to end; `deferred` while the
+   * thread runs in kernel mode and ends on its way back to user mode.
+   */
   ThreadTerminationRequested: { target: number; deferred: boolean };
+  /**
+   * The thread waits on `objects` (for all of them when `waitAll`) in `mode`, for at most
+   * `timeoutMs` (null: forever).
+   */
   Wait: { objects: string[]; waitAll: boolean; mode: "KernelMode" | "UserMode"; timeoutMs: number | null };
+  /** A wait ended with `status` (STATUS_WAIT_0 + index, STATUS_TIMEOUT, STATUS_USER_APC…). */
   WaitSatisfied: { status: number; statusName: string };
+  /** The scheduler switched to thread `to` (`toName`), one of `choices` ready threads. */
   ContextSwitch: { to: number; toName: string; choices: number };
+  /**
+   * Every thread was blocked, so virtual time jumped from `from` to `to` (ms), the next deadline.
+   */
   ClockAdvanced: { from: number; to: number };
+  /** A dispatcher object (event, semaphore, mutex, process, thread…) was signaled. */
   EventSignaled: { object: string };
+  /** KeSetTimer(Ex): `timer` is due in `dueMs` ms, then every `periodMs` (0: once). */
   TimerSet: { timer: string; dueMs: number; periodMs: number };
+  /** The timer expired (its DPC, if any, is queued next). */
   TimerFired: { timer: string };
+  /** KeCancelTimer removed the timer from the timer queue before it expired. */
   TimerCancelled: { timer: string };
+  /** KeInsertQueueDpc queued `dpc`, whose deferred routine is `routine`. */
   DpcQueued: { dpc: string; routine: string };
   /** `driver`: the driver that initialised the DPC (KeInitializeDpc ran in its code), null when unknown. */
   DpcStart: { dpc: string; routine: string; driver: string | null };
+  /** A DPC's routine returned. */
   DpcEnd: { dpc: string; routine: string };
+  /**
+   * KeInsertQueueApc (or QueueUserAPC) queued `apc` to thread `target`, to run `routine` in `mode`.
+   */
   ApcQueued: { apc: string; target: number; mode: "KernelMode" | "UserMode"; routine: string };
+  /** An APC's routine ran in its target thread. */
   ApcDelivered: { apc: string; routine: string };
+  /** The APC was discarded because its thread exited (its rundown routine ran, if it had one). */
   ApcRundown: { apc: string; routine: string };
+  /** A spin lock was acquired; the processor now runs at `irql`. */
   SpinLockAcquired: { lock: string; irql: number };
+  /** A spin lock was released; the processor is back at `irql`. */
   SpinLockReleased: { lock: string; irql: number };
+  /**
+   * VirtualAlloc reserved or committed `size` bytes at `base` in `process` (`type`: MEM_RESERVE,
+   * MEM_COMMIT), with protection `protect`.
+   */
   VirtualAllocated: { process: number; base: number; size: number; type: string; protect: number };
+  /** VirtualFree decommitted or released `size` bytes at `base` in `process`. */
   VirtualFreed: { process: number; base: number; size: number; type: string };
+  /** VirtualProtect changed the protection of `size` bytes at `base` to `protect`. */
   VirtualProtected: { process: number; base: number; size: number; protect: number };
+  /** ExAllocatePoolWithTag returned `size` bytes at `address` from `poolType`, tagged `tag`. */
   PoolAllocated: { address: number; size: number; tag: string; poolType: string };
+  /** ExFreePoolWithTag freed the block at `address`. */
   PoolFreed: { address: number; size: number; tag: string };
+  /** A handle to `object` was created in the current process with `access` rights. */
   HandleCreated: { handle: number; object: string; access: number };
+  /** A handle was closed (the object lives on while other references remain). */
   HandleClosed: { handle: number; object: string };
+  /**
+   * A decision point: of `of` possible choices at `point` (which thread runs, whether to inject),
+   * the run took `choice`; `label` says what it means.
+   */
   Decision: { point: string; choice: number; of: number; label: string };
   /** `cpu`: the thread id the event's work runs under on the other processor, when it has one. */
   Injection: { action: string; detail: string; at: string; cpu?: number };
+  /**
+   * KeBugCheckEx: the machine halted with bug check `code` (`name`) and its four `parameters`, at
+   * the driver's `source` line.
+   */
   BugCheck: { code: number; name: string; parameters: number[]; source: string | null; driver: string | null };
+  /**
+   * No thread can run and nothing is due: the machine deadlocked; `description` names who waits for
+   * what.
+   */
   Deadlock: { description: string };
+  /**
+   * A verifier finding: `rule` (and its `code`) broken by `driver`, what is wrong (`message`), at
+   * its `source` line.
+   */
   Finding: { rule: string; code: string; driver: string | null; message: string; source: string | null };
+  /** A line a scenario wrote into the trace (ScenarioContext.note). */
   Note: { text: string };
 }
 

@@ -7,7 +7,9 @@ import { win32ErrorName } from "./errors.js";
 
 declare module "../kernel/trace.js" {
   interface TraceEventMap {
+    /** A Win32 API was called; `detail` shows its arguments as the timeline prints them. */
     ApiEnter: { api: string; detail: string };
+    /** A Win32 API returned `result`, leaving `lastError` (GetLastError) set. */
     ApiReturn: { api: string; result: string; lastError: number; lastErrorName: string };
   }
 }

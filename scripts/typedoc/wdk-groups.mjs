@@ -9,7 +9,9 @@
 //    comment if it has one, else its value and a link to the table. Members of such a table are
 //    described by their value. A constant outside any table, or a table without a comment, still
 //    fails the build when it is undocumented.
-// 3. Groups every module's exports as a reader looks for them: kernel-mode names by the WDK's
+// 3. Describes the undocumented fields of trace events (TraceEventMap) that mean the same in
+//    every event (`irp`, `driver`, `status`…) from one vocabulary, ./trace-fields.mjs.
+// 4. Groups every module's exports as a reader looks for them: kernel-mode names by the WDK's
 //    routine prefix (Io, Ke, Mm, Ex, Ob, Ps, Rtl, Zw, Nt…; Wdf by KMDF object), then structures,
 //    routine types, macros and constants; Win32 names by the SDK header that declares them
 //    (./win32-headers.mjs); the `irpsim` entry by the layer each name comes from.
@@ -17,6 +19,7 @@ import { Comment, Converter, DeclarationReflection, LiteralType, ReferenceReflec
 import ts from "typescript";
 import path from "node:path";
 import { entryPoints, root } from "./entries.mjs";
+import { TRACE_FIELDS } from "./trace-fields.mjs";
 import { win32HeaderOf } from "./win32-headers.mjs";
 
 /** @param {string} text */
@@ -72,6 +75,16 @@ export function load(app) {
   }
 
   app.converter.on(Converter.EVENT_RESOLVE_BEGIN, (context) => {
+    for (const map of context.project.getReflectionsByKind(ReflectionKind.Interface)) {
+      if (map.name !== "TraceEventMap" || !(map instanceof DeclarationReflection)) continue;
+      for (const event of map.children ?? []) {
+        if (!(event.type instanceof ReflectionType)) continue;
+        for (const field of event.type.declaration.children ?? []) {
+          const text = TRACE_FIELDS[/** @type {keyof typeof TRACE_FIELDS} */ (field.name)];
+          if (!field.hasComment() && text) field.comment = new Comment([textPart(text)]);
+        }
+      }
+    }
     for (const table of tables) {
       if (table.hasComment() && table.type instanceof ReflectionType) describeMembers(table.type.declaration, table.name);
     }
