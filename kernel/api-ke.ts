@@ -356,6 +356,7 @@ export function KeLeaveCriticalRegion(): void {
 
 /** KAPC_STATE for KeStackAttachProcess. */
 export class KAPC_STATE {
+  /** The process a thread is attached to (KeStackAttachProcess), null when not attached. */
   Process: KProcess | null = null;
 }
 

@@ -120,5 +120,7 @@ export async function ZwClose(Handle: number): Promise<NTSTATUS> {
 
 /** The object type names ObReferenceObjectByHandle checks against. */
 export const PsProcessType = "Process";
+/** The object type ObReferenceObjectByHandle is given to accept only thread handles. */
 export const PsThreadType = "Thread";
+/** The object type ObReferenceObjectByHandle is given to accept only event handles. */
 export const ExEventObjectType = "Event";

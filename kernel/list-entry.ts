@@ -5,7 +5,9 @@
  * {@link CONTAINING_RECORD} recovers the IRP from `Irp.Tail.Overlay.ListEntry`.
  */
 export class LIST_ENTRY<T = unknown> {
+  /** The next entry (the head when this is the last; itself when the list is empty). */
   Flink: LIST_ENTRY<T>;
+  /** The previous entry (the head when this is the first). */
   Blink: LIST_ENTRY<T>;
   /** The structure this entry is embedded in (undefined for list heads). */
   readonly container: T | undefined;

@@ -92,7 +92,9 @@ export function load(app) {
       if (reflection.hasComment() || !table) continue;
       const tableReflection = [...tables].find((t) => context.getSymbolFromReflection(t) === table && t.parent === reflection.parent)
         ?? [...tables].find((t) => context.getSymbolFromReflection(t) === table);
-      if (!tableReflection?.hasComment()) continue;
+      // A table the entry does not export is described by its own comment instead of a link.
+      const tableDoc = ts.displayPartsToString(table.getDocumentationComment(checker)).trim();
+      if (tableReflection ? !tableReflection.hasComment() : !tableDoc) continue;
       const memberSymbol = checker.getTypeOfSymbol(table).getProperty(member);
       const own = memberSymbol ? ts.displayPartsToString(memberSymbol.getDocumentationComment(checker)).trim() : "";
       const value = reflection.type instanceof LiteralType ? formatValue(reflection.type.value) : "";
@@ -100,8 +102,12 @@ export function load(app) {
       const parts = [];
       if (own) parts.push(textPart(own + (value ? " " : "")));
       if (value) parts.push(codePart(`${member} = ${value}`), textPart(", "));
-      parts.push(textPart(own ? "one of " : "One of "), { kind: "inline-tag", tag: "@link", text: tableReflection.name, target: tableReflection });
-      parts.push(textPart("."));
+      if (tableReflection) {
+        parts.push(textPart(own ? "one of " : "One of "), { kind: "inline-tag", tag: "@link", text: tableReflection.name, target: tableReflection });
+        parts.push(textPart("."));
+      } else {
+        parts.push(textPart(`${own ? "one of " : "One of "}${table.name}: ${tableDoc}`));
+      }
       reflection.comment = new Comment(parts);
     }
   });
