@@ -45,7 +45,7 @@ export class DRIVER_OBJECT extends KernelObject {
   /** The driver's StartIo routine, for IoStartPacket's device queue. */
   DriverStartIo: DRIVER_STARTIO | null = null;
   /** The driver extension: its AddDevice routine and service key name. */
-  readonly DriverExtension: { AddDevice: unknown; ServiceKeyName: string };
+  readonly DriverExtension: { /** The PnP manager's AddDevice routine for the driver (null for a legacy driver). */ AddDevice: unknown; /** The driver's service name in the registry. */ ServiceKeyName: string };
   /** Set once DriverUnload has run. */
   unloaded = false;
   private lastRoutine: unknown = null;

@@ -10,7 +10,9 @@ import { ioManager } from "./io-manager.js";
 
 /** The result of loading a driver. */
 export interface LoadedDriver {
+  /** What DriverEntry returned. */
   readonly status: NTSTATUS;
+  /** The driver object DriverEntry was given, with its dispatch table and devices. */
   readonly DriverObject: DRIVER_OBJECT;
 }
 

@@ -27,7 +27,7 @@ export function IoConnectInterrupt<C>(
   ShareVector: boolean,
   ProcessorEnableMask: number,
   _FloatingSave: boolean,
-): { status: NTSTATUS; InterruptObject: KINTERRUPT<C> | null } {
+): { /** STATUS_SUCCESS, or why the interrupt could not be connected. */ status: NTSTATUS; /** The connected interrupt object (null on failure). */ InterruptObject: KINTERRUPT<C> | null } {
   const t = currentMachine("IoConnectInterrupt").kernelCall("IoConnectInterrupt");
   const m = t.machine;
   if (t.irql !== PASSIVE_LEVEL) {

@@ -38,13 +38,17 @@ export interface DecisionPoint {
 
 /** Chooses at decision points. The default (no strategy) always takes option 0. */
 export interface DecisionStrategy {
+  /** Which option to take at a decision point (0: the default; below `point.options`). */
   choose(point: DecisionPoint): number;
 }
 
 /** A decision as it was taken. */
 export interface DecisionRecord {
+  /** What was decided (which thread runs next, whether to inject). */
   readonly kind: string;
+  /** The option taken. */
   readonly choice: number;
+  /** How many options there were. */
   readonly of: number;
 }
 
@@ -54,11 +58,15 @@ export interface Finding {
   readonly rule: string;
   /** Driver Verifier code or event-log code, when one exists. */
   readonly code: string;
+  /** The driver at fault, when one is. */
   readonly driver: string | null;
+  /** What is wrong, and the usual fix. */
   readonly message: string;
+  /** The driver's source line, through source maps. */
   readonly source: string | null;
   /** Virtual time, 100 ns ticks. */
   readonly time: number;
+  /** The thread that was running ("app.exe:main"). */
   readonly thread: string | null;
   /** The driver routine that broke the rule, when known ("SharebufDeviceControl"). */
   readonly routine?: string | null;
@@ -69,32 +77,51 @@ export interface Finding {
 }
 
 /** Why the machine halted. */
-export type HaltInfo = { kind: "bugcheck"; bugCheck: BugCheckError } | { kind: "deadlock"; description: string };
+export type HaltInfo = { /** What halted the machine. */ kind: "bugcheck"; /** The bug check. */ bugCheck: BugCheckError } | { kind: "deadlock"; /** Who waits for what. */ description: string };
 
 /** A JavaScript error thrown by app code (an assertion, a TypeError), kept for the run's result. */
 export interface HostError {
+  /** The thread whose code threw. */
   readonly thread: string;
+  /** What it threw. */
   readonly error: unknown;
 }
 
 /** What a thread is blocked on, for deadlock reports. */
 export interface BlockedThread {
+  /** The blocked thread ("app.exe:main"). */
   readonly thread: string;
+  /** What it waits for (objects' labels). */
   readonly waitingFor: string[];
+  /** Why the run could not go on. */
   readonly reason: string;
 }
 
 /** The result of {@link Machine.run}. */
 export interface RunResult {
+  /** How the run ended: completed, stopped at its `until`, halted by a bug check, deadlocked… */
   readonly outcome: RunOutcome;
   /** Virtual time when the run ended, in milliseconds. */
   readonly timeMs: number;
+  /** The bug check that halted the machine, if one did. */
   readonly bugCheck: BugCheckRecord | null;
+  /** The deadlock that stopped the run, described, if one did. */
   readonly deadlock: string | null;
+  /** Threads still blocked when the run ended. */
   readonly blocked: BlockedThread[];
+  /** Processes that could not finish exiting, described. */
   readonly zombies: string[];
+  /** The findings recorded during the run. */
   readonly findings: readonly Finding[];
+  /**
+   * Errors thrown by host code (a scenario's or an app's JavaScript) rather than by the emulated
+   * machine.
+   */
   readonly errors: readonly HostError[];
+  /**
+   * Set when host code kept the run from going on (a promise nobody resolves), with what was
+   * waiting.
+   */
   readonly hostStuck: string | null;
 }
 
@@ -114,6 +141,7 @@ export interface MachineOptions {
 
 /** Options of {@link Machine.createProcess}. */
 export interface CreateProcessOptions {
+  /** The parent process (default: none). */
   parent?: KProcess;
   /**
    * The process's address space, supplied by a layer that models another memory manager; the

@@ -13,6 +13,7 @@ export const PoolType = {
   NonPagedPoolNx: 512,
 } as const;
 
+/** A POOL_TYPE value (NonPagedPool, PagedPool, NonPagedPoolNx…). */
 export type POOL_TYPE = (typeof PoolType)[keyof typeof PoolType];
 
 /** A pool tag as a number (little-endian four characters) from a number or a 4-char string. */
