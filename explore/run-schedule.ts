@@ -33,8 +33,11 @@ export function splitVerifierOption(options: Readonly<Record<string, string>>): 
 
 /** The scenario a search explores: which one, with which options, under which budget. */
 export interface ExploreTarget {
+  /** The scenario to run. */
   readonly scenario: Scenario;
+  /** Its options. */
   readonly options: Readonly<Record<string, string>>;
+  /** What each run may inject. */
   readonly budget: InjectionBudget;
 }
 
@@ -55,6 +58,7 @@ export interface RunScheduleOptions {
 
 /** What one schedule came to. */
 export interface ScheduleOutcome {
+  /** How the run failed (empty: it passed). */
   readonly failures: readonly Failure[];
   /** The decisions that took a non-default option, in order. */
   readonly deviations: readonly Deviation[];
@@ -62,6 +66,7 @@ export interface ScheduleOutcome {
   readonly decisions: number;
   /** Of those, decisions about injecting. */
   readonly injectionDecisions: number;
+  /** The events injected, in order. */
   readonly injections: readonly InjectionRecord[];
   /** Every decision point the injector saw, when asked for. */
   readonly points: readonly PointRecord[];
@@ -69,6 +74,7 @@ export interface ScheduleOutcome {
   readonly endState: string;
   /** Threads the run created. */
   readonly threads: number;
+  /** The scenario's result, when it was kept. */
   readonly result: ScenarioResult | null;
 }
 

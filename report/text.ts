@@ -23,23 +23,37 @@ export interface TextOptions {
 
 /** The summary counters a timeline ends with. */
 export interface TimelineSummary {
+  /** IRPs allocated. */
   irpsAllocated: number;
+  /** IRPs completed. */
   irpsCompleted: number;
+  /** IRPs completed with STATUS_CANCELLED. */
   irpsCancelled: number;
+  /** IRPs freed. */
   irpsFreed: number;
+  /** MDLs locked (MmProbeAndLockPages). */
   mdlsLocked: number;
+  /** MDLs mapped. */
   mdlsMapped: number;
+  /** MDLs unlocked. */
   mdlsUnlocked: number;
+  /** Pages locked, all MDLs together. */
   pagesLocked: number;
+  /** Pages unlocked. */
   pagesUnlocked: number;
+  /** Bytes the I/O manager copied from callers into system buffers. */
   bytesCopiedIn: number;
+  /** Bytes it copied from system buffers back to callers. */
   bytesCopiedOut: number;
+  /** Findings. */
   findings: number;
+  /** Bug checks. */
   bugChecks: number;
   /** CE: calls into stream-driver entry points. */
   ceDriverCalls: number;
   /** CE: VirtualCopy mappings made, and the pages they mapped. */
   ceMappings: number;
+  /** CE: pages mapped into another process (VirtualCopyEx and the like). */
   ceMappedPages: number;
 }
 
