@@ -19,9 +19,9 @@ declare module "./trace.js" {
      * MmAllocateContiguousMemory returned `pages` physically contiguous pages from frame
      * `firstFrame`, mapped at `address` (`size` bytes).
      */
-    ContiguousAllocated: { address: number; size: number; firstFrame: number; pages: number };
+    ContiguousAllocated: { /** The system address it is mapped at. */ address: number; /** Its size in bytes. */ size: number; /** The first physical frame. */ firstFrame: number; /** How many pages. */ pages: number };
     /** MmFreeContiguousMemory released the `pages` at `address`. */
-    ContiguousFreed: { address: number; pages: number };
+    ContiguousFreed: { /** The system address. */ address: number; /** How many pages. */ pages: number };
   }
 }
 

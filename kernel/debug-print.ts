@@ -7,7 +7,7 @@ import { currentMachine } from "./context.js";
 declare module "./trace.js" {
   interface TraceEventMap {
     /** DbgPrint (kernel mode) or OutputDebugString (user mode) printed `text`. */
-    DebugPrint: { text: string; mode: "KernelMode" | "UserMode" };
+    DebugPrint: { /** The message. */ text: string; mode: "KernelMode" | "UserMode" };
   }
 }
 

@@ -22,14 +22,14 @@ import type { KThread } from "./thread.js";
 declare module "./trace.js" {
   interface TraceEventMap {
     /** IoConnectInterrupt connected the ISR `routine` to `vector` at device IRQL `irql`. */
-    InterruptConnected: { interrupt: string; vector: number; irql: number; routine: string };
+    InterruptConnected: { interrupt: string; /** The interrupt vector. */ vector: number; irql: number; routine: string };
     /** IoDisconnectInterrupt disconnected the interrupt object from `vector`. */
-    InterruptDisconnected: { interrupt: string; vector: number };
+    InterruptDisconnected: { interrupt: string; /** The interrupt vector. */ vector: number };
     /**
      * A device raised an interrupt on `vector`, and what became of it: an ISR claimed it
      * (serviced), it waits for the IRQL to drop (pending), no ISR claimed it, or it is masked.
      */
-    DeviceInterrupt: { vector: number; source: string; outcome: "serviced" | "pending" | "unclaimed" | "masked" };
+    DeviceInterrupt: { /** The interrupt vector. */ vector: number; /** The device that raised it. */ source: string; /** What became of it. */ outcome: "serviced" | "pending" | "unclaimed" | "masked" };
   }
 }
 

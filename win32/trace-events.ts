@@ -10,7 +10,7 @@ declare module "../kernel/trace.js" {
     /** A Win32 API was called; `detail` shows its arguments as the timeline prints them. */
     ApiEnter: { api: string; detail: string };
     /** A Win32 API returned `result`, leaving `lastError` (GetLastError) set. */
-    ApiReturn: { api: string; result: string; lastError: number; lastErrorName: string };
+    ApiReturn: { api: string; /** The return value, as the timeline prints it. */ result: string; /** GetLastError's value after the call. */ lastError: number; lastErrorName: string };
   }
 }
 

@@ -78,7 +78,7 @@ import { isProbeFailure, writeBack, type WdRequest } from "./user-buffer.js";
 declare module "../kernel/trace.js" {
   interface TraceEventMap {
     /** A WinDriver API call (WD_*, WDC_*) returned `status`. */
-    WinDriverCall: { function: string; status: number; statusName: string };
+    WinDriverCall: { /** The function's name. */ function: string; status: number; statusName: string };
   }
 }
 

@@ -9,7 +9,8 @@
 //    comment if it has one, else its value and a link to the table. Members of such a table are
 //    described by their value. A constant outside any table, or a table without a comment, still
 //    fails the build when it is undocumented.
-// 3. Describes the undocumented fields of trace events (TraceEventMap) that mean the same in
+// 3. Takes a member's doc comment written inline in a one-line object type (`{ /** … *\/ irp:
+//    string; … }`), which TypeDoc itself skips; and describes the undocumented fields of trace events (TraceEventMap) that mean the same in
 //    every event (`irp`, `driver`, `status`…) from one vocabulary, ./trace-fields.mjs.
 // 4. Groups every module's exports as a reader looks for them: kernel-mode names by the WDK's
 //    routine prefix (Io, Ke, Mm, Ex, Ob, Ps, Rtl, Zw, Nt…; Wdf by KMDF object), then structures,
@@ -46,6 +47,10 @@ export function load(app) {
     if (reflection.kindOf(ReflectionKind.Module)) {
       nameModule(reflection, decl.getSourceFile());
       return;
+    }
+    if (reflection.kindOf(ReflectionKind.Property) && !reflection.comment) {
+      const inline = inlineDocComment(decl);
+      if (inline) reflection.comment = new Comment([textPart(inline)]);
     }
     if (!reflection.kindOf(ReflectionKind.Variable)) return;
     if (ts.isVariableDeclaration(decl) && decl.initializer && isConstAssertedObject(decl.initializer)) tables.add(reflection);
@@ -156,6 +161,21 @@ export function load(app) {
         });
     }
   }, 0);
+}
+
+/**
+ * The doc comment written before a member on the same line as other code
+ * (`{ /** the IRP *\/ irp: string; /** its status *\/ status: number }`), which TypeDoc does not
+ * take: a one-line object type documents its members this way.
+ *
+ * @param {ts.Declaration} decl
+ * @returns {string | null}
+ */
+function inlineDocComment(decl) {
+  const sf = decl.getSourceFile();
+  const trivia = sf.text.slice(decl.pos, decl.getStart(sf));
+  const m = /\/\*\*((?:(?!\*\/)[\s\S])*)\*\/\s*$/.exec(trivia);
+  return m?.[1] ? m[1].replace(/^\s*\*\s?/gm, "").trim() : null;
 }
 
 /** @param {string | number | bigint | boolean | null | { negative: boolean; value: string }} value */
