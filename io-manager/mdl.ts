@@ -60,7 +60,7 @@ export class MDL implements LiveSetMember<MDL> {
   /** Stable id for traces ("mdl#3"). */
   readonly id: number;
   /** Mappings into user space made by MmMapLockedPagesSpecifyCache(UserMode) (made when first needed). */
-  userMappings: { process: KProcess; base: number }[] | null = null;
+  userMappings: { /** The process the pages are mapped into. */ process: KProcess; /** The user address they are mapped at. */ base: number }[] | null = null;
   /** Set by IoFreeMdl. */
   freed = false;
   /** Where it was locked (a driver name or "I/O manager"), for locked-page reports. */

@@ -49,7 +49,7 @@ export type KSTART_ROUTINE<C = unknown> = (StartContext: C) => unknown;
  * PsCreateSystemThread: starts a kernel-mode thread in the System process and returns a kernel
  * handle to it (wait on it through ObReferenceObjectByHandle, close it with ZwClose).
  */
-export function PsCreateSystemThread<C>(StartRoutine: KSTART_ROUTINE<C>, StartContext: C, name?: string): { status: NTSTATUS; ThreadHandle: number } {
+export function PsCreateSystemThread<C>(StartRoutine: KSTART_ROUTINE<C>, StartContext: C, name?: string): { /** STATUS_SUCCESS, or why the thread could not be created. */ status: NTSTATUS; /** A kernel handle to the new thread (ZwClose it). */ ThreadHandle: number } {
   const m = kernel("PsCreateSystemThread").machine;
   const threadName = name ?? (StartRoutine.name || "SystemThread");
   // The thread's code is its driver's: record that, as a dispatch routine's activity does.
@@ -83,7 +83,7 @@ export function ObReferenceObjectByHandle(
   DesiredAccess: number,
   ObjectType: string | null,
   AccessMode: KPROCESSOR_MODE,
-): { status: NTSTATUS; Object: KernelObject | null } {
+): { /** STATUS_SUCCESS, STATUS_INVALID_HANDLE or STATUS_OBJECT_TYPE_MISMATCH. */ status: NTSTATUS; /** The object, referenced (ObDereferenceObject it), or null on failure. */ Object: KernelObject | null } {
   const t = kernel("ObReferenceObjectByHandle");
   const m = t.machine;
   const h = Handle >>> 0;

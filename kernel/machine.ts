@@ -77,7 +77,7 @@ export interface Finding {
 }
 
 /** Why the machine halted. */
-export type HaltInfo = { /** What halted the machine. */ kind: "bugcheck"; /** The bug check. */ bugCheck: BugCheckError } | { kind: "deadlock"; /** Who waits for what. */ description: string };
+export type HaltInfo = { /** What halted the machine. */ kind: "bugcheck"; /** The bug check. */ bugCheck: BugCheckError } | { /** What halted the machine. */ kind: "deadlock"; /** Who waits for what. */ description: string };
 
 /** A JavaScript error thrown by app code (an assertion, a TypeError), kept for the run's result. */
 export interface HostError {

@@ -38,7 +38,7 @@ export const SIZEOF_OVERLAPPED_ENTRY = 16;
  * lpOverlapped, Internal (the NTSTATUS) and dwNumberOfBytesTransferred.
  */
 export class OVERLAPPED_ENTRY {
-  /** The structure's address in the process's memory. */
+  /** @param address the structure's address in the process's memory. */
   constructor(readonly address: number) {}
   private get mmu() {
     return currentMachine("OVERLAPPED_ENTRY").mmu;

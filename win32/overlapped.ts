@@ -10,7 +10,7 @@ export const SIZEOF_OVERLAPPED = 20;
 
 /** A view of an OVERLAPPED at an address: reads and writes go to emulated memory. */
 export class OVERLAPPED {
-  /** The structure's address in the process's memory. */
+  /** @param address the structure's address in the process's memory. */
   constructor(readonly address: number) {}
   private get mmu() {
     return currentMachine("OVERLAPPED").mmu;

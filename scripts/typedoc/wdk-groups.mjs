@@ -58,7 +58,10 @@ export function load(app) {
       const init = decl.parent.parent.initializer;
       if (init && ts.isIdentifier(init)) {
         const member = decl.propertyName && ts.isIdentifier(decl.propertyName) ? decl.propertyName.text : decl.name.getText();
-        destructured.set(reflection, { table: context.checker.getSymbolAtLocation(init), member, checker: context.checker });
+        const at = context.checker.getSymbolAtLocation(init);
+        // An imported table is an alias of the table itself.
+        const table = at && at.flags & ts.SymbolFlags.Alias ? context.checker.getAliasedSymbol(at) : at;
+        destructured.set(reflection, { table, member, checker: context.checker });
       }
     }
   });
@@ -90,8 +93,13 @@ export function load(app) {
         }
       }
     }
-    for (const table of tables) {
-      if (table.hasComment() && table.type instanceof ReflectionType) describeMembers(table.type.declaration, table.name);
+    // Tables: object literals, and constants built from one (a spread or rest of a table) whose
+    // members are all literal values.
+    for (const v of context.project.getReflectionsByKind(ReflectionKind.Variable)) {
+      if (!(v instanceof DeclarationReflection) || !v.hasComment() || !(v.type instanceof ReflectionType)) continue;
+      const members = v.type.declaration.children ?? [];
+      const allValues = members.length > 0 && members.every((c) => c.type instanceof LiteralType);
+      if (tables.has(v) || allValues) describeMembers(v.type.declaration, v.name);
     }
     for (const [reflection, { table, member, checker }] of destructured) {
       if (reflection.hasComment() || !table) continue;
