@@ -115,11 +115,12 @@ export function load(app) {
       const parts = [];
       if (own) parts.push(textPart(own + (value ? " " : "")));
       if (value) parts.push(codePart(`${member} = ${value}`), textPart(", "));
+      const oneOf = parts.length > 0 ? "one of " : "One of ";
       if (tableReflection) {
-        parts.push(textPart(own ? "one of " : "One of "), { kind: "inline-tag", tag: "@link", text: tableReflection.name, target: tableReflection });
+        parts.push(textPart(oneOf), { kind: "inline-tag", tag: "@link", text: tableReflection.name, target: tableReflection });
         parts.push(textPart("."));
       } else {
-        parts.push(textPart(`${own ? "one of " : "One of "}${table.name}: ${tableDoc}`));
+        parts.push(textPart(`${oneOf}${table.name}: ${tableDoc}`));
       }
       reflection.comment = new Comment(parts);
     }
