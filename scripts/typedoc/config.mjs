@@ -36,6 +36,8 @@ const config = {
   intentionallyNotDocumented: notYetDocumented,
   requiredToBeDocumented: ["Enum", "EnumMember", "Variable", "Function", "Class", "Interface", "Property", "Method", "Accessor", "TypeAlias"],
   navigation: { includeGroups: true, includeCategories: false, includeFolders: false },
+  // Each name's first paragraph beside it in the module's index.
+  useFirstParagraphOfCommentAsSummary: true,
   sort: ["alphabetical-ignoring-documents"],
   githubPages: false,
   hideGenerator: true,

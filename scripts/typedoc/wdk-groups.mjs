@@ -236,12 +236,18 @@ const KERNEL_PREFIXES = {
 /** KMDF objects: a Wdf routine is grouped under the object it acts on (WdfRequestComplete → WDFREQUEST). */
 const WDF_OBJECTS = ["WdfDriver", "WdfDeviceInit", "WdfDevice", "WdfControlDevice", "WdfFdoInit", "WdfPdoInit", "WdfIoQueue", "WdfIoTarget", "WdfRequest", "WdfFileObject", "WdfMemory", "WdfObject", "WdfCollection", "WdfTimer", "WdfDpc", "WdfWorkItem", "WdfInterrupt", "WdfSpinLock", "WdfWaitLock", "WdfRegistry", "WdfString", "WdfChildList", "WdfDma", "WdfCommonBuffer", "WdfUsb", "WdfVerifier"];
 
-const GROUP_ORDER = [/^Io /, /^Ke /, /^Mm /, /^Ex /, /^Ob /, /^Ps /, /^Rtl /, /^Zw /, /^Nt /, /^Hal /, /^Wdf/, /^WDF/, /^Kd/, /^Interlocked/, /^Lists/, /^Structures/, /^Routine types/, /^Macros/, /^NTSTATUS/, /^IRP major/, /^Constants/, /^Exceptions/, /^Memory access/, /^irpsim/, /^Other/];
+const GROUP_ORDER = [/^Io /, /^Ke /, /^Mm /, /^Ex /, /^Ob /, /^Ps /, /^Rtl /, /^Zw /, /^Nt /, /^Hal /, /^Wdf/, /^WDF/, /^Kd/, /^Interlocked/, /^Lists/, /^Structures/, /^Routine types/, /^Macros/, /^NTSTATUS/, /^IRP major/, /^Constants/, /^Exceptions/];
 
-/** @param {string} title */
+/**
+ * Where a group goes: the WDK's order first, then the rest alphabetically (Win32 headers), then
+ * irpsim's own helpers last.
+ *
+ * @param {string} title
+ */
 function groupRank(title) {
+  if (/^(Memory access|irpsim|Other)/.test(title)) return 1000;
   const i = GROUP_ORDER.findIndex((r) => r.test(title));
-  return i === -1 ? GROUP_ORDER.length : i;
+  return i === -1 ? 500 : i;
 }
 
 /** @param {string} name */
@@ -299,6 +305,8 @@ function kernelGroup(r) {
   const t = target(r);
   if (isFunctionLike(r)) {
     if (/^(InitializeListHead|IsListEmpty|(Insert|Remove)(Head|Tail|Entry)List|(Push|Pop)EntryList)$/.test(name)) return "Lists (doubly and singly linked)";
+    // WDK routines without a prefix, where the WDK documents them.
+    if (/^ProbeFor(Read|Write)$/.test(name)) return KERNEL_PREFIXES.Mm;
     const wdf = WDF_OBJECTS.filter((o) => name.startsWith(o) && /^[A-Z]/.test(name.slice(o.length))).sort((a, b) => b.length - a.length)[0];
     if (wdf) return `${wdf} — ${wdf.replace(/^Wdf/, "WDF").toUpperCase()}`;
     const prefix = Object.keys(KERNEL_PREFIXES).filter((p) => name.startsWith(p) && /^[A-Z_]/.test(name.slice(p.length))).sort((a, b) => b.length - a.length)[0];
