@@ -48,7 +48,7 @@ export { runScenario } from "./scenario/scenario.js";
 export type { Scenario, ScenarioContext, ScenarioResult, ScenarioRunOptions, ScenarioOption, Check } from "./scenario/scenario.js";
 
 // ---- Scenario authors: results into reports, and looking at the machine ----
-export { formatReport, REPORT_FORMATS } from "./report/scenario-report.js";
+export { formatReport, reportChunks, REPORT_FORMATS } from "./report/scenario-report.js";
 export type { ReportFormat, ReportOptions } from "./report/scenario-report.js";
 export { pageFrameNumber, liveIrps, poolUsage, cancelSpinLockOwner, contiguousBuffers, connectedInterrupts } from "./scenario/inspect.js";
 export type { PoolUsage, PoolUsageOptions, ContiguousBuffer } from "./scenario/inspect.js";
@@ -57,3 +57,24 @@ export type { ProcessState } from "./kernel/process.js";
 export type { ThreadState, ThreadBody } from "./kernel/thread.js";
 export type { TimerEntry } from "./kernel/timer-queue.js";
 export { INJECTION_KINDS } from "./scenario/injections.js";
+// ---- Process identity: the token an app's opens are checked with (wdm-io) ----
+export { setProcessToken, processToken, STANDARD_USER_TOKEN, ADMINISTRATOR_TOKEN, LOCAL_SYSTEM_TOKEN } from "./kernel/security.js";
+export type { ProcessToken } from "./kernel/security.js";
+// ---- Scenarios: waits that may never end under an injection ----
+export type { EndlessWait } from "./scenario/endless-waits.js";
+// ---- Control-code names, and reports written as streams -----------------------------------
+export { registerIoctlNames, ioctlConstants } from "./io-manager/ioctl-names.js";
+export type { LoadDriverOptions } from "./io-manager/driver.js";
+export { decodeIoctl, ioctlFields } from "./report/ioctl.js";
+export type { DecodedIoctl } from "./report/ioctl.js";
+export { writeChunks, joinChunks } from "./report/stream.js";
+export type { Chunks } from "./report/stream.js";
+export { textTimelineLines } from "./report/text.js";
+export { mermaidChunks, mermaidMarkdownChunks } from "./report/mermaid.js";
+export { chromeTraceChunks, chromeTraceEvents } from "./report/chrome.js";
+export { htmlReportChunks } from "./report/html.js";
+export { renderSequenceSvg, standaloneSequenceSvg } from "./report/svg-sequence.js";
+// ---- Time: what calls cost, the preemption decision (kernel/execution-time.ts) ------------
+export { PREEMPT_DECISION } from "./kernel/scheduler.js";
+export { DEFAULT_EXECUTION_COSTS } from "./kernel/execution-time.js";
+export type { ExecutionCosts } from "./kernel/execution-time.js";

@@ -66,3 +66,66 @@ export { KQUEUE, KeInitializeQueue, KeInsertQueue, KeInsertHeadQueue, KeReadStat
 // ---- Device queues and the StartIo model ----
 export { KDEVICE_QUEUE, KDEVICE_QUEUE_ENTRY, KeInitializeDeviceQueue, KeInsertDeviceQueue, KeInsertByKeyDeviceQueue, KeRemoveDeviceQueue, KeRemoveByKeyDeviceQueue, KeRemoveEntryDeviceQueue } from "./kernel/device-queue.js";
 export { IoStartPacket, IoStartNextPacket, IoStartNextPacketByKey } from "./io-manager/start-io.js";
+
+// ---- Access rights (winnt.h / wdm.h) ----
+export * from "./kernel/access-rights.js";
+
+// ---- Interlocked operations and interlocked lists ----
+export { VOLATILE, InterlockedIncrement, InterlockedDecrement, InterlockedExchange, InterlockedExchangeAdd, InterlockedAdd, InterlockedCompareExchange, InterlockedOr, InterlockedAnd, InterlockedXor, InterlockedExchangePointer, InterlockedCompareExchangePointer } from "./kernel/interlocked.js";
+export type { PLONG } from "./kernel/interlocked.js";
+export { SINGLE_LIST_ENTRY, SLIST_ENTRY, SLIST_HEADER, PushEntryList, PopEntryList, InitializeSListHead, QueryDepthSList, ExQueryDepthSList, InterlockedPushEntrySList, InterlockedPopEntrySList, InterlockedFlushSList, ExInterlockedPushEntrySList, ExInterlockedPopEntrySList, ExInterlockedFlushSList } from "./kernel/single-list.js";
+export { ExInterlockedInsertHeadList, ExInterlockedInsertTailList, ExInterlockedRemoveHeadList, ExInterlockedPushEntryList, ExInterlockedPopEntryList } from "./kernel/interlocked-lists.js";
+
+// ---- DPC control, wait blocks and dispatcher headers ----
+export { DispatcherHeader as DISPATCHER_HEADER, DispatcherType as KOBJECTS } from "./kernel/dispatcher.js";
+export { MAXIMUM_WAIT_OBJECTS } from "./kernel/waits.js";
+
+// ---- I/O work items ----
+export { IO_WORKITEM, IoAllocateWorkItem, IoFreeWorkItem, IoQueueWorkItem, IoQueueWorkItemEx, IoSizeofWorkItem, IoInitializeWorkItem, IoUninitializeWorkItem, WORK_QUEUE_TYPE, CriticalWorkQueue, DelayedWorkQueue, HyperCriticalWorkQueue, NormalWorkQueue, BackgroundWorkQueue, RealTimeWorkQueue, SuperCriticalWorkQueue, MaximumWorkQueue, CustomPriorityWorkQueue } from "./io-manager/work-item.js";
+export type { PIO_WORKITEM, IO_WORKITEM_ROUTINE, IO_WORKITEM_ROUTINE_EX } from "./io-manager/work-item.js";
+
+// ---- Remove locks ----
+export { IO_REMOVE_LOCK, IO_REMOVE_LOCK_COMMON_BLOCK, IO_REMOVE_LOCK_DBG_BLOCK, IoInitializeRemoveLock, IoAcquireRemoveLock, IoReleaseRemoveLock, IoReleaseRemoveLockAndWait } from "./io-manager/remove-lock.js";
+
+// ---- Lookaside lists ----
+export { NPAGED_LOOKASIDE_LIST, PAGED_LOOKASIDE_LIST, LOOKASIDE_LIST_EX, GENERAL_LOOKASIDE, ExInitializeNPagedLookasideList, ExAllocateFromNPagedLookasideList, ExFreeToNPagedLookasideList, ExDeleteNPagedLookasideList, ExInitializePagedLookasideList, ExAllocateFromPagedLookasideList, ExFreeToPagedLookasideList, ExDeletePagedLookasideList, ExInitializeLookasideListEx, ExAllocateFromLookasideListEx, ExFreeToLookasideListEx, ExFlushLookasideListEx, ExDeleteLookasideListEx, POOL_NX_ALLOCATION, EX_LOOKASIDE_LIST_EX_FLAG_RAISE_ON_FAIL, EX_LOOKASIDE_LIST_EX_FLAG_FAIL_NO_RAISE, MINIMUM_LOOKASIDE_DEPTH, MAXIMUM_LOOKASIDE_DEPTH } from "./kernel/lookaside.js";
+export type { ALLOCATE_FUNCTION, FREE_FUNCTION, ALLOCATE_FUNCTION_EX, FREE_FUNCTION_EX } from "./kernel/lookaside.js";
+
+// ---- Executive locks: fast and guarded mutexes, resources, push locks, run-down protection ----
+export { FAST_MUTEX, KGUARDED_MUTEX, ExInitializeFastMutex, ExAcquireFastMutex, ExTryToAcquireFastMutex, ExReleaseFastMutex, ExAcquireFastMutexUnsafe, ExReleaseFastMutexUnsafe, KeInitializeGuardedMutex, KeAcquireGuardedMutex, KeTryToAcquireGuardedMutex, KeReleaseGuardedMutex, KeAcquireGuardedMutexUnsafe, KeReleaseGuardedMutexUnsafe } from "./kernel/fast-mutex.js";
+export { ERESOURCE, ExInitializeResourceLite, ExReinitializeResourceLite, ExDeleteResourceLite, ExAcquireResourceExclusiveLite, ExAcquireResourceSharedLite, ExAcquireSharedStarveExclusive, ExEnterCriticalRegionAndAcquireResourceExclusive, ExReleaseResourceLite, ExReleaseResourceForThreadLite, ExReleaseResourceAndLeaveCriticalRegion, ExGetCurrentResourceThread, ExConvertExclusiveToSharedLite, ExIsResourceAcquiredExclusiveLite, ExIsResourceAcquiredSharedLite, ExIsResourceAcquiredLite, ExGetExclusiveWaiterCount, ExGetSharedWaiterCount } from "./kernel/eresource.js";
+export type { ERESOURCE_THREAD } from "./kernel/eresource.js";
+export { EX_PUSH_LOCK, ExInitializePushLock, ExAcquirePushLockExclusive, ExAcquirePushLockExclusiveEx, ExAcquirePushLockShared, ExAcquirePushLockSharedEx, ExReleasePushLockExclusive, ExReleasePushLockExclusiveEx, ExReleasePushLockShared, ExReleasePushLockSharedEx, ExReleasePushLock } from "./kernel/push-lock.js";
+export { EX_RUNDOWN_REF, ExInitializeRundownProtection, ExReInitializeRundownProtection, ExAcquireRundownProtection, ExAcquireRundownProtectionEx, ExReleaseRundownProtection, ExReleaseRundownProtectionEx, ExWaitForRundownProtectionRelease, ExRundownCompleted } from "./kernel/rundown-ref.js";
+
+// ---- Kernel handles and objects: Zw*, OBJECT_ATTRIBUTES, object types ----
+export { OBJECT_ATTRIBUTES, InitializeObjectAttributes, ZwCreateEvent, ZwOpenEvent, ZwSetEvent, ZwClearEvent, ZwResetEvent, ZwWaitForSingleObject, ZwWaitForMultipleObjects, ZwDuplicateObject, DUPLICATE_CLOSE_SOURCE, DUPLICATE_SAME_ACCESS, DUPLICATE_SAME_ATTRIBUTES } from "./kernel/kernel-handles.js";
+export type { ObjectName } from "./kernel/kernel-handles.js";
+export { IoFileObjectType, IoDeviceObjectType, IoDriverObjectType, IoCreateNotificationEvent, IoCreateSynchronizationEvent } from "./io-manager/object-types.js";
+export { NtCurrentProcess, NtCurrentThread } from "./kernel/object-manager.js";
+
+// ---- Processes and threads: ids, lookups, priorities, process-notify routines ----
+export { PsInitialSystemProcess } from "./kernel/context.js";
+export { PsSetCreateProcessNotifyRoutine, PsSetCreateProcessNotifyRoutineEx, PS_CREATE_NOTIFY_INFO, PSP_MAX_CREATE_PROCESS_NOTIFY } from "./kernel/ps-notify.js";
+export type { CREATE_PROCESS_NOTIFY_ROUTINE, CREATE_PROCESS_NOTIFY_ROUTINE_EX, CLIENT_ID } from "./kernel/ps-notify.js";
+// ---- C structures over memory, 64-bit values (wdm-io) ----
+export { CSTRUCT, CUNION, ARRAY, sizeof, FIELD_OFFSET, RTL_FIELD_SIZE, LARGE_INTEGER, readU64, readI64, writeU64, writeI64 } from "./kernel/c-struct.js";
+export { UCHAR, CHAR, BOOLEAN, BYTE, USHORT, SHORT, WORD, WCHAR, ULONG, LONG, DWORD, UINT, INT, BOOL, NTSTATUS, ULONG_PTR, SIZE_T, PVOID, HANDLE, ULONG64, LONG64, ULONGLONG, LONGLONG, DWORD64 } from "./kernel/c-struct.js";
+export type { CType, CValue, CStruct, CStructValue, CStructView, CField, CFields, CArray, CArrayView, CStructOptions } from "./kernel/c-struct.js";
+
+// ---- Counted strings, ntstrsafe, DbgPrintEx (wdm-io) ----
+export { UNICODE_STRING, ANSI_STRING, RtlInitUnicodeString, RtlInitAnsiString, RtlInitString, RtlInitEmptyUnicodeString, RtlInitEmptyAnsiString, RtlCopyUnicodeString, RtlCopyString, RtlCompareUnicodeString, RtlEqualUnicodeString, RtlCompareString, RtlEqualString, RtlPrefixUnicodeString, RtlUpcaseUnicodeChar, RtlAppendUnicodeToString, RtlAppendUnicodeStringToString, RtlUnicodeStringToAnsiString, RtlAnsiStringToUnicodeString, RtlUnicodeStringToAnsiSize, RtlAnsiStringToUnicodeSize, RtlFreeUnicodeString, RtlFreeAnsiString, unicodeStringText, ansiStringText } from "./kernel/rtl-string.js";
+export type { PUNICODE_STRING, PCUNICODE_STRING, PANSI_STRING, PCSZ } from "./kernel/rtl-string.js";
+export { RtlStringCbCopyW, RtlStringCbCopyA, RtlStringCchCopyW, RtlStringCchCopyA, RtlStringCbPrintfW, RtlStringCbPrintfA, RtlStringCchPrintfW, RtlStringCchPrintfA, RtlStringCbLengthW, RtlStringCbLengthA, RtlStringCchLengthW, RtlStringCchLengthA, RtlUnicodeStringPrintf, NTSTRSAFE_MAX_CCH, NTSTRSAFE_UNICODE_STRING_MAX_CCH } from "./kernel/ntstrsafe.js";
+export type { StrSafeSource, SizeOut } from "./kernel/ntstrsafe.js";
+export { DbgPrintEx, KdPrintEx, DbgSetDebugFilterState, DbgQueryDebugFilterState, DPFLTR_SYSTEM_ID, DPFLTR_IHVDRIVER_ID, DPFLTR_IHVVIDEO_ID, DPFLTR_IHVAUDIO_ID, DPFLTR_IHVNETWORK_ID, DPFLTR_IHVSTREAMING_ID, DPFLTR_IHVBUS_ID, DPFLTR_DEFAULT_ID, DPFLTR_ERROR_LEVEL, DPFLTR_WARNING_LEVEL, DPFLTR_TRACE_LEVEL, DPFLTR_INFO_LEVEL, DPFLTR_MASK } from "./kernel/debug-print.js";
+export type { PrintfArg } from "./kernel/printf.js";
+
+// ---- Pool flags, WDK macros, IRP reuse and association (wdm-io) ----
+export { ExAllocatePool2, ExAllocatePool3, ExAllocatePoolZero, ExAllocatePoolUninitialized, ExAllocatePoolWithQuotaTag, ExAllocatePoolQuotaZero, ExAllocatePoolQuotaUninitialized, POOL_FLAG_USE_QUOTA, POOL_FLAG_UNINITIALIZED, POOL_FLAG_SESSION, POOL_FLAG_CACHE_ALIGNED, POOL_FLAG_RAISE_ON_FAILURE, POOL_FLAG_NON_PAGED, POOL_FLAG_NON_PAGED_EXECUTE, POOL_FLAG_PAGED, POOL_FLAG_SPECIAL_POOL, POOL_FLAG_RESERVED1, POOL_FLAG_RESERVED2, POOL_FLAG_RESERVED3, POOL_FLAG_REQUIRED_MASK, POOL_QUOTA_FAIL_INSTEAD_OF_RAISE, POOL_RAISE_IF_ALLOCATION_FAILURE, PoolExtendedParameterInvalidType, PoolExtendedParameterPriority, PoolExtendedParameterSecurePool, PoolExtendedParameterNumaNode, LowPoolPriority, NormalPoolPriority, HighPoolPriority } from "./kernel/pool-api.js";
+export type { POOL_FLAGS, POOL_EXTENDED_PARAMETER } from "./kernel/pool-api.js";
+export { PAGED_CODE, ASSERT, NT_ASSERT, ASSERTMSG, NT_ASSERTMSG, NT_VERIFY, ExInitializeDriverRuntime, DrvRtPoolNxOptIn } from "./kernel/wdk-macros.js";
+export { IoSizeOfIrp, IoInitializeIrp, IoReuseIrp, IoMakeAssociatedIrp } from "./io-manager/irp-reuse.js";
+export { IRP_QUOTA_CHARGED, IRP_ALLOCATED_MUST_SUCCEED, IRP_ALLOCATED_FIXED_SIZE, IRP_LOOKASIDE_ALLOCATION } from "./io-manager/irp-alloc.js";
+export { IRP_ASSOCIATED_IRP, IRP_BUFFERED_IO, IRP_DEALLOCATE_BUFFER, IRP_INPUT_OPERATION, IRP_SYNCHRONOUS_API } from "./io-manager/constants.js";
+export { IoCreateDeviceSecure, SDDL_DEVOBJ_KERNEL_ONLY, SDDL_DEVOBJ_INF_SUPPLIED, SDDL_DEVOBJ_SYS_ALL, SDDL_DEVOBJ_SYS_ALL_ADM_ALL, SDDL_DEVOBJ_SYS_ALL_ADM_RX, SDDL_DEVOBJ_SYS_ALL_ADM_RWX_WORLD_R, SDDL_DEVOBJ_SYS_ALL_ADM_RWX_WORLD_R_RES_R, SDDL_DEVOBJ_SYS_ALL_ADM_RWX_WORLD_RW_RES_R, SDDL_DEVOBJ_SYS_ALL_ADM_RWX_WORLD_RWX_RES_RWX } from "./io-manager/device-secure.js";

@@ -13,8 +13,9 @@ import { windriverBenchmarks } from "./windriver.bench.js";
 import { ce6Benchmarks } from "./ce6.bench.js";
 import { iocpBenchmarks } from "./iocp.bench.js";
 import { exploreBenchmarks } from "./explore.bench.js";
+import { traceBenchmarks } from "./trace.bench.js";
 
-const all: Benchmark[] = [...memoryBenchmarks, ...ioctlBenchmarks, ...killBenchmarks, ...iocpBenchmarks, ...exploreBenchmarks, ...windriverBenchmarks, ...ce6Benchmarks];
+const all: Benchmark[] = [...memoryBenchmarks, ...ioctlBenchmarks, ...killBenchmarks, ...iocpBenchmarks, ...exploreBenchmarks, ...windriverBenchmarks, ...ce6Benchmarks, ...traceBenchmarks];
 
 async function main(): Promise<void> {
   const only = process.argv.slice(2);

@@ -25,6 +25,8 @@ export function ceCall(api: string): CeCall {
   const t = m.currentThread(api);
   m.checkAlive();
   const user = t.mode === UserMode;
+  // Every call costs virtual time, as NT's do (kernel/execution-time.ts).
+  m.chargeCall(t, api, user ? m.executionCosts.win32Api : m.executionCosts.kernelRoutine);
   // A kernel routine a driver calls is where an exploration layer may inject "another processor".
   if (!user && m.injector) m.injector(api);
   return { t, m, ce, user };

@@ -9,6 +9,7 @@ import { exploreScenario, type ExploreOptions, type StrategyChoice } from "../ex
 import { exploreJson, formatExploreText } from "../explore/report.js";
 import { parseBudget } from "../explore/replay-string.js";
 import type { ScenarioRef } from "../explore/scenario-ref.js";
+import { suppressOptionValue } from "../explore/suppress.js";
 import type { Progress, Shard } from "../explore/search.js";
 import { resolveOptions } from "../scenario/scenario.js";
 import { canRedraw } from "./color.js";
@@ -78,6 +79,9 @@ commands.set("explore", {
     "  --workers <n>       worker threads (default 1)",
     "  --shard <i/n>       run only shard i of n of the same search (for CI matrices)",
     "  --max-schedules <n> stop each strategy after n schedules",
+    "  --suppress <cause>  look past a known cause and keep searching (repeatable): a verifier rule",
+    "                      (IrpNotHandled; it is also switched off), a bug check (0x44 or its name),",
+    "                      'finding <rule>', 'check failed: <check>', deadlock, 'time limit'",
     "  --stop              stop at the first failing schedule",
     "  --no-shrink         report failures as found, without shrinking them",
     "  --no-verifier       run the schedules without the verifier (faster; replay strings remember it)",
@@ -99,6 +103,7 @@ commands.set("explore", {
     workers: { type: "string" },
     shard: { type: "string" },
     "max-schedules": { type: "string" },
+    suppress: { type: "string", multiple: true },
     stop: { type: "boolean", default: false },
     "no-shrink": { type: "boolean", default: false },
     "no-verifier": { type: "boolean", default: false },
@@ -148,6 +153,12 @@ commands.set("explore", {
       if (typeof parsed === "string") return fail(parsed);
       shard = parsed;
     }
+    const suppress = (Array.isArray(values.suppress) ? values.suppress : []).map(String);
+    try {
+      suppressOptionValue(suppress);
+    } catch (e) {
+      return fail(e instanceof Error ? e.message : String(e));
+    }
     // Workers load the scenario themselves: a shipped one by name, else the same export of the same module.
     const file = loaded.file;
     const scenarioRef: ScenarioRef = file !== null ? { module: pathToFileURL(path.resolve(file)).href, exportName: loaded.exportName } : { shipped: s.name };
@@ -170,6 +181,7 @@ commands.set("explore", {
       ...(numbers["max-schedules"] !== undefined ? { maxSchedules: numbers["max-schedules"] } : {}),
       ...(budget ? { budget } : {}),
       ...(shard ? { shard } : {}),
+      ...(suppress.length > 0 ? { suppress } : {}),
     };
     const report = await exploreScenario(s, o);
     if (tty) process.stderr.write("\n");

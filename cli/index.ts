@@ -2,4 +2,5 @@
 import "./run-command.js";
 import "./explore-command.js";
 import "./replay-command.js";
+import "./merge-command.js";
 export { main } from "./main.js";

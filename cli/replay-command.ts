@@ -10,7 +10,7 @@ import { formatHtmlReport, formatReport, htmlRun, isReportFormat, REPORT_FORMATS
 import { formatTextTimeline } from "../report/text.js";
 import { wantsColor } from "./color.js";
 import { commands, type OptionValues } from "./commands.js";
-import { writeReport } from "./output.js";
+import { writeReport, writeStdout } from "./output.js";
 import { loadScenario } from "./scenario-loader.js";
 
 /** "replay sharebuf-cancel-window — ending: done-using (dfs.b1.shrunk)". */
@@ -105,17 +105,17 @@ commands.set("replay", {
     const r = await replaySchedule(s, spec);
     const report = replayReport(r, format, color, verbose);
     if (out) {
-      const failed = writeReport(out, report);
+      const failed = await writeReport(out, report);
       if (failed) {
         console.error(`irpsim replay: ${failed}`);
         return 2;
       }
       console.log(`wrote ${out}`);
     } else {
-      process.stdout.write(report);
+      await writeStdout(report);
     }
     if (html) {
-      const failed = writeReport(html, replayReport(r, "html", false, verbose));
+      const failed = await writeReport(html, replayReport(r, "html", false, verbose));
       if (failed) {
         console.error(`irpsim replay: ${failed}`);
         return 2;

@@ -7,9 +7,11 @@ import { resolveOptions, runScenario, type Scenario, type ScenarioResult } from 
 import { wantsColor } from "./color.js";
 import type { VerifierOptions } from "../verifier/verifier.js";
 import { commands, type OptionValues } from "./commands.js";
-import { writeReport } from "./output.js";
-import { isReportFormat, renderReport, REPORT_FORMATS } from "./report-formats.js";
+import { writeReport, writeStdout } from "./output.js";
+import { isReportFormat, reportChunks, REPORT_FORMATS } from "./report-formats.js";
+import { asLines } from "../report/stream.js";
 import { findTarget } from "./scenario-loader.js";
+import { storyLines, storyWidth } from "./story.js";
 import { scenarioGroups, type ScenarioGroup } from "../samples/index.js";
 
 export { renderText } from "./report-formats.js";
@@ -43,12 +45,18 @@ commands.set("run", {
     "                      chrome: Chrome Trace Event JSON for ui.perfetto.dev or chrome://tracing",
     "                      html: a self-contained report with the diagram, findings and memory map",
     "                      json: every trace event, with each run's options and checks",
+    "                      svg: the sequence diagram alone, a standalone SVG (for a blog post or a slide)",
     "  --out <file>        write the report to a file instead of standard output",
+    "  --full              on a terminal, print every step of every variant (by default the text",
+    "                      format tells the first variant in full, folds repeated DPC work and shows",
+    "                      how the other variants differ; --out and --verbose always write everything)",
     "  --html <file>       also write the HTML report to a file",
     "  --verbose           include low-level events (waits, APCs, IRP allocation; DbgPrint in diagrams)",
     "  --no-verifier       run without the verifier (it is on by default)",
     "  --force-pending     the verifier's Force Pending I/O Requests",
-    "  --fault-injection   the verifier's low-resources simulation (each allocation site fails once)",
+    "  --fault-injection   the verifier's low-resources simulation (each allocation site fails once;",
+    "                      DriverEntry is spared, as Driver Verifier waits after boot)",
+    "  --fault-injection-in-driver-entry  with --fault-injection, fail DriverEntry's allocations too",
     "  -h, --help          this help",
     "",
     "Exit status: 0 when every run ends clean, 1 on a failed check, finding, deadlock or bug check, 2 on bad usage.",
@@ -63,9 +71,11 @@ commands.set("run", {
     out: { type: "string" },
     html: { type: "string" },
     verbose: { type: "boolean", default: false },
+    full: { type: "boolean", default: false },
     "no-verifier": { type: "boolean", default: false },
     "force-pending": { type: "boolean", default: false },
     "fault-injection": { type: "boolean", default: false },
+    "fault-injection-in-driver-entry": { type: "boolean", default: false },
     help: { type: "boolean", short: "h", default: false },
   },
   async run(values: OptionValues, positionals: string[]): Promise<number> {
@@ -102,25 +112,43 @@ commands.set("run", {
     const out = typeof values.out === "string" ? values.out : null;
     const html = typeof values.html === "string" ? values.html : null;
     const verbose = values.verbose === true;
-    const verifier: VerifierOptions | false = values["no-verifier"] === true ? false : { forcePending: values["force-pending"] === true, faultInjection: values["fault-injection"] === true };
+    const verifier: VerifierOptions | false =
+      values["no-verifier"] === true
+        ? false
+        : { forcePending: values["force-pending"] === true, faultInjection: values["fault-injection"] === true, faultInjectionInDriverEntry: values["fault-injection-in-driver-entry"] === true };
     const results: ScenarioResult[] = [];
     for (const v of variants(s, given)) results.push(await runScenario(s, { options: v, trace: true, verifier }));
     const clean = results.every((r) => r.passed);
 
     const color = out === null && format === "text" && wantsColor(process.stdout.isTTY, process.env);
-    const report = renderReport(s, results, format, { color, verbose, markdown: out?.endsWith(".md") ?? false });
+    const source = s.source ?? found.file;
+    // On standard output, the text format tells a story unless everything was asked for.
+    if (format === "text" && out === null && values.full !== true && !verbose) {
+      if (html) {
+        const failed = await writeReport(html, reportChunks(s, results, "html", { verbose, source }));
+        if (failed) {
+          console.error(`irpsim run: ${failed}`);
+          return 2;
+        }
+      }
+      const command = found.file === null ? `irpsim run ${s.name}` : `irpsim run ${found.file}`;
+      const story = storyLines(s, results, { width: storyWidth(process.stdout.isTTY, process.stdout.columns), color, htmlFile: html, source, command });
+      await writeStdout(asLines(story));
+      return clean ? 0 : 1;
+    }
+    const report = reportChunks(s, results, format, { color, verbose, source, markdown: out?.endsWith(".md") ?? false });
     if (out) {
-      const failed = writeReport(out, report);
+      const failed = await writeReport(out, report);
       if (failed) {
         console.error(`irpsim run: ${failed}`);
         return 2;
       }
       console.log(`wrote ${out}`);
     } else {
-      process.stdout.write(report);
+      await writeStdout(report);
     }
     if (html) {
-      const failed = writeReport(html, renderReport(s, results, "html", { verbose }));
+      const failed = await writeReport(html, reportChunks(s, results, "html", { verbose, source }));
       if (failed) {
         console.error(`irpsim run: ${failed}`);
         return 2;

@@ -5,7 +5,7 @@
  * exact replay, and the guided chooser shrinking uses.
  */
 import type { Machine } from "../kernel/machine.js";
-import type { Chooser, Decision, Deviation } from "./decisions.js";
+import { isSchedulingKind, type Chooser, type Decision, type Deviation } from "./decisions.js";
 import { Prng } from "./prng.js";
 
 /** Always the default option: the deterministic run. */
@@ -31,7 +31,7 @@ export class RandomChooser implements Chooser {
     this.prng = new Prng(seed, run);
   }
   choose(d: Decision): number {
-    if (d.kind === "schedule") return this.prng.below(d.count);
+    if (isSchedulingKind(d.kind)) return this.prng.below(d.count);
     return this.prng.chance(this.rate) ? 1 + this.prng.below(d.count - 1) : 0;
   }
 }
@@ -82,7 +82,7 @@ export class PctChooser implements Chooser {
   choose(d: Decision): number {
     const change = this.changes.get(d.ordinal);
     const labels = d.labels();
-    if (d.kind === "schedule") {
+    if (isSchedulingKind(d.kind)) {
       let best = this.best(labels, 0);
       if (change !== undefined) {
         this.priority.set(labels[best] ?? "", this.depth - change);

@@ -6,8 +6,16 @@
  */
 import type { DecisionPoint, DecisionStrategy, Machine } from "../kernel/machine.js";
 
-/** "schedule" (which ready thread runs next) or an injection kind of decision. */
-export type DecisionKind = "schedule" | "inject" | "fault" | "forcePending";
+/**
+ * "schedule" (which ready thread runs next), "preempt" (which ready thread runs when one's quantum
+ * ran out: Scheduler's PREEMPT_DECISION) or an injection kind of decision.
+ */
+export type DecisionKind = "schedule" | "preempt" | "inject" | "fault" | "forcePending";
+
+/** True for the decisions about which thread runs (not about injecting). */
+export function isSchedulingKind(kind: string): boolean {
+  return kind === "schedule" || kind === "preempt";
+}
 
 /** A decision as a strategy sees it. */
 export interface Decision {
@@ -80,7 +88,7 @@ export class Recorder implements DecisionStrategy {
     const occurrence = this.occurrences.get(site) ?? 0;
     this.occurrences.set(site, occurrence + 1);
     this.decisions++;
-    if (point.kind !== "schedule") this.injectionDecisions++;
+    if (!isSchedulingKind(point.kind)) this.injectionDecisions++;
     const choice = this.chooser.choose({ kind: point.kind, count: point.count, ordinal: point.ordinal, site, occurrence, labels: () => point.labels() });
     if (choice !== 0) {
       const labels = point.labels();

@@ -5,6 +5,7 @@
  * before `if (Irp.Cancel) {`".
  */
 import { sourceText } from "../kernel/source-location.js";
+import { PREEMPT_DECISION } from "../kernel/scheduler.js";
 import type { Deviation } from "./decisions.js";
 import type { Failure } from "./failure.js";
 import type { InjectionRecord, PointRecord } from "./injector.js";
@@ -113,6 +114,8 @@ export function explain(outcome: ScheduleOutcome, deviations: readonly Deviation
       steps.push(`${inj.words} ${where(pointOf(outcome.points, inj), inj)}`);
     } else if (d.kind === "schedule") {
       steps.push(`the scheduler runs ${d.option} before ${d.instead} (a preemption)`);
+    } else if (d.kind === PREEMPT_DECISION) {
+      steps.push(`when a thread's quantum runs out, the scheduler runs ${d.option} instead of ${d.instead}`);
     } else {
       steps.push(`${d.option} at ${d.site}`);
     }

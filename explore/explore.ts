@@ -12,11 +12,12 @@ import { explain, type Explanation } from "./explain.js";
 import type { Failure } from "./failure.js";
 import { calibrate, strategyName, type StrategySpec } from "./plan.js";
 import { decodeReplay, encodeReplay, type ReplaySpec } from "./replay-string.js";
-import { runSchedule, splitVerifierOption, VERIFIER_OPTION, type ExploreTarget, type ScheduleOutcome } from "./run-schedule.js";
+import { runSchedule, splitTargetOptions, VERIFIER_OPTION, type ExploreTarget, type ScheduleOutcome } from "./run-schedule.js";
 import type { ScenarioRef, TargetRef } from "./scenario-ref.js";
 import { searchStrategy, type Progress, type Shard, type StrategyResult } from "./search.js";
 import { shrinkFailure } from "./shrink.js";
-import { mergeTallies, type FailureGroup, type FailureSample } from "./tally.js";
+import { SUPPRESS_OPTION, suppressOptionValue } from "./suppress.js";
+import { mergeTallies, Tally, type FailureGroup, type FailureSample, type TallyData } from "./tally.js";
 
 /** A strategy by name; "portfolio" runs several in turn. */
 export type StrategyChoice = "portfolio" | "random" | "pct" | "delay" | "dfs";
@@ -51,6 +52,14 @@ export interface ExploreOptions {
    * machine itself checks; replay strings record the choice.
    */
   readonly verifier?: boolean;
+  /**
+   * Causes to look past (see suppress.ts): verifier rules ("IrpNotHandled"), bug checks by code or
+   * name ("0x44", "MULTIPLE_IRP_COMPLETE_REQUESTS"), "finding <rule>", "check failed: <check>",
+   * "deadlock", "time limit"… A run that fails only with these passes, so the search goes on to
+   * what lies behind them; a suppressed verifier rule is switched off for the runs. Also given as
+   * the "suppress" option (comma-separated), which replay strings carry.
+   */
+  readonly suppress?: readonly string[];
   /** Stop at the first failing schedule (default false). */
   readonly stopAtFirstFailure?: boolean;
   /** Stop each strategy after this many schedules (default: DFS is capped at 20 × runs in the portfolio, else no cap). */
@@ -111,6 +120,14 @@ export interface ExploreReport {
   readonly statement: string;
   /** PCT's guarantee per run, when PCT ran: 1/(n·k^(d-1)) from the observed n and k. */
   readonly pctBound: { /** PCT's bug depth d. */ readonly depth: number; /** The threads and events seen, n. */ readonly n: number; /** The steps seen, k. */ readonly k: number; /** The probability per run of finding a bug of depth d. */ readonly probability: number } | null;
+  /** The undisturbed run (no injection, no preemption) failed, so no strategy ran: its failure is the report. */
+  readonly undisturbedFailure: boolean;
+  /** The shard this report covers (null: the whole search). */
+  readonly shard: Shard | null;
+  /** Every strategy's tally merged: what `irpsim merge` adds up across shards. */
+  readonly tally: TallyData;
+  /** At most this many causes were shrunk and explained (0: shrinking was off). */
+  readonly shrinkCauses: number;
 }
 
 /** The strategies a choice runs, in order. */
@@ -141,11 +158,16 @@ export function strategiesFor(o: ExploreOptions): StrategySpec[] {
   }
 }
 
-/** The target for a scenario and options (`verifier=off` among them, or `verifier: false`, runs it unverified). */
-export function targetOf(scenario: Scenario, o: Pick<ExploreOptions, "options" | "budget" | "verifier"> = {}): ExploreTarget {
-  const { scenarioOptions, verified } = splitVerifierOption(o.options ?? {});
+/**
+ * The target for a scenario and options (`verifier=off` among them, or `verifier: false`, runs it
+ * unverified; `suppress=…` or `suppress: [...]` looks past those causes).
+ */
+export function targetOf(scenario: Scenario, o: Pick<ExploreOptions, "options" | "budget" | "verifier" | "suppress"> = {}): ExploreTarget {
+  const { scenarioOptions, verified } = splitTargetOptions(o.options ?? {});
   const options = resolveOptions(scenario, scenarioOptions);
   if (!verified || o.verifier === false) options[VERIFIER_OPTION] = "off";
+  const suppress = [...(o.options?.[SUPPRESS_OPTION] ?? "").split(",").filter((x) => x.trim() !== ""), ...(o.suppress ?? [])];
+  if (suppress.length > 0) options[SUPPRESS_OPTION] = suppressOptionValue([...new Set(suppress.map((x) => x.trim()))]);
   return { scenario, options, budget: o.budget ?? scenario.injections ?? {} };
 }
 
@@ -182,12 +204,94 @@ export async function explainFailure(target: ExploreTarget, group: FailureGroup)
   return { cause: group.cause, count: group.count, replay, foundReplay: group.first.replay, deviations: kept, originalDeviations: group.first.deviations.length, explanation, reproduced };
 }
 
-/** Explores a scenario and reports what it found (it does not throw on failures: see {@link explore}). */
+/** What a report is assembled from: one search's (or the merged shards') strategy results and explanations. */
+export interface ReportParts {
+  readonly scenario: string;
+  readonly target: Pick<ExploreTarget, "options" | "budget">;
+  readonly results: readonly StrategyResult[];
+  readonly explained: readonly ExplainedFailure[];
+  /** Every strategy's tally merged, failures by cause with each cause's earliest schedule. */
+  readonly all: TallyData;
+  readonly elapsedMs: number;
+  /** The shard this report covers (null: the whole search). */
+  readonly shard: Shard | null;
+  /** The undisturbed run failed, so nothing else ran. */
+  readonly undisturbedFailure: boolean;
+  readonly shrinkCauses: number;
+}
+
+/**
+ * The report from its parts: the default run is the root of every strategy and counted once;
+ * throughput is the search's (shrinking and explaining come after it).
+ */
+export function assembleReport(p: ReportParts): ExploreReport {
+  const { results, all } = p;
+  const defaultCounted = results.length - 1 > 0 && (p.shard?.index ?? 0) === 0 ? results.length - 1 : 0;
+  const schedules = all.schedules - defaultCounted;
+  const searchMs = results.reduce((n, r) => n + r.elapsedMs, 0);
+  const pct = [...results].reverse().find((r) => r.spec.kind === "pct");
+  const pctBound =
+    pct && pct.spec.kind === "pct"
+      ? (() => {
+          const n = Math.max(1, pct.tally.maxEntities);
+          const k = Math.max(1, pct.tally.maxDecisions);
+          const depth = pct.spec.depth;
+          return { depth, n, k, probability: 1 / (n * k ** (depth - 1)) };
+        })()
+      : null;
+  return {
+    scenario: p.scenario,
+    options: p.target.options,
+    budget: p.target.budget,
+    strategies: results,
+    schedules,
+    distinctSchedules: all.scheduleKeys.length,
+    distinctEndStates: all.endStates.length,
+    failures: all.failures,
+    explained: p.explained,
+    elapsedMs: p.elapsedMs,
+    schedulesPerSecond: p.undisturbedFailure ? 0 : schedules / Math.max(searchMs / 1000, 1e-9),
+    statement: p.undisturbedFailure ? undisturbedStatement(all.failures[0]) : statementOf(results, schedules, all.failures),
+    pctBound,
+    undisturbedFailure: p.undisturbedFailure,
+    shard: p.shard,
+    tally: all,
+    shrinkCauses: p.shrinkCauses,
+  };
+}
+
+function undisturbedStatement(g: FailureGroup | undefined): string {
+  return `the undisturbed run (no injection, no preemption) already fails with ${g?.cause ?? "a failure"}, so nothing else was explored: fix it, or suppress that cause to look past it`;
+}
+
+/**
+ * Explores a scenario and reports what it found (it does not throw on failures: see {@link explore}).
+ * When the undisturbed run — every decision at its default — already fails, that failure is the
+ * report: no strategy runs, since every schedule would start from a failing root.
+ */
 export async function exploreScenario(scenario: Scenario, o: ExploreOptions = {}): Promise<ExploreReport> {
   const t0 = performance.now();
   const target = targetOf(scenario, o);
   const targetRef: TargetRef | undefined = o.scenarioRef ? { scenario: o.scenarioRef, options: target.options, budget: target.budget } : undefined;
   const calibration = await calibrate(target);
+  const shard = o.shard ?? null;
+  const verified = splitTargetOptions(target.options).verified;
+  const shrinkCauses = (o.shrink ?? true) ? (o.shrinkCauses ?? 4) : 0;
+  const explainAll = async (all: TallyData): Promise<ExplainedFailure[]> => {
+    // The search's runs carried no source lines: each cause's first schedule is run again with them,
+    // so its detail reads as the replay's will.
+    if (verified) for (const g of all.failures) g.first = await withSourceLines(target, g.first);
+    const explained: ExplainedFailure[] = [];
+    for (const g of all.failures.slice(0, shrinkCauses)) explained.push(await explainFailure(target, g));
+    return explained;
+  };
+  if (calibration.outcome.failures.length > 0) {
+    const t = new Tally(target);
+    t.add({ outcome: calibration.outcome, unit: -1, seq: 0, origin: "default", chooser: { choose: () => 0 } });
+    const all = t.finish();
+    const explained = await explainAll(all);
+    return assembleReport({ scenario: scenario.name, target, results: [], explained, all, elapsedMs: performance.now() - t0, shard, undisturbedFailure: true, shrinkCauses });
+  }
   const specs = strategiesFor(o);
   const portfolio = (o.strategy ?? "portfolio") === "portfolio";
   const results: StrategyResult[] = [];
@@ -205,44 +309,8 @@ export async function exploreScenario(scenario: Scenario, o: ExploreOptions = {}
     if ((o.stopAtFirstFailure ?? false) && r.tally.failures.length > 0) break;
   }
   const all = mergeTallies(results.map((r) => r.tally));
-  // The search's runs carried no source lines: each cause's first schedule is run again with them,
-  // so its detail reads as the replay's will.
-  if (splitVerifierOption(target.options).verified) for (const g of all.failures) g.first = await withSourceLines(target, g.first);
-  // The default run is the root of every strategy: count it once.
-  const defaultCounted = results.length - 1 > 0 && (o.shard?.index ?? 0) === 0 ? results.length - 1 : 0;
-  const schedules = all.schedules - defaultCounted;
-  const explained: ExplainedFailure[] = [];
-  if (o.shrink ?? true) {
-    for (const g of all.failures.slice(0, o.shrinkCauses ?? 4)) explained.push(await explainFailure(target, g));
-  }
-  const elapsedMs = performance.now() - t0;
-  // Throughput is the search's: shrinking and explaining come after it.
-  const searchMs = results.reduce((n, r) => n + r.elapsedMs, 0);
-  const pct = [...results].reverse().find((r) => r.spec.kind === "pct");
-  const pctBound =
-    pct && pct.spec.kind === "pct"
-      ? (() => {
-          const n = Math.max(1, pct.tally.maxEntities);
-          const k = Math.max(1, pct.tally.maxDecisions);
-          const depth = pct.spec.depth;
-          return { depth, n, k, probability: 1 / (n * k ** (depth - 1)) };
-        })()
-      : null;
-  return {
-    scenario: scenario.name,
-    options: target.options,
-    budget: target.budget,
-    strategies: results,
-    schedules,
-    distinctSchedules: all.scheduleKeys.length,
-    distinctEndStates: all.endStates.length,
-    failures: all.failures,
-    explained,
-    elapsedMs,
-    schedulesPerSecond: schedules / Math.max(searchMs / 1000, 1e-9),
-    statement: statementOf(results, schedules, all.failures),
-    pctBound,
-  };
+  const explained = await explainAll(all);
+  return assembleReport({ scenario: scenario.name, target, results, explained, all, elapsedMs: performance.now() - t0, shard, undisturbedFailure: false, shrinkCauses });
 }
 
 /** An exploration found failing schedules: the message carries each shrunk replay string and its explanation. */

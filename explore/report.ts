@@ -5,6 +5,7 @@
  */
 import { formatBudget } from "./replay-string.js";
 import type { ExploreReport } from "./explore.js";
+import { searchData } from "./merge.js";
 import { INJECTION_KINDS, type InjectionBudget } from "../scenario/injections.js";
 
 /** "cancel 1, death 1". */
@@ -36,6 +37,8 @@ export function formatExploreText(r: ExploreReport, o: ExploreTextOptions = {}):
   const from = o.scenarioFile !== undefined ? ` --scenario ${shellWord(o.scenarioFile)}` : "";
   const opts = Object.entries(r.options).map(([k, v]) => `${k}=${v}`).join(", ");
   const lines = [`explore ${r.scenario}${opts ? ` (${opts})` : ""}; budget: ${budgetWords(r.budget)}`, ""];
+  if (r.shard) lines.push(`  shard ${r.shard.index}/${r.shard.count} of the search (merge the shards' --json reports with 'irpsim merge')`);
+  if (r.undisturbedFailure) lines.push("  the undisturbed run (every decision at its default) fails: no strategy was run");
   const width = Math.max(...r.strategies.map((s) => s.name.length), 8);
   for (const s of r.strategies) {
     const state = s.spec.kind === "dfs" ? (s.complete ? "complete" : "stopped") : `${s.unitsRun} of ${s.unitsTotal} runs`;
@@ -81,6 +84,8 @@ export function exploreJson(r: ExploreReport): unknown {
     schedulesPerSecond: Math.round(r.schedulesPerSecond),
     elapsedMs: Math.round(r.elapsedMs),
     statement: r.statement,
+    undisturbedFailure: r.undisturbedFailure,
+    shard: r.shard,
     pctBound: r.pctBound,
     strategies: r.strategies.map((s) => ({ name: s.name, schedules: s.tally.schedules, units: s.unitsTotal, unitsRun: s.unitsRun, complete: s.complete, firstFailureAt: s.firstFailureAt, elapsedMs: Math.round(s.elapsedMs) })),
     failures: r.failures.map((g) => {
@@ -96,5 +101,7 @@ export function exploreJson(r: ExploreReport): unknown {
         reproduced: e?.reproduced ?? null,
       };
     }),
+    // A shard's raw search, for 'irpsim merge' (tallies, first schedules, explanations).
+    ...(r.shard ? { search: searchData(r) } : {}),
   };
 }

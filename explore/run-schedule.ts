@@ -10,6 +10,7 @@ import type { Chooser, Deviation } from "./decisions.js";
 import { Recorder, SiteContext } from "./decisions.js";
 import { endStateOf, failuresOf, type Failure } from "./failure.js";
 import { Injector, type InjectionRecord, type PointRecord } from "./injector.js";
+import { parseSuppressions, SUPPRESS_OPTION, suppressedRules, withoutSuppressed, type Suppression } from "./suppress.js";
 
 /**
  * Virtual time a schedule may run (per machine run) before it is a failure ("time limit"): ten
@@ -24,11 +25,14 @@ export const RUN_LIMIT_MS = 600_000;
  */
 export const VERIFIER_OPTION = "verifier";
 
-/** Separates the verifier switch from the scenario's own options; a bad value is an error. */
-export function splitVerifierOption(options: Readonly<Record<string, string>>): { scenarioOptions: Record<string, string>; verified: boolean } {
-  const { [VERIFIER_OPTION]: v, ...scenarioOptions } = options;
+/**
+ * Separates the explorer's own options — the verifier switch and the suppressed causes (see
+ * suppress.ts) — from the scenario's options; a bad value is an error.
+ */
+export function splitTargetOptions(options: Readonly<Record<string, string>>): { scenarioOptions: Record<string, string>; verified: boolean; suppress: Suppression[] } {
+  const { [VERIFIER_OPTION]: v, [SUPPRESS_OPTION]: s, ...scenarioOptions } = options;
   if (v !== undefined && v !== "on" && v !== "off") throw new Error(`verifier must be on or off (got '${v}')`);
-  return { scenarioOptions, verified: v !== "off" };
+  return { scenarioOptions, verified: v !== "off", suppress: parseSuppressions(s) };
 }
 
 /** The scenario a search explores: which one, with which options, under which budget. */
@@ -58,7 +62,7 @@ export interface RunScheduleOptions {
 
 /** What one schedule came to. */
 export interface ScheduleOutcome {
-  /** How the run failed (empty: it passed). */
+  /** Why the run failed, most fundamental first, without the causes the target suppresses. */
   readonly failures: readonly Failure[];
   /** The decisions that took a non-default option, in order. */
   readonly deviations: readonly Deviation[];
@@ -85,10 +89,11 @@ export async function runSchedule(target: ExploreTarget, chooser: Chooser, o: Ru
   const completions: string[] = [];
   let injector: Injector | null = null;
   const points: PointRecord[] | null = o.points ? [] : null;
-  const { scenarioOptions, verified } = splitVerifierOption(target.options);
+  const { scenarioOptions, verified, suppress } = splitTargetOptions(target.options);
+  const skipRules = suppressedRules(suppress);
   const r = await runScenario(target.scenario, {
     options: scenarioOptions,
-    verifier: verified ? { sourceLines: o.sourceLines ?? (o.trace === true || o.points === true) } : false,
+    verifier: verified ? { sourceLines: o.sourceLines ?? (o.trace === true || o.points === true), ...(skipRules.length > 0 ? { skipRules } : {}) } : false,
     strategy: recorder,
     trace: o.trace ?? false,
     flightRecorder: o.trace ? 48 : 0,
@@ -105,7 +110,8 @@ export async function runSchedule(target: ExploreTarget, chooser: Chooser, o: Ru
     },
   });
   const inj = injector as Injector | null;
-  const failures = failuresOf(r);
+  const all = failuresOf(r);
+  const failures = suppress.length > 0 ? withoutSuppressed(all, suppress, r.machine.halted !== null) : all;
   const endState = endStateOf(r, completions);
   const threads = r.machine.threads.length;
   if (!o.keepResult) r.machine.dispose();

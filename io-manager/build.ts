@@ -148,9 +148,12 @@ function buildFsd(api: string, origin: "IoBuildSynchronousFsdRequest" | "IoBuild
   irp.UserIosb = IoStatusBlock;
   irp.UserEvent = Event;
   irp.RequestorMode = KernelMode;
-  // Synchronous requests belong to the calling thread; asynchronous ones to their creator,
-  // which frees them from a completion routine.
+  // Synchronous requests are queued to the calling thread. Asynchronous ones only name it
+  // (Tail.Overlay.Thread, as NT sets it): their completion runs in that thread — the
+  // IO_STATUS_BLOCK written and the IRP freed when no completion routine stops it — but the
+  // thread's exit does not cancel them.
   if (origin === "IoBuildSynchronousFsdRequest") queueIrpToThread(irp, t);
+  else irp.Thread = t;
   return irp;
 }
 
@@ -159,7 +162,12 @@ export function IoBuildSynchronousFsdRequest(MajorFunction: number, DeviceObject
   return buildFsd("IoBuildSynchronousFsdRequest", "IoBuildSynchronousFsdRequest", MajorFunction, DeviceObject, Buffer, Length, StartingOffset, Event, IoStatusBlock);
 }
 
-/** IoBuildAsynchronousFsdRequest: like the synchronous form, without an event. */
+/**
+ * IoBuildAsynchronousFsdRequest: like the synchronous form, without an event, and not queued to the
+ * thread. Its Tail.Overlay.Thread is the caller: completing it with no completion routine that
+ * returns STATUS_MORE_PROCESSING_REQUIRED writes the caller's IO_STATUS_BLOCK and frees the IRP
+ * (and its MDL) in that thread; the usual pattern frees it from such a routine instead.
+ */
 export function IoBuildAsynchronousFsdRequest(MajorFunction: number, DeviceObject: DEVICE_OBJECT, Buffer: number, Length: number, StartingOffset: number, IoStatusBlock: IO_STATUS_BLOCK): IRP | null {
   return buildFsd("IoBuildAsynchronousFsdRequest", "IoBuildAsynchronousFsdRequest", MajorFunction, DeviceObject, Buffer, Length, StartingOffset, null, IoStatusBlock);
 }

@@ -52,8 +52,9 @@ export function invokeCancelRoutine(t: KThread, irp: IRP, routine: DRIVER_CANCEL
   for (const h of io.hooks) h.beforeCancelRoutine?.(irp, routine, t);
   const token = m.enterActivity("cancel routine", name, driver);
   try {
-    if (!device) throw new Error(`${irp.label} has no device at its current stack location`);
-    routine(device, irp);
+    // An IRP not yet sent is at the location past the end of its stack, which holds no device:
+    // the routine gets NULL there, as on Windows (and faults if it uses it).
+    routine(device as DEVICE_OBJECT, irp);
   } catch (e) {
     m.leaveActivity(token);
     m.unhandledKernelException(e, `cancel routine ${name}`);
@@ -69,7 +70,9 @@ export function invokeCancelRoutine(t: KThread, irp: IRP, routine: DRIVER_CANCEL
 /**
  * IoCancelIrp: marks the IRP cancelled and, if it has a cancel routine, takes the cancel spin
  * lock, clears the routine and calls it with the lock held and Irp.CancelIrql set (the routine
- * releases the lock). Returns whether a routine was called.
+ * releases the lock). Returns whether a routine was called. An IRP its creator has not sent yet
+ * has its cancel routine called too, as Windows does, with a NULL DeviceObject (the location past
+ * the end of the stack names none).
  */
 export function IoCancelIrp(Irp: IRP): boolean {
   const t = currentMachine("IoCancelIrp").kernelCall("IoCancelIrp");

@@ -19,6 +19,7 @@ import {
   FO_SKIP_COMPLETION_PORT,
   FO_SKIP_SET_EVENT,
   FO_SYNCHRONOUS_IO,
+  IRP_ASSOCIATED_IRP,
   IRP_BUFFERED_IO,
   IRP_DEALLOCATE_BUFFER,
   IRP_DEFER_IO_COMPLETION,
@@ -146,6 +147,19 @@ export function unwindCompletion(t: KThread, irp: IRP): void {
     irp.CurrentLocation++;
     sp++;
   } while (irp.CurrentLocation <= irp.StackCount + 1);
+
+  // An associated IRP (IoMakeAssociatedIrp): its MDLs are freed (not unlocked, as NT does), it is
+  // freed, and its master completes when the master's count of associated IRPs reaches zero.
+  if (irp.Flags & IRP_ASSOCIATED_IRP) {
+    const master = irp.MasterIrp;
+    freeIrpMdls(m, irp);
+    freeIrp(m, irp);
+    if (master) {
+      master.IrpCount--;
+      if (master.IrpCount === 0) completeRequest(t, master);
+    }
+    return;
+  }
 
   // The I/O manager's own create, cleanup and close requests are finished by their issuer.
   if (irp.origin === "create" || irp.origin === "cleanup" || irp.origin === "close") {
@@ -339,7 +353,8 @@ function queueUserCompletionApc(m: Machine, irp: IRP): boolean {
     irp.UserApcContext,
     "I/O completion APC",
   );
-  return m.interrupts.queueApc(apc, irp.UserIosb, null);
+  // SystemArgument2 is the routine's Reserved argument: NULL.
+  return m.interrupts.queueApc(apc, irp.UserIosb, 0);
 }
 
 /**

@@ -2,7 +2,6 @@
  * Opening a device (IopParseDevice): resolve the name through \?? links, check the device can be
  * opened, create the file object, send IRP_MJ_CREATE once, and make the handle.
  */
-import { KEVENT, SynchronizationEvent } from "../kernel/dispatcher.js";
 import { KernelMode, type KPROCESSOR_MODE } from "../kernel/irql.js";
 import {
   NT_SUCCESS,
@@ -15,7 +14,9 @@ import {
   type NTSTATUS,
 } from "../kernel/status.js";
 import type { KThread } from "../kernel/thread.js";
-import { DO_DEVICE_INITIALIZING, FO_ALERTABLE_IO, FO_HANDLE_CREATED, FO_SYNCHRONOUS_IO, IRP_MJ_CREATE, mapGenericFileAccess } from "./constants.js";
+import { accessCheck, processToken } from "../kernel/security.js";
+import { deviceSecurity } from "./device-secure.js";
+import { DO_DEVICE_INITIALIZING, FILE_DEVICE_SECURE_OPEN, FO_ALERTABLE_IO, FO_HANDLE_CREATED, FO_SYNCHRONOUS_IO, IRP_MJ_CREATE, mapGenericFileAccess } from "./constants.js";
 import { callDriver, IoGetAttachedDevice } from "./call-driver.js";
 import { FILE_OBJECT } from "./file-object.js";
 import { ioManager } from "./io-manager.js";
@@ -29,7 +30,10 @@ export interface OpenOptions {
   /** FILE_SYNCHRONOUS_IO_(NON)ALERT: requests are synchronous (no FILE_FLAG_OVERLAPPED). */
   readonly synchronous: boolean;
   readonly alertable: boolean;
+  /** NtCreateFile's CreateDisposition (FILE_OPEN, FILE_OPEN_IF …), given to the driver in Options' high byte. */
   readonly disposition: number;
+  /** NtCreateFile's CreateOptions (the low 24 bits of Parameters.Create.Options). */
+  readonly createOptions?: number;
   readonly attributes: number;
   readonly mode: KPROCESSOR_MODE;
 }
@@ -39,6 +43,8 @@ export interface OpenResult {
   readonly status: NTSTATUS;
   readonly handle: number;
   readonly fileObject: FILE_OBJECT | null;
+  /** IoStatus.Information the driver completed IRP_MJ_CREATE with (FILE_OPENED, FILE_CREATED …). */
+  readonly information?: number;
 }
 
 /**
@@ -57,6 +63,12 @@ export async function openDevice(t: KThread, path: string, o: OpenOptions): Prom
   const device = r.device;
   if (device.deletePending || device.DriverObject.unloaded || device.Flags & DO_DEVICE_INITIALIZING) return fail(STATUS_NO_SUCH_DEVICE);
   if (device.Exclusive && device.openCount > 0) return fail(STATUS_ACCESS_DENIED);
+  // The device's security descriptor (IoCreateDeviceSecure) governs user-mode opens of the device
+  // itself, and of names under it when the device asks for FILE_DEVICE_SECURE_OPEN.
+  const sd = deviceSecurity(device);
+  if (sd && o.mode !== KernelMode && (r.remainder === "" || (device.Characteristics & FILE_DEVICE_SECURE_OPEN) !== 0)) {
+    if (accessCheck(processToken(t.process), sd, o.desiredAccess) === null) return fail(STATUS_ACCESS_DENIED);
+  }
 
   const granted = mapGenericFileAccess(o.desiredAccess);
   const fo = new FILE_OBJECT(io.nextId("file"), device, r.remainder);
@@ -73,9 +85,10 @@ export async function openDevice(t: KThread, path: string, o: OpenOptions): Prom
     device.pointerCount--;
     return fail(STATUS_INSUFFICIENT_RESOURCES);
   }
-  const event = new KEVENT(SynchronizationEvent, false, `IRP_MJ_CREATE of ${fo.label}`);
+  // As IopParseDevice does, the create's event is the file object's own: completing the create
+  // signals it, so a newly opened file handle is signalled until its first request clears it.
   const iosb = new IO_STATUS_BLOCK();
-  irp.UserEvent = event;
+  irp.UserEvent = fo.Event;
   irp.UserIosb = iosb;
   irp.RequestorMode = o.mode;
   irp.OriginalFileObject = fo;
@@ -83,7 +96,7 @@ export async function openDevice(t: KThread, path: string, o: OpenOptions): Prom
   if (sl) {
     sl.MajorFunction = IRP_MJ_CREATE;
     sl.FileObject = fo;
-    sl.Parameters.Create.Options = ((o.disposition & 0xff) << 24) | (o.synchronous ? (o.alertable ? 0x10 : 0x20) : 0);
+    sl.Parameters.Create.Options = (((o.disposition & 0xff) << 24) | ((o.createOptions ?? (o.synchronous ? (o.alertable ? 0x10 : 0x20) : 0)) & 0xffffff)) >>> 0;
     sl.Parameters.Create.ShareAccess = o.shareAccess;
     sl.Parameters.Create.FileAttributes = o.attributes;
     sl.Parameters.Create.SecurityContext = { DesiredAccess: granted };
@@ -92,7 +105,7 @@ export async function openDevice(t: KThread, path: string, o: OpenOptions): Prom
   const res = callDriver(t, top, irp);
   let status = res instanceof Promise ? await res : res;
   if (status === STATUS_PENDING) {
-    await m.waits.waitFor([event], { waitAll: false, mode: KernelMode, alertable: false, timeout: null, reason: `IRP_MJ_CREATE of ${fo.label} waits for ${top.DriverObject.shortName}` });
+    await m.waits.waitFor([fo.Event], { waitAll: false, mode: KernelMode, alertable: false, timeout: null, reason: `IRP_MJ_CREATE of ${fo.label} waits for ${top.DriverObject.shortName}` });
     status = iosb.Status;
   }
   unqueueIrpFromThread(irp);
@@ -107,5 +120,5 @@ export async function openDevice(t: KThread, path: string, o: OpenOptions): Prom
   const handle = m.ob.insertHandle(t.process, fo, granted);
   fo.Flags |= FO_HANDLE_CREATED;
   if (m.trace.on) m.trace.emit("FileOpened", { file: fo.label, device: device.label, handle, synchronous: o.synchronous });
-  return { status, handle, fileObject: fo };
+  return { status, handle, fileObject: fo, information: iosb.Information };
 }

@@ -114,6 +114,9 @@ function buildAndSend(t: KThread, p: DeviceIoControlParameters, s: StartedReques
         m.mmu.copy(sys, p.inputBuffer, inLen);
         if (m.trace.on) m.trace.emit("BufferCopied", { irp: irp.label, direction: "in", bytes: inLen, from: p.inputBuffer, to: sys });
       }
+      // NT gives every method the caller's output address in Irp->UserBuffer; for the direct
+      // methods the driver's view of it is the MDL.
+      irp.userBufferAddress = p.outputBuffer;
       if (outLen !== 0) {
         const mdl = IoAllocateMdlFor(t, p.outputBuffer, outLen, irp);
         if (!mdl) throw new NtStatusError(STATUS_INSUFFICIENT_RESOURCES);

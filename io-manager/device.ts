@@ -41,6 +41,7 @@ export function IoCreateDevice<Ext>(
   const device = new DEVICE_OBJECT<Ext>(DriverObject, DeviceExtension, DeviceName, DeviceType, DeviceCharacteristics, Exclusive, flags);
   if (DeviceName !== null && !io.insertName(DeviceName, device)) return { status: STATUS_OBJECT_NAME_COLLISION, DeviceObject: null };
   device.pointerCount = 1;
+  DriverObject.liveDevices++;
   device.NextDevice = DriverObject.DeviceObject;
   DriverObject.DeviceObject = device;
   if (m.trace.on) m.trace.emit("DeviceCreated", { device: device.label, driver: DriverObject.shortName });
@@ -75,8 +76,23 @@ export function IoDeleteDevice(DeviceObject: DEVICE_OBJECT): void {
 }
 
 /** The device object's last reference is gone. */
-export function finishDeviceDeletion(_m: Machine, device: DEVICE_OBJECT): void {
+export function finishDeviceDeletion(m: Machine, device: DEVICE_OBJECT): void {
+  if (device.deleted) return;
   device.deleted = true;
+  const driver = device.DriverObject;
+  driver.liveDevices--;
+  unloadImageIfUnused(m, driver);
+}
+
+/**
+ * After DriverUnload, the driver's image stays loaded while any of its device objects exists or
+ * its driver object is referenced (a work item queued with IoQueueWorkItem references one): NT
+ * unloads it when the driver object's last reference goes. Marks it unloaded then.
+ */
+export function unloadImageIfUnused(m: Machine, driver: DRIVER_OBJECT): void {
+  if (!driver.unloaded || driver.imageUnloaded || driver.liveDevices > 0 || driver.pointerCount > 0) return;
+  driver.imageUnloaded = true;
+  m.unloadedImages.add(driver.shortName);
 }
 
 /** IoCreateSymbolicLink: "\\DosDevices\\Name" (or "\\??\\Name") -> "\\Device\\Name". */

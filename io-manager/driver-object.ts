@@ -48,6 +48,10 @@ export class DRIVER_OBJECT extends KernelObject {
   readonly DriverExtension: { /** The PnP manager's AddDevice routine for the driver (null for a legacy driver). */ AddDevice: unknown; /** The driver's service name in the registry. */ ServiceKeyName: string };
   /** Set once DriverUnload has run. */
   unloaded = false;
+  /** Device objects of this driver not yet deleted (each keeps the driver's image loaded, as in NT). */
+  liveDevices = 0;
+  /** The image is gone: DriverUnload ran and no device or reference keeps it (see unloadImageIfUnused). */
+  imageUnloaded = false;
   private lastRoutine: unknown = null;
   private lastRoutineName = "";
 

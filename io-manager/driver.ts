@@ -7,6 +7,8 @@ import { NT_SUCCESS, STATUS_OBJECT_NAME_COLLISION, STATUS_SUCCESS, ntStatusName,
 import { DO_DEVICE_INITIALIZING } from "./constants.js";
 import { DRIVER_OBJECT, type DRIVER_INITIALIZE } from "./driver-object.js";
 import { ioManager } from "./io-manager.js";
+import { unloadImageIfUnused } from "./device.js";
+import { registerIoctlNames } from "./ioctl-names.js";
 
 /** The result of loading a driver. */
 export interface LoadedDriver {
@@ -16,18 +18,31 @@ export interface LoadedDriver {
   readonly DriverObject: DRIVER_OBJECT;
 }
 
+/** How to load a driver, beyond its name and entry point. */
+export interface LoadDriverOptions {
+  /**
+   * The driver's module (`import * as driver from "./driver.js"`) or any object holding its
+   * `IOCTL_*` constants: reports name the driver's control codes with them (see
+   * registerIoctlNames).
+   */
+  readonly ioctls?: object;
+}
+
 /**
  * Loads a driver: creates its DRIVER_OBJECT ("\\Driver\\<name>") and runs
  * `DriverEntry(DriverObject, RegistryPath)` on a system thread, running the machine until it
  * returns. A failing DriverEntry leaves the driver unloaded.
  */
-export async function loadDriver(m: Machine, name: string, DriverEntry: DRIVER_INITIALIZE): Promise<LoadedDriver> {
+export async function loadDriver(m: Machine, name: string, DriverEntry: DRIVER_INITIALIZE, options: LoadDriverOptions = {}): Promise<LoadedDriver> {
   const io = ioManager(m);
   const driver = new DRIVER_OBJECT(name);
   if (io.drivers.has(name.toLowerCase()) || !io.insertName(driver.DriverName, driver)) {
     return { status: STATUS_OBJECT_NAME_COLLISION, DriverObject: driver };
   }
+  if (options.ioctls) registerIoctlNames(m, options.ioctls, name);
   io.drivers.set(name.toLowerCase(), driver);
+  // A driver loaded again under the name of one whose image was unloaded is a new image.
+  m.unloadedImages.delete(name);
   let status: NTSTATUS = STATUS_SUCCESS;
   let done = false;
   let error: unknown = null;
@@ -85,6 +100,7 @@ export async function unloadDriver(m: Machine, name: string): Promise<boolean> {
   await m.run({ until: () => done });
   if (error !== null) m.unhandledKernelException(error, `DriverUnload of ${name}`);
   driver.unloaded = true;
+  unloadImageIfUnused(m, driver);
   io.drivers.delete(name.toLowerCase());
   io.removeName(driver.DriverName, driver);
   if (m.trace.on) m.trace.emit("DriverUnloaded", { driver: name });

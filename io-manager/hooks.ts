@@ -12,6 +12,7 @@ import type { DEVICE_OBJECT } from "./device-object.js";
 import type { DRIVER_OBJECT } from "./driver-object.js";
 import type { DRIVER_CANCEL, IO_COMPLETION_ROUTINE, IRP } from "./irp.js";
 import type { MDL } from "./mdl.js";
+import type { IO_REMOVE_LOCK, RemoveLockOperation } from "./remove-lock.js";
 
 /** Synchronous observers of the I/O manager. Every member is optional. */
 export interface IoHooks {
@@ -74,6 +75,11 @@ export interface IoHooks {
   beforeStartNextPacket?(device: DEVICE_OBJECT, cancelable: boolean, t: KThread): void;
   /** A driver's StartIo routine is about to be called with `irp`. */
   beforeStartIo?(irp: IRP, device: DEVICE_OBJECT, t: KThread): void;
+  /**
+   * A remove-lock routine is called (`status` is what an acquire returns; before the lock changes
+   * for the others), for the verifier's tag tracking.
+   */
+  removeLock?(op: RemoveLockOperation, lock: IO_REMOVE_LOCK, tag: unknown, status: NTSTATUS, t: KThread): void;
 }
 
 /**

@@ -3,6 +3,7 @@
  * system services the Win32 layer calls.
  */
 import "./trace-events.js";
+import "./containing-record.js";
 
 // ---- Constants ----
 export * from "./constants.js";

@@ -116,7 +116,8 @@ export class IoManager {
    * as it was for the collector.
    */
   recycleIrp(irp: IRP): void {
-    if (irp.StackCount > LOOKASIDE_MAX_STACK || !this.recycleIrps) return;
+    // An IRP a driver laid out in its own memory (IoInitializeIrp) is not the I/O manager's to keep.
+    if (irp.StackCount > LOOKASIDE_MAX_STACK || !this.recycleIrps || irp.origin === "IoInitializeIrp") return;
     const list = this.irpLookaside[irp.StackCount];
     if (list && list.length < LOOKASIDE_DEPTH) {
       irp.reset();

@@ -1,6 +1,7 @@
 /**
  * Allocating and freeing IRPs (lookaside lists, as NT's), and the per-thread IRP list.
  */
+import { ExFreePoolWithTag } from "../kernel/api-ex.js";
 import { BugCheckCode } from "../kernel/bugcheck-codes.js";
 import { currentMachine } from "../kernel/context.js";
 import { InsertHeadList, RemoveEntryList } from "../kernel/list-entry.js";
@@ -11,14 +12,25 @@ import { newIrp, type IRP, type IrpOrigin } from "./irp.js";
 
 /** Largest stack an IRP may have (a CCHAR). */
 const MAXIMUM_STACK_SIZE = 127;
+/** The deepest stack the I/O manager's IRP lookaside lists hold (io-manager.ts keeps the same bound). */
+const LOOKASIDE_STACK_LOCATIONS = 8;
+
+/** Irp->AllocationFlags bits (wdm.h). */
+export const IRP_QUOTA_CHARGED = 0x01;
+export const IRP_ALLOCATED_MUST_SUCCEED = 0x02;
+export const IRP_ALLOCATED_FIXED_SIZE = 0x04;
+export const IRP_LOOKASIDE_ALLOCATION = 0x08;
 
 /**
  * IoAllocateIrp: an IRP with `StackSize` locations, or NULL. The caller owns it: it must stop
  * completion with a routine that returns STATUS_MORE_PROCESSING_REQUIRED and free it with IoFreeIrp.
+ * ChargeQuota sets IRP_QUOTA_CHARGED in Irp->AllocationFlags.
  */
-export function IoAllocateIrp(StackSize: number, _ChargeQuota = false): IRP | null {
+export function IoAllocateIrp(StackSize: number, ChargeQuota = false): IRP | null {
   const t = currentMachine("IoAllocateIrp").kernelCall("IoAllocateIrp");
-  return allocateIrp(t.machine, StackSize, "IoAllocateIrp");
+  const irp = allocateIrp(t.machine, StackSize, "IoAllocateIrp");
+  if (irp && ChargeQuota) irp.AllocationFlags |= IRP_QUOTA_CHARGED;
+  return irp;
 }
 
 /** IoAllocateIrp's work, for the I/O manager's own requests too. */
@@ -30,6 +42,8 @@ export function allocateIrp(m: Machine, stackSize: number, origin: IrpOrigin): I
   irp.id = io.nextId("irp");
   irp.allocated = true;
   irp.origin = origin;
+  // Stacks up to the lookaside lists' depth come from them (fixed size); deeper ones from pool.
+  irp.AllocationFlags = stackSize <= LOOKASIDE_STACK_LOCATIONS ? IRP_ALLOCATED_FIXED_SIZE | IRP_LOOKASIDE_ALLOCATION : 0;
   irp.issuedAt = m.now;
   io.liveIrps.add(irp);
   if (io.hooks.length !== 0) for (const h of io.hooks) h.irpAllocated?.(irp, m.runningThread());
@@ -44,8 +58,17 @@ export function allocateIrp(m: Machine, stackSize: number, origin: IrpOrigin): I
 export function IoFreeIrp(Irp: IRP): void {
   const t = currentMachine("IoFreeIrp").kernelCall("IoFreeIrp");
   for (const h of ioManager(t.machine).hooks) h.beforeFreeIrp?.(Irp, t);
+  const memory = driverMemory.get(Irp);
   freeIrp(t.machine, Irp);
+  // An IRP with no allocation flags (laid out by IoInitializeIrp) goes back to pool, as IopFreeIrp does.
+  if (memory !== undefined) {
+    driverMemory.delete(Irp);
+    ExFreePoolWithTag(memory, null);
+  }
 }
+
+/** The driver's memory behind each IRP laid out with IoInitializeIrp. */
+export const driverMemory = new WeakMap<IRP, number>();
 
 /** IoFreeIrp's work. */
 export function freeIrp(m: Machine, irp: IRP): void {

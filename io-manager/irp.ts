@@ -303,7 +303,7 @@ export interface IrpTail {
 export type UserIosb = number | IO_STATUS_BLOCK | null;
 
 /** What allocated an IRP, which decides who may complete and free it. */
-export type IrpOrigin = "service" | "IoAllocateIrp" | "IoBuildDeviceIoControlRequest" | "IoBuildSynchronousFsdRequest" | "IoBuildAsynchronousFsdRequest" | "cleanup" | "close" | "create";
+export type IrpOrigin = "service" | "IoAllocateIrp" | "IoBuildDeviceIoControlRequest" | "IoBuildSynchronousFsdRequest" | "IoBuildAsynchronousFsdRequest" | "cleanup" | "close" | "create" | "IoInitializeIrp" | "IoMakeAssociatedIrp";
 
 /**
  * IRP: an I/O request and its stack of locations, one per driver in the device stack.
@@ -326,6 +326,13 @@ export class IRP implements IrpAssociated, IrpIoStatus, IrpTailOverlay, LiveSetM
   private mdl: MDL | null = null;
   /** IRP_* flags the I/O manager keeps (IRP_BUFFERED_IO, IRP_INPUT_OPERATION…). */
   Flags = 0;
+  /**
+   * Irp->AllocationFlags: how the IRP was allocated (IRP_ALLOCATED_FIXED_SIZE and
+   * IRP_LOOKASIDE_ALLOCATION for one from the I/O manager's lookaside lists, IRP_QUOTA_CHARGED when
+   * IoAllocateIrp charged quota; 0 for one a driver laid out in its own memory with IoInitializeIrp).
+   * IoReuseIrp keeps it; IoInitializeIrp clears it.
+   */
+  AllocationFlags = 0;
   /** Links the IRP into its thread's IrpList. */
   readonly ThreadListEntry: LIST_ENTRY<IRP>;
   /**
@@ -702,12 +709,18 @@ export function deviceQueueEntryOf(irp: IRP): KDEVICE_QUEUE_ENTRY<IRP> {
   return entry;
 }
 
-/** IoGetCurrentIrpStackLocation. */
+/**
+ * IoGetCurrentIrpStackLocation: the location of the driver the IRP is at. Before the IRP is sent,
+ * and in the completion routine the IRP's creator set (which runs once completion has passed the
+ * top location), NT's answer is the location one past the end of the stack — memory beyond the
+ * IRP's locations, not any driver's. irpsim gives a zeroed location there (MajorFunction 0, no
+ * DeviceObject, every parameter 0), fresh on each call, so what a driver writes to it is lost, as
+ * it would land in memory the IRP does not own: read the parameters you need before sending the IRP.
+ */
 export function IoGetCurrentIrpStackLocation(Irp: IRP): IO_STACK_LOCATION {
   if (Irp.watch !== null) Irp.watch.irpAccessed(Irp, "IoGetCurrentIrpStackLocation");
   const s = Irp.Stack[Irp.CurrentLocation - 1];
-  if (!s) throw new RangeError(`IoGetCurrentIrpStackLocation: ${Irp.label} has no current stack location (CurrentLocation ${Irp.CurrentLocation} of ${Irp.StackCount})`);
-  return s;
+  return s ?? new IO_STACK_LOCATION();
 }
 
 /** IoGetNextIrpStackLocation: the location the next-lower driver will see. */

@@ -2,7 +2,7 @@
  * Executive routines drivers call by their wdm.h names: pool allocation with per-tag
  * accounting, work items and the previous mode.
  */
-import { BugCheckCode } from "./bugcheck-codes.js";
+import { BugCheckCode, SyncBugCheckCode } from "./bugcheck-codes.js";
 import { currentMachine } from "./context.js";
 import { APC_LEVEL, DISPATCH_LEVEL, type KPROCESSOR_MODE } from "./irql.js";
 import { PoolType, poolTag, poolTagText, type POOL_TYPE } from "./pool.js";
@@ -109,18 +109,43 @@ export class WORK_QUEUE_ITEM<C = unknown> {
   WorkerRoutine: ((Parameter: C) => unknown) | null = null;
   /** The argument it is called with. */
   Parameter: C | undefined = undefined;
+  /** Queued and not yet started (NT's List.Flink != NULL). */
+  queued = false;
 }
 
 /** ExInitializeWorkItem. */
 export function ExInitializeWorkItem<C>(Item: WORK_QUEUE_ITEM<C>, Routine: (Parameter: C) => unknown, Parameter: C): void {
   Item.WorkerRoutine = Routine;
   Item.Parameter = Parameter;
+  Item.queued = false;
 }
 
-/** ExQueueWorkItem: the routine runs on the system worker thread at PASSIVE_LEVEL. */
-export function ExQueueWorkItem<C>(Item: WORK_QUEUE_ITEM<C>, _QueueType = 0): void {
-  const m = kernel("ExQueueWorkItem").machine;
+/**
+ * ExQueueWorkItem: the routine runs on the system worker thread at PASSIVE_LEVEL. It holds no
+ * reference on the driver: a routine that starts after its driver was unloaded is bug check
+ * 0xCE (IoQueueWorkItem exists to prevent that). Queuing an item that is already queued, or one
+ * without a routine, is bug check WORKER_INVALID.
+ */
+export function ExQueueWorkItem<C>(Item: WORK_QUEUE_ITEM<C>, QueueType = 0): void {
+  const t = kernel("ExQueueWorkItem");
+  const m = t.machine;
+  if (t.irql > DISPATCH_LEVEL) {
+    m.bugCheck(BugCheckCode.IRQL_NOT_LESS_OR_EQUAL, 0, t.irql, 0, 0, { detail: `ExQueueWorkItem at IRQL ${t.irql}: work items are queued at DISPATCH_LEVEL or below` });
+  }
   const routine = Item.WorkerRoutine;
-  if (!routine) throw new TypeError("ExQueueWorkItem: the item has no routine (call ExInitializeWorkItem first)");
-  m.queueWorkItem(routine.name || "work item", () => routine(Item.Parameter as C), m.currentDriver());
+  if (!routine) {
+    return m.bugCheck(SyncBugCheckCode.WORKER_INVALID, 0x7, 0, QueueType, 0, { detail: "ExQueueWorkItem: the item has no worker routine (call ExInitializeWorkItem first)" });
+  }
+  if (Item.queued) {
+    m.bugCheck(SyncBugCheckCode.WORKER_INVALID, 0x1, 0, QueueType, 0, { detail: `ExQueueWorkItem of ${routine.name || "a work item"}, which is already queued` });
+  }
+  Item.queued = true;
+  m.queueWorkItem(
+    routine.name || "work item",
+    () => {
+      Item.queued = false;
+      return routine(Item.Parameter as C);
+    },
+    m.currentDriver(),
+  );
 }

@@ -3,19 +3,21 @@
  * waits, timers, DPCs and time. Each acts on the current emulated thread.
  */
 import { KEVENT, KMUTANT, KSEMAPHORE, DispatcherHeader, NotificationEvent, SynchronizationEvent, NotificationTimer, SynchronizationTimer, DispatcherType } from "./dispatcher.js";
-import { KDPC, type KDEFERRED_ROUTINE } from "./dpc.js";
+import { KDPC, KDPC_IMPORTANCE, LowImportance, MediumImportance, HighImportance, MediumHighImportance, type KDEFERRED_ROUTINE } from "./dpc.js";
 import { activeMachine, currentMachine } from "./context.js";
-import { DISPATCH_LEVEL, KernelMode, type KIRQL, type KPROCESSOR_MODE } from "./irql.js";
+import { DISPATCH_LEVEL, KernelMode, PASSIVE_LEVEL, type KIRQL, type KPROCESSOR_MODE } from "./irql.js";
 import { NtStatusError } from "./nt-status-error.js";
 import { KernelObject } from "./objects.js";
 import type { KProcess } from "./process.js";
 import { KSPIN_LOCK, KLOCK_QUEUE_HANDLE } from "./spin-lock.js";
-import { STATUS_MUTANT_NOT_OWNED, STATUS_SEMAPHORE_LIMIT_EXCEEDED, STATUS_SUCCESS, STATUS_TIMEOUT, type NTSTATUS } from "./status.js";
+import { STATUS_INVALID_PARAMETER, STATUS_MUTANT_NOT_OWNED, STATUS_SEMAPHORE_LIMIT_EXCEEDED, STATUS_SUCCESS, STATUS_TIMEOUT, type NTSTATUS } from "./status.js";
 import type { KThread } from "./thread.js";
 import { KTIMER } from "./timer.js";
-import { BugCheckCode } from "./bugcheck-codes.js";
+import { BugCheckCode, SyncBugCheckCode } from "./bugcheck-codes.js";
+import { nullDereference } from "./interlocked.js";
+import { MAXIMUM_WAIT_OBJECTS } from "./waits.js";
 
-export { KEVENT, KMUTANT, KSEMAPHORE, KDPC, KTIMER, KSPIN_LOCK, KLOCK_QUEUE_HANDLE };
+export { KEVENT, KMUTANT, KSEMAPHORE, KDPC, KTIMER, KSPIN_LOCK, KLOCK_QUEUE_HANDLE, KDPC_IMPORTANCE, LowImportance, MediumImportance, HighImportance, MediumHighImportance };
 export type { KDEFERRED_ROUTINE };
 
 /** KWAIT_REASON values drivers pass (recorded, not interpreted). */
@@ -31,6 +33,8 @@ function kernel(api: string): KThread {
 
 function headerOf(api: string, o: Waitable): DispatcherHeader {
   if (o instanceof DispatcherHeader) return o;
+  // A NULL object pointer: the wait's read of its header faults.
+  if ((o as Waitable | null | undefined) == null) nullDereference(currentMachine(api).currentThread(api));
   const h = o.waitable();
   if (!h) throw new NtStatusError(0xc0000024, `${api}: ${o.label} is not a waitable object (STATUS_OBJECT_TYPE_MISMATCH)`);
   return h;
@@ -220,27 +224,72 @@ export async function KeWaitForSingleObject(
   });
 }
 
-/** KeWaitForMultipleObjects with WaitAll or WaitAny. */
+/** WAIT_TYPE (wdm.h): what KeWaitForMultipleObjects waits for. */
+export const WAIT_TYPE = { WaitAll: 0, WaitAny: 1, WaitNotification: 2, WaitDequeue: 3 } as const;
+export const { WaitAll, WaitAny } = WAIT_TYPE;
+
+/** THREAD_WAIT_OBJECTS: how many objects a thread's built-in wait blocks cover. */
+export const THREAD_WAIT_OBJECTS = 3;
+
+/**
+ * KWAIT_BLOCK: one object of a wait. KeWaitForMultipleObjects needs an array of them from the
+ * caller when it waits on more than THREAD_WAIT_OBJECTS objects; it fills them in.
+ */
+export class KWAIT_BLOCK {
+  Thread: KThread | null = null;
+  Object: DispatcherHeader | null = null;
+  /** The object's index in the wait (the WAIT_OBJECT_0 + n it returns). */
+  WaitKey = 0;
+  WaitType: number = WaitAny;
+}
+
+/**
+ * KeWaitForMultipleObjects: waits for any (WaitAny) or all (WaitAll) of `Objects`. More than
+ * THREAD_WAIT_OBJECTS objects need a `WaitBlockArray` of at least as many KWAIT_BLOCKs, and no
+ * more than MAXIMUM_WAIT_OBJECTS may be waited on: otherwise bug check
+ * MAXIMUM_WAIT_OBJECTS_EXCEEDED, as NT gives. `WaitType` also takes the names "WaitAll"/"WaitAny".
+ */
 export async function KeWaitForMultipleObjects(
   Objects: readonly Waitable[],
-  WaitType: "WaitAll" | "WaitAny",
+  WaitType: number | "WaitAll" | "WaitAny",
   WaitReason: number,
   WaitMode: KPROCESSOR_MODE,
   Alertable: boolean,
   Timeout: number | null = null,
+  WaitBlockArray: KWAIT_BLOCK[] | null = null,
 ): Promise<NTSTATUS> {
   const t = kernel("KeWaitForMultipleObjects");
   const m = t.machine;
-  return m.waits.waitFor(
-    Objects.map((o) => headerOf("KeWaitForMultipleObjects", o)),
-    {
-      waitAll: WaitType === "WaitAll",
-      mode: WaitMode,
-      alertable: Alertable,
-      timeout: relativeTimeout(m, Timeout),
-      reason: `KeWaitForMultipleObjects (reason ${WaitReason}) in ${m.describeContext()}`,
-    },
-  );
+  const waitAll = WaitType === "WaitAll" || WaitType === WaitAll;
+  if (!waitAll && WaitType !== "WaitAny" && WaitType !== WaitAny) {
+    throw new NtStatusError(STATUS_INVALID_PARAMETER, `KeWaitForMultipleObjects: WaitType ${String(WaitType)} is neither WaitAll nor WaitAny`);
+  }
+  const count = Objects.length;
+  if (count > MAXIMUM_WAIT_OBJECTS || (count > THREAD_WAIT_OBJECTS && (WaitBlockArray === null || WaitBlockArray.length < count))) {
+    m.bugCheck(SyncBugCheckCode.MAXIMUM_WAIT_OBJECTS_EXCEEDED, 0, 0, 0, 0, {
+      detail:
+        count > MAXIMUM_WAIT_OBJECTS
+          ? `KeWaitForMultipleObjects on ${count} objects: at most MAXIMUM_WAIT_OBJECTS (${MAXIMUM_WAIT_OBJECTS}) may be waited on at once`
+          : `KeWaitForMultipleObjects on ${count} objects ${WaitBlockArray === null ? "without a WaitBlockArray" : `with a WaitBlockArray of only ${WaitBlockArray.length} KWAIT_BLOCKs`}: more than THREAD_WAIT_OBJECTS (${THREAD_WAIT_OBJECTS}) objects need one wait block each from the caller`,
+    });
+  }
+  const headers = Objects.map((o) => headerOf("KeWaitForMultipleObjects", o));
+  if (WaitBlockArray) {
+    for (let i = 0; i < count; i++) {
+      const wb = WaitBlockArray[i] as KWAIT_BLOCK;
+      wb.Thread = t;
+      wb.Object = headers[i] ?? null;
+      wb.WaitKey = i;
+      wb.WaitType = waitAll ? WaitAll : WaitAny;
+    }
+  }
+  return m.waits.waitFor(headers, {
+    waitAll,
+    mode: WaitMode,
+    alertable: Alertable,
+    timeout: relativeTimeout(m, Timeout),
+    reason: `KeWaitForMultipleObjects (reason ${WaitReason}) in ${m.describeContext()}`,
+  });
 }
 
 /** KeDelayExecutionThread: sleeps for `Interval` (NT form; negative is relative). */
@@ -306,35 +355,69 @@ export function KeInitializeDpc<C>(Dpc: KDPC<C>, DeferredRoutine: KDEFERRED_ROUT
   Dpc.owner = activeMachine()?.currentDriver() ?? null;
 }
 
-/** KeInsertQueueDpc: false when already queued. */
+/** KeInsertQueueDpc: queues the DPC and returns TRUE; FALSE (and nothing changes) when it is already queued. */
 export function KeInsertQueueDpc<C>(Dpc: KDPC<C>, SystemArgument1: unknown = null, SystemArgument2: unknown = null): boolean {
   const t = kernel("KeInsertQueueDpc");
+  if ((Dpc as KDPC<C> | null | undefined) == null) nullDereference(t);
   const m = t.machine;
   if (m.kernelHooks.length !== 0) for (const h of m.kernelHooks) h.dpcQueued?.(t, Dpc as unknown as KDPC);
   return m.interrupts.insertQueueDpc(Dpc, SystemArgument1, SystemArgument2);
 }
 
-/** KeRemoveQueueDpc: true when it was queued. */
+/** KeRemoveQueueDpc: removes a queued DPC; true when it was queued (false when it was not, or already ran). */
 export function KeRemoveQueueDpc<C>(Dpc: KDPC<C>): boolean {
-  return kernel("KeRemoveQueueDpc").machine.interrupts.removeQueueDpc(Dpc);
+  const t = kernel("KeRemoveQueueDpc");
+  if ((Dpc as KDPC<C> | null | undefined) == null) nullDereference(t);
+  return t.machine.interrupts.removeQueueDpc(Dpc);
 }
 
-// ---- Time ---------------------------------------------------------------------------------
-
-/** KeQueryInterruptTime: virtual time since boot, 100 ns units. */
-export function KeQueryInterruptTime(): number {
-  return currentMachine("KeQueryInterruptTime").now;
+/**
+ * KeFlushQueuedDpcs: returns when every DPC queued so far has run. PASSIVE_LEVEL only (NT moves
+ * the thread to each processor in turn to wait for its queue, which cannot be done at raised
+ * IRQL): above it, bug check IRQL_NOT_LESS_OR_EQUAL.
+ */
+export function KeFlushQueuedDpcs(): void {
+  const t = kernel("KeFlushQueuedDpcs");
+  const m = t.machine;
+  if (t.irql !== PASSIVE_LEVEL) {
+    m.bugCheck(BugCheckCode.IRQL_NOT_LESS_OR_EQUAL, 0, t.irql, 0, 0, { detail: `KeFlushQueuedDpcs at IRQL ${t.irql}: it must be called at PASSIVE_LEVEL` });
+  }
+  if (m.interrupts.queuedDpcs.length > 0) m.interrupts.drainDpcs();
 }
 
-/** KeQuerySystemTime: the machine boots at system time 0, so it equals the interrupt time. */
-export function KeQuerySystemTime(): number {
-  return currentMachine("KeQuerySystemTime").now;
+/**
+ * KeSetImportanceDpc: HighImportance puts the DPC at the head of the queue when it is queued;
+ * the others at the tail (this machine drains the queue whenever the IRQL drops below
+ * DISPATCH_LEVEL, so Low and Medium importance run at the same moment).
+ */
+export function KeSetImportanceDpc<C>(Dpc: KDPC<C>, Importance: number): void {
+  if ((Dpc as KDPC<C> | null | undefined) == null) nullDereference(kernel("KeSetImportanceDpc"));
+  Dpc.Importance = Importance;
 }
 
-/** KeQueryTickCount in milliseconds (the emulator's clock tick is 1 ms). */
-export function KeQueryTickCount(): number {
-  return Math.floor(currentMachine("KeQueryTickCount").now / 10_000);
+/**
+ * KeSetTargetProcessorDpc: records the processor the DPC should run on. The machine models one
+ * processor (what another one does is injected), so the DPC runs where the queue is drained.
+ */
+export function KeSetTargetProcessorDpc<C>(Dpc: KDPC<C>, Number: number): void {
+  if ((Dpc as KDPC<C> | null | undefined) == null) nullDereference(kernel("KeSetTargetProcessorDpc"));
+  Dpc.Number = Number;
 }
+
+/** KeGetCurrentProcessorNumber: the machine's one processor is number 0. */
+export function KeGetCurrentProcessorNumber(): number {
+  return 0;
+}
+
+/** KeQueryActiveProcessorCount: one active processor (bit 0 of the affinity, when asked for). */
+export function KeQueryActiveProcessorCount(ActiveProcessors: { value: number } | null = null): number {
+  if (ActiveProcessors) ActiveProcessors.value = 1;
+  return 1;
+}
+
+// ---- Time (kernel/api-time.ts) --------------------------------------------------------------
+
+export { KeQueryTimeIncrement, KeQuerySystemTime, KeQuerySystemTimePrecise, KeQueryInterruptTime, KeQueryInterruptTimePrecise, KeQueryTickCount, KeQueryPerformanceCounter, KeStallExecutionProcessor } from "./api-time.js";
 
 // ---- Threads, regions, attach -------------------------------------------------------------
 
@@ -343,15 +426,26 @@ export function KeGetCurrentThread(): KThread {
   return currentMachine("KeGetCurrentThread").currentThread("KeGetCurrentThread");
 }
 
-/** KeEnterCriticalRegion: disables normal kernel APCs. */
+/**
+ * KeEnterCriticalRegion: disables normal kernel APCs (a suspend, a thread's I/O completion APC
+ * that is not special) until the matching KeLeaveCriticalRegion. Regions nest.
+ */
 export function KeEnterCriticalRegion(): void {
-  kernel("KeEnterCriticalRegion").kernelApcDisable++;
+  const t = kernel("KeEnterCriticalRegion");
+  if (t.machine.kernelHooks.length !== 0) for (const h of t.machine.kernelHooks) h.criticalRegion?.(t, true);
+  t.kernelApcDisable++;
 }
 
-/** KeLeaveCriticalRegion. */
+/**
+ * KeLeaveCriticalRegion: ends a critical region; normal kernel APCs that were held back run at
+ * the thread's next chance. An unmatched leave unbalances the thread's count, as on NT: the
+ * thread's return to user mode (or a work item's return) with the count not zero is bug check
+ * APC_INDEX_MISMATCH; Driver Verifier stops at the leave itself (0xC4/0x3E).
+ */
 export function KeLeaveCriticalRegion(): void {
   const t = kernel("KeLeaveCriticalRegion");
-  t.kernelApcDisable = Math.max(0, t.kernelApcDisable - 1);
+  if (t.machine.kernelHooks.length !== 0) for (const h of t.machine.kernelHooks) h.criticalRegion?.(t, false);
+  t.kernelApcDisable--;
 }
 
 /** KAPC_STATE for KeStackAttachProcess. */

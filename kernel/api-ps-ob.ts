@@ -2,10 +2,15 @@
  * Process, thread and object routines drivers call by their wdm.h names.
  */
 import { currentMachine } from "./context.js";
-import { KernelMode, type KPROCESSOR_MODE } from "./irql.js";
+import { APC_LEVEL, KernelMode, type KPROCESSOR_MODE } from "./irql.js";
 import type { KernelObject } from "./objects.js";
+import { MAXIMUM_ALLOWED } from "./access-rights.js";
+import { BugCheckCode } from "./bugcheck-codes.js";
+import { nullDereference } from "./interlocked.js";
+import { ExEventObjectType, ExMutantObjectType, ExSemaphoreObjectType, OBJECT_TYPE, PsProcessType, PsThreadType, objectOf, objectTypeNamed, type POBJECT_TYPE, type PVOID_OBJECT } from "./object-types.js";
 import type { KProcess } from "./process.js";
-import { STATUS_SUCCESS, type NTSTATUS } from "./status.js";
+import { STATUS_INVALID_HANDLE, STATUS_INVALID_PARAMETER, STATUS_OBJECT_TYPE_MISMATCH, STATUS_SUCCESS, type NTSTATUS } from "./status.js";
+import { NtStatusError } from "./nt-status-error.js";
 import type { KThread } from "./thread.js";
 
 function kernel(api: string): KThread {
@@ -22,9 +27,12 @@ export function PsGetCurrentThread(): KThread {
   return currentMachine("PsGetCurrentThread").currentThread("PsGetCurrentThread");
 }
 
-/** PsGetCurrentProcessId. */
+/**
+ * PsGetCurrentProcessId: the id of the current thread's own process (its CID), which stays the
+ * same while the thread is attached to another process (PsGetCurrentProcess follows the attach).
+ */
 export function PsGetCurrentProcessId(): number {
-  return PsGetCurrentProcess().pid;
+  return PsGetCurrentThread().process.pid;
 }
 
 /** PsGetCurrentThreadId. */
@@ -35,6 +43,75 @@ export function PsGetCurrentThreadId(): number {
 /** PsGetProcessId. */
 export function PsGetProcessId(Process: KProcess): number {
   return Process.pid;
+}
+
+/** PsGetThreadId: a thread's id (its CID's UniqueThread). */
+export function PsGetThreadId(Thread: KThread): number {
+  if ((Thread as KThread | null | undefined) == null) nullDereference(kernel("PsGetThreadId"));
+  return Thread.tid;
+}
+
+/** PsGetThreadProcessId: the id of the process a thread belongs to. */
+export function PsGetThreadProcessId(Thread: KThread): number {
+  if ((Thread as KThread | null | undefined) == null) nullDereference(kernel("PsGetThreadProcessId"));
+  return Thread.process.pid;
+}
+
+/** PsGetThreadProcess / IoThreadToProcess: the process a thread belongs to. */
+export function PsGetThreadProcess(Thread: KThread): KProcess {
+  return Thread.process;
+}
+
+/**
+ * PsLookupProcessByProcessId: the process with that id, referenced (drop it with
+ * ObDereferenceObject); STATUS_INVALID_PARAMETER when no such process exists (any more: an exited
+ * process nobody references is gone).
+ */
+export function PsLookupProcessByProcessId(ProcessId: number): { status: NTSTATUS; Process: KProcess | null } {
+  const t = kernel("PsLookupProcessByProcessId");
+  const m = t.machine;
+  const p = m.processes.find((x) => x.pid === ProcessId && (x.state !== "exited" || x.pointerCount > 0));
+  if (!p) return { status: STATUS_INVALID_PARAMETER, Process: null };
+  if (m.kernelHooks.length !== 0) for (const h of m.kernelHooks) h.objectReferenced?.(t, p);
+  m.ob.reference(p);
+  return { status: STATUS_SUCCESS, Process: p };
+}
+
+/** PsLookupThreadByThreadId: the thread with that id, referenced; STATUS_INVALID_PARAMETER when there is none. */
+export function PsLookupThreadByThreadId(ThreadId: number): { status: NTSTATUS; Thread: KThread | null } {
+  const t = kernel("PsLookupThreadByThreadId");
+  const m = t.machine;
+  const th = m.threads.find((x) => x.tid === ThreadId && (x.state !== "terminated" || x.pointerCount > 0));
+  if (!th) return { status: STATUS_INVALID_PARAMETER, Thread: null };
+  if (m.kernelHooks.length !== 0) for (const h of m.kernelHooks) h.objectReferenced?.(t, th);
+  m.ob.reference(th);
+  return { status: STATUS_SUCCESS, Thread: th };
+}
+
+/** Thread priorities (wdm.h). */
+export const LOW_PRIORITY = 0;
+export const LOW_REALTIME_PRIORITY = 16;
+export const HIGH_PRIORITY = 31;
+
+/**
+ * KeSetPriorityThread: sets a thread's priority (LOW_PRIORITY..HIGH_PRIORITY) and returns the old
+ * one. The priority is recorded and reported; this machine's scheduler does not order threads by
+ * it (its choices are decision points instead). A value out of range raises STATUS_INVALID_PARAMETER.
+ */
+export function KeSetPriorityThread(Thread: KThread, Priority: number): number {
+  const t = kernel("KeSetPriorityThread");
+  if ((Thread as KThread | null | undefined) == null) nullDereference(t);
+  if (!Number.isInteger(Priority) || Priority < LOW_PRIORITY || Priority > HIGH_PRIORITY) {
+    throw new NtStatusError(STATUS_INVALID_PARAMETER, `KeSetPriorityThread: priority ${String(Priority)} is outside LOW_PRIORITY..HIGH_PRIORITY`);
+  }
+  const old = Thread.priority;
+  Thread.priority = Priority;
+  return old;
+}
+
+/** KeQueryPriorityThread: a thread's current priority. */
+export function KeQueryPriorityThread(Thread: KThread): number {
+  return Thread.priority;
 }
 
 /** PsIsSystemThread. */
@@ -74,39 +151,153 @@ export async function PsTerminateSystemThread(ExitStatus: NTSTATUS): Promise<nev
 /** Kernel handles (OBJ_KERNEL_HANDLE) live in the System process's table and carry this bit. */
 export const KERNEL_HANDLE_BIT = 0x80000000;
 
+/** OBJECT_HANDLE_INFORMATION: what ObReferenceObjectByHandle reports about the handle. */
+export interface OBJECT_HANDLE_INFORMATION {
+  readonly HandleAttributes: number;
+  readonly GrantedAccess: number;
+}
+
+/** The result of ObReferenceObjectByHandle: the status, and the object's body when it succeeded. */
+export interface ObjectReference<T> {
+  readonly status: NTSTATUS;
+  readonly Object: T | null;
+  readonly HandleInformation: OBJECT_HANDLE_INFORMATION | null;
+}
+
 /**
- * ObReferenceObjectByHandle: the object and a reference to it. Kernel handles resolve in the
- * System process's table; user-mode callers must hold the rights they ask for.
+ * ObReferenceObjectByHandle: the object a handle refers to, with a reference the caller drops with
+ * ObDereferenceObject. `Object` is the body a driver passes on: a PKEVENT for ExEventObjectType
+ * (KeSetEvent takes it), a PETHREAD for PsThreadType, a PFILE_OBJECT for IoFileObjectType.
+ *
+ * - A kernel handle (OBJ_KERNEL_HANDLE) resolves in the System process's table, and only for
+ *   AccessMode KernelMode: with UserMode it is STATUS_INVALID_HANDLE. Other handles resolve in the
+ *   current process's table (so a user handle must be referenced in the requestor's context).
+ * - NULL or a handle not open: STATUS_INVALID_HANDLE. Wrong type: STATUS_OBJECT_TYPE_MISMATCH.
+ * - With AccessMode UserMode the handle must grant every right asked for (generic rights mapped
+ *   through the type): STATUS_ACCESS_DENIED otherwise. KernelMode skips the access check.
+ * - IRQL <= APC_LEVEL (the handle table is pageable): above it, IRQL_NOT_LESS_OR_EQUAL.
  */
-export function ObReferenceObjectByHandle(
-  Handle: number,
-  DesiredAccess: number,
-  ObjectType: string | null,
-  AccessMode: KPROCESSOR_MODE,
-): { /** STATUS_SUCCESS, STATUS_INVALID_HANDLE or STATUS_OBJECT_TYPE_MISMATCH. */ status: NTSTATUS; /** The object, referenced (ObDereferenceObject it), or null on failure. */ Object: KernelObject | null } {
+export function ObReferenceObjectByHandle<T>(Handle: number, DesiredAccess: number, ObjectType: OBJECT_TYPE<T>, AccessMode: KPROCESSOR_MODE): ObjectReference<T>;
+export function ObReferenceObjectByHandle(Handle: number, DesiredAccess: number, ObjectType: OBJECT_TYPE | string | null, AccessMode: KPROCESSOR_MODE): ObjectReference<PVOID_OBJECT>;
+export function ObReferenceObjectByHandle(Handle: number, DesiredAccess: number, ObjectType: OBJECT_TYPE | string | null, AccessMode: KPROCESSOR_MODE): ObjectReference<unknown> {
   const t = kernel("ObReferenceObjectByHandle");
   const m = t.machine;
   const h = Handle >>> 0;
-  const kernelHandle = AccessMode === KernelMode && (h & KERNEL_HANDLE_BIT) !== 0 && h < 0xfffffff0;
-  const r = kernelHandle
-    ? m.ob.referenceByHandle(m.systemProcess, h & ~KERNEL_HANDLE_BIT, ObjectType, DesiredAccess, AccessMode)
-    : m.ob.referenceByHandle(t.currentProcess, h, ObjectType, DesiredAccess, AccessMode);
-  if (r.object && m.kernelHooks.length !== 0) for (const hk of m.kernelHooks) hk.objectReferenced?.(t, r.object);
-  return { status: r.status, Object: r.object };
+  const type = typeof ObjectType === "string" ? objectTypeNamed(ObjectType) : ObjectType;
+  if (m.kernelHooks.length !== 0) for (const hk of m.kernelHooks) hk.referenceByHandle?.(t, h, type, AccessMode);
+  if (t.irql > APC_LEVEL) {
+    m.bugCheck(BugCheckCode.IRQL_NOT_LESS_OR_EQUAL, 0, t.irql, 0, 0, { detail: `ObReferenceObjectByHandle at IRQL ${t.irql}: handles are referenced at IRQL <= APC_LEVEL` });
+  }
+  const failed = (status: NTSTATUS): ObjectReference<unknown> => ({ status, Object: null, HandleInformation: null });
+  if (h === 0) return failed(STATUS_INVALID_HANDLE);
+  const kernelHandle = isKernelHandle(h);
+  if (kernelHandle && AccessMode !== KernelMode) return failed(STATUS_INVALID_HANDLE);
+  const process = kernelHandle ? m.systemProcess : t.currentProcess;
+  const value = kernelHandle ? h & ~KERNEL_HANDLE_BIT : h;
+  const access = type ? type.mapAccess(DesiredAccess) : DesiredAccess >>> 0;
+  const r = m.ob.referenceByHandle(process, value, type ? type.Name : null, access, AccessMode);
+  if (!r.object) return failed(r.status);
+  if (m.kernelHooks.length !== 0) for (const hk of m.kernelHooks) hk.objectReferenced?.(t, r.object);
+  const entry = process.handleTable.lookup(value);
+  return {
+    status: r.status,
+    Object: (type ?? objectTypeNamed(r.object.objectType)).body(r.object),
+    HandleInformation: { HandleAttributes: entry?.inherit ? OBJ_INHERIT : 0, GrantedAccess: r.grantedAccess },
+  };
 }
 
-/** ObReferenceObject. */
-export function ObReferenceObject(Object: KernelObject): void {
+/** The object behind a pointer a driver passes to an Ob routine; a pointer that is no object faults as NT's read of its header would. */
+function headerOfPointer(t: KThread, api: string, Object: unknown): KernelObject {
+  const o = objectOf(Object);
+  if (o) return o;
+  if (Object === null || Object === undefined) nullDereference(t);
+  return t.machine.bugCheck(BugCheckCode.REFERENCE_BY_POINTER, 0, 0, 0, 0, { detail: `${api} on something that is not an object-manager object (a driver's own structure has no object header)` });
+}
+
+/** ObReferenceObject (ObfReferenceObject): one more reference to an object (or to the object whose body it is). */
+export function ObReferenceObject(Object: PVOID_OBJECT): void {
   const t = kernel("ObReferenceObject");
-  t.machine.ob.reference(Object);
-  if (t.machine.kernelHooks.length !== 0) for (const h of t.machine.kernelHooks) h.objectReferenced?.(t, Object);
+  const o = headerOfPointer(t, "ObReferenceObject", Object);
+  if (t.machine.kernelHooks.length !== 0) for (const h of t.machine.kernelHooks) h.objectReferenced?.(t, o);
+  t.machine.ob.reference(o);
 }
 
-/** ObDereferenceObject: when the last reference goes, deletion runs on a worker thread. */
-export function ObDereferenceObject(Object: KernelObject): void {
+/**
+ * ObDereferenceObject (ObfDereferenceObject): drops a reference; when the last goes, the object is
+ * deleted (on a worker thread, as NT defers deletion at raised IRQL). Dropping more than were taken
+ * is bug check REFERENCE_BY_POINTER.
+ */
+export function ObDereferenceObject(Object: PVOID_OBJECT): void {
   const t = kernel("ObDereferenceObject");
-  if (t.machine.kernelHooks.length !== 0) for (const h of t.machine.kernelHooks) h.objectDereferenced?.(t, Object);
-  t.machine.ob.dereference(Object);
+  const o = headerOfPointer(t, "ObDereferenceObject", Object);
+  if (t.machine.kernelHooks.length !== 0) for (const h of t.machine.kernelHooks) h.objectDereferenced?.(t, o);
+  t.machine.ob.dereference(o);
+}
+
+/** ObReferenceObjectWithTag: ObReferenceObject (the tag is for !obtrace, which the emulator does not keep). */
+export function ObReferenceObjectWithTag(Object: PVOID_OBJECT, _Tag: number | string): void {
+  ObReferenceObject(Object);
+}
+
+/** ObDereferenceObjectWithTag. */
+export function ObDereferenceObjectWithTag(Object: PVOID_OBJECT, _Tag: number | string): void {
+  ObDereferenceObject(Object);
+}
+
+/**
+ * ObReferenceObjectByPointer: a reference to an object the caller already points to, after
+ * checking its type (STATUS_OBJECT_TYPE_MISMATCH when it is not `ObjectType`).
+ */
+export function ObReferenceObjectByPointer(Object: PVOID_OBJECT, _DesiredAccess: number, ObjectType: OBJECT_TYPE | null, _AccessMode: KPROCESSOR_MODE): NTSTATUS {
+  const t = kernel("ObReferenceObjectByPointer");
+  const o = headerOfPointer(t, "ObReferenceObjectByPointer", Object);
+  if (ObjectType && o.objectType !== ObjectType.Name) return STATUS_OBJECT_TYPE_MISMATCH;
+  if (t.machine.kernelHooks.length !== 0) for (const h of t.machine.kernelHooks) h.objectReferenced?.(t, o);
+  t.machine.ob.reference(o);
+  return STATUS_SUCCESS;
+}
+
+/**
+ * ObOpenObjectByPointer: a handle to an object the caller points to, granting `DesiredAccess`
+ * (generic rights mapped; MAXIMUM_ALLOWED grants every right). With OBJ_KERNEL_HANDLE in
+ * `HandleAttributes` it is a kernel handle; otherwise a handle in the current process.
+ */
+export function ObOpenObjectByPointer(Object: PVOID_OBJECT, HandleAttributes: number, _PassedAccessState: null, DesiredAccess: number, ObjectType: OBJECT_TYPE | null, _AccessMode: KPROCESSOR_MODE): { status: NTSTATUS; Handle: number } {
+  const t = kernel("ObOpenObjectByPointer");
+  const o = headerOfPointer(t, "ObOpenObjectByPointer", Object);
+  if (ObjectType && o.objectType !== ObjectType.Name) return { status: STATUS_OBJECT_TYPE_MISMATCH, Handle: 0 };
+  const type = ObjectType ?? objectTypeNamed(o.objectType);
+  const granted = DesiredAccess & MAXIMUM_ALLOWED ? 0x001fffff : type.mapAccess(DesiredAccess);
+  return { status: STATUS_SUCCESS, Handle: insertHandleFor(t, o, granted, HandleAttributes) };
+}
+
+/** ObGetObjectType: the object's type (ObGetObjectType(pEvent) === *ExEventObjectType). */
+export function ObGetObjectType(Object: PVOID_OBJECT): OBJECT_TYPE {
+  const t = kernel("ObGetObjectType");
+  return objectTypeNamed(headerOfPointer(t, "ObGetObjectType", Object).objectType);
+}
+
+/** OBJ_* handle attributes (OBJECT_ATTRIBUTES.Attributes, ObOpenObjectByPointer's HandleAttributes). */
+export const OBJ_INHERIT = 0x00000002;
+export const OBJ_PERMANENT = 0x00000010;
+export const OBJ_EXCLUSIVE = 0x00000020;
+export const OBJ_CASE_INSENSITIVE = 0x00000040;
+export const OBJ_OPENIF = 0x00000080;
+export const OBJ_OPENLINK = 0x00000100;
+export const OBJ_KERNEL_HANDLE = 0x00000200;
+export const OBJ_FORCE_ACCESS_CHECK = 0x00000400;
+
+/** Whether a handle value is a kernel handle (the kernel bit set, and not a pseudo-handle). */
+export function isKernelHandle(handle: number): boolean {
+  const h = handle >>> 0;
+  return (h & KERNEL_HANDLE_BIT) !== 0 && h < 0xfffffff0;
+}
+
+/** Makes a handle to `o`: a kernel handle with OBJ_KERNEL_HANDLE, else one of the current process. */
+export function insertHandleFor(t: KThread, o: KernelObject, grantedAccess: number, attributes: number): number {
+  const m = t.machine;
+  if (attributes & OBJ_KERNEL_HANDLE) return (m.ob.insertHandle(m.systemProcess, o, grantedAccess, (attributes & OBJ_INHERIT) !== 0) | KERNEL_HANDLE_BIT) >>> 0;
+  return m.ob.insertHandle(t.currentProcess, o, grantedAccess, (attributes & OBJ_INHERIT) !== 0);
 }
 
 /** ZwClose for kernel handles (and handles of the current process). */
@@ -118,9 +309,6 @@ export async function ZwClose(Handle: number): Promise<NTSTATUS> {
   return m.ob.closeHandle(t.currentProcess, h);
 }
 
-/** The object type names ObReferenceObjectByHandle checks against. */
-export const PsProcessType = "Process";
-/** The object type ObReferenceObjectByHandle is given to accept only thread handles. */
-export const PsThreadType = "Thread";
-/** The object type ObReferenceObjectByHandle is given to accept only event handles. */
-export const ExEventObjectType = "Event";
+/** The object types drivers name when they reference objects (POBJECT_TYPE). */
+export { ExEventObjectType, ExSemaphoreObjectType, ExMutantObjectType, PsThreadType, PsProcessType, OBJECT_TYPE };
+export type { POBJECT_TYPE, PVOID_OBJECT };

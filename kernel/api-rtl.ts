@@ -124,3 +124,18 @@ export function ProbeForWrite(Address: number, Length: number, Alignment: number
     mmu.touchForWrite(at);
   }
 }
+
+// ---- The byte-granular forms (wdm.h's RtlCopyBytes, RtlZeroBytes, RtlFillBytes) ----
+
+/** RtlCopyBytes: RtlCopyMemory for ranges whose length need not be a multiple of anything. */
+export function RtlCopyBytes(Destination: number, Source: number, Length: number): void {
+  currentMachine("RtlCopyBytes").mmu.copy(Destination, Source, Length);
+}
+/** RtlZeroBytes. */
+export function RtlZeroBytes(Destination: number, Length: number): void {
+  currentMachine("RtlZeroBytes").mmu.fill(Destination, Length, 0);
+}
+/** RtlFillBytes: every byte of the range set to `Fill`. */
+export function RtlFillBytes(Destination: number, Length: number, Fill: number): void {
+  currentMachine("RtlFillBytes").mmu.fill(Destination, Length, Fill);
+}

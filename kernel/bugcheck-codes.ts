@@ -41,6 +41,7 @@ export const BugCheckCode = {
   THREAD_STUCK_IN_DEVICE_DRIVER: 0xea,
   DRIVER_RETURNED_HOLDING_CANCEL_LOCK: 0x11b,
   CRITICAL_PROCESS_DIED: 0xef,
+  DPC_WATCHDOG_VIOLATION: 0x133,
 } as const;
 
 /** A bug check's symbolic name. */
@@ -163,6 +164,10 @@ const info: Record<number, BugCheckInfo> = {
     name: "CRITICAL_PROCESS_DIED",
     parameters: ["Process object", "Reserved", "Reserved", "Reserved"],
   },
+  0x133: {
+    name: "DPC_WATCHDOG_VIOLATION",
+    parameters: ["0: one DPC routine ran past its allotment; 1: too long at DISPATCH_LEVEL in total", "Clock ticks the DPC ran", "Clock ticks a DPC is allowed", "Reserved"],
+  },
   0x11b: {
     name: "DRIVER_RETURNED_HOLDING_CANCEL_LOCK",
     parameters: ["Address of the cancelled IRP", "Address of the cancel routine", "Reserved", "Reserved"],
@@ -178,3 +183,32 @@ export function bugCheckInfo(code: number): BugCheckInfo {
     }
   );
 }
+
+// ---- Bug checks of work items, waits and executive resources (added with those routines) ----
+
+/** Bug check codes raised by the work-item, wait and resource routines. */
+export const SyncBugCheckCode = {
+  APC_INDEX_MISMATCH: 0x01,
+  MAXIMUM_WAIT_OBJECTS_EXCEEDED: 0x0c,
+  RESOURCE_NOT_OWNED: 0xe3,
+  WORKER_INVALID: 0xe4,
+} as const;
+
+Object.assign(info, {
+  0x01: {
+    name: "APC_INDEX_MISMATCH",
+    parameters: ["Address of the system function (system call or worker routine)", "Thread's APC state index", "Thread's KernelApcDisable (critical region count): non-zero means a KeEnterCriticalRegion was not matched", "Call type: 0 user-mode system call, 1 worker routine"],
+  },
+  0x0c: {
+    name: "MAXIMUM_WAIT_OBJECTS_EXCEEDED",
+    parameters: ["Reserved", "Reserved", "Reserved", "Reserved"],
+  },
+  0xe3: {
+    name: "RESOURCE_NOT_OWNED",
+    parameters: ["Address of the resource", "Address of the thread", "Address of the owner table, if any", "Reserved"],
+  },
+  0xe4: {
+    name: "WORKER_INVALID",
+    parameters: ["Code position: 0 active work item freed, 1 active work item queued, 2 queued I/O work item freed, 3 I/O work item initialised with an invalid object, 6 invalid queue type, 7 invalid worker routine", "Address of the work item", "Depends on the code (pool block start, queue number, worker routine, object)", "Depends on the code (pool block end or 0)"],
+  },
+} satisfies Record<number, BugCheckInfo>);

@@ -1,5 +1,6 @@
 import type { Machine } from "./machine.js";
 import type { KThread } from "./thread.js";
+import type { KProcess } from "./process.js";
 
 /**
  * The machine whose code is running now. One machine runs at a time in a JavaScript realm
@@ -16,9 +17,16 @@ export function activeMachine(): Machine | null {
   return active;
 }
 
+/**
+ * PsInitialSystemProcess: the System process of the machine whose code runs (or was built or run
+ * last). A live binding, so driver code reads it as the C variable.
+ */
+export let PsInitialSystemProcess: KProcess = undefined as unknown as KProcess;
+
 /** Makes `m` the running machine (the scheduler calls this). */
 export function setActiveMachine(m: Machine | null): void {
   active = m;
+  if (m) PsInitialSystemProcess = m.systemProcess;
 }
 
 /** The running machine; a clear error when none runs. */
@@ -38,6 +46,8 @@ export function currentThread(api?: string): KThread {
 /** Makes `m` number the objects created outside a run (the harness building a scenario). */
 export function setIdSource(m: Machine): void {
   idSource = m;
+  // The System process is made after the machine first numbers objects: it may not exist yet.
+  if ((m.systemProcess as KProcess | undefined) !== undefined) PsInitialSystemProcess = m.systemProcess;
 }
 
 /** A fresh id from the running (or last used) machine's counters, so ids repeat run to run. */

@@ -52,6 +52,14 @@ export class DispatcherHeader {
     this.name = label;
   }
 
+  /**
+   * The object's DISPATCHER_HEADER, as C code reaches it (`Event->Header.SignalState`): every
+   * dispatcher object is its own header here.
+   */
+  get Header(): this {
+    return this;
+  }
+
   /** A name for traces and deadlock reports, numbered when first needed (inside the machine). */
   get label(): string {
     this.name ??= `${dispatcherTypeName(this.Type)}#${nextId("dispatcher")}`;

@@ -1,5 +1,9 @@
 import { nextId } from "./context.js";
 
+/** KDPC_IMPORTANCE (wdm.h). */
+export const KDPC_IMPORTANCE = { LowImportance: 0, MediumImportance: 1, HighImportance: 2, MediumHighImportance: 3 } as const;
+export const { LowImportance, MediumImportance, HighImportance, MediumHighImportance } = KDPC_IMPORTANCE;
+
 /** PKDEFERRED_ROUTINE: runs at DISPATCH_LEVEL in whatever thread is current; must not wait. */
 export type KDEFERRED_ROUTINE<C = unknown> = (Dpc: KDPC<C>, DeferredContext: C, SystemArgument1: unknown, SystemArgument2: unknown) => void;
 
@@ -17,6 +21,10 @@ export class KDPC<C = unknown> {
   Inserted = false;
   /** The driver whose code initialised it (KeInitializeDpc), so its routine is attributed to that driver. */
   owner: string | null = null;
+  /** KDPC.Importance (KeSetImportanceDpc): HighImportance DPCs are queued at the head. */
+  Importance: number = MediumImportance;
+  /** KDPC.Number (KeSetTargetProcessorDpc): the processor the driver asked for. */
+  Number = 0;
   private name: string | undefined;
   /** A name for traces, numbered when first needed. */
   get label(): string {

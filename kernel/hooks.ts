@@ -10,12 +10,15 @@ observer (the verifier) need not turn tracing on, which would make every trace p
  */
 import type { DispatcherHeader, KMUTANT } from "./dispatcher.js";
 import type { KDPC } from "./dpc.js";
-import type { KIRQL } from "./irql.js";
+import type { KIRQL, KPROCESSOR_MODE } from "./irql.js";
+import type { OBJECT_TYPE } from "./object-types.js";
 import type { KernelObject } from "./objects.js";
 import type { KProcess } from "./process.js";
 import type { KSPIN_LOCK } from "./spin-lock.js";
 import type { KThread } from "./thread.js";
 import type { KTIMER } from "./timer.js";
+import type { LookasideList } from "./lookaside.js";
+import type { SyncLock } from "./sync-locks.js";
 
 /** Synchronous observers of the kernel. Every member is optional. */
 export interface KernelHooks {
@@ -59,6 +62,18 @@ export interface KernelHooks {
    * check for pages still locked for I/O.
    */
   processRundown?(p: KProcess): void;
+  /** A lookaside-list routine (`api`) is about to act on `list` (before its checks); `size` is the block size an initialisation asks for. */
+  lookaside?(t: KThread, api: string, list: LookasideList, size: number | null): void;
+  /** A FAST_MUTEX / guarded mutex / ERESOURCE / push lock / rundown routine (`api`) is about to act on `lock` (before its checks). */
+  syncLock?(t: KThread, api: string, lock: SyncLock): void;
+  /** A thread that wanted `lock` was granted it (at once or after waiting). */
+  syncLockAcquired?(t: KThread, api: string, lock: SyncLock): void;
+  /** ObReferenceObjectByHandle is about to resolve `handle` (before its checks); `type` is null for any type. */
+  referenceByHandle?(t: KThread, handle: number, type: OBJECT_TYPE | null, mode: KPROCESSOR_MODE): void;
+  /** KeEnterCriticalRegion / KeLeaveCriticalRegion (`enter`) is about to change the thread's count. */
+  criticalRegion?(t: KThread, enter: boolean): void;
+  /** PAGED_CODE() ran at `irql` (above APC_LEVEL: pageable code where it may not be). */
+  pagedCodeAtRaisedIrql?(t: KThread, irql: KIRQL): void;
 }
 
 /**

@@ -1,6 +1,6 @@
 import { BugCheckCode } from "./bugcheck-codes.js";
 import type { InOut, KAPC, KNORMAL_ROUTINE } from "./apc.js";
-import type { KDPC } from "./dpc.js";
+import { HighImportance, type KDPC } from "./dpc.js";
 import { APC_LEVEL, DISPATCH_LEVEL, HIGH_LEVEL, KernelMode, PASSIVE_LEVEL, UserMode, type KIRQL } from "./irql.js";
 import { STATUS_USER_APC } from "./status.js";
 import type { KSPIN_LOCK } from "./spin-lock.js";
@@ -83,7 +83,9 @@ export class Interrupts {
     dpc.Inserted = true;
     dpc.SystemArgument1 = arg1;
     dpc.SystemArgument2 = arg2;
-    this.dpcQueue.push(dpc);
+    // KeSetImportanceDpc: a high-importance DPC goes to the head of the queue.
+    if (dpc.Importance === HighImportance) this.dpcQueue.unshift(dpc);
+    else this.dpcQueue.push(dpc);
     if (this.m.trace.on) this.m.trace.emit("DpcQueued", { dpc: dpc.label, routine: routine.name || "?" });
     const t = this.m.runningThread();
     if (t && t.irql < DISPATCH_LEVEL) this.drainDpcs();
@@ -121,8 +123,12 @@ export class Interrupts {
         const locks = t.heldLocks.length;
         if (oldIrql < DISPATCH_LEVEL) m.mmu.gen++;
         t.irql = DISPATCH_LEVEL;
+        // The clock may interrupt user-mode code (a timer due while an app runs): the DPC runs in kernel mode.
+        const oldMode = t.mode;
+        t.mode = KernelMode;
         const wasInDpc = m.inDpc;
         m.inDpc = true;
+        m.dpcStart = m.now;
         const activity = m.enterActivity("DPC", routine.name || dpc.label, dpc.owner);
         if (m.trace.on) m.trace.emit("DpcStart", { dpc: dpc.label, routine: routine.name || "?", driver: dpc.owner });
         try {
@@ -137,6 +143,12 @@ export class Interrupts {
         } finally {
           m.leaveActivity(activity);
           m.inDpc = wasInDpc;
+          // The clock's checks change with the DPC's end (its watchdog off, the livelock bound back).
+          m.recheckClock();
+          if (oldMode !== KernelMode) {
+            t.mode = oldMode;
+            m.mmu.gen++;
+          }
         }
         if (m.trace.on) m.trace.emit("DpcEnd", { dpc: dpc.label, routine: routine.name || "?" });
         if (t.irql !== DISPATCH_LEVEL || t.heldLocks.length !== locks) {

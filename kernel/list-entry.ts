@@ -77,15 +77,59 @@ export function RemoveTailList<T>(head: LIST_ENTRY<T>): LIST_ENTRY<T> {
 }
 
 /**
- * CONTAINING_RECORD: the structure an entry is embedded in — a LIST_ENTRY's, or any other
- * embedded record's that names its container (a KDEVICE_QUEUE_ENTRY's IRP).
+ * Finds the structure of class `Type` whose member `Field` (a name, or a dotted path such as
+ * "Tail.Overlay.ListEntry") is `address`; the layer that knows where drivers keep structures
+ * (the I/O manager: device extensions) registers one.
  */
-export function CONTAINING_RECORD<T>(entry: { readonly container: T | undefined }): T {
-  const c = entry.container;
-  if (c === undefined) {
-    throw new TypeError("CONTAINING_RECORD on a list head (or a free-standing entry): it is not embedded in a structure");
+export type ContainerFinder = (address: object, Type: abstract new (...args: never[]) => unknown, Field: string) => unknown;
+
+const containerFinders: ContainerFinder[] = [];
+
+/** Registers a {@link ContainerFinder} (done once, when the layer is loaded). */
+export function registerContainerFinder(finder: ContainerFinder): void {
+  if (!containerFinders.includes(finder)) containerFinders.push(finder);
+}
+
+/** The value of a member given by name or dotted path ("Tail.Overlay.ListEntry"), or undefined. */
+export function memberAt(structure: unknown, Field: string): unknown {
+  let v: unknown = structure;
+  for (const part of Field.split(".")) {
+    if (typeof v !== "object" || v === null) return undefined;
+    v = (v as Record<string, unknown>)[part];
   }
-  return c;
+  return v;
+}
+
+/**
+ * CONTAINING_RECORD: the structure an embedded object lives in. With one argument, the entry names
+ * its container (a LIST_ENTRY made with `new LIST_ENTRY(container)`, an IRP's ListEntry, a
+ * KDEVICE_QUEUE_ENTRY). With C's three — CONTAINING_RECORD(Address, Type, Field) — any object
+ * embedded in a driver's structure is found: an IO_CSQ, a KDPC or a KTIMER in a device extension,
+ * a LIST_ENTRY in an IRP ("Tail.Overlay.ListEntry"). The structure is looked for where drivers keep
+ * them: the entry's own container, then every device extension (and the structures nested in it).
+ * C's macro is pointer arithmetic that cannot fail; when no such structure exists, irpsim raises
+ * an error naming what was looked for, which a driver's routine turns into a bug check as a wild
+ * pointer would.
+ */
+export function CONTAINING_RECORD<T>(entry: { readonly container: T | undefined }): T;
+export function CONTAINING_RECORD<T>(Address: object, Type: abstract new (...args: never[]) => T, Field: string): T;
+export function CONTAINING_RECORD(entry: object, Type?: abstract new (...args: never[]) => unknown, Field?: string): unknown {
+  const c = (entry as { readonly container?: unknown }).container;
+  if (Type === undefined || Field === undefined) {
+    if (c === undefined) {
+      throw new TypeError("CONTAINING_RECORD on a list head (or a free-standing entry): it is not embedded in a structure");
+    }
+    return c;
+  }
+  if (c instanceof Type && memberAt(c, Field) === entry) return c;
+  for (const find of containerFinders) {
+    const found = find(entry, Type, Field);
+    if (found !== undefined) return found;
+  }
+  throw new TypeError(
+    `CONTAINING_RECORD(…, ${Type.name}, ${Field}): no ${Type.name} whose ${Field} is this object was found. ` +
+      `irpsim looks in the entry's container and in every device extension; keep the ${Type.name} there, or give the entry its container (new LIST_ENTRY(container)).`,
+  );
 }
 
 /** Iterates the containers of a list's entries (the list must not change while iterating). */

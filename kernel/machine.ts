@@ -1,6 +1,6 @@
 import { UserAddressSpace } from "./address-space.js";
 import { BugCheckError, MachineHaltedError, bugCheckInfo, type BugCheckRecord } from "./bugcheck.js";
-import { BugCheckCode } from "./bugcheck-codes.js";
+import { BugCheckCode, SyncBugCheckCode } from "./bugcheck-codes.js";
 import { DispatcherHeader, KEVENT, SynchronizationEvent } from "./dispatcher.js";
 import type { KDPC } from "./dpc.js";
 import { Interrupts } from "./interrupts.js";
@@ -23,6 +23,7 @@ import { TimerQueue, type TimerEntry } from "./timer-queue.js";
 import { Tracer, type TraceEvent } from "./trace.js";
 import type { KernelHooks } from "./hooks.js";
 import { Waits } from "./waits.js";
+import { DEFAULT_EXECUTION_COSTS, DPC_TIMEOUT_TICKS, CLOCK_INCREMENT, QUANTUM, TIMER_RESOLUTION, lastCallsText, spanText, type ExecutionCosts } from "./execution-time.js";
 
 /** One decision point offered to a strategy. */
 export interface DecisionPoint {
@@ -77,7 +78,11 @@ export interface Finding {
 }
 
 /** Why the machine halted. */
-export type HaltInfo = { /** What halted the machine. */ kind: "bugcheck"; /** The bug check. */ bugCheck: BugCheckError } | { /** What halted the machine. */ kind: "deadlock"; /** Who waits for what. */ description: string };
+export type HaltInfo =
+  | { /** What halted the machine. */ kind: "bugcheck"; /** The bug check. */ bugCheck: BugCheckError }
+  | { /** What halted the machine. */ kind: "deadlock"; /** Who waits for what. */ description: string }
+  /** A thread (or DPC) ran past the livelock bound or the run's time limit without waiting. */
+  | { /** What halted the machine. */ kind: "livelock"; /** What ran too long, in words. */ description: string; /** The thread (or DPC) that did not wait. */ thread: string; /** Its most recent calls, newest last. */ lastCalls: string };
 
 /** A JavaScript error thrown by app code (an assertion, a TypeError), kept for the run's result. */
 export interface HostError {
@@ -123,6 +128,8 @@ export interface RunResult {
    * waiting.
    */
   readonly hostStuck: string | null;
+  /** Who ran without waiting until the run gave up on it, with its last calls (outcome "livelock"). */
+  readonly livelock: string | null;
 }
 
 /** Options for a new machine. */
@@ -137,6 +144,8 @@ export interface MachineOptions {
   systemProcessName?: string;
   /** Where the pools and system PTEs lie (default NT's 32-bit layout). */
   systemLayout?: SystemSpaceLayout;
+  /** What kernel routines, Win32 APIs and system services cost in virtual time (kernel/execution-time.ts). */
+  executionCosts?: Partial<ExecutionCosts>;
 }
 
 /** Options of {@link Machine.createProcess}. */
@@ -225,7 +234,9 @@ export class Machine {
   /** @internal */
   readonly ob: ObjectManager;
   /** @internal */
-  readonly timers = new TimerQueue();
+  readonly timers = new TimerQueue((deadline) => {
+    if (deadline < this.clockCheckAt) this.clockCheckAt = deadline;
+  });
   /** Every process created on this machine, the System process first; exited ones stay listed. */
   readonly processes: KProcess[] = [];
   /** Every thread created on this machine, in creation order; terminated ones stay listed. */
@@ -268,8 +279,18 @@ export class Machine {
   readonly threadRundown: ((t: KThread) => Promise<boolean>)[] = [];
   /** Run when a process has exited (after its address space is gone). @internal */
   readonly processExited: ((p: KProcess) => void)[] = [];
+  /** Run when a process has been created, before its first thread runs (process-notify routines). @internal */
+  readonly processCreated: ((p: KProcess) => void)[] = [];
+  /** Run in the last thread's context as a process starts to exit, before its handles are closed. @internal */
+  readonly processExiting: ((p: KProcess, last: KThread) => Promise<void>)[] = [];
   /** Synchronous observers of the kernel (the verifier); see kernel/hooks.ts. @internal */
   readonly kernelHooks: KernelHooks[] = [];
+  /**
+   * Drivers whose image is gone (unloaded, with no device or driver object left that references
+   * it): a work item of theirs that starts now runs code that is no longer there.
+   * @internal
+   */
+  readonly unloadedImages = new Set<string>();
   /** @internal */
   strategy: DecisionStrategy | null;
   /** Virtual time in 100 ns ticks. */
@@ -278,6 +299,15 @@ export class Machine {
   halted: HaltInfo | null = null;
   /** True while a DPC routine runs. @internal */
   inDpc = false;
+  /** When the running DPC routine started (virtual time), for the DPC watchdog. */
+  dpcStart = 0;
+  /**
+   * The time of the run's limit, while a run is in progress (the scheduler sets it): a thread
+   * that has run a quantum or more without waiting when it passes is a livelock.
+   */
+  runDeadline = Infinity;
+  /** A thread that runs this long (100 ns) without waiting is a livelock (the scheduler sets it per run). */
+  livelockTicks = Infinity;
 
   private current: KThread | null = null;
   private nextCid = 4;
@@ -288,6 +318,18 @@ export class Machine {
   private decisionOrdinal = 0;
   /** KTIMERs that are set, for {@link earliestTimer}. */
   private readonly setTimers = new Set<KTIMER>();
+  // ---- Execution time (kernel/execution-time.ts) ----
+  /** What calls cost in virtual time (MachineOptions.executionCosts over the defaults). */
+  readonly executionCosts: ExecutionCosts;
+  /** The next virtual time at which a charging call must look at the clock's slow path. */
+  private clockCheckAt = 0;
+  private readonly costKernelRoutine: number;
+  private readonly costWin32Api: number;
+  private readonly costSystemService: number;
+  /** True while due timers fire (the slow path is not re-entered for them). */
+  private firingTimers = false;
+  /** When the idle context began its current work (firing deadlines, running DPCs). */
+  private idleBusySince = 0;
 
   /** A fresh machine: no process but System, no driver, the clock at 0. */
   constructor(options: MachineOptions = {}) {
@@ -310,6 +352,14 @@ export class Machine {
     this.interrupts = new Interrupts(this);
     this.ob = new ObjectManager(this);
     this.strategy = options.strategy ?? null;
+    const costs = { ...DEFAULT_EXECUTION_COSTS, ...options.executionCosts };
+    for (const [k, v] of Object.entries(costs)) {
+      if (!Number.isInteger(v) || v < 0) throw new RangeError(`executionCosts.${k} must be a whole number of 100 ns units (got ${String(v)})`);
+    }
+    this.executionCosts = costs;
+    this.costKernelRoutine = costs.kernelRoutine;
+    this.costWin32Api = costs.win32Api;
+    this.costSystemService = costs.systemService;
     this.flightSize = options.flightRecorder ?? 0;
     this.flight = this.flightSize > 0 ? [] : null;
     if (this.flight) {
@@ -386,8 +436,38 @@ export class Machine {
     if (!t) return this.currentThread(api);
     if (this.halted) throw this.haltedError();
     if (t.mode !== KernelMode) throw new ModeError(api, "kernel", t.label);
+    t.lastCalls[t.callCount++ & 7] = api;
+    if ((this.now += this.costKernelRoutine) >= this.clockCheckAt) this.clockSlowPath();
     if (this.injector) this.injector(api);
     return t;
+  }
+
+  /**
+   * Entry of a kernel routine that only reads the clock (KeQuerySystemTime and friends): it costs
+   * time like any kernel routine, but is not an injection point (it touches nothing another
+   * processor's event could race with).
+   * @internal
+   */
+  clockCall(api: string): KThread {
+    const t = this.current;
+    if (!t) return this.currentThread(api);
+    if (this.halted) throw this.haltedError();
+    if (t.mode !== KernelMode) throw new ModeError(api, "kernel", t.label);
+    t.lastCalls[t.callCount++ & 7] = api;
+    if ((this.now += this.costKernelRoutine) >= this.clockCheckAt) this.clockSlowPath();
+    return t;
+  }
+
+  /**
+   * Charges `ticks` (100 ns) of virtual time to the running code, recording `api` among its last
+   * calls when given: a call of another system's API (CE's coredll), or a routine that costs more
+   * than the flat rate (KeStallExecutionProcessor). Due timers fire and the livelock bound
+   * applies as at any call.
+   * @internal
+   */
+  chargeCall(t: KThread, api: string | null, ticks: number): void {
+    if (api !== null) t.lastCalls[t.callCount++ & 7] = api;
+    if ((this.now += ticks) >= this.clockCheckAt) this.clockSlowPath();
   }
 
   /** An injection point as a kernel routine returns (see {@link injector}). @internal */
@@ -424,11 +504,14 @@ export class Machine {
     if (!t) return this.currentThread(api);
     if (this.halted) throw this.haltedError();
     if (t.mode !== UserMode) throw new ModeError(api, "user", this.describeContext());
+    t.lastCalls[t.callCount++ & 7] = api;
+    if ((this.now += this.costWin32Api) >= this.clockCheckAt) this.clockSlowPath();
     return t;
   }
 
   /** A system service begins: the thread enters kernel mode with previous mode UserMode. @internal */
   enterKernel(t: KThread): void {
+    if ((this.now += this.costSystemService) >= this.clockCheckAt) this.clockSlowPath();
     // Kernel mode may touch everything user mode may: cached translations stay valid.
     t.mode = KernelMode;
     t.previousMode = UserMode;
@@ -437,6 +520,8 @@ export class Machine {
 
   /** A system service ends: back to user mode (termination, if pending, is handled by {@link returnToUser}). @internal */
   leaveKernel(t: KThread): void {
+    // KiServiceExit: a system service must return with every critical region it entered left.
+    if (t.kernelApcDisable !== 0) this.apcIndexMismatch(t, 0);
     // Pending special kernel APCs (completion's second stage) run before user mode resumes.
     if (t.kernelApcs.length > 0 && t.irql === PASSIVE_LEVEL && !t.inApc) this.interrupts.deliverSpecialApcs(t);
     t.kernelDepth--;
@@ -445,9 +530,24 @@ export class Machine {
     this.mmu.gen++;
   }
 
-  /** Leaves kernel mode; a thread whose termination was deferred exits here instead of returning. @internal */
+  /** Bug check APC_INDEX_MISMATCH: a system service (0) or worker routine (1) left a critical region unbalanced. @internal */
+  apcIndexMismatch(t: KThread, callType: 0 | 1): never {
+    const n = t.kernelApcDisable;
+    return this.bugCheck(SyncBugCheckCode.APC_INDEX_MISMATCH, 0, 0, n >>> 0, callType, {
+      detail: `${callType === 0 ? "a system service returned to user mode" : "a work item routine returned"} on ${t.label} with its critical-region count at ${n}: ${n > 0 ? "a KeEnterCriticalRegion (or a resource acquire) was not matched by KeLeaveCriticalRegion" : "KeLeaveCriticalRegion was called more often than KeEnterCriticalRegion"}`,
+    });
+  }
+
+  /**
+   * Leaves kernel mode after a service that may wait: a thread whose quantum has run out is
+   * preempted here when another is ready; a thread whose termination was deferred exits here
+   * instead of returning.
+   * @internal
+   */
   async returnToUser(t: KThread): Promise<void> {
     this.leaveKernel(t);
+    const preempted = this.scheduler.preemptAtQuantumEnd(t);
+    if (preempted) await preempted;
     if (t.terminationPending) await this.exitCurrentThread();
   }
 
@@ -515,6 +615,7 @@ export class Machine {
     this.processes.push(p);
     if (this.trace.on) this.trace.emit("ProcessCreated", { process: p.pid, name, parent: p.parentPid });
     this.createThread(p, "main", main, { userMode: true, background: options.background ?? false });
+    for (const hook of this.processCreated) hook(p);
     return p;
   }
 
@@ -716,6 +817,7 @@ export class Machine {
       p.exitStatus = last.exitStatus;
       p.exitReason = "last thread exited";
     }
+    for (const hook of this.processExiting) await hook(p, last);
     await this.ob.killProcess(p);
     for (const h of this.kernelHooks) h.processRundown?.(p);
     if (p.lockedPages > 0) {
@@ -738,19 +840,111 @@ export class Machine {
     return this.now / 10_000;
   }
 
-  /** Moves the clock to the next deadline and fires everything due, then runs queued DPCs. @internal */
+  /**
+   * The idle processor's clock: moves the clock to the next deadline and fires everything due,
+   * then runs queued DPCs (the code they run costs time too).
+   * @internal
+   */
   advanceClock(): void {
     const next = this.timers.peek();
     if (!next) return;
-    if (next.deadline > this.now) {
-      if (this.trace.on) this.trace.emit("ClockAdvanced", { from: this.now, to: next.deadline });
-      this.now = next.deadline;
+    // Deadlines within the timer resolution of the earliest expire with it, at the latest of them.
+    const to = Math.max(next.deadline, this.timers.latestBefore(next.deadline + TIMER_RESOLUTION));
+    if (to > this.now) {
+      if (this.trace.on) this.trace.emit("ClockAdvanced", { from: this.now, to });
+      this.now = to;
     }
-    for (let e = this.timers.peek(); e && e.deadline <= this.now; e = this.timers.peek()) {
-      this.timers.pop();
-      if (!e.cancelled) e.fire();
-    }
+    this.idleBusySince = this.now;
+    this.clockCheckAt = this.now;
+    this.fireDueTimers();
     if (this.interrupts.queuedDpcs.length > 0) this.interrupts.drainDpcs();
+  }
+
+  /** Fires every timer-queue entry that is due (KTIMERs, wait timeouts, harness actions), in order. */
+  private fireDueTimers(): void {
+    if (this.firingTimers) return;
+    this.firingTimers = true;
+    try {
+      for (let e = this.timers.peek(); e && e.deadline <= this.now; e = this.timers.peek()) {
+        this.timers.pop();
+        if (!e.cancelled) e.fire();
+      }
+    } finally {
+      this.firingTimers = false;
+    }
+  }
+
+  /**
+   * Makes the next charging call look at the clock's slow path (the scheduler calls this when a
+   * slice starts or ends, and when a run's limits change).
+   */
+  recheckClock(): void {
+    this.clockCheckAt = this.now;
+  }
+
+  /**
+   * The clock's slow path, taken by a call that moved the clock to or past the next point of
+   * interest: what the clock interrupt does on NT. Timers, wait timeouts and harness actions that
+   * are due fire here, so a thread that polls sees them: a timer's DPC runs at once when the
+   * processor is below DISPATCH_LEVEL, else as soon as it drops below. Then the watchdogs: a DPC
+   * routine that ran the DPC watchdog's allotment is bug check 0x133, a thread that ran the
+   * livelock bound without waiting (or a quantum or more when the run's time limit passed) halts
+   * the run as a livelock, from the call in progress.
+   */
+  private clockSlowPath(): void {
+    this.checkRunaway();
+    if (!this.firingTimers) {
+      const due = this.timers.peek();
+      if (due && due.deadline <= this.now) this.fireDueTimers();
+    }
+    this.clockCheckAt = this.nextClockCheck();
+  }
+
+  /** The next time {@link clockSlowPath} has something to do. */
+  private nextClockCheck(): number {
+    let at = Infinity;
+    if (!this.firingTimers) {
+      const due = this.timers.peek();
+      if (due) at = due.deadline;
+    }
+    if (this.inDpc) at = Math.min(at, this.dpcStart + DPC_TIMEOUT_TICKS * CLOCK_INCREMENT);
+    const s = this.scheduler.sliceThread;
+    const since = s ? s.sliceStart - s.ranWithoutWaiting : this.idleBusySince;
+    // Inside a DPC the bound is not applied, but its time still ends the DPC's stretch of checks.
+    if (!this.inDpc || since + this.livelockTicks > this.now) at = Math.min(at, since + this.livelockTicks);
+    if (this.now < this.runDeadline) at = Math.min(at, this.runDeadline);
+    else at = Math.min(at, since + QUANTUM);
+    return Math.max(at, this.now + 1);
+  }
+
+  /** The DPC watchdog and the livelock bound (see {@link clockSlowPath}). */
+  private checkRunaway(): void {
+    if (this.inDpc && this.now - this.dpcStart >= DPC_TIMEOUT_TICKS * CLOCK_INCREMENT) {
+      const ticks = Math.floor((this.now - this.dpcStart) / CLOCK_INCREMENT);
+      const a = this.currentActivity();
+      this.bugCheck(BugCheckCode.DPC_WATCHDOG_VIOLATION, 0, ticks, DPC_TIMEOUT_TICKS, 0, {
+        detail: `${a ? activityLabel(a) : "a DPC routine"} ran ${spanText(this.now - this.dpcStart)} of virtual time without returning (the DPC watchdog allows ${spanText(DPC_TIMEOUT_TICKS * CLOCK_INCREMENT)}); its last calls were ${this.lastCallsOf(this.current)}`,
+      });
+    }
+    const s = this.scheduler.sliceThread;
+    const ran = s ? s.ranWithoutWaiting + (this.now - s.sliceStart) : this.now - this.idleBusySince;
+    const bound = !this.inDpc && ran >= this.livelockTicks;
+    if (bound || (this.now >= this.runDeadline && ran >= QUANTUM)) {
+      const who = s ? s.label : this.describeContext();
+      const where = this.currentActivity();
+      const verb = s ? "without waiting" : "without returning";
+      const inside = s && where ? ` (in ${activityLabel(where)})` : "";
+      const limit = bound ? "" : ` when the run's time limit passed at ${spanText(this.runDeadline)}`;
+      const calls = this.lastCallsOf(this.current);
+      // Threads it handed the processor to (yields, preemptions) that never waited either spin with it.
+      const others = bound ? [] : this.scheduler.readyThreads().filter((o) => o.ranWithoutWaiting >= QUANTUM);
+      const also = others.map((o) => `; ${o.label} ran ${spanText(o.ranWithoutWaiting)} without waiting too (its last calls were ${lastCallsText(o.lastCalls, o.callCount)})`).join("");
+      this.livelock(`${who} ran ${spanText(ran)} of virtual time ${verb}${inside}${limit}; its last calls were ${calls}${also}`, [who, ...others.map((o) => o.label)].join(", "), calls);
+    }
+  }
+
+  private lastCallsOf(t: KThread | null): string {
+    return t ? lastCallsText(t.lastCalls, t.callCount) : "unknown";
   }
 
   /**
@@ -805,14 +999,20 @@ export class Machine {
     return wasSet;
   }
 
-  private expireTimer(timer: KTIMER): void {
+  /**
+   * A KTIMER expires: signalled, its waiters released, a periodic one re-armed — one period after
+   * its due time, as NT's timer expiration does, so a late expiry (the clock found it due at a
+   * later call) does not push every later one back; an early one (`early`) from now — and its
+   * DPC queued.
+   */
+  private expireTimer(timer: KTIMER, early = false): void {
     timer.entry = null;
     this.setTimers.delete(timer);
     timer.SignalState = 1;
     if (this.trace.on) this.trace.emit("TimerFired", { timer: timer.label });
     this.waits.test(timer);
     if (timer.Period > 0) {
-      timer.DueTime = this.now + timer.Period * 10_000;
+      timer.DueTime = (early ? this.now : timer.DueTime) + timer.Period * 10_000;
       timer.entry = this.timers.add(timer.DueTime, timer.label, () => {
         this.expireTimer(timer);
       });
@@ -854,7 +1054,7 @@ export class Machine {
     const e = timer.entry;
     if (!e || e.cancelled) return false;
     e.cancelled = true;
-    this.expireTimer(timer);
+    this.expireTimer(timer, true);
     return true;
   }
 
@@ -885,7 +1085,16 @@ export class Machine {
         for (;;) {
           while (this.workQueue.length > 0) {
             const item = this.workQueue.shift() as { label: string; fn: () => unknown; driver: string | null };
+            if (item.driver !== null && this.unloadedImages.has(item.driver)) {
+              // The worker jumps into an image that has been unloaded (ExQueueWorkItem holds no
+              // reference on the driver; IoQueueWorkItem's reference on its device would have).
+              this.bugCheck(BugCheckCode.DRIVER_UNLOADED_WITHOUT_CANCELLING_PENDING_OPERATIONS, 0, 0, 0, 0, {
+                driver: item.driver,
+                detail: `work item ${item.label} of ${item.driver} starts after ${item.driver} was unloaded: its code is no longer loaded. Queue it with IoQueueWorkItem (which keeps the device, and so the driver, loaded until the routine returns), or wait for it in DriverUnload.`,
+              });
+            }
             const token = this.enterActivity("work item", item.label, item.driver);
+            const worker = this.currentThread();
             try {
               await item.fn();
             } catch (e) {
@@ -893,6 +1102,8 @@ export class Machine {
             } finally {
               this.leaveActivity(token);
             }
+            // ExpWorkerThread: a routine must return with its critical regions balanced.
+            if (worker.kernelApcDisable !== 0) this.apcIndexMismatch(worker, 1);
           }
             await this.waits.waitFor([event], { waitAll: false, mode: KernelMode, alertable: false, timeout: null, reason: "the system worker thread waits for work" });
           }
@@ -949,7 +1160,7 @@ export class Machine {
   haltedError(): MachineHaltedError {
     const h = this.halted;
     if (!h) return new MachineHaltedError("not halted");
-    return new MachineHaltedError(h.kind === "bugcheck" ? `bug check 0x${hex32(h.bugCheck.code)} ${h.bugCheck.bugCheckName}` : `deadlock: ${h.description}`);
+    return new MachineHaltedError(h.kind === "bugcheck" ? `bug check 0x${hex32(h.bugCheck.code)} ${h.bugCheck.bugCheckName}` : `${h.kind}: ${h.description}`);
   }
 
   /**
@@ -993,6 +1204,20 @@ export class Machine {
     this.halted = { kind: "bugcheck", bugCheck: err };
     this.mmu.gen++;
     throw err;
+  }
+
+  /**
+   * Halts the machine because code ran without ever waiting: a thread polling for something that
+   * never happens, a DPC spinning. Thrown from the call in progress (a synchronous spin never
+   * returns to the scheduler), as a bug check is.
+   * @internal
+   */
+  livelock(description: string, thread: string, lastCalls: string): never {
+    if (this.halted) throw this.haltedError();
+    if (this.trace.on) this.trace.emit("Livelock", { description });
+    this.halted = { kind: "livelock", description, thread, lastCalls };
+    this.mmu.gen++;
+    throw this.haltedError();
   }
 
   /** Halts the machine because a processor can never make progress. @internal */
@@ -1059,6 +1284,7 @@ export class Machine {
       findings: [...this.findings],
       errors: [...this.errors],
       hostStuck: this.scheduler.hostStuck,
+      livelock: this.halted?.kind === "livelock" ? this.halted.description : null,
     };
   }
 

@@ -46,3 +46,10 @@ export abstract class KernelObject {
   deleteProcedure?(): MaybePromise<void>;
 }
 
+
+/**
+ * The object each object body belongs to, for object types whose body is a structure of its own
+ * (an event object's KEVENT): how Ob routines given the body find the object (NT's
+ * OBJECT_TO_OBJECT_HEADER). Weak, so a body keeps nothing alive.
+ */
+export const objectBodies = new WeakMap<object, KernelObject>();

@@ -62,6 +62,11 @@ export class KProcess extends KernelObject {
     return this.header;
   }
 
+  /** The DISPATCHER_HEADER C code reaches as `Tcb.Header` / `Pcb.Header` (signalled when it ends). */
+  get Header(): DispatcherHeader {
+    return this.header;
+  }
+
   /** Threads that have not terminated. */
   liveThreads(): KThread[] {
     return this.threads.filter((t) => t.state !== "terminated");

@@ -3,7 +3,7 @@ import { fileURLToPath } from "node:url";
 import path from "node:path";
 
 /** The emulator's own layers: frames in these folders are not "the driver's code". */
-const INTERNAL_LAYERS = ["kernel", "io-manager", "win32", "verifier", "explore", "report", "cli"];
+const INTERNAL_LAYERS = ["kernel", "io-manager", "win32", "ntdll", "verifier", "explore", "report", "cli"];
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 /** Roots the layers may live under: the source tree and, when running the build, dist/. */
@@ -200,4 +200,46 @@ export function calledFromEmulatorCode(skip: RegExp): boolean {
   while (i < sites.length && skip.test(sites[i]?.getFileName() ?? "")) i++;
   const caller = sites[i + 1]?.getFileName();
   return caller !== undefined && caller !== null && isInternal(caller);
+}
+
+// ---- The driver's own frames of the current stack ----
+
+/** {@link driverRun}'s answers, by the generated positions of the run's frames. */
+const driverRuns = new Map<string, readonly SourceFrame[]>();
+
+/**
+ * The innermost run of driver (or app) frames on the current stack, innermost first, in source
+ * positions: the function that called into the emulator, the functions that called it, up to
+ * the one the emulator called (a dispatch routine, a DPC). Empty when no driver code is on the
+ * stack. Computed once per set of code positions, as {@link callerSite} is.
+ */
+export function driverRun(): readonly SourceFrame[] {
+  // The run usually ends a dozen frames up, where the emulator called the routine: look there
+  // first, and deeper only when the run reaches the end of what was captured.
+  let sites: readonly RawCallSite[] = [];
+  let i = 0;
+  let n = 0;
+  for (const depth of [10, 24, 64]) {
+    sites = rawCallSites(depth);
+    i = 0;
+    while (i < sites.length && isInternal(sites[i]?.getFileName() ?? "node:")) i++;
+    n = 0;
+    while (i + n < sites.length) {
+      const file = sites[i + n]?.getFileName();
+      if (!file || isInternal(file)) break;
+      n++;
+    }
+    if (i + n < sites.length || sites.length < depth) break;
+  }
+  if (n === 0) return [];
+  let key = "";
+  for (let k = i; k < i + n; k++) key += `${String(sites[k]?.getFileName())}:${String(sites[k]?.getLineNumber())}:${String(sites[k]?.getColumnNumber())}|`;
+  let run = driverRuns.get(key);
+  if (run === undefined) {
+    const frames = parseStack(captureStack());
+    const start = frames.findIndex((f) => !isInternal(f.file));
+    run = start < 0 ? [] : frames.slice(start, start + n);
+    driverRuns.set(key, run);
+  }
+  return run;
 }

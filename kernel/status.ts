@@ -101,6 +101,13 @@ export const NtStatus = {
   STATUS_NOT_FOUND: 0xc0000225,
   STATUS_HANDLE_NOT_CLOSABLE: 0xc0000235,
   STATUS_DEVICE_REMOVED: 0xc00002b6,
+  // Added for the native API, security descriptors and assertions (wdm-io).
+  STATUS_INVALID_PARAMETER_MIX: 0xc0000030,
+  STATUS_INVALID_ACL: 0xc0000077,
+  STATUS_INVALID_SID: 0xc0000078,
+  STATUS_INVALID_SECURITY_DESCR: 0xc0000079,
+  STATUS_NAME_TOO_LONG: 0xc0000106,
+  STATUS_ASSERTION_FAILURE: 0xc0000420,
 } as const;
 
 /** The name of one of the known NTSTATUS values. */
@@ -187,6 +194,8 @@ export const {
   STATUS_HANDLE_NOT_CLOSABLE,
   STATUS_DEVICE_REMOVED,
 } = NtStatus;
+// (wdm-io)
+export const { STATUS_INVALID_PARAMETER_MIX, STATUS_INVALID_ACL, STATUS_INVALID_SID, STATUS_INVALID_SECURITY_DESCR, STATUS_NAME_TOO_LONG, STATUS_ASSERTION_FAILURE } = NtStatus;
 
 const statusNames = new Map<number, string>();
 for (const [name, value] of Object.entries(NtStatus)) {
@@ -229,3 +238,13 @@ export function NT_WARNING(status: NTSTATUS): boolean {
 export function NT_ERROR(status: NTSTATUS): boolean {
   return status >>> 30 === 3;
 }
+
+// ---- Status values of the synchronization, object and process routines (added with them) ----
+
+/** NTSTATUS values the Ps/Ob/Ex synchronization routines return. */
+export const SyncNtStatus = {
+  STATUS_PROCEDURE_NOT_FOUND: 0xc000007a,
+  STATUS_RESOURCE_NOT_OWNED: 0xc0000264,
+} as const;
+export const { STATUS_PROCEDURE_NOT_FOUND, STATUS_RESOURCE_NOT_OWNED } = SyncNtStatus;
+for (const [name, value] of Object.entries(SyncNtStatus)) if (!statusNames.has(value)) statusNames.set(value, name);

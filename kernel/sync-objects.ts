@@ -1,5 +1,5 @@
 import { KEVENT, KMUTANT, KSEMAPHORE, NotificationEvent, SynchronizationEvent, type DispatcherHeader } from "./dispatcher.js";
-import { KernelObject } from "./objects.js";
+import { KernelObject, objectBodies } from "./objects.js";
 
 /** An event object (NtCreateEvent): its body is a KEVENT. */
 export class EventObject extends KernelObject {
@@ -10,6 +10,7 @@ export class EventObject extends KernelObject {
     this.objectName = name;
     this.event = new KEVENT(manualReset ? NotificationEvent : SynchronizationEvent, initialState, name ?? undefined);
     if (!name) this.event.label = `event#${this.objectId}`;
+    objectBodies.set(this.event, this);
   }
   override waitable(): DispatcherHeader {
     return this.event;
@@ -24,6 +25,7 @@ export class SemaphoreObject extends KernelObject {
     super();
     this.objectName = name;
     this.semaphore = new KSEMAPHORE(initial, maximum, name ?? `semaphore#${this.objectId}`);
+    objectBodies.set(this.semaphore, this);
   }
   override waitable(): DispatcherHeader {
     return this.semaphore;
@@ -38,29 +40,26 @@ export class MutantObject extends KernelObject {
     super();
     this.objectName = name;
     this.mutant = new KMUTANT(name ?? `mutex#${this.objectId}`);
+    objectBodies.set(this.mutant, this);
   }
   override waitable(): DispatcherHeader {
     return this.mutant;
   }
 }
 
-/** Access rights for synchronization objects (winnt.h). */
-export const SYNCHRONIZE = 0x00100000;
-/** EVENT_MODIFY_STATE: the right to set or reset an event. */
-export const EVENT_MODIFY_STATE = 0x0002;
-/** EVENT_ALL_ACCESS: every right to an event. */
-export const EVENT_ALL_ACCESS = 0x001f0003;
-export const SEMAPHORE_MODIFY_STATE = 0x0002;
-export const SEMAPHORE_ALL_ACCESS = 0x001f0003;
-export const MUTANT_ALL_ACCESS = 0x001f0001;
-/** PROCESS_TERMINATE: the right to TerminateProcess. */
-export const PROCESS_TERMINATE = 0x0001;
-export const PROCESS_QUERY_INFORMATION = 0x0400;
-/** PROCESS_ALL_ACCESS: every right to a process. */
-export const PROCESS_ALL_ACCESS = 0x001fffff;
-export const THREAD_TERMINATE = 0x0001;
-/** THREAD_SET_CONTEXT: the right QueueUserAPC needs on the target thread. */
-export const THREAD_SET_CONTEXT = 0x0010;
-export const THREAD_QUERY_INFORMATION = 0x0040;
-/** THREAD_ALL_ACCESS: every right to a thread. */
-export const THREAD_ALL_ACCESS = 0x001fffff;
+/** Access rights for synchronization objects (winnt.h): defined once, in access-rights.ts. */
+export {
+  SYNCHRONIZE,
+  EVENT_MODIFY_STATE,
+  EVENT_ALL_ACCESS,
+  SEMAPHORE_MODIFY_STATE,
+  SEMAPHORE_ALL_ACCESS,
+  MUTANT_ALL_ACCESS,
+  PROCESS_TERMINATE,
+  PROCESS_QUERY_INFORMATION,
+  PROCESS_ALL_ACCESS,
+  THREAD_TERMINATE,
+  THREAD_SET_CONTEXT,
+  THREAD_QUERY_INFORMATION,
+  THREAD_ALL_ACCESS,
+} from "./access-rights.js";

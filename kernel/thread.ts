@@ -71,6 +71,8 @@ export class KThread extends KernelObject {
   readonly kernelApcs: KAPC[] = [];
   /** User-mode APCs queued to the thread (run when it waits alertably). */
   readonly userApcs: KAPC[] = [];
+  /** KTHREAD.Priority (KeSetPriorityThread): recorded; the scheduler does not order threads by it. */
+  priority = 8;
   /** KeEnterCriticalRegion depth (normal kernel APCs disabled). */
   kernelApcDisable = 0;
   /** KeEnterGuardedRegion depth (all kernel APCs disabled). */
@@ -114,6 +116,17 @@ export class KThread extends KernelObject {
   activityDepth = 0;
   /** Free-form per-thread data other layers attach (win32's TLS, the I/O manager's state). */
   readonly slots = new Map<string, unknown>();
+  // ---- Execution time (kernel/execution-time.ts) ----
+  /** The names of its last kernel routine and Win32 calls: a ring indexed by callCount. */
+  readonly lastCalls: string[] = ["", "", "", "", "", "", "", ""];
+  /** Calls recorded in {@link lastCalls} so far. */
+  callCount = 0;
+  /** Virtual time (100 ns) it ran without waiting before its current slice; 0 after a wait. */
+  ranWithoutWaiting = 0;
+  /** When its current slice began (virtual time, 100 ns). */
+  sliceStart = 0;
+  /** When its current quantum began; a quantum later it may be preempted where it awaits. */
+  quantumStart = 0;
 
   constructor(
     /** The machine the thread runs on. */
@@ -137,6 +150,11 @@ export class KThread extends KernelObject {
   }
 
   override waitable(): DispatcherHeader {
+    return this.header;
+  }
+
+  /** The DISPATCHER_HEADER C code reaches as `Tcb.Header` / `Pcb.Header` (signalled when it ends). */
+  get Header(): DispatcherHeader {
     return this.header;
   }
 

@@ -20,6 +20,12 @@ export class TimerQueue {
   private readonly heap: TimerEntry[] = [];
   private seq = 0;
 
+  /**
+   * @param onAdd told every new deadline, so a clock that checks for due entries only now and then
+   *   (the machine between kernel calls) can check earlier.
+   */
+  constructor(private readonly onAdd: ((deadline: number) => void) | null = null) {}
+
   /** Number of entries, cancelled ones included. */
   get size(): number {
     return this.heap.length;
@@ -38,6 +44,7 @@ export class TimerQueue {
       i = p;
     }
     h[i] = e;
+    if (this.onAdd) this.onAdd(deadline);
     return e;
   }
 
@@ -75,6 +82,24 @@ export class TimerQueue {
     }
     h[i] = last;
     return top;
+  }
+
+  /**
+   * The latest deadline of a live entry due before `bound` (-Infinity when none): a walk of the
+   * heap that skips every subtree whose root is already at or past the bound.
+   */
+  latestBefore(bound: number): number {
+    const h = this.heap;
+    let latest = -Infinity;
+    const stack = [0];
+    while (stack.length > 0) {
+      const i = stack.pop() as number;
+      const e = h[i];
+      if (!e || e.deadline >= bound) continue;
+      if (!e.cancelled && e.deadline > latest) latest = e.deadline;
+      stack.push(2 * i + 1, 2 * i + 2);
+    }
+    return latest;
   }
 
   /** Live entries in deadline order (for reports). */

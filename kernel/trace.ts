@@ -112,6 +112,8 @@ export interface TraceEventMap {
    * its `source` line.
    */
   Finding: { /** The rule's name. */ rule: string; /** The rule's Driver Verifier code. */ code: string; driver: string | null; /** What is wrong, and the usual fix. */ message: string; /** The driver's source line (null when unknown). */ source: string | null };
+  /** Code ran without waiting past the livelock bound or the run's time limit (the run halts). */
+  Livelock: { /** What ran too long, and its last calls. */ description: string };
   /** A line a scenario wrote into the trace (ScenarioContext.note). */
   Note: { /** The line. */ text: string };
 }

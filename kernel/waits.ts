@@ -149,7 +149,13 @@ export class Waits {
       // An object already signalled satisfies the wait before pending user APCs are looked at
       // (KeWaitForSingleObject tests the objects first, then the thread's alertability).
       const now = this.trySatisfy(t, objects, options.waitAll);
-      if (now !== null) return now;
+      if (now !== null) {
+        // A wait that ends without blocking is still a place the thread awaits: one whose quantum
+        // has run out is preempted here when another thread is ready.
+        const preempted = m.scheduler.preemptAtQuantumEnd(t);
+        if (preempted) await preempted;
+        return now;
+      }
       if (options.alertable && options.mode === UserMode && t.userApcs.length > 0) {
         await m.interrupts.deliverUserApcs(t);
         return STATUS_USER_APC;
@@ -158,7 +164,11 @@ export class Waits {
         t.alerted = false;
         return STATUS_ALERTED;
       }
-      if (deadline !== null && deadline <= m.now) return STATUS_TIMEOUT;
+      if (deadline !== null && deadline <= m.now) {
+        const preempted = m.scheduler.preemptAtQuantumEnd(t);
+        if (preempted) await preempted;
+        return STATUS_TIMEOUT;
+      }
 
       const blocks: WaitBlock[] = objects.map((object, index) => ({ thread: t, object, index }));
       for (const b of blocks) b.object.waitList.push(b);

@@ -16,7 +16,9 @@
  */
 import type { TraceEvent } from "../kernel/trace.js";
 import { frameList, hex, msFixed } from "./format.js";
+import { ioctlFields, ioctlText, nameIoctlInDetail } from "./ioctl.js";
 import { TraceNames } from "./names.js";
+import { joinChunks } from "./stream.js";
 
 /** One record of the Trace Event Format. */
 export interface ChromeTraceEvent {
@@ -124,8 +126,18 @@ function irpFlows(events: readonly TraceEvent[]): Map<number, { ph: "s" | "t" | 
   return out;
 }
 
-/** Converts one run; the n-th run's ids are offset by n × RUN_ID_STRIDE. */
-function convertRun(run: ChromeRun, index: number, into: ChromeTraceEvent[]): void {
+/** A control code as trace arguments: its name (or number), the number, and CTL_CODE's fields. */
+function ioctlArgs(code: number, names: TraceNames, driver: string): Args {
+  return { ioctl: ioctlText(code, names, "short", driver), ioctlCode: hex(code), ioctlFields: ioctlFields(code) };
+}
+
+/**
+ * Converts one run, yielding its trace events as they are made; the n-th run's ids are offset by
+ * n × RUN_ID_STRIDE. The metadata (process and thread names) comes last, once every track is
+ * known: the format lets metadata stand anywhere, and a run is converted in one pass.
+ */
+function* convertRun(run: ChromeRun, index: number): Generator<ChromeTraceEvent> {
+  // What one event turns into (a few records at most), handed on before the next event.
   const out: ChromeTraceEvent[] = [];
   const base = index * RUN_ID_STRIDE;
   const names = TraceNames.from(run.events);
@@ -165,11 +177,18 @@ function convertRun(run: ChromeRun, index: number, into: ChromeTraceEvent[]): vo
   const instant = (e: TraceEvent, ts: number, name: string, cat: string, scope: "t" | "g", args: Args) => {
     out.push({ name, ph: "i", cat, s: scope, ...track(e.tid), ts, args: { ...args, time: msFixed(e.time) } });
   };
+  // An object, not a let: set inside the closure, read after the loop.
+  const seen = { counters: false };
   const counter = (ts: number, name: string, args: Args) => {
+    seen.counters = true;
     out.push({ name, ph: "C", pid: base + COUNTER_PID, tid: 0, ts, args });
   };
 
   for (const e of run.events) {
+    if (out.length > 0) {
+      yield* out;
+      out.length = 0;
+    }
     const ts = Math.max(e.time / 10, last + STEP_US);
     last = ts;
     // A wait ends when its thread does anything again.
@@ -177,13 +196,13 @@ function convertRun(run: ChromeRun, index: number, into: ChromeTraceEvent[]): vo
     if (top?.key === "wait") end(e.tid, ts, "wait", e.kind === "WaitSatisfied" ? { result: e.statusName } : { result: "ended" });
     switch (e.kind) {
       case "ApiEnter":
-        begin(e, ts, e.api, "api", `api:${e.api}`, { call: `${e.api}(${e.detail})` });
+        begin(e, ts, e.api, "api", `api:${e.api}`, { call: `${e.api}(${nameIoctlInDetail(e.api, e.detail, names, "full")})` });
         break;
       case "ApiReturn":
         end(e.tid, ts, `api:${e.api}`, { result: e.result, ...(e.lastError ? { lastError: e.lastErrorName || e.lastError } : {}) });
         break;
       case "IrpDispatched":
-        begin(e, ts, `${e.driver}!${e.routine}`, "dispatch", `dispatch:${e.irp}`, { irp: e.irp, major: e.major, device: e.device, ...(e.ioctl ? { ioctl: hex(e.ioctl) } : {}) });
+        begin(e, ts, `${e.driver}!${e.routine}`, "dispatch", `dispatch:${e.irp}`, { irp: e.irp, major: e.major, device: e.device, ...(e.ioctl ? ioctlArgs(e.ioctl, names, e.driver) : {}) });
         break;
       case "IrpDispatchReturned":
         end(e.tid, ts, `dispatch:${e.irp}`, { status: e.statusName });
@@ -274,6 +293,9 @@ function convertRun(run: ChromeRun, index: number, into: ChromeTraceEvent[]): vo
       case "Deadlock":
         instant(e, ts, "deadlock", "bugcheck", "g", { description: e.description });
         break;
+      case "Livelock":
+        instant(e, ts, "livelock", "bugcheck", "g", { description: e.description });
+        break;
       case "Note":
         instant(e, ts, e.text, "note", "g", {});
         break;
@@ -283,14 +305,17 @@ function convertRun(run: ChromeRun, index: number, into: ChromeTraceEvent[]): vo
     const f = flows.get(e.seq);
     if (f) out.push({ name: f.irp, ph: f.ph, cat: "irp", id: base + f.flow, ...track(e.tid), ts, ...(f.ph === "f" ? { bp: "e" as const } : {}) });
   }
+  yield* out;
+  out.length = 0;
   // Whatever is still open when the trace ends (a bug check, a run stopped early) ends there.
   const endTs = last + STEP_US;
   for (const [tid, s] of open) {
     for (let o = s.pop(); o; o = s.pop()) out.push({ name: o.name, ph: "E", cat: o.cat, ...track(tid), ts: endTs, args: { unfinished: true } });
   }
 
+  yield* out;
   const meta: ChromeTraceEvent[] = [];
-  const pids = new Set([...tracks.values()]);
+  const pids = new Set(tracks.values());
   for (const pid of [...pids].sort((a, b) => a - b)) {
     const local = pid - base;
     const pname = local === 0 ? "System Idle Process" : names.process(local);
@@ -301,30 +326,43 @@ function convertRun(run: ChromeRun, index: number, into: ChromeTraceEvent[]): vo
     meta.push({ name: "thread_name", ph: "M", pid, tid: base + tid, args: { name: names.thread(tid) } });
     meta.push({ name: "thread_sort_index", ph: "M", pid, tid: base + tid, args: { sort_index: tid } });
   }
-  if (out.some((x) => x.ph === "C")) meta.push({ name: "process_name", ph: "M", pid: base + COUNTER_PID, tid: 0, args: { name: `${prefix}machine counters` } });
-  into.push(...meta, ...out);
+  if (seen.counters) meta.push({ name: "process_name", ph: "M", pid: base + COUNTER_PID, tid: 0, args: { name: `${prefix}machine counters` } });
+  yield* meta;
+}
+
+/** Every trace event of the runs, in order, made as they are consumed. */
+export function* chromeTraceEvents(runs: readonly ChromeRun[]): Generator<ChromeTraceEvent> {
+  for (let i = 0; i < runs.length; i++) {
+    const r = runs[i];
+    if (r) yield* convertRun(r, i);
+  }
+}
+
+function otherData(runs: readonly ChromeRun[]): Readonly<Record<string, string>> {
+  return {
+    generator: "irpsim",
+    runs: runs.map((r, i) => r.label ?? `run ${i + 1}`).join("; "),
+    clock: `virtual time in µs; steps at the same virtual instant are spread ${STEP_US} µs apart (args.time is each step's exact virtual time)`,
+  };
 }
 
 /** Builds the trace of one or more runs. */
 export function chromeTrace(runs: readonly ChromeRun[]): ChromeTrace {
-  const traceEvents: ChromeTraceEvent[] = [];
-  runs.forEach((r, i) => {
-    convertRun(r, i, traceEvents);
-  });
-  return {
-    traceEvents,
-    displayTimeUnit: "ms",
-    otherData: {
-      generator: "irpsim",
-      runs: runs.map((r, i) => r.label ?? `run ${i + 1}`).join("; "),
-      clock: `virtual time in µs; steps at the same virtual instant are spread ${STEP_US} µs apart (args.time is each step's exact virtual time)`,
-    },
-  };
+  return { traceEvents: [...chromeTraceEvents(runs)], displayTimeUnit: "ms", otherData: otherData(runs) };
+}
+
+/** The trace as JSON text in chunks, one trace event per line (diffable, and what the tools load). */
+export function* chromeTraceChunks(runs: readonly ChromeRun[]): Generator<string> {
+  yield `{"displayTimeUnit":"ms","otherData":${JSON.stringify(otherData(runs))},"traceEvents":[\n`;
+  let first = true;
+  for (const e of chromeTraceEvents(runs)) {
+    yield first ? JSON.stringify(e) : `,\n${JSON.stringify(e)}`;
+    first = false;
+  }
+  yield "\n]}\n";
 }
 
 /** The trace as JSON text, one trace event per line (diffable, and what the tools load). */
 export function formatChromeTrace(runs: readonly ChromeRun[]): string {
-  const t = chromeTrace(runs);
-  const body = t.traceEvents.map((e) => JSON.stringify(e)).join(",\n");
-  return `{"displayTimeUnit":"ms","otherData":${JSON.stringify(t.otherData)},"traceEvents":[\n${body}\n]}\n`;
+  return joinChunks(chromeTraceChunks(runs));
 }

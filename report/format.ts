@@ -26,9 +26,21 @@ export function frameList(list: readonly number[]): string {
   return `frames ${list.slice(0, 6).map(pfn).join(", ")}${list.length > 6 ? ", …" : ""}`;
 }
 
-/** "12.5 ms": a virtual time (ticks) without trailing zeros. */
+/**
+ * "12.5 ms": a virtual time (ticks) to the microsecond, without trailing zeros. Calls cost
+ * fractions of a microsecond of virtual time (kernel/execution-time.ts); the µs is as fine as a
+ * reader needs.
+ */
 export function ms(ticks: number): string {
-  return `${Number((ticks / TICKS_PER_MS).toFixed(4))} ms`;
+  return `${Number((ticks / TICKS_PER_MS).toFixed(3))} ms`;
+}
+
+/**
+ * "150 ms": a virtual time to a tenth of a millisecond, for spans of periodic work ("× 15,
+ * 10–150 ms"), where the sub-microsecond cost of each call would only be noise.
+ */
+export function msRough(ticks: number): string {
+  return `${Number((ticks / TICKS_PER_MS).toFixed(1))} ms`;
 }
 
 /** "150.000 ms": a virtual time with a fixed width, for columns. */

@@ -39,12 +39,16 @@ export interface MappedRange {
   readonly from: number;
   /** When the mapping or lock ended (virtual ms), null when it outlived the run. */
   readonly to: number | null;
+  /** The same as trace positions: the `seq` of the events that made it and ended it. */
+  readonly fromSeq: number;
+  readonly toSeq: number | null;
 }
 
-/** A frame's lock count from a given time on. */
+/** A frame's lock count from a given time on (and from the trace event `seq` on). */
 export interface LockStep {
   readonly time: number;
   readonly count: number;
+  readonly seq: number;
 }
 
 /** The whole map. */
@@ -72,6 +76,8 @@ interface Building {
   pages: PageFrame[];
   from: number;
   to: number | null;
+  fromSeq: number;
+  toSeq: number | null;
   mappedVa: number;
 }
 
@@ -80,65 +86,81 @@ function pagesOf(va: number, frames: readonly number[]): PageFrame[] {
   return frames.map((frame, i) => ({ va: base + i * PAGE, frame }));
 }
 
-/** Builds the memory map of a run from its trace events. */
+/** Builds the memory map of a run from its trace events (in one pass, whatever the run's length). */
 export function buildMemoryMap(events: readonly TraceEvent[]): MemoryMap {
   const names = TraceNames.from(events);
   const ranges: Building[] = [];
   const lengths = new Map<string, number>();
   const counts = new Map<number, number>();
   const locks = new Map<number, LockStep[]>();
-  const lock = (frame: number, delta: number, time: number) => {
+  // Ranges still there, by MDL and role (and mapped address): found without searching them all.
+  const live = new Map<string, Building>();
+  const owned = new Set<string>();
+  const keyOf = (mdl: string, role: MappedRange["role"], va?: number) => `${mdl}|${role}|${va ?? ""}`;
+  const lock = (frame: number, delta: number, time: number, seq: number) => {
     const c = (counts.get(frame) ?? 0) + delta;
     counts.set(frame, c);
     let steps = locks.get(frame);
-    if (!steps) locks.set(frame, (steps = [{ time: 0, count: 0 }]));
+    if (!steps) locks.set(frame, (steps = [{ time: 0, count: 0, seq: -1 }]));
     const last = steps.at(-1);
-    if (last && last.time === time) steps[steps.length - 1] = { time, count: c };
-    else steps.push({ time, count: c });
+    if (last && last.time === time) steps[steps.length - 1] = { time, count: c, seq };
+    else steps.push({ time, count: c, seq });
   };
-  const open = (mdl: string, role: MappedRange["role"], mappedVa?: number) => ranges.find((r) => r.mdl === mdl && r.role === role && r.to === null && (mappedVa === undefined || r.mappedVa === mappedVa));
+  const begin = (r: Building, key: string) => {
+    ranges.push(r);
+    live.set(key, r);
+  };
+  const end = (key: string, e: TraceEvent) => {
+    const r = live.get(key);
+    if (!r) return;
+    r.to = e.time;
+    r.toSeq = e.seq;
+    live.delete(key);
+  };
 
   for (const e of events) {
     switch (e.kind) {
       case "MdlLocked": {
         const space = e.process !== 0 && e.va < SYSTEM_BASE ? "user" : "system";
         lengths.set(e.mdl, e.length);
-        ranges.push({ mdl: e.mdl, role: "locked", space, process: space === "user" ? e.process : 0, processName: space === "user" ? names.process(e.process) : "system space", va: e.va, length: e.length, pages: pagesOf(e.va, e.frames), from: e.time, to: null, mappedVa: e.va });
-        for (const f of e.frames) lock(f, 1, e.time);
+        owned.add(e.mdl);
+        begin({ mdl: e.mdl, role: "locked", space, process: space === "user" ? e.process : 0, processName: space === "user" ? names.process(e.process) : "system space", va: e.va, length: e.length, pages: pagesOf(e.va, e.frames), from: e.time, to: null, fromSeq: e.seq, toSeq: null, mappedVa: e.va }, keyOf(e.mdl, "locked"));
+        for (const f of e.frames) lock(f, 1, e.time, e.seq);
         break;
       }
       case "MdlUnlocked": {
-        const r = open(e.mdl, "locked");
-        if (r) r.to = e.time;
-        for (const f of e.frames) lock(f, -1, e.time);
+        end(keyOf(e.mdl, "locked"), e);
+        for (const f of e.frames) lock(f, -1, e.time, e.seq);
         break;
       }
       case "MdlMapped": {
         const length = lengths.get(e.mdl) ?? e.frames.length * PAGE - (e.va % PAGE);
         // An MDL mapped without being locked here (built for nonpaged memory): draw its own range too.
-        if (!ranges.some((r) => r.mdl === e.mdl && (r.role === "locked" || r.role === "source"))) {
+        if (!owned.has(e.mdl)) {
           const space = e.va < SYSTEM_BASE ? "user" : "system";
-          ranges.push({ mdl: e.mdl, role: "source", space, process: space === "user" ? e.process : 0, processName: space === "user" ? names.process(e.process) : "system space", va: e.va, length, pages: pagesOf(e.va, e.frames), from: e.time, to: null, mappedVa: e.va });
+          owned.add(e.mdl);
+          begin({ mdl: e.mdl, role: "source", space, process: space === "user" ? e.process : 0, processName: space === "user" ? names.process(e.process) : "system space", va: e.va, length, pages: pagesOf(e.va, e.frames), from: e.time, to: null, fromSeq: e.seq, toSeq: null, mappedVa: e.va }, keyOf(e.mdl, "source"));
         }
         const user = e.mode === "UserMode";
-        ranges.push({ mdl: e.mdl, role: "mapped", space: user ? "user" : "system", process: user ? e.process : 0, processName: user ? names.process(e.process) : "system space", va: e.mappedVa, length, pages: pagesOf(e.mappedVa, e.frames), from: e.time, to: null, mappedVa: e.mappedVa });
+        begin({ mdl: e.mdl, role: "mapped", space: user ? "user" : "system", process: user ? e.process : 0, processName: user ? names.process(e.process) : "system space", va: e.mappedVa, length, pages: pagesOf(e.mappedVa, e.frames), from: e.time, to: null, fromSeq: e.seq, toSeq: null, mappedVa: e.mappedVa }, keyOf(e.mdl, "mapped", e.mappedVa));
         break;
       }
-      case "MdlUnmapped": {
-        const r = open(e.mdl, "mapped", e.mappedVa);
-        if (r) r.to = e.time;
+      case "MdlUnmapped":
+        end(keyOf(e.mdl, "mapped", e.mappedVa), e);
         break;
-      }
-      case "MdlFreed": {
-        const r = open(e.mdl, "source");
-        if (r) r.to = e.time;
+      case "MdlFreed":
+        end(keyOf(e.mdl, "source"), e);
+        // The label can be handed out again to a new MDL.
+        owned.delete(e.mdl);
+        lengths.delete(e.mdl);
         break;
-      }
       default:
         break;
     }
   }
-  const frames = [...new Set(ranges.flatMap((r) => r.pages.map((p) => p.frame)))].sort((a, b) => a - b);
+  const frameSet = new Set<number>();
+  for (const r of ranges) for (const p of r.pages) frameSet.add(p.frame);
+  const frames = [...frameSet].sort((a, b) => a - b);
   return {
     ranges: ranges.map(({ mappedVa: _m, ...r }) => r),
     frames,

@@ -9,7 +9,8 @@
  */
 import { ntStatusName } from "../kernel/status.js";
 import type { TraceEvent } from "../kernel/trace.js";
-import { frameList, hex, ms } from "./format.js";
+import { frameList, hex, ms, msRough } from "./format.js";
+import { ioctlLegend, ioctlText, nameIoctlInDetail } from "./ioctl.js";
 import { TraceNames } from "./names.js";
 
 /** What a participant stands for. */
@@ -41,7 +42,11 @@ export interface MessageStep {
   readonly deactivate: boolean;
   /** Virtual time in 100 ns ticks. */
   readonly time: number;
+  /** The trace event it was drawn from (its `seq`): where in the run the step stands. */
+  readonly seq: number;
   readonly tone: Tone;
+  /** More to say than the label holds (a control code decoded), for a tooltip. */
+  readonly detail?: string;
 }
 
 /** A note over one or more participants (none: across the whole diagram). */
@@ -50,6 +55,8 @@ export interface NoteStep {
   readonly over: readonly string[];
   readonly text: string;
   readonly time: number;
+  /** The trace event it was drawn from. */
+  readonly seq: number;
   readonly tone: Tone;
 }
 
@@ -122,7 +129,12 @@ class Builder {
   private readonly participants = new Map<string, Participant>();
   private readonly driverIds = new Map<string, string>();
   private readonly used = new Set<string>();
-  readonly steps: SequenceStep[] = [];
+  /** Finished steps not yet taken by {@link Builder.take}. */
+  private steps: SequenceStep[] = [];
+  /** The last group of DPC runs, held back while the next DPC run may still fold into it. */
+  private held: GroupStep | null = null;
+  /** The control codes already decoded in a note. */
+  private readonly decoded = new Set<number>();
   /** The DPC being drawn, collected so identical runs can be folded. */
   private dpc: { steps: (MessageStep | NoteStep)[]; routine: string; time: number } | null = null;
 
@@ -183,21 +195,40 @@ class Builder {
       for (const p of step.over) this.used.add(p);
     }
     if (this.dpc) this.dpc.steps.push(step);
-    else this.steps.push(step);
+    else {
+      this.release();
+      this.steps.push(step);
+    }
   }
 
-  private msg(e: TraceEvent, from: string, to: string, text: string, o: { arrow?: MessageStep["arrow"]; activate?: boolean; deactivate?: boolean; tone?: Tone } = {}): void {
-    this.add({ kind: "message", from, to, text, arrow: o.arrow ?? "call", activate: o.activate ?? false, deactivate: o.deactivate ?? false, time: e.time, tone: o.tone ?? "plain" });
+  /** Hands on the held group: a single run is drawn as plain steps. */
+  private release(): void {
+    const g = this.held;
+    if (!g) return;
+    this.held = null;
+    if (g.count === 1) for (const x of g.steps) this.steps.push(x);
+    else this.steps.push(g);
+  }
+
+  /** The steps finished since the last call, in order. */
+  take(): SequenceStep[] {
+    const out = this.steps;
+    this.steps = [];
+    return out;
+  }
+
+  private msg(e: TraceEvent, from: string, to: string, text: string, o: { arrow?: MessageStep["arrow"]; activate?: boolean; deactivate?: boolean; tone?: Tone; detail?: string } = {}): void {
+    this.add({ kind: "message", from, to, text, arrow: o.arrow ?? "call", activate: o.activate ?? false, deactivate: o.deactivate ?? false, time: e.time, seq: e.seq, tone: o.tone ?? "plain", ...(o.detail ? { detail: o.detail } : {}) });
   }
 
   private note(e: TraceEvent, over: readonly string[], text: string, tone: Tone = "plain"): void {
-    this.add({ kind: "note", over, text, time: e.time, tone });
+    this.add({ kind: "note", over, text, time: e.time, seq: e.seq, tone });
   }
 
   /** Pushes a call frame and draws the call arrow that activates the callee. */
-  private call(e: TraceEvent, kind: Frame["kind"], key: string, caller: string, callee: string, text: string): void {
+  private call(e: TraceEvent, kind: Frame["kind"], key: string, caller: string, callee: string, text: string, detail?: string): void {
     this.stack(e.tid).push({ kind, callee, caller, key });
-    this.msg(e, caller, callee, text, { activate: true });
+    this.msg(e, caller, callee, text, { activate: true, ...(detail ? { detail } : {}) });
   }
 
   /** Pops the frame `kind`/`key` (and anything left above it) and draws the return arrow. */
@@ -219,14 +250,15 @@ class Builder {
     const d = this.dpc;
     if (!d) return;
     this.dpc = null;
-    const last = this.steps.at(-1);
+    const last = this.held;
     const same = (a: readonly SequenceStep[], b: readonly SequenceStep[]) => a.length === b.length && a.every((x, i) => sameStep(x, b[i]));
-    if (last?.kind === "group" && same(last.steps, d.steps)) {
+    if (last && same(last.steps, d.steps)) {
       const count = last.count + 1;
-      this.steps[this.steps.length - 1] = { ...last, count, lastTime: d.time, label: dpcLabel(d.routine, count, last.firstTime, d.time) };
+      this.held = { ...last, count, lastTime: d.time, label: dpcLabel(d.routine, count, last.firstTime, d.time) };
       return;
     }
-    this.steps.push({ kind: "group", label: dpcLabel(d.routine, 1, d.time, d.time), count: 1, firstTime: d.time, lastTime: d.time, steps: d.steps });
+    this.release();
+    this.held = { kind: "group", label: dpcLabel(d.routine, 1, d.time, d.time), count: 1, firstTime: d.time, lastTime: d.time, steps: d.steps };
   }
 
   event(e: TraceEvent): void {
@@ -266,9 +298,12 @@ class Builder {
       case "SymbolicLinkDeleted":
         this.msg(e, this.caller(e), IO, `IoDeleteSymbolicLink(${e.link})`);
         break;
-      case "ApiEnter":
-        this.call(e, "api", e.api, this.actor(e.tid), apiTarget(e.api), `${e.api}(${e.detail})`);
+      case "ApiEnter": {
+        const short = nameIoctlInDetail(e.api, e.detail, this.names, "short");
+        const full = nameIoctlInDetail(e.api, e.detail, this.names, "full");
+        this.call(e, "api", e.api, this.actor(e.tid), apiTarget(e.api), `${e.api}(${short})`, full !== short ? `${e.api}(${full})` : undefined);
         break;
+      }
       case "ApiReturn": {
         const failed = e.lastError !== 0 && e.lastError !== 997;
         this.ret(e, "api", e.api, `${e.result}${e.lastError ? ` (${e.lastErrorName || e.lastError})` : ""}`, e.lastError === 997 ? "pending" : failed ? "error" : "plain");
@@ -280,9 +315,17 @@ class Builder {
       case "VirtualFreed":
         this.msg(e, this.actor(e.tid), MM, `VirtualFree(${hex(e.base)}, ${e.size})`);
         break;
-      case "IrpDispatched":
-        this.call(e, "dispatch", e.irp, this.ioCaller(e.tid), this.driver(e.driver), `${e.irp} ${e.major}${e.ioctl ? ` ${hex(e.ioctl)}` : ""} → ${e.routine}`);
+      case "IrpDispatched": {
+        const code = e.ioctl ? e.ioctl >>> 0 : null;
+        const decoded = code === null ? undefined : ioctlLegend(code, this.names, e.driver);
+        this.call(e, "dispatch", e.irp, this.ioCaller(e.tid), this.driver(e.driver), `${e.irp} ${e.major}${code !== null ? ` ${ioctlText(code, this.names, "short", e.driver)}` : ""} → ${e.routine}`, decoded);
+        // A control code is decoded once, at its first request: what the name stands for.
+        if (code !== null && decoded && !this.decoded.has(code)) {
+          this.decoded.add(code);
+          this.note(e, [IO, this.driver(e.driver)], decoded);
+        }
         break;
+      }
       case "IrpDispatchReturned":
         this.ret(e, "dispatch", e.irp, e.statusName, toneOfStatus(e.status));
         if (e.status === 0x103) this.note(e, [IO, this.driver(e.driver)], `${e.irp} is pending: the driver holds it and will complete it later`, "pending");
@@ -383,19 +426,25 @@ class Builder {
       case "Deadlock":
         this.note(e, [KE], `DEADLOCK: ${e.description}`, "error");
         break;
+      case "Livelock":
+        this.note(e, [KE], `LIVELOCK: ${e.description}`, "error");
+        break;
       default:
         break;
     }
   }
 
-  finish(): SequenceDiagram {
-    // A DPC that never returned (a bug check inside it) still ends its block.
+  /** Ends the trace: a DPC that never returned (a bug check inside it) still ends its block. */
+  finish(): void {
     this.endDpc();
+    this.release();
+  }
+
+  /** The participants that took part (or those of `only`), in the diagram's column order. */
+  participantList(only?: ReadonlySet<string>): Participant[] {
     const order: ParticipantKind[] = ["app", "io", "driver", "mm", "kernel"];
-    const participants = [...this.participants.values()].filter((p) => this.used.has(p.id)).sort((a, b) => order.indexOf(a.kind) - order.indexOf(b.kind));
-    // A single-run group is drawn as plain steps.
-    const steps = this.steps.flatMap((s): SequenceStep[] => (s.kind === "group" && s.count === 1 ? [...s.steps] : [s]));
-    return { participants, steps };
+    const keep = only ?? this.used;
+    return [...this.participants.values()].filter((p) => keep.has(p.id)).sort((a, b) => order.indexOf(a.kind) - order.indexOf(b.kind));
   }
 }
 
@@ -407,12 +456,66 @@ function sameStep(a: SequenceStep, b: SequenceStep | undefined): boolean {
 }
 
 function dpcLabel(routine: string, count: number, first: number, last: number): string {
-  return count === 1 ? `DPC ${routine} at ${ms(first)}` : `DPC ${routine}, ${count} times from ${ms(first)} to ${ms(last)}`;
+  return count === 1 ? `DPC ${routine} at ${ms(first)}` : `DPC ${routine}, ${count} times from ${msRough(first)} to ${msRough(last)}`;
 }
 
 /** Builds the sequence diagram of a run from its trace events. */
 export function buildSequence(events: readonly TraceEvent[], options: SequenceOptions = {}): SequenceDiagram {
   const b = new Builder(events, options.verbose ?? false);
-  for (const e of events) b.event(e);
-  return b.finish();
+  const steps: SequenceStep[] = [];
+  for (const e of events) {
+    b.event(e);
+    for (const s of b.take()) steps.push(s);
+  }
+  b.finish();
+  for (const s of b.take()) steps.push(s);
+  return { participants: b.participantList(), steps };
+}
+
+/** The steps of a diagram as they are made, and its participants once the steps drawn are known. */
+export interface SequenceSource {
+  readonly steps: Iterable<SequenceStep>;
+  /** The participants among `used` (ids), in column order: call after taking the steps to draw. */
+  participantsFor(used: ReadonlySet<string>): readonly Participant[];
+}
+
+/**
+ * The diagram's steps in one pass, made as they are consumed: for a drawing that stops after a
+ * number of steps (the HTML report's, on a long run), so only that beginning of the run is read.
+ */
+export function sequenceSource(events: readonly TraceEvent[], options: SequenceOptions = {}): SequenceSource {
+  const b = new Builder(events, options.verbose ?? false);
+  function* steps(): Generator<SequenceStep> {
+    for (const e of events) {
+      b.event(e);
+      yield* b.take();
+    }
+    b.finish();
+    yield* b.take();
+  }
+  return { steps: steps(), participantsFor: (used) => b.participantList(used) };
+}
+
+/**
+ * The diagram of a long run without holding its steps: the participants (one pass over the
+ * events), and the steps as a sequence made as it is consumed (a second pass).
+ */
+export function streamSequence(events: readonly TraceEvent[], options: SequenceOptions = {}): { participants: readonly Participant[]; steps: Iterable<SequenceStep> } {
+  const verbose = options.verbose ?? false;
+  const first = new Builder(events, verbose);
+  for (const e of events) {
+    first.event(e);
+    first.take();
+  }
+  first.finish();
+  function* steps(): Generator<SequenceStep> {
+    const b = new Builder(events, verbose);
+    for (const e of events) {
+      b.event(e);
+      yield* b.take();
+    }
+    b.finish();
+    yield* b.take();
+  }
+  return { participants: first.participantList(), steps: steps() };
 }

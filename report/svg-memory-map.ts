@@ -19,6 +19,9 @@ const PAGE_STEP = 24;
 /** Pages drawn per range, and frames drawn in all: beyond these the map says how many it left out. */
 const MAX_PAGES = 16;
 const MAX_FRAMES = 64;
+/** Ranges drawn per column of the map, and rows of ranges in the lock chart. */
+const MAX_RANGES = 12;
+const MAX_CHART_RANGES = 24;
 
 const SPACE_COLOR = { user: { fill: "#ebf4ff", stroke: "#3182ce" }, system: { fill: "#fffaf0", stroke: "#dd6b20" } } as const;
 
@@ -30,25 +33,44 @@ function lifetime(r: MappedRange, end: number): string {
   return `${ms(r.from)} – ${r.to === null ? `still there at ${ms(end)}` : ms(r.to)}`;
 }
 
-/** The pages/frames drawing. */
+/** The ranges of one column that are drawn (the first few), each with its index in the map. */
+function drawnRanges(map: MemoryMap, space: "user" | "system"): { r: MappedRange; i: number }[] {
+  const out: { r: MappedRange; i: number }[] = [];
+  map.ranges.forEach((r, i) => {
+    if (r.space === space && out.length < MAX_RANGES) out.push({ r, i });
+  });
+  return out;
+}
+
+/**
+ * The pages/frames drawing. Each range is a `g.range` with `data-range` (its index in the map)
+ * and each frame a `g.frame` with `data-pfn`, so the report's time cursor can show the map at
+ * any instant.
+ */
 export function renderMemoryMapSvg(map: MemoryMap): string {
   const shown = new Set<number>();
-  for (const r of map.ranges) for (const p of r.pages.slice(0, MAX_PAGES)) if (shown.size < MAX_FRAMES || shown.has(p.frame)) shown.add(p.frame);
+  const user = drawnRanges(map, "user");
+  const system = drawnRanges(map, "system");
+  for (const { r } of [...user, ...system]) for (const p of r.pages.slice(0, MAX_PAGES)) if (shown.size < MAX_FRAMES || shown.has(p.frame)) shown.add(p.frame);
   const frames = map.frames.filter((f) => shown.has(f));
   const hiddenFrames = map.frames.length - frames.length;
   const top = 48;
   // Frames line up with the first page boxes (below each range's two title lines).
   const frameY = new Map(frames.map((f, i) => [f, top + 32 + i * PAGE_STEP]));
-  const maxLocks = (f: number) => Math.max(0, ...(map.locks.get(f) ?? []).map((s) => s.count));
+  const maxLocks = (f: number) => {
+    let most = 0;
+    for (const s of map.locks.get(f) ?? []) most = Math.max(most, s.count);
+    return most;
+  };
 
   const parts: string[] = [];
   const links: string[] = [];
-  const column = (space: "user" | "system", x: number) => {
+  const column = (space: "user" | "system", x: number, drawn: { r: MappedRange; i: number }[]) => {
     let y = top;
-    for (const r of map.ranges.filter((q) => q.space === space)) {
+    for (const { r, i } of drawn) {
       const c = SPACE_COLOR[space];
       const title = `${r.processName} ${hex(r.va)} +${r.length} (${r.mdl} ${roleText(r)}, ${lifetime(r, map.end)})`;
-      parts.push(`<g class="range" data-space="${space}" data-role="${r.role}"><title>${esc(title)}</title>`);
+      parts.push(`<g class="range" data-space="${space}" data-role="${r.role}" data-range="${i}"><title>${esc(title)}</title>`);
       parts.push(`<text class="range-title" x="${x}" y="${n(y + 10)}">${esc(truncate(`${r.processName}  ${hex(r.va)} +${r.length}`, 34))}</text>`);
       parts.push(`<text class="range-sub" x="${x}" y="${n(y + 24)}">${esc(truncate(`${r.mdl} ${roleText(r)} · ${lifetime(r, map.end)}`, 36))}</text>`);
       y += 32;
@@ -61,7 +83,7 @@ export function renderMemoryMapSvg(map: MemoryMap): string {
           const y0 = y + PAGE_H / 2;
           const y1 = fy + PAGE_H / 2;
           const mid = (x0 + x1) / 2;
-          links.push(`<path class="link" data-space="${space}" d="M${n(x0)},${n(y0)} C${n(mid)},${n(y0)} ${n(mid)},${n(y1)} ${n(x1)},${n(y1)}" stroke="${c.stroke}"/>`);
+          links.push(`<path class="link" data-space="${space}" data-range="${i}" d="M${n(x0)},${n(y0)} C${n(mid)},${n(y0)} ${n(mid)},${n(y1)} ${n(x1)},${n(y1)}" stroke="${c.stroke}"/>`);
         }
         y += PAGE_STEP;
       }
@@ -72,17 +94,22 @@ export function renderMemoryMapSvg(map: MemoryMap): string {
       parts.push(`</g>`);
       y += 14;
     }
+    const all = map.ranges.reduce((k, r) => k + (r.space === space ? 1 : 0), 0);
+    if (all > drawn.length) {
+      parts.push(`<text class="more" x="${x + 8}" y="${n(y + 12)}">… ${all - drawn.length} more ranges</text>`);
+      y += PAGE_STEP;
+    }
     return y;
   };
-  const userBottom = column("user", USER_X);
-  const systemBottom = column("system", SYSTEM_X);
+  const userBottom = column("user", USER_X, user);
+  const systemBottom = column("system", SYSTEM_X, system);
   for (const f of frames) {
     const y = frameY.get(f) ?? top;
     const locks = maxLocks(f);
     parts.push(
       `<g class="frame" data-pfn="${f}"><title>${esc(`page frame ${pfn(f)} (physical ${hex(f * 4096)}); most locks at once: ${locks}`)}</title>` +
         `<rect x="${FRAME_X}" y="${n(y)}" width="${FRAME_W}" height="${PAGE_H}" rx="2" class="${locks > 0 ? "locked" : ""}"/>` +
-        `<text x="${FRAME_X + 8}" y="${n(y + 14)}">${esc(`PFN ${pfn(f)}${locks > 0 ? `  locked ×${locks}` : ""}`)}</text></g>`,
+        `<text class="frame-label" x="${FRAME_X + 8}" y="${n(y + 14)}">${esc(`PFN ${pfn(f)}${locks > 0 ? `  locked ×${locks}` : ""}`)}</text></g>`,
     );
   }
   let frameBottom = top + 32 + frames.length * PAGE_STEP;
@@ -130,21 +157,43 @@ export function renderLockChartSvg(map: MemoryMap): string {
     const text = w > label.length * 7 + 8 ? `<text class="bar-label" x="${n(x0 + 4)}" y="${n(y + 14)}">${esc(label)}</text>` : "";
     return `<g class="${cls}"><title>${esc(title)}</title><rect x="${n(x0)}" y="${n(y + 3)}" width="${n(w)}" height="${ROW_H - 6}" rx="2"/>${text}</g>`;
   };
-  for (const r of map.ranges) {
+  for (const r of map.ranges.slice(0, MAX_CHART_RANGES)) {
     const label = truncate(`${r.processName} ${hex(r.va)} (${r.mdl} ${roleText(r)})`, 35);
     rows.push(`<text class="row-label" x="8" y="${n(y + 15)}">${esc(label)}</text>`);
     rows.push(bar(r.from, r.to ?? t1, `lifetime ${r.space}`, r.role, `${r.processName} ${hex(r.va)} +${r.length}: ${roleText(r)} ${lifetime(r, map.end)}`));
+    y += ROW_H;
+  }
+  if (map.ranges.length > MAX_CHART_RANGES) {
+    rows.push(`<text class="more" x="8" y="${n(y + 15)}">… ${map.ranges.length - MAX_CHART_RANGES} more ranges</text>`);
     y += ROW_H;
   }
   const frames = map.frames.slice(0, 32);
   for (const f of frames) {
     rows.push(`<text class="row-label" x="8" y="${n(y + 15)}">${esc(`frame ${pfn(f)} lock count`)}</text>`);
     const steps = map.locks.get(f) ?? [];
+    // Bars closer than a pixel are drawn as one (with the most locks among them), so a frame
+    // locked and unlocked a million times is still a row of a few hundred bars.
+    let run: { from: number; until: number; count: number } | null = null;
+    const flush = () => {
+      if (run && run.count > 0) rows.push(bar(run.from, run.until, `locks count-${Math.min(run.count, 3)}`, `×${run.count}`, `frame ${pfn(f)}: ${run.count} lock${run.count === 1 ? "" : "s"} from ${ms(run.from)} to ${ms(run.until)}`));
+      run = null;
+    };
     steps.forEach((s, i) => {
-      if (s.count <= 0) return;
       const until = steps[i + 1]?.time ?? t1;
-      rows.push(bar(s.time, until, `locks count-${Math.min(s.count, 3)}`, `×${s.count}`, `frame ${pfn(f)}: ${s.count} lock${s.count === 1 ? "" : "s"} from ${ms(s.time)} to ${ms(until)}`));
+      const narrow = xOf(until) - xOf(s.time) < 1;
+      if (s.count <= 0) {
+        if (!narrow) flush();
+        return;
+      }
+      if (run && xOf(s.time) - xOf(run.until) < 1 && (narrow || xOf(run.until) - xOf(run.from) < 1)) {
+        run.until = until;
+        run.count = Math.max(run.count, s.count);
+      } else {
+        flush();
+        run = { from: s.time, until, count: s.count };
+      }
     });
+    flush();
     y += ROW_H;
   }
   if (map.frames.length > frames.length) {
@@ -160,11 +209,12 @@ export function renderLockChartSvg(map: MemoryMap): string {
   }
   const height = axisY + 28;
   return [
-    `<svg class="lock-chart" xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" height="${n(height)}" viewBox="0 0 ${WIDTH} ${n(height)}" role="img" aria-label="lock counts over time">`,
+    `<svg class="lock-chart" xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" height="${n(height)}" viewBox="0 0 ${WIDTH} ${n(height)}" role="img" aria-label="lock counts over time" data-t0="${t0}" data-t1="${t1}" data-x0="${PLOT_X}" data-w="${PLOT_W}">`,
     `<text class="column-title" x="8" y="20">what was locked and mapped, and each frame's lock count, over virtual time</text>`,
     ticks.join(""),
     `<line class="axis" x1="${PLOT_X}" x2="${PLOT_X + PLOT_W}" y1="${n(axisY)}" y2="${n(axisY)}"/>`,
     rows.join(""),
+    `<line class="cursor" x1="${PLOT_X}" x2="${PLOT_X}" y1="30" y2="${n(axisY)}" visibility="hidden"/>`,
     `</svg>`,
   ].join("\n");
 }

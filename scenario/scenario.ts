@@ -10,6 +10,9 @@ import type { RunOptions } from "../kernel/scheduler.js";
 import type { TraceEvent } from "../kernel/trace.js";
 import type { InjectionBudget } from "./injections.js";
 import { teardownChecks } from "./teardown.js";
+import { acceptEndlessWaits, type EndlessWait } from "./endless-waits.js";
+import { awaitOrNeverSettles, neverSettledDescription } from "./never-settled.js";
+import { spanText } from "../kernel/execution-time.js";
 
 /** A choice a scenario offers ("ending": done-using | killed | closed). */
 export interface ScenarioOption {
@@ -70,8 +73,22 @@ export interface Scenario {
    * example `{ death: 1, cancel: 1 }`). Its checks must hold under any of them.
    */
   readonly injections?: InjectionBudget;
+  /**
+   * User-mode waits that may legitimately never end once something was injected (an app waiting
+   * on an event the driver dropped because another of its threads closed the handle). A disturbed
+   * run that ends with only these waits left is not a deadlock: the runner ends the hung
+   * processes and runs their rundown. See scenario/endless-waits.ts.
+   */
+  readonly endlessWaits?: readonly EndlessWait[];
   /** Builds the world and runs it. */
   run(ctx: ScenarioContext): Promise<void>;
+  /**
+   * Where the scenario's source is (a file or folder, relative to the package root): reports
+   * point readers at it.
+   */
+  readonly source?: string;
+  /** Commands worth running after this one, with why; `irpsim run` ends with them. */
+  readonly tryNext?: readonly { readonly command: string; readonly why: string }[];
 }
 
 /** How to run a scenario. */
@@ -104,6 +121,10 @@ export interface ScenarioRunOptions {
 export interface ScenarioResult {
   /** The scenario's name. */
   readonly scenario: string;
+  /** The scenario's one-line summary (the HTML report's introduction says it). */
+  readonly summary: string;
+  /** Where the scenario's source is, when it says (its `source`). */
+  readonly source: string | null;
   /** The options it ran with. */
   readonly options: Readonly<Record<string, string>>;
   /** The machine it ran on, as the run left it (for checks and inspection). */
@@ -122,6 +143,8 @@ export interface ScenarioResult {
   readonly verifier: Verifier | null;
   /** Whether the run passed: every check held, no finding, bug check, deadlock or error. */
   readonly passed: boolean;
+  /** Waits the scenario declared endless that this run ended in (empty: none), each in words. */
+  readonly endlessWaits: readonly string[];
 }
 
 /** Resolves the scenario's options: defaults, then what the caller gave; unknown names or values throw. */
@@ -151,12 +174,15 @@ export async function runScenario(s: Scenario, o: ScenarioRunOptions = {}): Prom
   o.prepare?.(machine);
   const checks: Check[] = [];
   const runs: RunResult[] = [];
+  /** How the last machine run ended, in words (for a scenario that then never settles). */
+  let lastRun: string | null = null;
   const ctx: ScenarioContext = {
     machine,
     options,
     async run(ro) {
       const r = await machine.run(o.runLimitMs !== undefined && ro?.maxTimeMs === undefined ? { ...ro, maxTimeMs: o.runLimitMs } : ro);
       runs.push(r);
+      lastRun = `ended ${r.outcome} at ${spanText(machine.now)}`;
       return r;
     },
     check(name, passed, detail = "") {
@@ -171,9 +197,31 @@ export async function runScenario(s: Scenario, o: ScenarioRunOptions = {}): Prom
   };
   let error: unknown = null;
   try {
-    await s.run(ctx);
+    // A scenario that awaits what nothing can settle is reported as a livelock of its own code
+    // (Node would otherwise exit silently with code 13 under a top-level await).
+    // Promise.resolve: a scenario module written in plain JavaScript may return nothing.
+    const body = await awaitOrNeverSettles(Promise.resolve(s.run(ctx)));
+    if (!body.settled) {
+      const description = neverSettledDescription(s.name, machine, lastRun);
+      if (machine.halted) error = new Error(description);
+      else machine.livelock(description, `scenario ${s.name}`, "");
+    }
   } catch (e) {
     if (!(e instanceof BugCheckError || e instanceof MachineHaltedError)) error = e;
+  }
+  // ---- Declared endless waits: end the hung apps, as whoever ran them would ----
+  let endlessWaits: readonly string[] = [];
+  const last = runs[runs.length - 1];
+  const accepted = last?.outcome === "deadlock" && s.endlessWaits ? acceptEndlessWaits(machine, s.endlessWaits) : null;
+  if (accepted) {
+    endlessWaits = accepted.lines;
+    for (const line of accepted.lines) ctx.note(`accepted: ${line}; the app is ended`);
+    for (const p of accepted.processes) machine.terminateProcess(p, 1, "ended: it waits for ever, as the scenario allows");
+    try {
+      await ctx.run();
+    } catch (e) {
+      if (!(e instanceof BugCheckError || e instanceof MachineHaltedError)) error = e;
+    }
   }
   if (!machine.halted) {
     checks.push(...teardownChecks(machine));
@@ -188,5 +236,5 @@ export async function runScenario(s: Scenario, o: ScenarioRunOptions = {}): Prom
     checks.every((c) => c.passed) &&
     findings.length === 0 &&
     (run === null || (run.outcome === "completed" && run.errors.length === 0));
-  return { scenario: s.name, options, machine, run, checks, events: recording?.events ?? [], error, findings, verifier, passed };
+  return { scenario: s.name, summary: s.summary, source: s.source ?? null, options, machine, run, checks, events: recording?.events ?? [], error, findings, verifier, passed, endlessWaits };
 }

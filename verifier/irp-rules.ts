@@ -11,6 +11,8 @@ import type { DEVICE_OBJECT } from "../io-manager/device-object.js";
 import type { IrpWatch } from "../io-manager/hooks.js";
 import type { DRIVER_CANCEL, IO_COMPLETION_ROUTINE, IRP } from "../io-manager/irp.js";
 import type { Frame, IrpRecord } from "./records.js";
+import { returnSite, type ReturnSite } from "./routine-source.js";
+import { driverRun } from "../kernel/source-location.js";
 import type { Verifier } from "./verifier.js";
 
 const INVALID_STATUS = 0xffffffff;
@@ -29,6 +31,20 @@ function requestText(irp: IRP): string {
   if (!sl) return "a request";
   const major = majorFunctionName(sl.MajorFunction);
   return sl.MajorFunction === 0x0e || sl.MajorFunction === 0x0f ? `${major} 0x${(sl.Parameters.IoControlCode >>> 0).toString(16).toUpperCase().padStart(8, "0")}` : major;
+}
+
+/** The driver function the I/O manager is about to call for an IRP at a device (null: none, or not a function). */
+function routineOf(irp: IRP, device: DEVICE_OBJECT): object | null {
+  const sl = irp.Stack[irp.CurrentLocation - 1];
+  const fn = sl ? device.DriverObject.MajorFunction[sl.MajorFunction] : null;
+  return typeof fn === "function" ? fn : null;
+}
+
+/** " (at `return STATUS_SUCCESS;`, line 42)", or nothing when the return statement is not known. */
+function returnWords(r: ReturnSite | null): string {
+  if (!r) return "";
+  const others = r.alternatives.length > 0 ? `, or at ${r.alternatives.map((a) => `line ${a.line}`).join(", ")}: nothing the verifier sees runs between them` : "";
+  return ` (at \`${r.text}\`, line ${r.line}${others})`;
 }
 
 /** Installs the IRP rules' hooks. */
@@ -100,6 +116,12 @@ export function installIrpRules(v: Verifier): void {
       if (top && top.irp === irp && top.lastSite === null && !top.lookedUp) {
         top.lookedUp = true;
         top.lastSite = v.site();
+      } else if (member === "IoStatus" && top && top.irp === irp && v.sourceLines && !top.forwarded && !top.completedDuring && !top.marked && m.currentActivity()?.kind === "dispatch routine") {
+        // Filling in the I/O status moves the routine's last seen line (what finds its return
+        // statement), while it still owes the IRP a completion, a forward or a mark; its kernel
+        // calls move it too (Verifier.site). Other touches are not worth a stack each.
+        const run = driverRun();
+        if (run.length > 0) top.lastRun = run;
       }
       checkOwnership(irp, member, false);
     },
@@ -130,22 +152,26 @@ export function installIrpRules(v: Verifier): void {
         source: f.selfCompletion.site,
       });
     }
-    if (status !== STATUS_PENDING && !f.forwarded && !f.completedDuring) {
+    // The return statement that ended the call, when the rule is about what the routine did not do before it.
+    const returned = (): ReturnSite | null => (v.sourceLines && f.routineFn ? returnSite(f.routineFn, f.routine, f.lastRun, statusText(status)) : null);
+    if (status !== STATUS_PENDING && !f.forwarded && !f.completedDuring && v.enabled("IrpNotHandled")) {
+      const r = returned();
       v.bugCheck("IrpNotHandled", BugCheckCode.DRIVER_VERIFIER_IOMANAGER_VIOLATION, [0x226, 0, id, device.objectId], {
         driver: f.driver,
         routine: f.routine,
         rec,
-        text: `${who} returned ${statusText(status)} for ${rec.label} without completing it, passing it down or marking it pending: nobody owns the IRP now and its requester waits for ever.`,
-        source: f.lastSite,
+        text: `${who} returned ${statusText(status)} for ${rec.label}${returnWords(r)} without completing it, passing it down or marking it pending: nobody owns the IRP now and its requester waits for ever.`,
+        source: r?.source ?? f.lastSite,
       });
     }
     if (status === STATUS_PENDING && !f.marked && !f.forwarded && !f.selfCompletion && v.once("PendingWithoutMark", f.driver, rec)) {
+      const r = returned();
       v.finding("PendingWithoutMark", {
         driver: f.driver,
         routine: f.routine,
         rec,
-        text: `${who} returned STATUS_PENDING for ${rec.label} without calling IoMarkIrpPending, so when the IRP completes Irp->PendingReturned is FALSE and the I/O manager treats it as finished at once: an overlapped caller may never be signalled.`,
-        source: f.lastSite,
+        text: `${who} returned STATUS_PENDING for ${rec.label}${returnWords(r)} without calling IoMarkIrpPending, so when the IRP completes Irp->PendingReturned is FALSE and the I/O manager treats it as finished at once: an overlapped caller may never be signalled.`,
+        source: r?.source ?? f.lastSite,
       });
     }
     if (status !== STATUS_PENDING && f.marked && v.once("MarkedWithoutPending", f.driver, rec)) {
@@ -261,6 +287,8 @@ export function installIrpRules(v: Verifier): void {
         lastRaiseSite: null,
         lastSite: null,
         lookedUp: false,
+        routineFn: routineOf(irp, device),
+        lastRun: [],
         reads: [],
         doubleFetchReported: false,
         sentBuilt: [],

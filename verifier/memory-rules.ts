@@ -10,6 +10,7 @@ import { DISPATCH_LEVEL, KernelMode, UserMode, irqlName } from "../kernel/irql.j
 import { MM_SYSTEM_RANGE_START } from "../kernel/memory-constants.js";
 import { PAGE_MASK, PAGE_SHIFT, PAGE_SIZE } from "../kernel/physical-memory.js";
 import { PTE_PAGEABLE } from "../kernel/pte.js";
+import { callerSite } from "../kernel/source-location.js";
 import type { KThread } from "../kernel/thread.js";
 import { DO_BUFFERED_IO, DO_DIRECT_IO, IRP_MJ_DEVICE_CONTROL, IRP_MJ_INTERNAL_DEVICE_CONTROL, IRP_MJ_READ, IRP_MJ_WRITE, MDL_MAPPED_TO_SYSTEM_VA, MDL_PAGES_LOCKED, MDL_PARTIAL, MDL_SOURCE_IS_NONPAGED_POOL, METHOD_BUFFERED, METHOD_NEITHER } from "../io-manager/constants.js";
 import type { MDL } from "../io-manager/mdl.js";
@@ -76,7 +77,10 @@ export function installMemoryRules(v: Verifier): void {
       const range = mapped.get(mdl);
       mapped.delete(mdl);
       if (range) {
-        const why = completionUnlock === mdl ? `IoCompleteRequest unlocked it (${m.describeContext()} completed its IRP)` : `${m.describeContext()} unmapped it`;
+        // Where the mapping went: the driver's line that completed the IRP or unmapped it.
+        const site = v.sourceLines ? callerSite() : null;
+        const at = site ? ` at ${site}` : "";
+        const why = completionUnlock === mdl ? `IoCompleteRequest${at} unlocked it (${m.describeContext()} completed its IRP)` : `${m.describeContext()} unmapped it${at}`;
         v.stale.push({ start: range.start, end: range.end, mdl: mdl.label, why, time: m.now });
       }
     },

@@ -4,6 +4,7 @@
  * did with its IRP, and per MDL where it was allocated, locked, mapped and unlocked.
  */
 import type { KProcess } from "../kernel/process.js";
+import type { SourceFrame } from "../kernel/source-location.js";
 import type { KSPIN_LOCK } from "../kernel/spin-lock.js";
 import type { KThread } from "../kernel/thread.js";
 import type { TimerEntry } from "../kernel/timer-queue.js";
@@ -124,6 +125,14 @@ export interface Frame {
   lastSite: string | null;
   /** Set once the routine's first touch of its IRP has been located. */
   lookedUp: boolean;
+  /** The routine's function (where its return statements are), when the I/O manager called one of the driver's. */
+  readonly routineFn: object | null;
+  /**
+   * The driver frames of the routine's latest kernel call or use of Irp->IoStatus, innermost
+   * first (recorded only with source lines on, while it owes its IRP a completion, a forward or a
+   * mark): where it was last seen running.
+   */
+  lastRun: readonly SourceFrame[];
   /** User reads this request made (for double fetches): byte ranges and where. */
   readonly reads: { start: number; end: number; site: string | null }[];
   doubleFetchReported: boolean;
@@ -155,6 +164,23 @@ export interface StaleMapping {
   readonly why: string;
   readonly time: number;
 }
+
+/** A pool block a driver freed. */
+export interface FreedBlock {
+  readonly address: number;
+  readonly size: number;
+  readonly tag: string | null;
+  readonly driver: string;
+  readonly allocSite: string | null;
+  /** Who freed it, in words ("cancel routine NotifyCancelRoutine on notify.exe:CPU1"). */
+  readonly freedBy: string;
+  readonly freeSite: string | null;
+  /** Virtual time of the free, 100 ns ticks. */
+  readonly time: number;
+}
+
+/** How many freed pool blocks a verifier remembers. */
+export const FREED_POOL_KEPT = 64;
 
 /** "12.340 ms" for a time in 100 ns ticks. */
 export function formatMs(ticks: number): string {

@@ -14,6 +14,14 @@ export const FORCE_PENDING_DECISION = "verifier.force-pending";
  */
 export const FAULT_INJECTION_DECISION = "verifier.fault-injection";
 
+/** True while the current thread runs a DriverEntry (loadDriver marks it as that activity). */
+function inDriverEntry(m: Verifier["machine"]): boolean {
+  const t = m.runningThread();
+  if (!t) return false;
+  for (let i = 0; i < t.activityDepth; i++) if (t.activities[i]?.kind === "DriverEntry of") return true;
+  return false;
+}
+
 /** Installs Force Pending I/O and low-resources simulation when the options ask for them. */
 export function installResourceOptions(v: Verifier): void {
   const m = v.machine;
@@ -22,15 +30,22 @@ export function installResourceOptions(v: Verifier): void {
   if (v.options.faultInjection) {
     /** Call sites already offered a failure ("ExAllocatePoolWithTag at driver.ts:40:12"). */
     const decided = new Set<string>();
+    const sparesDriverEntry = v.options.faultInjectionInDriverEntry !== true;
     const inject = (api: string): boolean => {
       const driver = v.verifiedDriver();
       if (!driver || m.runningThread() === null) return false;
+      if (sparesDriverEntry && inDriverEntry(m)) return false;
       const where = v.callSite() ?? `${driver} (no source line)`;
       const key = `${api} at ${where}`;
       if (decided.has(key)) return false;
       decided.add(key);
       const fail = m.decide(FAULT_INJECTION_DECISION, 2, () => [`fail ${key}`, `let ${key} succeed`]) === 0;
-      if (fail && m.trace.on) m.trace.emit("Note", { text: `Driver Verifier (low resources simulation): ${api} fails for ${driver} at ${where}` });
+      if (fail) {
+        // A failed allocation disturbs the story: the scenario's undisturbed checks no longer apply.
+        const words = `${api} fails for ${driver} at ${where} (Driver Verifier's low resources simulation)`;
+        m.injected.push(words);
+        if (m.trace.on) m.trace.emit("Injection", { action: "fault", detail: words, at: m.describeContext() });
+      }
       return fail;
     };
     const previous = io.faultInjector;

@@ -10,6 +10,8 @@ import { poolTagText } from "../kernel/pool.js";
 import { SymbolicLink } from "../io-manager/io-manager.js";
 import { MDL_PAGES_LOCKED } from "../io-manager/constants.js";
 import type { Verifier } from "./verifier.js";
+import { FREED_POOL_KEPT } from "./records.js";
+import { routineSource } from "./routine-source.js";
 
 const hex = (n: number): string => `0x${(n >>> 0).toString(16).toUpperCase().padStart(8, "0")}`;
 /** The I/O manager's tag for the system buffers it allocates ('Irp '). */
@@ -41,12 +43,21 @@ export function installUnloadRules(v: Verifier): void {
       const d = m.currentDriver();
       if (d) v.handles.set(`${handle}:${object.label}`, { driver: d, site: v.site(), object: object.label });
     },
-    poolAllocated(_t, address, size) {
+    poolAllocated(_t, address, size, tag) {
+      // The range is live again: no longer a freed block's.
+      for (let i = v.freedPool.length - 1; i >= 0; i--) {
+        const b = v.freedPool[i];
+        if (b && b.address < address + size && address < b.address + b.size) v.freedPool.splice(i, 1);
+      }
       const d = m.currentDriver();
-      if (d) v.pool.set(address, { driver: d, site: v.site(), size, duringDriverEntry: m.currentActivity()?.kind === "DriverEntry of" });
+      if (d) v.pool.set(address, { driver: d, site: v.site(), size, duringDriverEntry: m.currentActivity()?.kind === "DriverEntry of", tag });
     },
     freePool(_t, address) {
+      const b = v.pool.get(address);
       v.pool.delete(address);
+      if (!b) return;
+      if (v.freedPool.length >= FREED_POOL_KEPT) v.freedPool.shift();
+      v.freedPool.push({ address, size: b.size, tag: poolTagText(b.tag), driver: b.driver, allocSite: b.site, freedBy: m.describeContext(), freeSite: v.site(), time: m.now });
     },
     timerSet(_t, timer) {
       const d = m.currentDriver();
@@ -78,13 +89,18 @@ export function installUnloadRules(v: Verifier): void {
       const name = driver.shortName;
       v.unloaded.add(name.toLowerCase());
       if (!v.verified(name)) return;
+      // The DriverUnload that returned leaving something behind: the guilty routine, by name and place.
+      const unload = driver.DriverUnload;
+      const unloadName = unload ? driver.routineName(unload) : "DriverUnload";
+      const unloadAt = v.sourceLines && unload ? routineSource(unload, unloadName) : null;
+      const unloadWords = `${name}'s DriverUnload, ${unloadName}${unloadAt ? ` (${unloadAt.replace(/ \(.*\)$/, "")})` : ""},`;
       for (const [timer, info] of v.timers) {
         if (info.driver !== name || !timer.Inserted) continue;
         v.bugCheck("UnloadWithTimerOrDpc", BugCheckCode.TIMER_OR_DPC_INVALID, [0x0, 0, 0, 0], {
           driver: name,
-          routine: "DriverUnload",
-          text: `${name} unloads with timer ${timer.label} still set${info.site ? ` (set at ${info.site})` : ""}: when it expires, its DPC runs code that is no longer loaded.`,
-          source: info.site,
+          routine: unloadName,
+          text: `${unloadWords} returned without KeCancelTimer(${timer.label}): the timer is still set${info.site ? ` (set at ${info.site})` : ""}, and when it expires its DPC runs code that is no longer loaded.`,
+          source: unloadAt ?? info.site,
         });
       }
       for (const dpc of m.interrupts.queuedDpcs) {
@@ -93,9 +109,9 @@ export function installUnloadRules(v: Verifier): void {
         if (owner !== name) continue;
         v.bugCheck("UnloadWithTimerOrDpc", BugCheckCode.TIMER_OR_DPC_INVALID, [0x1, 0, 0, 0], {
           driver: name,
-          routine: "DriverUnload",
-          text: `${name} unloads with DPC ${dpc.label} still queued${info?.site ? ` (queued at ${info.site})` : ""}: it would run code that is no longer loaded.`,
-          source: info?.site ?? null,
+          routine: unloadName,
+          text: `${unloadWords} returned with DPC ${dpc.label} still queued${info?.site ? ` (queued at ${info.site})` : ""} (no KeRemoveQueueDpc or KeFlushQueuedDpcs): it would run code that is no longer loaded.`,
+          source: unloadAt ?? info?.site ?? null,
         });
       }
       for (const irp of io.liveIrps) {
@@ -105,10 +121,10 @@ export function installUnloadRules(v: Verifier): void {
         if (holder !== name) continue;
         v.bugCheck("UnloadWithPendingIrps", BugCheckCode.DRIVER_UNLOADED_WITHOUT_CANCELLING_PENDING_OPERATIONS, [irp.id, 0, 0, 0], {
           driver: name,
-          routine: "DriverUnload",
+          routine: unloadName,
           rec,
-          text: `${name} unloads while it still holds ${rec.label}${rec.holderRoutine ? ` (from ${name}!${rec.holderRoutine})` : ""}: its cancel routine or its completion would run code that is no longer loaded.`,
-          source: rec.pendSite,
+          text: `${unloadWords} returned while ${name} still holds ${rec.label}${rec.holderRoutine ? ` (from ${name}!${rec.holderRoutine}${rec.pendSite ? `, pended at ${rec.pendSite}` : ""})` : ""}: its cancel routine or its completion would run code that is no longer loaded.`,
+          source: unloadAt ?? rec.pendSite,
         });
       }
       const blocks = [...v.pool.entries()].filter(([, b]) => b.driver === name);
@@ -116,9 +132,9 @@ export function installUnloadRules(v: Verifier): void {
         const list = blocks.map(([a, b]) => `${hex(a)} (${b.size} bytes${b.site ? `, allocated at ${b.site}` : ""})`).join(", ");
         v.bugCheck("UnloadWithPool", BugCheckCode.DRIVER_VERIFIER_DETECTED_VIOLATION, [0x62, 0, 0, blocks.length], {
           driver: name,
-          routine: "DriverUnload",
-          text: `${name} unloads without freeing ${blocks.length} pool block(s): ${list}.`,
-          source: blocks[0]?.[1].site ?? null,
+          routine: unloadName,
+          text: `${unloadWords} returned without freeing ${blocks.length} pool block(s): ${list}.`,
+          source: unloadAt ?? blocks[0]?.[1].site ?? null,
         });
       }
       for (let d = driver.DeviceObject; d; d = d.NextDevice) {
@@ -156,12 +172,14 @@ export function teardownFindings(v: Verifier): void {
     if (driverState(rec.creator, rec.duringDriverEntry)) continue;
     const holder = rec.pendedBy ?? rec.holder ?? rec.creator;
     if (!v.once("LeakedIrp", "teardown", rec)) continue;
+    // The statement that dropped it: the last step of its timeline that driver code took.
+    const last = rec.steps.length > 1 ? [...rec.steps.slice(1)].reverse().find((s) => s.site !== null) : undefined;
     v.finding("LeakedIrp", {
       driver: holder,
       routine: rec.holderRoutine,
       rec,
-      text: `${rec.label} (${rec.origin === "service" ? `issued by ${rec.requestor?.name ?? "an app"}` : rec.origin}) is still allocated when the scenario ends${holder ? `: ${holder}${rec.holderRoutine ? `!${rec.holderRoutine}` : ""} holds it` : ""}.`,
-      source: rec.allocSite,
+      text: `${rec.label} (${rec.origin === "service" ? `issued by ${rec.requestor?.name ?? "an app"}` : rec.origin}) is still allocated when the scenario ends${holder ? `: ${holder}${rec.holderRoutine ? `!${rec.holderRoutine}` : ""} holds it` : ""}${last ? `; the last thing driver code did with it: ${last.text} (at ${last.site ?? ""})` : ""}.`,
+      source: last?.site ?? rec.allocSite,
     });
   }
   for (const mdl of io.liveMdls) {

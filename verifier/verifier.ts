@@ -15,17 +15,19 @@ import type { KDPC } from "../kernel/dpc.js";
 import type { KTIMER } from "../kernel/timer.js";
 import type { KThread } from "../kernel/thread.js";
 import type { KernelObject } from "../kernel/objects.js";
-import { calledFromEmulatorCode, callerSite } from "../kernel/source-location.js";
+import { calledFromEmulatorCode, callerSite, driverRun, formatFrame } from "../kernel/source-location.js";
 import { ioManager, type IoManager } from "../io-manager/io-manager.js";
 import type { IoHooks, IrpWatch } from "../io-manager/hooks.js";
 import { setIrpWatch, type IRP } from "../io-manager/irp.js";
 import { RULES, type RuleId } from "./rules.js";
-import { formatStep, type Frame, type IrpRecord, type MdlRecord, type StaleMapping, type Step, type UserRange } from "./records.js";
+import { formatStep, type Frame, type FreedBlock, type IrpRecord, type MdlRecord, type StaleMapping, type Step, type UserRange } from "./records.js";
 import { installIrpRules } from "./irp-rules.js";
 import { installLockRules } from "./lock-rules.js";
 import { installMemoryRules } from "./memory-rules.js";
 import { installUnloadRules, teardownFindings } from "./unload-rules.js";
+import { installWdkRules } from "./wdk-rules.js";
 import { installResourceOptions } from "./resource-options.js";
+import { installSyncRules } from "./sync-rules.js";
 
 /** How to verify. */
 export interface VerifierOptions {
@@ -44,9 +46,14 @@ export interface VerifierOptions {
   /**
    * Systematic low-resources simulation: the first allocation (pool, IRP, MDL, system PTEs) at
    * each distinct call site of a verified driver is a decision point ("fail" first, "succeed"
-   * second); later allocations at that site succeed. Default off.
+   * second); later allocations at that site succeed. DriverEntry is spared, as Driver Verifier
+   * waits after boot before it fails allocations (see `faultInjectionInDriverEntry`). Each
+   * failure counts as an injected event: the run is no longer the undisturbed story
+   * (ScenarioContext.undisturbed() is false). Default off.
    */
   readonly faultInjection?: boolean;
+  /** With `faultInjection`, fail DriverEntry's allocations too (default false: DriverEntry is spared). */
+  readonly faultInjectionInDriverEntry?: boolean;
   /**
    * Locked-page tracking: a process that exits with pages locked is 0xCB naming the driver and
    * MDL (as with TrackLockedPages or Pool Tracking on), rather than 0x76. Default on.
@@ -107,7 +114,12 @@ export class Verifier {
   /** Mutexes each thread holds (spin locks are in KThread.heldLocks). */
   readonly heldMutexes = new Map<KThread, KMUTANT[]>();
   /** Pool blocks drivers allocated: address -> owner. */
-  readonly pool = new Map<number, { /** The driver that allocated it. */ driver: string; /** The driver's source line. */ site: string | null; /** Its size in bytes. */ size: number; /** Whether it was allocated in DriverEntry. */ duringDriverEntry: boolean }>();
+  readonly pool = new Map<number, { /** The driver that allocated it. */ driver: string; /** The driver's source line. */ site: string | null; /** Its size in bytes. */ size: number; /** Whether it was allocated in DriverEntry. */ duringDriverEntry: boolean; /** Its pool tag. */ tag: number }>();
+  /**
+   * Pool blocks drivers freed, newest last (at most FREED_POOL_KEPT, records.ts), until the range is
+   * allocated again: what explains a later touch of a freed address.
+   */
+  readonly freedPool: FreedBlock[] = [];
   /** Timers and DPCs drivers set or queued. */
   readonly timers = new Map<KTIMER, { /** The driver that set it. */ driver: string; /** The driver's source line. */ site: string | null }>();
   /** DPCs drivers queued. */
@@ -169,7 +181,9 @@ export class Verifier {
     installLockRules(this);
     installMemoryRules(this);
     installUnloadRules(this);
+    installWdkRules(this);
     installResourceOptions(this);
+    installSyncRules(this);
     // IRPs that already exist are watched too.
     for (const irp of io.liveIrps) this.record(irp, null);
   }
@@ -237,14 +251,23 @@ export class Verifier {
 
   /** The driver's (or app's) source line of the current call, through source maps. */
   site(): string | null {
-    const s = this.sourceLines ? callerSite() : null;
     const t = this.machine.runningThread();
-    if (t) {
-      this.lastSiteOn.set(t, s);
-      const fs = this.frames.get(t);
-      const top = fs && fs.length > 0 ? fs[fs.length - 1] : undefined;
-      if (top && s !== null && this.machine.currentActivity()?.kind === "dispatch routine") top.lastSite = s;
+    if (!t) return this.sourceLines ? callerSite() : null;
+    const fs = this.frames.get(t);
+    const top = fs && fs.length > 0 ? fs[fs.length - 1] : undefined;
+    const inRoutine = top !== undefined && this.machine.currentActivity()?.kind === "dispatch routine";
+    let s: string | null = null;
+    // While the routine still owes its IRP a completion, a forward or a mark (see routine-source.ts).
+    if (this.sourceLines && inRoutine && !top.forwarded && !top.completedDuring && !top.marked) {
+      // The routine's own frames too: the last place it was seen running (see routine-source.ts).
+      const run = driverRun();
+      s = run[0] ? formatFrame(run[0]) : null;
+      if (run.length > 0) top.lastRun = run;
+    } else if (this.sourceLines) {
+      s = callerSite();
     }
+    this.lastSiteOn.set(t, s);
+    if (top && s !== null && inRoutine) top.lastSite = s;
     return s;
   }
 
@@ -351,6 +374,21 @@ export class Verifier {
   /** Every active frame, on any thread, for this IRP. */
   *activeFrames(irp: IRP): Generator<Frame> {
     for (const list of this.frames.values()) for (const f of list) if (f.irp === irp) yield f;
+  }
+
+  /**
+   * A freed pool block that `va` lies in, in words ("0x81001000 lies in pool block 0x81001000
+   * (4096 bytes, tag 'Ntfy', allocated at …) that cancel routine X freed at … at 12.000 ms"), or
+   * null: what a bug check at a freed address adds to its explanation.
+   */
+  freedPoolAt(va: number): string | null {
+    for (let i = this.freedPool.length - 1; i >= 0; i--) {
+      const b = this.freedPool[i];
+      if (!b || va < b.address || va >= b.address + Math.max(1, b.size)) continue;
+      const hex = (n: number): string => `0x${(n >>> 0).toString(16).toUpperCase()}`;
+      return `${hex(va)} lies in pool block ${hex(b.address)} (${b.size} bytes${b.tag ? `, tag '${b.tag}'` : ""}, allocated by ${b.driver}${b.allocSite ? ` at ${b.allocSite}` : ""}) that ${b.freedBy} freed${b.freeSite ? ` at ${b.freeSite}` : ""} at ${(b.time / 10_000).toFixed(3)} ms`;
+    }
+    return null;
   }
 
   // ---- Reporting -----------------------------------------------------------------------------

@@ -7,11 +7,11 @@
  */
 import { KAPC, OriginalApcEnvironment, initializeApc } from "../kernel/apc.js";
 import { UserMode } from "../kernel/irql.js";
-import { NT_ERROR, STATUS_OBJECT_TYPE_MISMATCH, STATUS_PENDING, STATUS_UNSUCCESSFUL, ntStatusName } from "../kernel/status.js";
+import { NT_ERROR, NT_WARNING, STATUS_OBJECT_TYPE_MISMATCH, STATUS_PENDING, STATUS_UNSUCCESSFUL, ntStatusName } from "../kernel/status.js";
 import { THREAD_SET_CONTEXT } from "../kernel/sync-objects.js";
 import { KThread } from "../kernel/thread.js";
-import { NtReadWriteFile } from "../io-manager/read-write.js";
-import { caller, service, serviceMaybeAsync, setLastNtError } from "./call.js";
+import { ntReadWriteFile } from "../ntdll/file.js";
+import { caller, service, setLastNtError } from "./call.js";
 import { ERROR_INVALID_PARAMETER, RtlNtStatusToDosError } from "./errors.js";
 import { OVERLAPPED, overlappedAddress, type LPOVERLAPPED } from "./overlapped.js";
 import { apiEnter, apiReturn } from "./trace-events.js";
@@ -86,9 +86,7 @@ async function readWriteEx(api: "ReadFileEx" | "WriteFileEx", write: boolean, hF
   m.mmu.writeU32(ov, STATUS_PENDING);
   m.mmu.writeU32(ov + 4, 0);
   const offset = m.mmu.readU32(ov + 8) + m.mmu.readU32(ov + 12) * 2 ** 32;
-  const status = await serviceMaybeAsync(t, () =>
-    NtReadWriteFile(t, write, { fileHandle: hFile, event: 0, apcRoutine: BasepIoCompletion, apcContext: lpCompletionRoutine, ioStatusBlock: ov, buffer: lpBuffer, length: n, byteOffset: offset, key: 0 }),
-  );
+  const status = await ntReadWriteFile(t, write, { fileHandle: hFile, event: 0, apcRoutine: BasepIoCompletion, apcContext: lpCompletionRoutine, ioStatusBlock: ov, buffer: lpBuffer, length: n, byteOffset: offset, key: 0 });
   // Only an error means no completion routine will run; anything else (pending, success, a
   // warning) will be reported to the routine.
   if (NT_ERROR(status)) {
@@ -96,8 +94,10 @@ async function readWriteEx(api: "ReadFileEx" | "WriteFileEx", write: boolean, hF
     apiReturn(t, api, `FALSE (${ntStatusName(status)})`, t.lastError);
     return false;
   }
-  t.lastError = 0;
-  apiReturn(t, api, status === STATUS_PENDING ? "TRUE (pending)" : `TRUE (${ntStatusName(status)})`, 0);
+  // Windows documents that ReadFileEx/WriteFileEx set the last error on success too: a warning's
+  // error (ERROR_MORE_DATA for STATUS_BUFFER_OVERFLOW), else ERROR_SUCCESS.
+  t.lastError = NT_WARNING(status) ? RtlNtStatusToDosError(status) : 0;
+  apiReturn(t, api, status === STATUS_PENDING ? "TRUE (pending)" : `TRUE (${ntStatusName(status)})`, t.lastError);
   return true;
 }
 

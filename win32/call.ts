@@ -8,72 +8,15 @@ import type { KThread } from "../kernel/thread.js";
 import { NT_SUCCESS, STATUS_ACCESS_VIOLATION, type NTSTATUS } from "../kernel/status.js";
 import { MM_USER_PROBE_ADDRESS } from "../kernel/memory-constants.js";
 import { NtStatusError } from "../kernel/nt-status-error.js";
-import { RtlNtStatusToDosError } from "./errors.js";
+import { RtlNtStatusToDosError } from "../ntdll/dos-error.js";
 
 /** The calling app thread; a clear error when called from kernel mode or outside the machine. */
 export function caller(api: string): KThread {
   return currentMachine(api).userCall(api);
 }
 
-/** Runs a synchronous system service for `t` (kernel mode, previous mode UserMode). */
-export function service<T>(t: KThread, fn: (m: Machine) => T): T {
-  const m = t.machine;
-  m.enterKernel(t);
-  try {
-    return fn(m);
-  } finally {
-    m.leaveKernel(t);
-  }
-}
-
-/**
- * Runs a system service that may wait. On the way back to user mode a thread whose termination
- * was deferred exits instead of returning, as NT's termination APC does.
- */
-export async function serviceAsync<T>(t: KThread, fn: (m: Machine) => Promise<T>): Promise<T> {
-  const m = t.machine;
-  m.enterKernel(t);
-  let result: T;
-  try {
-    result = await fn(m);
-  } catch (e) {
-    m.leaveKernel(t);
-    throw e;
-  }
-  await m.returnToUser(t);
-  return result;
-}
-
-/**
- * Runs a system service that usually finishes at once (an IOCTL completed in dispatch): it stays
- * synchronous, and becomes a Promise only when the service waits.
- */
-export function serviceMaybeAsync<T>(t: KThread, fn: (m: Machine) => T | Promise<T>): T | Promise<T> {
-  const m = t.machine;
-  m.enterKernel(t);
-  let r: T | Promise<T>;
-  try {
-    r = fn(m);
-  } catch (e) {
-    m.leaveKernel(t);
-    throw e;
-  }
-  if (r instanceof Promise) {
-    return r.then(
-      async (v) => {
-        await m.returnToUser(t);
-        return v;
-      },
-      (e: unknown) => {
-        m.leaveKernel(t);
-        throw e;
-      },
-    );
-  }
-  m.leaveKernel(t);
-  if (t.terminationPending) return m.exitCurrentThread();
-  return r;
-}
+// The system-service entry is ntdll's (ntdll/syscall.ts); kernel32's code uses it through here.
+export { service, serviceAsync, serviceMaybeAsync } from "../ntdll/syscall.js";
 
 /** BaseSetLastNTError: sets the last error from a status and returns it. */
 export function setLastNtError(t: KThread, status: NTSTATUS): number {

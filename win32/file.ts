@@ -5,15 +5,15 @@
 import { UserMode } from "../kernel/irql.js";
 import { NtCurrentProcess } from "../kernel/object-manager.js";
 import type { KProcess } from "../kernel/process.js";
-import { NT_ERROR, NT_SUCCESS, STATUS_INVALID_PARAMETER, STATUS_OBJECT_PATH_NOT_FOUND, STATUS_PENDING, ntStatusName, type NTSTATUS } from "../kernel/status.js";
+import { NT_ERROR, NT_SUCCESS, STATUS_OBJECT_PATH_NOT_FOUND, STATUS_PENDING, ntStatusName, type NTSTATUS } from "../kernel/status.js";
 import type { KThread } from "../kernel/thread.js";
-import { FILE_FLAG_OVERLAPPED, FILE_READ_ATTRIBUTES, mapGenericFileAccess } from "../io-manager/constants.js";
-import { openDevice } from "../io-manager/create.js";
-import { NtDeviceIoControlFile } from "../io-manager/device-control.js";
-import { NtReadWriteFile } from "../io-manager/read-write.js";
+import { CREATE_ALWAYS, FILE_FLAG_OVERLAPPED, FILE_READ_ATTRIBUTES, OPEN_ALWAYS, mapGenericFileAccess } from "../io-manager/constants.js";
+import { FILE_CREATE, FILE_NON_DIRECTORY_FILE, FILE_OPEN, FILE_OPENED, FILE_OPEN_IF, FILE_OVERWRITE, FILE_OVERWRITE_IF, FILE_OVERWRITTEN, FILE_SYNCHRONOUS_IO_NONALERT } from "../io-manager/create-options.js";
 import { SYNCHRONIZE } from "../kernel/sync-objects.js";
-import { caller, serviceAsync, serviceMaybeAsync, setLastNtError, boolFromStatus, putUserU32 } from "./call.js";
-import { ERROR_INVALID_PARAMETER, ERROR_IO_INCOMPLETE, RtlNtStatusToDosError, win32ErrorName } from "./errors.js";
+import { ntCreateFile, ntDeviceIoControlFile, ntReadWriteFile } from "../ntdll/file.js";
+import { ntWaitForObjects } from "../ntdll/sync.js";
+import { caller, serviceAsync, setLastNtError, boolFromStatus, putUserU32 } from "./call.js";
+import { ERROR_ALREADY_EXISTS, ERROR_INVALID_PARAMETER, ERROR_IO_INCOMPLETE, RtlNtStatusToDosError, win32ErrorName } from "./errors.js";
 import { overlappedAddress, type LPOVERLAPPED } from "./overlapped.js";
 import { WAIT_FAILED, WaitForSingleObjectEx, INFINITE } from "./sync.js";
 
@@ -34,11 +34,17 @@ function ntPath(name: string): string {
   return name;
 }
 
+/** CreateFile's dwCreationDisposition as NtCreateFile's CreateDisposition. */
+const ntDisposition: Record<number, number> = { 1: FILE_CREATE, 2: FILE_OVERWRITE_IF, 3: FILE_OPEN, 4: FILE_OPEN_IF, 5: FILE_OVERWRITE };
+
 /**
- * CreateFile: opens a device by its Win32 name ("\\\\.\\Sharebuf"). FILE_FLAG_OVERLAPPED makes
- * the handle asynchronous; without it every request on the handle is synchronous. Returns the
- * handle, or INVALID_HANDLE_VALUE with the last error (ERROR_FILE_NOT_FOUND for a missing device).
- * irpsim has no file system: only device names resolve.
+ * CreateFile: opens a device by its Win32 name ("\\\\.\\Sharebuf") through NtCreateFile.
+ * FILE_FLAG_OVERLAPPED makes the handle asynchronous; without it kernel32 asks for
+ * FILE_SYNCHRONOUS_IO_NONALERT and every request on the handle is synchronous. Returns the handle,
+ * or INVALID_HANDLE_VALUE with the last error (ERROR_FILE_NOT_FOUND for a missing device).
+ * As kernel32 documents, a successful CreateFile also sets the last error: ERROR_ALREADY_EXISTS
+ * when OPEN_ALWAYS opened (IoStatus.Information FILE_OPENED) or CREATE_ALWAYS overwrote
+ * (FILE_OVERWRITTEN) an existing file, 0 otherwise. irpsim has no file system: only device names resolve.
  */
 export async function CreateFile(
   lpFileName: string,
@@ -50,35 +56,37 @@ export async function CreateFile(
   _hTemplateFile: number,
 ): Promise<number> {
   const t = caller("CreateFile");
-  if (dwCreationDisposition < 1 || dwCreationDisposition > 5) {
+  const disposition = ntDisposition[dwCreationDisposition];
+  if (disposition === undefined) {
     t.lastError = ERROR_INVALID_PARAMETER;
     return INVALID_HANDLE_VALUE;
   }
   const path = ntPath(lpFileName);
   apiEnter(t, "CreateFile", () => `${lpFileName}${dwFlagsAndAttributes & FILE_FLAG_OVERLAPPED ? ", FILE_FLAG_OVERLAPPED" : ""}`);
-  return serviceAsync(t, async () => {
-    const overlapped = (dwFlagsAndAttributes & FILE_FLAG_OVERLAPPED) !== 0;
-    const status0 = path.startsWith("\\") ? null : STATUS_OBJECT_PATH_NOT_FOUND;
-    const r = status0 !== null
-      ? { status: status0, handle: 0 }
-      : await openDevice(t, path, {
-          desiredAccess: (dwDesiredAccess | SYNCHRONIZE | FILE_READ_ATTRIBUTES) >>> 0,
-          shareAccess: dwShareMode,
-          synchronous: !overlapped,
-          alertable: false,
-          disposition: dwCreationDisposition,
-          attributes: dwFlagsAndAttributes & 0xffff,
-          mode: UserMode,
-        });
-    if (!NT_SUCCESS(r.status)) {
-      setLastNtError(t, r.status);
-      apiReturn(t, "CreateFile", "INVALID_HANDLE_VALUE", t.lastError);
-      return INVALID_HANDLE_VALUE;
-    }
-    t.lastError = 0;
-    apiReturn(t, "CreateFile", `handle ${r.handle}`, 0);
-    return r.handle;
-  });
+  const overlapped = (dwFlagsAndAttributes & FILE_FLAG_OVERLAPPED) !== 0;
+  const handle = { value: 0 };
+  // kernel32's IO_STATUS_BLOCK is a local: the result comes back from the stub directly.
+  const r = path.startsWith("\\")
+    ? await ntCreateFile(t, handle, {
+        desiredAccess: (dwDesiredAccess | SYNCHRONIZE | FILE_READ_ATTRIBUTES) >>> 0,
+        name: path,
+        ioStatusBlock: null,
+        fileAttributes: dwFlagsAndAttributes & 0xffff,
+        shareAccess: dwShareMode,
+        createDisposition: disposition,
+        createOptions: FILE_NON_DIRECTORY_FILE | (overlapped ? 0 : FILE_SYNCHRONOUS_IO_NONALERT),
+      })
+    : { status: STATUS_OBJECT_PATH_NOT_FOUND, information: 0 };
+  if (!NT_SUCCESS(r.status)) {
+    setLastNtError(t, r.status);
+    apiReturn(t, "CreateFile", "INVALID_HANDLE_VALUE", t.lastError);
+    return INVALID_HANDLE_VALUE;
+  }
+  const information = r.information;
+  const existed = (dwCreationDisposition === CREATE_ALWAYS && information === FILE_OVERWRITTEN) || (dwCreationDisposition === OPEN_ALWAYS && information === FILE_OPENED);
+  t.lastError = existed ? ERROR_ALREADY_EXISTS : 0;
+  apiReturn(t, "CreateFile", `handle ${handle.value}`, t.lastError);
+  return handle.value;
 }
 
 /** Writes a DWORD the way kernel32 does: a plain user-mode store (a bad pointer faults in the app). */
@@ -109,7 +117,7 @@ function finishSynchronous(t: KThread, api: string, status: NTSTATUS, iosb: numb
   const mmu = t.machine.mmu;
   if (NT_SUCCESS(status)) {
     if (lpBytes !== 0) store(t, lpBytes, mmu.readU32(iosb + 4));
-    t.lastError = 0;
+    // kernel32 leaves the last error alone when a call succeeds.
     apiReturn(t, api, "TRUE", 0);
     return true;
   }
@@ -120,21 +128,14 @@ function finishSynchronous(t: KThread, api: string, status: NTSTATUS, iosb: numb
 }
 
 /**
- * kernel32's wait on the handle itself when an asynchronous handle is used without an
- * OVERLAPPED and the driver pends (the file object's event is set on completion).
+ * kernel32's wait on the handle itself when an asynchronous handle is used without an OVERLAPPED
+ * and the driver pends: NtWaitForSingleObject on the file (its event is set on completion), then
+ * the status from the IO_STATUS_BLOCK.
  */
 async function waitForHandle(t: KThread, hDevice: number, iosb: number, status: NTSTATUS): Promise<NTSTATUS> {
   if (status !== STATUS_PENDING) return status;
-  const m = t.machine;
-  const r = m.ob.referenceByHandle(t.process, hDevice, null, SYNCHRONIZE, UserMode);
-  const header = r.object?.waitable();
-  if (!r.object || !header) return r.status === 0 ? STATUS_INVALID_PARAMETER : r.status;
-  try {
-    await m.waits.waitFor([header], { waitAll: false, mode: UserMode, alertable: false, timeout: null, reason: `${t.label} waits on handle ${hDevice} for its request` });
-  } finally {
-    m.ob.dereference(r.object);
-  }
-  return m.mmu.readU32(iosb);
+  const w = await ntWaitForObjects(t, "NtWaitForSingleObject", [hDevice], false, false, null);
+  return NT_SUCCESS(w) ? t.machine.mmu.readU32(iosb) : w;
 }
 
 /**
@@ -162,40 +163,35 @@ export function DeviceIoControl(
     // kernel32 marks the request pending in the app's OVERLAPPED before calling the kernel.
     store(t, ov, STATUS_PENDING);
     const hEvent = m.mmu.readU32(ov + 16);
-    const st = serviceMaybeAsync(t, () =>
-      NtDeviceIoControlFile(t, {
-        fileHandle: hDevice,
-        event: hEvent & ~1,
-        apcRoutine: null,
-        apcContext: hEvent & 1 ? null : ov,
-        ioStatusBlock: ov,
-        ioControlCode: dwIoControlCode,
-        inputBuffer: lpInBuffer,
-        inputBufferLength: nInBufferSize,
-        outputBuffer: lpOutBuffer,
-        outputBufferLength: nOutBufferSize,
-      }),
-    );
-    if (st instanceof Promise) return st.then((s) => finishOverlapped(t, "DeviceIoControl", s, ov, lpBytesReturned));
-    return Promise.resolve(finishOverlapped(t, "DeviceIoControl", st, ov, lpBytesReturned));
-  }
-  const iosb = threadScratch(t);
-  const st = serviceMaybeAsync(t, () => {
-    const s = NtDeviceIoControlFile(t, {
+    const st = ntDeviceIoControlFile(t, {
       fileHandle: hDevice,
-      event: 0,
+      event: hEvent & ~1,
       apcRoutine: null,
-      apcContext: null,
-      ioStatusBlock: iosb,
+      apcContext: hEvent & 1 ? null : ov,
+      ioStatusBlock: ov,
       ioControlCode: dwIoControlCode,
       inputBuffer: lpInBuffer,
       inputBufferLength: nInBufferSize,
       outputBuffer: lpOutBuffer,
       outputBufferLength: nOutBufferSize,
     });
-    if (s instanceof Promise) return s.then((x) => waitForHandle(t, hDevice, iosb, x));
-    return s === STATUS_PENDING ? waitForHandle(t, hDevice, iosb, s) : s;
+    if (st instanceof Promise) return st.then((s) => finishOverlapped(t, "DeviceIoControl", s, ov, lpBytesReturned));
+    return Promise.resolve(finishOverlapped(t, "DeviceIoControl", st, ov, lpBytesReturned));
+  }
+  const iosb = threadScratch(t);
+  const s = ntDeviceIoControlFile(t, {
+    fileHandle: hDevice,
+    event: 0,
+    apcRoutine: null,
+    apcContext: null,
+    ioStatusBlock: iosb,
+    ioControlCode: dwIoControlCode,
+    inputBuffer: lpInBuffer,
+    inputBufferLength: nInBufferSize,
+    outputBuffer: lpOutBuffer,
+    outputBufferLength: nOutBufferSize,
   });
+  const st = s instanceof Promise ? s.then((x) => waitForHandle(t, hDevice, iosb, x)) : s === STATUS_PENDING ? waitForHandle(t, hDevice, iosb, s) : s;
   if (st instanceof Promise) return st.then((s) => finishSynchronous(t, "DeviceIoControl", s, iosb, lpBytesReturned));
   return Promise.resolve(finishSynchronous(t, "DeviceIoControl", st, iosb, lpBytesReturned));
 }
@@ -210,17 +206,12 @@ async function readWrite(api: "ReadFile" | "WriteFile", write: boolean, hFile: n
     const offset = m.mmu.readU32(ov + 8) + m.mmu.readU32(ov + 12) * 2 ** 32;
     const hEvent = m.mmu.readU32(ov + 16);
     if (lpNumber !== 0) store(t, lpNumber, 0);
-    const status = await serviceMaybeAsync(t, () =>
-      NtReadWriteFile(t, write, { fileHandle: hFile, event: hEvent & ~1, apcRoutine: null, apcContext: hEvent & 1 ? null : ov, ioStatusBlock: ov, buffer: lpBuffer, length: n, byteOffset: offset, key: 0 }),
-    );
+    const status = await ntReadWriteFile(t, write, { fileHandle: hFile, event: hEvent & ~1, apcRoutine: null, apcContext: hEvent & 1 ? null : ov, ioStatusBlock: ov, buffer: lpBuffer, length: n, byteOffset: offset, key: 0 });
     return finishOverlapped(t, api, status, ov, lpNumber);
   }
   const iosb = threadScratch(t);
-  const status = await serviceMaybeAsync(t, () => {
-    const s = NtReadWriteFile(t, write, { fileHandle: hFile, event: 0, apcRoutine: null, apcContext: null, ioStatusBlock: iosb, buffer: lpBuffer, length: n, byteOffset: null, key: 0 });
-    if (s instanceof Promise) return s.then((x) => waitForHandle(t, hFile, iosb, x));
-    return s === STATUS_PENDING ? waitForHandle(t, hFile, iosb, s) : s;
-  });
+  const s = ntReadWriteFile(t, write, { fileHandle: hFile, event: 0, apcRoutine: null, apcContext: null, ioStatusBlock: iosb, buffer: lpBuffer, length: n, byteOffset: null, key: 0 });
+  const status = await (s instanceof Promise ? s.then((x) => waitForHandle(t, hFile, iosb, x)) : waitForHandle(t, hFile, iosb, s));
   return finishSynchronous(t, api, status, iosb, lpNumber);
 }
 

@@ -31,3 +31,10 @@ export * from "./cancel.js";
 export * from "./iocp.js";
 export * from "./apc.js";
 export { THREAD_SET_CONTEXT } from "../kernel/sync-objects.js";
+
+// ---- Memory and string helpers: ZeroMemory, lstrlen, strsafe, wsprintf (wdm-io) ----
+export * from "./strings.js";
+export { CSTRUCT, CUNION, ARRAY, sizeof, FIELD_OFFSET, LARGE_INTEGER, readU64, readI64, writeU64, writeI64, UCHAR, CHAR, BYTE, BOOLEAN, USHORT, SHORT, WORD, WCHAR, ULONG, LONG, DWORD, UINT, INT, BOOL, ULONG_PTR, SIZE_T, PVOID, HANDLE, ULONG64, LONG64, ULONGLONG, LONGLONG, DWORD64 } from "../kernel/c-struct.js";
+export type { CType, CStruct, CStructView } from "../kernel/c-struct.js";
+// ---- Time: tick count, performance counter, system time, yielding ----
+export { GetTickCount, GetTickCount64, QueryPerformanceCounter, QueryPerformanceFrequency, GetSystemTimeAsFileTime, SwitchToThread } from "./time.js";

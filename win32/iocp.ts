@@ -18,9 +18,10 @@ import {
   type NTSTATUS,
 } from "../kernel/status.js";
 import { NtStatusError } from "../kernel/nt-status-error.js";
-import { IO_COMPLETION_ALL_ACCESS, NtCreateIoCompletion, NtRemoveIoCompletion, NtSetIoCompletion, closeNewPortHandle } from "../io-manager/completion-port.js";
+import { IO_COMPLETION_ALL_ACCESS, NtCreateIoCompletion, closeNewPortHandle } from "../io-manager/completion-port.js";
+import { ntRemoveIoCompletion, ntSetIoCompletion } from "../ntdll/completion.js";
 import { setFileCompletionInformation, setFileIoCompletionNotification } from "../io-manager/file-completion.js";
-import { boolFromStatus, caller, probeUser, putUserU32, service, serviceAsync, setLastNtError } from "./call.js";
+import { boolFromStatus, caller, probeUser, putUserU32, service, setLastNtError } from "./call.js";
 import { ERROR_ABANDONED_WAIT_0, ERROR_INVALID_PARAMETER } from "./errors.js";
 import { INVALID_HANDLE_VALUE } from "./file.js";
 import { overlappedAddress, type LPOVERLAPPED } from "./overlapped.js";
@@ -121,26 +122,32 @@ export async function GetQueuedCompletionStatus(
   const t = caller("GetQueuedCompletionStatus");
   apiEnter(t, "GetQueuedCompletionStatus", () => `port ${CompletionPort}${dwMilliseconds >>> 0 === INFINITE ? ", INFINITE" : `, ${dwMilliseconds} ms`}`);
   store(t, lpOverlapped, 0);
-  const r = await serviceAsync(t, async (m) => {
-    try {
-      probeUser(lpCompletionKey, 4);
-      probeUser(lpOverlapped, 4);
-    } catch (e) {
-      if (e instanceof NtStatusError) return { status: e.status, packet: null };
-      throw e;
-    }
-    const removed = await NtRemoveIoCompletion(t, CompletionPort, 1, timeoutTicks(dwMilliseconds), false);
+  const r = await (async () => {
+    const probed = service(t, () => {
+      try {
+        probeUser(lpCompletionKey, 4);
+        probeUser(lpOverlapped, 4);
+        return STATUS_SUCCESS;
+      } catch (e) {
+        if (e instanceof NtStatusError) return e.status;
+        throw e;
+      }
+    });
+    if (probed !== STATUS_SUCCESS) return { status: probed, packet: null };
+    const removed = await ntRemoveIoCompletion(t, CompletionPort, 1, { ticks: timeoutTicks(dwMilliseconds) }, false);
     const packet = removed.packets[0] ?? null;
     if (removed.status !== STATUS_SUCCESS || !packet) return { status: removed.status, packet: null };
-    try {
-      putUserU32(m, lpCompletionKey, packet.key);
-      putUserU32(m, lpOverlapped, packet.apcContext);
-    } catch (e) {
-      if (e instanceof NtStatusError) return { status: e.status, packet: null };
-      throw e;
-    }
-    return { status: STATUS_SUCCESS, packet };
-  });
+    return service(t, (m) => {
+      try {
+        putUserU32(m, lpCompletionKey, packet.key);
+        putUserU32(m, lpOverlapped, packet.apcContext);
+      } catch (e) {
+        if (e instanceof NtStatusError) return { status: e.status, packet: null };
+        throw e;
+      }
+      return { status: STATUS_SUCCESS, packet };
+    });
+  })();
   if (r.status === STATUS_SUCCESS && r.packet) {
     store(t, lpNumberOfBytesTransferred, r.packet.information);
     // Success and information statuses are TRUE; warnings and errors report their Win32 error.
@@ -182,33 +189,39 @@ export async function GetQueuedCompletionStatusEx(
 ): Promise<boolean> {
   const t = caller("GetQueuedCompletionStatusEx");
   apiEnter(t, "GetQueuedCompletionStatusEx", () => `port ${CompletionPort}, ${ulCount} entries${dwMilliseconds >>> 0 === INFINITE ? ", INFINITE" : `, ${dwMilliseconds} ms`}${fAlertable ? ", alertable" : ""}`);
-  const status = await serviceAsync(t, async (m) => {
+  const status = await (async () => {
     const count = ulCount >>> 0;
     if (count === 0) return STATUS_INVALID_PARAMETER;
-    try {
-      probeUser(lpCompletionPortEntries, count * SIZEOF_OVERLAPPED_ENTRY);
-      probeUser(ulNumEntriesRemoved, 4);
-    } catch (e) {
-      if (e instanceof NtStatusError) return e.status;
-      throw e;
-    }
-    const removed = await NtRemoveIoCompletion(t, CompletionPort, count, timeoutTicks(dwMilliseconds), fAlertable);
+    const probed = service(t, () => {
+      try {
+        probeUser(lpCompletionPortEntries, count * SIZEOF_OVERLAPPED_ENTRY);
+        probeUser(ulNumEntriesRemoved, 4);
+        return STATUS_SUCCESS;
+      } catch (e) {
+        if (e instanceof NtStatusError) return e.status;
+        throw e;
+      }
+    });
+    if (probed !== STATUS_SUCCESS) return probed;
+    const removed = await ntRemoveIoCompletion(t, CompletionPort, count, { ticks: timeoutTicks(dwMilliseconds) }, fAlertable);
     if (removed.status !== STATUS_SUCCESS) return removed.status;
-    try {
-      removed.packets.forEach((p, i) => {
-        const at = lpCompletionPortEntries + i * SIZEOF_OVERLAPPED_ENTRY;
-        putUserU32(m, at, p.key);
-        putUserU32(m, at + 4, p.apcContext);
-        putUserU32(m, at + 8, p.status);
-        putUserU32(m, at + 12, p.information);
-      });
-      putUserU32(m, ulNumEntriesRemoved, removed.packets.length);
-    } catch (e) {
-      if (e instanceof NtStatusError) return e.status;
-      throw e;
-    }
-    return STATUS_SUCCESS;
-  });
+    return service(t, (m) => {
+      try {
+        removed.packets.forEach((p, i) => {
+          const at = lpCompletionPortEntries + i * SIZEOF_OVERLAPPED_ENTRY;
+          putUserU32(m, at, p.key);
+          putUserU32(m, at + 4, p.apcContext);
+          putUserU32(m, at + 8, p.status);
+          putUserU32(m, at + 12, p.information);
+        });
+        putUserU32(m, ulNumEntriesRemoved, removed.packets.length);
+      } catch (e) {
+        if (e instanceof NtStatusError) return e.status;
+        throw e;
+      }
+      return STATUS_SUCCESS;
+    });
+  })();
   if (status === STATUS_SUCCESS) {
     apiReturn(t, "GetQueuedCompletionStatusEx", "TRUE", 0);
     return true;
@@ -226,7 +239,7 @@ export async function GetQueuedCompletionStatusEx(
 export function PostQueuedCompletionStatus(CompletionPort: number, dwNumberOfBytesTransferred: number, dwCompletionKey: number, lpOverlapped: LPOVERLAPPED | null): boolean {
   const t = caller("PostQueuedCompletionStatus");
   apiEnter(t, "PostQueuedCompletionStatus", () => `port ${CompletionPort}, key ${dwCompletionKey}, ${dwNumberOfBytesTransferred} bytes`);
-  const ok = service(t, () => boolFromStatus(t, NtSetIoCompletion(t, CompletionPort, dwCompletionKey, overlappedAddress(lpOverlapped), STATUS_SUCCESS, dwNumberOfBytesTransferred)));
+  const ok = boolFromStatus(t, ntSetIoCompletion(t, CompletionPort, dwCompletionKey, overlappedAddress(lpOverlapped), STATUS_SUCCESS, dwNumberOfBytesTransferred));
   apiReturn(t, "PostQueuedCompletionStatus", ok ? "TRUE" : "FALSE", ok ? 0 : t.lastError);
   return ok;
 }

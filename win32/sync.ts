@@ -1,35 +1,30 @@
 /**
  * Synchronization APIs (synchapi.h): events, semaphores, mutexes, waits, Sleep, CloseHandle.
  */
-import { KEVENT, NotificationEvent } from "../kernel/dispatcher.js";
+import { KEVENT, NotificationEvent, SynchronizationEvent } from "../kernel/dispatcher.js";
+import { LARGE_INTEGER } from "../kernel/c-struct.js";
+import { InitializeObjectAttributes, OBJECT_ATTRIBUTES, OBJ_CASE_INSENSITIVE, OBJ_OPENIF } from "../kernel/object-attributes.js";
+import { RtlInitUnicodeString, UNICODE_STRING } from "../kernel/rtl-string.js";
+import { ntClose } from "../ntdll/file.js";
+import { NtPulseEvent, NtResetEvent, NtSetEvent, createNamedObject, ntCreateEvent, ntWaitForObjects } from "../ntdll/sync.js";
 import { UserMode } from "../kernel/irql.js";
 import type { KernelObject } from "../kernel/objects.js";
 import { NtStatusError } from "../kernel/nt-status-error.js";
 import {
+  NT_SUCCESS,
   STATUS_ABANDONED_WAIT_0,
-  STATUS_INVALID_HANDLE,
   STATUS_INVALID_PARAMETER,
+  STATUS_OBJECT_NAME_EXISTS,
   STATUS_SUCCESS,
   STATUS_TIMEOUT,
   STATUS_USER_APC,
   type NTSTATUS,
 } from "../kernel/status.js";
-import {
-  EVENT_ALL_ACCESS,
-  EVENT_MODIFY_STATE,
-  EventObject,
-  MUTANT_ALL_ACCESS,
-  MutantObject,
-  SEMAPHORE_ALL_ACCESS,
-  SEMAPHORE_MODIFY_STATE,
-  SYNCHRONIZE,
-  SemaphoreObject,
-} from "../kernel/sync-objects.js";
+import { EVENT_ALL_ACCESS, MUTANT_ALL_ACCESS, MutantObject, SEMAPHORE_ALL_ACCESS, SEMAPHORE_MODIFY_STATE, SemaphoreObject } from "../kernel/sync-objects.js";
 import { MAXIMUM_WAIT_OBJECTS } from "../kernel/waits.js";
 import type { KThread } from "../kernel/thread.js";
-import type { DispatcherHeader } from "../kernel/dispatcher.js";
 import { boolFromStatus, caller, putUserU32, service, serviceAsync, setLastNtError } from "./call.js";
-import { ERROR_INVALID_PARAMETER } from "./errors.js";
+import { ERROR_ALREADY_EXISTS, ERROR_INVALID_PARAMETER } from "./errors.js";
 import { apiEnter, apiReturn } from "./trace-events.js";
 
 /** INFINITE timeout. */
@@ -53,13 +48,46 @@ function reference(t: KThread, h: number, type: string | null, access: number): 
   return r.object ?? r.status;
 }
 
-/** CreateEvent: a notification (manual-reset) or synchronization (auto-reset) event; NULL on failure. */
+/** A Win32 object name as the NT name kernel32 gives it ("Global\\" and "Local\\" prefixes name the same directory here). */
+function ntObjectName(lpName: string): string {
+  const bare = lpName.replace(/^(Global|Local)\\/i, "");
+  return `\\BaseNamedObjects\\${bare}`;
+}
+
+/** OBJECT_ATTRIBUTES for a named Win32 object (OBJ_OPENIF: an existing one is opened), or null. */
+function namedAttributes(lpName: string | null): OBJECT_ATTRIBUTES | null {
+  if (lpName === null || lpName === "") return null;
+  const oa = new OBJECT_ATTRIBUTES();
+  const name = new UNICODE_STRING();
+  RtlInitUnicodeString(name, ntObjectName(lpName));
+  InitializeObjectAttributes(oa, name, OBJ_OPENIF | OBJ_CASE_INSENSITIVE, 0, null);
+  return oa;
+}
+
+/**
+ * The last error a Create* of a named object leaves on success, as kernel32 documents: ERROR_ALREADY_EXISTS
+ * when it opened an existing object (STATUS_OBJECT_NAME_EXISTS), else 0. On failure, the status's error.
+ */
+function createdHandle(t: KThread, status: NTSTATUS, handle: number): number {
+  if (!NT_SUCCESS(status)) {
+    setLastNtError(t, status);
+    return 0;
+  }
+  t.lastError = status === STATUS_OBJECT_NAME_EXISTS ? ERROR_ALREADY_EXISTS : 0;
+  return handle;
+}
+
+/**
+ * CreateEvent (NtCreateEvent): a notification (manual-reset) or synchronization (auto-reset) event;
+ * NULL on failure. A name already used by an event opens that event, and the last error says
+ * ERROR_ALREADY_EXISTS; a new object sets it to 0, as kernel32 documents; a name used by another
+ * kind of object fails with ERROR_INVALID_HANDLE.
+ */
 export function CreateEvent(_lpEventAttributes: null, bManualReset: boolean, bInitialState: boolean, lpName: string | null = null): number {
   const t = caller("CreateEvent");
-  return service(t, (m) => {
-    const e = new EventObject(bManualReset, bInitialState, lpName);
-    return m.ob.insertHandle(t.process, e, EVENT_ALL_ACCESS);
-  });
+  const h = { value: 0 };
+  const status = ntCreateEvent(t, h, EVENT_ALL_ACCESS, namedAttributes(lpName), bManualReset ? NotificationEvent : SynchronizationEvent, bInitialState);
+  return createdHandle(t, status, h.value);
 }
 
 function withObject<T extends KernelObject>(
@@ -86,30 +114,22 @@ function withObject<T extends KernelObject>(
   });
 }
 
-/** SetEvent. */
+/** SetEvent (NtSetEvent). */
 export function SetEvent(hEvent: number): boolean {
-  return withObject("SetEvent", hEvent, EventObject, "Event", EVENT_MODIFY_STATE, (o, t) => {
-    t.machine.signal(o.event);
-    return STATUS_SUCCESS;
-  });
+  const t = caller("SetEvent");
+  return boolFromStatus(t, NtSetEvent(hEvent));
 }
 
-/** ResetEvent. */
+/** ResetEvent (NtResetEvent). */
 export function ResetEvent(hEvent: number): boolean {
-  return withObject("ResetEvent", hEvent, EventObject, "Event", EVENT_MODIFY_STATE, (o) => {
-    o.event.SignalState = 0;
-    return STATUS_SUCCESS;
-  });
+  const t = caller("ResetEvent");
+  return boolFromStatus(t, NtResetEvent(hEvent));
 }
 
-/** PulseEvent: releases the current waiters and leaves the event reset. */
+/** PulseEvent (NtPulseEvent): releases the current waiters and leaves the event reset. */
 export function PulseEvent(hEvent: number): boolean {
-  return withObject("PulseEvent", hEvent, EventObject, "Event", EVENT_MODIFY_STATE, (o, t) => {
-    const ev = o.event;
-    t.machine.signal(ev);
-    ev.SignalState = 0;
-    return STATUS_SUCCESS;
-  });
+  const t = caller("PulseEvent");
+  return boolFromStatus(t, NtPulseEvent(hEvent));
 }
 
 /** CreateSemaphore. */
@@ -119,10 +139,9 @@ export function CreateSemaphore(_attributes: null, lInitialCount: number, lMaxim
     t.lastError = ERROR_INVALID_PARAMETER;
     return 0;
   }
-  return service(t, (m) => {
-    const s = new SemaphoreObject(lInitialCount, lMaximumCount, lpName);
-    return m.ob.insertHandle(t.process, s, SEMAPHORE_ALL_ACCESS);
-  });
+  const oa = namedAttributes(lpName);
+  const r = service(t, () => createNamedObject(t, oa, "Semaphore", SEMAPHORE_ALL_ACCESS, (name) => new SemaphoreObject(lInitialCount, lMaximumCount, name)));
+  return createdHandle(t, r.status, r.handle);
 }
 
 /** ReleaseSemaphore: stores the previous count at `lpPreviousCount` (when not NULL). */
@@ -140,14 +159,18 @@ export function ReleaseSemaphore(hSemaphore: number, lReleaseCount: number, lpPr
 /** CreateMutex. */
 export function CreateMutex(_attributes: null, bInitialOwner: boolean, lpName: string | null = null): number {
   const t = caller("CreateMutex");
-  return service(t, (m) => {
-    const mu = new MutantObject(lpName);
-    if (bInitialOwner) {
-      mu.mutant.SignalState = 0;
-      mu.mutant.OwnerThread = t;
-    }
-    return m.ob.insertHandle(t.process, mu, MUTANT_ALL_ACCESS);
-  });
+  const oa = namedAttributes(lpName);
+  const r = service(t, () =>
+    createNamedObject(t, oa, "Mutant", MUTANT_ALL_ACCESS, (name) => {
+      const mu = new MutantObject(name);
+      if (bInitialOwner) {
+        mu.mutant.SignalState = 0;
+        mu.mutant.OwnerThread = t;
+      }
+      return mu;
+    }),
+  );
+  return createdHandle(t, r.status, r.handle);
 }
 
 /** ReleaseMutex: only the owner may release (ERROR_NOT_OWNER otherwise). */
@@ -190,32 +213,12 @@ async function waitOn(api: string, handles: readonly number[], waitAll: boolean,
     setLastNtError(t, STATUS_INVALID_PARAMETER);
     return WAIT_FAILED;
   }
-  return serviceAsync(t, async (m) => {
-    const objects: KernelObject[] = [];
-    const headers: DispatcherHeader[] = [];
-    try {
-      for (const h of handles) {
-        const o = reference(t, h, null, SYNCHRONIZE);
-        if (typeof o === "number") {
-          setLastNtError(t, o);
-          return WAIT_FAILED;
-        }
-        objects.push(o);
-        const header = o.waitable();
-        if (!header) {
-          setLastNtError(t, STATUS_INVALID_HANDLE);
-          return WAIT_FAILED;
-        }
-        headers.push(header);
-      }
-      const status = await m.waits.waitFor(headers, { waitAll, mode: UserMode, alertable, timeout: toTimeout(ms), reason: `${api} in ${t.label}` });
-      const result = waitResult(t, status, handles.length);
-      apiReturn(t, api, waitResultName(result), result === WAIT_FAILED ? t.lastError : 0);
-      return result;
-    } finally {
-      for (const o of objects) m.ob.dereference(o);
-    }
-  });
+  // kernel32's timeout: relative, in 100 ns units (NULL for INFINITE).
+  const timeout = ms >>> 0 === INFINITE ? null : new LARGE_INTEGER(-Math.max(0, ms) * 10_000);
+  const status = await ntWaitForObjects(t, handles.length === 1 ? "NtWaitForSingleObject" : "NtWaitForMultipleObjects", handles, waitAll, alertable, timeout);
+  const result = waitResult(t, status, handles.length);
+  apiReturn(t, api, waitResultName(result), result === WAIT_FAILED ? t.lastError : 0);
+  return result;
 }
 
 /** WaitForSingleObject: WAIT_OBJECT_0, WAIT_ABANDONED, WAIT_TIMEOUT or WAIT_FAILED. */
@@ -263,8 +266,8 @@ export function SleepEx(dwMilliseconds: number, bAlertable: boolean): Promise<nu
 export function CloseHandle(hObject: number): Promise<boolean> {
   const t = caller("CloseHandle");
   apiEnter(t, "CloseHandle", () => `handle ${hObject}`);
-  return serviceAsync(t, async (m) => {
-    const ok = boolFromStatus(t, await m.ob.closeHandle(t.process, hObject));
+  return ntClose(t, hObject).then((status) => {
+    const ok = boolFromStatus(t, status);
     apiReturn(t, "CloseHandle", ok ? "TRUE" : "FALSE", ok ? 0 : t.lastError);
     return ok;
   });

@@ -30,6 +30,7 @@ import { IOCTL_IRQL_BEGIN_CONFIG, IOCTL_IRQL_CLEAR_STATS, IOCTL_IRQL_COUNT, IOCT
 import { CtxDriverEntry, IOCTL_CTX_COMMAND, IOCTL_CTX_POST, IOCTL_CTX_WAIT_FOR_DATA, IOCTL_CTX_WAIT_FOR_TIMER, IOCTL_CTX_WAIT_FOR_WORKER } from "./context.js";
 import { makeUnldDriver, IOCTL_UNLD_WAIT, type UnldBug } from "./unload.js";
 import { IOCTL_STIO_TRANSFER, StioDriverEntry } from "./start-io.js";
+import { closeDroppedSetup } from "./close.js";
 import { IOCTL_LEAK_HANDLE, IOCTL_LEAK_IRP, IOCTL_LEAK_LOCKED_PAGES, IOCTL_LEAK_MDL, IOCTL_LEAK_POOL, IOCTL_LEAK_REFERENCE, LeakDriverEntry } from "./leaks.js";
 
 function sample(name: string, rule: RuleId, bug: string, setup: SampleSetup): BuggySample {
@@ -214,6 +215,10 @@ function twoAtOnce(device: string, code: number): () => Promise<unknown> {
 // ---- The samples ------------------------------------------------------------------------------
 
 /** Every buggy sample. */
+// The WDK-macro sample (kept here, below the others, so their line numbers stay put).
+import { IOCTL_PAGD_RECORD, PagdDriverEntry } from "./paged.js";
+const pagd: SampleDriver = { name: "Pagd", entry: PagdDriverEntry };
+
 export const buggySamples: readonly BuggySample[] = [
   // Completion
   sample("complete-twice", "DoubleCompletion", "an error path completes the IRP and falls through to the common completion", oneIoctl([cmpl], "BuggyCompletion", IOCTL_CMPL_VALIDATE)),
@@ -229,6 +234,7 @@ export const buggySamples: readonly BuggySample[] = [
   sample("pending-after-complete", "PendedCompletedRequest", "the request is completed, then STATUS_PENDING returned", oneIoctl([pend], "BuggyPending", IOCTL_PEND_CALIBRATE)),
   sample("status-mismatch", "StatusMismatch", "the IRP is completed with the validation's failure but STATUS_SUCCESS is returned", oneIoctl([pend], "BuggyPending", IOCTL_PEND_CONFIGURE)),
   sample("request-dropped", "IrpNotHandled", "an unknown control code is refused without completing the IRP", oneIoctl([pend], "BuggyPending", IOCTL_PEND_UNKNOWN)),
+  sample("close-dropped", "IrpNotHandled", "the IRP_MJ_CLOSE handler fills in the I/O status and returns without completing the IRP", closeDroppedSetup),
   sample("pending-not-propagated", "PendingReturnedNotPropagated", "a filter's completion routine does not propagate PendingReturned", oneIoctl([lowr, filt], "BuggyLower", IOCTL_FILT_COUNTED)),
   // Cancel
   sample("forward-with-cancel-routine", "CallDriverWithCancelRoutine", "a filter forwards a held request with its cancel routine still set", oneIoctl([lowr, filt], "BuggyLower", IOCTL_FILT_HELD)),
@@ -288,9 +294,16 @@ export const buggySamples: readonly BuggySample[] = [
   sample("leak-locked-pages", "LeakedLockedPages", "the driver locks its paged buffer for a transfer and never unlocks it", oneIoctl([leak], "BuggyLeak", IOCTL_LEAK_LOCKED_PAGES)),
   sample("leak-handle", "LeakedHandle", "the handle PsCreateSystemThread returns is never closed", oneIoctl([leak], "BuggyLeak", IOCTL_LEAK_HANDLE)),
   sample("leak-reference", "LeakedReference", "the driver references the caller's event and never dereferences it", { drivers: [leak], apps: [{ name: "app.exe", main: ReferenceMyEvent }] }),
+  // Synchronization, work items, lookaside lists, handles, notify routines (sync-samples.ts)
+  ...syncSamples,
+  // WDK macros
+  sample("paged-code-under-spin-lock", "PagedCodeAtRaisedIrql", "a helper marked PAGED_CODE is called while the driver holds a spin lock", oneIoctl([pagd], "BuggyPagd", IOCTL_PAGD_RECORD)),
 ];
 
 /** A buggy sample by name. */
 export function findBuggySample(name: string): BuggySample | undefined {
   return buggySamples.find((s) => s.name === name);
 }
+
+// Imported last, so that the samples above keep the line numbers the tutorial's findings quote.
+import { syncSamples } from "./sync-samples.js";

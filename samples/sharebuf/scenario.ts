@@ -2,8 +2,10 @@
  * The sharebuf scenario: the shared-buffer design end to end, with its three endings.
  */
 import { liveIrps, loadDriver, pageFrameNumber, unloadDriver, type Scenario } from "irpsim";
-import { ERROR_OPERATION_ABORTED } from "irpsim/win32";
+import { ERROR_IO_PENDING, ERROR_OPERATION_ABORTED } from "irpsim/win32";
+import { STATUS_INSUFFICIENT_RESOURCES } from "irpsim/wdm";
 import { SHARED_BYTES, SharebufAppReport, makeSharebufApp, type SharebufEnding } from "./app.js";
+import * as sharebufDriver from "./driver.js";
 import { SHAREBUF_MAGIC, SharebufDriverEntry, SHAREBUF_EXTENSION, makeSharebufDriver, type SharebufBuild } from "./driver.js";
 
 /** When the harness kills the app in the "killed" ending (virtual ms after it starts). */
@@ -28,7 +30,14 @@ export function makeSharebufScenario(build?: SharebufBuild, name = "sharebuf"): 
     async run(ctx) {
       const m = ctx.machine;
       const ending = (ctx.options.ending ?? "done-using") as SharebufEnding;
-      const loaded = await loadDriver(m, "Sharebuf", entry);
+      // The driver module's IOCTL_* constants name its control codes in every report.
+      const loaded = await loadDriver(m, "Sharebuf", entry, { ioctls: sharebufDriver });
+      if (loaded.status !== 0 && !ctx.undisturbed()) {
+        // An allocation DriverEntry made was failed on purpose (low resources simulation that
+        // includes DriverEntry): the driver must fail to load cleanly, leaving nothing behind.
+        ctx.check("DriverEntry fails cleanly when an allocation fails", loaded.status === STATUS_INSUFFICIENT_RESOURCES && loaded.DriverObject.DeviceObject === null, `status 0x${loaded.status.toString(16)}`);
+        return;
+      }
       ctx.check("DriverEntry succeeds", loaded.status === 0, `status 0x${loaded.status.toString(16)}`);
       const report = new SharebufAppReport();
       ctx.note(`sharebuf.exe starts; the sharing will end by: ${ending}`);
@@ -80,6 +89,9 @@ export function makeSharebufScenario(build?: SharebufBuild, name = "sharebuf"): 
           ctx.check("the app dies while sharing", app.state === "exited" && !report.finished, `process ${app.state}`);
           ctx.check("the process exits with the status it was killed with", app.exitStatus === 1, `exit status ${app.exitStatus}`);
         }
+      } else if (!report.shared && report.shareReturnedFalse && report.shareError !== ERROR_IO_PENDING) {
+        // The sharing request itself failed (an allocation failed on purpose): the app is told.
+        ctx.check("the app is told IOCTL_SHARE_BUFFER failed, and exits", report.shareError !== 0 && app.state === "exited", `error ${report.shareError}, process ${app.state}`);
       } else if (report.finished) {
         // Disturbed (cancelled, or killed and so on): whatever happened, the app learnt how its request ended.
         ctx.check("the shared request's event fires", report.eventFired);
@@ -95,4 +107,8 @@ export function makeSharebufScenario(build?: SharebufBuild, name = "sharebuf"): 
 }
 
 /** The scenario `irpsim run sharebuf` runs. */
-export const sharebufScenario = makeSharebufScenario();
+export const sharebufScenario: Scenario = {
+  ...makeSharebufScenario(),
+  source: "samples/sharebuf/",
+  tryNext: [{ command: "irpsim explore sharebuf-cancel-window", why: "a cancel race this run never shows, found and replayed" }],
+};

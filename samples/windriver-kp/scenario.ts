@@ -73,6 +73,20 @@ export const windriverKpScenario: Scenario = {
 
     // ---- Once streaming starts: the two views of the buffer ----
     await ctx.run({ until: () => report.streaming || report.finished || app.state !== "active" });
+    const refused = report.firstFailure();
+    if (refused && !report.streaming && !ctx.undisturbed()) {
+      // An allocation failed on purpose (low resources simulation): the app is told, and nothing leaks.
+      const r = await ctx.run();
+      ctx.check("the run ends cleanly", r.outcome === "completed", r.deadlock ?? r.bugCheck?.name ?? r.outcome);
+      ctx.check(`the app is told ${refused.call} failed, and exits`, refused.status !== 0 && app.state === "exited", `0x${refused.status.toString(16)}, process ${app.state}`);
+      ctx.check("no contiguous buffer is left allocated", contiguousBuffers(m).length === 0, contiguousBuffers(m).map((b) => `0x${b.address.toString(16)} (${b.size} bytes)`).join(", "));
+      const held = windriverState(loaded.DriverObject);
+      const left = held ? held.dma.size + held.kps.size + held.cards.size + held.interrupts.size : 0;
+      ctx.check("windrvr6 holds no handle after the app is gone", left === 0, `${left} handle(s)`);
+      if (!m.halted && r.outcome === "completed") await unloadDriver(m, "windrvr6");
+      card.remove();
+      return;
+    }
     const first = report.statuses[0]?.call ?? "?";
     ctx.check(`${first} gives a contiguous kernel buffer`, report.pUserAddr !== 0 && report.pKernelAddr >= MM_SYSTEM_RANGE_START && report.pUserAddr < MM_SYSTEM_RANGE_START, `user 0x${report.pUserAddr.toString(16)}, kernel 0x${report.pKernelAddr.toString(16)}${report.firstFailure() ? `; ${report.firstFailure()?.call} failed with 0x${report.firstFailure()?.status.toString(16)}` : ""}`);
     const pages = SHARED_BUFFER_BYTES / PAGE_SIZE;

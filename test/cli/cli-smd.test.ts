@@ -21,8 +21,8 @@ describe("cli: irpsim run smd (the CE 6.0 scenario)", () => {
     expect(r.stdout).to.match(/^ {2}smd\s+Windows CE 6\.0: .*\n {4,}--part smd\|user-app\|reflector\|camera {2}--ce 6\.0\|5\.0$/m);
   });
 
-  it("irpsim run smd runs every part, prints their timelines and exits 0", async () => {
-    const r = await irpsim(["run", "smd"]);
+  it("irpsim run smd --full runs every part, prints their timelines and exits 0", async () => {
+    const r = await irpsim(["run", "smd", "--full"]);
     expect(r.code).to.equal(0);
     for (const part of ["smd", "user-app", "reflector", "camera"]) expect(r.stdout).to.include(`smd — part: ${part}, ce: 6.0`);
     expect(r.stdout).to.include("OutputDebugString:  Hello World");

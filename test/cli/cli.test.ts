@@ -107,9 +107,31 @@ describe("cli: the irpsim command", () => {
   });
 
   it("an unknown --format is bad usage (exit 2) and the message lists the formats", async () => {
-    const r = await inProcess(["run", "sharebuf", "--format", "svg"]);
+    const r = await inProcess(["run", "sharebuf", "--format", "pdf"]);
     expect(r.code).to.equal(2);
-    expect(r.stderr).to.include("unknown --format 'svg' (it is one of text, mermaid, chrome, html, json)");
+    expect(r.stderr).to.include("unknown --format 'pdf' (it is one of text, mermaid, chrome, html, json, svg)");
+  });
+
+  it("--format svg writes the sequence diagrams alone as one standalone SVG document, each under its title", async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), "irpsim-cli-"));
+    try {
+      const file = path.join(dir, "sharebuf.svg");
+      const r = await irpsim(["run", "sharebuf", "--format", "svg", "--out", file]);
+      expect(r.code).to.equal(0);
+      const svg = readFileSync(file, "utf8");
+      expect(svg.startsWith('<?xml version="1.0" encoding="UTF-8"?>\n<svg xmlns="http://www.w3.org/2000/svg"')).to.equal(true);
+      expect(svg).to.include("<style>");
+      expect(svg.match(/<text class="title"[^>]*>sharebuf — ending: (done-using|killed|closed)<\/text>/g)).to.have.length(3);
+      expect(svg === readFileSync(path.join(root, "test/report/golden/sharebuf.svg"), "utf8"), "differs from the golden file").to.equal(true);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("--full prints every step of every variant: the text report, as the golden file holds it", async () => {
+    const r = await irpsim(["run", "sharebuf", "--full"]);
+    expect(r.code).to.equal(0);
+    expect(r.stdout === readFileSync(path.join(root, "test/report/golden/sharebuf.txt"), "utf8"), "stdout differs from test/report/golden/sharebuf.txt").to.equal(true);
   });
 
   it("--help, -h and 'irpsim help run' print the command's help and exit 0", async () => {

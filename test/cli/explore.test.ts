@@ -52,7 +52,7 @@ describe("cli: irpsim explore and irpsim replay", function () {
     expect(a.schedules + b.schedules).to.equal(13);
   });
 
-  it("bad usage is exit status 2 with a clear message: an unknown strategy, a bad shard, a bad budget, a string that is not a replay string", async () => {
+  it("bad usage is exit status 2 with a clear message: an unknown strategy, a bad shard, a bad budget, a cause that cannot be suppressed, a string that is not a replay string", async () => {
     const a = await irpsim(["explore", "sharebuf", "--strategy", "bogus"]);
     expect(a.code).to.equal(2);
     expect(a.stderr).to.include("unknown --strategy 'bogus'");
@@ -62,6 +62,9 @@ describe("cli: irpsim explore and irpsim replay", function () {
     const c = await irpsim(["explore", "sharebuf", "--budget", "z9"]);
     expect(c.code).to.equal(2);
     expect(c.stderr).to.include("bad budget");
+    const e = await irpsim(["explore", "sharebuf", "--suppress", "NoSuchRule"]);
+    expect(e.code).to.equal(2);
+    expect(e.stderr).to.include("cannot suppress 'NoSuchRule'");
     const d = await irpsim(["replay", "not-a-replay-string"]);
     expect(d.code).to.equal(2);
     expect(d.stderr).to.include("starts with 'irp1:'");

@@ -121,7 +121,7 @@ describe("I/O manager: what DeviceIoControl returns and delivers for each status
               bytes: w.readU32(buf + 64),
               out: bytesAt(buf, 16),
               event: await signalled(h),
-              at: m.nowMs,
+              at: Math.floor(m.nowMs),
             };
           });
           expect(ok(r)).to.deep.equal({
@@ -175,7 +175,7 @@ describe("I/O manager: what DeviceIoControl returns and delivers for each status
               iosb: [ov.Internal, ov.InternalHigh],
               event: await signalled(ev),
               out: bytesAt(buf, 16),
-              at: m.nowMs,
+              at: Math.floor(m.nowMs),
             };
             if (pended) await w.WaitForSingleObject(ev, w.INFINITE);
             return {
@@ -185,7 +185,7 @@ describe("I/O manager: what DeviceIoControl returns and delivers for each status
               iosb: [ov.Internal, ov.InternalHigh],
               event: await signalled(ev),
               out: bytesAt(buf, 16),
-              at: m.nowMs,
+              at: Math.floor(m.nowMs),
             };
           });
           const later = finish === "pended and completed later from a timer DPC";
@@ -267,7 +267,7 @@ describe("I/O manager: what DeviceIoControl returns and delivers for each status
       return {
         ret,
         error: w.GetLastError(),
-        at: m.nowMs,
+        at: Math.floor(m.nowMs),
         iosb: [iosb.status(), iosb.information()],
         event: await signalled(h),
       };
@@ -338,7 +338,7 @@ describe("I/O manager: what DeviceIoControl returns and delivers for each status
         const wait = [
           await w.GetOverlappedResult(h, ov, buf + 68, true),
           w.readU32(buf + 68),
-          m.nowMs,
+          Math.floor(m.nowMs),
           w.HasOverlappedIoCompleted(ov),
         ];
         const again = [await w.GetOverlappedResult(h, ov, buf + 72, false), w.readU32(buf + 72)];
@@ -401,7 +401,7 @@ describe("I/O manager: what DeviceIoControl returns and delivers for each status
           bytes: w.readU32(buf + 64),
           fileSignalled,
           withEvent: await signalled(h),
-          at: m.nowMs,
+          at: Math.floor(m.nowMs),
         };
       });
       expect(ok(r)).to.deep.equal({
@@ -432,7 +432,7 @@ describe("I/O manager: what DeviceIoControl returns and delivers for each status
       const h = await open(kit, true);
       const buf = alloc();
       const ret = await w.DeviceIoControl(h, CODE, 0, 0, buf, 4, buf + 64, null);
-      return { ret, at: m.nowMs, bytes: w.readU32(buf + 64), out: bytesAt(buf, 4) };
+      return { ret, at: Math.floor(m.nowMs), bytes: w.readU32(buf + 64), out: bytesAt(buf, 4) };
     });
     expect(ok(r)).to.deep.equal({ ret: true, at: 15, bytes: 4, out: repeat(0x99, 4) });
   });
@@ -445,10 +445,10 @@ describe("I/O manager: what DeviceIoControl returns and delivers for each status
         dispatch: {
           [wdm.IRP_MJ_DEVICE_CONTROL]: (_DeviceObject, Irp) => {
             const who = wdm.PsGetCurrentThread().label;
-            log.push(`dispatch ${who} at ${m.nowMs}`);
+            log.push(`dispatch ${who} at ${Math.floor(m.nowMs)}`);
             wdm.IoMarkIrpPending(Irp);
             completeFromTimerDpc(Irp, 10, wdm.STATUS_SUCCESS, 0, () =>
-              log.push(`complete ${who} at ${m.nowMs}`),
+              log.push(`complete ${who} at ${Math.floor(m.nowMs)}`),
             );
             return wdm.STATUS_PENDING;
           },

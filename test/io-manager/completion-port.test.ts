@@ -91,9 +91,9 @@ describe("I/O completion ports: creating, binding, posting and removing packets"
     const r = await runApp(m, async () => {
       const port = w.CreateIoCompletionPort(w.INVALID_HANDLE_VALUE, 0, 0, 0);
       const poll = await dequeue(port, 0);
-      const t0 = m.nowMs;
+      const t0 = Math.floor(m.nowMs);
       const wait = await dequeue(port, 50);
-      return { poll: [poll.ok, poll.error, poll.overlapped, poll.key, poll.bytes], wait: [wait.ok, wait.error], waited: m.nowMs - t0 };
+      return { poll: [poll.ok, poll.error, poll.overlapped, poll.key, poll.bytes], wait: [wait.ok, wait.error], waited: Math.floor(m.nowMs) - t0 };
     });
     expect(ok(r)).to.deep.equal({ poll: [false, w.WAIT_TIMEOUT, 0, 0xdddddddd, 0xdddddddd], wait: [false, w.WAIT_TIMEOUT], waited: 50 });
   });
@@ -128,7 +128,7 @@ describe("I/O completion ports: creating, binding, posting and removing packets"
         for (;;) {
           const d = await dequeue(port, 100);
           if (!d.ok) return;
-          events.push(`${name} got ${d.key} at ${m.nowMs}`);
+          events.push(`${name} got ${d.key} at ${Math.floor(m.nowMs)}`);
           // Processing: 20 ms of waiting elsewhere lets another thread of the port run.
           if (d.key === 1) await w.Sleep(20);
         }
@@ -219,7 +219,7 @@ describe("I/O completion ports: creating, binding, posting and removing packets"
         0,
         async () => {
           const d = await dequeue(port, w.INFINITE);
-          seen = [d.ok, d.error, d.overlapped, m.nowMs];
+          seen = [d.ok, d.error, d.overlapped, Math.floor(m.nowMs)];
         },
         null,
         0,

@@ -128,7 +128,7 @@ describe("I/O manager: opening, duplicating and closing a device", () => {
       );
       await w.Sleep(1);
       const closed = await w.CloseHandle(h);
-      const closedAt = m.nowMs;
+      const closedAt = Math.floor(m.nowMs);
       await w.WaitForSingleObject(worker, w.INFINITE);
       return { closed, closedAt };
     });

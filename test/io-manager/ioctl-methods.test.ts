@@ -499,7 +499,7 @@ describe("I/O manager: how DeviceIoControl builds the IRP for each buffering met
         );
         const pending = resources(m);
         await w.WaitForSingleObject(ev, w.INFINITE);
-        return { ret, error: w.GetLastError(), before, pending, after: resources(m), at: m.nowMs };
+        return { ret, error: w.GetLastError(), before, pending, after: resources(m), at: Math.floor(m.nowMs) };
       });
       const { ret, error, before, pending, after, at } = ok(r);
       expect([ret, error, at]).to.deep.equal([false, w.ERROR_IO_PENDING, 10]);

@@ -31,7 +31,7 @@ export interface Received {
   readonly major: string;
   /** The process the dispatch routine ran in. */
   readonly process: string;
-  /** Virtual time, ms. */
+  /** Virtual time, whole ms (calls cost time: a dispatch "at 20" runs a few µs past 20 ms). */
   readonly at: number;
 }
 
@@ -131,7 +131,7 @@ export async function loadKit(m: Machine, o: KitOptions = {}): Promise<Kit> {
         received.push({
           major: majorNames[major] ?? `IRP_MJ_${major}`,
           process: wdm.PsGetCurrentProcess().name,
-          at: m.nowMs,
+          at: Math.floor(m.nowMs),
         });
         return routine(DeviceObject, Irp);
       };

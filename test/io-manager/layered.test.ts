@@ -295,7 +295,7 @@ describe("I/O manager: layered drivers and completion routines", () => {
       if (st === wdm.STATUS_PENDING)
         await wdm.KeWaitForSingleObject(event, wdm.Executive, wdm.KernelMode, false);
       // The IRP is the filter's again: the lower driver's result is there, nothing reached the app.
-      seenByFilter.push(Irp.IoStatus.Status, Irp.IoStatus.Information, m.nowMs);
+      seenByFilter.push(Irp.IoStatus.Status, Irp.IoStatus.Information, Math.floor(m.nowMs));
       wdm.RtlFillMemory(Irp.AssociatedIrp.SystemBuffer, 4, 0x22);
       return complete(Irp, wdm.STATUS_SUCCESS, 4);
     });
@@ -304,7 +304,7 @@ describe("I/O manager: layered drivers and completion routines", () => {
       const buf = alloc();
       fillBytes(buf, 16, 0x33);
       const ret = await w.DeviceIoControl(h, CODE, 0, 0, buf, 16, buf + 64, null);
-      return { ret, bytes: w.readU32(buf + 64), out: bytesAt(buf, 16), at: m.nowMs };
+      return { ret, bytes: w.readU32(buf + 64), out: bytesAt(buf, 16), at: Math.floor(m.nowMs) };
     });
     expect(ok(r)).to.deep.equal({
       ret: true,
@@ -453,7 +453,7 @@ describe("I/O manager: layered drivers and completion routines", () => {
           iosb: [iosb.Status, iosb.Information],
           event: wdm.KeReadStateEvent(event),
           output: Array.from(wdm.readBytes(output, 8)),
-          at: m.nowMs,
+          at: Math.floor(m.nowMs),
           leftover: [io.liveIrps.size - (before[0] ?? 0), io.liveMdls.size - (before[1] ?? 0)],
         };
         wdm.ExFreePoolWithTag(input, "Test");
@@ -618,7 +618,7 @@ describe("I/O manager: layered drivers and completion routines", () => {
       });
       expect(r.result.bugCheck?.name).to.equal("MULTIPLE_IRP_COMPLETE_REQUESTS");
       expect(r.result.bugCheck?.parameters[0]).to.equal(irpId);
-      expect(r.result.timeMs).to.equal(5);
+      expect(Math.floor(r.result.timeMs)).to.equal(5);
     });
 
     it("a filter that completes an IRP its completion routine let finish bug-checks the same way", async () => {

@@ -258,7 +258,7 @@ describe("I/O manager: ReadFile and WriteFile on buffered, direct and neither de
       const error = w.GetLastError();
       const early = bytesAt(buf, 6);
       const res = await w.GetOverlappedResult(h, ov, buf + 64, true);
-      return { ret, error, early, res, n: w.readU32(buf + 64), data: bytesAt(buf, 6), at: m.nowMs };
+      return { ret, error, early, res, n: w.readU32(buf + 64), data: bytesAt(buf, 6), at: Math.floor(m.nowMs) };
     });
     expect(ok(r)).to.deep.equal({
       ret: false,

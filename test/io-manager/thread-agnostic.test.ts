@@ -30,11 +30,11 @@ describe("Thread-agnostic I/O: requests on a handle bound to a completion port",
         "poster",
       );
       await w.WaitForSingleObject(poster, w.INFINITE);
-      const exitedAt = m.nowMs;
+      const exitedAt = Math.floor(m.nowMs);
       const d = await dequeue(port, w.INFINITE);
       const posted = req as Req | null;
       if (!posted) throw new Error("the poster did not post");
-      return { pending: posted.error, exitedAt, packet: [d.ok, d.key, d.overlapped === posted.ov.address, d.bytes, m.nowMs], out: outBytes(posted), cancelled: kit.ext.log.filter((l) => l.startsWith("cancel")) };
+      return { pending: posted.error, exitedAt, packet: [d.ok, d.key, d.overlapped === posted.ov.address, d.bytes, Math.floor(m.nowMs)], out: outBytes(posted), cancelled: kit.ext.log.filter((l) => l.startsWith("cancel")) };
     });
     expect(ok(r)).to.deep.equal({ pending: w.ERROR_IO_PENDING, exitedAt: 0, packet: [true, 7, true, 8, 50], out: COPIED, cancelled: [] });
   });
@@ -146,7 +146,7 @@ describe("Thread-agnostic I/O: requests on a handle bound to a completion port",
     expect(f?.rule).to.equal("IO_DRIVER_CANCEL_TIMEOUT");
     expect(f?.message).to.include("is thread-agnostic (the file is bound to an I/O completion port), so its thread's exit did not cancel it");
     expect(f?.message).to.include("without a cancel routine");
-    expect(r.result.timeMs).to.be.greaterThanOrEqual(300_000);
+    expect(Math.floor(r.result.timeMs)).to.be.greaterThanOrEqual(300_000);
     expect(r.process.state).to.equal("zombie");
     // The IRP is still the driver's.
     expect(ioManager(m).liveIrps.size).to.equal(1);

@@ -210,7 +210,7 @@ describe("user APCs: QueueUserAPC and alertable waits", () => {
       const plain = await w.WaitForSingleObject(event, 20);
       log.push(`plain wait ${plain}`);
       const sleep = await w.SleepEx(1000, true);
-      log.push(`SleepEx ${sleep} at ${m.nowMs}`);
+      log.push(`SleepEx ${sleep} at ${Math.floor(m.nowMs)}`);
       return { queued, log, tid: w.GetCurrentThreadId() };
     });
     const v = ok(r);
@@ -262,7 +262,7 @@ describe("user APCs: QueueUserAPC and alertable waits", () => {
         const sleeperId = m.threads.find((t) => t.name === "sleeper")?.tid ?? 0;
         w.QueueUserAPC((p) => ran.push(p, w.GetCurrentThreadId()), sleeper, 5);
         await w.WaitForSingleObject(sleeper, w.INFINITE);
-        return { result, ran, sleeperId, at: m.nowMs };
+        return { result, ran, sleeperId, at: Math.floor(m.nowMs) };
       });
       const v = ok(r);
       const expected = form === "GetQueuedCompletionStatusEx" || form === "GetOverlappedResultEx" ? [false, w.WAIT_IO_COMPLETION] : w.WAIT_IO_COMPLETION;

@@ -57,7 +57,7 @@ describe("kernel: dispatcher objects and waits", () => {
   it("a wait with a timeout returns STATUS_TIMEOUT when it passes, and a zero timeout only polls", async () => {
     const m = newMachine();
     const ev = new KEVENT(NotificationEvent, false);
-    const r = await runKernel(m, async () => [await KeWaitForSingleObject(ev, 0, KernelMode, false, 0), m.nowMs, await KeWaitForSingleObject(ev, 0, KernelMode, false, -10_000 * 40), m.nowMs]);
+    const r = await runKernel(m, async () => [await KeWaitForSingleObject(ev, 0, KernelMode, false, 0), Math.floor(m.nowMs), await KeWaitForSingleObject(ev, 0, KernelMode, false, -10_000 * 40), Math.floor(m.nowMs)]);
     expect(ok(r)).to.deep.equal([STATUS_TIMEOUT, 0, STATUS_TIMEOUT, 40]);
   });
 
@@ -77,7 +77,7 @@ describe("kernel: dispatcher objects and waits", () => {
     let at = -1;
     m.createSystemThread("waiter", async () => {
       status = await KeWaitForMultipleObjects([a, b], "WaitAll", 0, KernelMode, false);
-      at = m.nowMs;
+      at = Math.floor(m.nowMs);
     });
     m.after(5, "set a", () => KeSetEvent(a));
     m.after(9, "set b", () => KeSetEvent(b));
@@ -142,7 +142,7 @@ describe("kernel: dispatcher objects and waits", () => {
       results.push(await WaitForSingleObject(0x1234, 0));
       results.push(GetLastError());
       await CloseHandle(manual);
-      return [results, m.nowMs];
+      return [results, Math.floor(m.nowMs)];
     });
     expect(ok(r)).to.deep.equal([[WAIT_TIMEOUT, WAIT_OBJECT_0, WAIT_OBJECT_0, WAIT_TIMEOUT, WAIT_FAILED, ERROR_INVALID_HANDLE], 10]);
   });

@@ -13,7 +13,7 @@ describe("kernel: what exploration hooks into", () => {
       await runKernel(m, () => {
         wdm.KeInitializeTimer(timer);
         wdm.KeInitializeDpc(dpc, function TDpc() {
-          ran.push(m.nowMs);
+          ran.push(Math.floor(m.nowMs));
         }, null);
         wdm.KeSetTimerEx(timer, -10_000 * 50, 20, dpc);
         const earliest = m.earliestTimer();

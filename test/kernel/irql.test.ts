@@ -129,7 +129,7 @@ describe("kernel: IRQL, spin locks, DPCs and timers", () => {
     const timer = new KTIMER();
     const dpc = new KDPC();
     const r = await runKernel(m, async () => {
-      KeInitializeDpc(dpc, () => fired.push(m.nowMs), null);
+      KeInitializeDpc(dpc, () => fired.push(Math.floor(m.nowMs)), null);
       KeInitializeTimer(timer);
       KeSetTimerEx(timer, -10_000 * 33, 33, dpc);
       await KeWaitForSingleObject(new KEVENT(NotificationEvent, false), 0, KernelMode, false, -10_000 * 100);

@@ -23,9 +23,10 @@ describe("kernel queues (KQUEUE): what an I/O completion port is built on", () =
     const m = newMachine();
     const r = await runKernel(m, async () => {
       const q = new wdm.KQUEUE<number>();
-      const t0 = wdm.KeQueryInterruptTime();
+      // The precise clock: KeQueryInterruptTime moves by whole clock ticks (15.625 ms).
+      const t0 = wdm.KeQueryInterruptTimePrecise();
       const res = await wdm.KeRemoveQueue(q, wdm.KernelMode, -10_000 * 25);
-      return { status: wdm.ntStatusName(res.status), entry: res.Entry, waitedMs: (wdm.KeQueryInterruptTime() - t0) / 10_000 };
+      return { status: wdm.ntStatusName(res.status), entry: res.Entry, waitedMs: Math.floor((wdm.KeQueryInterruptTimePrecise() - t0) / 10_000) };
     });
     expect(ok(r)).to.deep.equal({ status: "STATUS_TIMEOUT", entry: null, waitedMs: 25 });
   });

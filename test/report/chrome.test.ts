@@ -63,7 +63,7 @@ describe("report/chrome: Chrome Trace Event JSON for Perfetto and chrome://traci
     const completion = t.find((e) => e.ph === "X" && e.name === "IoCompleteRequest irp#2");
     expect(flow[0]?.ts).to.equal(dispatch?.ts);
     expect(flow[1]?.ts).to.equal(completion?.ts);
-    expect(completion?.args?.time).to.equal("150.000 ms");
+    expect(completion?.args?.time).to.match(/^150\.0\d\d ms$/);
   });
 
   it("injections, findings and bug checks are instants, the latter two global", async () => {
@@ -81,8 +81,8 @@ describe("report/chrome: Chrome Trace Event JSON for Perfetto and chrome://traci
     const [done] = await sharebufRuns();
     const t = chromeTrace([{ events: done?.events ?? [] }]).traceEvents;
     const dpc = t.find((e) => e.ph === "B" && e.cat === "dpc");
-    expect(dpc?.args?.time).to.equal("10.000 ms");
-    expect(dpc?.ts).to.be.within(10_000, 10_010);
+    expect(dpc?.args?.time).to.match(/^10\.0\d\d ms$/);
+    expect(dpc?.ts).to.be.within(10_000, 10_100);
     for (const e of t.filter((x) => x.ph === "B")) {
       const virtualUs = Number(String(e.args?.time).replace(" ms", "")) * 1000;
       expect((e.ts ?? 0) - virtualUs).to.be.within(0, 1000);

@@ -22,6 +22,7 @@ const files: Record<ReportFormat, string> = {
   chrome: "sharebuf.chrome.json",
   html: "sharebuf.html",
   json: "sharebuf.trace.json",
+  svg: "sharebuf.svg",
 };
 
 /** The first line where two texts differ, for a readable failure. */

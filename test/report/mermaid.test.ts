@@ -1,11 +1,16 @@
 import { expect } from "chai";
 import mermaid from "mermaid";
-import { formatMermaid, mermaidText } from "../../report/mermaid.js";
+import { formatMermaid, mermaidLabel, mermaidText } from "../../report/mermaid.js";
 import { renderReport } from "../../cli/report-formats.js";
 import { sharebufScenario } from "../../samples/sharebuf/scenario.js";
 import { injectedDeathScenario } from "../fixtures/report-scenarios.js";
 import { twiceScenario } from "../fixtures/bugcheck-scenario.js";
 import { sharebufRuns, traced } from "./runs.js";
+
+/** Mermaid's entity codes decoded, as Mermaid decodes them when it draws: what a reader sees. */
+function shown(text: string): string {
+  return text.replace(/#(\d+);/g, (_, n: string) => String.fromCharCode(Number(n))).replace(/#lt;/g, "<").replace(/#gt;/g, ">").replace(/#amp;/g, "&");
+}
 
 /** Mermaid's own parser (the one GitHub's renderer runs); rejects with the parse error. */
 async function parses(text: string): Promise<string> {
@@ -43,16 +48,16 @@ describe("report/mermaid: sequence diagrams that Mermaid parses", () => {
 
   it("the app, the I/O manager, the driver and the memory manager are participants, and a dispatch routine is an activation", async () => {
     const [done] = await sharebufRuns();
-    const text = formatMermaid(done?.events ?? []);
+    const text = shown(formatMermaid(done?.events ?? []));
     expect(text).to.include("participant app12 as sharebuf.exe\n  participant io as I/O manager\n  participant drv_Sharebuf as Sharebuf.sys\n  participant mm as Memory manager");
-    expect(text).to.include("io->>+drv_Sharebuf: irp#2 IRP_MJ_DEVICE_CONTROL 0x00222002 → SharebufDeviceControl");
+    expect(text).to.include("io->>+drv_Sharebuf: irp#2 IRP_MJ_DEVICE_CONTROL IOCTL_SHARE_BUFFER → SharebufDeviceControl");
     expect(text).to.include("drv_Sharebuf-->>-io: STATUS_PENDING");
     expect(text).to.include("io-->>-app12: FALSE (ERROR_IO_PENDING)");
   });
 
   it("MDL locking and mapping and the pended IRP are notes; the completion reaches the app asynchronously", async () => {
     const [done] = await sharebufRuns();
-    const text = formatMermaid(done?.events ?? []);
+    const text = shown(formatMermaid(done?.events ?? []));
     expect(text).to.include("Note over mm: mdl#1: 0x00110000 +16384 in sharebuf.exe → frames 0x100–0x103, locked");
     expect(text).to.include("Note over mm: mdl#1: system 0xA0000000 → the same frames 0x100–0x103 as 0x00110000");
     expect(text).to.include("Note over io,drv_Sharebuf: irp#2 is pending");
@@ -61,7 +66,7 @@ describe("report/mermaid: sequence diagrams that Mermaid parses", () => {
 
   it("the cancel routine is an activation when the app dies, and the I/O manager unlocks the pages inside IoCompleteRequest", async () => {
     const [, killed] = await sharebufRuns();
-    const text = formatMermaid(killed?.events ?? []);
+    const text = shown(formatMermaid(killed?.events ?? []));
     expect(text).to.include("io->>+drv_Sharebuf: IoCancelIrp(irp#2) → SharebufCancelRoutine");
     expect(text).to.match(/drv_Sharebuf->>io: IoCompleteRequest\(irp#2, STATUS_CANCELLED, 0 bytes\)\n {2}io->>mm: unmap mdl#1 from 0xA0000000\n {2}io->>mm: MmUnlockPages\(mdl#1\)/);
     expect(text).to.include("drv_Sharebuf-->>-io: SharebufCancelRoutine returns");
@@ -79,7 +84,30 @@ describe("report/mermaid: sequence diagrams that Mermaid parses", () => {
     expect(dpc?.kind === "DpcStart" ? dpc.driver : null).to.equal("Sharebuf");
   });
 
-  it("text that would end a Mermaid statement or read as HTML is written as Mermaid entity codes", () => {
+  it("text that would end a Mermaid statement, start a comment or read as HTML is written as Mermaid entity codes", () => {
     expect(mermaidText("a; b <c> d")).to.equal("a#59; b #lt;c#gt; d");
+    expect(mermaidText("irp#2 50% & more")).to.equal("irp#35;2 50#37; #amp; more");
+    expect(mermaidLabel("a,b: c@d")).to.equal("a#44;b#58; c#64;d");
+  });
+
+  it("no message, note or loop label carries a bare # or ; (Mermaid would cut the label there)", async () => {
+    for (const r of await sharebufRuns()) {
+      const text = formatMermaid(r.events);
+      for (const line of text.split("\n").slice(1)) {
+        const label = line.includes(": ") ? line.slice(line.indexOf(": ") + 2) : line.trim().startsWith("loop ") ? line.trim().slice(5) : "";
+        expect(label.replace(/#(\d+|lt|gt|amp);/g, ""), line).to.not.match(/[#;]/);
+      }
+      expect(shown(text)).to.include("irp#2");
+    }
+  });
+
+  it("each control code is named as the driver declared it and decoded once, in a note at its first request", async () => {
+    const [done] = await sharebufRuns();
+    const text = shown(formatMermaid(done?.events ?? []));
+    expect(text).to.include("app12->>+io: DeviceIoControl(handle 4, IOCTL_SHARE_BUFFER, in 0, out 16384 at 0x00110000, overlapped)");
+    expect(text).to.include("Note over io,drv_Sharebuf: IOCTL_SHARE_BUFFER (FILE_DEVICE_UNKNOWN, 0x800, METHOD_OUT_DIRECT, FILE_ANY_ACCESS) = 0x00222002");
+    expect(text).to.include("Note over io,drv_Sharebuf: IOCTL_DONE_USING_SHARE_BUFFER (FILE_DEVICE_UNKNOWN, 0x801, METHOD_BUFFERED, FILE_ANY_ACCESS) = 0x00222004");
+    expect(text.match(/= 0x00222002/g)).to.have.length(1);
+    expect(text).to.not.include("0x00222002 →");
   });
 });

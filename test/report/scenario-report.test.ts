@@ -12,7 +12,7 @@ import { sharebufScenario } from "../../samples/sharebuf/scenario.js";
 import { sharebufRuns } from "./runs.js";
 
 const golden = path.join(path.dirname(fileURLToPath(import.meta.url)), "golden");
-const files: Record<ReportFormat, string> = { text: "sharebuf.txt", mermaid: "sharebuf.mermaid.md", chrome: "sharebuf.chrome.json", html: "sharebuf.html", json: "sharebuf.trace.json" };
+const files: Record<ReportFormat, string> = { text: "sharebuf.txt", mermaid: "sharebuf.mermaid.md", chrome: "sharebuf.chrome.json", html: "sharebuf.html", json: "sharebuf.trace.json", svg: "sharebuf.svg" };
 
 describe("report: a ScenarioResult into every format (the public API)", () => {
   for (const format of REPORT_FORMATS) {

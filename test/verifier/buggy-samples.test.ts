@@ -57,10 +57,10 @@ describe("verifier: each buggy sample trips exactly its rule, and nothing else",
     const f = r.findings[0];
     expect(f?.irp).to.equal("irp#2");
     expect(f?.timeline?.map((line) => line.replace(/ \(at [^)]*\)+$/, "").trim())).to.deep.equal([
-      "0.000 ms  app.exe:main issues it; the I/O manager allocates it",
-      "0.000 ms  IRP_MJ_DEVICE_CONTROL 0x00222580 sent to Cncl!CnclDeviceControl",
-      "0.000 ms  Cncl sets cancel routine CnclCancelRoutine",
-      "0.000 ms  Cncl marks it pending (IoMarkIrpPending)",
+      "0.003 ms  app.exe:main issues it; the I/O manager allocates it",
+      "0.003 ms  IRP_MJ_DEVICE_CONTROL 0x00222580 sent to Cncl!CnclDeviceControl",
+      "0.004 ms  Cncl sets cancel routine CnclCancelRoutine",
+      "0.004 ms  Cncl marks it pending (IoMarkIrpPending)",
     ]);
   });
 });

@@ -147,7 +147,7 @@ describe("windriver: cards and interrupts (WD_CardRegister, WD_IntEnable, WD_Int
       const first = intr.dwCounter;
       await WD_IntWait(h, intr.address);
       await WD_IntDisable(h, intr.address);
-      return [first, intr.dwCounter, m.nowMs];
+      return [first, intr.dwCounter, Math.floor(m.nowMs)];
     });
     expect(ok(ran)).to.deep.equal([3, 6, 6]);
     expect(log.dpcCounts).to.deep.equal([1, 1]);
@@ -164,7 +164,7 @@ describe("windriver: cards and interrupts (WD_CardRegister, WD_IntEnable, WD_Int
       const at: number[] = [];
       for (let i = 0; i < 3; i++) {
         await WD_IntWait(h, intr.address);
-        at.push(m.nowMs);
+        at.push(Math.floor(m.nowMs));
       }
       await WD_IntDisable(h, intr.address);
       return at;
@@ -188,7 +188,7 @@ describe("windriver: cards and interrupts (WD_CardRegister, WD_IntEnable, WD_Int
         await WD_IntDisable(h, interruptStruct(hInterrupt).address);
       }, null, 0, 0, "stopper");
       const waited = await WD_IntWait(h, intr.address);
-      const when = m.nowMs;
+      const when = Math.floor(m.nowMs);
       await WaitForSingleObject(stopper, INFINITE);
       const count = interruptStruct(hInterrupt);
       const counted = await WD_IntCount(h, count.address);

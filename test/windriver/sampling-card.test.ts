@@ -11,7 +11,7 @@ describe("windriver: the sampling card (the simulated device)", () => {
     const card = installSamplingCard(m, { irq: 4, intervalsMs: [3, 1] });
     const at: number[] = [];
     const r = await runKernel(m, () => {
-      const { InterruptObject } = IoConnectInterrupt(() => (at.push(m.nowMs), true), null, null, card.vector, card.irql, card.irql, Latched, false, 1, false);
+      const { InterruptObject } = IoConnectInterrupt(() => (at.push(Math.floor(m.nowMs)), true), null, null, card.vector, card.irql, card.irql, Latched, false, 1, false);
       return InterruptObject;
     });
     const io = ok(r);
@@ -39,7 +39,7 @@ describe("windriver: the sampling card (the simulated device)", () => {
     const card = installSamplingCard(m, { irq: 4, intervalsMs: [5] });
     const at: number[] = [];
     ok(await runKernel(m, () => {
-      IoConnectInterrupt(() => (at.push(m.nowMs), true), null, null, card.vector, card.irql, card.irql, Latched, false, 1, false);
+      IoConnectInterrupt(() => (at.push(Math.floor(m.nowMs)), true), null, null, card.vector, card.irql, card.irql, Latched, false, 1, false);
     }));
     // Fire the card's pending entry now, as an injected "fire the earliest timer early" would.
     const entry = m.timers.pending().find((e) => e.label.includes("sample"));

@@ -1,0 +1,109 @@
+/**
+ * OBJECT_ATTRIBUTES (ntdef.h): what names the object an Nt or Zw create or open routine acts on.
+ * As with UNICODE_STRING, a local (`new OBJECT_ATTRIBUTES()`, filled by InitializeObjectAttributes)
+ * or one in emulated memory (`OBJECT_ATTRIBUTES.at(address)`, x86 layout: Length, RootDirectory,
+ * ObjectName, Attributes, SecurityDescriptor, SecurityQualityOfService — 24 bytes) is accepted.
+ */
+import { currentMachine } from "./context.js";
+import { UNICODE_STRING } from "./rtl-string.js";
+
+/** OBJ_* attribute flags. */
+export const OBJ_INHERIT = 0x00000002;
+export const OBJ_PERMANENT = 0x00000010;
+export const OBJ_EXCLUSIVE = 0x00000020;
+export const OBJ_CASE_INSENSITIVE = 0x00000040;
+export const OBJ_OPENIF = 0x00000080;
+export const OBJ_OPENLINK = 0x00000100;
+export const OBJ_KERNEL_HANDLE = 0x00000200;
+export const OBJ_FORCE_ACCESS_CHECK = 0x00000400;
+export const OBJ_VALID_ATTRIBUTES = 0x000007f2;
+
+/** OBJECT_ATTRIBUTES. */
+export class OBJECT_ATTRIBUTES {
+  static readonly size = 24;
+  static readonly align = 4;
+  /** Where the structure is in emulated memory (0 for a local). */
+  readonly address: number;
+  private local = { Length: 24, RootDirectory: 0, ObjectName: null as UNICODE_STRING | null, Attributes: 0, SecurityDescriptor: 0 as unknown, SecurityQualityOfService: 0 };
+
+  constructor(address = 0) {
+    this.address = address;
+  }
+
+  /** The structure at `address` in emulated memory. */
+  static at(address: number): OBJECT_ATTRIBUTES {
+    return new OBJECT_ATTRIBUTES(address);
+  }
+
+  private mmu() {
+    return currentMachine("OBJECT_ATTRIBUTES").mmu;
+  }
+
+  get Length(): number {
+    return this.address === 0 ? this.local.Length : this.mmu().readU32(this.address);
+  }
+  set Length(v: number) {
+    if (this.address === 0) this.local.Length = v >>> 0;
+    else this.mmu().writeU32(this.address, v);
+  }
+  get RootDirectory(): number {
+    return this.address === 0 ? this.local.RootDirectory : this.mmu().readU32(this.address + 4);
+  }
+  set RootDirectory(v: number) {
+    if (this.address === 0) this.local.RootDirectory = v >>> 0;
+    else this.mmu().writeU32(this.address + 4, v);
+  }
+  /** The name: a UNICODE_STRING (for a structure in memory, the one its pointer points at), or NULL. */
+  get ObjectName(): UNICODE_STRING | null {
+    if (this.address === 0) return this.local.ObjectName;
+    const p = this.mmu().readU32(this.address + 8);
+    return p === 0 ? null : UNICODE_STRING.at(p);
+  }
+  /** Sets the name: a UNICODE_STRING object (in memory, only one that lives in memory can be pointed at), or NULL. */
+  set ObjectName(v: UNICODE_STRING | null) {
+    if (this.address === 0) {
+      this.local.ObjectName = v;
+      return;
+    }
+    if (v !== null && v.address === 0) throw new TypeError("OBJECT_ATTRIBUTES in emulated memory can only point at a UNICODE_STRING in emulated memory (UNICODE_STRING.at(address))");
+    this.mmu().writeU32(this.address + 8, v === null ? 0 : v.address);
+  }
+  get Attributes(): number {
+    return this.address === 0 ? this.local.Attributes : this.mmu().readU32(this.address + 12);
+  }
+  set Attributes(v: number) {
+    if (this.address === 0) this.local.Attributes = v >>> 0;
+    else this.mmu().writeU32(this.address + 12, v);
+  }
+  /**
+   * SecurityDescriptor: an address in memory, or (for a local) a self-relative descriptor's
+   * SDDL string, which is how irpsim's security descriptors are given.
+   */
+  get SecurityDescriptor(): unknown {
+    return this.address === 0 ? this.local.SecurityDescriptor : this.mmu().readU32(this.address + 16);
+  }
+  set SecurityDescriptor(v: unknown) {
+    if (this.address === 0) this.local.SecurityDescriptor = v;
+    else this.mmu().writeU32(this.address + 16, typeof v === "number" ? v : 0);
+  }
+  get SecurityQualityOfService(): number {
+    return this.address === 0 ? this.local.SecurityQualityOfService : this.mmu().readU32(this.address + 20);
+  }
+  set SecurityQualityOfService(v: number) {
+    if (this.address === 0) this.local.SecurityQualityOfService = v >>> 0;
+    else this.mmu().writeU32(this.address + 20, v);
+  }
+}
+
+/** POBJECT_ATTRIBUTES. */
+export type POBJECT_ATTRIBUTES = OBJECT_ATTRIBUTES;
+
+/** InitializeObjectAttributes(p, n, a, r, s): the macro, field by field. */
+export function InitializeObjectAttributes(p: OBJECT_ATTRIBUTES, n: UNICODE_STRING | null, a: number, r: number, s: unknown): void {
+  p.Length = OBJECT_ATTRIBUTES.size;
+  p.RootDirectory = r;
+  p.Attributes = a;
+  p.ObjectName = n;
+  p.SecurityDescriptor = s;
+  p.SecurityQualityOfService = 0;
+}
