@@ -208,13 +208,18 @@ export const SL_INVOKE_ON_SUCCESS = 0x40;
 /** SL_INVOKE_ON_ERROR: call the completion routine when the IRP completes with an error status. */
 export const SL_INVOKE_ON_ERROR = 0x80;
 
-/** IRP.Flags. */
+/** IRP.Flags: IRP_NOCACHE, the transfer bypasses the cache. */
 export const IRP_NOCACHE = 0x0001;
 export const IRP_PAGING_IO = 0x0002;
+/** IRP_SYNCHRONOUS_API: the request came from a synchronous call (the I/O manager waits for it on the caller's behalf). */
 export const IRP_SYNCHRONOUS_API = 0x0004;
+/** IRP_ASSOCIATED_IRP: an associated IRP of a master IRP (IoMakeAssociatedIrp); completing the last completes the master. */
 export const IRP_ASSOCIATED_IRP = 0x0008;
+/** IRP_BUFFERED_IO: AssociatedIrp.SystemBuffer is a system copy of the caller's buffer (METHOD_BUFFERED, DO_BUFFERED_IO). */
 export const IRP_BUFFERED_IO = 0x0010;
+/** IRP_DEALLOCATE_BUFFER: the I/O manager frees SystemBuffer when the IRP completes. */
 export const IRP_DEALLOCATE_BUFFER = 0x0020;
+/** IRP_INPUT_OPERATION: data flows to the caller, so completion copies SystemBuffer back to the user's buffer. */
 export const IRP_INPUT_OPERATION = 0x0040;
 export const IRP_CREATE_OPERATION = 0x0080;
 export const IRP_READ_OPERATION = 0x0100;

@@ -236,10 +236,13 @@ export const THREAD_WAIT_OBJECTS = 3;
  * caller when it waits on more than THREAD_WAIT_OBJECTS objects; it fills them in.
  */
 export class KWAIT_BLOCK {
+  /** The waiting thread (filled in by the wait). */
   Thread: KThread | null = null;
+  /** The object waited on (filled in by the wait). */
   Object: DispatcherHeader | null = null;
   /** The object's index in the wait (the WAIT_OBJECT_0 + n it returns). */
   WaitKey = 0;
+  /** WaitAny or WaitAll, as the wait was asked. */
   WaitType: number = WaitAny;
 }
 

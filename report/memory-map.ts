@@ -41,6 +41,7 @@ export interface MappedRange {
   readonly to: number | null;
   /** The same as trace positions: the `seq` of the events that made it and ended it. */
   readonly fromSeq: number;
+  /** The `seq` of the event that ended it (null: it lasted to the end of the run). */
   readonly toSeq: number | null;
 }
 

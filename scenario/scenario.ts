@@ -88,7 +88,7 @@ export interface Scenario {
    */
   readonly source?: string;
   /** Commands worth running after this one, with why; `irpsim run` ends with them. */
-  readonly tryNext?: readonly { readonly command: string; readonly why: string }[];
+  readonly tryNext?: readonly { /** The command line to run. */ readonly command: string; /** What it shows. */ readonly why: string }[];
 }
 
 /** How to run a scenario. */

@@ -236,7 +236,7 @@ const KERNEL_PREFIXES = {
 /** KMDF objects: a Wdf routine is grouped under the object it acts on (WdfRequestComplete → WDFREQUEST). */
 const WDF_OBJECTS = ["WdfDriver", "WdfDeviceInit", "WdfDevice", "WdfControlDevice", "WdfFdoInit", "WdfPdoInit", "WdfIoQueue", "WdfIoTarget", "WdfRequest", "WdfFileObject", "WdfMemory", "WdfObject", "WdfCollection", "WdfTimer", "WdfDpc", "WdfWorkItem", "WdfInterrupt", "WdfSpinLock", "WdfWaitLock", "WdfRegistry", "WdfString", "WdfChildList", "WdfDma", "WdfCommonBuffer", "WdfUsb", "WdfVerifier"];
 
-const GROUP_ORDER = [/^Io /, /^Ke /, /^Mm /, /^Ex /, /^Ob /, /^Ps /, /^Rtl /, /^Zw /, /^Nt /, /^Hal /, /^Wdf/, /^WDF/, /^Kd/, /^Interlocked/, /^Lists/, /^Structures/, /^Routine types/, /^Macros/, /^NTSTATUS/, /^IRP major/, /^Constants/, /^Exceptions/];
+const GROUP_ORDER = [/^Files and devices/, /^Events and waits/, /^I\/O completion/, /^Object attributes/, /^Io /, /^Ke /, /^Mm /, /^Ex /, /^Ob /, /^Ps /, /^Rtl /, /^Zw /, /^Nt /, /^Hal /, /^Wdf/, /^WDF/, /^Kd/, /^Interlocked/, /^Lists/, /^Structures/, /^Routine types/, /^Macros/, /^NTSTATUS/, /^IRP major/, /^Constants/, /^Create dispositions/, /^Access rights/, /^Exceptions/];
 
 /**
  * Where a group goes: the WDK's order first, then the rest alphabetically (Win32 headers), then
@@ -260,7 +260,8 @@ const isAllCaps = (name) => /^[A-Z][A-Z0-9_]*$/.test(name);
  * @returns {((r: import("typedoc").DeclarationReflection, logger: import("typedoc").Logger) => string) | null}
  */
 function grouperFor(moduleName) {
-  if (/^irpsim\/(wdm|ntdll|wdf)$/.test(moduleName)) return kernelGroup;
+  if (moduleName === "irpsim/ntdll") return ntdllGroup;
+  if (/^irpsim\/(wdm|wdf)$/.test(moduleName)) return kernelGroup;
   if (moduleName === "irpsim/win32") return win32Group;
   if (moduleName === "irpsim") return (r) => layerGroup(r);
   if (moduleName === "irpsim/ce6") return ce6Group;
@@ -303,6 +304,7 @@ function isRoutineType(r) {
 function kernelGroup(r) {
   const name = r.name;
   const t = target(r);
+  if (sourceFile(r) === "kernel/c-struct.ts") return "Structures over memory (CSTRUCT, CUNION, the C data types)";
   if (isFunctionLike(r)) {
     if (/^(InitializeListHead|IsListEmpty|(Insert|Remove)(Head|Tail|Entry)List|(Push|Pop)EntryList)$/.test(name)) return "Lists (doubly and singly linked)";
     // WDK routines without a prefix, where the WDK documents them.
@@ -323,6 +325,39 @@ function kernelGroup(r) {
   if (name.startsWith("IRP_MJ_") || name === "IrpMajor") return "IRP major functions";
   if (t.kindOf(ReflectionKind.TypeAlias)) return "Structures and objects";
   return "Constants";
+}
+
+/** irpsim/ntdll's names by what they are for, as its index.ts arranges them; the file decides. */
+const NTDLL_FILES = {
+  "ntdll/file": "Files and devices (NtCreateFile, NtDeviceIoControlFile…)",
+  "ntdll/types": "Files and devices (NtCreateFile, NtDeviceIoControlFile…)",
+  "io-manager/create-options": "Create dispositions, create options, file information classes",
+  "ntdll/sync": "Events and waits",
+  "kernel/dispatcher": "Events and waits",
+  "ntdll/completion": "I/O completion ports",
+  "io-manager/completion-port": "I/O completion ports",
+  "kernel/object-attributes": "Object attributes (OBJECT_ATTRIBUTES, OBJ_*)",
+  "kernel/rtl-string": "Rtl — counted strings (UNICODE_STRING, ANSI_STRING)",
+  "kernel/api-rtl": "Rtl — memory, and memory access (a C pointer dereference)",
+  "kernel/c-struct": "Structures over memory (CSTRUCT, CUNION, the C data types)",
+  "kernel/debug-print": "Kd, Dbg — debugging",
+  "ntdll/dos-error": "NTSTATUS values and their Win32 errors",
+  "kernel/status": "NTSTATUS values and their Win32 errors",
+  "kernel/nt-status-error": "Exceptions",
+  "kernel/sync-objects": "Access rights",
+  "kernel/access-rights": "Access rights",
+  "io-manager/constants": "Access rights, sharing and IOCTL codes",
+};
+
+/**
+ * irpsim/ntdll: by the part of the native API a name belongs to; a name from a file not listed
+ * falls back to the kernel-mode grouping (by routine prefix).
+ *
+ * @param {import("typedoc").DeclarationReflection} r
+ */
+function ntdllGroup(r) {
+  const file = sourceFile(r).replace(/\.ts$/, "");
+  return NTDLL_FILES[/** @type {keyof typeof NTDLL_FILES} */ (file)] ?? kernelGroup(r);
 }
 
 /**

@@ -10,18 +10,22 @@ const NAMES = {
   "ioapiset.h": ["DeviceIoControl", "GetOverlappedResult", "GetOverlappedResultEx", "CancelIo", "CancelIoEx", "CancelSynchronousIo", "CreateIoCompletionPort", "GetQueuedCompletionStatus", "GetQueuedCompletionStatusEx", "PostQueuedCompletionStatus"],
   "handleapi.h": ["CloseHandle", "DuplicateHandle", "INVALID_HANDLE_VALUE", "GetHandleInformation", "SetHandleInformation"],
   "synchapi.h": ["CreateEvent", "OpenEvent", "SetEvent", "ResetEvent", "PulseEvent", "CreateSemaphore", "ReleaseSemaphore", "CreateMutex", "ReleaseMutex", "WaitForSingleObject", "WaitForSingleObjectEx", "WaitForMultipleObjects", "WaitForMultipleObjectsEx", "Sleep", "SleepEx"],
-  "winbase.h": ["INFINITE", "WAIT_OBJECT_0", "WAIT_ABANDONED_0", "WAIT_IO_COMPLETION", "WAIT_FAILED", "STILL_ACTIVE", "FILE_FLAG_OVERLAPPED", "HasOverlappedIoCompleted", "SetFileCompletionNotificationModes"],
-  "winerror.h": ["WAIT_TIMEOUT", "Win32Error"],
+  "winbase.h": ["INFINITE", "WAIT_OBJECT_0", "WAIT_ABANDONED_0", "WAIT_IO_COMPLETION", "WAIT_FAILED", "STILL_ACTIVE", "FILE_FLAG_OVERLAPPED", "HasOverlappedIoCompleted", "SetFileCompletionNotificationModes", "ZeroMemory", "SecureZeroMemory", "FillMemory", "CopyMemory", "MoveMemory", "lstrlen", "lstrlenA", "lstrlenW", "lstrcpy", "lstrcpyA", "lstrcpyW", "lstrcat", "lstrcatA", "lstrcatW"],
+  "winerror.h": ["WAIT_TIMEOUT", "Win32Error", "S_OK"],
   "memoryapi.h": ["VirtualAlloc", "VirtualAllocEx", "VirtualFree", "VirtualFreeEx", "VirtualProtect", "VirtualProtectEx", "VirtualQuery", "VirtualQueryEx"],
   "heapapi.h": ["GetProcessHeap", "HeapAlloc", "HeapFree", "HeapCreate", "HeapDestroy"],
-  "processthreadsapi.h": ["GetCurrentProcess", "GetCurrentThread", "GetCurrentProcessId", "GetCurrentThreadId", "CreateThread", "ExitThread", "ExitProcess", "TerminateProcess", "TerminateThread", "GetExitCodeProcess", "GetExitCodeThread", "QueueUserAPC", "OpenProcess", "OpenThread"],
+  "processthreadsapi.h": ["SwitchToThread", "GetCurrentProcess", "GetCurrentThread", "GetCurrentProcessId", "GetCurrentThreadId", "CreateThread", "ExitThread", "ExitProcess", "TerminateProcess", "TerminateThread", "GetExitCodeProcess", "GetExitCodeThread", "QueueUserAPC", "OpenProcess", "OpenThread"],
   "minwinbase.h": ["OVERLAPPED", "LPOVERLAPPED", "OVERLAPPED_ENTRY", "LPOVERLAPPED_COMPLETION_ROUTINE", "LPTHREAD_START_ROUTINE"],
   "errhandlingapi.h": ["GetLastError", "SetLastError"],
   "debugapi.h": ["OutputDebugString"],
   "winternl.h": ["RtlNtStatusToDosError"],
   "winioctl.h": ["CTL_CODE", "FILE_ANY_ACCESS", "FILE_SPECIAL_ACCESS", "FILE_READ_ACCESS", "FILE_WRITE_ACCESS"],
-  "winnt.h": ["SYNCHRONIZE", "FILE_READ_DATA", "FILE_WRITE_DATA", "HEAP_ZERO_MEMORY", "PAPCFUNC", "PageProtection", "MemoryType", "MEMORY_BASIC_INFORMATION"],
-  "irpsim: memory access (a C pointer dereference) and structure sizes": ["readU8", "readU16", "readU32", "readI32", "writeU8", "writeU16", "writeU32", "readBytes", "writeBytes", "readAnsiString", "writeAnsiString", "readWideString", "writeWideString", "overlappedAddress", "readMemoryBasicInformation", "win32ErrorName", "SIZEOF_OVERLAPPED", "SIZEOF_OVERLAPPED_ENTRY", "SIZEOF_MEMORY_BASIC_INFORMATION"],
+  "winnt.h": ["FIELD_OFFSET", "LARGE_INTEGER", "SYNCHRONIZE", "FILE_READ_DATA", "FILE_WRITE_DATA", "HEAP_ZERO_MEMORY", "PAPCFUNC", "PageProtection", "MemoryType", "MEMORY_BASIC_INFORMATION"],
+  "winuser.h": ["wsprintf", "wsprintfA", "wsprintfW"],
+  "sysinfoapi.h": ["GetTickCount", "GetTickCount64", "GetSystemTimeAsFileTime"],
+  "profileapi.h": ["QueryPerformanceCounter", "QueryPerformanceFrequency"],
+  "irpsim: structures over memory (C struct, union, array, sizeof)": ["CSTRUCT", "CUNION", "ARRAY", "sizeof", "CType", "CStruct", "CStructView"],
+  "irpsim: memory access (a C pointer dereference) and structure sizes": ["readU64", "readI64", "writeU64", "writeI64", "readU8", "readU16", "readU32", "readI32", "writeU8", "writeU16", "writeU32", "readBytes", "writeBytes", "readAnsiString", "writeAnsiString", "readWideString", "writeWideString", "overlappedAddress", "readMemoryBasicInformation", "win32ErrorName", "SIZEOF_OVERLAPPED", "SIZEOF_OVERLAPPED_ENTRY", "SIZEOF_MEMORY_BASIC_INFORMATION"],
 };
 
 /** Constant families by prefix. */
@@ -40,6 +44,9 @@ const PREFIXES = [
   ["DUPLICATE_", "winnt.h"],
   ["IO_COMPLETION_", "winnt.h"],
   ["FILE_SKIP_", "winbase.h"],
+  ["StringCb", "strsafe.h"],
+  ["StringCch", "strsafe.h"],
+  ["STRSAFE_", "strsafe.h"],
 ];
 
 /** The header most names of a win32/ file come from. */
@@ -55,6 +62,8 @@ const FILES = {
   "win32/overlapped.ts": "minwinbase.h",
   "win32/errors.ts": "winerror.h",
   "win32/last-error.ts": "errhandlingapi.h",
+  // The C data types (BYTE, DWORD, ULONG, ULONG_PTR…) as structure field types.
+  "kernel/c-struct.ts": "Data types (windef.h, winnt.h, basetsd.h)",
 };
 
 const byName = new Map(Object.entries(NAMES).flatMap(([header, names]) => names.map((n) => [n, header])));
