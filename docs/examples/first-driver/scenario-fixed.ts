@@ -3,8 +3,8 @@
  * so that a replay string found on the driver as first written replays here.
  */
 // #region fixed
-import { FixedTickerDriverEntry } from "./driver-fixed.js";
+import * as fixed from "./driver-fixed.js";
 import { makeTickerScenario } from "./scenario.js";
 
-export default makeTickerScenario(FixedTickerDriverEntry);
+export default makeTickerScenario(fixed.FixedTickerDriverEntry, fixed);
 // #endregion fixed

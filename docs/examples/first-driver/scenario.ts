@@ -5,13 +5,16 @@
  */
 // #region scenario
 import { liveIrps, loadDriver, unloadDriver, type Scenario } from "irpsim";
-import type { DRIVER_OBJECT, NTSTATUS } from "irpsim/wdm";
+import type { DRIVER_INITIALIZE } from "irpsim/wdm";
 import { ERROR_OPERATION_ABORTED } from "irpsim/win32";
 import { TickerAppReport, makeTickerApp } from "./app.js";
-import { TickerDriverEntry } from "./driver.js";
+import * as driver from "./driver.js";
 
-/** The scenario, for a build of the driver. */
-export function makeTickerScenario(DriverEntry: (DriverObject: DRIVER_OBJECT, RegistryPath: string) => NTSTATUS): Scenario {
+/**
+ * The scenario, for a build of the driver: its DriverEntry, and its module, whose IOCTL_*
+ * constants name the control codes in every report (IOCTL_TICKER_WAIT, not 0x00222400).
+ */
+export function makeTickerScenario(DriverEntry: DRIVER_INITIALIZE, ioctls: object): Scenario {
   return {
     name: "ticker",
     summary: "an app waits for three ticks of the Ticker driver, then cancels a fourth wait",
@@ -19,7 +22,7 @@ export function makeTickerScenario(DriverEntry: (DriverObject: DRIVER_OBJECT, Re
     injections: { cancel: 1, death: 1 },
     async run(ctx) {
       const m = ctx.machine;
-      const loaded = await loadDriver(m, "Ticker", DriverEntry);
+      const loaded = await loadDriver(m, "Ticker", DriverEntry, { ioctls });
       ctx.check("DriverEntry succeeds", loaded.status === 0);
       const report = new TickerAppReport();
       const app = m.createProcess("ticker.exe", makeTickerApp(report));
@@ -40,5 +43,5 @@ export function makeTickerScenario(DriverEntry: (DriverObject: DRIVER_OBJECT, Re
 }
 
 /** `irpsim run docs/examples/first-driver/scenario.ts` runs this one. */
-export default makeTickerScenario(TickerDriverEntry);
+export default makeTickerScenario(driver.TickerDriverEntry, driver);
 // #endregion scenario
