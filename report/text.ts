@@ -262,7 +262,8 @@ function describe(e: TraceEvent, names: TraceNames, o: DescribeOptions): Describ
     case "DpcEnd":
       return { text: "", before: -1 };
     case "DebugPrint":
-      return { text: `${e.mode === "KernelMode" ? "DbgPrint" : "OutputDebugString"}: ${e.text}` };
+      // The message's own final newline ends the debugger's line; it is not an empty line of its own.
+      return { text: `${e.mode === "KernelMode" ? "DbgPrint" : "OutputDebugString"}: ${e.text.replace(/\r?\n$/, "")}` };
     case "BugCheck":
       return { text: `*** STOP ${hex(e.code)} ${e.name} (${e.parameters.map(hex).join(", ")})${e.source ? ` at ${e.source}` : ""}` };
     case "Deadlock":

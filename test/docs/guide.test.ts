@@ -115,6 +115,7 @@ const outputs: Record<string, () => Promise<string>> = {
   "explore-ticker": async () => withoutTimings(await irpsim(["explore", SCENARIO, "--strategy", "dfs", "--bound", "2"])),
   "replay-ticker": async () => irpsim(["replay", await tickerReplay(), "--scenario", SCENARIO]),
   "replay-ticker-fixed": async () => irpsim(["replay", await tickerReplay(), "--scenario", FIXED]),
+  "run-reverser": () => irpsim(["run", "docs/examples/porting/scenario.ts"]),
   "mermaid-ticker": () => irpsim(["run", SCENARIO, "--format", "mermaid"]),
   "chrome-ticker": async () => {
     const trace = JSON.parse(await irpsim(["run", SCENARIO, "--format", "chrome"])) as { traceEvents: unknown[] };

@@ -10,7 +10,11 @@
  * routine at PASSIVE_LEVEL.
  */
 import {
+  ARRAY,
+  CHAR,
+  CSTRUCT,
   CTL_CODE,
+  CUNION,
   DbgPrint,
   DEVICE_OBJECT,
   DRIVER_OBJECT,
@@ -18,10 +22,11 @@ import {
   ExFreePoolWithTag,
   Executive,
   FILE_ANY_ACCESS,
+  FIELD_OFFSET,
   FILE_DEVICE_UNKNOWN,
   IO_NO_INCREMENT,
   IoCompleteRequest,
-  IoCreateDevice,
+  IoCreateDeviceSecure,
   IoCreateSymbolicLink,
   IoDeleteDevice,
   IoDeleteSymbolicLink,
@@ -48,14 +53,18 @@ import {
   NtStatusError,
   ProbeForRead,
   ProbeForWrite,
-  readU32,
   readU8,
   RtlCopyMemory,
+  RtlInitUnicodeString,
+  SDDL_DEVOBJ_SYS_ALL_ADM_RWX_WORLD_RW_RES_R,
   STATUS_BUFFER_TOO_SMALL,
   STATUS_INSUFFICIENT_RESOURCES,
   STATUS_INVALID_DEVICE_REQUEST,
   STATUS_INVALID_PARAMETER,
   STATUS_SUCCESS,
+  UCHAR,
+  ULONG,
+  UNICODE_STRING,
   writeU8,
   type DRIVER_DISPATCH,
   type KDEFERRED_ROUTINE,
@@ -68,14 +77,13 @@ export const IOCTL_REVERSE_NEITHER = CTL_CODE(FILE_DEVICE_UNKNOWN, 0xa00, METHOD
 export const IOCTL_REVERSE_SLOW = CTL_CODE(FILE_DEVICE_UNKNOWN, 0xa01, METHOD_BUFFERED, FILE_ANY_ACCESS);
 
 // #region struct
-/**
- * typedef struct _REVERSE_REQUEST { ULONG Magic; ULONG Length; UCHAR Data[1]; } REVERSE_REQUEST;
- * A C structure in emulated memory is its field offsets; FIELD_OFFSET is the constant.
- */
+/** typedef union _REVERSE_TAG { ULONG Value; CHAR Text[4]; } REVERSE_TAG; — one ULONG, or its four characters. */
+export const REVERSE_TAG = CUNION("REVERSE_TAG", { Value: ULONG, Text: ARRAY(CHAR, 4) });
+
+/** typedef struct _REVERSE_REQUEST { REVERSE_TAG Magic; ULONG Length; UCHAR Data[1]; } REVERSE_REQUEST; */
+export const REVERSE_REQUEST = CSTRUCT("REVERSE_REQUEST", { Magic: REVERSE_TAG, Length: ULONG, Data: ARRAY(UCHAR, 1) });
+
 export const REVERSE_MAGIC = 0x52455652; // 'REVR'
-export const REVERSE_REQUEST_Magic = 0;
-export const REVERSE_REQUEST_Length = 4;
-export const REVERSE_REQUEST_Data = 8;
 // #endregion struct
 
 /** Pool tag 'Revr', as C writes it: a four-character literal, read backwards in a dump. */
@@ -125,21 +133,33 @@ function ReverserNeither(Irp: IRP): { status: NTSTATUS; information: number } {
   const inputLength = stack.Parameters.DeviceIoControl.InputBufferLength;
   const output = Irp.UserBuffer;
   const outputLength = stack.Parameters.DeviceIoControl.OutputBufferLength;
-  if (inputLength < REVERSE_REQUEST_Data) return { status: STATUS_BUFFER_TOO_SMALL, information: 0 };
+  const header = FIELD_OFFSET(REVERSE_REQUEST, "Data");
+  if (inputLength < header) return { status: STATUS_BUFFER_TOO_SMALL, information: 0 };
+  // The app may change its memory at any moment: capture the header once, then use the copy.
+  const captured = ExAllocatePoolWithTag(NonPagedPoolNx, header, REVERSER_TAG);
+  if (captured === 0) return { status: STATUS_INSUFFICIENT_RESOURCES, information: 0 };
   try {
     ProbeForRead(input, inputLength, 4);
-    const length = readU32(input + REVERSE_REQUEST_Length);
-    if (readU32(input + REVERSE_REQUEST_Magic) !== REVERSE_MAGIC || length > inputLength - REVERSE_REQUEST_Data) {
+    RtlCopyMemory(captured, input, header);
+    // PREVERSE_REQUEST request = (PREVERSE_REQUEST)captured;
+    const request = REVERSE_REQUEST.at(captured);
+    const length = request.Length;
+    if (request.Magic.Value !== REVERSE_MAGIC) {
+      const text = request.Magic.Text;
+      DbgPrint("Reverser: bad magic %08X ('%c%c%c%c')\n", request.Magic.Value, text.get(0), text.get(1), text.get(2), text.get(3));
       return { status: STATUS_INVALID_PARAMETER, information: 0 };
     }
+    if (length > inputLength - header) return { status: STATUS_INVALID_PARAMETER, information: 0 };
     if (outputLength < length) return { status: STATUS_BUFFER_TOO_SMALL, information: 0 };
     ProbeForWrite(output, length, 1);
-    const status = ReverserCopyReversed(output, input + REVERSE_REQUEST_Data, length);
+    const status = ReverserCopyReversed(output, input + header, length);
     return { status, information: NT_SUCCESS(status) ? length : 0 };
   } catch (e) {
     // __except (EXCEPTION_EXECUTE_HANDLER) { status = GetExceptionCode(); }
     if (e instanceof NtStatusError) return { status: e.status, information: 0 };
     throw e; // not an NT exception: let it through, as an unhandled one would be
+  } finally {
+    ExFreePoolWithTag(captured, REVERSER_TAG);
   }
 }
 // #endregion neither
@@ -169,7 +189,7 @@ const ReverserDeviceControl: DRIVER_DISPATCH = async function ReverserDeviceCont
     code === IOCTL_REVERSE_NEITHER ? ReverserNeither(Irp)
     : code === IOCTL_REVERSE_SLOW ? await ReverserSlow(DeviceObject, Irp)
     : { status: STATUS_INVALID_DEVICE_REQUEST, information: 0 };
-  DbgPrint(`Reverser: IOCTL 0x${code.toString(16)} completes with 0x${status.toString(16)}, ${information} bytes`);
+  DbgPrint("Reverser: IOCTL %08X completes with %08X, %lu bytes\n", code, status, information);
   Irp.IoStatus.Status = status;
   Irp.IoStatus.Information = information;
   IoCompleteRequest(Irp, IO_NO_INCREMENT);
@@ -196,10 +216,15 @@ function ReverserUnload(DriverObject: DRIVER_OBJECT): void {
   if (DriverObject.DeviceObject) IoDeleteDevice(DriverObject.DeviceObject);
 }
 
+// #region entry
 /** DriverEntry: the device, its link, the dispatch table; the device is ready 5 ms later. */
 export function ReverserDriverEntry(DriverObject: DRIVER_OBJECT, _RegistryPath: string): NTSTATUS {
   const ext = new REVERSER_EXTENSION();
-  const { status, DeviceObject } = IoCreateDevice(DriverObject, ext, "\\Device\\Reverser", FILE_DEVICE_UNKNOWN, 0, false);
+  // UNICODE_STRING DeviceName; RtlInitUnicodeString(&DeviceName, L"\\Device\\Reverser");
+  const DeviceName = new UNICODE_STRING();
+  RtlInitUnicodeString(DeviceName, "\\Device\\Reverser");
+  DbgPrint("Reverser: creating %wZ (%u bytes)\n", DeviceName, DeviceName.Length);
+  const { status, DeviceObject } = IoCreateDeviceSecure(DriverObject, ext, DeviceName, FILE_DEVICE_UNKNOWN, 0, false, SDDL_DEVOBJ_SYS_ALL_ADM_RWX_WORLD_RW_RES_R, null);
   if (!NT_SUCCESS(status) || !DeviceObject) return status;
   KeInitializeEvent(ext.Ready, NotificationEvent, false);
   KeInitializeTimer(ext.ReadyTimer);
@@ -216,3 +241,4 @@ export function ReverserDriverEntry(DriverObject: DRIVER_OBJECT, _RegistryPath: 
   KeSetTimer(ext.ReadyTimer, -10_000 * 5, ext.ReadyDpc);
   return STATUS_SUCCESS;
 }
+// #endregion entry

@@ -15,11 +15,12 @@ import {
   HeapAlloc,
   INVALID_HANDLE_VALUE,
   OPEN_EXISTING,
+  FIELD_OFFSET,
   readAnsiString,
   writeAnsiString,
-  writeU32,
 } from "irpsim/win32";
-import { IOCTL_REVERSE_NEITHER, IOCTL_REVERSE_SLOW, REVERSE_MAGIC, REVERSE_REQUEST_Data, REVERSE_REQUEST_Length, REVERSE_REQUEST_Magic, ReverserDriverEntry } from "./driver.js";
+import * as driver from "./driver.js";
+import { IOCTL_REVERSE_NEITHER, IOCTL_REVERSE_SLOW, REVERSE_MAGIC, REVERSE_REQUEST, ReverserDriverEntry } from "./driver.js";
 
 /** What the app saw. */
 export class ReverserAppReport {
@@ -27,6 +28,8 @@ export class ReverserAppReport {
   slow = "";
   /** GetLastError after the IOCTL with a kernel-space input pointer. */
   badPointerError = 0;
+  /** GetLastError after the IOCTL whose request has the wrong magic. */
+  badMagicError = 0;
 }
 
 function makeReverserApp(report: ReverserAppReport): () => Promise<number> {
@@ -36,13 +39,22 @@ function makeReverserApp(report: ReverserAppReport): () => Promise<number> {
     const heap = GetProcessHeap();
     const bytes = HeapAlloc(heap, HEAP_ZERO_MEMORY, 4);
     const text = "irpsim";
+    // #region request
     // The request: REVERSE_REQUEST header, then the bytes.
-    const request = HeapAlloc(heap, HEAP_ZERO_MEMORY, REVERSE_REQUEST_Data + 16);
-    writeU32(request + REVERSE_REQUEST_Magic, REVERSE_MAGIC);
-    writeU32(request + REVERSE_REQUEST_Length, text.length);
-    writeAnsiString(request + REVERSE_REQUEST_Data, text);
+    const header = FIELD_OFFSET(REVERSE_REQUEST, "Data");
+    const request = HeapAlloc(heap, HEAP_ZERO_MEMORY, header + 16);
+    const r = REVERSE_REQUEST.at(request);
+    r.Magic.Value = REVERSE_MAGIC;
+    r.Length = text.length;
+    writeAnsiString(request + header, text);
+    // #endregion request
     const out = HeapAlloc(heap, HEAP_ZERO_MEMORY, 16);
-    if (await DeviceIoControl(h, IOCTL_REVERSE_NEITHER, request, REVERSE_REQUEST_Data + text.length, out, 16, bytes, null)) report.neither = readAnsiString(out);
+    if (await DeviceIoControl(h, IOCTL_REVERSE_NEITHER, request, header + text.length, out, 16, bytes, null)) report.neither = readAnsiString(out);
+
+    // The wrong magic: the driver says which, and refuses the request.
+    r.Magic.Value = 0x21444142; // 'BAD!' read backwards: "BAD!" in memory
+    if (!(await DeviceIoControl(h, IOCTL_REVERSE_NEITHER, request, header + text.length, out, 16, bytes, null))) report.badMagicError = GetLastError();
+    r.Magic.Value = REVERSE_MAGIC;
 
     const inPlace = HeapAlloc(heap, HEAP_ZERO_MEMORY, 16);
     writeAnsiString(inPlace, "driver");
@@ -61,7 +73,7 @@ export const reverser: Scenario = {
   summary: "a ported METHOD_NEITHER driver: probes, __try/__except, goto cleanup, an async dispatch routine",
   async run(ctx) {
     const m = ctx.machine;
-    const loaded = await loadDriver(m, "Reverser", ReverserDriverEntry);
+    const loaded = await loadDriver(m, "Reverser", ReverserDriverEntry, { ioctls: driver });
     ctx.check("DriverEntry succeeds", loaded.status === 0);
     const report = new ReverserAppReport();
     m.createProcess("reverser.exe", makeReverserApp(report));
@@ -70,6 +82,7 @@ export const reverser: Scenario = {
     ctx.check("METHOD_NEITHER reverses the app's bytes", report.neither === "mispri", report.neither);
     ctx.check("METHOD_BUFFERED reverses in place, once the device is ready", report.slow === "revird", report.slow);
     ctx.check("a kernel-space pointer gets ERROR_NOACCESS", report.badPointerError === 998, `error ${report.badPointerError}`);
+    ctx.check("a request with the wrong magic gets ERROR_INVALID_PARAMETER", report.badMagicError === 87, `error ${report.badMagicError}`);
     ctx.check("no pool is left tagged 'Revr'", poolUsage(m, { tag: "Revr" }).blocks === 0);
     ctx.check("no IRP is left", liveIrps(m).length === 0);
     await unloadDriver(m, "Reverser");
