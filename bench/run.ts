@@ -14,8 +14,9 @@ import { ce6Benchmarks } from "./ce6.bench.js";
 import { iocpBenchmarks } from "./iocp.bench.js";
 import { exploreBenchmarks } from "./explore.bench.js";
 import { traceBenchmarks } from "./trace.bench.js";
+import { poolBenchmarks } from "./pool.bench.js";
 
-const all: Benchmark[] = [...memoryBenchmarks, ...ioctlBenchmarks, ...killBenchmarks, ...iocpBenchmarks, ...exploreBenchmarks, ...windriverBenchmarks, ...ce6Benchmarks, ...traceBenchmarks];
+const all: Benchmark[] = [...memoryBenchmarks, ...ioctlBenchmarks, ...killBenchmarks, ...iocpBenchmarks, ...exploreBenchmarks, ...windriverBenchmarks, ...ce6Benchmarks, ...traceBenchmarks, ...poolBenchmarks];
 
 async function main(): Promise<void> {
   const only = process.argv.slice(2);

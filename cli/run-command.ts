@@ -57,6 +57,8 @@ commands.set("run", {
     "  --fault-injection   the verifier's low-resources simulation (each allocation site fails once;",
     "                      DriverEntry is spared, as Driver Verifier waits after boot)",
     "  --fault-injection-in-driver-entry  with --fault-injection, fail DriverEntry's allocations too",
+    "  --no-special-pool   leave verified drivers' pool allocations in the normal pool (Special Pool is on by default)",
+    "  --special-pool-underruns  Special Pool's Verify Start: blocks start their page, so underruns fault",
     "  -h, --help          this help",
     "",
     "Exit status: 0 when every run ends clean, 1 on a failed check, finding, deadlock or bug check, 2 on bad usage.",
@@ -76,6 +78,8 @@ commands.set("run", {
     "force-pending": { type: "boolean", default: false },
     "fault-injection": { type: "boolean", default: false },
     "fault-injection-in-driver-entry": { type: "boolean", default: false },
+    "no-special-pool": { type: "boolean", default: false },
+    "special-pool-underruns": { type: "boolean", default: false },
     help: { type: "boolean", short: "h", default: false },
   },
   async run(values: OptionValues, positionals: string[]): Promise<number> {
@@ -112,10 +116,11 @@ commands.set("run", {
     const out = typeof values.out === "string" ? values.out : null;
     const html = typeof values.html === "string" ? values.html : null;
     const verbose = values.verbose === true;
+    const specialPool = values["no-special-pool"] === true ? false : { underruns: values["special-pool-underruns"] === true };
     const verifier: VerifierOptions | false =
       values["no-verifier"] === true
         ? false
-        : { forcePending: values["force-pending"] === true, faultInjection: values["fault-injection"] === true, faultInjectionInDriverEntry: values["fault-injection-in-driver-entry"] === true };
+        : { forcePending: values["force-pending"] === true, faultInjection: values["fault-injection"] === true, faultInjectionInDriverEntry: values["fault-injection-in-driver-entry"] === true, specialPool };
     const results: ScenarioResult[] = [];
     for (const v of variants(s, given)) results.push(await runScenario(s, { options: v, trace: true, verifier }));
     const clean = results.every((r) => r.passed);

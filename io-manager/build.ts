@@ -3,7 +3,7 @@
  * request builders. They are queued to the calling thread and completed by the I/O manager
  * (IO_STATUS_BLOCK written, event set, IRP freed); the caller must not free them.
  */
-import type { KEVENT } from "../kernel/dispatcher.js";
+import { KEVENT } from "../kernel/dispatcher.js";
 import { currentMachine } from "../kernel/context.js";
 import { KernelMode } from "../kernel/irql.js";
 import { NtStatusError } from "../kernel/nt-status-error.js";
@@ -24,12 +24,13 @@ import {
   METHOD_IN_DIRECT,
   METHOD_NEITHER,
 } from "./constants.js";
-import type { DEVICE_OBJECT } from "./device-object.js";
+import { DEVICE_OBJECT } from "./device-object.js";
 import { allocateIrp, queueIrpToThread } from "./irp-alloc.js";
-import type { IO_STATUS_BLOCK, IRP } from "./irp.js";
+import { IO_STATUS_BLOCK, type IRP } from "./irp.js";
 import { IoAllocateMdlFor, lockForIo } from "./mdl-io.js";
 import { allocateSystemBuffer } from "./request.js";
 import { abandonIrp } from "./synchronous.js";
+import { badPointer, checkNumber, checkPointer, isGiven } from "../kernel/bad-pointer.js";
 
 function kernel(api: string): KThread {
   return currentMachine(api).kernelCall(api);
@@ -52,6 +53,14 @@ export function IoBuildDeviceIoControlRequest(
   IoStatusBlock: IO_STATUS_BLOCK,
 ): IRP | null {
   const t = kernel("IoBuildDeviceIoControlRequest");
+  checkPointer("IoBuildDeviceIoControlRequest", "DeviceObject", DeviceObject, DEVICE_OBJECT, "a DEVICE_OBJECT");
+  if (isGiven(Event)) checkPointer("IoBuildDeviceIoControlRequest", "Event", Event, KEVENT, "a KEVENT or NULL");
+  checkPointer("IoBuildDeviceIoControlRequest", "IoStatusBlock", IoStatusBlock, IO_STATUS_BLOCK, "an IO_STATUS_BLOCK");
+  IoControlCode = checkNumber("IoBuildDeviceIoControlRequest", "IoControlCode", IoControlCode);
+  InputBufferLength = checkNumber("IoBuildDeviceIoControlRequest", "InputBufferLength", InputBufferLength);
+  OutputBufferLength = checkNumber("IoBuildDeviceIoControlRequest", "OutputBufferLength", OutputBufferLength);
+  if (typeof InputBuffer !== "number") badPointer("IoBuildDeviceIoControlRequest", "InputBuffer", InputBuffer, "an address or NULL");
+  if (typeof OutputBuffer !== "number") badPointer("IoBuildDeviceIoControlRequest", "OutputBuffer", OutputBuffer, "an address or NULL");
   const m = t.machine;
   const irp = allocateIrp(m, DeviceObject.StackSize, "IoBuildDeviceIoControlRequest");
   if (!irp) return null;
@@ -108,6 +117,13 @@ export function IoBuildDeviceIoControlRequest(
 }
 
 function buildFsd(api: string, origin: "IoBuildSynchronousFsdRequest" | "IoBuildAsynchronousFsdRequest", MajorFunction: number, DeviceObject: DEVICE_OBJECT, Buffer: number, Length: number, StartingOffset: number, Event: KEVENT | null, IoStatusBlock: IO_STATUS_BLOCK): IRP | null {
+  checkPointer(api, "DeviceObject", DeviceObject, DEVICE_OBJECT, "a DEVICE_OBJECT");
+  if (isGiven(Event)) checkPointer(api, "Event", Event, KEVENT, "a KEVENT or NULL");
+  checkPointer(api, "IoStatusBlock", IoStatusBlock, IO_STATUS_BLOCK, "an IO_STATUS_BLOCK");
+  MajorFunction = checkNumber(api, "MajorFunction", MajorFunction);
+  Length = checkNumber(api, "Length", Length);
+  StartingOffset = checkNumber(api, "StartingOffset", StartingOffset);
+  if (typeof Buffer !== "number") badPointer(api, "Buffer", Buffer, "an address or NULL");
   const t = kernel(api);
   const m = t.machine;
   const irp = allocateIrp(m, DeviceObject.StackSize, origin);

@@ -5,14 +5,16 @@
 import { BugCheckCode } from "../kernel/bugcheck-codes.js";
 import { currentMachine } from "../kernel/context.js";
 import type { MaybePromise } from "../kernel/objects.js";
-import { STATUS_INVALID_DEVICE_REQUEST, STATUS_PENDING, ntStatusName, type NTSTATUS } from "../kernel/status.js";
+import { STATUS_ACCESS_VIOLATION, STATUS_INVALID_DEVICE_REQUEST, STATUS_PENDING, ntStatusName, type NTSTATUS } from "../kernel/status.js";
+import { NtStatusError } from "../kernel/nt-status-error.js";
+import { checkPointer, checkRoutine } from "../kernel/bad-pointer.js";
 import type { KThread } from "../kernel/thread.js";
 import { SL_PENDING_RETURNED, majorFunctionName } from "./constants.js";
-import type { DEVICE_OBJECT } from "./device-object.js";
+import { DEVICE_OBJECT } from "./device-object.js";
 import type { DRIVER_DISPATCH } from "./driver-object.js";
 import type { FILE_OBJECT } from "./file-object.js";
 import { ioManager } from "./io-manager.js";
-import type { IRP } from "./irp.js";
+import { IRP } from "./irp.js";
 import { completeRequest } from "./completion.js";
 import { callDriverForcingPending } from "./force-pending.js";
 
@@ -36,6 +38,8 @@ export const IopInvalidDeviceRequest: DRIVER_DISPATCH = function IopInvalidDevic
  */
 export function IoCallDriver(DeviceObject: DEVICE_OBJECT, Irp: IRP): MaybePromise<NTSTATUS> {
   const t = currentMachine("IoCallDriver").kernelCall("IoCallDriver");
+  checkPointer("IoCallDriver", "DeviceObject", DeviceObject, DEVICE_OBJECT, "a DEVICE_OBJECT");
+  checkPointer("IoCallDriver", "Irp", Irp, IRP, "an IRP");
   const force = ioManager(t.machine).forcePending;
   if (force !== null && force(Irp, DeviceObject, t)) return callDriverForcingPending(t, DeviceObject, Irp);
   const inject = ioManager(t.machine).forcePendingInjector;
@@ -71,7 +75,11 @@ export function callDriver(t: KThread, device: DEVICE_OBJECT, irp: IRP): MaybePr
     });
   }
   const sl = irp.Stack[irp.CurrentLocation - 1];
-  if (!sl) throw new RangeError(`IoCallDriver: ${irp.label} stack location ${irp.CurrentLocation} is missing`);
+  if (!sl) {
+    // Past the stack (completed, or skipped too far): Windows would dispatch on the garbage there.
+    irp.CurrentLocation++;
+    throw new NtStatusError(STATUS_ACCESS_VIOLATION, `STATUS_ACCESS_VIOLATION: IoCallDriver was passed ${irp.label}, whose next stack location lies past its stack (CurrentLocation ${irp.CurrentLocation} of ${irp.StackCount}: it was completed, or skipped past its last location); dispatching reads the memory after the IRP`, { address: 0, write: false });
+  }
   sl.DeviceObject = device;
   const driver = device.DriverObject;
   const routine = driver.MajorFunction[sl.MajorFunction] ?? IopInvalidDeviceRequest;
@@ -103,6 +111,8 @@ export function callDriver(t: KThread, device: DEVICE_OBJECT, irp: IRP): MaybePr
   };
   let r: MaybePromise<NTSTATUS>;
   try {
+    // A MajorFunction entry a driver set to something that is no routine: the call through it faults.
+    if (typeof routine !== "function") checkRoutine("IoCallDriver", `DriverObject->MajorFunction[${sl.MajorFunction}]`, routine);
     r = routine(device, irp);
   } catch (e) {
     m.leaveActivity(token);
@@ -120,6 +130,7 @@ export function callDriver(t: KThread, device: DEVICE_OBJECT, irp: IRP): MaybePr
 /** IoMarkIrpPending: the dispatch routine will return STATUS_PENDING and complete the IRP later. */
 export function IoMarkIrpPending(Irp: IRP): void {
   const t = currentMachine("IoMarkIrpPending").kernelCall("IoMarkIrpPending");
+  checkPointer("IoMarkIrpPending", "Irp", Irp, IRP, "an IRP");
   markIrpPending(t, Irp);
   // A cancel landing just after the mark differs from one just before it (the IRP is pended).
   t.machine.returnPoint("IoMarkIrpPending");
@@ -137,6 +148,7 @@ export function markIrpPending(t: KThread, irp: IRP): void {
 
 /** IoGetAttachedDevice: the top of the device stack above `DeviceObject`. */
 export function IoGetAttachedDevice(DeviceObject: DEVICE_OBJECT): DEVICE_OBJECT {
+  checkPointer("IoGetAttachedDevice", "DeviceObject", DeviceObject, DEVICE_OBJECT, "a DEVICE_OBJECT");
   let d = DeviceObject;
   while (d.AttachedDevice) d = d.AttachedDevice;
   return d;

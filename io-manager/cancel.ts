@@ -7,7 +7,8 @@ import type { KIRQL } from "../kernel/irql.js";
 import type { KThread } from "../kernel/thread.js";
 import { ioManager } from "./io-manager.js";
 import type { DEVICE_OBJECT } from "./device-object.js";
-import type { DRIVER_CANCEL, IRP } from "./irp.js";
+import { IRP, type DRIVER_CANCEL } from "./irp.js";
+import { checkNumber, checkPointer, checkRoutine } from "../kernel/bad-pointer.js";
 
 /** IoAcquireCancelSpinLock: takes the global cancel spin lock; returns the old IRQL. */
 export function IoAcquireCancelSpinLock(): KIRQL {
@@ -18,6 +19,7 @@ export function IoAcquireCancelSpinLock(): KIRQL {
 /** IoReleaseCancelSpinLock(Irql). */
 export function IoReleaseCancelSpinLock(Irql: KIRQL): void {
   const t = currentMachine("IoReleaseCancelSpinLock").kernelCall("IoReleaseCancelSpinLock");
+  Irql = checkNumber("IoReleaseCancelSpinLock", "Irql", Irql);
   t.machine.interrupts.releaseSpinLock(ioManager(t.machine).cancelSpinLock, Irql);
 }
 
@@ -27,6 +29,7 @@ export function IoReleaseCancelSpinLock(Irql: KIRQL): void {
  */
 export function IoSetCancelRoutine(Irp: IRP, CancelRoutine: DRIVER_CANCEL | null): DRIVER_CANCEL | null {
   const t = currentMachine("IoSetCancelRoutine").kernelCall("IoSetCancelRoutine");
+  checkPointer("IoSetCancelRoutine", "Irp", Irp, IRP, "an IRP");
   const previous = Irp.CancelRoutine;
   Irp.CancelRoutine = CancelRoutine;
   const m = t.machine;
@@ -52,9 +55,10 @@ export function invokeCancelRoutine(t: KThread, irp: IRP, routine: DRIVER_CANCEL
   for (const h of io.hooks) h.beforeCancelRoutine?.(irp, routine, t);
   const token = m.enterActivity("cancel routine", name, driver);
   try {
-    // An IRP not yet sent is at the location past the end of its stack, which holds no device:
-    // the routine gets NULL there, as on Windows (and faults if it uses it).
-    routine(device as DEVICE_OBJECT, irp);
+    // An IRP cancelled before it was sent has no device at its current location: the routine gets
+    // what the location past its stack holds, NULL (see stackLocationAt in irp.ts).
+    checkRoutine(`IoCancelIrp (${irp.label})`, "Irp->CancelRoutine", routine);
+    (routine as (DeviceObject: DEVICE_OBJECT | null, Irp: IRP) => void)(device, irp);
   } catch (e) {
     m.leaveActivity(token);
     m.unhandledKernelException(e, `cancel routine ${name}`);
@@ -76,6 +80,7 @@ export function invokeCancelRoutine(t: KThread, irp: IRP, routine: DRIVER_CANCEL
  */
 export function IoCancelIrp(Irp: IRP): boolean {
   const t = currentMachine("IoCancelIrp").kernelCall("IoCancelIrp");
+  checkPointer("IoCancelIrp", "Irp", Irp, IRP, "an IRP");
   return cancelIrp(t, Irp);
 }
 

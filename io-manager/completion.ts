@@ -35,8 +35,9 @@ import type { FILE_OBJECT } from "./file-object.js";
 import { ioManager } from "./io-manager.js";
 import { completeIrpInFileObjectList } from "./thread-agnostic.js";
 import { freeIrp, unqueueIrpFromThread } from "./irp-alloc.js";
-import { IO_STATUS_BLOCK, type IRP } from "./irp.js";
+import { IO_STATUS_BLOCK, IRP } from "./irp.js";
 import { freeIrpMdls, unlockPages } from "./mdl.js";
+import { checkPointer, checkRoutine } from "../kernel/bad-pointer.js";
 
 /**
  * IoCompleteRequest: the driver is done with the IRP. Completion routines run now, in this
@@ -45,6 +46,7 @@ import { freeIrpMdls, unlockPages } from "./mdl.js";
  */
 export function IoCompleteRequest(Irp: IRP, _PriorityBoost: number): void {
   const t = currentMachine("IoCompleteRequest").kernelCall("IoCompleteRequest");
+  checkPointer("IoCompleteRequest", "Irp", Irp, IRP, "an IRP");
   completeRequest(t, Irp);
   const io = t.machine.io;
   if (io && io.hooks.length !== 0) for (const h of io.hooks) h.afterCompleteRequest?.(Irp, t);
@@ -118,6 +120,7 @@ export function unwindCompletion(t: KThread, irp: IRP): void {
         const token = m.enterActivity("completion routine", name, owner);
         let result: NTSTATUS;
         try {
+          if (typeof routine !== "function") checkRoutine("IoCompleteRequest", "the stack location's CompletionRoutine", routine);
           const call = routine as (...args: unknown[]) => unknown;
           const r = call(upper, irp, context);
           if (r instanceof Promise) {

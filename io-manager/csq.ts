@@ -9,7 +9,8 @@ import { NT_SUCCESS, STATUS_SUCCESS, type NTSTATUS } from "../kernel/status.js";
 import type { KThread } from "../kernel/thread.js";
 import { IoReleaseCancelSpinLock, IoSetCancelRoutine } from "./cancel.js";
 import { markIrpPending } from "./call-driver.js";
-import type { DRIVER_CANCEL, IRP } from "./irp.js";
+import { IRP, type DRIVER_CANCEL } from "./irp.js";
+import { checkPointer, checkRoutine } from "../kernel/bad-pointer.js";
 
 /** CsqInsertIrp: adds the IRP to the driver's queue (called with the queue lock held). */
 export type IO_CSQ_INSERT_IRP = (Csq: IO_CSQ, Irp: IRP) => void;
@@ -56,9 +57,13 @@ export class IO_CSQ_IRP_CONTEXT {
   Csq: IO_CSQ | null = null;
 }
 
+/**
+ * One of the queue's routines. An IO_CSQ nobody initialised has NULL there: the call through it
+ * faults (STATUS_ACCESS_VIOLATION), as it does on Windows.
+ */
 function need<T>(f: T | null, name: string): T {
-  if (f === null) throw new TypeError(`the cancel-safe queue has no ${name}: initialise it with IoCsqInitialize`);
-  return f;
+  if (typeof f !== "function") checkRoutine("the cancel-safe queue", `Csq->${name} (initialise the queue with IoCsqInitialize)`, f);
+  return f as T;
 }
 
 /** IoCsqInitialize. */
@@ -71,6 +76,7 @@ export function IoCsqInitialize(
   CsqReleaseLock: IO_CSQ_RELEASE_LOCK,
   CsqCompleteCanceledIrp: IO_CSQ_COMPLETE_CANCELED_IRP,
 ): NTSTATUS {
+  checkPointer("IoCsqInitialize", "Csq", Csq, IO_CSQ, "an IO_CSQ");
   Csq.CsqInsertIrp = CsqInsertIrp;
   Csq.CsqInsertIrpEx = null;
   Csq.CsqRemoveIrp = CsqRemoveIrp;
@@ -91,6 +97,7 @@ export function IoCsqInitializeEx(
   CsqReleaseLock: IO_CSQ_RELEASE_LOCK,
   CsqCompleteCanceledIrp: IO_CSQ_COMPLETE_CANCELED_IRP,
 ): NTSTATUS {
+  checkPointer("IoCsqInitializeEx", "Csq", Csq, IO_CSQ, "an IO_CSQ");
   IoCsqInitialize(Csq, () => undefined, CsqRemoveIrp, CsqPeekNextIrp, CsqAcquireLock, CsqReleaseLock, CsqCompleteCanceledIrp);
   Csq.CsqInsertIrp = null;
   Csq.CsqInsertIrpEx = CsqInsertIrpEx;
@@ -121,6 +128,13 @@ const IopCsqCancelRoutine: DRIVER_CANCEL = function IopCsqCancelRoutine(_DeviceO
   need(csq.CsqReleaseLock, "CsqReleaseLock")(csq, irql);
   need(csq.CsqCompleteCanceledIrp, "CsqCompleteCanceledIrp")(csq, Irp);
 };
+
+/** The pointer arguments of IoCsqInsertIrp(Ex): a queue, an IRP, and a context or NULL. */
+function checkArguments(api: string, csq: unknown, irp: unknown, context: unknown): void {
+  checkPointer(api, "Csq", csq, IO_CSQ, "an IO_CSQ");
+  checkPointer(api, "Irp", irp, IRP, "an IRP");
+  if (context !== null && context !== undefined) checkPointer(api, "Context", context, IO_CSQ_IRP_CONTEXT, "an IO_CSQ_IRP_CONTEXT or NULL");
+}
 
 function insert(t: KThread, csq: IO_CSQ, irp: IRP, context: IO_CSQ_IRP_CONTEXT | null, insertContext: unknown): NTSTATUS {
   const irql = need(csq.CsqAcquireLock, "CsqAcquireLock")(csq);
@@ -163,12 +177,14 @@ function insert(t: KThread, csq: IO_CSQ, irp: IRP, context: IO_CSQ_IRP_CONTEXT |
  */
 export function IoCsqInsertIrp(Csq: IO_CSQ, Irp: IRP, Context: IO_CSQ_IRP_CONTEXT | null): void {
   const t = currentMachine("IoCsqInsertIrp").kernelCall("IoCsqInsertIrp");
+  checkArguments("IoCsqInsertIrp", Csq, Irp, Context);
   insert(t, Csq, Irp, Context, null);
 }
 
 /** IoCsqInsertIrpEx: as IoCsqInsertIrp; returns CsqInsertIrpEx's failure (the IRP is not queued). */
 export function IoCsqInsertIrpEx(Csq: IO_CSQ, Irp: IRP, Context: IO_CSQ_IRP_CONTEXT | null, InsertContext: unknown): NTSTATUS {
   const t = currentMachine("IoCsqInsertIrpEx").kernelCall("IoCsqInsertIrpEx");
+  checkArguments("IoCsqInsertIrpEx", Csq, Irp, Context);
   return insert(t, Csq, Irp, Context, InsertContext);
 }
 
@@ -178,6 +194,8 @@ export function IoCsqInsertIrpEx(Csq: IO_CSQ, Irp: IRP, Context: IO_CSQ_IRP_CONT
  */
 export function IoCsqRemoveIrp(Csq: IO_CSQ, Context: IO_CSQ_IRP_CONTEXT): IRP | null {
   currentMachine("IoCsqRemoveIrp").kernelCall("IoCsqRemoveIrp");
+  checkPointer("IoCsqRemoveIrp", "Csq", Csq, IO_CSQ, "an IO_CSQ");
+  checkPointer("IoCsqRemoveIrp", "Context", Context, IO_CSQ_IRP_CONTEXT, "an IO_CSQ_IRP_CONTEXT");
   const irql = need(Csq.CsqAcquireLock, "CsqAcquireLock")(Csq);
   const irp = Context.Irp;
   let removed: IRP | null = null;
@@ -197,6 +215,7 @@ export function IoCsqRemoveIrp(Csq: IO_CSQ, Context: IO_CSQ_IRP_CONTEXT): IRP | 
  */
 export function IoCsqRemoveNextIrp(Csq: IO_CSQ, PeekContext: unknown): IRP | null {
   currentMachine("IoCsqRemoveNextIrp").kernelCall("IoCsqRemoveNextIrp");
+  checkPointer("IoCsqRemoveNextIrp", "Csq", Csq, IO_CSQ, "an IO_CSQ");
   const irql = need(Csq.CsqAcquireLock, "CsqAcquireLock")(Csq);
   const peek = need(Csq.CsqPeekNextIrp, "CsqPeekNextIrp");
   let irp = peek(Csq, null, PeekContext);

@@ -8,9 +8,10 @@ import { STATUS_INVALID_PARAMETER, STATUS_OBJECT_NAME_COLLISION, STATUS_OBJECT_N
 import type { KThread } from "../kernel/thread.js";
 import { DO_DEVICE_HAS_NAME, DO_DEVICE_INITIALIZING, DO_EXCLUSIVE } from "./constants.js";
 import { DEVICE_OBJECT } from "./device-object.js";
-import type { DRIVER_OBJECT } from "./driver-object.js";
+import { DRIVER_OBJECT } from "./driver-object.js";
 import { IoGetAttachedDevice } from "./call-driver.js";
 import { ioManager, SymbolicLink } from "./io-manager.js";
+import { badPointer, checkNumber, checkPointer } from "../kernel/bad-pointer.js";
 
 function kernel(api: string): KThread {
   return currentMachine(api).kernelCall(api);
@@ -31,6 +32,10 @@ export function IoCreateDevice<Ext>(
   Exclusive: boolean,
 ): { /** STATUS_SUCCESS, or why the device could not be created. */ status: NTSTATUS; /** The new device (null on failure). */ DeviceObject: DEVICE_OBJECT<Ext> | null } {
   const t = kernel("IoCreateDevice");
+  checkPointer("IoCreateDevice", "DriverObject", DriverObject, DRIVER_OBJECT, "a DRIVER_OBJECT");
+  DeviceType = checkNumber("IoCreateDevice", "DeviceType", DeviceType);
+  DeviceCharacteristics = checkNumber("IoCreateDevice", "DeviceCharacteristics", DeviceCharacteristics);
+  if (DeviceName !== null && typeof DeviceName !== "string") badPointer("IoCreateDevice", "DeviceName", DeviceName, "a UNICODE_STRING or NULL");
   const m = t.machine;
   const io = ioManager(m);
   if (DeviceName !== null && !DeviceName.startsWith("\\")) return { status: STATUS_OBJECT_NAME_INVALID, DeviceObject: null };
@@ -55,6 +60,7 @@ export function IoCreateDevice<Ext>(
  */
 export function IoDeleteDevice(DeviceObject: DEVICE_OBJECT): void {
   const t = kernel("IoDeleteDevice");
+  checkPointer("IoDeleteDevice", "DeviceObject", DeviceObject, DEVICE_OBJECT, "a DEVICE_OBJECT");
   const m = t.machine;
   const io = ioManager(m);
   if (DeviceObject.deletePending) return;
@@ -98,6 +104,8 @@ export function unloadImageIfUnused(m: Machine, driver: DRIVER_OBJECT): void {
 /** IoCreateSymbolicLink: "\\DosDevices\\Name" (or "\\??\\Name") -> "\\Device\\Name". */
 export function IoCreateSymbolicLink(SymbolicLinkName: string, DeviceName: string): NTSTATUS {
   const t = kernel("IoCreateSymbolicLink");
+  if (typeof SymbolicLinkName !== "string") badPointer("IoCreateSymbolicLink", "SymbolicLinkName", SymbolicLinkName, "a UNICODE_STRING");
+  if (typeof DeviceName !== "string") badPointer("IoCreateSymbolicLink", "DeviceName", DeviceName, "a UNICODE_STRING");
   const m = t.machine;
   const io = ioManager(m);
   if (!SymbolicLinkName.startsWith("\\") || !DeviceName.startsWith("\\")) return STATUS_OBJECT_NAME_INVALID;
@@ -111,6 +119,7 @@ export function IoCreateSymbolicLink(SymbolicLinkName: string, DeviceName: strin
 /** IoDeleteSymbolicLink. */
 export function IoDeleteSymbolicLink(SymbolicLinkName: string): NTSTATUS {
   const t = kernel("IoDeleteSymbolicLink");
+  if (typeof SymbolicLinkName !== "string") badPointer("IoDeleteSymbolicLink", "SymbolicLinkName", SymbolicLinkName, "a UNICODE_STRING");
   const m = t.machine;
   const io = ioManager(m);
   const hit = io.lookupName(SymbolicLinkName);
@@ -127,8 +136,14 @@ export function IoDeleteSymbolicLink(SymbolicLinkName: string): NTSTATUS {
  */
 export function IoAttachDeviceToDeviceStack(SourceDevice: DEVICE_OBJECT, TargetDevice: DEVICE_OBJECT): DEVICE_OBJECT | null {
   const t = kernel("IoAttachDeviceToDeviceStack");
+  checkPointer("IoAttachDeviceToDeviceStack", "SourceDevice", SourceDevice, DEVICE_OBJECT, "a DEVICE_OBJECT");
+  checkPointer("IoAttachDeviceToDeviceStack", "TargetDevice", TargetDevice, DEVICE_OBJECT, "a DEVICE_OBJECT");
   if (TargetDevice.deletePending) return null;
   const top = IoGetAttachedDevice(TargetDevice);
+  // A device already in a stack, or in the target's own, is not attached again: on Windows the
+  // stack would loop (IoGetAttachedDevice would never return); irpsim refuses, returning NULL.
+  if (SourceDevice.attachedTo !== null || SourceDevice.AttachedDevice !== null) return null;
+  for (let d: DEVICE_OBJECT | null = top; d; d = d.attachedTo) if (d === SourceDevice) return null;
   top.AttachedDevice = SourceDevice;
   SourceDevice.attachedTo = top;
   SourceDevice.StackSize = top.StackSize + 1;
@@ -141,6 +156,7 @@ export function IoAttachDeviceToDeviceStack(SourceDevice: DEVICE_OBJECT, TargetD
 /** IoDetachDevice: detaches whatever is attached on top of `TargetDevice`. */
 export function IoDetachDevice(TargetDevice: DEVICE_OBJECT): void {
   kernel("IoDetachDevice");
+  checkPointer("IoDetachDevice", "TargetDevice", TargetDevice, DEVICE_OBJECT, "a DEVICE_OBJECT");
   const above = TargetDevice.AttachedDevice;
   if (!above) return;
   above.attachedTo = null;

@@ -59,7 +59,7 @@ export class DRIVER_OBJECT extends KernelObject {
   routineName(routine: { readonly name: string }): string {
     if (routine !== this.lastRoutine) {
       this.lastRoutine = routine;
-      this.lastRoutineName = routine.name || "(anonymous)";
+      this.lastRoutineName = (routine as { readonly name?: unknown } | null)?.name ? routine.name : "(anonymous)";
     }
     return this.lastRoutineName;
   }

@@ -6,8 +6,9 @@ import { BugCheckCode } from "../kernel/bugcheck-codes.js";
 import { currentMachine } from "../kernel/context.js";
 import { KINTERRUPT, interruptController, type KSERVICE_ROUTINE } from "../kernel/interrupt-object.js";
 import { DISPATCH_LEVEL, HIGH_LEVEL, PASSIVE_LEVEL, type KIRQL } from "../kernel/irql.js";
-import type { KSPIN_LOCK } from "../kernel/spin-lock.js";
+import { KSPIN_LOCK } from "../kernel/spin-lock.js";
 import { STATUS_INVALID_PARAMETER, STATUS_SUCCESS, type NTSTATUS } from "../kernel/status.js";
+import { checkNumber, checkPointer, checkRoutine, isGiven } from "../kernel/bad-pointer.js";
 
 /**
  * IoConnectInterrupt: connects `ServiceRoutine(Interrupt, ServiceContext)` to `Vector` at device
@@ -29,6 +30,13 @@ export function IoConnectInterrupt<C>(
   _FloatingSave: boolean,
 ): { /** STATUS_SUCCESS, or why the interrupt could not be connected. */ status: NTSTATUS; /** The connected interrupt object (null on failure). */ InterruptObject: KINTERRUPT<C> | null } {
   const t = currentMachine("IoConnectInterrupt").kernelCall("IoConnectInterrupt");
+  checkRoutine("IoConnectInterrupt", "ServiceRoutine", ServiceRoutine);
+  if (isGiven(SpinLock)) checkPointer("IoConnectInterrupt", "SpinLock", SpinLock, KSPIN_LOCK, "a KSPIN_LOCK or NULL");
+  Vector = checkNumber("IoConnectInterrupt", "Vector", Vector);
+  Irql = checkNumber("IoConnectInterrupt", "Irql", Irql);
+  SynchronizeIrql = checkNumber("IoConnectInterrupt", "SynchronizeIrql", SynchronizeIrql);
+  InterruptMode = checkNumber("IoConnectInterrupt", "InterruptMode", InterruptMode);
+  ProcessorEnableMask = checkNumber("IoConnectInterrupt", "ProcessorEnableMask", ProcessorEnableMask);
   const m = t.machine;
   if (t.irql !== PASSIVE_LEVEL) {
     m.bugCheck(BugCheckCode.IRQL_NOT_LESS_OR_EQUAL, 0, t.irql, 0, 0, { detail: `IoConnectInterrupt at IRQL ${t.irql}: it is callable only at PASSIVE_LEVEL` });
@@ -47,6 +55,7 @@ export function IoConnectInterrupt<C>(
 /** IoDisconnectInterrupt: the ISR is called no more; the last one on a vector masks the line. */
 export function IoDisconnectInterrupt<C>(InterruptObject: KINTERRUPT<C>): void {
   const t = currentMachine("IoDisconnectInterrupt").kernelCall("IoDisconnectInterrupt");
+  checkPointer("IoDisconnectInterrupt", "InterruptObject", InterruptObject, KINTERRUPT, "a KINTERRUPT");
   const m = t.machine;
   if (t.irql !== PASSIVE_LEVEL) {
     m.bugCheck(BugCheckCode.IRQL_NOT_LESS_OR_EQUAL, 0, t.irql, 0, 0, { detail: `IoDisconnectInterrupt at IRQL ${t.irql}: it is callable only at PASSIVE_LEVEL` });

@@ -58,6 +58,14 @@ export class IoManager {
   readonly liveIrps = new LiveSet<IRP>();
   /** MDLs allocated and not yet freed. */
   readonly liveMdls = new LiveSet<MDL>();
+  /**
+   * Locks nobody can undo: MDLs a driver freed (IoFreeMdl) while their pages were locked, and the
+   * locked state of MDLs a driver described anew (MmInitializeMdl, MmBuildMdlForNonPagedPool,
+   * IoBuildPartialMdl) before unlocking them. The frames stay locked, as on Windows, where the
+   * process's exit then reports its locked pages; kept so the machine's accounting can name what
+   * holds those locks.
+   */
+  readonly abandonedLocks = new Set<MDL>();
   /** Lookaside lists by stack size. */
   readonly irpLookaside: IRP[][] = [];
   /** Allocation fault injection, when a verifier or explorer installs one. */

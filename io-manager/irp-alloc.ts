@@ -8,7 +8,8 @@ import { InsertHeadList, RemoveEntryList } from "../kernel/list-entry.js";
 import type { Machine } from "../kernel/machine.js";
 import type { KThread } from "../kernel/thread.js";
 import { ioManager } from "./io-manager.js";
-import { newIrp, type IRP, type IrpOrigin } from "./irp.js";
+import { IRP, newIrp, type IrpOrigin } from "./irp.js";
+import { checkPointer } from "../kernel/bad-pointer.js";
 
 /** Largest stack an IRP may have (a CCHAR). */
 const MAXIMUM_STACK_SIZE = 127;
@@ -60,6 +61,7 @@ export function allocateIrp(m: Machine, stackSize: number, origin: IrpOrigin): I
  */
 export function IoFreeIrp(Irp: IRP): void {
   const t = currentMachine("IoFreeIrp").kernelCall("IoFreeIrp");
+  checkPointer("IoFreeIrp", "Irp", Irp, IRP, "an IRP");
   for (const h of ioManager(t.machine).hooks) h.beforeFreeIrp?.(Irp, t);
   const memory = driverMemory.get(Irp);
   freeIrp(t.machine, Irp);

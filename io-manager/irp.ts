@@ -17,6 +17,7 @@ import type { DEVICE_OBJECT } from "./device-object.js";
 import type { FILE_OBJECT } from "./file-object.js";
 import type { MDL } from "./mdl.js";
 import type { IrpWatch } from "./hooks.js";
+import { checkPointer } from "../kernel/bad-pointer.js";
 
 /** IO_STATUS_BLOCK: the final status and the byte count (Information). */
 export class IO_STATUS_BLOCK {
@@ -710,29 +711,62 @@ export function deviceQueueEntryOf(irp: IRP): KDEVICE_QUEUE_ENTRY<IRP> {
 }
 
 /**
- * IoGetCurrentIrpStackLocation: the location of the driver the IRP is at. Before the IRP is sent,
- * and in the completion routine the IRP's creator set (which runs once completion has passed the
- * top location), NT's answer is the location one past the end of the stack — memory beyond the
- * IRP's locations, not any driver's. irpsim gives a zeroed location there (MajorFunction 0, no
- * DeviceObject, every parameter 0), fresh on each call, so what a driver writes to it is lost, as
- * it would land in memory the IRP does not own: read the parameters you need before sending the IRP.
+ * The stack locations an IRP's CurrentLocation can name outside its stack: past the last one
+ * (index StackCount and beyond: the IRP was completed, or skipped too far) or before the first
+ * (index -1: the "next" location of a request at the bottom of its stack). Kept aside, not in the
+ * IRP, so an IRP that never goes there carries nothing for them.
  */
-export function IoGetCurrentIrpStackLocation(Irp: IRP): IO_STACK_LOCATION {
-  if (Irp.watch !== null) Irp.watch.irpAccessed(Irp, "IoGetCurrentIrpStackLocation");
-  const s = Irp.Stack[Irp.CurrentLocation - 1];
-  return s ?? new IO_STACK_LOCATION();
+const outsideStack = new WeakMap<IRP, { past: IO_STACK_LOCATION; before: IO_STACK_LOCATION }>();
+
+/**
+ * The location at `index` when it lies outside the IRP's stack. Windows computes the location from
+ * CurrentLocation without checking it: after IoCompleteRequest (CurrentLocation = StackCount + 2)
+ * IoGetCurrentIrpStackLocation points past the IRP's last location, at whatever memory follows the
+ * IRP, and the next location of a bottom-of-stack request points into the IRP's own header. A
+ * driver reading there gets garbage and writing there corrupts that memory. irpsim gives one
+ * location of its own for each side, zeroed as fresh memory reads (0 and NULL), whose writes change
+ * nothing else (kept when the IRP is recycled, as the memory past a reused IRP keeps its bytes):
+ * the driver's bug reads wrong values, as on Windows, and the verifier reports the
+ * touch of a completed IRP (IrpUsedAfterRelease) when the driver is verified. IoCallDriver refuses
+ * such a location (see call-driver.ts).
+ */
+export function stackLocationAt(irp: IRP, index: number): IO_STACK_LOCATION {
+  const s = irp.Stack[index];
+  if (s) return s;
+  let o = outsideStack.get(irp);
+  if (!o) {
+    o = { past: new IO_STACK_LOCATION(), before: new IO_STACK_LOCATION() };
+    outsideStack.set(irp, o);
+  }
+  return index < 0 ? o.before : o.past;
 }
 
-/** IoGetNextIrpStackLocation: the location the next-lower driver will see. */
+/**
+ * IoGetCurrentIrpStackLocation: the location of the driver the IRP is at. Before the IRP is sent,
+ * in the completion routine its creator set (completion has passed the top location by then) and on
+ * a completed IRP, NT's answer is the location one past the end of the stack: memory the IRP's
+ * locations do not own. irpsim gives the zeroed location {@link stackLocationAt} keeps for that place.
+ */
+export function IoGetCurrentIrpStackLocation(Irp: IRP): IO_STACK_LOCATION {
+  checkPointer("IoGetCurrentIrpStackLocation", "Irp", Irp, IRP, "an IRP");
+  if (Irp.watch !== null) Irp.watch.irpAccessed(Irp, "IoGetCurrentIrpStackLocation");
+  return Irp.Stack[Irp.CurrentLocation - 1] ?? stackLocationAt(Irp, Irp.CurrentLocation - 1);
+}
+
+/**
+ * IoGetNextIrpStackLocation: the location the next-lower driver will see. An IRP allocated with too
+ * small a StackSize has none: the location before its stack ({@link stackLocationAt}), and
+ * IoCallDriver then bug-checks NO_MORE_IRP_STACK_LOCATIONS.
+ */
 export function IoGetNextIrpStackLocation(Irp: IRP): IO_STACK_LOCATION {
+  checkPointer("IoGetNextIrpStackLocation", "Irp", Irp, IRP, "an IRP");
   if (Irp.watch !== null) Irp.watch.irpAccessed(Irp, "IoGetNextIrpStackLocation");
-  const s = Irp.Stack[Irp.CurrentLocation - 2];
-  if (!s) throw new RangeError(`IoGetNextIrpStackLocation: ${Irp.label} has no next stack location (CurrentLocation ${Irp.CurrentLocation}); allocate it with a larger StackSize`);
-  return s;
+  return Irp.Stack[Irp.CurrentLocation - 2] ?? stackLocationAt(Irp, Irp.CurrentLocation - 2);
 }
 
 /** IoCopyCurrentIrpStackLocationToNext: everything but the completion routine and its context. */
 export function IoCopyCurrentIrpStackLocationToNext(Irp: IRP): void {
+  checkPointer("IoCopyCurrentIrpStackLocationToNext", "Irp", Irp, IRP, "an IRP");
   const cur = IoGetCurrentIrpStackLocation(Irp);
   const next = IoGetNextIrpStackLocation(Irp);
   next.MajorFunction = cur.MajorFunction;
@@ -747,6 +781,7 @@ export function IoCopyCurrentIrpStackLocationToNext(Irp: IRP): void {
 
 /** IoSkipCurrentIrpStackLocation: the next-lower driver reuses this location. */
 export function IoSkipCurrentIrpStackLocation(Irp: IRP): void {
+  checkPointer("IoSkipCurrentIrpStackLocation", "Irp", Irp, IRP, "an IRP");
   if (Irp.watch !== null) Irp.watch.irpAccessed(Irp, "IoSkipCurrentIrpStackLocation");
   Irp.CurrentLocation++;
 }
@@ -757,6 +792,7 @@ export function IoSkipCurrentIrpStackLocation(Irp: IRP): void {
  * (InvokeOnError: NT_SUCCESS decides), or after cancellation (InvokeOnCancel).
  */
 export function IoSetCompletionRoutine(Irp: IRP, CompletionRoutine: IO_COMPLETION_ROUTINE | null, Context: unknown, InvokeOnSuccess: boolean, InvokeOnError: boolean, InvokeOnCancel: boolean): void {
+  checkPointer("IoSetCompletionRoutine", "Irp", Irp, IRP, "an IRP");
   const next = IoGetNextIrpStackLocation(Irp);
   next.CompletionRoutine = CompletionRoutine;
   next.Context = Context;

@@ -4,7 +4,7 @@
  */
 import type { LiveSetMember } from "../kernel/live-set.js";
 import { BugCheckCode } from "../kernel/bugcheck-codes.js";
-import { currentMachine } from "../kernel/context.js";
+import { activeMachine, currentMachine } from "../kernel/context.js";
 import { DISPATCH_LEVEL, KernelMode, UserMode, type KPROCESSOR_MODE } from "../kernel/irql.js";
 import type { Machine } from "../kernel/machine.js";
 import { MM_SYSTEM_RANGE_START, MM_USER_PROBE_ADDRESS } from "../kernel/memory-constants.js";
@@ -16,6 +16,7 @@ const FRAME_CHUNK_SHIFT = Math.log2(FRAME_IN_CHUNK_MASK + 1);
 import type { KProcess } from "../kernel/process.js";
 import { PTE_GUARD, PTE_MAPPED, PTE_OWNED, PTE_USER, PTE_VALID, PTE_WRITE } from "../kernel/pte.js";
 import { STATUS_ACCESS_VIOLATION, STATUS_INSUFFICIENT_RESOURCES } from "../kernel/status.js";
+import { specialPoolFault } from "../kernel/special-pool.js";
 import type { KThread } from "../kernel/thread.js";
 import type { PageTable } from "../kernel/page-table.js";
 import {
@@ -30,7 +31,8 @@ import {
   MmNonCached,
 } from "./constants.js";
 import { ioManager } from "./io-manager.js";
-import type { IRP } from "./irp.js";
+import { IRP } from "./irp.js";
+import { badPointer, checkNumber, checkPointer, isGiven } from "../kernel/bad-pointer.js";
 
 /** The largest buffer one MDL describes on Windows 7 and later: 2 GB minus a page. */
 export const MAXIMUM_MDL_BYTES = 2 * 1024 * 1024 * 1024 - PAGE_SIZE;
@@ -175,6 +177,23 @@ function lockFromPtes(physical: PhysicalMemory, table: PageTable, startVpn: numb
   return -1;
 }
 
+/**
+ * A locked MDL a driver is about to describe anew: its locks stay on the frames with nobody to undo
+ * them (as on Windows, where the process's exit then reports the locked pages); a copy of its
+ * locked state is kept among the I/O manager's abandoned locks, and the MDL itself starts over.
+ */
+function abandonLocks(m: Machine, mdl: MDL): void {
+  if (!(mdl.MdlFlags & MDL_PAGES_LOCKED)) return;
+  const ghost = new MDL(mdl.id, mdl.StartVa + mdl.ByteOffset, mdl.ByteCount);
+  ghost.pfns = mdl.pfns;
+  ghost.MdlFlags = mdl.MdlFlags;
+  ghost.Process = mdl.Process;
+  ghost.freed = true;
+  ioManager(m).abandonedLocks.add(ghost);
+  mdl.MdlFlags &= ~MDL_PAGES_LOCKED;
+  mdl.pfns = newPfnArray(mdl.pfns.length);
+}
+
 /** ADDRESS_AND_SIZE_TO_SPAN_PAGES. */
 export function spanPages(va: number, size: number): number {
   if (size === 0) return 0;
@@ -192,6 +211,7 @@ function kernel(api: string): KThread {
  */
 export function IoAllocateMdl(VirtualAddress: number, Length: number, SecondaryBuffer: boolean, _ChargeQuota: boolean, Irp: IRP | null): MDL | null {
   const t = kernel("IoAllocateMdl");
+  if (isGiven(Irp)) checkPointer("IoAllocateMdl", "Irp", Irp, IRP, "an IRP or NULL");
   const io = ioManager(t.machine);
   if (!Number.isInteger(Length) || Length <= 0 || Length > MAXIMUM_MDL_BYTES || !Number.isInteger(VirtualAddress)) return null;
   if (io.injectFailure("IoAllocateMdl")) return null;
@@ -218,6 +238,7 @@ export function IoAllocateMdl(VirtualAddress: number, Length: number, SecondaryB
  */
 export function IoFreeMdl(Mdl: MDL): void {
   const t = kernel("IoFreeMdl");
+  checkPointer("IoFreeMdl", "Mdl", Mdl, MDL, "an MDL");
   for (const h of ioManager(t.machine).hooks) h.beforeFreeMdl?.(Mdl, t);
   freeMdl(t.machine, Mdl);
 }
@@ -230,6 +251,7 @@ export function freeMdl(m: Machine, mdl: MDL): void {
   if (mdl.MdlFlags & MDL_MAPPED_TO_SYSTEM_VA) unmapSystem(m, mdl);
   mdl.freed = true;
   ioManager(m).liveMdls.delete(mdl);
+  if (mdl.MdlFlags & MDL_PAGES_LOCKED) ioManager(m).abandonedLocks.add(mdl);
   if (m.trace.on) m.trace.emit("MdlFreed", { mdl: mdl.label });
 }
 
@@ -251,7 +273,16 @@ export function freeIrpMdls(m: Machine, irp: IRP): void {
  */
 export function MmProbeAndLockPages(MemoryDescriptorList: MDL, AccessMode: KPROCESSOR_MODE, Operation: number): void {
   const t = kernel("MmProbeAndLockPages");
+  checkPointer("MmProbeAndLockPages", "MemoryDescriptorList", MemoryDescriptorList, MDL, "an MDL");
   for (const h of ioManager(t.machine).hooks) h.beforeProbeAndLock?.(MemoryDescriptorList, AccessMode, Operation, t);
+  // An MDL already locked, built for nonpaged pool or partial may not be probed and locked (its
+  // PFN array would be overwritten and the first lock leaked): Driver Verifier's 0xC4/0xB0.
+  const wrong = MemoryDescriptorList.MdlFlags & (MDL_PAGES_LOCKED | MDL_SOURCE_IS_NONPAGED_POOL | MDL_PARTIAL | MDL_MAPPED_TO_SYSTEM_VA);
+  if (wrong !== 0) {
+    t.machine.bugCheck(BugCheckCode.DRIVER_VERIFIER_DETECTED_VIOLATION, 0xb0, MemoryDescriptorList.id, MemoryDescriptorList.MdlFlags, wrong, {
+      detail: `MmProbeAndLockPages on ${MemoryDescriptorList.label}, whose flags (0x${wrong.toString(16)}) say it is already locked, mapped, partial or built for nonpaged pool: unlock it first (MmUnlockPages), or use it as it is`,
+    });
+  }
   probeAndLock(t, MemoryDescriptorList, AccessMode, Operation, t.machine.currentDriver() ?? "I/O manager");
 }
 
@@ -286,7 +317,10 @@ export function probeAndLock(t: KThread, mdl: MDL, mode: KPROCESSOR_MODE, operat
     // Nothing is locked until every page has been checked, so a fault leaves nothing locked.
     frames.fill(-1);
     const vpn = (mdl.StartVa >>> PAGE_SHIFT) + Math.max(0, bad);
-    throw new NtStatusError(STATUS_ACCESS_VIOLATION, undefined, { address: Math.max(vpn << PAGE_SHIFT, va) >>> 0, write });
+    // A kernel-mode probe touches the pages: on special pool's no-access pages, Driver Verifier's 0xD6/0xD5.
+    const address = Math.max((vpn << PAGE_SHIFT) >>> 0, va);
+    if (!user && mode === KernelMode) specialPoolFault(m, address, write);
+    throw new NtStatusError(STATUS_ACCESS_VIOLATION, undefined, { address, write });
   }
   if (lockedNotRam > 0) io = true;
   mdl.pfns = frames;
@@ -313,6 +347,7 @@ export function probeAndLock(t: KThread, mdl: MDL, mode: KPROCESSOR_MODE, operat
  */
 export function MmUnlockPages(MemoryDescriptorList: MDL): void {
   const t = kernel("MmUnlockPages");
+  checkPointer("MmUnlockPages", "MemoryDescriptorList", MemoryDescriptorList, MDL, "an MDL");
   unlockPages(t.machine, MemoryDescriptorList, t);
 }
 
@@ -348,6 +383,7 @@ export function unlockPages(m: Machine, mdl: MDL, t: KThread | null = null): voi
  */
 export function MmMapLockedPagesSpecifyCache(MemoryDescriptorList: MDL, AccessMode: KPROCESSOR_MODE, CacheType: number, _RequestedAddress: number | null, BugCheckOnFailure: boolean, _Priority: number): number {
   const t = kernel("MmMapLockedPagesSpecifyCache");
+  checkPointer("MmMapLockedPagesSpecifyCache", "MemoryDescriptorList", MemoryDescriptorList, MDL, "an MDL");
   const m = t.machine;
   const mdl = MemoryDescriptorList;
   for (const h of ioManager(m).hooks) h.beforeMapLockedPages?.(mdl, AccessMode, t);
@@ -410,6 +446,7 @@ export function MmMapLockedPages(MemoryDescriptorList: MDL, AccessMode: KPROCESS
  * NULL when system PTEs are exhausted.
  */
 export function MmGetSystemAddressForMdlSafe(Mdl: MDL, Priority: number): number {
+  checkPointer("MmGetSystemAddressForMdlSafe", "Mdl", Mdl, MDL, "an MDL");
   if (Mdl.MdlFlags & (MDL_MAPPED_TO_SYSTEM_VA | MDL_SOURCE_IS_NONPAGED_POOL)) {
     kernel("MmGetSystemAddressForMdlSafe");
     return Mdl.MappedSystemVa;
@@ -423,6 +460,8 @@ export function MmGetSystemAddressForMdlSafe(Mdl: MDL, Priority: number): number
  */
 export function MmUnmapLockedPages(BaseAddress: number, MemoryDescriptorList: MDL): void {
   const t = kernel("MmUnmapLockedPages");
+  if (typeof BaseAddress !== "number") badPointer("MmUnmapLockedPages", "BaseAddress", BaseAddress, "an address a mapping of the MDL starts at");
+  checkPointer("MmUnmapLockedPages", "MemoryDescriptorList", MemoryDescriptorList, MDL, "an MDL");
   const m = t.machine;
   const mdl = MemoryDescriptorList;
   if (BaseAddress >= MM_SYSTEM_RANGE_START) {
@@ -447,15 +486,19 @@ export function MmUnmapLockedPages(BaseAddress: number, MemoryDescriptorList: MD
 /** MmBuildMdlForNonPagedPool: fills the PFN array for a nonpaged-pool buffer. */
 export function MmBuildMdlForNonPagedPool(MemoryDescriptorList: MDL): void {
   const t = kernel("MmBuildMdlForNonPagedPool");
+  checkPointer("MmBuildMdlForNonPagedPool", "MemoryDescriptorList", MemoryDescriptorList, MDL, "an MDL");
   const m = t.machine;
   const mdl = MemoryDescriptorList;
   const va = mdl.StartVa + mdl.ByteOffset;
   if (va < MM_SYSTEM_RANGE_START) {
     m.bugCheck(BugCheckCode.DRIVER_VERIFIER_DETECTED_VIOLATION, 0x87, mdl.id, va, 0, { detail: `MmBuildMdlForNonPagedPool on ${mdl.label}, which describes a user address` });
   }
+  abandonLocks(m, mdl);
   const pfns = newPfnArray(mdl.pageCount);
   for (let i = 0; i < pfns.length; i++) {
     const f = m.mmu.frameOf(null, mdl.StartVa + i * PAGE_SIZE);
+    // A special-pool guard page or freed block under the MDL is Driver Verifier's 0xD6/0xD5.
+    if (f < 0) specialPoolFault(m, Math.max(va, mdl.StartVa + i * PAGE_SIZE), false);
     if (f < 0) m.bugCheck(BugCheckCode.PAGE_FAULT_IN_NONPAGED_AREA, mdl.StartVa + i * PAGE_SIZE, 0, 0, 0, { detail: `MmBuildMdlForNonPagedPool: ${mdl.label} covers an unmapped page` });
     pfns[i] = f;
   }
@@ -470,6 +513,10 @@ export function MmBuildMdlForNonPagedPool(MemoryDescriptorList: MDL): void {
  */
 export function IoBuildPartialMdl(SourceMdl: MDL, TargetMdl: MDL, VirtualAddress: number, Length: number): void {
   const t = kernel("IoBuildPartialMdl");
+  checkPointer("IoBuildPartialMdl", "SourceMdl", SourceMdl, MDL, "an MDL");
+  checkPointer("IoBuildPartialMdl", "TargetMdl", TargetMdl, MDL, "an MDL");
+  if (typeof VirtualAddress !== "number") badPointer("IoBuildPartialMdl", "VirtualAddress", VirtualAddress, "an address inside SourceMdl's range");
+  Length = checkNumber("IoBuildPartialMdl", "Length", Length);
   const srcVa = SourceMdl.StartVa + SourceMdl.ByteOffset;
   const offset = VirtualAddress - srcVa;
   const length = Length === 0 ? SourceMdl.ByteCount - offset : Length;
@@ -478,6 +525,7 @@ export function IoBuildPartialMdl(SourceMdl: MDL, TargetMdl: MDL, VirtualAddress
       detail: `IoBuildPartialMdl: 0x${VirtualAddress.toString(16)}+${length} is outside ${SourceMdl.label}`,
     });
   }
+  abandonLocks(t.machine, TargetMdl);
   TargetMdl.StartVa = VirtualAddress - (VirtualAddress & PAGE_MASK);
   TargetMdl.ByteOffset = VirtualAddress & PAGE_MASK;
   TargetMdl.ByteCount = length;
@@ -493,22 +541,31 @@ export function IoBuildPartialMdl(SourceMdl: MDL, TargetMdl: MDL, VirtualAddress
 
 /** MmGetMdlVirtualAddress. */
 export function MmGetMdlVirtualAddress(Mdl: MDL): number {
+  checkPointer("MmGetMdlVirtualAddress", "Mdl", Mdl, MDL, "an MDL");
   return Mdl.StartVa + Mdl.ByteOffset;
 }
 /** MmGetMdlByteCount. */
 export function MmGetMdlByteCount(Mdl: MDL): number {
+  checkPointer("MmGetMdlByteCount", "Mdl", Mdl, MDL, "an MDL");
   return Mdl.ByteCount;
 }
 /** MmGetMdlByteOffset. */
 export function MmGetMdlByteOffset(Mdl: MDL): number {
+  checkPointer("MmGetMdlByteOffset", "Mdl", Mdl, MDL, "an MDL");
   return Mdl.ByteOffset;
 }
 /** MmGetMdlPfnArray: the frames behind the MDL's pages. */
 export function MmGetMdlPfnArray(Mdl: MDL): Readonly<PfnArray> {
+  checkPointer("MmGetMdlPfnArray", "Mdl", Mdl, MDL, "an MDL");
   return Mdl.pfns;
 }
 /** MmInitializeMdl: (re)describes a range in an MDL the caller owns. */
 export function MmInitializeMdl(MemoryDescriptorList: MDL, BaseVa: number, Length: number): void {
+  checkPointer("MmInitializeMdl", "MemoryDescriptorList", MemoryDescriptorList, MDL, "an MDL");
+  if (typeof BaseVa !== "number") badPointer("MmInitializeMdl", "BaseVa", BaseVa, "an address");
+  Length = checkNumber("MmInitializeMdl", "Length", Length);
+  const m = activeMachine();
+  if (m) abandonLocks(m, MemoryDescriptorList);
   MemoryDescriptorList.StartVa = BaseVa - (BaseVa & PAGE_MASK);
   MemoryDescriptorList.ByteOffset = BaseVa & PAGE_MASK;
   MemoryDescriptorList.ByteCount = Length;

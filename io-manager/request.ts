@@ -163,5 +163,5 @@ export function releaseRequest(t: KThread, s: StartedRequest, eventObject: Kerne
 export function allocateSystemBuffer(t: KThread, length: number): number {
   const m = t.machine;
   if (ioManager(m).injectFailure("ExAllocatePoolWithTag")) return 0;
-  return m.nonPagedPool.allocate(length, 0x20707249, 4, null);
+  return m.nonPagedPool.allocate(length, 0x20707249, 4, null, true);
 }

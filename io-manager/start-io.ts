@@ -15,9 +15,10 @@ import { atDispatchLevel, insertByKeyDeviceQueue, insertDeviceQueue, removeByKey
 import { DISPATCH_LEVEL, type KIRQL } from "../kernel/irql.js";
 import type { KThread } from "../kernel/thread.js";
 import { invokeCancelRoutine } from "./cancel.js";
-import type { DEVICE_OBJECT } from "./device-object.js";
+import { DEVICE_OBJECT } from "./device-object.js";
 import { ioManager } from "./io-manager.js";
-import { deviceQueueEntryOf, type DRIVER_CANCEL, type IRP } from "./irp.js";
+import { IRP, deviceQueueEntryOf, type DRIVER_CANCEL } from "./irp.js";
+import { badPointer, checkNumber, checkPointer, checkRoutine, isGiven } from "../kernel/bad-pointer.js";
 
 /**
  * Calls the driver's StartIo routine with `irp` (the caller has made it CurrentIrp and runs at
@@ -71,6 +72,12 @@ function callStartIo(t: KThread, device: DEVICE_OBJECT, irp: IRP): void {
  */
 export function IoStartPacket(DeviceObject: DEVICE_OBJECT, Irp: IRP, Key: number | null, CancelFunction: DRIVER_CANCEL | null): void {
   const t = currentMachine("IoStartPacket").kernelCall("IoStartPacket");
+  checkPointer("IoStartPacket", "DeviceObject", DeviceObject, DEVICE_OBJECT, "a DEVICE_OBJECT");
+  checkPointer("IoStartPacket", "Irp", Irp, IRP, "an IRP");
+  if (isGiven(CancelFunction)) checkRoutine("IoStartPacket", "CancelFunction", CancelFunction);
+  // Key points at a ULONG, or is NULL.
+  if (!isGiven(Key)) Key = null;
+  if (Key !== null && typeof Key !== "number") badPointer("IoStartPacket", "Key", Key, "a ULONG sort key or NULL");
   const m = t.machine;
   const io = ioManager(m);
   const oldIrql = m.interrupts.raise(t, DISPATCH_LEVEL);
@@ -138,6 +145,7 @@ function startNextPacket(api: string, device: DEVICE_OBJECT, cancelable: boolean
  * CustomDpc routine, usually) and must hold no spin lock: StartIo runs inside this call.
  */
 export function IoStartNextPacket(DeviceObject: DEVICE_OBJECT, Cancelable: boolean): void {
+  checkPointer("IoStartNextPacket", "DeviceObject", DeviceObject, DEVICE_OBJECT, "a DEVICE_OBJECT");
   startNextPacket("IoStartNextPacket", DeviceObject, Cancelable, null);
 }
 
@@ -147,5 +155,7 @@ export function IoStartNextPacket(DeviceObject: DEVICE_OBJECT, Cancelable: boole
  * (KeRemoveByKeyDeviceQueue's choice).
  */
 export function IoStartNextPacketByKey(DeviceObject: DEVICE_OBJECT, Cancelable: boolean, Key: number): void {
+  checkPointer("IoStartNextPacketByKey", "DeviceObject", DeviceObject, DEVICE_OBJECT, "a DEVICE_OBJECT");
+  Key = checkNumber("IoStartNextPacketByKey", "Key", Key);
   startNextPacket("IoStartNextPacketByKey", DeviceObject, Cancelable, Key);
 }

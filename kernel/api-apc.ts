@@ -6,7 +6,8 @@ import { KAPC, initializeApc, type KKERNEL_ROUTINE, type KNORMAL_ROUTINE, type K
 import { currentMachine } from "./context.js";
 import { DISPATCH_LEVEL, type KPROCESSOR_MODE } from "./irql.js";
 import { BugCheckCode } from "./bugcheck-codes.js";
-import type { KThread } from "./thread.js";
+import { KThread } from "./thread.js";
+import { checkPointer, checkRoutine, isGiven } from "./bad-pointer.js";
 
 export { KAPC };
 export type { KKERNEL_ROUTINE, KNORMAL_ROUTINE, KRUNDOWN_ROUTINE, InOut } from "./apc.js";
@@ -37,6 +38,11 @@ export function KeInitializeApc(
   NormalContext: unknown,
 ): void {
   kernel("KeInitializeApc");
+  checkPointer("KeInitializeApc", "Apc", Apc, KAPC, "a KAPC");
+  checkPointer("KeInitializeApc", "Thread", Thread, KThread, "a KTHREAD");
+  checkRoutine("KeInitializeApc", "KernelRoutine", KernelRoutine);
+  if (isGiven(RundownRoutine)) checkRoutine("KeInitializeApc", "RundownRoutine", RundownRoutine);
+  if (isGiven(NormalRoutine)) checkRoutine("KeInitializeApc", "NormalRoutine", NormalRoutine);
   initializeApc(Apc, Thread, Environment, KernelRoutine, RundownRoutine, NormalRoutine, ApcMode, NormalContext);
 }
 
@@ -47,6 +53,7 @@ export function KeInitializeApc(
  */
 export function KeInsertQueueApc(Apc: KAPC, SystemArgument1: unknown, SystemArgument2: unknown, _Increment = 0): boolean {
   const t = kernel("KeInsertQueueApc");
+  checkPointer("KeInsertQueueApc", "Apc", Apc, KAPC, "a KAPC");
   const m = t.machine;
   if (t.irql > DISPATCH_LEVEL) {
     m.bugCheck(BugCheckCode.IRQL_NOT_LESS_OR_EQUAL, 0, t.irql, 0, 0, { detail: `KeInsertQueueApc at IRQL ${t.irql}: APCs are queued at IRQL <= DISPATCH_LEVEL` });

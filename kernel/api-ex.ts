@@ -7,6 +7,7 @@ import { currentMachine } from "./context.js";
 import { APC_LEVEL, DISPATCH_LEVEL, type KPROCESSOR_MODE } from "./irql.js";
 import { PoolType, poolTag, poolTagText, type POOL_TYPE } from "./pool.js";
 import { callerSite } from "./source-location.js";
+import { checkNumber, checkPointer, checkRoutine, isGiven } from "./bad-pointer.js";
 import type { KThread } from "./thread.js";
 
 export { PoolType, poolTag, poolTagText };
@@ -29,6 +30,7 @@ function isPaged(poolType: number): boolean {
 export function ExAllocatePoolWithTag(PoolType: number, NumberOfBytes: number, Tag: number | string): number {
   const t = kernel("ExAllocatePoolWithTag");
   const m = t.machine;
+  PoolType = checkNumber("ExAllocatePoolWithTag", "PoolType", PoolType);
   const paged = isPaged(PoolType);
   if (t.irql > (paged ? APC_LEVEL : DISPATCH_LEVEL)) {
     m.bugCheck(BugCheckCode.BAD_POOL_CALLER, 0x08, t.irql, PoolType, NumberOfBytes, {
@@ -70,6 +72,8 @@ export function ExAllocatePool(PoolType: number, NumberOfBytes: number): number 
 export function ExFreePoolWithTag(P: number, Tag: number | string | null): void {
   const t = kernel("ExFreePoolWithTag");
   const m = t.machine;
+  // A pointer that is no number (NULL, undefined, an object) is no pool address: 0x42 below.
+  if (typeof P !== "number") P = 0;
   const paged = m.pagedPool.inRange(P);
   const pool = paged ? m.pagedPool : m.nonPagedPool;
   if (m.kernelHooks.length !== 0) for (const h of m.kernelHooks) h.freePool?.(t, P);
@@ -115,6 +119,7 @@ export class WORK_QUEUE_ITEM<C = unknown> {
 
 /** ExInitializeWorkItem. */
 export function ExInitializeWorkItem<C>(Item: WORK_QUEUE_ITEM<C>, Routine: (Parameter: C) => unknown, Parameter: C): void {
+  checkPointer("ExInitializeWorkItem", "Item", Item, WORK_QUEUE_ITEM, "a WORK_QUEUE_ITEM");
   Item.WorkerRoutine = Routine;
   Item.Parameter = Parameter;
   Item.queued = false;
@@ -129,12 +134,21 @@ export function ExInitializeWorkItem<C>(Item: WORK_QUEUE_ITEM<C>, Routine: (Para
 export function ExQueueWorkItem<C>(Item: WORK_QUEUE_ITEM<C>, QueueType = 0): void {
   const t = kernel("ExQueueWorkItem");
   const m = t.machine;
+  checkPointer("ExQueueWorkItem", "Item", Item, WORK_QUEUE_ITEM, "a WORK_QUEUE_ITEM");
   if (t.irql > DISPATCH_LEVEL) {
     m.bugCheck(BugCheckCode.IRQL_NOT_LESS_OR_EQUAL, 0, t.irql, 0, 0, { detail: `ExQueueWorkItem at IRQL ${t.irql}: work items are queued at DISPATCH_LEVEL or below` });
   }
   const routine = Item.WorkerRoutine;
-  if (!routine) {
+  if (!isGiven(routine)) {
     return m.bugCheck(SyncBugCheckCode.WORKER_INVALID, 0x7, 0, QueueType, 0, { detail: "ExQueueWorkItem: the item has no worker routine (call ExInitializeWorkItem first)" });
+  }
+  if (typeof routine !== "function") {
+    // A routine pointer that is no routine: the worker thread's call through it faults there
+    // (0x7E SYSTEM_THREAD_EXCEPTION_NOT_HANDLED), not in ExQueueWorkItem.
+    m.queueWorkItem("work item", () => {
+      checkRoutine("the system worker thread", "WorkerRoutine (initialise the item with ExInitializeWorkItem)", routine);
+    }, m.currentDriver());
+    return;
   }
   if (Item.queued) {
     m.bugCheck(SyncBugCheckCode.WORKER_INVALID, 0x1, 0, QueueType, 0, { detail: `ExQueueWorkItem of ${routine.name || "a work item"}, which is already queued` });

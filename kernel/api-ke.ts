@@ -8,7 +8,7 @@ import { activeMachine, currentMachine } from "./context.js";
 import { DISPATCH_LEVEL, KernelMode, PASSIVE_LEVEL, type KIRQL, type KPROCESSOR_MODE } from "./irql.js";
 import { NtStatusError } from "./nt-status-error.js";
 import { KernelObject } from "./objects.js";
-import type { KProcess } from "./process.js";
+import { KProcess } from "./process.js";
 import { KSPIN_LOCK, KLOCK_QUEUE_HANDLE } from "./spin-lock.js";
 import { STATUS_INVALID_PARAMETER, STATUS_MUTANT_NOT_OWNED, STATUS_SEMAPHORE_LIMIT_EXCEEDED, STATUS_SUCCESS, STATUS_TIMEOUT, type NTSTATUS } from "./status.js";
 import type { KThread } from "./thread.js";
@@ -16,6 +16,7 @@ import { KTIMER } from "./timer.js";
 import { BugCheckCode, SyncBugCheckCode } from "./bugcheck-codes.js";
 import { nullDereference } from "./interlocked.js";
 import { MAXIMUM_WAIT_OBJECTS } from "./waits.js";
+import { badPointer, checkNumber, checkPointer, checkTimeout, isGiven } from "./bad-pointer.js";
 
 export { KEVENT, KMUTANT, KSEMAPHORE, KDPC, KTIMER, KSPIN_LOCK, KLOCK_QUEUE_HANDLE, KDPC_IMPORTANCE, LowImportance, MediumImportance, HighImportance, MediumHighImportance };
 export type { KDEFERRED_ROUTINE };
@@ -35,6 +36,7 @@ function headerOf(api: string, o: Waitable): DispatcherHeader {
   if (o instanceof DispatcherHeader) return o;
   // A NULL object pointer: the wait's read of its header faults.
   if ((o as Waitable | null | undefined) == null) nullDereference(currentMachine(api).currentThread(api));
+  if (!(o instanceof KernelObject)) badPointer(api, "Object", o, "a dispatcher object (or an object with one: a thread, a process, a file)");
   const h = o.waitable();
   if (!h) throw new NtStatusError(0xc0000024, `${api}: ${o.label} is not a waitable object (STATUS_OBJECT_TYPE_MISMATCH)`);
   return h;
@@ -50,6 +52,7 @@ export function KeGetCurrentIrql(): KIRQL {
 /** KeRaiseIrql: returns the old IRQL (the C out-parameter). Lowering through it is a bug check. */
 export function KeRaiseIrql(NewIrql: KIRQL): KIRQL {
   const t = kernel("KeRaiseIrql");
+  NewIrql = checkNumber("KeRaiseIrql", "NewIrql", NewIrql);
   return t.machine.interrupts.raise(t, NewIrql);
 }
 
@@ -61,6 +64,7 @@ export function KeRaiseIrqlToDpcLevel(): KIRQL {
 /** KeLowerIrql: raising through it is a bug check; dropping below DISPATCH_LEVEL runs queued DPCs. */
 export function KeLowerIrql(NewIrql: KIRQL): void {
   const t = kernel("KeLowerIrql");
+  NewIrql = checkNumber("KeLowerIrql", "NewIrql", NewIrql);
   t.machine.interrupts.lower(t, NewIrql);
 }
 
@@ -68,6 +72,7 @@ export function KeLowerIrql(NewIrql: KIRQL): void {
 
 /** KeInitializeSpinLock. */
 export function KeInitializeSpinLock(SpinLock: KSPIN_LOCK): void {
+  checkPointer("KeInitializeSpinLock", "SpinLock", SpinLock, KSPIN_LOCK, "a KSPIN_LOCK");
   SpinLock.owner = null;
   SpinLock.ownerDescription = "";
 }
@@ -75,6 +80,7 @@ export function KeInitializeSpinLock(SpinLock: KSPIN_LOCK): void {
 /** KeAcquireSpinLock: raises to DISPATCH_LEVEL and returns the old IRQL. */
 export function KeAcquireSpinLock(SpinLock: KSPIN_LOCK): KIRQL {
   const t = kernel("KeAcquireSpinLock");
+  checkPointer("KeAcquireSpinLock", "SpinLock", SpinLock, KSPIN_LOCK, "a KSPIN_LOCK");
   return t.machine.interrupts.acquireSpinLock(SpinLock, true);
 }
 
@@ -84,24 +90,30 @@ export const KeAcquireSpinLockRaiseToDpc = KeAcquireSpinLock;
 /** KeReleaseSpinLock: releases and lowers to `NewIrql`. */
 export function KeReleaseSpinLock(SpinLock: KSPIN_LOCK, NewIrql: KIRQL): void {
   const t = kernel("KeReleaseSpinLock");
+  checkPointer("KeReleaseSpinLock", "SpinLock", SpinLock, KSPIN_LOCK, "a KSPIN_LOCK");
+  NewIrql = checkNumber("KeReleaseSpinLock", "NewIrql", NewIrql);
   t.machine.interrupts.releaseSpinLock(SpinLock, NewIrql);
 }
 
 /** KeAcquireSpinLockAtDpcLevel: the caller is already at DISPATCH_LEVEL. */
 export function KeAcquireSpinLockAtDpcLevel(SpinLock: KSPIN_LOCK): void {
   const t = kernel("KeAcquireSpinLockAtDpcLevel");
+  checkPointer("KeAcquireSpinLockAtDpcLevel", "SpinLock", SpinLock, KSPIN_LOCK, "a KSPIN_LOCK");
   t.machine.interrupts.acquireSpinLock(SpinLock, false);
 }
 
 /** KeReleaseSpinLockFromDpcLevel. */
 export function KeReleaseSpinLockFromDpcLevel(SpinLock: KSPIN_LOCK): void {
   const t = kernel("KeReleaseSpinLockFromDpcLevel");
+  checkPointer("KeReleaseSpinLockFromDpcLevel", "SpinLock", SpinLock, KSPIN_LOCK, "a KSPIN_LOCK");
   t.machine.interrupts.releaseSpinLock(SpinLock, null);
 }
 
 /** KeAcquireInStackQueuedSpinLock. */
 export function KeAcquireInStackQueuedSpinLock(SpinLock: KSPIN_LOCK, LockHandle: KLOCK_QUEUE_HANDLE): void {
   const t = kernel("KeAcquireInStackQueuedSpinLock");
+  checkPointer("KeAcquireInStackQueuedSpinLock", "SpinLock", SpinLock, KSPIN_LOCK, "a KSPIN_LOCK");
+  checkPointer("KeAcquireInStackQueuedSpinLock", "LockHandle", LockHandle, KLOCK_QUEUE_HANDLE, "a KLOCK_QUEUE_HANDLE");
   LockHandle.OldIrql = t.machine.interrupts.acquireSpinLock(SpinLock, true);
   LockHandle.Lock = SpinLock;
 }
@@ -109,6 +121,7 @@ export function KeAcquireInStackQueuedSpinLock(SpinLock: KSPIN_LOCK, LockHandle:
 /** KeReleaseInStackQueuedSpinLock. */
 export function KeReleaseInStackQueuedSpinLock(LockHandle: KLOCK_QUEUE_HANDLE): void {
   const t = kernel("KeReleaseInStackQueuedSpinLock");
+  checkPointer("KeReleaseInStackQueuedSpinLock", "LockHandle", LockHandle, KLOCK_QUEUE_HANDLE, "a KLOCK_QUEUE_HANDLE");
   const lock = LockHandle.Lock;
   if (!lock) {
     return t.machine.bugCheck(BugCheckCode.SPIN_LOCK_NOT_OWNED, 0, 0, 0, 0, { detail: "KeReleaseInStackQueuedSpinLock with a handle that holds no lock" });
@@ -121,6 +134,7 @@ export function KeReleaseInStackQueuedSpinLock(LockHandle: KLOCK_QUEUE_HANDLE): 
 
 /** KeInitializeEvent: NotificationEvent or SynchronizationEvent, initially signalled or not. */
 export function KeInitializeEvent(Event: KEVENT, Type: number, State: boolean): void {
+  checkPointer("KeInitializeEvent", "Event", Event, KEVENT, "a KEVENT");
   Event.Type = Type === SynchronizationEvent ? DispatcherType.SynchronizationEvent : DispatcherType.NotificationEvent;
   Event.SignalState = State ? 1 : 0;
   Event.waitList.length = 0;
@@ -129,6 +143,7 @@ export function KeInitializeEvent(Event: KEVENT, Type: number, State: boolean): 
 /** KeSetEvent: signals the event and releases waiters; returns the previous state. */
 export function KeSetEvent(Event: KEVENT, _Increment = 0, _Wait = false): number {
   const m = kernel("KeSetEvent").machine;
+  checkPointer("KeSetEvent", "Event", Event, KEVENT, "a KEVENT");
   const previous = Event.SignalState;
   m.signal(Event);
   return previous;
@@ -136,6 +151,7 @@ export function KeSetEvent(Event: KEVENT, _Increment = 0, _Wait = false): number
 
 /** KeResetEvent: returns the previous state. */
 export function KeResetEvent(Event: KEVENT): number {
+  checkPointer("KeResetEvent", "Event", Event, KEVENT, "a KEVENT");
   const previous = Event.SignalState;
   Event.SignalState = 0;
   return previous;
@@ -143,17 +159,20 @@ export function KeResetEvent(Event: KEVENT): number {
 
 /** KeClearEvent. */
 export function KeClearEvent(Event: KEVENT): void {
+  checkPointer("KeClearEvent", "Event", Event, KEVENT, "a KEVENT");
   Event.SignalState = 0;
 }
 
 /** KeReadStateEvent. */
 export function KeReadStateEvent(Event: KEVENT): number {
+  checkPointer("KeReadStateEvent", "Event", Event, KEVENT, "a KEVENT");
   return Event.SignalState;
 }
 
 /** KePulseEvent: releases current waiters, then leaves the event reset. */
 export function KePulseEvent(Event: KEVENT, _Increment = 0, _Wait = false): number {
   const m = kernel("KePulseEvent").machine;
+  checkPointer("KePulseEvent", "Event", Event, KEVENT, "a KEVENT");
   const previous = Event.SignalState;
   m.signal(Event);
   Event.SignalState = 0;
@@ -162,6 +181,9 @@ export function KePulseEvent(Event: KEVENT, _Increment = 0, _Wait = false): numb
 
 /** KeInitializeSemaphore. */
 export function KeInitializeSemaphore(Semaphore: KSEMAPHORE, Count: number, Limit: number): void {
+  checkPointer("KeInitializeSemaphore", "Semaphore", Semaphore, KSEMAPHORE, "a KSEMAPHORE");
+  Count = checkNumber("KeInitializeSemaphore", "Count", Count);
+  Limit = checkNumber("KeInitializeSemaphore", "Limit", Limit);
   Semaphore.SignalState = Count;
   Semaphore.Limit = Limit;
 }
@@ -169,6 +191,8 @@ export function KeInitializeSemaphore(Semaphore: KSEMAPHORE, Count: number, Limi
 /** KeReleaseSemaphore: adds `Adjustment`; passing the limit raises STATUS_SEMAPHORE_LIMIT_EXCEEDED. */
 export function KeReleaseSemaphore(Semaphore: KSEMAPHORE, _Increment: number, Adjustment: number, _Wait = false): number {
   const m = kernel("KeReleaseSemaphore").machine;
+  checkPointer("KeReleaseSemaphore", "Semaphore", Semaphore, KSEMAPHORE, "a KSEMAPHORE");
+  Adjustment = checkNumber("KeReleaseSemaphore", "Adjustment", Adjustment);
   const previous = Semaphore.SignalState;
   if (Adjustment <= 0 || previous + Adjustment > Semaphore.Limit) throw new NtStatusError(STATUS_SEMAPHORE_LIMIT_EXCEEDED);
   m.signal(Semaphore, previous + Adjustment);
@@ -177,6 +201,7 @@ export function KeReleaseSemaphore(Semaphore: KSEMAPHORE, _Increment: number, Ad
 
 /** KeInitializeMutex. */
 export function KeInitializeMutex(Mutex: KMUTANT, _Level = 0): void {
+  checkPointer("KeInitializeMutex", "Mutex", Mutex, KMUTANT, "a KMUTEX");
   Mutex.SignalState = 1;
   Mutex.OwnerThread = null;
 }
@@ -184,6 +209,7 @@ export function KeInitializeMutex(Mutex: KMUTANT, _Level = 0): void {
 /** KeReleaseMutex: the owner releases one level of ownership. */
 export function KeReleaseMutex(Mutex: KMUTANT, _Wait = false): number {
   const t = kernel("KeReleaseMutex");
+  checkPointer("KeReleaseMutex", "Mutex", Mutex, KMUTANT, "a KMUTEX");
   const m = t.machine;
   if (m.kernelHooks.length !== 0) for (const h of m.kernelHooks) h.releaseMutex?.(t, Mutex);
   if (Mutex.OwnerThread !== t) throw new NtStatusError(STATUS_MUTANT_NOT_OWNED);
@@ -195,8 +221,9 @@ export function KeReleaseMutex(Mutex: KMUTANT, _Wait = false): number {
 
 // ---- Waits --------------------------------------------------------------------------------
 
-function relativeTimeout(m: { now: number }, Timeout: number | null | undefined): number | null {
-  if (Timeout === null || Timeout === undefined) return null;
+function relativeTimeout(m: { now: number }, TimeoutArgument: number | null | undefined, api = "a wait"): number | null {
+  const Timeout = checkTimeout(api, "Timeout", TimeoutArgument);
+  if (Timeout === null) return null;
   // NT's convention: negative is relative (100 ns units), positive is absolute system time.
   return Timeout <= 0 ? -Timeout : Math.max(0, Timeout - m.now);
 }
@@ -219,8 +246,8 @@ export async function KeWaitForSingleObject(
     waitAll: false,
     mode: WaitMode,
     alertable: Alertable,
-    timeout: relativeTimeout(m, Timeout),
-    reason: `KeWaitForSingleObject (reason ${WaitReason}) in ${m.describeContext()}`,
+    timeout: relativeTimeout(m, Timeout, "KeWaitForSingleObject"),
+    reason: `KeWaitForSingleObject (reason ${String(WaitReason)}) in ${m.describeContext()}`,
   });
 }
 
@@ -263,6 +290,7 @@ export async function KeWaitForMultipleObjects(
 ): Promise<NTSTATUS> {
   const t = kernel("KeWaitForMultipleObjects");
   const m = t.machine;
+  if (!Array.isArray(Objects)) badPointer("KeWaitForMultipleObjects", "Object", Objects, "an array of dispatcher objects");
   const waitAll = WaitType === "WaitAll" || WaitType === WaitAll;
   if (!waitAll && WaitType !== "WaitAny" && WaitType !== WaitAny) {
     throw new NtStatusError(STATUS_INVALID_PARAMETER, `KeWaitForMultipleObjects: WaitType ${String(WaitType)} is neither WaitAll nor WaitAny`);
@@ -276,7 +304,7 @@ export async function KeWaitForMultipleObjects(
           : `KeWaitForMultipleObjects on ${count} objects ${WaitBlockArray === null ? "without a WaitBlockArray" : `with a WaitBlockArray of only ${WaitBlockArray.length} KWAIT_BLOCKs`}: more than THREAD_WAIT_OBJECTS (${THREAD_WAIT_OBJECTS}) objects need one wait block each from the caller`,
     });
   }
-  const headers = Objects.map((o) => headerOf("KeWaitForMultipleObjects", o));
+  const headers = Objects.map((o: Waitable) => headerOf("KeWaitForMultipleObjects", o));
   if (WaitBlockArray) {
     for (let i = 0; i < count; i++) {
       const wb = WaitBlockArray[i] as KWAIT_BLOCK;
@@ -290,8 +318,8 @@ export async function KeWaitForMultipleObjects(
     waitAll,
     mode: WaitMode,
     alertable: Alertable,
-    timeout: relativeTimeout(m, Timeout),
-    reason: `KeWaitForMultipleObjects (reason ${WaitReason}) in ${m.describeContext()}`,
+    timeout: relativeTimeout(m, Timeout, "KeWaitForMultipleObjects"),
+    reason: `KeWaitForMultipleObjects (reason ${String(WaitReason)}) in ${m.describeContext()}`,
   });
 }
 
@@ -299,12 +327,14 @@ export async function KeWaitForMultipleObjects(
 export async function KeDelayExecutionThread(WaitMode: KPROCESSOR_MODE, Alertable: boolean, Interval: number): Promise<NTSTATUS> {
   const t = kernel("KeDelayExecutionThread");
   const m = t.machine;
+  // Interval is a pointer that may not be NULL.
+  if (!isGiven(Interval)) badPointer("KeDelayExecutionThread", "Interval", Interval, "a LARGE_INTEGER");
   const never = new KEVENT(NotificationEvent, false, "KeDelayExecutionThread");
   const status = await m.waits.waitFor([never], {
     waitAll: false,
     mode: WaitMode,
     alertable: Alertable,
-    timeout: relativeTimeout(m, Interval),
+    timeout: relativeTimeout(m, Interval, "KeDelayExecutionThread"),
     reason: `KeDelayExecutionThread in ${m.describeContext()}`,
   });
   return status === STATUS_TIMEOUT ? STATUS_SUCCESS : status;
@@ -319,6 +349,7 @@ export function KeInitializeTimer(Timer: KTIMER): void {
 
 /** KeInitializeTimerEx. */
 export function KeInitializeTimerEx(Timer: KTIMER, Type: number): void {
+  checkPointer("KeInitializeTimerEx", "Timer", Timer, KTIMER, "a KTIMER");
   Timer.Type = Type === SynchronizationTimer ? DispatcherType.SynchronizationTimer : DispatcherType.NotificationTimer;
   Timer.SignalState = 0;
   Timer.Period = 0;
@@ -333,6 +364,10 @@ export function KeSetTimer<C>(Timer: KTIMER, DueTime: number, Dpc: KDPC<C> | nul
 /** KeSetTimerEx: `DueTime` in NT form (negative relative, 100 ns), `Period` in ms. */
 export function KeSetTimerEx<C>(Timer: KTIMER, DueTime: number, Period: number, Dpc: KDPC<C> | null = null): boolean {
   const t = kernel("KeSetTimerEx");
+  checkPointer("KeSetTimerEx", "Timer", Timer, KTIMER, "a KTIMER");
+  if (isGiven(Dpc)) checkPointer("KeSetTimerEx", "Dpc", Dpc, KDPC, "a KDPC or NULL");
+  DueTime = Math.trunc(checkNumber("KeSetTimerEx", "DueTime", DueTime));
+  Period = checkNumber("KeSetTimerEx", "Period", Period);
   const m = t.machine;
   const wasSet = m.setTimer(Timer, DueTime, Period, Dpc);
   if (m.kernelHooks.length !== 0) for (const h of m.kernelHooks) h.timerSet?.(t, Timer, Dpc as unknown as KDPC | null);
@@ -341,16 +376,19 @@ export function KeSetTimerEx<C>(Timer: KTIMER, DueTime: number, Period: number, 
 
 /** KeCancelTimer: returns whether the timer was set. */
 export function KeCancelTimer(Timer: KTIMER): boolean {
+  checkPointer("KeCancelTimer", "Timer", Timer, KTIMER, "a KTIMER");
   return kernel("KeCancelTimer").machine.cancelTimer(Timer);
 }
 
 /** KeReadStateTimer. */
 export function KeReadStateTimer(Timer: KTIMER): boolean {
+  checkPointer("KeReadStateTimer", "Timer", Timer, KTIMER, "a KTIMER");
   return Timer.SignalState !== 0;
 }
 
 /** KeInitializeDpc. */
 export function KeInitializeDpc<C>(Dpc: KDPC<C>, DeferredRoutine: KDEFERRED_ROUTINE<C>, DeferredContext: C): void {
+  checkPointer("KeInitializeDpc", "Dpc", Dpc, KDPC, "a KDPC");
   Dpc.DeferredRoutine = DeferredRoutine;
   Dpc.DeferredContext = DeferredContext;
   Dpc.Inserted = false;
@@ -361,7 +399,7 @@ export function KeInitializeDpc<C>(Dpc: KDPC<C>, DeferredRoutine: KDEFERRED_ROUT
 /** KeInsertQueueDpc: queues the DPC and returns TRUE; FALSE (and nothing changes) when it is already queued. */
 export function KeInsertQueueDpc<C>(Dpc: KDPC<C>, SystemArgument1: unknown = null, SystemArgument2: unknown = null): boolean {
   const t = kernel("KeInsertQueueDpc");
-  if ((Dpc as KDPC<C> | null | undefined) == null) nullDereference(t);
+  checkPointer("KeInsertQueueDpc", "Dpc", Dpc, KDPC, "a KDPC");
   const m = t.machine;
   if (m.kernelHooks.length !== 0) for (const h of m.kernelHooks) h.dpcQueued?.(t, Dpc as unknown as KDPC);
   return m.interrupts.insertQueueDpc(Dpc, SystemArgument1, SystemArgument2);
@@ -369,9 +407,8 @@ export function KeInsertQueueDpc<C>(Dpc: KDPC<C>, SystemArgument1: unknown = nul
 
 /** KeRemoveQueueDpc: removes a queued DPC; true when it was queued (false when it was not, or already ran). */
 export function KeRemoveQueueDpc<C>(Dpc: KDPC<C>): boolean {
-  const t = kernel("KeRemoveQueueDpc");
-  if ((Dpc as KDPC<C> | null | undefined) == null) nullDereference(t);
-  return t.machine.interrupts.removeQueueDpc(Dpc);
+  checkPointer("KeRemoveQueueDpc", "Dpc", Dpc, KDPC, "a KDPC");
+  return kernel("KeRemoveQueueDpc").machine.interrupts.removeQueueDpc(Dpc);
 }
 
 /**
@@ -460,6 +497,8 @@ export class KAPC_STATE {
 /** KeStackAttachProcess: the thread uses `Process`'s address space until it detaches. */
 export function KeStackAttachProcess(Process: KProcess, ApcState: KAPC_STATE): void {
   const t = kernel("KeStackAttachProcess");
+  checkPointer("KeStackAttachProcess", "Process", Process, KProcess, "an EPROCESS");
+  checkPointer("KeStackAttachProcess", "ApcState", ApcState, KAPC_STATE, "a KAPC_STATE");
   ApcState.Process = t.attachedProcess;
   t.attachedProcess = Process === t.process ? null : Process;
   t.machine.mmu.gen++;
@@ -468,6 +507,7 @@ export function KeStackAttachProcess(Process: KProcess, ApcState: KAPC_STATE): v
 /** KeUnstackDetachProcess. */
 export function KeUnstackDetachProcess(ApcState: KAPC_STATE): void {
   const t = kernel("KeUnstackDetachProcess");
+  checkPointer("KeUnstackDetachProcess", "ApcState", ApcState, KAPC_STATE, "a KAPC_STATE");
   t.attachedProcess = ApcState.Process;
   t.machine.mmu.gen++;
 }

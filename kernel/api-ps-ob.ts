@@ -3,15 +3,16 @@
  */
 import { currentMachine } from "./context.js";
 import { APC_LEVEL, KernelMode, type KPROCESSOR_MODE } from "./irql.js";
-import type { KernelObject } from "./objects.js";
+import { KernelObject } from "./objects.js";
 import { MAXIMUM_ALLOWED } from "./access-rights.js";
 import { BugCheckCode } from "./bugcheck-codes.js";
 import { nullDereference } from "./interlocked.js";
 import { ExEventObjectType, ExMutantObjectType, ExSemaphoreObjectType, OBJECT_TYPE, PsProcessType, PsThreadType, objectOf, objectTypeNamed, type POBJECT_TYPE, type PVOID_OBJECT } from "./object-types.js";
-import type { KProcess } from "./process.js";
+import { KProcess } from "./process.js";
 import { STATUS_INVALID_HANDLE, STATUS_INVALID_PARAMETER, STATUS_OBJECT_TYPE_MISMATCH, STATUS_SUCCESS, type NTSTATUS } from "./status.js";
 import { NtStatusError } from "./nt-status-error.js";
-import type { KThread } from "./thread.js";
+import { KThread } from "./thread.js";
+import { checkNumber, checkPointer, checkRoutine } from "./bad-pointer.js";
 
 function kernel(api: string): KThread {
   return currentMachine(api).kernelCall(api);
@@ -42,6 +43,7 @@ export function PsGetCurrentThreadId(): number {
 
 /** PsGetProcessId. */
 export function PsGetProcessId(Process: KProcess): number {
+  checkPointer("PsGetProcessId", "Process", Process, KProcess, "an EPROCESS");
   return Process.pid;
 }
 
@@ -118,6 +120,7 @@ export function KeQueryPriorityThread(Thread: KThread): number {
 
 /** PsIsSystemThread. */
 export function PsIsSystemThread(Thread: KThread): boolean {
+  checkPointer("PsIsSystemThread", "Thread", Thread, KThread, "an ETHREAD");
   return Thread.system;
 }
 
@@ -130,6 +133,7 @@ export type KSTART_ROUTINE<C = unknown> = (StartContext: C) => unknown;
  */
 export function PsCreateSystemThread<C>(StartRoutine: KSTART_ROUTINE<C>, StartContext: C, name?: string): { /** STATUS_SUCCESS, or why the thread could not be created. */ status: NTSTATUS; /** A kernel handle to the new thread (ZwClose it). */ ThreadHandle: number } {
   const m = kernel("PsCreateSystemThread").machine;
+  checkRoutine("PsCreateSystemThread", "StartRoutine", StartRoutine);
   const threadName = name ?? (StartRoutine.name || "SystemThread");
   // The thread's code is its driver's: record that, as a dispatch routine's activity does.
   const driver = m.currentDriver();
@@ -189,6 +193,9 @@ export function ObReferenceObjectByHandle(Handle: number, DesiredAccess: number,
 export function ObReferenceObjectByHandle(Handle: number, DesiredAccess: number, ObjectType: OBJECT_TYPE | string | null, AccessMode: KPROCESSOR_MODE): ObjectReference<unknown> {
   const t = kernel("ObReferenceObjectByHandle");
   const m = t.machine;
+  // A handle is a value: one that is no number names no handle table entry.
+  if (typeof Handle !== "number") return { status: STATUS_INVALID_HANDLE, Object: null, HandleInformation: null };
+  DesiredAccess = checkNumber("ObReferenceObjectByHandle", "DesiredAccess", DesiredAccess);
   const h = Handle >>> 0;
   const type = typeof ObjectType === "string" ? objectTypeNamed(ObjectType) : ObjectType;
   if (m.kernelHooks.length !== 0) for (const hk of m.kernelHooks) hk.referenceByHandle?.(t, h, type, AccessMode);
@@ -318,6 +325,7 @@ export function insertHandleFor(t: KThread, o: KernelObject, grantedAccess: numb
 export async function ZwClose(Handle: number): Promise<NTSTATUS> {
   const t = kernel("ZwClose");
   const m = t.machine;
+  if (typeof Handle !== "number") return STATUS_INVALID_HANDLE;
   const h = Handle >>> 0;
   if ((h & KERNEL_HANDLE_BIT) !== 0 && h < 0xfffffff0) return m.ob.closeHandle(m.systemProcess, h & ~KERNEL_HANDLE_BIT);
   return m.ob.closeHandle(t.currentProcess, h);

@@ -16,6 +16,7 @@ export const BugCheckCode = {
   IRQL_NOT_GREATER_OR_EQUAL: 0x09,
   IRQL_NOT_LESS_OR_EQUAL: 0x0a,
   NO_MORE_SYSTEM_PTES: 0x3f,
+  MUST_SUCCEED_POOL_EMPTY: 0x41,
   KMODE_EXCEPTION_NOT_HANDLED: 0x1e,
   REFERENCE_BY_POINTER: 0x18,
   NO_MORE_IRP_STACK_LOCATIONS: 0x35,
@@ -36,6 +37,9 @@ export const BugCheckCode = {
   DRIVER_LEFT_LOCKED_PAGES_IN_PROCESS: 0xcb,
   DRIVER_UNLOADED_WITHOUT_CANCELLING_PENDING_OPERATIONS: 0xce,
   DRIVER_IRQL_NOT_LESS_OR_EQUAL: 0xd1,
+  SPECIAL_POOL_DETECTED_MEMORY_CORRUPTION: 0xc1,
+  DRIVER_PAGE_FAULT_IN_FREED_SPECIAL_POOL: 0xd5,
+  DRIVER_PAGE_FAULT_BEYOND_END_OF_ALLOCATION: 0xd6,
   INVALID_PROCESS_ATTACH_ATTEMPT: 0x05,
   MANUALLY_INITIATED_CRASH: 0xe2,
   THREAD_STUCK_IN_DEVICE_DRIVER: 0xea,
@@ -96,6 +100,10 @@ const info: Record<number, BugCheckInfo> = {
     name: "NO_MORE_SYSTEM_PTES",
     parameters: ["PTE type: 0 system expansion, 1 nonpaged pool expansion", "Requested size", "Total free system PTEs", "Total system PTEs"],
   },
+  0x41: {
+    name: "MUST_SUCCEED_POOL_EMPTY",
+    parameters: ["Size of the request that could not be satisfied", "Number of pages used from nonpaged pool", "Number of requests from nonpaged pool larger than PAGE_SIZE", "Number of pages available"],
+  },
   0x44: {
     name: "MULTIPLE_IRP_COMPLETE_REQUESTS",
     parameters: ["Address of the IRP", "Reserved", "Reserved", "Reserved"],
@@ -124,6 +132,10 @@ const info: Record<number, BugCheckInfo> = {
     name: "ATTEMPTED_SWITCH_FROM_DPC",
     parameters: ["Original thread causing the failure", "New thread", "Stack address of the original thread", "Reserved"],
   },
+  0xc1: {
+    name: "SPECIAL_POOL_DETECTED_MEMORY_CORRUPTION",
+    parameters: ["Address the driver tried to free (0x30/0x31: current IRQL)", "0x23/0x24/0x32: address where bits are corrupted; 0x21/0x22: bytes requested", "0x21/0x22: bytes calculated (given to the caller); otherwise reserved", "Violation type: 0x20 not allocated, 0x21/0x22 bad address, 0x23 corruption before the block, 0x24 after its end, 0x32 single-bit error"],
+  },
   0xc2: {
     name: "BAD_POOL_CALLER",
     parameters: ["Violation type (0x07: block already freed; 0x0A: wrong tag; 0x42/0x43: address not from the pool)", "Pool type or address", "Address of the block or tag", "Tag or 0"],
@@ -151,6 +163,14 @@ const info: Record<number, BugCheckInfo> = {
   0xd1: {
     name: "DRIVER_IRQL_NOT_LESS_OR_EQUAL",
     parameters: ["Memory referenced", "IRQL at time of reference", "0: read, 1: write, 8: execute", "Address that referenced memory"],
+  },
+  0xd5: {
+    name: "DRIVER_PAGE_FAULT_IN_FREED_SPECIAL_POOL",
+    parameters: ["Memory address referenced", "0: read, 1: write", "Address that referenced memory (if known)", "Reserved"],
+  },
+  0xd6: {
+    name: "DRIVER_PAGE_FAULT_BEYOND_END_OF_ALLOCATION",
+    parameters: ["Memory address referenced", "0: read, 1: write", "Address that referenced memory (if known)", "Reserved"],
   },
   0xe2: {
     name: "MANUALLY_INITIATED_CRASH",

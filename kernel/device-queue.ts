@@ -15,6 +15,7 @@ import { DISPATCH_LEVEL, irqlName } from "./irql.js";
 import { InsertTailList, IsListEmpty, LIST_ENTRY, RemoveEntryList } from "./list-entry.js";
 import { KSPIN_LOCK } from "./spin-lock.js";
 import type { KThread } from "./thread.js";
+import { checkNumber, checkPointer } from "./bad-pointer.js";
 
 /** Driver Verifier's DDI compliance code for the IrqlDispatch rule (0xC4, parameter 1). */
 export const DDI_IRQL_DISPATCH = 0x20003;
@@ -156,6 +157,7 @@ export function removeEntryDeviceQueue<T>(_queue: KDEVICE_QUEUE<T>, entry: KDEVI
 
 /** KeInitializeDeviceQueue: an empty queue that is not busy. */
 export function KeInitializeDeviceQueue<T>(DeviceQueue: KDEVICE_QUEUE<T>): void {
+  checkPointer("KeInitializeDeviceQueue", "DeviceQueue", DeviceQueue, KDEVICE_QUEUE, "a KDEVICE_QUEUE");
   atOrBelowDispatchLevel("KeInitializeDeviceQueue");
   DeviceQueue.DeviceListHead.Flink = DeviceQueue.DeviceListHead;
   DeviceQueue.DeviceListHead.Blink = DeviceQueue.DeviceListHead;
@@ -169,6 +171,8 @@ export function KeInitializeDeviceQueue<T>(DeviceQueue: KDEVICE_QUEUE<T>): void 
  * Called at DISPATCH_LEVEL.
  */
 export function KeInsertDeviceQueue<T>(DeviceQueue: KDEVICE_QUEUE<T>, DeviceQueueEntry: KDEVICE_QUEUE_ENTRY<T>): boolean {
+  checkPointer("KeInsertDeviceQueue", "DeviceQueue", DeviceQueue, KDEVICE_QUEUE, "a KDEVICE_QUEUE");
+  checkPointer("KeInsertDeviceQueue", "DeviceQueueEntry", DeviceQueueEntry, KDEVICE_QUEUE_ENTRY, "a KDEVICE_QUEUE_ENTRY");
   atDispatchLevel("KeInsertDeviceQueue");
   return insertDeviceQueue(DeviceQueue, DeviceQueueEntry);
 }
@@ -179,7 +183,10 @@ export function KeInsertDeviceQueue<T>(DeviceQueue: KDEVICE_QUEUE<T>, DeviceQueu
  * DISPATCH_LEVEL.
  */
 export function KeInsertByKeyDeviceQueue<T>(DeviceQueue: KDEVICE_QUEUE<T>, DeviceQueueEntry: KDEVICE_QUEUE_ENTRY<T>, SortKey: number): boolean {
+  checkPointer("KeInsertByKeyDeviceQueue", "DeviceQueue", DeviceQueue, KDEVICE_QUEUE, "a KDEVICE_QUEUE");
+  checkPointer("KeInsertByKeyDeviceQueue", "DeviceQueueEntry", DeviceQueueEntry, KDEVICE_QUEUE_ENTRY, "a KDEVICE_QUEUE_ENTRY");
   atDispatchLevel("KeInsertByKeyDeviceQueue");
+  SortKey = checkNumber("KeInsertByKeyDeviceQueue", "SortKey", SortKey);
   return insertByKeyDeviceQueue(DeviceQueue, DeviceQueueEntry, SortKey);
 }
 
@@ -189,6 +196,7 @@ export function KeInsertByKeyDeviceQueue<T>(DeviceQueue: KDEVICE_QUEUE<T>, Devic
  * busy — an error the documentation names — the result is null, as on a free build.)
  */
 export function KeRemoveDeviceQueue<T>(DeviceQueue: KDEVICE_QUEUE<T>): KDEVICE_QUEUE_ENTRY<T> | null {
+  checkPointer("KeRemoveDeviceQueue", "DeviceQueue", DeviceQueue, KDEVICE_QUEUE, "a KDEVICE_QUEUE");
   atDispatchLevel("KeRemoveDeviceQueue");
   return removeDeviceQueue(DeviceQueue);
 }
@@ -199,7 +207,9 @@ export function KeRemoveDeviceQueue<T>(DeviceQueue: KDEVICE_QUEUE<T>): KDEVICE_Q
  * device becomes not busy and the result is null. Called at DISPATCH_LEVEL.
  */
 export function KeRemoveByKeyDeviceQueue<T>(DeviceQueue: KDEVICE_QUEUE<T>, SortKey: number): KDEVICE_QUEUE_ENTRY<T> | null {
+  checkPointer("KeRemoveByKeyDeviceQueue", "DeviceQueue", DeviceQueue, KDEVICE_QUEUE, "a KDEVICE_QUEUE");
   atDispatchLevel("KeRemoveByKeyDeviceQueue");
+  SortKey = checkNumber("KeRemoveByKeyDeviceQueue", "SortKey", SortKey);
   return removeByKeyDeviceQueue(DeviceQueue, SortKey);
 }
 
@@ -208,6 +218,8 @@ export function KeRemoveByKeyDeviceQueue<T>(DeviceQueue: KDEVICE_QUEUE<T>, SortK
  * not (it is being processed, or was already removed). Called at or below DISPATCH_LEVEL.
  */
 export function KeRemoveEntryDeviceQueue<T>(DeviceQueue: KDEVICE_QUEUE<T>, DeviceQueueEntry: KDEVICE_QUEUE_ENTRY<T>): boolean {
+  checkPointer("KeRemoveEntryDeviceQueue", "DeviceQueue", DeviceQueue, KDEVICE_QUEUE, "a KDEVICE_QUEUE");
+  checkPointer("KeRemoveEntryDeviceQueue", "DeviceQueueEntry", DeviceQueueEntry, KDEVICE_QUEUE_ENTRY, "a KDEVICE_QUEUE_ENTRY");
   atOrBelowDispatchLevel("KeRemoveEntryDeviceQueue");
   return removeEntryDeviceQueue(DeviceQueue, DeviceQueueEntry);
 }

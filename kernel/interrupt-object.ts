@@ -18,6 +18,7 @@ import { DISPATCH_LEVEL, HIGH_LEVEL, KernelMode, PROFILE_LEVEL, type KIRQL } fro
 import type { Machine } from "./machine.js";
 import { KSPIN_LOCK } from "./spin-lock.js";
 import type { KThread } from "./thread.js";
+import { checkPointer, checkRoutine } from "./bad-pointer.js";
 
 declare module "./trace.js" {
   interface TraceEventMap {
@@ -326,6 +327,8 @@ export function interruptController(m: Machine): InterruptController {
  */
 export function KeSynchronizeExecution<C, S = unknown>(Interrupt: KINTERRUPT<S>, SynchronizeRoutine: KSYNCHRONIZE_ROUTINE<C>, SynchronizeContext: C): boolean {
   const t = currentMachine("KeSynchronizeExecution").kernelCall("KeSynchronizeExecution");
+  checkPointer("KeSynchronizeExecution", "Interrupt", Interrupt, KINTERRUPT, "a KINTERRUPT");
+  checkRoutine("KeSynchronizeExecution", "SynchronizeRoutine", SynchronizeRoutine);
   const m = t.machine;
   if (!Number.isInteger(Interrupt.SynchronizeIrql) || Interrupt.SynchronizeIrql > HIGH_LEVEL) {
     m.bugCheck(BugCheckCode.IRQL_NOT_GREATER_OR_EQUAL, t.irql, Interrupt.SynchronizeIrql, 0, 0, { detail: `KeSynchronizeExecution with SynchronizeIrql ${Interrupt.SynchronizeIrql}` });

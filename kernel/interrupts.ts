@@ -6,6 +6,7 @@ import { STATUS_USER_APC } from "./status.js";
 import type { KSPIN_LOCK } from "./spin-lock.js";
 import type { Machine } from "./machine.js";
 import type { KThread } from "./thread.js";
+import { checkRoutine } from "./bad-pointer.js";
 
 /**
  * IRQL, DPCs, APCs and spin locks: what happens on the (virtual) processor between and beneath
@@ -129,17 +130,20 @@ export class Interrupts {
         const wasInDpc = m.inDpc;
         m.inDpc = true;
         m.dpcStart = m.now;
-        const activity = m.enterActivity("DPC", routine.name || dpc.label, dpc.owner);
-        if (m.trace.on) m.trace.emit("DpcStart", { dpc: dpc.label, routine: routine.name || "?", driver: dpc.owner });
+        const routineName = typeof routine === "function" ? routine.name : "";
+        const activity = m.enterActivity("DPC", routineName || dpc.label, dpc.owner);
+        if (m.trace.on) m.trace.emit("DpcStart", { dpc: dpc.label, routine: routineName || "?", driver: dpc.owner });
         try {
           // A DPC routine is typed to return void; an async one returns a promise at run time.
+          // A DeferredRoutine that is no routine: the call through it faults in the DPC.
+          if (typeof routine !== "function") checkRoutine("the DPC dispatcher", `${dpc.label}->DeferredRoutine`, routine);
           const call = routine as (...args: unknown[]) => unknown;
           const r = call(dpc, dpc.DeferredContext, dpc.SystemArgument1, dpc.SystemArgument2);
           if (r instanceof Promise) {
             m.bugCheck(BugCheckCode.ATTEMPTED_SWITCH_FROM_DPC, 0, 0, 0, 0, { detail: `DPC routine ${routine.name} is async: DPCs run at DISPATCH_LEVEL and must not wait` });
           }
         } catch (e) {
-          m.unhandledKernelException(e, `DPC routine ${routine.name || dpc.label}`);
+          m.unhandledKernelException(e, `DPC routine ${routineName || dpc.label}`);
         } finally {
           m.leaveActivity(activity);
           m.inDpc = wasInDpc;

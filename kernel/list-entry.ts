@@ -4,6 +4,7 @@
  * An entry may name the structure that contains it (`container`), which is how
  * {@link CONTAINING_RECORD} recovers the IRP from `Irp.Tail.Overlay.ListEntry`.
  */
+import { badPointer, checkPointer, isGiven } from "./bad-pointer.js";
 export class LIST_ENTRY<T = unknown> {
   /** The next entry (the head when this is the last; itself when the list is empty). */
   Flink: LIST_ENTRY<T>;
@@ -21,17 +22,21 @@ export class LIST_ENTRY<T = unknown> {
 
 /** InitializeListHead: an empty list points at itself. */
 export function InitializeListHead<T>(head: LIST_ENTRY<T>): void {
+  checkPointer("InitializeListHead", "head", head, LIST_ENTRY, "a LIST_ENTRY");
   head.Flink = head;
   head.Blink = head;
 }
 
 /** IsListEmpty. */
 export function IsListEmpty<T>(head: LIST_ENTRY<T>): boolean {
+  checkPointer("IsListEmpty", "head", head, LIST_ENTRY, "a LIST_ENTRY");
   return head.Flink === head;
 }
 
 /** InsertTailList. */
 export function InsertTailList<T>(head: LIST_ENTRY<T>, entry: LIST_ENTRY<T>): void {
+  checkPointer("InsertTailList", "head", head, LIST_ENTRY, "a LIST_ENTRY");
+  checkPointer("InsertTailList", "entry", entry, LIST_ENTRY, "a LIST_ENTRY");
   const last = head.Blink;
   entry.Flink = head;
   entry.Blink = last;
@@ -41,6 +46,8 @@ export function InsertTailList<T>(head: LIST_ENTRY<T>, entry: LIST_ENTRY<T>): vo
 
 /** InsertHeadList. */
 export function InsertHeadList<T>(head: LIST_ENTRY<T>, entry: LIST_ENTRY<T>): void {
+  checkPointer("InsertHeadList", "head", head, LIST_ENTRY, "a LIST_ENTRY");
+  checkPointer("InsertHeadList", "entry", entry, LIST_ENTRY, "a LIST_ENTRY");
   const first = head.Flink;
   entry.Flink = first;
   entry.Blink = head;
@@ -53,6 +60,7 @@ export function InsertHeadList<T>(head: LIST_ENTRY<T>, entry: LIST_ENTRY<T>): vo
  * left pointing at itself, so removing it twice is harmless (as with the WDK's hardened lists).
  */
 export function RemoveEntryList<T>(entry: LIST_ENTRY<T>): boolean {
+  checkPointer("RemoveEntryList", "entry", entry, LIST_ENTRY, "a LIST_ENTRY");
   const next = entry.Flink;
   const prev = entry.Blink;
   prev.Flink = next;
@@ -64,6 +72,7 @@ export function RemoveEntryList<T>(entry: LIST_ENTRY<T>): boolean {
 
 /** RemoveHeadList: the first entry, or the head itself when the list is empty. */
 export function RemoveHeadList<T>(head: LIST_ENTRY<T>): LIST_ENTRY<T> {
+  checkPointer("RemoveHeadList", "head", head, LIST_ENTRY, "a LIST_ENTRY");
   const entry = head.Flink;
   RemoveEntryList(entry);
   return entry;
@@ -71,6 +80,7 @@ export function RemoveHeadList<T>(head: LIST_ENTRY<T>): LIST_ENTRY<T> {
 
 /** RemoveTailList: the last entry, or the head itself when the list is empty. */
 export function RemoveTailList<T>(head: LIST_ENTRY<T>): LIST_ENTRY<T> {
+  checkPointer("RemoveTailList", "head", head, LIST_ENTRY, "a LIST_ENTRY");
   const entry = head.Blink;
   RemoveEntryList(entry);
   return entry;
@@ -114,22 +124,21 @@ export function memberAt(structure: unknown, Field: string): unknown {
 export function CONTAINING_RECORD<T>(entry: { readonly container: T | undefined }): T;
 export function CONTAINING_RECORD<T>(Address: object, Type: abstract new (...args: never[]) => T, Field: string): T;
 export function CONTAINING_RECORD(entry: object, Type?: abstract new (...args: never[]) => unknown, Field?: string): unknown {
-  const c = (entry as { readonly container?: unknown }).container;
+  const c = (entry as { readonly container?: unknown } | null | undefined)?.container;
   if (Type === undefined || Field === undefined) {
-    if (c === undefined) {
-      throw new TypeError("CONTAINING_RECORD on a list head (or a free-standing entry): it is not embedded in a structure");
-    }
+    // On Windows the macro's arithmetic gives an address that is no such structure: using it faults.
+    if (c === undefined) badPointer("CONTAINING_RECORD", "Address", entry, "an entry embedded in a structure (not a list head or a free-standing entry)");
     return c;
   }
+  if (typeof entry !== "object" || !isGiven(entry)) badPointer("CONTAINING_RECORD", "Address", entry, `the address of a ${Type.name}'s ${Field}`);
   if (c instanceof Type && memberAt(c, Field) === entry) return c;
   for (const find of containerFinders) {
     const found = find(entry, Type, Field);
     if (found !== undefined) return found;
   }
-  throw new TypeError(
-    `CONTAINING_RECORD(…, ${Type.name}, ${Field}): no ${Type.name} whose ${Field} is this object was found. ` +
-      `irpsim looks in the entry's container and in every device extension; keep the ${Type.name} there, or give the entry its container (new LIST_ENTRY(container)).`,
-  );
+  // irpsim looks in the entry's container and in every device extension: a driver that keeps the
+  // structure elsewhere gives the entry its container (new LIST_ENTRY(container)).
+  return badPointer("CONTAINING_RECORD", "Address", entry, `the ${Field} of a ${Type.name}, but no ${Type.name} whose ${Field} is this object was found in the entry's container or any device extension`);
 }
 
 /** Iterates the containers of a list's entries (the list must not change while iterating). */

@@ -203,6 +203,17 @@ class IdCounters {
 
 const EXCEPTION_JS = 0xe06d7363;
 
+/** What an NT exception's own message adds to its status (the routine and argument it names), as ": …". */
+function explanation(e: NtStatusError): string {
+  const plain = `${ntStatusName(e.status)}${e.address !== undefined ? ` at 0x${hex32(e.address)}` : ""}`;
+  return e.message === plain ? "" : `: ${e.message.replace(/^STATUS_[A-Z_]+: /, "")}`;
+}
+
+/** A bug check parameter as the ULONG_PTR it is (a value that is no number is 0). */
+function bugCheckParameter(p: unknown): number {
+  return typeof p === "number" ? p >>> 0 : 0;
+}
+
 /**
  * The emulated machine: physical memory, system space and pools, processes and threads, the
  * scheduler on virtual time, dispatcher objects, IRQL, DPCs and APCs, bug checks and the trace
@@ -718,7 +729,7 @@ export class Machine {
     if (e instanceof NtStatusError) {
       return this.bugCheck(code, e.status, 0, e.write ? 1 : 0, e.address ?? 0, {
         cause: e,
-        detail: `${where} raised ${ntStatusName(e.status)}${e.address !== undefined ? ` (address 0x${hex32(e.address)})` : ""} and did not handle it`,
+        detail: `${where} raised ${ntStatusName(e.status)}${e.address !== undefined ? ` (address 0x${hex32(e.address)})` : ""} and did not handle it${explanation(e)}`,
       });
     }
     const text = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
@@ -1183,7 +1194,8 @@ export class Machine {
     const record: BugCheckRecord = {
       code,
       name: info.name,
-      parameters: [p1 >>> 0, p2 >>> 0, p3 >>> 0, p4 >>> 0],
+      // A parameter taken from a caller's argument may be anything JavaScript allows: 0 then.
+      parameters: [bugCheckParameter(p1), bugCheckParameter(p2), bugCheckParameter(p3), bugCheckParameter(p4)],
       info,
       thread: t ? this.describeContext() : null,
       process: t ? `${t.currentProcess.name} (pid ${t.currentProcess.pid})` : null,

@@ -55,6 +55,13 @@ export class Mmu implements PteObserver {
    */
   private watcher: MemoryObserver | null = null;
 
+  /**
+   * Special pool's fault mapping (kernel/special-pool.ts), installed once special pool is on:
+   * called for a kernel-mode fault on a system address, it raises 0xD6/0xD5 when the address is
+   * a guard page or a freed block, and returns otherwise.
+   */
+  specialPoolFault: ((va: number, write: boolean) => void) | null = null;
+
   /** Installs (or, with null, removes) the memory observer. */
   setObserver(observer: MemoryObserver | null): void {
     this.watcher = observer;
@@ -141,6 +148,8 @@ export class Mmu implements PteObserver {
   }
 
   private fault(va: number, write: boolean, ctx: AccessContext, pte: number, system: boolean): never {
+    // Special pool's pages fault first: Driver Verifier recognises them whatever the IRQL.
+    if (system && ctx.mode === KernelMode && this.specialPoolFault !== null && !(pte & PTE_VALID)) this.specialPoolFault(va, write);
     if (ctx.mode === KernelMode && ctx.irql >= DISPATCH_LEVEL) {
       this.machine.bugCheck(BugCheckCode.IRQL_NOT_LESS_OR_EQUAL, va, ctx.irql, write ? 1 : 0, 0, {
         detail: `invalid address 0x${va.toString(16).toUpperCase()} was touched at IRQL ${ctx.irql}`,

@@ -31,5 +31,6 @@ export class NtStatusError extends Error {
 
 /** ExRaiseStatus: raises `status` as an NT exception in the current context. */
 export function ExRaiseStatus(status: NTSTATUS): never {
-  throw new NtStatusError(status);
+  // The status is a LONG: a value that is no number (no C caller can pass one) raises as 0.
+  throw new NtStatusError(typeof status === "number" ? status : 0);
 }

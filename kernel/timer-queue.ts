@@ -33,6 +33,8 @@ export class TimerQueue {
 
   /** Adds an entry. */
   add(deadline: number, label: string, fire: () => void): TimerEntry {
+    // A deadline that is no finite time would stall the clock for ever: a routine let a bad timeout through.
+    if (!Number.isFinite(deadline)) throw new Error(`timer queue: ${label} has no finite deadline (${String(deadline)}); the routine that set it must check its timeout`);
     const e: TimerEntry = { deadline, seq: this.seq++, cancelled: false, fire, label };
     const h = this.heap;
     h.push(e);

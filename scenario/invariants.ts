@@ -11,7 +11,9 @@ export function invariantViolations(m: Machine): string[] {
   const out: string[] = [];
   // Every locked frame is locked by a live MDL (no lock count without an owner).
   const expected = new Map<number, number>();
-  for (const mdl of m.io?.liveMdls ?? []) {
+  // (An MDL a driver freed or described anew while locked still holds its locks, as on Windows.)
+  const holders = [...(m.io?.liveMdls ?? []), ...(m.io?.abandonedLocks ?? [])];
+  for (const mdl of holders) {
     if (!(mdl.MdlFlags & MDL_PAGES_LOCKED)) continue;
     for (const f of mdl.pfns) if (f >= 0 && m.physical.isAllocated(f)) expected.set(f, (expected.get(f) ?? 0) + 1);
   }
@@ -32,8 +34,10 @@ export function invariantViolations(m: Machine): string[] {
   // Locked-page counts of processes match their live MDLs.
   for (const p of m.processes) {
     let pages = 0;
-    for (const mdl of m.io?.liveMdls ?? []) if (mdl.Process === p && mdl.MdlFlags & MDL_PAGES_LOCKED) pages += mdl.pfns.length;
+    for (const mdl of holders) if (mdl.Process === p && mdl.MdlFlags & MDL_PAGES_LOCKED) pages += mdl.pfns.length;
     if (p.lockedPages !== pages) out.push(`${p.name}: lockedPages ${p.lockedPages}, but its live locked MDLs cover ${pages} page(s)`);
   }
+  // Pool accounting: counts and per-tag bytes match the live blocks; special pool's pages match its blocks.
+  out.push(...m.nonPagedPool.accountingProblems(), ...m.pagedPool.accountingProblems());
   return out;
 }

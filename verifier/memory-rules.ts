@@ -3,7 +3,8 @@
  * probing at the wrong IRQL, a process exiting with pages locked; and, through the MMU's
  * observer, touching a user address from another process's context, reading a user-controlled
  * location twice in one request (a double fetch), touching pageable or user memory at
- * DISPATCH_LEVEL, and using a system address after its mapping was torn down.
+ * DISPATCH_LEVEL, and using a system address after its mapping was torn down. Special Pool
+ * (kernel/special-pool.ts) is switched on here for the verified drivers' allocations.
  */
 import { BugCheckCode } from "../kernel/bugcheck-codes.js";
 import { DISPATCH_LEVEL, KernelMode, UserMode, irqlName } from "../kernel/irql.js";
@@ -12,6 +13,7 @@ import { PAGE_MASK, PAGE_SHIFT, PAGE_SIZE } from "../kernel/physical-memory.js";
 import { PTE_PAGEABLE } from "../kernel/pte.js";
 import { callerSite } from "../kernel/source-location.js";
 import type { KThread } from "../kernel/thread.js";
+import { disableSpecialPool, enableSpecialPool, type SpecialPoolPolicy, type SpecialPoolViolation } from "../kernel/special-pool.js";
 import { DO_BUFFERED_IO, DO_DIRECT_IO, IRP_MJ_DEVICE_CONTROL, IRP_MJ_INTERNAL_DEVICE_CONTROL, IRP_MJ_READ, IRP_MJ_WRITE, MDL_MAPPED_TO_SYSTEM_VA, MDL_PAGES_LOCKED, MDL_PARTIAL, MDL_SOURCE_IS_NONPAGED_POOL, METHOD_BUFFERED, METHOD_NEITHER } from "../io-manager/constants.js";
 import type { MDL } from "../io-manager/mdl.js";
 import type { Frame, IrpRecord, MdlRecord, UserRange } from "./records.js";
@@ -231,6 +233,8 @@ export function installMemoryRules(v: Verifier): void {
     },
   });
 
+  installSpecialPool(v);
+
   // ---- The memory observer -------------------------------------------------------------------
 
   const pageable = (va: number): boolean => {
@@ -368,3 +372,32 @@ export function installMemoryRules(v: Verifier): void {
 }
 
 
+
+/** The rule each special-pool violation is reported under. */
+const SPECIAL_POOL_RULES = { "beyond-end": "SpecialPoolBeyondEnd", freed: "SpecialPoolFreedAccess", corruption: "SpecialPoolCorruption" } as const;
+
+/**
+ * Special Pool for the verified drivers' allocations (unless the options turn it off, or none of
+ * its rules is checked): the kernel places the blocks and finds the faults; the verifier chooses
+ * whose allocations go there and reports what the kernel finds under its rules.
+ */
+function installSpecialPool(v: Verifier): void {
+  const option = v.options.specialPool ?? true;
+  if (option === false || !Object.values(SPECIAL_POOL_RULES).some((r) => v.enabled(r))) return;
+  const m = v.machine;
+  const policy: SpecialPoolPolicy = {
+    choose: () => (m.runningThread() === null ? null : v.verifiedDriver()),
+    site: () => v.site(),
+    report(x: SpecialPoolViolation) {
+      v.bugCheck(SPECIAL_POOL_RULES[x.kind], x.code, x.parameters, {
+        driver: m.currentDriver(),
+        routine: m.currentActivity()?.name ?? null,
+        text: x.text,
+      });
+    },
+  };
+  enableSpecialPool(m, policy, option === true ? {} : option);
+  v.onDetach(() => {
+    disableSpecialPool(m, policy);
+  });
+}

@@ -27,6 +27,7 @@ const DV_IO = "Driver Verifier, I/O Verification";
 const DV = "Driver Verifier";
 const DV_DEADLOCK = "Driver Verifier, Deadlock Detection";
 const DV_POOL = "Driver Verifier, Pool Tracking";
+const DV_SPECIAL = "Driver Verifier, Special Pool";
 const SDV = "Static Driver Verifier rule, checked at run time";
 const IRPSIM = "irpsim rule; no Driver Verifier code";
 
@@ -65,6 +66,9 @@ export const RULES = {
   MapUnlockedPages: { code: "0xC4/0x85", origin: DV, severity: "bug check", fix: "Lock the pages first (MmProbeAndLockPages inside __try/__except, or MmBuildMdlForNonPagedPool for nonpaged pool)." },
   ProbeAtWrongIrql: { code: "0xC4/0x70", origin: `${DV} (0xD1 for a user buffer probed at DISPATCH_LEVEL)`, severity: "bug check", fix: "Probe and lock user buffers at PASSIVE_LEVEL or APC_LEVEL, in the requesting thread's context: in the dispatch routine, before queuing the IRP." },
   ProcessExitWithLockedPages: { code: "0xCB", origin: "bug check DRIVER_LEFT_LOCKED_PAGES_IN_PROCESS (0x76 PROCESS_HAS_LOCKED_PAGES when locked-page tracking is off)", severity: "bug check", fix: "Complete or cancel every IRP that holds the process's buffer (a cancel routine or IRP_MJ_CLEANUP handler that completes it), and unlock every MDL you locked yourself." },
+  SpecialPoolBeyondEnd: { code: "0xD6", origin: `${DV_SPECIAL}: bug check DRIVER_PAGE_FAULT_BEYOND_END_OF_ALLOCATION (0xCD when the driver cannot be named)`, severity: "bug check", fix: "Keep every access inside the allocation: copy min(the block's size, the destination's size) bytes, and size a block for its terminating NUL." },
+  SpecialPoolFreedAccess: { code: "0xD5", origin: `${DV_SPECIAL}: bug check DRIVER_PAGE_FAULT_IN_FREED_SPECIAL_POOL (0xCC when the driver cannot be named)`, severity: "bug check", fix: "Clear every pointer to a block when you free it (under the lock that guards it), and free a block only after the last routine that may use it (DPC, cancel routine, work item) has finished." },
+  SpecialPoolCorruption: { code: "0xC1", origin: `${DV_SPECIAL}: bug check SPECIAL_POOL_DETECTED_MEMORY_CORRUPTION`, severity: "bug check", fix: "Write only inside the bytes you allocated (a string needs room for its NUL), and free each block once, at the address the allocation returned." },
   StaleSystemAddress: { code: "0x50", origin: "bug check PAGE_FAULT_IN_NONPAGED_AREA", severity: "bug check", fix: "Forget a system address when its mapping goes: clear your copy under the same lock before you complete the IRP or unlock the MDL that backs it." },
   // ---- IRQL and locks ----
   RaiseIrqlLower: { code: "0xC4/0x30", origin: DV, severity: "bug check", fix: "KeRaiseIrql only raises: pass a level at or above KeGetCurrentIrql(), and lower back with KeLowerIrql(OldIrql)." },

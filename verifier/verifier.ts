@@ -28,6 +28,7 @@ import { installUnloadRules, teardownFindings } from "./unload-rules.js";
 import { installWdkRules } from "./wdk-rules.js";
 import { installResourceOptions } from "./resource-options.js";
 import { installSyncRules } from "./sync-rules.js";
+import type { SpecialPoolOptions } from "../kernel/special-pool.js";
 
 /** How to verify. */
 export interface VerifierOptions {
@@ -59,6 +60,14 @@ export interface VerifierOptions {
    * MDL (as with TrackLockedPages or Pool Tracking on), rather than 0x76. Default on.
    */
   readonly lockedPageTracking?: boolean;
+  /**
+   * Special Pool: each pool allocation a verified driver makes gets a page of its own against a
+   * no-access page, so an overrun (or, with `underruns`, an underrun) or a touch after the free
+   * stops the machine at the access (0xD6, 0xD5), and a write into the rest of the page is found
+   * at the free (0xC1). Default on; false turns it off. Each allocation then costs a page of
+   * memory (see `npm run bench`, pool.special_host_bytes).
+   */
+  readonly specialPool?: boolean | SpecialPoolOptions;
   /** Virtual milliseconds a cancelled IRP may take to complete before 0xC4/0x135 (default 10,000). */
   readonly cancelTimeoutMs?: number;
   /**

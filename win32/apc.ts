@@ -7,7 +7,8 @@
  */
 import { KAPC, OriginalApcEnvironment, initializeApc } from "../kernel/apc.js";
 import { UserMode } from "../kernel/irql.js";
-import { NT_ERROR, NT_WARNING, STATUS_OBJECT_TYPE_MISMATCH, STATUS_PENDING, STATUS_UNSUCCESSFUL, ntStatusName } from "../kernel/status.js";
+import { NT_ERROR, NT_WARNING, STATUS_ACCESS_VIOLATION, STATUS_OBJECT_TYPE_MISMATCH, STATUS_PENDING, STATUS_UNSUCCESSFUL, ntStatusName } from "../kernel/status.js";
+import { NtStatusError } from "../kernel/nt-status-error.js";
 import { THREAD_SET_CONTEXT } from "../kernel/sync-objects.js";
 import { KThread } from "../kernel/thread.js";
 import { ntReadWriteFile } from "../ntdll/file.js";
@@ -69,6 +70,8 @@ export function QueueUserAPC(pfnAPC: PAPCFUNC, hThread: number, dwData: number):
 function BasepIoCompletion(ApcContext: unknown, IoStatusBlock: unknown): unknown {
   const ov = new OVERLAPPED(IoStatusBlock as number);
   const routine = ApcContext as LPOVERLAPPED_COMPLETION_ROUTINE;
+  // A completion routine that is no routine (NULL): the call through it faults in the app.
+  if (typeof routine !== "function") throw new NtStatusError(STATUS_ACCESS_VIOLATION, "STATUS_ACCESS_VIOLATION: the completion routine given to ReadFileEx/WriteFileEx is NULL; kernel32's call through it faults", { address: 0, write: false });
   return routine(RtlNtStatusToDosError(ov.Internal), ov.InternalHigh, ov);
 }
 
@@ -76,7 +79,7 @@ async function readWriteEx(api: "ReadFileEx" | "WriteFileEx", write: boolean, hF
   const t = caller(api);
   const m = t.machine;
   const ov = overlappedAddress(lpOverlapped);
-  apiEnter(t, api, () => `handle ${hFile}, ${n} bytes, completion routine ${lpCompletionRoutine.name || "(anonymous)"}`);
+  apiEnter(t, api, () => `handle ${hFile}, ${n} bytes, completion routine ${typeof lpCompletionRoutine === "function" ? lpCompletionRoutine.name || "(anonymous)" : "NULL"}`);
   if (ov === 0) {
     t.lastError = ERROR_INVALID_PARAMETER;
     apiReturn(t, api, "FALSE", t.lastError);

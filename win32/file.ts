@@ -27,8 +27,9 @@ export const DUPLICATE_CLOSE_SOURCE = 0x1;
 /** DUPLICATE_SAME_ACCESS: DuplicateHandle gives the new handle the source's access. */
 export const DUPLICATE_SAME_ACCESS = 0x2;
 
-/** Turns a Win32 name into an NT path: \\.\Name is \??\Name. */
+/** Turns a Win32 name into an NT path: \\.\Name is \??\Name. A NULL name is an empty one (no such path). */
 function ntPath(name: string): string {
+  if (typeof name !== "string") return "";
   if (name.startsWith("\\\\.\\") || name.startsWith("\\\\?\\")) return "\\??\\" + name.slice(4);
   if (/^[a-zA-Z]:\\/.test(name)) return "\\??\\" + name;
   return name;

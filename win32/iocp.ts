@@ -63,7 +63,8 @@ export class OVERLAPPED_ENTRY {
 }
 
 function timeoutTicks(ms: number): number | null {
-  return ms >>> 0 === INFINITE ? null : Math.max(0, ms) * 10_000;
+  const v = typeof ms === "number" ? ms >>> 0 : 0;
+  return v === INFINITE ? null : v * 10_000;
 }
 
 /** Writes a DWORD the way kernel32 does: a plain user-mode store (a bad pointer faults in the app). */

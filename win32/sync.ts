@@ -13,6 +13,7 @@ import { NtStatusError } from "../kernel/nt-status-error.js";
 import {
   NT_SUCCESS,
   STATUS_ABANDONED_WAIT_0,
+  STATUS_ACCESS_VIOLATION,
   STATUS_INVALID_PARAMETER,
   STATUS_OBJECT_NAME_EXISTS,
   STATUS_SUCCESS,
@@ -185,8 +186,19 @@ export function ReleaseMutex(hMutex: number): boolean {
   });
 }
 
+/**
+ * The first `nCount` handles of `lpHandles`. An lpHandles that is no array is a pointer kernel32
+ * cannot read through (the app's access violation); a count that is no number reads as 0 handles.
+ */
+function handleArray(lpHandles: readonly number[], nCount: number): number[] {
+  if (!Array.isArray(lpHandles)) throw new NtStatusError(STATUS_ACCESS_VIOLATION, "STATUS_ACCESS_VIOLATION: lpHandles is no array of handles", { address: 0, write: false });
+  return (lpHandles as unknown[]).slice(0, typeof nCount === "number" ? nCount >>> 0 : 0) as number[];
+}
+
+/** A DWORD timeout in milliseconds as the wait's ticks (INFINITE: none); any other value reads as the DWORD it converts to. */
 function toTimeout(ms: number): number | null {
-  return ms === INFINITE ? null : Math.max(0, ms) * 10_000;
+  const v = typeof ms === "number" ? ms >>> 0 : 0;
+  return v === INFINITE ? null : v * 10_000;
 }
 
 function waitResultName(r: number): string {
@@ -233,12 +245,12 @@ export function WaitForSingleObjectEx(hHandle: number, dwMilliseconds: number, b
 
 /** WaitForMultipleObjects: `lpHandles` is the handle array (as C's HANDLE[]). */
 export function WaitForMultipleObjects(nCount: number, lpHandles: readonly number[], bWaitAll: boolean, dwMilliseconds: number): Promise<number> {
-  return waitOn("WaitForMultipleObjects", lpHandles.slice(0, nCount), bWaitAll, dwMilliseconds, false);
+  return waitOn("WaitForMultipleObjects", handleArray(lpHandles, nCount), bWaitAll, dwMilliseconds, false);
 }
 
 /** WaitForMultipleObjectsEx. */
 export function WaitForMultipleObjectsEx(nCount: number, lpHandles: readonly number[], bWaitAll: boolean, dwMilliseconds: number, bAlertable: boolean): Promise<number> {
-  return waitOn("WaitForMultipleObjectsEx", lpHandles.slice(0, nCount), bWaitAll, dwMilliseconds, bAlertable);
+  return waitOn("WaitForMultipleObjectsEx", handleArray(lpHandles, nCount), bWaitAll, dwMilliseconds, bAlertable);
 }
 
 /** Sleep: suspends the thread for `dwMilliseconds` of virtual time. */
@@ -251,7 +263,7 @@ export function SleepEx(dwMilliseconds: number, bAlertable: boolean): Promise<nu
   const t = caller("SleepEx");
   return serviceAsync(t, async (m) => {
     const never = new KEVENT(NotificationEvent, false, "Sleep");
-    const status = await m.waits.waitFor([never], { waitAll: false, mode: UserMode, alertable: bAlertable, timeout: toTimeout(dwMilliseconds), reason: `Sleep(${dwMilliseconds}) in ${t.label}` });
+    const status = await m.waits.waitFor([never], { waitAll: false, mode: UserMode, alertable: bAlertable, timeout: toTimeout(dwMilliseconds), reason: `Sleep(${String(dwMilliseconds)}) in ${t.label}` });
     if (status === STATUS_USER_APC) return WAIT_IO_COMPLETION;
     // Sleep(0) gives up the rest of the time slice to a thread that is ready to run.
     if (dwMilliseconds === 0) await m.scheduler.yieldExecution(t);

@@ -31,6 +31,8 @@ import { CtxDriverEntry, IOCTL_CTX_COMMAND, IOCTL_CTX_POST, IOCTL_CTX_WAIT_FOR_D
 import { makeUnldDriver, IOCTL_UNLD_WAIT, type UnldBug } from "./unload.js";
 import { IOCTL_STIO_TRANSFER, StioDriverEntry } from "./start-io.js";
 import { closeDroppedSetup } from "./close.js";
+import { IOCTL_SPOOL_GET_MODEL, IOCTL_SPOOL_MEASURE, SpoolDriverEntry } from "./pool.js";
+import { SetSpoolLabel } from "./pool-app.js";
 import { IOCTL_LEAK_HANDLE, IOCTL_LEAK_IRP, IOCTL_LEAK_LOCKED_PAGES, IOCTL_LEAK_MDL, IOCTL_LEAK_POOL, IOCTL_LEAK_REFERENCE, LeakDriverEntry } from "./leaks.js";
 
 function sample(name: string, rule: RuleId, bug: string, setup: SampleSetup): BuggySample {
@@ -268,6 +270,10 @@ export const buggySamples: readonly BuggySample[] = [
       },
     ],
   }),
+  // Special pool
+  sample("copy-past-pool-string", "SpecialPoolBeyondEnd", "a METHOD_BUFFERED handler copies the caller's 100-byte output length out of a 38-byte pool string", oneIoctl([{ name: "Spool", entry: SpoolDriverEntry }], "BuggySpool", IOCTL_SPOOL_GET_MODEL, 0, 100)),
+  sample("use-freed-record", "SpecialPoolFreedAccess", "an error path frees the request's record and the common path logs from it", oneIoctl([{ name: "Spool", entry: SpoolDriverEntry }], "BuggySpool", IOCTL_SPOOL_MEASURE, 4, 0)),
+  sample("string-without-nul-room", "SpecialPoolCorruption", "a label is copied into a block sized for its characters, not its NUL", { drivers: [{ name: "Spool", entry: SpoolDriverEntry }], apps: [{ name: "app.exe", main: SetSpoolLabel }] }),
   // IRQL and locks
   sample("raise-irql-down", "RaiseIrqlLower", "KeRaiseIrql to APC_LEVEL while holding a spin lock", oneIoctl([irql], "BuggyIrql", IOCTL_IRQL_SNAPSHOT)),
   sample("lower-irql-up", "LowerIrqlHigher", "KeLowerIrql to DISPATCH_LEVEL from PASSIVE_LEVEL", oneIoctl([irql], "BuggyIrql", IOCTL_IRQL_RESET)),

@@ -53,4 +53,15 @@ describe("CONTAINING_RECORD for objects embedded in a driver's structures", () =
     });
     expect(String(r.error)).to.match(/no MY_EXTENSION whose Dpc is this object was found/);
   });
+
+  it("CONTAINING_RECORD of a list head (an entry embedded in nothing) is the access violation using its result raises, never a JavaScript error", async () => {
+    const m = newMachine();
+    const r = await runKernel(m, () => {
+      const head = new wdm.LIST_ENTRY();
+      wdm.InitializeListHead(head);
+      wdm.CONTAINING_RECORD(head);
+    });
+    expect(r.error).to.be.instanceOf(wdm.NtStatusError);
+    expect(String(r.error)).to.match(/STATUS_ACCESS_VIOLATION: CONTAINING_RECORD was passed .* as Address/);
+  });
 });
