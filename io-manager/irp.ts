@@ -745,7 +745,7 @@ export function stackLocationAt(irp: IRP, index: number): IO_STACK_LOCATION {
  * IoGetCurrentIrpStackLocation: the location of the driver the IRP is at. Before the IRP is sent,
  * in the completion routine its creator set (completion has passed the top location by then) and on
  * a completed IRP, NT's answer is the location one past the end of the stack: memory the IRP's
- * locations do not own. irpsim gives the zeroed location {@link stackLocationAt} keeps for that place.
+ * locations do not own. irpsim gives the zeroed location `stackLocationAt` keeps for that place.
  */
 export function IoGetCurrentIrpStackLocation(Irp: IRP): IO_STACK_LOCATION {
   checkPointer("IoGetCurrentIrpStackLocation", "Irp", Irp, IRP, "an IRP");
@@ -755,7 +755,7 @@ export function IoGetCurrentIrpStackLocation(Irp: IRP): IO_STACK_LOCATION {
 
 /**
  * IoGetNextIrpStackLocation: the location the next-lower driver will see. An IRP allocated with too
- * small a StackSize has none: the location before its stack ({@link stackLocationAt}), and
+ * small a StackSize has none: the location before its stack (`stackLocationAt`), and
  * IoCallDriver then bug-checks NO_MORE_IRP_STACK_LOCATIONS.
  */
 export function IoGetNextIrpStackLocation(Irp: IRP): IO_STACK_LOCATION {

@@ -5,6 +5,11 @@
  * {@link CONTAINING_RECORD} recovers the IRP from `Irp.Tail.Overlay.ListEntry`.
  */
 import { badPointer, checkPointer, isGiven } from "./bad-pointer.js";
+
+/**
+ * LIST_ENTRY: a link of a circular doubly linked list, embedded in the structure it chains (an
+ * IRP's Tail.Overlay.ListEntry, a driver's queue entry); a list head is a LIST_ENTRY of its own.
+ */
 export class LIST_ENTRY<T = unknown> {
   /** The next entry (the head when this is the last; itself when the list is empty). */
   Flink: LIST_ENTRY<T>;
