@@ -261,7 +261,8 @@ const isAllCaps = (name) => /^[A-Z][A-Z0-9_]*$/.test(name);
  */
 function grouperFor(moduleName) {
   if (moduleName === "irpsim/ntdll") return ntdllGroup;
-  if (/^irpsim\/(wdm|wdf)$/.test(moduleName)) return kernelGroup;
+  if (moduleName === "irpsim/wdf") return wdfGroup;
+  if (moduleName === "irpsim/wdm") return kernelGroup;
   if (moduleName === "irpsim/win32") return win32Group;
   if (moduleName === "irpsim") return (r) => layerGroup(r);
   if (moduleName === "irpsim/ce6") return ce6Group;
@@ -296,6 +297,38 @@ function isRoutineType(r) {
   return (t.signatures?.length ?? 0) > 0;
 }
 
+/** The handle type KMDF names each object by, where it is not the routine prefix upper-cased. */
+const WDF_HANDLES = { WdfIoQueue: "WDFQUEUE", WdfDeviceInit: "PWDFDEVICE_INIT", WdfControlDevice: "WDFDEVICE", WdfFdoInit: "PWDFDEVICE_INIT", WdfPdoInit: "PWDFDEVICE_INIT" };
+
+/** @param {string} object a WDF_OBJECTS entry */
+const wdfTitle = (object) => `${object} — ${WDF_HANDLES[/** @type {keyof typeof WDF_HANDLES} */ (object)] ?? object.replace(/^Wdf/, "WDF").toUpperCase()}`;
+
+/** Handle-type spellings that are not the routine prefix (WDFQUEUE is WdfIoQueue's). */
+const WDF_ALIASES = { QUEUE: "WdfIoQueue" };
+
+/**
+ * KMDF (irpsim/wdf): every name under the object it belongs to, as the KMDF reference arranges
+ * them — routines by prefix (WdfRequestComplete → WdfRequest), and the structures, callbacks and
+ * handle types by the object their name carries (WDF_IO_QUEUE_CONFIG, EVT_WDF_IO_QUEUE_IO_READ and
+ * WDFQUEUE → WdfIoQueue); what names no object falls back to the kernel-mode grouping.
+ *
+ * @param {import("typedoc").DeclarationReflection} r
+ */
+function wdfGroup(r) {
+  const name = r.name;
+  const prefixed = WDF_OBJECTS.filter((o) => name.startsWith(o) && /^[A-Z]/.test(name.slice(o.length))).sort((a, b) => b.length - a.length)[0];
+  if (prefixed) return wdfTitle(prefixed);
+  const m = /^(?:PFN_WDF_|EVT_WDF_|WDF_|PWDF|WDF)([A-Z][A-Z0-9_]*)$/.exec(name);
+  if (m?.[1]) {
+    const rest = m[1].replace(/_/g, "");
+    const alias = Object.entries(WDF_ALIASES).find(([k]) => rest.startsWith(k))?.[1];
+    const object = alias ?? WDF_OBJECTS.filter((o) => rest.startsWith(o.slice(3).toUpperCase())).sort((a, b) => b.length - a.length)[0];
+    if (object) return wdfTitle(object);
+  }
+  const kernel = kernelGroup(r);
+  return kernel.startsWith("Routine types") ? "Callback types (EVT_WDF_…)" : kernel;
+}
+
 /**
  * Kernel-mode names (irpsim/wdm, irpsim/ntdll, irpsim/wdf).
  *
@@ -310,7 +343,7 @@ function kernelGroup(r) {
     // WDK routines without a prefix, where the WDK documents them.
     if (/^ProbeFor(Read|Write)$/.test(name)) return KERNEL_PREFIXES.Mm;
     const wdf = WDF_OBJECTS.filter((o) => name.startsWith(o) && /^[A-Z]/.test(name.slice(o.length))).sort((a, b) => b.length - a.length)[0];
-    if (wdf) return `${wdf} — ${wdf.replace(/^Wdf/, "WDF").toUpperCase()}`;
+    if (wdf) return wdfTitle(wdf);
     const prefix = Object.keys(KERNEL_PREFIXES).filter((p) => name.startsWith(p) && /^[A-Z_]/.test(name.slice(p.length))).sort((a, b) => b.length - a.length)[0];
     if (prefix) return KERNEL_PREFIXES[/** @type {keyof typeof KERNEL_PREFIXES} */ (prefix)];
     if (isAllCaps(name)) return "Macros (CTL_CODE, NT_SUCCESS, CONTAINING_RECORD…)";
