@@ -62,6 +62,7 @@ const FILES = {
   "win32/overlapped.ts": "minwinbase.h",
   "win32/errors.ts": "winerror.h",
   "win32/last-error.ts": "errhandlingapi.h",
+  "win32/devices.ts": "cfgmgr32.h",
   // The C data types (BYTE, DWORD, ULONG, ULONG_PTR…) as structure field types.
   "kernel/c-struct.ts": "Data types (windef.h, winnt.h, basetsd.h)",
 };
