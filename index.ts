@@ -78,3 +78,7 @@ export { renderSequenceSvg, standaloneSequenceSvg } from "./report/svg-sequence.
 export { PREEMPT_DECISION } from "./kernel/scheduler.js";
 export { DEFAULT_EXECUTION_COSTS } from "./kernel/execution-time.js";
 export type { ExecutionCosts } from "./kernel/execution-time.js";
+
+// ---- The PnP manager (root-enumerated devices) ----
+export { createRootDevice, removeDevice, surpriseRemoveDevice, pnpManager, DeviceNode } from "./io-manager/pnp.js";
+export type { ReportedDevice, DeviceNodeState, DeviceInterface, PnpVetoType } from "./io-manager/pnp.js";

@@ -10,7 +10,8 @@ import * as w from "../win32/index.js";
 import type { Benchmark, BenchResult } from "./harness.js";
 import { fastest, round } from "./harness.js";
 
-const IOCTL_BUFFERED = wdm.CTL_CODE(wdm.FILE_DEVICE_UNKNOWN, 0x900, wdm.METHOD_BUFFERED, wdm.FILE_ANY_ACCESS);
+/** The 64-byte METHOD_BUFFERED IOCTL of the round-trip figures (bench/kmdf.bench.ts sends it too). */
+export const IOCTL_BUFFERED = wdm.CTL_CODE(wdm.FILE_DEVICE_UNKNOWN, 0x900, wdm.METHOD_BUFFERED, wdm.FILE_ANY_ACCESS);
 const IOCTL_OUT_DIRECT = wdm.CTL_CODE(wdm.FILE_DEVICE_UNKNOWN, 0x901, wdm.METHOD_OUT_DIRECT, wdm.FILE_ANY_ACCESS);
 
 /** A driver that completes every request inside its dispatch routine. */
@@ -38,7 +39,8 @@ function BenchDriverEntry(DriverObject: wdm.DRIVER_OBJECT): number {
   return wdm.STATUS_SUCCESS;
 }
 
-async function roundTrips(code: number, count: number): Promise<number> {
+/** Milliseconds for `count` synchronous 64-byte round trips to the WDM bench driver (after a warm-up). */
+export async function roundTrips(code: number, count: number): Promise<number> {
   const m = new Machine({ memoryBytes: 64 * 1024 * 1024 });
   await loadDriver(m, "Bench", BenchDriverEntry);
   let ms = 0;

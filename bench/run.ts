@@ -15,8 +15,9 @@ import { iocpBenchmarks } from "./iocp.bench.js";
 import { exploreBenchmarks } from "./explore.bench.js";
 import { traceBenchmarks } from "./trace.bench.js";
 import { poolBenchmarks } from "./pool.bench.js";
+import { kmdfBenchmarks } from "./kmdf.bench.js";
 
-const all: Benchmark[] = [...memoryBenchmarks, ...ioctlBenchmarks, ...killBenchmarks, ...iocpBenchmarks, ...exploreBenchmarks, ...windriverBenchmarks, ...ce6Benchmarks, ...traceBenchmarks, ...poolBenchmarks];
+const all: Benchmark[] = [...memoryBenchmarks, ...ioctlBenchmarks, ...killBenchmarks, ...iocpBenchmarks, ...exploreBenchmarks, ...windriverBenchmarks, ...ce6Benchmarks, ...traceBenchmarks, ...poolBenchmarks, ...kmdfBenchmarks];
 
 async function main(): Promise<void> {
   const only = process.argv.slice(2);

@@ -12,6 +12,7 @@ import type { KProcess } from "../kernel/process.js";
 import type { KTIMER } from "../kernel/timer.js";
 import { FILE_OBJECT } from "../io-manager/file-object.js";
 import { injectCancel, injectHandleClose, injectProcessDeath, injectTimerEarly } from "../io-manager/inject.js";
+import { injectSurpriseRemoval, requestsInFlight, type DeviceNode } from "../io-manager/pnp.js";
 import { IRP_CLOSE_OPERATION, IRP_CREATE_OPERATION } from "../io-manager/constants.js";
 import { listEntries } from "../kernel/list-entry.js";
 import type { IRP } from "../io-manager/irp.js";
@@ -23,7 +24,7 @@ export type Remaining = Record<InjectionKind, number>;
 /** One injectable event. */
 export class InjectionAction {
   private constructor(
-    readonly kind: "death" | "cancel" | "close" | "timer",
+    readonly kind: "death" | "cancel" | "close" | "timer" | "surpriseRemove",
     /** A total order on actions, for the canonical order of commuting injections. */
     readonly order: number,
     private readonly process: KProcess | null,
@@ -31,6 +32,7 @@ export class InjectionAction {
     private readonly handle: number,
     private readonly file: FILE_OBJECT | null,
     private readonly timer: KTIMER | null,
+    private readonly node: DeviceNode | null = null,
   ) {}
 
   static death(p: KProcess): InjectionAction {
@@ -45,6 +47,9 @@ export class InjectionAction {
   static fireTimer(timer: KTIMER): InjectionAction {
     return new InjectionAction("timer", 4e9, null, null, 0, null, timer);
   }
+  static surpriseRemove(node: DeviceNode, index: number): InjectionAction {
+    return new InjectionAction("surpriseRemove", 5e9 + index, null, null, 0, null, null, node);
+  }
 
   /** Stable words for the event ("cancel irp#2", "kill sharebuf.exe"): the same run to run. */
   get label(): string {
@@ -57,6 +62,8 @@ export class InjectionAction {
         return `close handle ${this.handle} of ${this.process?.name ?? "?"} (${this.file?.label ?? "?"})`;
       case "timer":
         return `fire ${this.timer?.label ?? "?"} early`;
+      case "surpriseRemove":
+        return `surprise-remove ${this.node?.instanceId ?? "?"}`;
     }
   }
 
@@ -74,6 +81,8 @@ export class InjectionAction {
         return `another thread of ${p} closes handle ${this.handle} (${this.file?.label ?? "?"})`;
       case "timer":
         return `${this.timer?.label ?? "a timer"} fires early and its DPC runs on another processor`;
+      case "surpriseRemove":
+        return `${this.node?.instanceId ?? "the device"} is unplugged (surprise removal) while requests are in flight`;
     }
   }
 
@@ -95,7 +104,8 @@ export class InjectionAction {
         return out;
       }
       case "timer":
-        // A DPC may touch anything: it commutes with nothing.
+      case "surpriseRemove":
+        // A DPC, or a device going away, may touch anything: it commutes with nothing.
         return ["*"];
     }
   }
@@ -114,6 +124,9 @@ export class InjectionAction {
         return;
       case "timer":
         if (this.timer) injectTimerEarly(m, this.timer);
+        return;
+      case "surpriseRemove":
+        if (this.node) injectSurpriseRemoval(m, this.node);
         return;
     }
   }
@@ -174,6 +187,13 @@ export function eligibleActions(m: Machine, remaining: Remaining): InjectionActi
   if (remaining.timer > 0) {
     const timer = m.earliestTimer();
     if (timer) out.push(InjectionAction.fireTimer(timer));
+  }
+  if (remaining.surpriseRemove > 0 && m.pnp) {
+    const nodes = m.pnp.nodes;
+    for (let i = 0; i < nodes.length; i++) {
+      const n = nodes[i] as DeviceNode;
+      if (n.state === "started" && requestsInFlight(m, n)) out.push(InjectionAction.surpriseRemove(n, i));
+    }
   }
   return out;
 }

@@ -45,7 +45,7 @@ export function IoSetCancelRoutine(Irp: IRP, CancelRoutine: DRIVER_CANCEL | null
  * the DeviceObject the routine gets (the IRP's current device unless the caller names one), and
  * `by` the caller's name when it is not IoCancelIrp.
  */
-export function invokeCancelRoutine(t: KThread, irp: IRP, routine: DRIVER_CANCEL, device: DEVICE_OBJECT | null = irp.currentDevice(), by?: string): void {
+export function invokeCancelRoutine(t: KThread, irp: IRP, routine: DRIVER_CANCEL, device: DEVICE_OBJECT | null = irp.currentDevice() ?? staleDevice(irp), by?: string): void {
   const m = t.machine;
   const io = ioManager(m);
   irp.cancelRoutineRan = true;
@@ -69,6 +69,19 @@ export function invokeCancelRoutine(t: KThread, irp: IRP, routine: DRIVER_CANCEL
   // whoever takes the lock next spins forever, which the machine reports as a deadlock.
   if (io.cancelSpinLock.owner === t) io.cancelSpinLock.ownerDescription = `cancel routine ${name} on ${t.label}, which returned without releasing it`;
   for (const h of io.hooks) h.afterCancelRoutine?.(irp, routine, t);
+}
+
+/**
+ * The device a routine taken from an IRP that then completed gets (a driver race: another
+ * processor took the routine, the driver completed the IRP anyway): what the IRP's last stack
+ * location still says, as the stale location would give it on NT.
+ */
+function staleDevice(irp: IRP): DEVICE_OBJECT | null {
+  for (let i = Math.min(irp.CurrentLocation, irp.StackCount) - 1; i >= 0; i--) {
+    const d = irp.Stack[i]?.DeviceObject;
+    if (d) return d;
+  }
+  return null;
 }
 
 /**

@@ -119,4 +119,6 @@ export async function deleteFileObject(fo: FILE_OBJECT): Promise<void> {
   device.openCount--;
   device.pointerCount--;
   if (device.deletePending && device.pointerCount <= 0) finishDeviceDeletion(m, device);
+  // The PnP manager waits for a surprise-removed device's last handle (pnp.ts).
+  m.pnp?.fileClosed(device);
 }

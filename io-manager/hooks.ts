@@ -80,6 +80,16 @@ export interface IoHooks {
    * for the others), for the verifier's tag tracking.
    */
   removeLock?(op: RemoveLockOperation, lock: IO_REMOVE_LOCK, tag: unknown, status: NTSTATUS, t: KThread): void;
+  /**
+   * Asked by the framework (wdf/) when a driver calls WdfDriverCreate: true turns the KMDF
+   * verifier on for it (KMDF reads VerifierOn from the driver's service key at that moment).
+   */
+  verifiesFramework?(driver: string): boolean;
+  /**
+   * The verifier's end-of-run checks are running: a layer with its own verifier (the framework's,
+   * wdf/) reports what it found unfinished as findings.
+   */
+  teardown?(): void;
 }
 
 /**

@@ -67,6 +67,13 @@ export function performSynchronousRequest(t: KThread, device: DEVICE_OBJECT, irp
     unlockFileObject(t, fo);
     return r;
   }
+  // Pended but already completed here (its stage 2 ran as the APC was queued): the wait on the
+  // file's event is satisfied at once, so it is taken without yielding.
+  const now = t.machine.waits.satisfiedNow(t, [fo.Event], { waitAll: false, mode: mode === UserMode ? UserMode : KernelMode, alertable: (fo.Flags & FO_ALERTABLE_IO) !== 0, timeout: null, reason: "" });
+  if (now !== null) {
+    unlockFileObject(t, fo);
+    return fo.FinalStatus;
+  }
   return afterDispatch(t, fo, mode, synchronous, irp, `irp#${id}`, r);
 }
 

@@ -130,5 +130,10 @@ declare module "../kernel/trace.js" {
     StartIoStart: { irp: string; device: string; driver: string; routine: string };
     /** A StartIo routine returned. */
     StartIoReturned: { irp: string; driver: string; routine: string };
+    // ---- The PnP manager (pnp.ts) ----
+    /** An IRP_MJ_PNP IRP the PnP manager sends to a device's stack (`status` once completed). */
+    PnpIrp: { device: string; minor: string; phase: "sent" | "completed"; status: number | null };
+    /** A device node changed state ("reported", "started", "surprise-removed", "removed", an interface enabled…). */
+    PnpDevice: { device: string; state: string; driver: string };
   }
 }

@@ -11,6 +11,7 @@ import { ExEventObjectType, ExMutantObjectType, ExSemaphoreObjectType, OBJECT_TY
 import { KProcess } from "./process.js";
 import { STATUS_INVALID_HANDLE, STATUS_INVALID_PARAMETER, STATUS_OBJECT_TYPE_MISMATCH, STATUS_SUCCESS, type NTSTATUS } from "./status.js";
 import { NtStatusError } from "./nt-status-error.js";
+import { OBJ_INHERIT, OBJ_KERNEL_HANDLE } from "./object-attributes.js";
 import { KThread } from "./thread.js";
 import { checkNumber, checkPointer, checkRoutine } from "./bad-pointer.js";
 
@@ -291,22 +292,9 @@ export function ObGetObjectType(Object: PVOID_OBJECT): OBJECT_TYPE {
   return objectTypeNamed(headerOfPointer(t, "ObGetObjectType", Object).objectType);
 }
 
-/** OBJ_* handle attributes (OBJECT_ATTRIBUTES.Attributes, ObOpenObjectByPointer's HandleAttributes): OBJ_INHERIT, child processes inherit the handle. */
-export const OBJ_INHERIT = 0x00000002;
-/** OBJ_PERMANENT: the named object outlives its last handle (until made temporary). */
-export const OBJ_PERMANENT = 0x00000010;
-/** OBJ_EXCLUSIVE: only one handle to the object may be open at a time. */
-export const OBJ_EXCLUSIVE = 0x00000020;
-/** OBJ_CASE_INSENSITIVE: the name is looked up without regard to case. */
-export const OBJ_CASE_INSENSITIVE = 0x00000040;
-/** OBJ_OPENIF: a create of a name that exists opens the existing object (STATUS_OBJECT_NAME_EXISTS). */
-export const OBJ_OPENIF = 0x00000080;
-/** OBJ_OPENLINK: open a symbolic link itself rather than its target. */
-export const OBJ_OPENLINK = 0x00000100;
-/** OBJ_KERNEL_HANDLE: the handle goes in the system process's table, usable only from kernel mode; drivers set it for every handle they keep. */
-export const OBJ_KERNEL_HANDLE = 0x00000200;
-/** OBJ_FORCE_ACCESS_CHECK: check access as for a user-mode caller even when the caller is in kernel mode. */
-export const OBJ_FORCE_ACCESS_CHECK = 0x00000400;
+// OBJ_* handle attributes (OBJECT_ATTRIBUTES.Attributes, ObOpenObjectByPointer's HandleAttributes):
+// one definition, with OBJECT_ATTRIBUTES, re-exported here for the routines that take them.
+export { OBJ_INHERIT, OBJ_PERMANENT, OBJ_EXCLUSIVE, OBJ_CASE_INSENSITIVE, OBJ_OPENIF, OBJ_OPENLINK, OBJ_KERNEL_HANDLE, OBJ_FORCE_ACCESS_CHECK } from "./object-attributes.js";
 
 /** Whether a handle value is a kernel handle (the kernel bit set, and not a pseudo-handle). */
 export function isKernelHandle(handle: number): boolean {

@@ -46,6 +46,9 @@ export const BugCheckCode = {
   DRIVER_RETURNED_HOLDING_CANCEL_LOCK: 0x11b,
   CRITICAL_PROCESS_DIED: 0xef,
   DPC_WATCHDOG_VIOLATION: 0x133,
+
+  // ---- KMDF (wdf/) ----
+  WDF_VIOLATION: 0x10d,
 } as const;
 
 /** A bug check's symbolic name. */
@@ -187,6 +190,11 @@ const info: Record<number, BugCheckInfo> = {
   0x133: {
     name: "DPC_WATCHDOG_VIOLATION",
     parameters: ["0: one DPC routine ran past its allotment; 1: too long at DISPATCH_LEVEL in total", "Clock ticks the DPC ran", "Clock ticks a DPC is allowed", "Reserved"],
+  },
+  // ---- KMDF (wdf/) ----
+  0x10d: {
+    name: "WDF_VIOLATION",
+    parameters: ["The framework's error code (WDF_BUGCHECK_CODES: 0x2 recursive lock, 0x3 verifier fatal error, 0x4 required parameter NULL, 0x5 invalid handle, 0x6 request fatal error, 0x7 object error, 0xA queue fatal error, 0xB invalid lock operation, 0xE IRQL mismatch)", "Depends on parameter 1 (usually the handle involved)", "Depends on parameter 1", "Reserved"],
   },
   0x11b: {
     name: "DRIVER_RETURNED_HOLDING_CANCEL_LOCK",

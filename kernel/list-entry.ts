@@ -122,9 +122,10 @@ export function memberAt(structure: unknown, Field: string): unknown {
  * embedded in a driver's structure is found: an IO_CSQ, a KDPC or a KTIMER in a device extension,
  * a LIST_ENTRY in an IRP ("Tail.Overlay.ListEntry"). The structure is looked for where drivers keep
  * them: the entry's own container, then every device extension (and the structures nested in it).
- * C's macro is pointer arithmetic that cannot fail; when no such structure exists, irpsim raises
- * an error naming what was looked for, which a driver's routine turns into a bug check as a wild
- * pointer would.
+ * C's macro is pointer arithmetic that cannot fail; when no such structure exists (a list head, a
+ * free-standing entry, the wrong member named) the record it gives is a wild pointer, and irpsim
+ * raises the access violation reading it raises (STATUS_ACCESS_VIOLATION, naming what was looked
+ * for): catchable by __try/__except, else bug check 0x1E in kernel mode.
  */
 export function CONTAINING_RECORD<T>(entry: { readonly container: T | undefined }): T;
 export function CONTAINING_RECORD<T>(Address: object, Type: abstract new (...args: never[]) => T, Field: string): T;

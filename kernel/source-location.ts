@@ -3,7 +3,7 @@ import { fileURLToPath } from "node:url";
 import path from "node:path";
 
 /** The emulator's own layers: frames in these folders are not "the driver's code". */
-const INTERNAL_LAYERS = ["kernel", "io-manager", "win32", "ntdll", "verifier", "explore", "report", "cli"];
+const INTERNAL_LAYERS = ["kernel", "io-manager", "win32", "ntdll", "verifier", "explore", "report", "cli", "wdf"];
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 /** Roots the layers may live under: the source tree and, when running the build, dist/. */

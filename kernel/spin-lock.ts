@@ -21,6 +21,11 @@ export class KSPIN_LOCK {
   acquiredAt: string | null = null;
   /** Actions from "another processor" that were spinning on this lock, run at release. */
   readonly spinners: (() => void)[] = [];
+  /**
+   * Set for a lock a framework holds on its client driver's behalf (KMDF's presentation lock
+   * around serialised callbacks): rules about the driver's own locks (SpinLockSafe) skip it.
+   */
+  heldForDriver = false;
   private name: string | undefined;
   constructor(label?: string) {
     this.name = label;

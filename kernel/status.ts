@@ -108,6 +108,10 @@ export const NtStatus = {
   STATUS_INVALID_SECURITY_DESCR: 0xc0000079,
   STATUS_NAME_TOO_LONG: 0xc0000106,
   STATUS_ASSERTION_FAILURE: 0xc0000420,
+
+  // ---- KMDF (wdf/) ----
+  STATUS_REQUEST_NOT_ACCEPTED: 0xc00000d0,
+  STATUS_CANNOT_DELETE: 0xc0000121,
 } as const;
 
 /** The name of one of the known NTSTATUS values. */
@@ -248,3 +252,6 @@ export const SyncNtStatus = {
 } as const;
 export const { STATUS_PROCEDURE_NOT_FOUND, STATUS_RESOURCE_NOT_OWNED } = SyncNtStatus;
 for (const [name, value] of Object.entries(SyncNtStatus)) if (!statusNames.has(value)) statusNames.set(value, name);
+
+// ---- KMDF (wdf/) ----
+export const { STATUS_REQUEST_NOT_ACCEPTED, STATUS_CANNOT_DELETE } = NtStatus;

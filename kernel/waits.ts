@@ -77,6 +77,19 @@ export class Waits {
   }
 
   /**
+   * The first step of {@link waitFor} when it cannot block: no hook watches waits, no kernel APC
+   * is queued for the thread (none would be delivered first), a UserMode wait's thread is not
+   * terminating, and an object is signalled — the wait is satisfied (the signal consumed as
+   * waitFor would) and its status returned without yielding. Null when waitFor must run.
+   */
+  satisfiedNow(t: KThread, objects: readonly DispatcherHeader[], options: WaitOptions): NTSTATUS | null {
+    if (this.m.kernelHooks.length !== 0 || t.kernelApcs.length !== 0 || t.irql > DISPATCH_LEVEL) return null;
+    if (objects.length === 0 || objects.length > MAXIMUM_WAIT_OBJECTS) return null;
+    if (options.mode === UserMode && t.terminationPending) return null;
+    return this.trySatisfy(t, objects, options.waitAll);
+  }
+
+  /**
    * KiWaitTest: an object became signalled; release its waiters in order while it stays
    * signalled.
    */

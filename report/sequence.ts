@@ -14,7 +14,7 @@ import { ioctlLegend, ioctlText, nameIoctlInDetail } from "./ioctl.js";
 import { TraceNames } from "./names.js";
 
 /** What a participant stands for. */
-export type ParticipantKind = "app" | "io" | "driver" | "mm" | "kernel";
+export type ParticipantKind = "app" | "io" | "framework" | "driver" | "mm" | "kernel";
 
 /** One column of the diagram. */
 export interface Participant {
@@ -106,6 +106,10 @@ const COMPLETION_WORK = new Set<TraceEvent["kind"]>(["IrpCompletionRoutineStart"
 const IO = "io";
 const MM = "mm";
 const KE = "ke";
+/** The Kernel-Mode Driver Framework (wdf/): between the I/O manager and its client drivers. */
+const FX = "kmdf";
+/** The framework's own routines the I/O manager calls (dispatch, cancel, completion) and its DPCs. */
+const FRAMEWORK_ROUTINES = new Set(["FxDeviceDispatch", "FxIoQueueCancel", "FxRequestCancel", "FxRequestSendCompletion", "FxPnpForwardCompletion", "FxTimerDpc", "FxDpcRoutine"]);
 
 /** Win32 APIs that go to the I/O manager; Virtual*, Heap* go to the memory manager; the rest to the kernel. */
 const IO_APIS = new Set(["CreateFile", "DeviceIoControl", "ReadFile", "WriteFile", "CloseHandle", "CancelIo", "CancelIoEx", "CancelSynchronousIo", "GetOverlappedResult", "GetOverlappedResultEx", "DuplicateHandle"]);
@@ -143,7 +147,16 @@ class Builder {
     this.participants.set(IO, { id: IO, label: "I/O manager", kind: "io" });
     this.participants.set(MM, { id: MM, label: "Memory manager", kind: "mm" });
     this.participants.set(KE, { id: KE, label: "Kernel", kind: "kernel" });
+    this.participants.set(FX, { id: FX, label: "KMDF", kind: "framework" });
   }
+
+  /** A driver routine's participant: the framework's own routines are drawn on the KMDF column. */
+  private routineOwner(driver: string, routine: string): string {
+    return FRAMEWORK_ROUTINES.has(routine) ? FX : this.driver(driver);
+  }
+
+  /** Requests whose completion the framework is doing on a thread (WdfRequestState "completed" just seen). */
+  private readonly fxCompleting = new Map<number, string>();
 
   private app(pid: number): string {
     const id = `app${pid}`;
@@ -184,7 +197,8 @@ class Builder {
   /** The caller of a routine the I/O manager invokes: a driver calling another driver, else the I/O manager. */
   private ioCaller(tid: number): string {
     const a = this.actor(tid);
-    return this.participants.get(a)?.kind === "driver" ? a : IO;
+    const kind = this.participants.get(a)?.kind;
+    return kind === "driver" || kind === "framework" ? a : IO;
   }
 
   private add(step: MessageStep | NoteStep): void {
@@ -318,32 +332,39 @@ class Builder {
       case "IrpDispatched": {
         const code = e.ioctl ? e.ioctl >>> 0 : null;
         const decoded = code === null ? undefined : ioctlLegend(code, this.names, e.driver);
-        this.call(e, "dispatch", e.irp, this.ioCaller(e.tid), this.driver(e.driver), `${e.irp} ${e.major}${code !== null ? ` ${ioctlText(code, this.names, "short", e.driver)}` : ""} → ${e.routine}`, decoded);
+        const to = this.routineOwner(e.driver, e.routine);
+        this.call(e, "dispatch", e.irp, this.ioCaller(e.tid), to, `${e.irp} ${e.major}${code !== null ? ` ${ioctlText(code, this.names, "short", e.driver)}` : ""} → ${e.routine === "FxDeviceDispatch" ? `${e.driver} (framework)` : e.routine}`, decoded);
         // A control code is decoded once, at its first request: what the name stands for.
         if (code !== null && decoded && !this.decoded.has(code)) {
           this.decoded.add(code);
-          this.note(e, [IO, this.driver(e.driver)], decoded);
+          this.note(e, [IO, to], decoded);
         }
         break;
       }
       case "IrpDispatchReturned":
         this.ret(e, "dispatch", e.irp, e.statusName, toneOfStatus(e.status));
-        if (e.status === 0x103) this.note(e, [IO, this.driver(e.driver)], `${e.irp} is pending: the driver holds it and will complete it later`, "pending");
+        if (e.status === 0x103) {
+          const holder = this.routineOwner(e.driver, e.routine);
+          this.note(e, [IO, holder], holder === FX ? `${e.irp} is pending: the framework holds it as a WDFREQUEST` : `${e.irp} is pending: the driver holds it and will complete it later`, "pending");
+        }
         break;
       case "IrpMarkedPending":
         this.msg(e, this.actor(e.tid), IO, `IoMarkIrpPending(${e.irp})`, { tone: "pending" });
         break;
       case "IrpCancelRoutineSet":
-        this.msg(e, this.actor(e.tid), IO, `IoSetCancelRoutine(${e.irp}, ${e.routine})`);
+        // The framework sets its own cancel routines, even inside a Wdf call the driver made.
+        this.msg(e, FRAMEWORK_ROUTINES.has(e.routine) || FRAMEWORK_ROUTINES.has(e.previous) ? FX : this.actor(e.tid), IO, `IoSetCancelRoutine(${e.irp}, ${e.routine})`);
         break;
       case "IrpCompleted": {
-        const caller = this.actor(e.tid);
+        // The framework completing a WDFREQUEST's IRP (WdfRequestComplete) calls from its own column.
+        const caller = this.fxCompleting.get(e.tid) === e.irp ? FX : this.actor(e.tid);
+        this.fxCompleting.delete(e.tid);
         this.msg(e, caller, IO, `IoCompleteRequest(${e.irp}, ${e.statusName}, ${e.information} bytes)`, { tone: toneOfStatus(e.status) });
         s.push({ kind: "complete", callee: IO, caller, key: e.irp });
         break;
       }
       case "IrpCompletionRoutineStart":
-        this.call(e, "completion", `${e.irp}/${e.routine}`, IO, e.driver === "I/O manager" ? IO : this.driver(e.driver), `${e.irp} completion routine ${e.routine}`);
+        this.call(e, "completion", `${e.irp}/${e.routine}`, IO, e.driver === "I/O manager" ? IO : this.routineOwner(e.driver, e.routine), `${e.irp} completion routine ${e.routine}`);
         break;
       case "IrpCompletionRoutine":
         this.ret(e, "completion", `${e.irp}/${e.routine}`, e.resultName, e.result === 0xc0000016 ? "pending" : "plain");
@@ -360,7 +381,7 @@ class Builder {
       }
       case "IrpCancel":
         if (e.called) {
-          this.call(e, "cancel", e.irp, this.ioCaller(e.tid), e.driver ? this.driver(e.driver) : IO, `IoCancelIrp(${e.irp}) → ${e.routine}`);
+          this.call(e, "cancel", e.irp, this.ioCaller(e.tid), e.driver ? this.routineOwner(e.driver, e.routine) : IO, `IoCancelIrp(${e.irp}) → ${e.routine}`);
         } else {
           this.note(e, [IO], `IoCancelIrp(${e.irp}): no cancel routine, only marked cancelled`, "warn");
         }
@@ -399,7 +420,7 @@ class Builder {
       case "DpcStart":
         this.endDpc();
         this.dpc = { steps: [], routine: e.routine, time: e.time };
-        this.call(e, "dpc", e.dpc, KE, e.driver ? this.driver(e.driver) : KE, `DPC ${e.routine}`);
+        this.call(e, "dpc", e.dpc, KE, e.driver ? this.routineOwner(e.driver, e.routine) : KE, `DPC ${e.routine}`);
         break;
       case "DpcEnd":
         this.ret(e, "dpc", e.dpc, "returns");
@@ -429,6 +450,37 @@ class Builder {
       case "Livelock":
         this.note(e, [KE], `LIVELOCK: ${e.description}`, "error");
         break;
+      // ---- KMDF (wdf/): the framework between the I/O manager and its drivers ----
+      case "WdfCallback":
+        this.call(e, "dispatch", `wdf:${e.routine}`, FX, this.driver(e.driver), `${e.callback}: ${e.routine}${e.request ? `(${e.request}${e.irp ? ` of ${e.irp}` : ""})` : ""}`);
+        break;
+      case "WdfCallbackReturned":
+        this.ret(e, "dispatch", `wdf:${e.routine}`, "returns");
+        break;
+      case "WdfRequestState": {
+        const where = e.queue ? ` ${e.state === "queued" ? "in" : e.state === "delivered" ? "from" : "·"} ${e.queue}` : "";
+        if (e.state === "completed") {
+          const a = this.actor(e.tid);
+          if (this.participants.get(a)?.kind === "driver") this.msg(e, a, FX, `WdfRequestComplete(${e.request}, ${e.status !== null ? ntStatusName(e.status) : "?"})`, { tone: e.status !== null ? toneOfStatus(e.status) : "plain" });
+          else this.note(e, [FX], `${e.request}${e.irp ? ` (${e.irp})` : ""} completed by the framework${e.status !== null ? ` with ${ntStatusName(e.status)}` : ""}`, e.status !== null ? toneOfStatus(e.status) : "plain");
+          if (e.irp) this.fxCompleting.set(e.tid, e.irp);
+        } else if (e.state !== "created") {
+          this.note(e, [FX], `${e.request}${e.irp ? ` (${e.irp})` : ""} ${e.state}${where}`, e.state === "canceled" ? "warn" : "plain");
+        }
+        break;
+      }
+      case "WdfQueueState":
+        this.note(e, [FX], `${e.queue} ${e.state}`);
+        break;
+      case "WdfDeviceState":
+        this.note(e, [FX], `${e.device}: ${e.state}`);
+        break;
+      case "PnpIrp":
+        if (e.phase === "completed") this.note(e, [IO], `PnP manager: ${e.minor} of ${e.device} → ${e.status !== null ? ntStatusName(e.status) : "?"}`, e.status !== null ? toneOfStatus(e.status) : "plain");
+        break;
+      case "PnpDevice":
+        this.note(e, [IO], `PnP manager: ${e.device} ${e.state}`);
+        break;
       default:
         break;
     }
@@ -442,7 +494,7 @@ class Builder {
 
   /** The participants that took part (or those of `only`), in the diagram's column order. */
   participantList(only?: ReadonlySet<string>): Participant[] {
-    const order: ParticipantKind[] = ["app", "io", "driver", "mm", "kernel"];
+    const order: ParticipantKind[] = ["app", "io", "framework", "driver", "mm", "kernel"];
     const keep = only ?? this.used;
     return [...this.participants.values()].filter((p) => keep.has(p.id)).sort((a, b) => order.indexOf(a.kind) - order.indexOf(b.kind));
   }

@@ -70,6 +70,7 @@ export const TONE_COLOR: Readonly<Record<Tone, string>> = { plain: "#2d3748", pe
 export const KIND_COLOR: Readonly<Record<ParticipantKind, { fill: string; stroke: string }>> = {
   app: { fill: "#ebf4ff", stroke: "#3182ce" },
   io: { fill: "#f0fff4", stroke: "#38a169" },
+  framework: { fill: "#e6fffa", stroke: "#319795" },
   driver: { fill: "#fffaf0", stroke: "#dd6b20" },
   mm: { fill: "#faf5ff", stroke: "#805ad5" },
   kernel: { fill: "#f7fafc", stroke: "#718096" },

@@ -322,8 +322,43 @@ function describe(e: TraceEvent, names: TraceNames, o: DescribeOptions): Describ
     case "ApcQueued":
     case "ApcDelivered":
       return verbose ? { text: `${e.kind === "ApcQueued" ? "APC queued" : "APC runs"}: ${e.routine}` } : null;
+    // ---- KMDF (wdf/) and the PnP manager ----
+    case "WdfObjectCreated":
+      return e.type === "WDFREQUEST" && !verbose ? null : { text: `KMDF: ${e.object} created${e.parent ? ` (child of ${e.parent})` : ""}` };
+    case "WdfObjectDeleted":
+      return verbose ? { text: `KMDF: ${e.object} ${e.destroyed ? "destroyed" : "deleted (cleanup ran)"}` } : null;
+    case "WdfCallback":
+      return { text: `KMDF → ${e.driver}!${e.routine} (${e.callback}${e.request ? `, ${e.request}` : ""}${e.irp ? ` of ${e.irp}` : ""})`, after: 1 };
+    case "WdfCallbackReturned":
+      return { text: `${e.routine} returns`, result: "(returns)", before: -1 };
+    case "WdfRequestState":
+      return { text: `KMDF: ${e.request}${e.irp ? ` (${e.irp})` : ""} ${wdfStateText(e.state, e.queue)}${e.status !== null ? ` with ${ntStatusName(e.status)}` : ""}`, outcome: e.status !== null ? statusOutcome(e.status) : "ok" };
+    case "WdfQueueState":
+      return { text: `KMDF: ${e.queue} ${e.state}` };
+    case "WdfDeviceState":
+      return { text: `KMDF: ${e.device} ${e.state}` };
+    case "PnpIrp":
+      return { text: e.phase === "sent" ? `PnP manager: IRP_MJ_PNP ${e.minor} → ${e.device}` : `PnP manager: ${e.minor} of ${e.device} → ${e.status !== null ? ntStatusName(e.status) : "?"}` };
+    case "PnpDevice":
+      return { text: `PnP manager: ${e.device} ${e.state}` };
     default:
       return null;
+  }
+}
+
+/** A request's new state in words, with the queue it concerns. */
+function wdfStateText(state: string, queue: string | null): string {
+  if (!queue) return state;
+  switch (state) {
+    case "queued":
+      return `queued in ${queue}`;
+    case "delivered":
+      return `delivered to the driver by ${queue}`;
+    case "forwarded":
+    case "requeued":
+      return `${state} to ${queue}`;
+    default:
+      return `${state} (${queue})`;
   }
 }
 

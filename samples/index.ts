@@ -12,9 +12,14 @@ import { sharebufRaceScenarios } from "./sharebuf-races/index.js";
 import { notifyScenario } from "./notify/scenario.js";
 import { notifyRaceScenarios } from "./notify-races/index.js";
 import { startioScenario } from "./startio/scenario.js";
+import { kmdfScenarios } from "./kmdf.js";
+import { kmdfBuggySamples } from "./buggy/kmdf.js";
+import { ioctlScenario } from "./ioctl/scenario.js";
+import { eventScenario } from "./event/scenario.js";
+import { cancelScenario } from "./cancel/scenario.js";
 
 /** Every shipped scenario, by name (the buggy samples as "buggy/<name>"). */
-export const shippedScenarios: readonly Scenario[] = [sharebufScenario, notifyScenario, invertedCallScenario, csqReadsScenario, windriverKpScenario, smdScenario, ...sharebufRaceScenarios, ...notifyRaceScenarios, ...buggySamples.map((s) => s.scenario), startioScenario];
+export const shippedScenarios: readonly Scenario[] = [sharebufScenario, notifyScenario, invertedCallScenario, csqReadsScenario, windriverKpScenario, smdScenario, ...sharebufRaceScenarios, ...notifyRaceScenarios, ...buggySamples.map((s) => s.scenario), startioScenario, ioctlScenario, eventScenario, cancelScenario, ...kmdfScenarios];
 
 /** A shipped scenario by name, or undefined. */
 export function findScenario(name: string): Scenario | undefined {
@@ -32,7 +37,7 @@ export interface ScenarioGroup {
 /** The shipped scenarios by kind: samples first, then races, verifier rules and other systems. */
 export function scenarioGroups(): ScenarioGroup[] {
   const races = [...sharebufRaceScenarios, ...notifyRaceScenarios];
-  const rules = buggySamples.map((s) => s.scenario);
+  const rules = [...buggySamples, ...kmdfBuggySamples].map((s) => s.scenario);
   const others = [windriverKpScenario, smdScenario];
   const grouped = new Set<Scenario>([...races, ...rules, ...others]);
   return [

@@ -4,7 +4,7 @@
  */
 
 /** The kinds of asynchronous event an explorer can inject. */
-export const INJECTION_KINDS = ["cancel", "death", "close", "timer", "fault", "forcePending"] as const;
+export const INJECTION_KINDS = ["cancel", "death", "close", "timer", "fault", "forcePending", "surpriseRemove"] as const;
 
 /** One kind of injected event. */
 export type InjectionKind = (typeof INJECTION_KINDS)[number];
@@ -18,7 +18,9 @@ export type InjectionKind = (typeof INJECTION_KINDS)[number];
  * - `timer`: the earliest set KTIMER fires early, its DPC on another processor;
  * - `fault`: one allocation fails (ExAllocatePoolWithTag, IoAllocateIrp, IoAllocateMdl, …);
  * - `forcePending`: a driver's IoCallDriver returns STATUS_PENDING (Driver Verifier's Force
- *   Pending I/O Requests).
+ *   Pending I/O Requests);
+ * - `surpriseRemove`: a started PnP device with requests in flight is unplugged (the PnP manager's
+ *   IRP_MN_SURPRISE_REMOVAL, then IRP_MN_REMOVE_DEVICE once its handles close).
  */
 export type InjectionBudget = { readonly [K in InjectionKind]?: number };
 

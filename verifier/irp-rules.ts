@@ -363,12 +363,13 @@ export function installIrpRules(v: Verifier): void {
             codeText: "0x1E",
           });
         }
-        if (t.heldLocks.length > 0 && v.once("SpinLockSafe", driver, rec)) {
+        // A framework's presentation lock (KMDF completing a request inside a serialised callback) is not the driver's.
+        if (t.heldLocks.length > 0 && t.heldLocks.some((l) => !l.heldForDriver) && v.once("SpinLockSafe", driver, rec)) {
           v.finding("SpinLockSafe", {
             driver,
             routine,
             rec,
-            text: `${who} calls IoCompleteRequest on ${rec.label} while holding ${t.heldLocks.map((l) => l.label).join(", ")}: completion routines then run under that lock, and one that takes it deadlocks.`,
+            text: `${who} calls IoCompleteRequest on ${rec.label} while holding ${t.heldLocks.filter((l) => !l.heldForDriver).map((l) => l.label).join(", ")}: completion routines then run under that lock, and one that takes it deadlocks.`,
             source: site,
           });
         }

@@ -77,6 +77,11 @@ export interface VerifierOptions {
    * replays the schedules that failed with lines on to report them.
    */
   readonly sourceLines?: boolean;
+  /**
+   * KMDF's verifier for framework drivers (VerifierOn): framework misuse stops the machine with
+   * WDF_VIOLATION (0x10D) at the driver's call. Default on for every verified driver.
+   */
+  readonly kmdf?: boolean;
 }
 
 /** What a rule reports. */
@@ -193,6 +198,9 @@ export class Verifier {
     installWdkRules(this);
     installResourceOptions(this);
     installSyncRules(this);
+
+    // KMDF's own verifier, for the verified drivers that are framework clients (wdf/ asks).
+    if (this.options.kmdf !== false) this.addIoHooks({ verifiesFramework: (driver) => this.verified(driver) });
     // IRPs that already exist are watched too.
     for (const irp of io.liveIrps) this.record(irp, null);
   }
@@ -235,6 +243,8 @@ export class Verifier {
   teardown(): void {
     if (this.machine.halted) return;
     teardownFindings(this);
+    // Layers with checks of their own at the end of a run (the KMDF verifier in wdf/).
+    for (const h of [...this.io.hooks]) h.teardown?.();
   }
 
   // ---- Scope --------------------------------------------------------------------------------

@@ -38,3 +38,6 @@ export { CSTRUCT, CUNION, ARRAY, sizeof, FIELD_OFFSET, LARGE_INTEGER, readU64, r
 export type { CType, CStruct, CStructView } from "../kernel/c-struct.js";
 // ---- Time: tick count, performance counter, system time, yielding ----
 export { GetTickCount, GetTickCount64, QueryPerformanceCounter, QueryPerformanceFrequency, GetSystemTimeAsFileTime, SwitchToThread } from "./time.js";
+
+// ---- Devices by interface class (cfgmgr32) ----
+export * from "./devices.js";

@@ -1,0 +1,496 @@
+/**
+ * A minimal PnP manager: root-enumerated devices (the "ROOT\\<ID>\\0000" instances an INF puts under
+ * the root bus). For each, the PnP manager creates a PDO, calls the function driver's AddDevice
+ * (DriverObject->DriverExtension->AddDevice) and sends IRP_MJ_PNP IRP_MN_START_DEVICE; later an
+ * orderly removal (IRP_MN_QUERY_REMOVE_DEVICE, then IRP_MN_REMOVE_DEVICE — vetoed while handles
+ * are open) or a surprise removal (IRP_MN_SURPRISE_REMOVAL at once, IRP_MN_REMOVE_DEVICE once the
+ * last handle to the device is closed). Device interfaces (IoRegisterDeviceInterface,
+ * IoSetDeviceInterfaceState) are symbolic links under \?? that apps find by interface class.
+ *
+ * WDM drivers use it as they would on Windows; the framework (wdf/) is one more client. Not
+ * modelled: resource lists (drivers get none), bus drivers' child enumeration, stop/rebalance,
+ * power IRPs from the power manager (devices stay in D0 while started).
+ */
+import { KEVENT, NotificationEvent } from "../kernel/dispatcher.js";
+import { currentMachine } from "../kernel/context.js";
+import { KernelMode } from "../kernel/irql.js";
+import type { Machine } from "../kernel/machine.js";
+import type { MaybePromise } from "../kernel/objects.js";
+import {
+  NT_SUCCESS,
+  STATUS_INVALID_DEVICE_REQUEST,
+  STATUS_INVALID_PARAMETER,
+  STATUS_NOT_SUPPORTED,
+  STATUS_OBJECT_NAME_COLLISION,
+  STATUS_OBJECT_NAME_NOT_FOUND,
+  STATUS_PENDING,
+  STATUS_SUCCESS,
+  STATUS_UNSUCCESSFUL,
+  ntStatusName,
+  type NTSTATUS,
+} from "../kernel/status.js";
+import type { KThread } from "../kernel/thread.js";
+import { callDriver, IoGetAttachedDevice } from "./call-driver.js";
+import { completeRequest } from "./completion.js";
+import { DO_DEVICE_INITIALIZING, FILE_DEVICE_UNKNOWN, IRP_MJ_PNP, IRP_MJ_MAXIMUM_FUNCTION } from "./constants.js";
+import { IoCreateDevice, IoDeleteDevice } from "./device.js";
+import type { DEVICE_OBJECT } from "./device-object.js";
+import { DRIVER_OBJECT, type DRIVER_DISPATCH } from "./driver-object.js";
+import { ioManager, SymbolicLink } from "./io-manager.js";
+import { allocateIrp, queueIrpToThread } from "./irp-alloc.js";
+import { IO_STATUS_BLOCK, type IRP } from "./irp.js";
+
+// ---- Minor function codes -------------------------------------------------------------------
+
+/** IRP_MJ_PNP minor function codes (wdm.h). */
+export const IrpMinorPnp = {
+  IRP_MN_START_DEVICE: 0x00,
+  IRP_MN_QUERY_REMOVE_DEVICE: 0x01,
+  IRP_MN_REMOVE_DEVICE: 0x02,
+  IRP_MN_CANCEL_REMOVE_DEVICE: 0x03,
+  IRP_MN_STOP_DEVICE: 0x04,
+  IRP_MN_QUERY_STOP_DEVICE: 0x05,
+  IRP_MN_CANCEL_STOP_DEVICE: 0x06,
+  IRP_MN_QUERY_DEVICE_RELATIONS: 0x07,
+  IRP_MN_QUERY_INTERFACE: 0x08,
+  IRP_MN_QUERY_CAPABILITIES: 0x09,
+  IRP_MN_QUERY_RESOURCES: 0x0a,
+  IRP_MN_QUERY_RESOURCE_REQUIREMENTS: 0x0b,
+  IRP_MN_QUERY_DEVICE_TEXT: 0x0c,
+  IRP_MN_FILTER_RESOURCE_REQUIREMENTS: 0x0d,
+  IRP_MN_QUERY_ID: 0x13,
+  IRP_MN_QUERY_PNP_DEVICE_STATE: 0x14,
+  IRP_MN_SURPRISE_REMOVAL: 0x17,
+} as const;
+export const {
+  IRP_MN_START_DEVICE,
+  IRP_MN_QUERY_REMOVE_DEVICE,
+  IRP_MN_REMOVE_DEVICE,
+  IRP_MN_CANCEL_REMOVE_DEVICE,
+  IRP_MN_STOP_DEVICE,
+  IRP_MN_QUERY_STOP_DEVICE,
+  IRP_MN_CANCEL_STOP_DEVICE,
+  IRP_MN_QUERY_DEVICE_RELATIONS,
+  IRP_MN_QUERY_CAPABILITIES,
+  IRP_MN_QUERY_ID,
+  IRP_MN_QUERY_PNP_DEVICE_STATE,
+  IRP_MN_SURPRISE_REMOVAL,
+} = IrpMinorPnp;
+
+/** The name of a PnP minor function, for traces. */
+export function pnpMinorName(minor: number): string {
+  for (const [k, v] of Object.entries(IrpMinorPnp)) if (v === minor) return k;
+  return `IRP_MN_0x${minor.toString(16)}`;
+}
+
+/** PDRIVER_ADD_DEVICE: the PnP manager found one of the driver's devices; create and attach its FDO. */
+export type DRIVER_ADD_DEVICE = (DriverObject: DRIVER_OBJECT, PhysicalDeviceObject: DEVICE_OBJECT) => MaybePromise<NTSTATUS>;
+
+// ---- Device nodes ---------------------------------------------------------------------------
+
+/** Where a device node is in its life. */
+export type DeviceNodeState = "added" | "started" | "surprise-removed" | "removed" | "failed";
+
+/** A device interface registered for a device node. */
+export interface DeviceInterface {
+  readonly guid: string;
+  readonly reference: string | null;
+  /** "\\??\\ROOT#KMDFECHO#0000#{guid}" (plus "\\reference"). */
+  readonly link: string;
+  enabled: boolean;
+}
+
+/** A device the PnP manager knows: its instance, PDO, function driver and state. */
+export class DeviceNode {
+  state: DeviceNodeState = "added";
+  readonly interfaces: DeviceInterface[] = [];
+  /** Signalled when the last file object open on the device closes (surprise removal waits for it). */
+  readonly lastClose = new KEVENT(NotificationEvent, false);
+  /** PnP IRPs the node was sent, in order ("IRP_MN_START_DEVICE → STATUS_SUCCESS"), for reports and tests. */
+  readonly history: string[] = [];
+  constructor(
+    /** "ROOT\\KMDFECHO\\0000". */
+    readonly instanceId: string,
+    readonly hardwareId: string,
+    readonly pdo: DEVICE_OBJECT,
+    readonly service: string,
+  ) {}
+
+  /** The top of the device stack (what IRPs go to). */
+  get top(): DEVICE_OBJECT {
+    return IoGetAttachedDevice(this.pdo);
+  }
+}
+
+declare module "../kernel/machine.js" {
+  interface Machine {
+    /** The PnP manager, created the first time a device is reported. */
+    pnp?: PnpManager;
+  }
+}
+
+/** The PnP manager of one machine. */
+export class PnpManager {
+  readonly nodes: DeviceNode[] = [];
+  /** The root bus's driver object (owner of root-enumerated PDOs). */
+  readonly rootDriver: DRIVER_OBJECT;
+  private pdoCount = 0;
+
+  constructor(readonly machine: Machine) {
+    this.rootDriver = new DRIVER_OBJECT("PnpManager");
+    for (let i = 0; i <= IRP_MJ_MAXIMUM_FUNCTION; i++) this.rootDriver.MajorFunction[i] = PnpRootDispatch;
+    this.rootDriver.MajorFunction[IRP_MJ_PNP] = PnpRootDispatchPnp;
+  }
+
+  nextPdoName(): string {
+    this.pdoCount++;
+    return `\\Device\\${this.pdoCount.toString(16).toUpperCase().padStart(8, "0")}`;
+  }
+
+  nodeOf(pdo: DEVICE_OBJECT): DeviceNode | null {
+    return this.nodes.find((n) => n.pdo === pdo) ?? null;
+  }
+
+  /** The node whose stack contains `device`. */
+  nodeOfStackMember(device: DEVICE_OBJECT): DeviceNode | null {
+    let d: DEVICE_OBJECT = device;
+    while (d.attachedTo) d = d.attachedTo;
+    return this.nodeOf(d);
+  }
+
+  /** A file object on `device` was closed for good (io-manager/close.ts tells it). */
+  fileClosed(device: DEVICE_OBJECT): void {
+    const n = this.nodeOfStackMember(device);
+    if (n && openCount(n) === 0) this.machine.signal(n.lastClose);
+  }
+}
+
+/** The machine's PnP manager. */
+export function pnpManager(m: Machine): PnpManager {
+  let p = m.pnp;
+  if (!p) {
+    p = new PnpManager(m);
+    m.pnp = p;
+  }
+  return p;
+}
+
+/** File objects open on any device of a node's stack. */
+function openCount(n: DeviceNode): number {
+  let c = 0;
+  for (let d: DEVICE_OBJECT | null = n.pdo; d; d = d.AttachedDevice) c += d.openCount;
+  return c;
+}
+
+/** The root bus's dispatch routine for everything but PnP: a PDO with no function driver fails it. */
+const PnpRootDispatch: DRIVER_DISPATCH = function PnpRootDispatch(_DeviceObject, Irp) {
+  const t = currentMachine("PnpRootDispatch").currentThread();
+  Irp.Status = STATUS_INVALID_DEVICE_REQUEST;
+  Irp.Information = 0;
+  completeRequest(t, Irp);
+  return STATUS_INVALID_DEVICE_REQUEST;
+};
+
+/**
+ * The root bus's PnP dispatch for its PDOs (the bottom of each stack): start, remove and surprise
+ * removal succeed; a removed PDO is deleted; what it does not handle keeps the status it was sent
+ * with, as a bus driver leaves it.
+ */
+const PnpRootDispatchPnp: DRIVER_DISPATCH = function PnpRootDispatchPnp(DeviceObject, Irp) {
+  const m = currentMachine("PnpRootDispatchPnp");
+  const t = m.currentThread();
+  const sl = Irp.Stack[Irp.CurrentLocation - 1];
+  const minor = sl ? sl.MinorFunction : -1;
+  let status = Irp.Status;
+  switch (minor) {
+    case IRP_MN_START_DEVICE:
+    case IRP_MN_QUERY_REMOVE_DEVICE:
+    case IRP_MN_CANCEL_REMOVE_DEVICE:
+    case IRP_MN_SURPRISE_REMOVAL:
+    case IRP_MN_QUERY_STOP_DEVICE:
+    case IRP_MN_CANCEL_STOP_DEVICE:
+    case IRP_MN_STOP_DEVICE:
+      status = STATUS_SUCCESS;
+      break;
+    case IRP_MN_REMOVE_DEVICE:
+      status = STATUS_SUCCESS;
+      // A root-enumerated device is gone once removed: the bus deletes its PDO.
+      if (!DeviceObject.deletePending) IoDeleteDevice(DeviceObject);
+      break;
+  }
+  Irp.Status = status;
+  completeRequest(t, Irp);
+  return status;
+};
+
+// ---- Sending PnP IRPs -----------------------------------------------------------------------
+
+/**
+ * Sends IRP_MJ_PNP `minor` to the top of a node's stack from the current (system) thread and
+ * waits for it, as the PnP manager does; the IRP starts with STATUS_NOT_SUPPORTED.
+ */
+export async function sendPnpIrp(t: KThread, n: DeviceNode, minor: number): Promise<NTSTATUS> {
+  const m = t.machine;
+  const top = n.top;
+  const irp: IRP | null = allocateIrp(m, top.StackSize, "service");
+  if (!irp) return STATUS_UNSUCCESSFUL;
+  const event = new KEVENT(NotificationEvent, false, `${pnpMinorName(minor)} of ${n.instanceId}`);
+  const iosb = new IO_STATUS_BLOCK();
+  irp.UserEvent = event;
+  irp.UserIosb = iosb;
+  irp.RequestorMode = KernelMode;
+  irp.Status = STATUS_NOT_SUPPORTED;
+  const sl = irp.Stack[irp.StackCount - 1];
+  if (sl) {
+    sl.MajorFunction = IRP_MJ_PNP;
+    sl.MinorFunction = minor;
+  }
+  queueIrpToThread(irp, t);
+  if (m.trace.on) m.trace.emit("PnpIrp", { device: n.instanceId, minor: pnpMinorName(minor), phase: "sent", status: null });
+  const r = callDriver(t, top, irp);
+  let status = r instanceof Promise ? await r : r;
+  if (status === STATUS_PENDING) {
+    await m.waits.waitFor([event], { waitAll: false, mode: KernelMode, alertable: false, timeout: null, reason: `the PnP manager waits for ${pnpMinorName(minor)} of ${n.instanceId}` });
+    status = iosb.Status;
+  }
+  n.history.push(`${pnpMinorName(minor)} → ${ntStatusName(status)}`);
+  if (m.trace.on) m.trace.emit("PnpIrp", { device: n.instanceId, minor: pnpMinorName(minor), phase: "completed", status });
+  return status;
+}
+
+/** Runs `body` on a new system thread and the machine until it returns (the harness's view of a PnP operation). */
+async function onPnpThread<T>(m: Machine, label: string, body: (t: KThread) => Promise<T>): Promise<T> {
+  let done = false;
+  let value: T | undefined;
+  let error: unknown = null;
+  m.createSystemThread(label, async () => {
+    try {
+      value = await body(m.currentThread());
+    } catch (e) {
+      error = e;
+    } finally {
+      done = true;
+    }
+  });
+  await m.run({ until: () => done });
+  if (error !== null) m.unhandledKernelException(error, label);
+  // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- set by the thread
+  if (!done) throw new Error(`${label} did not finish (the machine ended: ${m.halted ? m.haltedError().message : "blocked"})`);
+  return value as T;
+}
+
+/** What reporting a device produced. */
+export interface ReportedDevice {
+  readonly status: NTSTATUS;
+  readonly node: DeviceNode | null;
+}
+
+/**
+ * IoReportDetectedDevice / the root enumerator finding an INF-installed device: creates the PDO
+ * for `hardwareId` ("Root\\KmdfEcho"), calls the loaded driver `service`'s AddDevice and starts
+ * the stack, running the machine until it is done. A failed AddDevice or START leaves the node
+ * "failed" (its PDO deleted).
+ */
+export async function createRootDevice(m: Machine, options: { service: string; hardwareId: string }): Promise<ReportedDevice> {
+  const io = ioManager(m);
+  const pnp = pnpManager(m);
+  const driver = io.drivers.get(options.service.toLowerCase());
+  if (!driver) return { status: STATUS_OBJECT_NAME_NOT_FOUND, node: null };
+  const addDevice = driver.DriverExtension.AddDevice as DRIVER_ADD_DEVICE | null;
+  if (typeof addDevice !== "function") return { status: STATUS_INVALID_DEVICE_REQUEST, node: null };
+  const id = options.hardwareId.replace(/^Root\\/i, "").toUpperCase();
+  const index = pnp.nodes.filter((n) => n.hardwareId.toLowerCase() === options.hardwareId.toLowerCase()).length;
+  const instanceId = `ROOT\\${id}\\${index.toString().padStart(4, "0")}`;
+  return onPnpThread(m, `PnP manager (${instanceId})`, async (t) => {
+    const token = m.enterActivity("PnP manager", instanceId, null);
+    try {
+      const created = IoCreateDevice(pnp.rootDriver, null, pnp.nextPdoName(), FILE_DEVICE_UNKNOWN, 0, false);
+      const pdo = created.DeviceObject;
+      if (!pdo) return { status: created.status, node: null };
+      pdo.Flags &= ~DO_DEVICE_INITIALIZING;
+      const node = new DeviceNode(instanceId, options.hardwareId, pdo, options.service);
+      pnp.nodes.push(node);
+      if (m.trace.on) m.trace.emit("PnpDevice", { device: instanceId, state: "reported", driver: options.service });
+      const add = m.enterActivity("AddDevice", addDevice.name || "AddDevice", driver.shortName);
+      let status: NTSTATUS;
+      try {
+        const r = addDevice(driver, pdo);
+        status = (r instanceof Promise ? await r : r) >>> 0;
+      } catch (e) {
+        m.leaveActivity(add);
+        return m.unhandledKernelException(e, `AddDevice of ${driver.shortName}`);
+      }
+      m.leaveActivity(add);
+      node.history.push(`AddDevice → ${ntStatusName(status)}`);
+      if (!NT_SUCCESS(status) || node.top === pdo) {
+        node.state = "failed";
+        IoDeleteDevice(pdo);
+        return { status: NT_SUCCESS(status) ? STATUS_INVALID_DEVICE_REQUEST : status, node };
+      }
+      for (let d: DEVICE_OBJECT | null = pdo.AttachedDevice; d; d = d.AttachedDevice) d.Flags &= ~DO_DEVICE_INITIALIZING;
+      const st = await sendPnpIrp(t, node, IRP_MN_START_DEVICE);
+      if (!NT_SUCCESS(st)) {
+        node.state = "failed";
+        await sendPnpIrp(t, node, IRP_MN_REMOVE_DEVICE);
+        return { status: st, node };
+      }
+      node.state = "started";
+      if (m.trace.on) m.trace.emit("PnpDevice", { device: instanceId, state: "started", driver: options.service });
+      return { status: STATUS_SUCCESS, node };
+    } finally {
+      m.leaveActivity(token);
+    }
+  });
+}
+
+/** Why an orderly removal was refused (PNP_VETO_TYPE). */
+export type PnpVetoType = "PNP_VetoOutstandingOpen" | "PNP_VetoDevice" | null;
+
+/**
+ * An orderly removal (Device Manager's Disable, Safely Remove Hardware): refused while a handle to
+ * the device is open (PNP_VetoOutstandingOpen); otherwise IRP_MN_QUERY_REMOVE_DEVICE, and if a
+ * driver fails it (PNP_VetoDevice) IRP_MN_CANCEL_REMOVE_DEVICE, else IRP_MN_REMOVE_DEVICE. Must run
+ * on a system thread (see {@link removeDevice} for the harness's form).
+ */
+export async function requestDeviceRemoval(t: KThread, n: DeviceNode): Promise<{ status: NTSTATUS; veto: PnpVetoType }> {
+  if (n.state !== "started") return { status: STATUS_INVALID_DEVICE_REQUEST, veto: null };
+  if (openCount(n) > 0) return { status: STATUS_UNSUCCESSFUL, veto: "PNP_VetoOutstandingOpen" };
+  const q = await sendPnpIrp(t, n, IRP_MN_QUERY_REMOVE_DEVICE);
+  if (!NT_SUCCESS(q)) {
+    await sendPnpIrp(t, n, IRP_MN_CANCEL_REMOVE_DEVICE);
+    return { status: q, veto: "PNP_VetoDevice" };
+  }
+  disableInterfaces(t.machine, n);
+  await sendPnpIrp(t, n, IRP_MN_REMOVE_DEVICE);
+  n.state = "removed";
+  return { status: STATUS_SUCCESS, veto: null };
+}
+
+/** {@link requestDeviceRemoval} from the harness: on a new system thread, running the machine until it is done. */
+export async function removeDevice(m: Machine, n: DeviceNode): Promise<{ status: NTSTATUS; veto: PnpVetoType }> {
+  return onPnpThread(m, `PnP manager (remove ${n.instanceId})`, (t) => requestDeviceRemoval(t, n));
+}
+
+/**
+ * Surprise removal (the device was unplugged): its interfaces go, IRP_MN_SURPRISE_REMOVAL is sent
+ * at once, and IRP_MN_REMOVE_DEVICE once the last handle to the device is closed. Starts a system
+ * thread and returns; the thread runs as the machine runs.
+ */
+export function surpriseRemoveDevice(m: Machine, n: DeviceNode): boolean {
+  if (n.state !== "started") return false;
+  n.state = "surprise-removed";
+  if (m.trace.on) m.trace.emit("PnpDevice", { device: n.instanceId, state: "surprise-removed", driver: n.service });
+  m.createSystemThread(`PnP manager (surprise removal of ${n.instanceId})`, async () => {
+    const t = m.currentThread();
+    disableInterfaces(m, n);
+    await sendPnpIrp(t, n, IRP_MN_SURPRISE_REMOVAL);
+    if (openCount(n) > 0) {
+      await m.waits.waitFor([n.lastClose], { waitAll: false, mode: KernelMode, alertable: false, timeout: null, reason: `the PnP manager waits for the last handle to ${n.instanceId} to close before IRP_MN_REMOVE_DEVICE` });
+    }
+    await sendPnpIrp(t, n, IRP_MN_REMOVE_DEVICE);
+    n.state = "removed";
+    if (m.trace.on) m.trace.emit("PnpDevice", { device: n.instanceId, state: "removed", driver: n.service });
+  });
+  return true;
+}
+
+/** Whether an app's request to the node's stack is in flight (dispatched, not completed). */
+export function requestsInFlight(m: Machine, n: DeviceNode): boolean {
+  const io = m.io;
+  if (!io || io.liveIrps.size === 0) return false;
+  for (const irp of io.liveIrps) {
+    if (irp.completed || irp.CurrentLocation > irp.StackCount || irp.OriginalFileObject === null) continue;
+    const fo = irp.OriginalFileObject;
+    if (fo.DeviceObject && pnpManager(m).nodeOfStackMember(fo.DeviceObject) === n) return true;
+  }
+  return false;
+}
+
+/** Injects a surprise removal of a started device (the explorer's "surpriseRemove"), recorded as an injection. */
+export function injectSurpriseRemoval(m: Machine, n: DeviceNode): void {
+  m.injected.push(`${n.instanceId} is surprise-removed`);
+  if (m.trace.on) m.trace.emit("Injection", { action: "surpriseRemove", detail: `${n.instanceId} is unplugged (surprise removal)`, at: m.describeContext() });
+  surpriseRemoveDevice(m, n);
+}
+
+function disableInterfaces(m: Machine, n: DeviceNode): void {
+  for (const i of n.interfaces) if (i.enabled) setInterfaceState(m, i, false);
+}
+
+// ---- Device interfaces ----------------------------------------------------------------------
+
+function linkName(n: DeviceNode, guid: string, reference: string | null): string {
+  const g = guid.startsWith("{") ? guid : `{${guid}}`;
+  return `\\??\\${n.instanceId.replace(/\\/g, "#")}#${g.toLowerCase()}${reference ? `\\${reference}` : ""}`;
+}
+
+function setInterfaceState(m: Machine, i: DeviceInterface, enable: boolean): NTSTATUS {
+  const io = ioManager(m);
+  const pnp = pnpManager(m);
+  const node = pnp.nodes.find((n) => n.interfaces.includes(i));
+  if (!node) return STATUS_OBJECT_NAME_NOT_FOUND;
+  if (enable === i.enabled) return STATUS_SUCCESS;
+  const base = i.reference ? i.link.slice(0, i.link.length - i.reference.length - 1) : i.link;
+  if (enable) {
+    const target = node.pdo.objectName ?? "";
+    if (!io.insertName(base, new SymbolicLink(base, target))) return STATUS_OBJECT_NAME_COLLISION;
+  } else {
+    io.removeName(base);
+  }
+  i.enabled = enable;
+  if (m.trace.on) m.trace.emit("PnpDevice", { device: node.instanceId, state: enable ? `interface ${i.guid} enabled` : `interface ${i.guid} disabled`, driver: node.service });
+  return STATUS_SUCCESS;
+}
+
+/**
+ * IoRegisterDeviceInterface: registers an interface of class `InterfaceClassGuid` (and an optional
+ * reference string) for the device whose PDO is given; returns its symbolic link name. It is off
+ * until IoSetDeviceInterfaceState enables it.
+ */
+export function IoRegisterDeviceInterface(PhysicalDeviceObject: DEVICE_OBJECT, InterfaceClassGuid: string, ReferenceString: string | null): { status: NTSTATUS; SymbolicLinkName: string | null } {
+  const t = currentMachine("IoRegisterDeviceInterface").kernelCall("IoRegisterDeviceInterface");
+  const pnp = pnpManager(t.machine);
+  const n = pnp.nodeOf(PhysicalDeviceObject);
+  if (!n) return { status: STATUS_INVALID_DEVICE_REQUEST, SymbolicLinkName: null };
+  if (typeof InterfaceClassGuid !== "string" || (ReferenceString !== null && typeof ReferenceString !== "string")) return { status: STATUS_INVALID_PARAMETER, SymbolicLinkName: null };
+  if (!/^\{?[0-9a-fA-F-]{36}\}?$/.test(InterfaceClassGuid)) return { status: STATUS_INVALID_PARAMETER, SymbolicLinkName: null };
+  const guid = (InterfaceClassGuid.startsWith("{") ? InterfaceClassGuid : `{${InterfaceClassGuid}}`).toLowerCase();
+  const existing = n.interfaces.find((i) => i.guid === guid && i.reference === ReferenceString);
+  if (existing) return { status: STATUS_SUCCESS, SymbolicLinkName: existing.link };
+  const i: DeviceInterface = { guid, reference: ReferenceString, link: linkName(n, guid, ReferenceString), enabled: false };
+  n.interfaces.push(i);
+  return { status: STATUS_SUCCESS, SymbolicLinkName: i.link };
+}
+
+/** IoSetDeviceInterfaceState: enables (the link appears) or disables a registered interface. */
+export function IoSetDeviceInterfaceState(SymbolicLinkName: string, Enable: boolean): NTSTATUS {
+  const t = currentMachine("IoSetDeviceInterfaceState").kernelCall("IoSetDeviceInterfaceState");
+  if (typeof SymbolicLinkName !== "string") return STATUS_INVALID_PARAMETER;
+  const pnp = pnpManager(t.machine);
+  for (const n of pnp.nodes) {
+    const i = n.interfaces.find((x) => x.link.toLowerCase() === SymbolicLinkName.toLowerCase());
+    if (i) {
+      if (Enable && n.state !== "started" && n.state !== "added") return STATUS_INVALID_DEVICE_REQUEST;
+      return setInterfaceState(t.machine, i, Enable);
+    }
+  }
+  return STATUS_OBJECT_NAME_NOT_FOUND;
+}
+
+/**
+ * The enabled interfaces of a class (what IoGetDeviceInterfaces and the user-mode
+ * CM_Get_Device_Interface_List return), as "\\??\\…" names.
+ */
+export function enabledInterfaces(m: Machine, guid: string): string[] {
+  const g = (guid.startsWith("{") ? guid : `{${guid}}`).toLowerCase();
+  const out: string[] = [];
+  for (const n of pnpManager(m).nodes) for (const i of n.interfaces) if (i.enabled && i.guid === g) out.push(i.link);
+  return out;
+}
+
+/** IoGetDeviceInterfaces: the enabled interfaces of a class. */
+export function IoGetDeviceInterfaces(InterfaceClassGuid: string): { status: NTSTATUS; SymbolicLinkList: string[] } {
+  const t = currentMachine("IoGetDeviceInterfaces").kernelCall("IoGetDeviceInterfaces");
+  if (typeof InterfaceClassGuid !== "string" || !/^\{?[0-9a-fA-F-]{36}\}?$/.test(InterfaceClassGuid)) return { status: STATUS_INVALID_PARAMETER, SymbolicLinkList: [] };
+  return { status: STATUS_SUCCESS, SymbolicLinkList: enabledInterfaces(t.machine, InterfaceClassGuid) };
+}
