@@ -132,8 +132,8 @@ declare module "../kernel/trace.js" {
     StartIoReturned: { irp: string; driver: string; routine: string };
     // ---- The PnP manager (pnp.ts) ----
     /** An IRP_MJ_PNP IRP the PnP manager sends to a device's stack (`status` once completed). */
-    PnpIrp: { device: string; minor: string; phase: "sent" | "completed"; status: number | null };
+    PnpIrp: { device: string; /** The minor function's name ("IRP_MN_START_DEVICE"). */ minor: string; /** Whether the IRP was just sent or has come back. */ phase: "sent" | "completed"; status: number | null };
     /** A device node changed state ("reported", "started", "surprise-removed", "removed", an interface enabled…). */
-    PnpDevice: { device: string; state: string; driver: string };
+    PnpDevice: { device: string; /** The node's new state, or what happened to one of its interfaces ("interface {guid} enabled"). */ state: string; driver: string };
   }
 }
