@@ -8,10 +8,13 @@ import tseslint from "typescript-eslint";
 const pkg = JSON.parse(readFileSync(new URL("./package.json", import.meta.url), "utf8"));
 const publicEntries = Object.keys(pkg.exports).map((k) => (k === "." ? pkg.name : `${pkg.name}/${k.slice(2)}`));
 const samplesRoot = path.join(import.meta.dirname, "samples");
+// The guide's code (docs/examples) is held to the same rule: relative imports stay inside it.
+const docsExamplesRoot = path.join(import.meta.dirname, "docs", "examples");
 
 /**
  * Samples are what users copy: they import only the package's public entry points (and each
- * other, inside samples/), never the emulator's internals by a relative path.
+ * other, inside samples/), never the emulator's internals by a relative path. So is the guide's
+ * code in docs/examples.
  */
 const publicImportsOnly = {
   meta: {
@@ -30,7 +33,8 @@ const publicImportsOnly = {
       if (source === null || source.startsWith("node:")) return;
       if (source.startsWith(".")) {
         const target = path.resolve(path.dirname(file), source);
-        if (target === samplesRoot || target.startsWith(samplesRoot + path.sep)) return;
+        const home = file.startsWith(docsExamplesRoot + path.sep) ? docsExamplesRoot : samplesRoot;
+        if (target === home || target.startsWith(home + path.sep)) return;
         context.report({ node, messageId: "internal", data: { source, entries: publicEntries.join(", ") } });
       } else if (!publicEntries.includes(source)) {
         context.report({ node, messageId: "unknown", data: { source, entries: publicEntries.join(", ") } });
@@ -46,7 +50,7 @@ const publicImportsOnly = {
 };
 
 export default tseslint.config(
-  { ignores: ["dist/**", "node_modules/**", "bin/**", "scratch/**", "eslint.config.js"] },
+  { ignores: ["dist/**", "node_modules/**", "bin/**", "scratch/**", "docs/api/**", "eslint.config.js"] },
   js.configs.recommended,
   ...tseslint.configs.strictTypeChecked,
   {
@@ -79,7 +83,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ["samples/**/*.ts"],
+    files: ["samples/**/*.ts", "docs/**/*.ts"],
     plugins: { irpsim: { rules: { "public-imports-only": publicImportsOnly } } },
     rules: { "irpsim/public-imports-only": "error" },
   },

@@ -35,7 +35,9 @@ export type CeVersion = "6.0" | "5.0";
 
 /** A physical RAM range withheld from the OS (config.bib RESERVE). */
 export interface ReservedRam {
+  /** The reserved range's physical address. */
   readonly physicalBase: number;
+  /** Its size in bytes. */
   readonly size: number;
   /** What it is for (a frame buffer, the SMD region…), for messages. */
   readonly name?: string;
@@ -65,7 +67,9 @@ export interface CeOptions {
 export interface CeCreateOptions extends CeOptions {
   /** Emulated RAM in bytes (default 128 MB). */
   readonly memoryBytes?: number;
+  /** Chooses at the machine's decision points (default: the deterministic run). */
   readonly strategy?: DecisionStrategy;
+  /** How many trace events the flight recorder keeps for bug-check reports. */
   readonly flightRecorder?: number;
 }
 
@@ -94,25 +98,36 @@ const machines = new WeakMap<Machine, CeMachine>();
 
 /** The CE 6.0 machine. */
 export class CeMachine {
+  /** The CE version the machine behaves as. */
   readonly version: CeVersion;
   /** nk.exe: the kernel process (the machine's System process). */
   readonly nk: KProcess;
   /** nk.exe's address space: kernel VM and the shared heap. */
   readonly kernel: CeKernelSpace;
+  /** The OEM address table: the physical ranges the kernel maps statically. */
   readonly oemAddressTable: readonly OemAddressEntry[];
+  /** Physical ranges kept out of the kernel's use (for DMA buffers and devices). */
   readonly reservedRam: readonly ReservedRam[];
+  /** Whether I/O windows behave as memory (the platform's choice). */
   readonly ioWindowsAreMemory: boolean;
+  /** The registry: the device manager's keys. */
   readonly registry = new CeRegistry();
+  /** The DLLs and executables the machine can load, by name. */
   readonly images = new CeImageStore();
+  /** The device manager: active stream drivers and their handles. */
   readonly devices: DeviceManager;
+  /** The reflector that hosts user-mode drivers and checks their mapping requests. */
   readonly reflector: Reflector;
+  /** Kernel libraries loaded with LoadKernelLibrary. */
   readonly kernelLibraries: KernelLibraries;
+  /** Named events and other named objects, shared by name across processes. */
   readonly namedObjects = new CeNamedObjects();
   /** The SYSINTR table: hardware models raise interrupts here. */
   readonly interrupts: CeInterrupts;
   private readonly spaces = new Map<KProcess, CeProcessSpace>();
 
   private constructor(
+    /** The NT kernel core the CE machine runs on. */
     readonly machine: Machine,
     options: CeOptions,
   ) {

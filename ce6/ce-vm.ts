@@ -62,12 +62,19 @@ export interface CeReserveResult {
 
 /** CE's MEMORY_BASIC_INFORMATION for one address. */
 export interface CeMemoryInfo {
+  /** The base address of the region of pages. */
   readonly BaseAddress: number;
+  /** The base address of the allocation the region belongs to. */
   readonly AllocationBase: number;
+  /** The protection the allocation was made with. */
   readonly AllocationProtect: number;
+  /** The region's size: pages from BaseAddress that share the same attributes. */
   readonly RegionSize: number;
+  /** MEM_COMMIT, MEM_RESERVE or MEM_FREE. */
   readonly State: number;
+  /** The region's current protection (PAGE_*). */
   readonly Protect: number;
+  /** MEM_PRIVATE or MEM_MAPPED. */
   readonly Type: number;
 }
 

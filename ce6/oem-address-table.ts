@@ -15,7 +15,9 @@ const MB = 0x100000;
 export interface OemAddressEntry {
   /** Cached virtual address, 0x80000000–0x9FFFFFFF. */
   readonly virtualBase: number;
+  /** The range's physical address. */
   readonly physicalBase: number;
+  /** Its size in bytes. */
   readonly size: number;
 }
 

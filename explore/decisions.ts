@@ -19,9 +19,11 @@ export function isSchedulingKind(kind: string): boolean {
 
 /** A decision as a strategy sees it. */
 export interface Decision {
+  /** What is decided: "schedule" (which ready thread runs), "inject", "fault" or "forcePending". */
   readonly kind: string;
   /** Options; option 0 is the default (run the first ready thread, inject nothing). */
   readonly count: number;
+  /** The decision's number in its run, from 0. */
   readonly ordinal: number;
   /** Where: "schedule", or "IoSetCancelRoutine/return in SharebufDeviceControl". */
   readonly site: string;
@@ -33,6 +35,7 @@ export interface Decision {
 
 /** Chooses at decisions; one per run. */
 export interface Chooser {
+  /** Which option to take (0: the default). */
   choose(d: Decision): number;
   /** Called with the run's machine before it starts. */
   attach?(m: Machine): void;
@@ -40,11 +43,17 @@ export interface Chooser {
 
 /** A decision that took a non-default option: an injection or a preemption. */
 export interface Deviation {
+  /** The decision's number in its run. */
   readonly ordinal: number;
+  /** What was decided (see Decision.kind). */
   readonly kind: string;
+  /** The option taken. */
   readonly choice: number;
+  /** How many options there were. */
   readonly of: number;
+  /** Where the decision was made (see Decision.site). */
   readonly site: string;
+  /** How many decisions the run had made at the same site before this one. */
   readonly occurrence: number;
   /** The chosen option's name ("kill sharebuf.exe", "sharebuf.exe:closer(4)"). */
   readonly option: string;

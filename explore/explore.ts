@@ -66,12 +66,15 @@ export interface ExploreOptions {
   readonly maxSchedules?: number;
   /** Shrink and explain the failures (default true); at most this many causes (default 4). */
   readonly shrink?: boolean;
+  /** How many failure causes to shrink and explain at most (default 4). */
   readonly shrinkCauses?: number;
+  /** Called now and then while the search runs, with how far it has got. */
   readonly onProgress?: (p: Progress) => void;
 }
 
 /** A failure cause, shrunk and explained. */
 export interface ExplainedFailure {
+  /** What went wrong, in a line ("bug check 0x00000044 MULTIPLE_IRP_COMPLETE_REQUESTS"). */
   readonly cause: string;
   /** How many schedules failed with this cause. */
   readonly count: number;
@@ -79,8 +82,11 @@ export interface ExplainedFailure {
   readonly replay: string;
   /** The replay string of the schedule as the search found it. */
   readonly foundReplay: string;
+  /** The shrunk schedule's injections and preemptions. */
   readonly deviations: readonly Deviation[];
+  /** How many injections and preemptions the schedule had before shrinking. */
   readonly originalDeviations: number;
+  /** What happened, step by step, at the driver's source lines. */
   readonly explanation: Explanation;
   /** The shrunk replay, run again exactly, fails with the same cause. */
   readonly reproduced: boolean;
@@ -88,14 +94,23 @@ export interface ExplainedFailure {
 
 /** What an exploration found. */
 export interface ExploreReport {
+  /** The scenario explored. */
   readonly scenario: string;
+  /** The scenario options it was explored with. */
   readonly options: Readonly<Record<string, string>>;
+  /** The events each run could inject, and how many of each. */
   readonly budget: InjectionBudget;
+  /** Each strategy's run, in order. */
   readonly strategies: readonly StrategyResult[];
+  /** Schedules run, all strategies together. */
   readonly schedules: number;
+  /** Of those, how many were different schedules. */
   readonly distinctSchedules: number;
+  /** How many different end states the runs reached. */
   readonly distinctEndStates: number;
+  /** The failing schedules, grouped by cause. */
   readonly failures: readonly FailureGroup[];
+  /** The failure causes shrunk and explained (at most `shrinkCauses`). */
   readonly explained: readonly ExplainedFailure[];
   /** Wall-clock time of the whole exploration (search, shrinking, explaining). */
   readonly elapsedMs: number;
@@ -104,7 +119,7 @@ export interface ExploreReport {
   /** The search's result in one sentence ("all schedules up to bound 2 explored: 812 distinct, none failed"). */
   readonly statement: string;
   /** PCT's guarantee per run, when PCT ran: 1/(n·k^(d-1)) from the observed n and k. */
-  readonly pctBound: { readonly depth: number; readonly n: number; readonly k: number; readonly probability: number } | null;
+  readonly pctBound: { /** PCT's bug depth d. */ readonly depth: number; /** The threads and events seen, n. */ readonly n: number; /** The steps seen, k. */ readonly k: number; /** The probability per run of finding a bug of depth d. */ readonly probability: number } | null;
   /** The undisturbed run (no injection, no preemption) failed, so no strategy ran: its failure is the report. */
   readonly undisturbedFailure: boolean;
   /** The shard this report covers (null: the whole search). */
@@ -300,6 +315,10 @@ export async function exploreScenario(scenario: Scenario, o: ExploreOptions = {}
 
 /** An exploration found failing schedules: the message carries each shrunk replay string and its explanation. */
 export class ExplorationFailure extends Error {
+  /**
+   * @param report what the exploration found; the message has its failures, explanations and replay
+   * strings.
+   */
   constructor(readonly report: ExploreReport) {
     super(formatFailureMessage(report));
     this.name = "ExplorationFailure";
@@ -328,11 +347,15 @@ export async function explore(scenario: Scenario, o: ExploreOptions = {}): Promi
 
 /** What replaying a string gives. */
 export interface ReplayResult {
+  /** The decoded replay string. */
   readonly spec: ReplaySpec;
+  /** The run's outcome: its failures, decisions and injections. */
   readonly outcome: ScheduleOutcome;
   /** The scenario's result: its machine, checks and every trace event. */
   readonly result: ScenarioResult;
+  /** How the replayed run failed (empty: it passed). */
   readonly failures: readonly Failure[];
+  /** What happened, step by step, at the driver's source lines. */
   readonly explanation: Explanation;
   /** Why the run did not follow the recorded schedule (null: it did, decision for decision). */
   readonly mismatch: string | null;

@@ -11,10 +11,10 @@ import { runSchedule, type ExploreTarget, type ScheduleOutcome } from "./run-sch
 
 /** A strategy and its parameters. */
 export type StrategySpec =
-  | { readonly kind: "random"; readonly runs: number; readonly seed: number }
-  | { readonly kind: "pct"; readonly runs: number; readonly seed: number; readonly depth: number }
-  | { readonly kind: "delay"; readonly runs: number; readonly seed: number; readonly delays: number }
-  | { readonly kind: "dfs"; readonly bound: number };
+  | { /** Random schedules: a random ready thread at each step, injections at random points. */ readonly kind: "random"; /** How many schedules to run. */ readonly runs: number; /** The seed, so the same runs come out every time. */ readonly seed: number }
+  | { /** Probabilistic concurrency testing (Burckhardt et al.): random priorities and d - 1 priority changes. */ readonly kind: "pct"; /** How many schedules to run. */ readonly runs: number; /** The seed. */ readonly seed: number; /** The bug depth d it targets. */ readonly depth: number }
+  | { /** A few deviations from the default schedule, placed at random steps. */ readonly kind: "delay"; /** How many schedules to run. */ readonly runs: number; /** The seed. */ readonly seed: number; /** How many deviations each schedule makes. */ readonly delays: number }
+  | { /** Every schedule with at most `bound` injections and preemptions, depth first. */ readonly kind: "dfs"; /** The most injections and preemptions a schedule may have. */ readonly bound: number };
 
 /** "pct.d2.s1", "dfs.b2": a strategy in a few characters, for replay strings and reports. */
 export function strategyName(s: StrategySpec): string {

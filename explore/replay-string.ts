@@ -13,13 +13,17 @@ import type { OrdinalChoice } from "./choosers.js";
 
 /** Everything a replay string holds. */
 export interface ReplaySpec {
+  /** The scenario the schedule is for. */
   readonly scenario: string;
+  /** The scenario options the run used. */
   readonly options: Readonly<Record<string, string>>;
+  /** The injection budget the run had. */
   readonly budget: InjectionBudget;
   /** Where the schedule came from ("pct.d2.s1.r17", "dfs.b2", "shrunk"): for people, not for replay. */
   readonly origin: string;
   /** How many decisions the run made (a check that the replay follows the same path). */
   readonly decisions: number;
+  /** The non-default choices, by decision number. */
   readonly choices: readonly OrdinalChoice[];
 }
 

@@ -37,8 +37,11 @@ export function splitTargetOptions(options: Readonly<Record<string, string>>): {
 
 /** The scenario a search explores: which one, with which options, under which budget. */
 export interface ExploreTarget {
+  /** The scenario to run. */
   readonly scenario: Scenario;
+  /** Its options. */
   readonly options: Readonly<Record<string, string>>;
+  /** What each run may inject. */
   readonly budget: InjectionBudget;
 }
 
@@ -67,6 +70,7 @@ export interface ScheduleOutcome {
   readonly decisions: number;
   /** Of those, decisions about injecting. */
   readonly injectionDecisions: number;
+  /** The events injected, in order. */
   readonly injections: readonly InjectionRecord[];
   /** Every decision point the injector saw, when asked for. */
   readonly points: readonly PointRecord[];
@@ -74,6 +78,7 @@ export interface ScheduleOutcome {
   readonly endState: string;
   /** Threads the run created. */
   readonly threads: number;
+  /** The scenario's result, when it was kept. */
   readonly result: ScenarioResult | null;
 }
 

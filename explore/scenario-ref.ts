@@ -7,7 +7,7 @@ import { importScenarioModule } from "../scenario/load-module.js";
 import type { Scenario } from "../scenario/scenario.js";
 
 /** A scenario a worker can load. */
-export type ScenarioRef = { readonly shipped: string } | { readonly module: string; readonly exportName?: string };
+export type ScenarioRef = { /** A shipped scenario's name. */ readonly shipped: string } | { /** The module file that exports the scenario. */ readonly module: string; /** The module's export that holds it (default: its default or only one). */ readonly exportName?: string };
 
 /** A target a worker can rebuild: the scenario reference, its options and the budget. */
 export interface TargetRef {

@@ -12,17 +12,25 @@ import { runUnitsOnWorkers } from "./workers.js";
 
 /** Which part of a search this process runs: units whose index is `index` modulo `count`. */
 export interface Shard {
+  /** This shard's number, from 1. */
   readonly index: number;
+  /** How many shards the search is cut into. */
   readonly count: number;
 }
 
 /** Where a search is, for progress displays. */
 export interface Progress {
+  /** The strategy running. */
   readonly strategy: string;
+  /** Units of work done (subtrees for dfs, runs otherwise). */
   readonly unitsDone: number;
+  /** Units of work in all. */
   readonly unitsTotal: number;
+  /** Schedules run so far. */
   readonly schedules: number;
+  /** Failure causes found so far. */
   readonly failures: number;
+  /** Wall-clock time so far. */
   readonly elapsedMs: number;
 }
 
@@ -41,13 +49,19 @@ export interface SearchOptions {
 
 /** What one strategy's search saw. */
 export interface StrategyResult {
+  /** The strategy and its parameters. */
   readonly spec: StrategySpec;
+  /** The strategy's short name ("dfs.b2", "pct.d3"). */
   readonly name: string;
+  /** What its schedules came to: counts, distinct schedules and end states, failures. */
   readonly tally: TallyData;
+  /** Units of work it had. */
   readonly unitsTotal: number;
+  /** Units of work it ran (fewer when it stopped early). */
   readonly unitsRun: number;
   /** Every unit of the shard ran (for DFS: every schedule up to the bound was explored). */
   readonly complete: boolean;
+  /** Wall-clock time it took. */
   readonly elapsedMs: number;
   /** 1-based position of the first failing schedule in the search's order (null: none failed). */
   readonly firstFailureAt: number | null;

@@ -27,7 +27,9 @@ import type { IRP } from "./irp.js";
 
 /** Access rights to an I/O completion object (winnt.h). */
 export const IO_COMPLETION_QUERY_STATE = 0x0001;
+/** IO_COMPLETION_MODIFY_STATE: the right to queue packets to a completion port. */
 export const IO_COMPLETION_MODIFY_STATE = 0x0002;
+/** IO_COMPLETION_ALL_ACCESS: every right to a completion port. */
 export const IO_COMPLETION_ALL_ACCESS = 0x001f0003;
 
 /** The object type name ObReferenceObjectByHandle checks against (IoCompletionObjectType). */

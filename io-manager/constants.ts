@@ -70,8 +70,20 @@ export const METHOD_DIRECT_FROM_HARDWARE = METHOD_OUT_DIRECT;
 
 /** Required access, bits 14–15 of an I/O control code. */
 export const FILE_ANY_ACCESS = 0;
+/**
+ * FILE_SPECIAL_ACCESS: the same value as FILE_ANY_ACCESS; the I/O manager checks no access, the
+ * driver checks its own.
+ */
 export const FILE_SPECIAL_ACCESS = 0;
+/**
+ * FILE_READ_ACCESS: the caller's handle must have read access for the I/O manager to send the
+ * request.
+ */
 export const FILE_READ_ACCESS = 1;
+/**
+ * FILE_WRITE_ACCESS: the caller's handle must have write access for the I/O manager to send the
+ * request.
+ */
 export const FILE_WRITE_ACCESS = 2;
 
 /** Device types (FILE_DEVICE_*). */
@@ -158,11 +170,25 @@ export function mapGenericFileAccess(access: number): number {
 
 /** DEVICE_OBJECT.Flags. */
 export const DO_VERIFY_VOLUME = 0x00000002;
+/**
+ * DO_BUFFERED_IO: reads and writes to this device go through a system buffer the I/O manager copies
+ * (Irp.AssociatedIrp.SystemBuffer).
+ */
 export const DO_BUFFERED_IO = 0x00000004;
+/** DO_EXCLUSIVE: only one file object may be open on the device at a time. */
 export const DO_EXCLUSIVE = 0x00000008;
+/**
+ * DO_DIRECT_IO: reads and writes to this device get the caller's buffer locked and described by an
+ * MDL (Irp.MdlAddress).
+ */
 export const DO_DIRECT_IO = 0x00000010;
 export const DO_DEVICE_HAS_NAME = 0x00000040;
+/**
+ * DO_DEVICE_INITIALIZING: set by IoCreateDevice; opens fail until the driver clears it
+ * (DriverEntry's devices are cleared for it).
+ */
 export const DO_DEVICE_INITIALIZING = 0x00000080;
+/** DO_POWER_PAGABLE: the device's power IRPs may be handled at PASSIVE_LEVEL. */
 export const DO_POWER_PAGABLE = 0x00002000;
 
 /** Device characteristics. */
@@ -171,17 +197,29 @@ export const FILE_DEVICE_SECURE_OPEN = 0x00000100;
 /** IO_STACK_LOCATION.Control. */
 export const SL_PENDING_RETURNED = 0x01;
 export const SL_ERROR_RETURNED = 0x02;
+/**
+ * SL_INVOKE_ON_CANCEL: call the completion routine when the IRP completes with STATUS_CANCELLED.
+ */
 export const SL_INVOKE_ON_CANCEL = 0x20;
+/**
+ * SL_INVOKE_ON_SUCCESS: call the completion routine when the IRP completes with a success status.
+ */
 export const SL_INVOKE_ON_SUCCESS = 0x40;
+/** SL_INVOKE_ON_ERROR: call the completion routine when the IRP completes with an error status. */
 export const SL_INVOKE_ON_ERROR = 0x80;
 
-/** IRP.Flags. */
+/** IRP.Flags: IRP_NOCACHE, the transfer bypasses the cache. */
 export const IRP_NOCACHE = 0x0001;
 export const IRP_PAGING_IO = 0x0002;
+/** IRP_SYNCHRONOUS_API: the request came from a synchronous call (the I/O manager waits for it on the caller's behalf). */
 export const IRP_SYNCHRONOUS_API = 0x0004;
+/** IRP_ASSOCIATED_IRP: an associated IRP of a master IRP (IoMakeAssociatedIrp); completing the last completes the master. */
 export const IRP_ASSOCIATED_IRP = 0x0008;
+/** IRP_BUFFERED_IO: AssociatedIrp.SystemBuffer is a system copy of the caller's buffer (METHOD_BUFFERED, DO_BUFFERED_IO). */
 export const IRP_BUFFERED_IO = 0x0010;
+/** IRP_DEALLOCATE_BUFFER: the I/O manager frees SystemBuffer when the IRP completes. */
 export const IRP_DEALLOCATE_BUFFER = 0x0020;
+/** IRP_INPUT_OPERATION: data flows to the caller, so completion copies SystemBuffer back to the user's buffer. */
 export const IRP_INPUT_OPERATION = 0x0040;
 export const IRP_CREATE_OPERATION = 0x0080;
 export const IRP_READ_OPERATION = 0x0100;
@@ -203,7 +241,15 @@ export const FO_SKIP_SET_FAST_IO = 0x08000000;
 
 /** SetFileCompletionNotificationModes flags (winbase.h). */
 export const FILE_SKIP_COMPLETION_PORT_ON_SUCCESS = 0x1;
+/**
+ * FILE_SKIP_SET_EVENT_ON_HANDLE: the I/O manager does not signal the file handle itself when a
+ * request on it completes.
+ */
 export const FILE_SKIP_SET_EVENT_ON_HANDLE = 0x2;
+/**
+ * FILE_SKIP_SET_USER_EVENT_ON_FAST_IO: no event is set for a request that completes on the fast I/O
+ * path.
+ */
 export const FILE_SKIP_SET_USER_EVENT_ON_FAST_IO = 0x4;
 
 /** MDL.MdlFlags. */
@@ -249,18 +295,39 @@ export const MdlMappingNoExecute = 0x40000000;
 
 /** Priority boosts for IoCompleteRequest (recorded, not interpreted). */
 export const IO_NO_INCREMENT = 0;
+/**
+ * IO_DISK_INCREMENT: the priority boost for a thread waiting on a disk request (IoCompleteRequest's
+ * second argument).
+ */
 export const IO_DISK_INCREMENT = 1;
+/** IO_SERIAL_INCREMENT: the priority boost for a thread waiting on a serial port request. */
 export const IO_SERIAL_INCREMENT = 2;
+/** IO_KEYBOARD_INCREMENT: the priority boost for a thread waiting on keyboard input. */
 export const IO_KEYBOARD_INCREMENT = 6;
 
 /** CreateFile's dispositions and flags (fileapi.h). */
 export const CREATE_NEW = 1;
+/** CREATE_ALWAYS: CreateFile creates the file, replacing one that exists. */
 export const CREATE_ALWAYS = 2;
+/**
+ * OPEN_EXISTING: CreateFile opens the file or device only if it exists (the disposition for
+ * devices).
+ */
 export const OPEN_EXISTING = 3;
+/** OPEN_ALWAYS: CreateFile opens the file, creating it if it does not exist. */
 export const OPEN_ALWAYS = 4;
+/** TRUNCATE_EXISTING: CreateFile opens an existing file and truncates it to zero bytes. */
 export const TRUNCATE_EXISTING = 5;
+/** FILE_SHARE_READ: other opens of the same file may read. */
 export const FILE_SHARE_READ = 0x1;
+/** FILE_SHARE_WRITE: other opens of the same file may write. */
 export const FILE_SHARE_WRITE = 0x2;
+/** FILE_SHARE_DELETE: other opens of the same file may delete or rename it. */
 export const FILE_SHARE_DELETE = 0x4;
+/** FILE_ATTRIBUTE_NORMAL: a file with no other attributes. */
 export const FILE_ATTRIBUTE_NORMAL = 0x80;
+/**
+ * FILE_FLAG_OVERLAPPED: the handle does overlapped I/O: calls return at once with ERROR_IO_PENDING
+ * when the driver pends, and completion is reported through the OVERLAPPED.
+ */
 export const FILE_FLAG_OVERLAPPED = 0x40000000;

@@ -29,18 +29,31 @@ export type IO_CSQ_COMPLETE_CANCELED_IRP = (Csq: IO_CSQ, Irp: IRP) => void;
 
 /** IO_CSQ: the driver's six callbacks (initialise with IoCsqInitialize or IoCsqInitializeEx). */
 export class IO_CSQ {
+  /** The driver's routine that inserts an IRP into its queue (IoCsqInitialize). */
   CsqInsertIrp: IO_CSQ_INSERT_IRP | null = null;
+  /**
+   * The driver's routine that inserts an IRP and may refuse it with a status (IoCsqInitializeEx).
+   */
   CsqInsertIrpEx: IO_CSQ_INSERT_IRP_EX | null = null;
+  /** The driver's routine that unlinks an IRP from its queue. */
   CsqRemoveIrp: IO_CSQ_REMOVE_IRP | null = null;
+  /**
+   * The driver's routine that finds the next IRP after a given one (optionally matching a context).
+   */
   CsqPeekNextIrp: IO_CSQ_PEEK_NEXT_IRP | null = null;
+  /** The driver's routine that acquires the queue's lock. */
   CsqAcquireLock: IO_CSQ_ACQUIRE_LOCK | null = null;
+  /** The driver's routine that releases the queue's lock. */
   CsqReleaseLock: IO_CSQ_RELEASE_LOCK | null = null;
+  /** The driver's routine that completes an IRP the queue has taken off after it was cancelled. */
   CsqCompleteCanceledIrp: IO_CSQ_COMPLETE_CANCELED_IRP | null = null;
 }
 
 /** IO_CSQ_IRP_CONTEXT: lets a driver remove one specific IRP later (IoCsqRemoveIrp). */
 export class IO_CSQ_IRP_CONTEXT {
+  /** The IRP this context tracks while it is queued (null once removed). */
   Irp: IRP | null = null;
+  /** The queue the IRP is in. */
   Csq: IO_CSQ | null = null;
 }
 

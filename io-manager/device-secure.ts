@@ -16,12 +16,19 @@ import type { DRIVER_OBJECT } from "./driver-object.js";
 export const SDDL_DEVOBJ_KERNEL_ONLY = "D:P";
 /** The INF's security applies (here: the same as KERNEL_ONLY, as wdmsec defines it). */
 export const SDDL_DEVOBJ_INF_SUPPLIED = SDDL_DEVOBJ_KERNEL_ONLY;
+/** SDDL_DEVOBJ_SYS_ALL: only the system (kernel and services as LocalSystem) may open the device. */
 export const SDDL_DEVOBJ_SYS_ALL = "D:P(A;;GA;;;SY)";
+/** SDDL_DEVOBJ_SYS_ALL_ADM_ALL: the system and administrators get every right; nobody else may open it. */
 export const SDDL_DEVOBJ_SYS_ALL_ADM_ALL = "D:P(A;;GA;;;SY)(A;;GA;;;BA)";
+/** SDDL_DEVOBJ_SYS_ALL_ADM_RX: the system gets every right, administrators read and execute. */
 export const SDDL_DEVOBJ_SYS_ALL_ADM_RX = "D:P(A;;GA;;;SY)(A;;GRGX;;;BA)";
+/** SDDL_DEVOBJ_SYS_ALL_ADM_RWX_WORLD_R: the system everything, administrators read/write/execute, everyone read. */
 export const SDDL_DEVOBJ_SYS_ALL_ADM_RWX_WORLD_R = "D:P(A;;GA;;;SY)(A;;GRGWGX;;;BA)(A;;GR;;;WD)";
+/** SDDL_DEVOBJ_SYS_ALL_ADM_RWX_WORLD_R_RES_R: as …_WORLD_R, and restricted code read too. */
 export const SDDL_DEVOBJ_SYS_ALL_ADM_RWX_WORLD_R_RES_R = "D:P(A;;GA;;;SY)(A;;GRGWGX;;;BA)(A;;GR;;;WD)(A;;GR;;;RC)";
+/** SDDL_DEVOBJ_SYS_ALL_ADM_RWX_WORLD_RW_RES_R: the system everything, administrators read/write/execute, everyone read/write, restricted code read. */
 export const SDDL_DEVOBJ_SYS_ALL_ADM_RWX_WORLD_RW_RES_R = "D:P(A;;GA;;;SY)(A;;GRGWGX;;;BA)(A;;GRGW;;;WD)(A;;GR;;;RC)";
+/** SDDL_DEVOBJ_SYS_ALL_ADM_RWX_WORLD_RWX_RES_RWX: the system everything; administrators, everyone and restricted code read/write/execute. */
 export const SDDL_DEVOBJ_SYS_ALL_ADM_RWX_WORLD_RWX_RES_RWX = "D:P(A;;GA;;;SY)(A;;GRGWGX;;;BA)(A;;GRGWGX;;;WD)(A;;GRGWGX;;;RC)";
 
 const descriptors = new WeakMap<DEVICE_OBJECT, SecurityDescriptor>();
@@ -50,7 +57,7 @@ export function IoCreateDeviceSecure<Ext>(
   Exclusive: boolean,
   DefaultSDDLString: string | UNICODE_STRING,
   _DeviceClassGuid: string | null,
-): { status: NTSTATUS; DeviceObject: DEVICE_OBJECT<Ext> | null } {
+): { /** STATUS_SUCCESS, STATUS_INVALID_PARAMETER for an SDDL string irpsim cannot read, or IoCreateDevice's failures. */ status: NTSTATUS; /** The new device object, or null on failure. */ DeviceObject: DEVICE_OBJECT<Ext> | null } {
   currentMachine("IoCreateDeviceSecure").kernelCall("IoCreateDeviceSecure");
   const sddl = typeof DefaultSDDLString === "string" ? DefaultSDDLString : unicodeStringText(DefaultSDDLString);
   const sd = parseDeviceSddl(sddl);

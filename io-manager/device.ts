@@ -30,7 +30,7 @@ export function IoCreateDevice<Ext>(
   DeviceType: number,
   DeviceCharacteristics: number,
   Exclusive: boolean,
-): { status: NTSTATUS; DeviceObject: DEVICE_OBJECT<Ext> | null } {
+): { /** STATUS_SUCCESS, or why the device could not be created. */ status: NTSTATUS; /** The new device (null on failure). */ DeviceObject: DEVICE_OBJECT<Ext> | null } {
   const t = kernel("IoCreateDevice");
   checkPointer("IoCreateDevice", "DriverObject", DriverObject, DRIVER_OBJECT, "a DRIVER_OBJECT");
   DeviceType = checkNumber("IoCreateDevice", "DeviceType", DeviceType);

@@ -29,15 +29,23 @@ export type DRIVER_STARTIO = (DeviceObject: DEVICE_OBJECT, Irp: IRP) => void;
  * STATUS_INVALID_DEVICE_REQUEST, as IopInvalidDeviceRequest does.
  */
 export class DRIVER_OBJECT extends KernelObject {
+  /** The object manager's type name of this object. */
   readonly objectType = "Driver";
   /** "\\Driver\\Sharebuf". */
   readonly DriverName: string;
   /** The first device (devices are chained through NextDevice). */
   DeviceObject: DEVICE_OBJECT | null = null;
+  /**
+   * The dispatch table: the routine for each IRP_MJ_* major function (IopInvalidDeviceRequest where
+   * the driver set none).
+   */
   readonly MajorFunction: (DRIVER_DISPATCH | null)[] = new Array<DRIVER_DISPATCH | null>(IRP_MJ_MAXIMUM_FUNCTION + 1).fill(null);
+  /** The driver's unload routine; a driver without one cannot be unloaded. */
   DriverUnload: DRIVER_UNLOAD | null = null;
+  /** The driver's StartIo routine, for IoStartPacket's device queue. */
   DriverStartIo: DRIVER_STARTIO | null = null;
-  readonly DriverExtension: { AddDevice: unknown; ServiceKeyName: string };
+  /** The driver extension: its AddDevice routine and service key name. */
+  readonly DriverExtension: { /** The PnP manager's AddDevice routine for the driver (null for a legacy driver). */ AddDevice: unknown; /** The driver's service name in the registry. */ ServiceKeyName: string };
   /** Set once DriverUnload has run. */
   unloaded = false;
   /** Device objects of this driver not yet deleted (each keeps the driver's image loaded, as in NT). */
@@ -56,6 +64,7 @@ export class DRIVER_OBJECT extends KernelObject {
     return this.lastRoutineName;
   }
 
+  /** @param shortName the driver's name without "\Driver\" ("Sharebuf"), as traces print it. */
   constructor(readonly shortName: string) {
     super();
     this.DriverName = `\\Driver\\${shortName}`;

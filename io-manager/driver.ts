@@ -12,7 +12,9 @@ import { registerIoctlNames } from "./ioctl-names.js";
 
 /** The result of loading a driver. */
 export interface LoadedDriver {
+  /** What DriverEntry returned. */
   readonly status: NTSTATUS;
+  /** The driver object DriverEntry was given, with its dispatch table and devices. */
   readonly DriverObject: DRIVER_OBJECT;
 }
 

@@ -14,12 +14,17 @@ import { closeFileObject, deleteFileObject } from "./close.js";
 
 /** FILE_OBJECT. */
 export class FILE_OBJECT extends KernelObject {
+  /** The object manager's type name of this object. */
   readonly objectType = "File";
   /** The device the file was opened on (the bottom of its stack for this open). */
   DeviceObject: DEVICE_OBJECT | null;
+  /** A pointer's worth of per-open state for the driver (a file system's FCB). */
   FsContext: unknown = null;
+  /** A second pointer's worth of per-open state for the driver (a file system's CCB). */
   FsContext2: unknown = null;
+  /** FO_* flags (FO_SYNCHRONOUS_IO for a handle opened without FILE_FLAG_OVERLAPPED). */
   Flags = 0;
+  /** The file position synchronous reads and writes use and advance. */
   CurrentByteOffset = 0;
   /** The rest of the path after the device name ("" for a plain device open). */
   FileName: string;

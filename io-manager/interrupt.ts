@@ -28,7 +28,7 @@ export function IoConnectInterrupt<C>(
   ShareVector: boolean,
   ProcessorEnableMask: number,
   _FloatingSave: boolean,
-): { status: NTSTATUS; InterruptObject: KINTERRUPT<C> | null } {
+): { /** STATUS_SUCCESS, or why the interrupt could not be connected. */ status: NTSTATUS; /** The connected interrupt object (null on failure). */ InterruptObject: KINTERRUPT<C> | null } {
   const t = currentMachine("IoConnectInterrupt").kernelCall("IoConnectInterrupt");
   checkRoutine("IoConnectInterrupt", "ServiceRoutine", ServiceRoutine);
   if (isGiven(SpinLock)) checkPointer("IoConnectInterrupt", "SpinLock", SpinLock, KSPIN_LOCK, "a KSPIN_LOCK or NULL");

@@ -15,7 +15,7 @@ import type { Machine } from "../kernel/machine.js";
 declare module "../kernel/trace.js" {
   interface TraceEventMap {
     /** A driver's name for an I/O control code (`driver`: whose code it is, null when not said). */
-    IoctlNamed: { driver: string | null; code: number; name: string };
+    IoctlNamed: { driver: string | null; /** The control code. */ code: number; /** The name the driver declared for it (IOCTL_SHARE_BUFFER). */ name: string };
   }
 }
 

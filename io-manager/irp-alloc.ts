@@ -16,10 +16,13 @@ const MAXIMUM_STACK_SIZE = 127;
 /** The deepest stack the I/O manager's IRP lookaside lists hold (io-manager.ts keeps the same bound). */
 const LOOKASIDE_STACK_LOCATIONS = 8;
 
-/** Irp->AllocationFlags bits (wdm.h). */
+/** Irp->AllocationFlags bits (wdm.h): IRP_QUOTA_CHARGED, the IRP was charged to the caller's quota. */
 export const IRP_QUOTA_CHARGED = 0x01;
+/** IRP_ALLOCATED_MUST_SUCCEED: the IRP came from the must-succeed reserve. */
 export const IRP_ALLOCATED_MUST_SUCCEED = 0x02;
+/** IRP_ALLOCATED_FIXED_SIZE: the IRP has the lookaside list's fixed stack depth, so IoReuseIrp and IoFreeIrp return it there. */
 export const IRP_ALLOCATED_FIXED_SIZE = 0x04;
+/** IRP_LOOKASIDE_ALLOCATION: the IRP came from the I/O manager's lookaside list. */
 export const IRP_LOOKASIDE_ALLOCATION = 0x08;
 
 /**

@@ -21,7 +21,9 @@ import { checkPointer } from "../kernel/bad-pointer.js";
 
 /** IO_STATUS_BLOCK: the final status and the byte count (Information). */
 export class IO_STATUS_BLOCK {
+  /** The final status of the request (NTSTATUS). */
   Status: NTSTATUS = 0;
+  /** Bytes transferred, or another request-specific value. */
   Information = 0;
 }
 
@@ -214,14 +216,26 @@ function num(v: unknown): number {
 
 /** IO_STACK_LOCATION: one driver's view of the request. */
 export class IO_STACK_LOCATION {
+  /** The IRP_MJ_* function this location asks of its driver. */
   MajorFunction = 0;
+  /** The IRP_MN_* minor function, for majors that have them. */
   MinorFunction = 0;
+  /** SL_* flags of the request (SL_OVERRIDE_VERIFY_VOLUME…). */
   Flags = 0;
+  /** SL_PENDING_RETURNED and the SL_INVOKE_ON_* bits of the completion routine. */
   Control = 0;
+  /**
+   * The request's parameters: a union of one block per major function (Parameters.Read,
+   * Parameters.DeviceIoControl…).
+   */
   readonly Parameters = new IoStackParameters();
+  /** The device this location is for. */
   DeviceObject: DEVICE_OBJECT | null = null;
+  /** The file object the request was issued on. */
   FileObject: FILE_OBJECT | null = null;
+  /** The completion routine the driver above set with IoSetCompletionRoutine. */
   CompletionRoutine: IO_COMPLETION_ROUTINE | null = null;
+  /** The context passed to that completion routine. */
   Context: unknown = null;
 
   /** IopClearStackLocation. */
@@ -305,12 +319,13 @@ export class IRP implements IrpAssociated, IrpIoStatus, IrpTailOverlay, LiveSetM
   /** Stable id for traces ("irp#12"), renewed each time a recycled IRP is handed out. */
   id = 0;
   /**
-   * A verifier's watch on this IRP's members (null on IRP.prototype). Set with {@link setIrpWatch},
+   * A verifier's watch on this IRP's members (null on IRP.prototype). Set with `setIrpWatch`,
    * which gives the IRP a prototype whose accessors report to it; an IRP nobody watches keeps
    * accessors that cost nothing, and no field for it.
    */
   declare readonly watch: IrpWatch | null;
   private mdl: MDL | null = null;
+  /** IRP_* flags the I/O manager keeps (IRP_BUFFERED_IO, IRP_INPUT_OPERATION…). */
   Flags = 0;
   /**
    * Irp->AllocationFlags: how the IRP was allocated (IRP_ALLOCATED_FIXED_SIZE and
@@ -321,14 +336,28 @@ export class IRP implements IrpAssociated, IrpIoStatus, IrpTailOverlay, LiveSetM
   AllocationFlags = 0;
   /** Links the IRP into its thread's IrpList. */
   readonly ThreadListEntry: LIST_ENTRY<IRP>;
+  /**
+   * Whether the request came from user mode (UserMode) or kernel mode: buffers from user mode must
+   * be probed.
+   */
   RequestorMode: KPROCESSOR_MODE = 0;
+  /**
+   * Set as completion passes a location marked pending: a completion routine propagates it with
+   * IoMarkIrpPending.
+   */
   PendingReturned = false;
+  /** The number of stack locations. */
   StackCount: number;
+  /** The current stack location's number, from StackCount down to 1. */
   CurrentLocation: number;
   private cancelFlag = false;
+  /** The IRQL to pass to IoReleaseCancelSpinLock in the cancel routine. */
   CancelIrql: KIRQL = 0;
+  /** Where completion writes the final status for the requester (its IO_STATUS_BLOCK). */
   UserIosb: UserIosb = null;
+  /** The event completion signals for the requester. */
   UserEvent: KEVENT | null = null;
+  /** The cancel routine, set with IoSetCancelRoutine (never assigned directly). */
   CancelRoutine: DRIVER_CANCEL | null = null;
   private userBuffer = 0;
   /** The stack locations, index 0 the lowest driver's. */
@@ -336,23 +365,43 @@ export class IRP implements IrpAssociated, IrpIoStatus, IrpTailOverlay, LiveSetM
 
   // ---- The members wdm.h embeds in the IRP, stored inline here too ----
   // Irp->AssociatedIrp
+  /** Irp->AssociatedIrp.SystemBuffer: the system buffer of METHOD_BUFFERED and buffered I/O. */
   SystemBuffer = 0;
+  /** Irp->AssociatedIrp.MasterIrp: the master of an associated IRP. */
   MasterIrp: IRP | null = null;
+  /** Irp->AssociatedIrp.IrpCount: associated IRPs not yet completed, on a master IRP. */
   IrpCount = 0;
   // Irp->IoStatus
+  /** Irp->IoStatus.Status, inline. */
   Status: NTSTATUS = 0;
+  /** Irp->IoStatus.Information, inline. */
   Information = 0;
   // Irp->Overlay.AsynchronousParameters
+  /**
+   * Irp->Overlay.AsynchronousParameters.UserApcRoutine: the APC (ReadFileEx's completion routine)
+   * queued to the requester at completion.
+   */
   UserApcRoutine: ((...args: unknown[]) => unknown) | null = null;
+  /** The context of that APC. */
   UserApcContext: unknown = null;
+  /** Irp->Overlay.AllocationSize, for create requests. */
   AllocationSize = 0;
   // Irp->Tail.Overlay and Irp->Tail
   private driverContext: unknown[] | null = null;
+  /** Irp->Tail.Overlay.ListEntry: the owner's to link the IRP into a queue of its own. */
   readonly ListEntry: LIST_ENTRY<IRP>;
+  /**
+   * Irp->Tail.Overlay.Thread: the thread that issued the request (null for thread-agnostic and
+   * driver-allocated IRPs).
+   */
   Thread: KThread | null = null;
+  /** Irp->Tail.Overlay.AuxiliaryBuffer. */
   AuxiliaryBuffer = 0;
+  /** Irp->Tail.Overlay.OriginalFileObject: the file object the request was issued on. */
   OriginalFileObject: FILE_OBJECT | null = null;
+  /** Irp->Tail.Apc: the APC that runs the second stage of completion in the requester's thread. */
   Apc: KAPC | null = null;
+  /** Irp->Tail.CompletionKey: the completion key of the port the file is associated with. */
   CompletionKey: unknown = null;
 
   /**
@@ -376,6 +425,7 @@ export class IRP implements IrpAssociated, IrpIoStatus, IrpTailOverlay, LiveSetM
   get MdlAddress(): MDL | null {
     return this.mdl;
   }
+  /** Sets Irp->MdlAddress. */
   set MdlAddress(value: MDL | null) {
     this.mdl = value;
   }
@@ -386,6 +436,7 @@ export class IRP implements IrpAssociated, IrpIoStatus, IrpTailOverlay, LiveSetM
   get mdlChain(): MDL | null {
     return this.mdl;
   }
+  /** Sets Irp->MdlAddress, for the I/O manager. */
   set mdlChain(value: MDL | null) {
     this.mdl = value;
   }
@@ -397,6 +448,7 @@ export class IRP implements IrpAssociated, IrpIoStatus, IrpTailOverlay, LiveSetM
   get userBufferAddress(): number {
     return this.userBuffer;
   }
+  /** Sets Irp->UserBuffer, for the I/O manager. */
   set userBufferAddress(value: number) {
     this.userBuffer = value;
   }
@@ -404,6 +456,7 @@ export class IRP implements IrpAssociated, IrpIoStatus, IrpTailOverlay, LiveSetM
   get Cancel(): boolean {
     return this.cancelFlag;
   }
+  /** Sets Irp->Cancel (IoCancelIrp does). */
   set Cancel(value: boolean) {
     this.cancelFlag = value;
   }
@@ -411,6 +464,7 @@ export class IRP implements IrpAssociated, IrpIoStatus, IrpTailOverlay, LiveSetM
   get UserBuffer(): number {
     return this.userBuffer;
   }
+  /** Sets Irp->UserBuffer. */
   set UserBuffer(value: number) {
     this.userBuffer = value;
   }
@@ -461,14 +515,22 @@ export class IRP implements IrpAssociated, IrpIoStatus, IrpTailOverlay, LiveSetM
   userOutputLength = 0;
   /** Who completed it first (for MULTIPLE_IRP_COMPLETE_REQUESTS): thread and activity. */
   completedByThread: KThread | null = null;
+  /**
+   * What kind of code completed it first (dispatch routine, DPC, cancel routine…), for
+   * MULTIPLE_IRP_COMPLETE_REQUESTS.
+   */
   completedByKind: string | null = null;
+  /** The routine that completed it first. */
   completedByName: string | null = null;
   /** The driver and routine it was last dispatched to. */
   dispatchedDriver: string | null = null;
+  /** The routine it was last dispatched to. */
   dispatchedRoutine: string | null = null;
   /** Links in the I/O manager's list of live IRPs. */
   liveNext: IRP | null = null;
+  /** The previous IRP in the I/O manager's list of live IRPs. */
   livePrev: IRP | null = null;
+  /** The list the IRP is in (null when in none). */
   liveOwner: object | null = null;
   /**
    * The process that issued a thread-agnostic request (its second stage runs there); null for
@@ -683,7 +745,7 @@ export function stackLocationAt(irp: IRP, index: number): IO_STACK_LOCATION {
  * IoGetCurrentIrpStackLocation: the location of the driver the IRP is at. Before the IRP is sent,
  * in the completion routine its creator set (completion has passed the top location by then) and on
  * a completed IRP, NT's answer is the location one past the end of the stack: memory the IRP's
- * locations do not own. irpsim gives the zeroed location {@link stackLocationAt} keeps for that place.
+ * locations do not own. irpsim gives the zeroed location `stackLocationAt` keeps for that place.
  */
 export function IoGetCurrentIrpStackLocation(Irp: IRP): IO_STACK_LOCATION {
   checkPointer("IoGetCurrentIrpStackLocation", "Irp", Irp, IRP, "an IRP");
@@ -693,7 +755,7 @@ export function IoGetCurrentIrpStackLocation(Irp: IRP): IO_STACK_LOCATION {
 
 /**
  * IoGetNextIrpStackLocation: the location the next-lower driver will see. An IRP allocated with too
- * small a StackSize has none: the location before its stack ({@link stackLocationAt}), and
+ * small a StackSize has none: the location before its stack (`stackLocationAt`), and
  * IoCallDriver then bug-checks NO_MORE_IRP_STACK_LOCATIONS.
  */
 export function IoGetNextIrpStackLocation(Irp: IRP): IO_STACK_LOCATION {

@@ -39,14 +39,19 @@ export const MAXIMUM_MDL_BYTES = 2 * 1024 * 1024 * 1024 - PAGE_SIZE;
 
 /** MDL: a virtual range and the physical frames behind it. */
 export class MDL implements LiveSetMember<MDL> {
+  /** The next MDL of a chain (Irp->MdlAddress may head several). */
   Next: MDL | null = null;
+  /** MDL_* flags: MDL_PAGES_LOCKED, MDL_MAPPED_TO_SYSTEM_VA, MDL_PARTIAL… */
   MdlFlags = 0;
   /** The process whose user pages are locked (null for system addresses). */
   Process: KProcess | null = null;
+  /** The system address the pages are mapped at, once MDL_MAPPED_TO_SYSTEM_VA is set. */
   MappedSystemVa = 0;
   /** Page-aligned start of the range. */
   StartVa: number;
+  /** The length of the described range, in bytes. */
   ByteCount: number;
+  /** The offset of the range's first byte in its first page. */
   ByteOffset: number;
   /**
    * The PFN array that follows the MDL in memory (-1 where no frame is known). Kept after
@@ -57,14 +62,16 @@ export class MDL implements LiveSetMember<MDL> {
   /** Stable id for traces ("mdl#3"). */
   readonly id: number;
   /** Mappings into user space made by MmMapLockedPagesSpecifyCache(UserMode) (made when first needed). */
-  userMappings: { process: KProcess; base: number }[] | null = null;
+  userMappings: { /** The process the pages are mapped into. */ process: KProcess; /** The user address they are mapped at. */ base: number }[] | null = null;
   /** Set by IoFreeMdl. */
   freed = false;
   /** Where it was locked (a driver name or "I/O manager"), for locked-page reports. */
   lockedBy: string | null = null;
   /** Links in the I/O manager's list of live MDLs. */
   liveNext: MDL | null = null;
+  /** The previous MDL in the I/O manager's list of live MDLs. */
   livePrev: MDL | null = null;
+  /** The list the MDL is in (null when in none). */
   liveOwner: object | null = null;
 
   constructor(id: number, virtualAddress: number, length: number) {

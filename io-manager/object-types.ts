@@ -48,11 +48,11 @@ function createNamedEvent(api: string, EventName: string | ObjectName, notificat
  * creates it signalled; returns the PKEVENT (null when it cannot: a bad name, or a name taken by
  * another type of object) and a kernel handle the driver closes with ZwClose. PASSIVE_LEVEL.
  */
-export function IoCreateNotificationEvent(EventName: string | ObjectName): { Event: KEVENT | null; EventHandle: number } {
+export function IoCreateNotificationEvent(EventName: string | ObjectName): { /** The event (referenced by the handle), or null on failure. */ Event: KEVENT | null; /** A kernel handle to the event (close it with ZwClose), or 0 on failure. */ EventHandle: number } {
   return createNamedEvent("IoCreateNotificationEvent", EventName, true);
 }
 
 /** IoCreateSynchronizationEvent: as IoCreateNotificationEvent, for a synchronization event. */
-export function IoCreateSynchronizationEvent(EventName: string | ObjectName): { Event: KEVENT | null; EventHandle: number } {
+export function IoCreateSynchronizationEvent(EventName: string | ObjectName): { /** The event (referenced by the handle), or null on failure. */ Event: KEVENT | null; /** A kernel handle to the event (close it with ZwClose), or 0 on failure. */ EventHandle: number } {
   return createNamedEvent("IoCreateSynchronizationEvent", EventName, false);
 }

@@ -93,16 +93,21 @@ export type DeviceNodeState = "added" | "started" | "surprise-removed" | "remove
 
 /** A device interface registered for a device node. */
 export interface DeviceInterface {
+  /** The interface class GUID, braced and in lower case ("{…}"). */
   readonly guid: string;
+  /** The reference string IoRegisterDeviceInterface was given (null for none). */
   readonly reference: string | null;
   /** "\\??\\ROOT#KMDFECHO#0000#{guid}" (plus "\\reference"). */
   readonly link: string;
+  /** Whether IoSetDeviceInterfaceState enabled it (only then does the link exist and the class list it). */
   enabled: boolean;
 }
 
 /** A device the PnP manager knows: its instance, PDO, function driver and state. */
 export class DeviceNode {
+  /** Where the node is in its life: "added" after AddDevice, "started" once IRP_MN_START_DEVICE succeeded. */
   state: DeviceNodeState = "added";
+  /** The device interfaces its drivers registered, enabled or not. */
   readonly interfaces: DeviceInterface[] = [];
   /** Signalled when the last file object open on the device closes (surprise removal waits for it). */
   readonly lastClose = new KEVENT(NotificationEvent, false);
@@ -111,8 +116,11 @@ export class DeviceNode {
   constructor(
     /** "ROOT\\KMDFECHO\\0000". */
     readonly instanceId: string,
+    /** The hardware ID the device was reported with ("Root\\KmdfEcho"), which the INF matched. */
     readonly hardwareId: string,
+    /** The physical device object, created by the root bus; the bottom of the stack. */
     readonly pdo: DEVICE_OBJECT,
+    /** The function driver's service name, whose AddDevice built the stack. */
     readonly service: string,
   ) {}
 
@@ -281,7 +289,9 @@ async function onPnpThread<T>(m: Machine, label: string, body: (t: KThread) => P
 
 /** What reporting a device produced. */
 export interface ReportedDevice {
+  /** STATUS_SUCCESS once the stack started; otherwise AddDevice's or the start's failure, or STATUS_OBJECT_NAME_NOT_FOUND for a service that is not loaded. */
   readonly status: NTSTATUS;
+  /** The device node (state "failed" when AddDevice or the start failed; null when none was made). */
   readonly node: DeviceNode | null;
 }
 
@@ -366,8 +376,13 @@ export async function requestDeviceRemoval(t: KThread, n: DeviceNode): Promise<{
   return { status: STATUS_SUCCESS, veto: null };
 }
 
-/** {@link requestDeviceRemoval} from the harness: on a new system thread, running the machine until it is done. */
-export async function removeDevice(m: Machine, n: DeviceNode): Promise<{ status: NTSTATUS; veto: PnpVetoType }> {
+/**
+ * An orderly removal from the harness (Device Manager's Disable, Safely Remove Hardware), run by
+ * the PnP manager on a new system thread, the machine running until it is done: refused while a
+ * handle to the device is open (PNP_VetoOutstandingOpen); otherwise IRP_MN_QUERY_REMOVE_DEVICE,
+ * and if a driver fails it (PNP_VetoDevice) IRP_MN_CANCEL_REMOVE_DEVICE, else IRP_MN_REMOVE_DEVICE.
+ */
+export async function removeDevice(m: Machine, n: DeviceNode): Promise<{ /** STATUS_SUCCESS once removed; STATUS_UNSUCCESSFUL for an open handle; the query's failure status when a driver vetoed; STATUS_INVALID_DEVICE_REQUEST for a node that is not started. */ status: NTSTATUS; /** Who refused, as PNP_VETO_TYPE names it (null when removed). */ veto: PnpVetoType }> {
   return onPnpThread(m, `PnP manager (remove ${n.instanceId})`, (t) => requestDeviceRemoval(t, n));
 }
 
@@ -447,7 +462,7 @@ function setInterfaceState(m: Machine, i: DeviceInterface, enable: boolean): NTS
  * reference string) for the device whose PDO is given; returns its symbolic link name. It is off
  * until IoSetDeviceInterfaceState enables it.
  */
-export function IoRegisterDeviceInterface(PhysicalDeviceObject: DEVICE_OBJECT, InterfaceClassGuid: string, ReferenceString: string | null): { status: NTSTATUS; SymbolicLinkName: string | null } {
+export function IoRegisterDeviceInterface(PhysicalDeviceObject: DEVICE_OBJECT, InterfaceClassGuid: string, ReferenceString: string | null): { /** STATUS_SUCCESS (also for an interface already registered); STATUS_INVALID_DEVICE_REQUEST for a device object that is no PnP PDO; STATUS_INVALID_PARAMETER for a malformed GUID. */ status: NTSTATUS; /** The interface's symbolic link name, "\\??\\…#{guid}" (null on failure); the driver frees it with RtlFreeUnicodeString in Windows. */ SymbolicLinkName: string | null } {
   const t = currentMachine("IoRegisterDeviceInterface").kernelCall("IoRegisterDeviceInterface");
   const pnp = pnpManager(t.machine);
   const n = pnp.nodeOf(PhysicalDeviceObject);
@@ -489,7 +504,7 @@ export function enabledInterfaces(m: Machine, guid: string): string[] {
 }
 
 /** IoGetDeviceInterfaces: the enabled interfaces of a class. */
-export function IoGetDeviceInterfaces(InterfaceClassGuid: string): { status: NTSTATUS; SymbolicLinkList: string[] } {
+export function IoGetDeviceInterfaces(InterfaceClassGuid: string): { /** STATUS_SUCCESS, or STATUS_INVALID_PARAMETER for a malformed GUID. */ status: NTSTATUS; /** The enabled interfaces' symbolic link names (Windows gives a MULTI_SZ list the caller frees). */ SymbolicLinkList: string[] } {
   const t = currentMachine("IoGetDeviceInterfaces").kernelCall("IoGetDeviceInterfaces");
   if (typeof InterfaceClassGuid !== "string" || !/^\{?[0-9a-fA-F-]{36}\}?$/.test(InterfaceClassGuid)) return { status: STATUS_INVALID_PARAMETER, SymbolicLinkList: [] };
   return { status: STATUS_SUCCESS, SymbolicLinkList: enabledInterfaces(t.machine, InterfaceClassGuid) };

@@ -20,15 +20,21 @@ import { ioManager } from "./io-manager.js";
 
 /** IO_REMOVE_LOCK_COMMON_BLOCK. */
 export class IO_REMOVE_LOCK_COMMON_BLOCK {
+  /** Set by IoReleaseRemoveLockAndWait: every later IoAcquireRemoveLock fails with STATUS_DELETE_PENDING. */
   Removed = false;
+  /** Outstanding acquisitions, plus the one IoInitializeRemoveLock takes (which IoReleaseRemoveLockAndWait drops). */
   IoCount = 0;
+  /** Signalled when IoCount reaches 0 after removal: what IoReleaseRemoveLockAndWait waits on. */
   readonly RemoveEvent = new KEVENT(SynchronizationEvent, false, "remove lock event");
 }
 
 /** IO_REMOVE_LOCK_DBG_BLOCK: what IoInitializeRemoveLock records for tag tracking. */
 export class IO_REMOVE_LOCK_DBG_BLOCK {
+  /** The pool tag IoInitializeRemoveLock was given. */
   AllocateTag = 0;
+  /** How long (minutes) a lock may be held before a checked build complains; 0 means no limit. */
   MaxLockedMinutes = 0;
+  /** The most acquisitions expected at once; 0 means no limit. */
   HighWatermark = 0;
 }
 
@@ -38,7 +44,9 @@ export class IO_REMOVE_LOCK_DBG_BLOCK {
  * verifier's tag checks notice what goes wrong).
  */
 export class IO_REMOVE_LOCK {
+  /** The count, the removed flag and the event (what every build has). */
   readonly Common = new IO_REMOVE_LOCK_COMMON_BLOCK();
+  /** The tag-tracking parameters (what checked builds add). */
   readonly Dbg = new IO_REMOVE_LOCK_DBG_BLOCK();
   private name: string | undefined;
   constructor(label?: string) {
@@ -49,6 +57,7 @@ export class IO_REMOVE_LOCK {
     this.name ??= `remove lock#${++nextLock}`;
     return this.name;
   }
+  /** Names the lock in messages. */
   set label(value: string) {
     this.name = value;
   }

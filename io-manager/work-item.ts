@@ -27,7 +27,8 @@ import { finishDeviceDeletion, unloadImageIfUnused } from "./device.js";
 
 declare module "../kernel/trace.js" {
   interface TraceEventMap {
-    WorkItemQueued: { item: string; routine: string; queue: number; driver: string | null };
+    /** IoQueueWorkItem(Ex) queued `item`: its `routine` will run on a system worker thread. */
+    WorkItemQueued: { /** The work item's label. */ item: string; routine: string; /** The WORK_QUEUE_TYPE (DelayedWorkQueue, CriticalWorkQueue…). */ queue: number; driver: string | null };
   }
 }
 
@@ -69,9 +70,11 @@ export class IO_WORKITEM {
   queued = false;
   /** The routine and context of the current queuing. */
   private name = "";
+  /** A name for messages and the trace (`workitem#N`). */
   get label(): string {
     return this.name || "IO_WORKITEM";
   }
+  /** Names the item in messages and the trace. */
   set label(value: string) {
     this.name = value;
   }

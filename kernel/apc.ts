@@ -7,6 +7,7 @@ export type ApcKind = "special" | "normal" | "user";
 
 /** An in/out parameter of an APC's kernel routine (C passes a pointer the routine may write through). */
 export interface InOut<T> {
+  /** The value, read and written by the callee. */
   value: T;
 }
 
@@ -43,18 +44,36 @@ export const { OriginalApcEnvironment, AttachedApcEnvironment, CurrentApcEnviron
  * wait. Initialise with KeInitializeApc before KeInsertQueueApc.
  */
 export class KAPC {
+  /** Stable id for traces. */
   readonly id = nextId("dispatcher");
   /** Set while the APC is in its thread's queue. */
   Inserted = false;
   /** The target thread (null until KeInitializeApc). */
   Thread: KThread | null = null;
+  /**
+   * Which APC environment the APC was initialised for (OriginalApcEnvironment,
+   * AttachedApcEnvironment…).
+   */
   ApcStateIndex: number = OriginalApcEnvironment;
+  /**
+   * The routine that runs at APC_LEVEL when the APC is delivered (it may cancel the normal
+   * routine).
+   */
   KernelRoutine: KKERNEL_ROUTINE | null = null;
+  /** The routine that runs instead when the APC is discarded because its thread exits. */
   RundownRoutine: KRUNDOWN_ROUTINE | null = null;
+  /**
+   * The routine that runs at PASSIVE_LEVEL after the kernel routine (null for a special kernel
+   * APC).
+   */
   NormalRoutine: KNORMAL_ROUTINE | null = null;
+  /** KernelMode or UserMode: a user APC runs only when its thread waits alertably. */
   ApcMode: KPROCESSOR_MODE = KernelMode;
+  /** The context passed to the normal routine. */
   NormalContext: unknown = null;
+  /** The first argument KeInsertQueueApc passed to the routines. */
   SystemArgument1: unknown = null;
+  /** The second argument KeInsertQueueApc passed to the routines. */
   SystemArgument2: unknown = null;
   /** A name for traces ("IopCompleteRequest", "ReadFileEx completion"). */
   routineName = "";
@@ -70,6 +89,7 @@ export class KAPC {
     return this.NormalRoutine === null ? "special" : "normal";
   }
 
+  /** A name for traces ("apc#4"). */
   get label(): string {
     return `apc#${this.id}`;
   }

@@ -109,7 +109,9 @@ export function ExGetPreviousMode(): KPROCESSOR_MODE {
 
 /** WORK_QUEUE_ITEM for ExQueueWorkItem. */
 export class WORK_QUEUE_ITEM<C = unknown> {
+  /** The routine a system worker thread calls at PASSIVE_LEVEL (ExInitializeWorkItem). */
   WorkerRoutine: ((Parameter: C) => unknown) | null = null;
+  /** The argument it is called with. */
   Parameter: C | undefined = undefined;
   /** Queued and not yet started (NT's List.Flink != NULL). */
   queued = false;

@@ -263,10 +263,13 @@ export const THREAD_WAIT_OBJECTS = 3;
  * caller when it waits on more than THREAD_WAIT_OBJECTS objects; it fills them in.
  */
 export class KWAIT_BLOCK {
+  /** The waiting thread (filled in by the wait). */
   Thread: KThread | null = null;
+  /** The object waited on (filled in by the wait). */
   Object: DispatcherHeader | null = null;
   /** The object's index in the wait (the WAIT_OBJECT_0 + n it returns). */
   WaitKey = 0;
+  /** WaitAny or WaitAll, as the wait was asked. */
   WaitType: number = WaitAny;
 }
 
@@ -487,6 +490,7 @@ export function KeLeaveCriticalRegion(): void {
 
 /** KAPC_STATE for KeStackAttachProcess. */
 export class KAPC_STATE {
+  /** The process a thread is attached to (KeStackAttachProcess), null when not attached. */
   Process: KProcess | null = null;
 }
 

@@ -15,8 +15,13 @@ import type { KThread } from "./thread.js";
 
 declare module "./trace.js" {
   interface TraceEventMap {
-    ContiguousAllocated: { address: number; size: number; firstFrame: number; pages: number };
-    ContiguousFreed: { address: number; pages: number };
+    /**
+     * MmAllocateContiguousMemory returned `pages` physically contiguous pages from frame
+     * `firstFrame`, mapped at `address` (`size` bytes).
+     */
+    ContiguousAllocated: { /** The system address it is mapped at. */ address: number; /** Its size in bytes. */ size: number; /** The first physical frame. */ firstFrame: number; /** How many pages. */ pages: number };
+    /** MmFreeContiguousMemory released the `pages` at `address`. */
+    ContiguousFreed: { /** The system address. */ address: number; /** How many pages. */ pages: number };
   }
 }
 

@@ -70,7 +70,7 @@ export function PsGetThreadProcess(Thread: KThread): KProcess {
  * ObDereferenceObject); STATUS_INVALID_PARAMETER when no such process exists (any more: an exited
  * process nobody references is gone).
  */
-export function PsLookupProcessByProcessId(ProcessId: number): { status: NTSTATUS; Process: KProcess | null } {
+export function PsLookupProcessByProcessId(ProcessId: number): { /** STATUS_SUCCESS, or STATUS_INVALID_PARAMETER for an id no process has. */ status: NTSTATUS; /** The EPROCESS, referenced (ObDereferenceObject it), or null. */ Process: KProcess | null } {
   const t = kernel("PsLookupProcessByProcessId");
   const m = t.machine;
   const p = m.processes.find((x) => x.pid === ProcessId && (x.state !== "exited" || x.pointerCount > 0));
@@ -81,7 +81,7 @@ export function PsLookupProcessByProcessId(ProcessId: number): { status: NTSTATU
 }
 
 /** PsLookupThreadByThreadId: the thread with that id, referenced; STATUS_INVALID_PARAMETER when there is none. */
-export function PsLookupThreadByThreadId(ThreadId: number): { status: NTSTATUS; Thread: KThread | null } {
+export function PsLookupThreadByThreadId(ThreadId: number): { /** STATUS_SUCCESS, or STATUS_INVALID_PARAMETER for an id no thread has. */ status: NTSTATUS; /** The ETHREAD, referenced (ObDereferenceObject it), or null. */ Thread: KThread | null } {
   const t = kernel("PsLookupThreadByThreadId");
   const m = t.machine;
   const th = m.threads.find((x) => x.tid === ThreadId && (x.state !== "terminated" || x.pointerCount > 0));
@@ -91,9 +91,11 @@ export function PsLookupThreadByThreadId(ThreadId: number): { status: NTSTATUS; 
   return { status: STATUS_SUCCESS, Thread: th };
 }
 
-/** Thread priorities (wdm.h). */
+/** Thread priorities (wdm.h): LOW_PRIORITY, the lowest. */
 export const LOW_PRIORITY = 0;
+/** LOW_REALTIME_PRIORITY: the lowest real-time priority. */
 export const LOW_REALTIME_PRIORITY = 16;
+/** HIGH_PRIORITY: the highest priority a thread can have. */
 export const HIGH_PRIORITY = 31;
 
 /**
@@ -130,7 +132,7 @@ export type KSTART_ROUTINE<C = unknown> = (StartContext: C) => unknown;
  * PsCreateSystemThread: starts a kernel-mode thread in the System process and returns a kernel
  * handle to it (wait on it through ObReferenceObjectByHandle, close it with ZwClose).
  */
-export function PsCreateSystemThread<C>(StartRoutine: KSTART_ROUTINE<C>, StartContext: C, name?: string): { status: NTSTATUS; ThreadHandle: number } {
+export function PsCreateSystemThread<C>(StartRoutine: KSTART_ROUTINE<C>, StartContext: C, name?: string): { /** STATUS_SUCCESS, or why the thread could not be created. */ status: NTSTATUS; /** A kernel handle to the new thread (ZwClose it). */ ThreadHandle: number } {
   const m = kernel("PsCreateSystemThread").machine;
   checkRoutine("PsCreateSystemThread", "StartRoutine", StartRoutine);
   const threadName = name ?? (StartRoutine.name || "SystemThread");
@@ -158,14 +160,19 @@ export const KERNEL_HANDLE_BIT = 0x80000000;
 
 /** OBJECT_HANDLE_INFORMATION: what ObReferenceObjectByHandle reports about the handle. */
 export interface OBJECT_HANDLE_INFORMATION {
+  /** The handle's attributes (OBJ_INHERIT…). */
   readonly HandleAttributes: number;
+  /** The access the handle was granted when it was made. */
   readonly GrantedAccess: number;
 }
 
 /** The result of ObReferenceObjectByHandle: the status, and the object's body when it succeeded. */
 export interface ObjectReference<T> {
+  /** STATUS_SUCCESS, or why not: STATUS_INVALID_HANDLE, STATUS_OBJECT_TYPE_MISMATCH, STATUS_ACCESS_DENIED. */
   readonly status: NTSTATUS;
+  /** The object's body, referenced (drop it with ObDereferenceObject), or null on failure. */
   readonly Object: T | null;
+  /** The handle's attributes and granted access, or null on failure. */
   readonly HandleInformation: OBJECT_HANDLE_INFORMATION | null;
 }
 
@@ -270,7 +277,7 @@ export function ObReferenceObjectByPointer(Object: PVOID_OBJECT, _DesiredAccess:
  * (generic rights mapped; MAXIMUM_ALLOWED grants every right). With OBJ_KERNEL_HANDLE in
  * `HandleAttributes` it is a kernel handle; otherwise a handle in the current process.
  */
-export function ObOpenObjectByPointer(Object: PVOID_OBJECT, HandleAttributes: number, _PassedAccessState: null, DesiredAccess: number, ObjectType: OBJECT_TYPE | null, _AccessMode: KPROCESSOR_MODE): { status: NTSTATUS; Handle: number } {
+export function ObOpenObjectByPointer(Object: PVOID_OBJECT, HandleAttributes: number, _PassedAccessState: null, DesiredAccess: number, ObjectType: OBJECT_TYPE | null, _AccessMode: KPROCESSOR_MODE): { /** STATUS_SUCCESS or STATUS_OBJECT_TYPE_MISMATCH. */ status: NTSTATUS; /** The new handle (0 on failure). */ Handle: number } {
   const t = kernel("ObOpenObjectByPointer");
   const o = headerOfPointer(t, "ObOpenObjectByPointer", Object);
   if (ObjectType && o.objectType !== ObjectType.Name) return { status: STATUS_OBJECT_TYPE_MISMATCH, Handle: 0 };

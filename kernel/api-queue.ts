@@ -54,7 +54,7 @@ export function KeReadStateQueue<E>(Queue: KQUEUE<E>): number {
  * concurrency lets this thread run. `status` is STATUS_SUCCESS with the entry, or STATUS_TIMEOUT,
  * STATUS_USER_APC (a user-mode wait of a terminating thread) or STATUS_ABANDONED_WAIT_0 (run down).
  */
-export async function KeRemoveQueue<E>(Queue: KQUEUE<E>, WaitMode: KPROCESSOR_MODE = KernelMode, Timeout: number | null = null): Promise<{ status: NTSTATUS; Entry: E | null }> {
+export async function KeRemoveQueue<E>(Queue: KQUEUE<E>, WaitMode: KPROCESSOR_MODE = KernelMode, Timeout: number | null = null): Promise<{ /** STATUS_SUCCESS with an entry, STATUS_TIMEOUT, STATUS_USER_APC or STATUS_ABANDONED (the queue was run down). */ status: NTSTATUS; /** The entry removed (null when none was). */ Entry: E | null }> {
   const m = kernel("KeRemoveQueue").machine;
   checkPointer("KeRemoveQueue", "Queue", Queue, KQUEUE, "a KQUEUE");
   const r = await Queue.remove(m, WaitMode, false, relative(m.now, Timeout));

@@ -4,12 +4,17 @@ import type { TraceEvent } from "./trace.js";
 
 /** Everything a bug check records. */
 export interface BugCheckRecord {
+  /** The bug check code (0x44 MULTIPLE_IRP_COMPLETE_REQUESTS…). */
   readonly code: number;
+  /** The code's symbolic name. */
   readonly name: string;
+  /** The four parameters, as the WDK documents them for the code. */
   readonly parameters: readonly [number, number, number, number];
+  /** What the code and its parameters mean, in words. */
   readonly info: BugCheckInfo;
   /** The thread and process that were current ("app.exe:main (tid 8)"). */
   readonly thread: string | null;
+  /** The process that was current. */
   readonly process: string | null;
   /** Source line of the driver (or app) code that caused it, through source maps. */
   readonly source: string | null;
@@ -36,18 +41,22 @@ export interface BugCheckRecord {
  * handles an {@link NtStatusError}; it unwinds to the scheduler and the run's result reports it.
  */
 export class BugCheckError extends Error {
+  /** What the bug check recorded. */
   readonly record: BugCheckRecord;
   constructor(record: BugCheckRecord) {
     super(formatBugCheck(record));
     this.name = "BugCheckError";
     this.record = record;
   }
+  /** The bug check code. */
   get code(): number {
     return this.record.code;
   }
+  /** The code's symbolic name. */
   get bugCheckName(): string {
     return this.record.name;
   }
+  /** The four parameters. */
   get parameters(): readonly [number, number, number, number] {
     return this.record.parameters;
   }
@@ -55,6 +64,7 @@ export class BugCheckError extends Error {
 
 /** Thrown by every call into a machine that has halted. */
 export class MachineHaltedError extends Error {
+  /** @param reason why the machine halted (the bug check, or the deadlock), for the message. */
   constructor(readonly reason: string) {
     super(`The machine has halted (${reason}); it refuses further work. Build a fresh machine to run again.`);
     this.name = "MachineHaltedError";

@@ -68,19 +68,33 @@ const u32 = (n: string) => scalar(n, 4, (m, a) => m.readU32(a), (m, a, v) => { m
 const i32 = (n: string) => scalar(n, 4, (m, a) => m.readU32(a) | 0, (m, a, v) => { m.writeU32(a, v >>> 0); });
 
 // ---- Integer types (8, 16 and 32 bits read as numbers) ----
+/** UCHAR: an unsigned 8-bit member. */
 export const UCHAR = u8("UCHAR");
+/** BYTE: an unsigned 8-bit member (windef.h's name for UCHAR). */
 export const BYTE = u8("BYTE");
+/** BOOLEAN: the kernel's one-byte truth value (TRUE is 1, FALSE 0). */
 export const BOOLEAN = u8("BOOLEAN");
+/** CHAR: a signed 8-bit member (an ANSI character). */
 export const CHAR = i8("CHAR");
+/** USHORT: an unsigned 16-bit member. */
 export const USHORT = u16("USHORT");
+/** WORD: an unsigned 16-bit member (windef.h's name for USHORT). */
 export const WORD = u16("WORD");
+/** WCHAR: a UTF-16 code unit, 16 bits (a wide character). */
 export const WCHAR = u16("WCHAR");
+/** SHORT: a signed 16-bit member. */
 export const SHORT = i16("SHORT");
+/** ULONG: an unsigned 32-bit member (long is 32 bits on Windows, x86 and x64 alike). */
 export const ULONG = u32("ULONG");
+/** DWORD: an unsigned 32-bit member (windef.h's name for ULONG). */
 export const DWORD = u32("DWORD");
+/** UINT: an unsigned 32-bit int member. */
 export const UINT = u32("UINT");
+/** LONG: a signed 32-bit member. */
 export const LONG = i32("LONG");
+/** INT: a signed 32-bit int member. */
 export const INT = i32("INT");
+/** BOOL: Win32's four-byte truth value (any non-zero is TRUE). */
 export const BOOL = i32("BOOL");
 /** An NTSTATUS member: read as the unsigned 32-bit value the STATUS_* constants have. */
 export const NTSTATUS = u32("NTSTATUS");
@@ -88,8 +102,11 @@ export const NTSTATUS = u32("NTSTATUS");
 export type NTSTATUS = StatusValue;
 /** Pointer-sized members (x86: 4 bytes). A pointer reads as its address. */
 export const ULONG_PTR = u32("ULONG_PTR");
+/** SIZE_T: a pointer-sized unsigned count of bytes (x86: 4 bytes). */
 export const SIZE_T = u32("SIZE_T");
+/** PVOID: a pointer member (x86: 4 bytes), read as the address it holds. */
 export const PVOID = u32("PVOID");
+/** HANDLE: a handle member (x86: 4 bytes), read as the handle's value. */
 export const HANDLE = u32("HANDLE");
 
 // ---- 64-bit values ----
@@ -129,7 +146,9 @@ export const writeI64 = writeU64;
  * `LARGE_INTEGER.read(address)`).
  */
 export class LARGE_INTEGER {
+  /** sizeof(LARGE_INTEGER): 8. */
   static readonly size = 8;
+  /** Its alignment as a structure member: 8, as MSVC aligns 64-bit members. */
   static readonly align = 8;
   /** Reads a LARGE_INTEGER at an address. */
   static read(address: number): LARGE_INTEGER {
@@ -140,24 +159,30 @@ export class LARGE_INTEGER {
     writeU64(address, value.QuadPart);
   }
 
+  /** The whole signed 64-bit value. */
   QuadPart: bigint;
+  /** A LARGE_INTEGER holding `QuadPart` (0 when not given), truncated to 64 bits as a C store would. */
   constructor(QuadPart: bigint | number = 0n) {
     this.QuadPart = BigInt.asIntN(64, BigInt(QuadPart));
   }
+  /** The low 32 bits, unsigned; setting it keeps HighPart. */
   get LowPart(): number {
     return Number(BigInt.asUintN(32, this.QuadPart));
   }
+  /** Sets the low 32 bits. */
   set LowPart(v: number) {
     this.QuadPart = BigInt.asIntN(64, (BigInt(this.HighPart) << 32n) | BigInt(v >>> 0));
   }
+  /** The high 32 bits, signed; setting it keeps LowPart. */
   get HighPart(): number {
     return Number(BigInt.asIntN(32, this.QuadPart >> 32n));
   }
+  /** Sets the high 32 bits. */
   set HighPart(v: number) {
     this.QuadPart = BigInt.asIntN(64, (BigInt(v | 0) << 32n) | BigInt(this.LowPart));
   }
   /** LARGE_INTEGER's u member (the same two halves). */
-  get u(): { LowPart: number; HighPart: number } {
+  get u(): { /** The low 32 bits, unsigned. */ LowPart: number; /** The high 32 bits, signed. */ HighPart: number } {
     return { LowPart: this.LowPart, HighPart: this.HighPart };
   }
 }
@@ -174,10 +199,15 @@ function big(name: string, signed: boolean): CType<bigint> {
   };
 }
 
+/** ULONG64: an unsigned 64-bit member, read as a bigint, 8-byte aligned. */
 export const ULONG64 = big("ULONG64", false);
+/** ULONGLONG: an unsigned 64-bit member, read as a bigint, 8-byte aligned. */
 export const ULONGLONG = big("ULONGLONG", false);
+/** DWORD64: an unsigned 64-bit member, read as a bigint, 8-byte aligned. */
 export const DWORD64 = big("DWORD64", false);
+/** LONG64: a signed 64-bit member, read as a bigint, 8-byte aligned. */
 export const LONG64 = big("LONG64", true);
+/** LONGLONG: a signed 64-bit member, read as a bigint, 8-byte aligned. */
 export const LONGLONG = big("LONGLONG", true);
 
 /** The class itself is the member type (checked here). */
@@ -187,16 +217,23 @@ const _largeIntegerIsAType: CType<LARGE_INTEGER> = LARGE_INTEGER;
 
 /** The view `at()` gives of an array member: element reads and writes go to memory. */
 export interface CArrayView<T> {
+  /** The address of element 0. */
   readonly address: number;
+  /** The element count (the array's declared size). */
   readonly length: number;
+  /** Reads element `index` (`a[index]`); an index outside the array is a RangeError, as irpsim does not model reading past a member. */
   get(index: number): T;
+  /** Writes element `index` (`a[index] = value`). */
   set(index: number, value: T): void;
 }
 
 /** An array type `T[count]`. Reads as a host array of `count` values. */
 export interface CArray<T> extends CType<T[]> {
+  /** The element type. */
   readonly element: CType<T>;
+  /** The element count. */
   readonly count: number;
+  /** A live view of the array at `address`: element reads and writes go to memory. */
   at(address: number): CArrayView<T>;
 }
 
@@ -248,9 +285,13 @@ export type CStructValue<F extends CFields> = { [K in keyof F]: CValue<F[K]> };
 
 /** One member's place in its structure (FIELD_OFFSET, RTL_FIELD_SIZE). */
 export interface CField<T> {
+  /** The member's name. */
   readonly name: string;
+  /** FIELD_OFFSET: bytes from the structure's start. */
   readonly offset: number;
+  /** RTL_FIELD_SIZE: the member's sizeof. */
   readonly size: number;
+  /** The member's type. */
   readonly type: CType<T>;
 }
 
@@ -258,10 +299,11 @@ export interface CField<T> {
 export type CMemberView<C> = C extends CStruct<infer G> ? CStructView<G> : C extends CArray<infer E> ? CArrayView<E> : CValue<C>;
 
 /** A live view of a structure at an address: each member read or written in memory when touched. */
-export type CStructView<F extends CFields> = { -readonly [K in keyof F]: CMemberView<F[K]> } & { readonly address: number };
+export type CStructView<F extends CFields> = { -readonly [K in keyof F]: CMemberView<F[K]> } & { /** The structure's address (the pointer the view was made from). */ readonly address: number };
 
 /** A structure (or union) type. */
 export interface CStruct<F extends CFields> extends CType<CStructValue<F>> {
+  /** Each member's offset, size and type, by name. */
   readonly fields: { readonly [K in keyof F]: CField<CValue<F[K]>> };
   /** Writes the members given, leaving the others' bytes as they are. */
   write(address: number, value: Partial<CStructValue<F>>): void;

@@ -22,24 +22,36 @@ import { callerSite } from "./source-location.js";
 
 declare module "./trace.js" {
   interface TraceEventMap {
-    DebugPrint: { text: string; mode: "KernelMode" | "UserMode" };
+    /** DbgPrint (kernel mode) or OutputDebugString (user mode) printed `text`. */
+    DebugPrint: { /** The message. */ text: string; mode: "KernelMode" | "UserMode" };
   }
 }
 
-/** DPFLTR_TYPE: the component ids of DbgPrintEx (dpfilter.h). */
+/** DPFLTR_TYPE: the component ids of DbgPrintEx (dpfilter.h); DPFLTR_SYSTEM_ID is the system's own. */
 export const DPFLTR_SYSTEM_ID = 0;
+/** DPFLTR_IHVVIDEO_ID: the component id for video drivers. */
 export const DPFLTR_IHVVIDEO_ID = 78;
+/** DPFLTR_IHVAUDIO_ID: the component id for audio drivers. */
 export const DPFLTR_IHVAUDIO_ID = 79;
+/** DPFLTR_IHVNETWORK_ID: the component id for network drivers. */
 export const DPFLTR_IHVNETWORK_ID = 80;
+/** DPFLTR_IHVSTREAMING_ID: the component id for streaming drivers. */
 export const DPFLTR_IHVSTREAMING_ID = 81;
+/** DPFLTR_IHVBUS_ID: the component id for bus drivers. */
 export const DPFLTR_IHVBUS_ID = 82;
+/** DPFLTR_IHVDRIVER_ID: the component id for other third-party drivers, the one most samples use. */
 export const DPFLTR_IHVDRIVER_ID = 77;
+/** DPFLTR_DEFAULT_ID: the component DbgPrint and KdPrint print as; its default mask lets every level through. */
 export const DPFLTR_DEFAULT_ID = 101;
-/** The levels (dpfilter.h). */
+/** The levels (dpfilter.h): DPFLTR_ERROR_LEVEL, level 0, errors (printed by default). */
 export const DPFLTR_ERROR_LEVEL = 0;
+/** DPFLTR_WARNING_LEVEL: level 1, warnings (filtered out by default). */
 export const DPFLTR_WARNING_LEVEL = 1;
+/** DPFLTR_TRACE_LEVEL: level 2, tracing (filtered out by default). */
 export const DPFLTR_TRACE_LEVEL = 2;
+/** DPFLTR_INFO_LEVEL: level 3, information (filtered out by default, except for DPFLTR_DEFAULT_ID). */
 export const DPFLTR_INFO_LEVEL = 3;
+/** DPFLTR_MASK: or'd into Level, the rest of Level is a bit mask rather than a level number. */
 export const DPFLTR_MASK = 0x80000000;
 
 /** Kd_WIN2000_Mask's default: DPFLTR_ERROR_LEVEL. */

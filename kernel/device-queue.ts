@@ -28,10 +28,13 @@ export const DDI_IRQL_KE_DISPATCH_LTE = 0x20011;
  * Irp->Tail.Overlay.DeviceQueueEntry), which CONTAINING_RECORD returns.
  */
 export class KDEVICE_QUEUE_ENTRY<T = unknown> {
+  /** Links the entry into its device queue. */
   readonly DeviceListEntry: LIST_ENTRY<KDEVICE_QUEUE_ENTRY<T>>;
+  /** The key KeInsertByKeyDeviceQueue sorts by. */
   SortKey = 0;
   /** TRUE while the entry waits in a device queue. */
   Inserted = false;
+  /** The structure the entry is embedded in (the IRP, for Irp->Tail.Overlay.DeviceQueueEntry). */
   readonly container: T | undefined;
 
   constructor(container?: T) {
@@ -46,6 +49,7 @@ export class KDEVICE_QUEUE_ENTRY<T = unknown> {
  * device one, as NT does).
  */
 export class KDEVICE_QUEUE<T = unknown> {
+  /** The entries waiting, in order. */
   readonly DeviceListHead = new LIST_ENTRY<KDEVICE_QUEUE_ENTRY<T>>();
   /** The queue's spin lock (held only inside the Ke routines; see the file's comment). */
   readonly Lock = new KSPIN_LOCK("DeviceQueueLock");

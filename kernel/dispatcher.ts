@@ -35,8 +35,14 @@ export interface WaitBlock {
  * of threads waiting on it. Waits, signals and their satisfaction rules live in `waits.ts`.
  */
 export class DispatcherHeader {
+  /** The object's dispatcher type (event, semaphore, mutant, timer, queue, process, thread). */
   Type: number;
+  /**
+   * The signal state: above zero when signaled (a semaphore's count; a mutant's 1 minus its
+   * recursion).
+   */
   SignalState: number;
+  /** The threads waiting on the object, in the order they began to wait. */
   readonly waitList: WaitBlock[] = [];
   private name: string | undefined;
 
@@ -59,6 +65,7 @@ export class DispatcherHeader {
     this.name ??= `${dispatcherTypeName(this.Type)}#${nextId("dispatcher")}`;
     return this.name;
   }
+  /** Names the object in traces and deadlock reports. */
   set label(value: string) {
     this.name = value;
   }
@@ -79,6 +86,10 @@ export class KEVENT extends DispatcherHeader {
 
 /** KSEMAPHORE: SignalState is the count. */
 export class KSEMAPHORE extends DispatcherHeader {
+  /**
+   * The most the semaphore's count may reach (KeReleaseSemaphore beyond it raises
+   * STATUS_SEMAPHORE_LIMIT_EXCEEDED).
+   */
   Limit: number;
   constructor(count = 0, limit = 0x7fffffff, label?: string) {
     super(DispatcherType.Semaphore, count, label);
@@ -88,7 +99,12 @@ export class KSEMAPHORE extends DispatcherHeader {
 
 /** KMUTANT / KMUTEX: owned by one thread at a time, recursively. */
 export class KMUTANT extends DispatcherHeader {
+  /** The thread that owns the mutex (null when free). */
   OwnerThread: KThread | null = null;
+  /**
+   * Set when the owning thread exited without releasing it: the next owner's wait returns
+   * STATUS_ABANDONED.
+   */
   Abandoned = false;
   constructor(label?: string) {
     super(DispatcherType.Mutant, 1, label);

@@ -9,9 +9,13 @@ export type KDEFERRED_ROUTINE<C = unknown> = (Dpc: KDPC<C>, DeferredContext: C, 
 
 /** KDPC. Initialise with KeInitializeDpc. */
 export class KDPC<C = unknown> {
+  /** The routine the DPC runs at DISPATCH_LEVEL (KeInitializeDpc). */
   DeferredRoutine: KDEFERRED_ROUTINE<C> | null = null;
+  /** The context passed to the routine. */
   DeferredContext: C | undefined = undefined;
+  /** The first argument KeInsertQueueDpc passed (a timer's DPC gets the expiry time's low part). */
   SystemArgument1: unknown = undefined;
+  /** The second argument KeInsertQueueDpc passed. */
   SystemArgument2: unknown = undefined;
   /** True while queued. */
   Inserted = false;
@@ -27,6 +31,7 @@ export class KDPC<C = unknown> {
     this.name ??= `dpc#${nextId("dispatcher")}`;
     return this.name;
   }
+  /** Names the DPC in traces. */
   set label(value: string) {
     this.name = value;
   }

@@ -21,12 +21,15 @@ import type { KThread } from "./thread.js";
 
 /** ERESOURCE. Initialise with ExInitializeResourceLite; delete with ExDeleteResourceLite. */
 export class ERESOURCE extends SyncLock {
+  /** Which executive lock this is (what the verifier's lock rules and reports go by). */
   readonly kind = "ERESOURCE";
   /** The exclusive owner and its recursion count. */
   ExclusiveOwner: KThread | null = null;
+  /** How many times the exclusive owner has acquired it (recursively). */
   ExclusiveCount = 0;
   /** Shared owners and their recursion counts. */
   readonly SharedOwners = new Map<KThread, number>();
+  /** Acquisitions that had to wait. */
   ContentionCount = 0;
   /** Initialised and not deleted. */
   initialized = false;
@@ -36,9 +39,11 @@ export class ERESOURCE extends SyncLock {
   get ActiveCount(): number {
     return this.ExclusiveOwner ? 1 : this.SharedOwners.size;
   }
+  /** Threads waiting for exclusive access (what ExGetExclusiveWaiterCount reports on Windows). */
   get NumberOfExclusiveWaiters(): number {
     return this.waiters.filter((w) => w.exclusive).length;
   }
+  /** Threads waiting for shared access (what ExGetSharedWaiterCount reports on Windows). */
   get NumberOfSharedWaiters(): number {
     return this.waiters.filter((w) => !w.exclusive).length;
   }

@@ -17,9 +17,11 @@ import type { KThread } from "./thread.js";
 
 /** FAST_MUTEX. Initialise with ExInitializeFastMutex. */
 export class FAST_MUTEX extends SyncLock {
+  /** Which executive lock this is (what the verifier's lock rules and reports go by). */
   readonly kind = "FAST_MUTEX";
   /** 1 when free, 0 when owned (NT's Count, without its waiter bits). */
   Count = 1;
+  /** The owning thread, or null when free. */
   Owner: KThread | null = null;
   /** The IRQL ExAcquireFastMutex raised from, restored by ExReleaseFastMutex. */
   OldIrql: KIRQL = 0;
@@ -29,9 +31,13 @@ export class FAST_MUTEX extends SyncLock {
 
 /** KGUARDED_MUTEX. Initialise with KeInitializeGuardedMutex. */
 export class KGUARDED_MUTEX extends SyncLock {
+  /** Which executive lock this is (what the verifier's lock rules and reports go by). */
   readonly kind = "KGUARDED_MUTEX";
+  /** 1 when free, 0 when owned. */
   Count = 1;
+  /** The owning thread, or null when free. */
   Owner: KThread | null = null;
+  /** Acquisitions that had to wait. */
   Contention = 0;
 }
 

@@ -22,7 +22,11 @@ import type { KThread } from "./thread.js";
  * `volatile LONG`, `VOLATILE<IRP | null>` a `volatile PVOID` holding an IRP pointer.
  */
 export class VOLATILE<T> {
-  constructor(public value: T) {}
+  /** A variable holding `value`. */
+  constructor(
+    /** The variable's current value (read it plainly, as C reads a volatile). */
+    public value: T,
+  ) {}
 }
 
 /** `LONG volatile *`: a cell, or the virtual address of a 32-bit variable in emulated memory. */

@@ -22,9 +22,15 @@ import { checkPointer, checkRoutine } from "./bad-pointer.js";
 
 declare module "./trace.js" {
   interface TraceEventMap {
-    InterruptConnected: { interrupt: string; vector: number; irql: number; routine: string };
-    InterruptDisconnected: { interrupt: string; vector: number };
-    DeviceInterrupt: { vector: number; source: string; outcome: "serviced" | "pending" | "unclaimed" | "masked" };
+    /** IoConnectInterrupt connected the ISR `routine` to `vector` at device IRQL `irql`. */
+    InterruptConnected: { interrupt: string; /** The interrupt vector. */ vector: number; irql: number; routine: string };
+    /** IoDisconnectInterrupt disconnected the interrupt object from `vector`. */
+    InterruptDisconnected: { interrupt: string; /** The interrupt vector. */ vector: number };
+    /**
+     * A device raised an interrupt on `vector`, and what became of it: an ISR claimed it
+     * (serviced), it waits for the IRQL to drop (pending), no ISR claimed it, or it is masked.
+     */
+    DeviceInterrupt: { /** The interrupt vector. */ vector: number; /** The device that raised it. */ source: string; /** What became of it. */ outcome: "serviced" | "pending" | "unclaimed" | "masked" };
   }
 }
 
@@ -47,20 +53,29 @@ export type KSYNCHRONIZE_ROUTINE<C = unknown> = (SynchronizeContext: C) => boole
 
 /** KINTERRUPT: an ISR connected to a vector (IoConnectInterrupt makes one). */
 export class KINTERRUPT<C = unknown> {
+  /** Stable id for traces. */
   readonly id = nextId("dispatcher");
   /** The spin lock the ISR and KeSynchronizeExecution hold: the caller's, or the interrupt's own. */
   readonly ActualLock: KSPIN_LOCK;
+  /** Set while the interrupt is connected (IoConnectInterrupt until IoDisconnectInterrupt). */
   Connected = false;
   /** Times the ISR ran (for reports). */
   serviced = 0;
   constructor(
+    /** The ISR. */
     readonly ServiceRoutine: KSERVICE_ROUTINE<C>,
+    /** The context the ISR is called with. */
     readonly ServiceContext: C,
     SpinLock: KSPIN_LOCK | null,
+    /** The interrupt vector (from HalGetInterruptVector). */
     readonly Vector: number,
+    /** The device IRQL the ISR runs at. */
     readonly Irql: KIRQL,
+    /** The IRQL KeSynchronizeExecution raises to (at least Irql). */
     readonly SynchronizeIrql: KIRQL,
+    /** LevelSensitive or Latched. */
     readonly Mode: number,
+    /** Whether other interrupt objects may share the vector. */
     readonly ShareVector: boolean,
     /** The driver that connected it (for bug-check reports). */
     readonly driver: string | null,
@@ -100,7 +115,7 @@ export function HalGetInterruptVector(
   _BusNumber: number,
   BusInterruptLevel: number,
   _BusInterruptVector: number,
-): { vector: number; Irql: KIRQL; Affinity: number } {
+): { /** The system interrupt vector for the bus interrupt. */ vector: number; /** The device IRQL of that vector. */ Irql: KIRQL; /** The processors the interrupt may be delivered to. */ Affinity: number } {
   currentMachine("HalGetInterruptVector").kernelCall("HalGetInterruptVector");
   if (!Number.isInteger(BusInterruptLevel) || BusInterruptLevel < 0 || BusInterruptLevel > 23) return { vector: 0, Irql: 0, Affinity: 0 };
   return { vector: interruptVectorForLevel(BusInterruptLevel), Irql: interruptIrqlForLevel(BusInterruptLevel), Affinity: 1 };

@@ -1,6 +1,7 @@
 /** KIRQL values (x86) and KPROCESSOR_MODE. */
 export type KIRQL = number;
 
+/** Interrupt request levels of the x86 kernel, by name (PASSIVE_LEVEL 0 to HIGH_LEVEL 31). */
 export const Irql = {
   PASSIVE_LEVEL: 0,
   LOW_LEVEL: 0,
@@ -21,7 +22,9 @@ export const DIRQL_MIN = 3;
 
 /** KPROCESSOR_MODE. */
 export type KPROCESSOR_MODE = 0 | 1;
+/** The processor runs kernel code (previous mode of a kernel caller; no probing needed). */
 export const KernelMode: KPROCESSOR_MODE = 0;
+/** The processor runs user code (previous mode of a user caller: its buffers must be probed). */
 export const UserMode: KPROCESSOR_MODE = 1;
 
 /** "KernelMode" or "UserMode", for messages and traces. */

@@ -41,16 +41,23 @@ import type { KThread } from "./thread.js";
 
 /** A UNICODE_STRING as these routines read it: its Buffer (a string here). */
 export interface ObjectName {
+  /** The name's text. */
   readonly Buffer: string;
 }
 
 /** OBJECT_ATTRIBUTES: the name, attributes and root directory of an object to create or open. */
 export class OBJECT_ATTRIBUTES {
+  /** sizeof(OBJECT_ATTRIBUTES) on x86: 24. */
   Length = 24;
+  /** A directory handle the name is relative to, or 0 for an absolute name. */
   RootDirectory = 0;
+  /** The object's name (`\BaseNamedObjects\MyEvent`), or null for an unnamed object. */
   ObjectName: string | ObjectName | null = null;
+  /** The OBJ_* flags (OBJ_KERNEL_HANDLE, OBJ_OPENIF, OBJ_CASE_INSENSITIVE…). */
   Attributes = 0;
+  /** The new object's security descriptor (kept, not enforced), or null for the default. */
   SecurityDescriptor: unknown = null;
+  /** Impersonation parameters (not modelled; kept as given). */
   SecurityQualityOfService: unknown = null;
 }
 
@@ -64,9 +71,11 @@ export function InitializeObjectAttributes(p: OBJECT_ATTRIBUTES, n: string | Obj
   p.SecurityQualityOfService = null;
 }
 
-/** DuplicateObject options. */
+/** DuplicateObject options: DUPLICATE_CLOSE_SOURCE, close the source handle (even when the duplication fails). */
 export const DUPLICATE_CLOSE_SOURCE = 0x1;
+/** DUPLICATE_SAME_ACCESS: the new handle gets the source handle's access, ignoring DesiredAccess. */
 export const DUPLICATE_SAME_ACCESS = 0x2;
+/** DUPLICATE_SAME_ATTRIBUTES: the new handle gets the source handle's attributes, ignoring HandleAttributes. */
 export const DUPLICATE_SAME_ATTRIBUTES = 0x4;
 
 // ---- The named-object directory ---------------------------------------------------------------
@@ -149,7 +158,7 @@ function reference(t: KThread, handle: number, type: OBJECT_TYPE | null, mode: K
  * exists and OBJ_OPENIF — the existing one (STATUS_OBJECT_NAME_EXISTS). A name in use without
  * OBJ_OPENIF is STATUS_OBJECT_NAME_COLLISION. Returns the handle in `EventHandle`.
  */
-export function ZwCreateEvent(DesiredAccess: number, ObjectAttributes: OBJECT_ATTRIBUTES | null, EventType: number, InitialState: boolean): { status: NTSTATUS; EventHandle: number } {
+export function ZwCreateEvent(DesiredAccess: number, ObjectAttributes: OBJECT_ATTRIBUTES | null, EventType: number, InitialState: boolean): { /** STATUS_SUCCESS, STATUS_OBJECT_NAME_EXISTS (opened with OBJ_OPENIF) or why not. */ status: NTSTATUS; /** The new handle (0 on failure). */ EventHandle: number } {
   const { t, leave } = zw("ZwCreateEvent");
   try {
     if (EventType !== NotificationEvent && EventType !== SynchronizationEvent) return { status: STATUS_INVALID_PARAMETER_4, EventHandle: 0 };
@@ -177,7 +186,7 @@ export function ZwCreateEvent(DesiredAccess: number, ObjectAttributes: OBJECT_AT
 }
 
 /** ZwOpenEvent: a handle to the named event; STATUS_OBJECT_NAME_NOT_FOUND when there is none. */
-export function ZwOpenEvent(DesiredAccess: number, ObjectAttributes: OBJECT_ATTRIBUTES): { status: NTSTATUS; EventHandle: number } {
+export function ZwOpenEvent(DesiredAccess: number, ObjectAttributes: OBJECT_ATTRIBUTES): { /** STATUS_SUCCESS, STATUS_OBJECT_NAME_NOT_FOUND or why not. */ status: NTSTATUS; /** The new handle (0 on failure). */ EventHandle: number } {
   const { t, leave } = zw("ZwOpenEvent");
   try {
     const name = nameOf(ObjectAttributes);
@@ -312,7 +321,7 @@ export async function ZwDuplicateObject(
   DesiredAccess: number,
   HandleAttributes: number,
   Options: number,
-): Promise<{ status: NTSTATUS; TargetHandle: number }> {
+): Promise<{ /** STATUS_SUCCESS, STATUS_INVALID_HANDLE or why not. */ status: NTSTATUS; /** The new handle in the target process (0 on failure). */ TargetHandle: number }> {
   const { t, leave } = zw("ZwDuplicateObject");
   const m = t.machine;
   try {

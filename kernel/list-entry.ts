@@ -6,9 +6,14 @@
  */
 import { badPointer, checkPointer, isGiven } from "./bad-pointer.js";
 
-/** LIST_ENTRY: Flink and Blink, and the structure the entry is embedded in. */
+/**
+ * LIST_ENTRY: a link of a circular doubly linked list, embedded in the structure it chains (an
+ * IRP's Tail.Overlay.ListEntry, a driver's queue entry); a list head is a LIST_ENTRY of its own.
+ */
 export class LIST_ENTRY<T = unknown> {
+  /** The next entry (the head when this is the last; itself when the list is empty). */
   Flink: LIST_ENTRY<T>;
+  /** The previous entry (the head when this is the first). */
   Blink: LIST_ENTRY<T>;
   /** The structure this entry is embedded in (undefined for list heads). */
   readonly container: T | undefined;

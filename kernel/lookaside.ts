@@ -44,6 +44,7 @@ export type FREE_FUNCTION_EX = (Buffer: number, Lookaside: LOOKASIDE_LIST_EX) =>
 
 /** The depth every list starts at, and the most it may grow to (ExMinimumLookasideDepth, MAX_LOOKASIDE_DEPTH). */
 export const MINIMUM_LOOKASIDE_DEPTH = 4;
+/** The most blocks a list may cache once the balance-set tuning has grown its depth. */
 export const MAXIMUM_LOOKASIDE_DEPTH = 256;
 /** The smallest block a lookaside list can hold: its link must fit (and the pool's granularity). */
 export const MINIMUM_LOOKASIDE_BLOCK_SIZE = 8;
@@ -52,53 +53,87 @@ export const MINIMUM_LOOKASIDE_BLOCK_SIZE = 8;
 export const POOL_NX_ALLOCATION = 512;
 /** ExInitializeLookasideListEx's Flags. */
 export const EX_LOOKASIDE_LIST_EX_FLAG_RAISE_ON_FAIL = 0x1;
+/** ExInitializeLookasideListEx's Flags: a failed allocation returns NULL even for a pool type that would raise. */
 export const EX_LOOKASIDE_LIST_EX_FLAG_FAIL_NO_RAISE = 0x2;
 
 /** GENERAL_LOOKASIDE: the state every kind of list shares (its counters as NT names them). */
 export class GENERAL_LOOKASIDE {
   /** The cached blocks, most recently freed last. */
   readonly ListHead: number[] = [];
+  /** How many freed blocks the list keeps before it hands frees back to the pool (tuned as the list is used). */
   Depth = 0;
+  /** The most Depth may grow to. */
   MaximumDepth = MAXIMUM_LOOKASIDE_DEPTH;
+  /** Allocations made from the list, cached or not. */
   TotalAllocates = 0;
+  /** Allocations the cache could not serve (they went to the allocate routine). */
   AllocateMisses = 0;
+  /** Frees made to the list. */
   TotalFrees = 0;
+  /** Frees the full cache could not keep (they went to the free routine). */
   FreeMisses = 0;
+  /** The POOL_TYPE the blocks come from. */
   Type = 0;
+  /** The pool tag of the blocks. */
   Tag = 0;
+  /** The size of every block, in bytes. */
   Size = 0;
+  /** The Flags the list was initialised with. */
   Flags = 0;
-  /** Counters at the last depth tuning, and when it happened (virtual time). */
+  /** TotalAllocates at the last depth tuning. */
   LastTotalAllocates = 0;
+  /** AllocateMisses at the last depth tuning. */
   LastAllocateMisses = 0;
+  /**
+   * When the depth was last tuned (virtual time).
+   * @internal
+   */
   lastTuning = 0;
-  /** Initialised and not yet deleted. */
+  /**
+   * Initialised and not yet deleted.
+   * @internal
+   */
   active = false;
-  /** "NPaged", "Paged" or "Ex": the routine family that must be used with it. */
+  /**
+   * "NPaged", "Paged" or "Ex": the routine family that must be used with it.
+   * @internal
+   */
   kind: "NPaged" | "Paged" | "Ex" = "NPaged";
 }
 
 /** NPAGED_LOOKASIDE_LIST: blocks of nonpaged pool; use at IRQL <= DISPATCH_LEVEL. */
 export class NPAGED_LOOKASIDE_LIST {
+  /** The counters and cached blocks (GENERAL_LOOKASIDE). */
   readonly L = new GENERAL_LOOKASIDE();
+  /** The driver's allocate routine for a miss, or null for the pool's own allocation. */
   Allocate: ALLOCATE_FUNCTION | null = null;
+  /** The driver's free routine for a block the full list does not keep, or null for the pool's own free. */
   Free: FREE_FUNCTION | null = null;
+  /** The structure's name, for messages. */
   label = "NPAGED_LOOKASIDE_LIST";
 }
 
 /** PAGED_LOOKASIDE_LIST: blocks of paged pool; use at IRQL <= APC_LEVEL. */
 export class PAGED_LOOKASIDE_LIST {
+  /** The counters and cached blocks (GENERAL_LOOKASIDE). */
   readonly L = new GENERAL_LOOKASIDE();
+  /** The driver's allocate routine for a miss, or null for the pool's own allocation. */
   Allocate: ALLOCATE_FUNCTION | null = null;
+  /** The driver's free routine for a block the full list does not keep, or null for the pool's own free. */
   Free: FREE_FUNCTION | null = null;
+  /** The structure's name, for messages. */
   label = "PAGED_LOOKASIDE_LIST";
 }
 
 /** LOOKASIDE_LIST_EX: any pool type; its callbacks get the list itself. */
 export class LOOKASIDE_LIST_EX {
+  /** The counters and cached blocks (GENERAL_LOOKASIDE). */
   readonly L = new GENERAL_LOOKASIDE();
+  /** The driver's allocate routine for a miss, or null for the pool's own allocation. */
   AllocateEx: ALLOCATE_FUNCTION_EX | null = null;
+  /** The driver's free routine for a block the full list does not keep, or null for the pool's own free. */
   FreeEx: FREE_FUNCTION_EX | null = null;
+  /** The structure's name, for messages. */
   label = "LOOKASIDE_LIST_EX";
 }
 

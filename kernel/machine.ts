@@ -39,13 +39,17 @@ export interface DecisionPoint {
 
 /** Chooses at decision points. The default (no strategy) always takes option 0. */
 export interface DecisionStrategy {
+  /** Which option to take at a decision point (0: the default; below `point.options`). */
   choose(point: DecisionPoint): number;
 }
 
 /** A decision as it was taken. */
 export interface DecisionRecord {
+  /** What was decided (which thread runs next, whether to inject). */
   readonly kind: string;
+  /** The option taken. */
   readonly choice: number;
+  /** How many options there were. */
   readonly of: number;
 }
 
@@ -55,11 +59,15 @@ export interface Finding {
   readonly rule: string;
   /** Driver Verifier code or event-log code, when one exists. */
   readonly code: string;
+  /** The driver at fault, when one is. */
   readonly driver: string | null;
+  /** What is wrong, and the usual fix. */
   readonly message: string;
+  /** The driver's source line, through source maps. */
   readonly source: string | null;
   /** Virtual time, 100 ns ticks. */
   readonly time: number;
+  /** The thread that was running ("app.exe:main"). */
   readonly thread: string | null;
   /** The driver routine that broke the rule, when known ("SharebufDeviceControl"). */
   readonly routine?: string | null;
@@ -71,35 +79,54 @@ export interface Finding {
 
 /** Why the machine halted. */
 export type HaltInfo =
-  | { kind: "bugcheck"; bugCheck: BugCheckError }
-  | { kind: "deadlock"; description: string }
+  | { /** What halted the machine. */ kind: "bugcheck"; /** The bug check. */ bugCheck: BugCheckError }
+  | { /** What halted the machine. */ kind: "deadlock"; /** Who waits for what. */ description: string }
   /** A thread (or DPC) ran past the livelock bound or the run's time limit without waiting. */
-  | { kind: "livelock"; description: string; thread: string; lastCalls: string };
+  | { /** What halted the machine. */ kind: "livelock"; /** What ran too long, in words. */ description: string; /** The thread (or DPC) that did not wait. */ thread: string; /** Its most recent calls, newest last. */ lastCalls: string };
 
 /** A JavaScript error thrown by app code (an assertion, a TypeError), kept for the run's result. */
 export interface HostError {
+  /** The thread whose code threw. */
   readonly thread: string;
+  /** What it threw. */
   readonly error: unknown;
 }
 
 /** What a thread is blocked on, for deadlock reports. */
 export interface BlockedThread {
+  /** The blocked thread ("app.exe:main"). */
   readonly thread: string;
+  /** What it waits for (objects' labels). */
   readonly waitingFor: string[];
+  /** Why the run could not go on. */
   readonly reason: string;
 }
 
 /** The result of {@link Machine.run}. */
 export interface RunResult {
+  /** How the run ended: completed, stopped at its `until`, halted by a bug check, deadlocked… */
   readonly outcome: RunOutcome;
   /** Virtual time when the run ended, in milliseconds. */
   readonly timeMs: number;
+  /** The bug check that halted the machine, if one did. */
   readonly bugCheck: BugCheckRecord | null;
+  /** The deadlock that stopped the run, described, if one did. */
   readonly deadlock: string | null;
+  /** Threads still blocked when the run ended. */
   readonly blocked: BlockedThread[];
+  /** Processes that could not finish exiting, described. */
   readonly zombies: string[];
+  /** The findings recorded during the run. */
   readonly findings: readonly Finding[];
+  /**
+   * Errors thrown by host code (a scenario's or an app's JavaScript) rather than by the emulated
+   * machine.
+   */
   readonly errors: readonly HostError[];
+  /**
+   * Set when host code kept the run from going on (a promise nobody resolves), with what was
+   * waiting.
+   */
   readonly hostStuck: string | null;
   /** Who ran without waiting until the run gave up on it, with its last calls (outcome "livelock"). */
   readonly livelock: string | null;
@@ -123,10 +150,11 @@ export interface MachineOptions {
 
 /** Options of {@link Machine.createProcess}. */
 export interface CreateProcessOptions {
+  /** The parent process (default: none). */
   parent?: KProcess;
   /**
    * The process's address space, supplied by a layer that models another memory manager; the
-   * process then has no NT {@link UserAddressSpace}. Default: a fresh NT address space.
+   * process then has no NT `UserAddressSpace`. Default: a fresh NT address space.
    */
   translation?: ProcessTranslation;
   /** The main thread does not keep a run going (a service host that waits for work). */

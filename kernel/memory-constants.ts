@@ -50,11 +50,18 @@ export const PAGED_POOL_END = 0xf1000000;
 
 /** MEMORY_BASIC_INFORMATION, as NtQueryVirtualMemory returns it. */
 export interface MEMORY_BASIC_INFORMATION {
+  /** The base address of the region of pages. */
   BaseAddress: number;
+  /** The base address of the allocation the region belongs to (VirtualAlloc's result). */
   AllocationBase: number;
+  /** The protection the allocation was made with. */
   AllocationProtect: number;
+  /** The region's size: pages from BaseAddress that share the same attributes. */
   RegionSize: number;
+  /** MEM_COMMIT, MEM_RESERVE or MEM_FREE. */
   State: number;
+  /** The region's current protection (PAGE_*). */
   Protect: number;
+  /** MEM_PRIVATE, MEM_MAPPED or MEM_IMAGE. */
   Type: number;
 }

@@ -7,20 +7,30 @@
 import { currentMachine } from "./context.js";
 import { UNICODE_STRING } from "./rtl-string.js";
 
-/** OBJ_* attribute flags. */
+/** OBJ_* attribute flags: OBJ_INHERIT, the handle is inherited by child processes. */
 export const OBJ_INHERIT = 0x00000002;
+/** OBJ_PERMANENT: the named object outlives its last handle (until made temporary). */
 export const OBJ_PERMANENT = 0x00000010;
+/** OBJ_EXCLUSIVE: only one handle to the object may be open at a time. */
 export const OBJ_EXCLUSIVE = 0x00000020;
+/** OBJ_CASE_INSENSITIVE: the name is looked up without regard to case. */
 export const OBJ_CASE_INSENSITIVE = 0x00000040;
+/** OBJ_OPENIF: a create of a name that exists opens the existing object (STATUS_OBJECT_NAME_EXISTS). */
 export const OBJ_OPENIF = 0x00000080;
+/** OBJ_OPENLINK: open a symbolic link itself rather than its target. */
 export const OBJ_OPENLINK = 0x00000100;
+/** OBJ_KERNEL_HANDLE: the handle goes in the system process's table, usable only from kernel mode; drivers set it for every handle they keep. */
 export const OBJ_KERNEL_HANDLE = 0x00000200;
+/** OBJ_FORCE_ACCESS_CHECK: check access as for a user-mode caller even when the caller is in kernel mode. */
 export const OBJ_FORCE_ACCESS_CHECK = 0x00000400;
+/** OBJ_VALID_ATTRIBUTES: every attribute bit defined; others are STATUS_INVALID_PARAMETER. */
 export const OBJ_VALID_ATTRIBUTES = 0x000007f2;
 
 /** OBJECT_ATTRIBUTES. */
 export class OBJECT_ATTRIBUTES {
+  /** sizeof(OBJECT_ATTRIBUTES) on x86: 24. */
   static readonly size = 24;
+  /** Its alignment: 4. */
   static readonly align = 4;
   /** Where the structure is in emulated memory (0 for a local). */
   readonly address: number;
@@ -39,16 +49,20 @@ export class OBJECT_ATTRIBUTES {
     return currentMachine("OBJECT_ATTRIBUTES").mmu;
   }
 
+  /** Length: sizeof(OBJECT_ATTRIBUTES), which the routines check. */
   get Length(): number {
     return this.address === 0 ? this.local.Length : this.mmu().readU32(this.address);
   }
+  /** Sets Length. */
   set Length(v: number) {
     if (this.address === 0) this.local.Length = v >>> 0;
     else this.mmu().writeU32(this.address, v);
   }
+  /** RootDirectory: a directory handle the name is relative to, or 0 for an absolute name. */
   get RootDirectory(): number {
     return this.address === 0 ? this.local.RootDirectory : this.mmu().readU32(this.address + 4);
   }
+  /** Sets RootDirectory. */
   set RootDirectory(v: number) {
     if (this.address === 0) this.local.RootDirectory = v >>> 0;
     else this.mmu().writeU32(this.address + 4, v);
@@ -68,9 +82,11 @@ export class OBJECT_ATTRIBUTES {
     if (v !== null && v.address === 0) throw new TypeError("OBJECT_ATTRIBUTES in emulated memory can only point at a UNICODE_STRING in emulated memory (UNICODE_STRING.at(address))");
     this.mmu().writeU32(this.address + 8, v === null ? 0 : v.address);
   }
+  /** Attributes: the OBJ_* flags. */
   get Attributes(): number {
     return this.address === 0 ? this.local.Attributes : this.mmu().readU32(this.address + 12);
   }
+  /** Sets Attributes. */
   set Attributes(v: number) {
     if (this.address === 0) this.local.Attributes = v >>> 0;
     else this.mmu().writeU32(this.address + 12, v);
@@ -82,13 +98,16 @@ export class OBJECT_ATTRIBUTES {
   get SecurityDescriptor(): unknown {
     return this.address === 0 ? this.local.SecurityDescriptor : this.mmu().readU32(this.address + 16);
   }
+  /** Sets SecurityDescriptor (an address, or for a local an SDDL string). */
   set SecurityDescriptor(v: unknown) {
     if (this.address === 0) this.local.SecurityDescriptor = v;
     else this.mmu().writeU32(this.address + 16, typeof v === "number" ? v : 0);
   }
+  /** SecurityQualityOfService: the impersonation parameters (an address; not modelled, kept as given). */
   get SecurityQualityOfService(): number {
     return this.address === 0 ? this.local.SecurityQualityOfService : this.mmu().readU32(this.address + 20);
   }
+  /** Sets SecurityQualityOfService. */
   set SecurityQualityOfService(v: number) {
     if (this.address === 0) this.local.SecurityQualityOfService = v >>> 0;
     else this.mmu().writeU32(this.address + 20, v);

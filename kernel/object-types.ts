@@ -22,6 +22,7 @@ export class OBJECT_TYPE<T = unknown> {
     readonly Name: string,
     /** The body a driver is handed for an object of this type. */
     readonly body: (object: KernelObject) => T,
+    /** How the type maps GENERIC_READ/WRITE/EXECUTE/ALL to its specific rights. */
     readonly GenericMapping: GENERIC_MAPPING = { GenericRead: READ_CONTROL, GenericWrite: READ_CONTROL, GenericExecute: SYNCHRONIZE, GenericAll: 0x001f0000 },
   ) {
     types.set(Name, this);

@@ -24,6 +24,9 @@ export abstract class KernelObject {
   handleCount = 0;
   /** Object name, if it has one. */
   objectName: string | null = null;
+  /**
+   * Set once the object is deleted (its last reference gone); a deleted object must not be used.
+   */
   deleted = false;
 
   /** The dispatcher header to wait on, for waitable objects. */

@@ -9,6 +9,7 @@
  */
 
 export const PAGE_SHIFT = 12;
+/** PAGE_SIZE: 4096 bytes on x86. */
 export const PAGE_SIZE = 4096;
 export const PAGE_MASK = PAGE_SIZE - 1;
 

@@ -15,22 +15,36 @@ import { STATUS_INSUFFICIENT_RESOURCES } from "./status.js";
 /** POOL_FLAGS (a ULONG64): the low 32 bits are required, the high 32 optional. */
 export type POOL_FLAGS = bigint;
 
+/** POOL_FLAG_USE_QUOTA: charge the block against the current process's pool quota. */
 export const POOL_FLAG_USE_QUOTA = 0x1n;
+/** POOL_FLAG_UNINITIALIZED: ExAllocatePool2 leaves the block's contents as they are instead of zeroing it. */
 export const POOL_FLAG_UNINITIALIZED = 0x2n;
+/** POOL_FLAG_SESSION: session pool (this machine has no sessions, so the allocation fails). */
 export const POOL_FLAG_SESSION = 0x4n;
+/** POOL_FLAG_CACHE_ALIGNED: the block starts on a cache line and is rounded up to whole lines. */
 export const POOL_FLAG_CACHE_ALIGNED = 0x8n;
+/** POOL_FLAG_RESERVED1: reserved; a required flag Windows does not define fails the allocation. */
 export const POOL_FLAG_RESERVED1 = 0x10n;
+/** POOL_FLAG_RAISE_ON_FAILURE: a failed allocation raises STATUS_INSUFFICIENT_RESOURCES instead of returning NULL. */
 export const POOL_FLAG_RAISE_ON_FAILURE = 0x20n;
+/** POOL_FLAG_NON_PAGED: nonpaged, non-executable pool (NonPagedPoolNx); usable at any IRQL. */
 export const POOL_FLAG_NON_PAGED = 0x40n;
+/** POOL_FLAG_NON_PAGED_EXECUTE: nonpaged pool that may hold code (NonPagedPool). */
 export const POOL_FLAG_NON_PAGED_EXECUTE = 0x80n;
+/** POOL_FLAG_PAGED: paged pool; touched only at IRQL < DISPATCH_LEVEL. */
 export const POOL_FLAG_PAGED = 0x100n;
+/** POOL_FLAG_RESERVED2: reserved. */
 export const POOL_FLAG_RESERVED2 = 0x200n;
+/** POOL_FLAG_RESERVED3: reserved. */
 export const POOL_FLAG_RESERVED3 = 0x400n;
+/** POOL_FLAG_REQUIRED_MASK: the required flags; one this build does not know fails the allocation, where an unknown optional flag is ignored. */
 export const POOL_FLAG_REQUIRED_MASK = 0xffffffffn;
+/** POOL_FLAG_SPECIAL_POOL: an optional flag asking for the block from Special Pool. */
 export const POOL_FLAG_SPECIAL_POOL = 0x100000000n;
 
-/** POOL_TYPE modifiers of the quota routines (wdm.h). */
+/** POOL_TYPE modifiers of the quota routines (wdm.h): POOL_QUOTA_FAIL_INSTEAD_OF_RAISE, a quota allocation returns NULL instead of raising. */
 export const POOL_QUOTA_FAIL_INSTEAD_OF_RAISE = 0x8;
+/** POOL_RAISE_IF_ALLOCATION_FAILURE: or'd into a POOL_TYPE, a failed allocation raises instead of returning NULL. */
 export const POOL_RAISE_IF_ALLOCATION_FAILURE = 0x10;
 
 /** The required flags this pool knows (the rest fail the allocation, as the documentation says). */
@@ -78,19 +92,25 @@ export function ExAllocatePool2(Flags: POOL_FLAGS | number, NumberOfBytes: numbe
   return address;
 }
 
-/** POOL_EXTENDED_PARAMETER_TYPE values. */
+/** POOL_EXTENDED_PARAMETER_TYPE values: PoolExtendedParameterInvalidType, never valid in a parameter. */
 export const PoolExtendedParameterInvalidType = 0;
+/** PoolExtendedParameterPriority: the parameter carries an EX_POOL_PRIORITY (Priority). */
 export const PoolExtendedParameterPriority = 1;
+/** PoolExtendedParameterSecurePool: the parameter asks for secure pool. */
 export const PoolExtendedParameterSecurePool = 2;
+/** PoolExtendedParameterNumaNode: the parameter names a preferred NUMA node (PreferredNode). */
 export const PoolExtendedParameterNumaNode = 3;
 
-/** EX_POOL_PRIORITY values. */
+/** EX_POOL_PRIORITY values: LowPoolPriority, the allocation may fail when resources run low. */
 export const LowPoolPriority = 0;
+/** NormalPoolPriority: the allocation may fail when system resources are very low. */
 export const NormalPoolPriority = 16;
+/** HighPoolPriority: the allocation must not fail unless resources are exhausted. */
 export const HighPoolPriority = 32;
 
 /** POOL_EXTENDED_PARAMETER: one extended parameter of ExAllocatePool3. */
 export interface POOL_EXTENDED_PARAMETER {
+  /** Which parameter this is (a PoolExtendedParameter* value). */
   readonly Type: number;
   /** For PoolExtendedParameterPriority: an EX_POOL_PRIORITY. */
   readonly Priority?: number;

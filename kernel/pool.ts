@@ -15,6 +15,7 @@ export const PoolType = {
   NonPagedPoolNx: 512,
 } as const;
 
+/** A POOL_TYPE value (NonPagedPool, PagedPool, NonPagedPoolNx…). */
 export type POOL_TYPE = (typeof PoolType)[keyof typeof PoolType];
 
 /**

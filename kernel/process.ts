@@ -14,9 +14,13 @@ export type ProcessState = "active" | "terminating" | "zombie" | "exited";
  * EPROCESS/KPROCESS: an address space, a handle table and threads.
  */
 export class KProcess extends KernelObject {
+  /** The object manager's type name of this object. */
   readonly objectType = "Process";
+  /** The process's dispatcher header: signaled when the process has exited. */
   readonly header: DispatcherHeader;
+  /** The process's handle table. */
   readonly handleTable = new HandleTable();
+  /** The process's threads, in creation order. */
   readonly threads: KThread[] = [];
   /** Where the process is in its life: "active", "terminating", "zombie" (cannot finish exiting) or "exited". */
   state: ProcessState = "active";
@@ -36,11 +40,15 @@ export class KProcess extends KernelObject {
   translation: ProcessTranslation | null;
 
   constructor(
+    /** The machine the process runs on. */
     readonly machine: Machine,
+    /** The process id. */
     readonly pid: number,
+    /** The image name ("app.exe"). */
     readonly name: string,
     /** NT's address space; null for the System process and for processes a layer gives its own. */
     readonly addressSpace: UserAddressSpace | null,
+    /** The id of the process that created it (0 for none). */
     readonly parentPid: number,
     translation: ProcessTranslation | null = null,
   ) {

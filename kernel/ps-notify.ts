@@ -22,23 +22,33 @@ import type { KThread } from "./thread.js";
 /** PCREATE_PROCESS_NOTIFY_ROUTINE: (ParentId, ProcessId, Create). */
 export type CREATE_PROCESS_NOTIFY_ROUTINE = (ParentId: number, ProcessId: number, Create: boolean) => void;
 
-/** CLIENT_ID. */
+/** CLIENT_ID: a thread named by its process id and thread id. */
 export interface CLIENT_ID {
+  /** The process id. */
   readonly UniqueProcess: number;
+  /** The thread id. */
   readonly UniqueThread: number;
 }
 
 /** PS_CREATE_NOTIFY_INFO: what an Ex routine learns about a new process, and its answer. */
 export class PS_CREATE_NOTIFY_INFO {
+  /** sizeof(PS_CREATE_NOTIFY_INFO) on x86. */
   readonly Size = 0x48;
+  /** FileOpenNameAvailable and the other flag bits (0 here: ImageFileName is always given). */
   Flags = 0;
   /** The routine's answer: an error status refuses the creation. */
   CreationStatus: NTSTATUS = STATUS_SUCCESS;
+  /** The information about a process being created. */
   constructor(
+    /** The id of the process's parent (which need not be the creator). */
     readonly ParentProcessId: number,
+    /** The process and thread that are creating it. */
     readonly CreatingThreadId: CLIENT_ID,
+    /** The executable's name. */
     readonly ImageFileName: string,
+    /** The command line, or null when there is none. */
     readonly CommandLine: string | null,
+    /** The executable's file object (null: irpsim's processes have no image file). */
     readonly FileObject: null = null,
   ) {}
 }

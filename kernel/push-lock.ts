@@ -14,6 +14,7 @@ import type { KThread } from "./thread.js";
 
 /** EX_PUSH_LOCK. Initialise with ExInitializePushLock. */
 export class EX_PUSH_LOCK extends SyncLock {
+  /** Which executive lock this is (what the verifier's lock rules and reports go by). */
   readonly kind = "EX_PUSH_LOCK";
   /** The exclusive holder (recorded for messages; NT keeps no owner). */
   Exclusive: KThread | null = null;

@@ -52,6 +52,7 @@ abstract class CountedString {
   get Length(): number {
     return this.address === 0 ? this.length : mmu("Length").readU16(this.address);
   }
+  /** Sets Length (truncated to a USHORT, as a C store is). */
   set Length(v: number) {
     if (this.address === 0) this.length = v & 0xffff;
     else mmu("Length").writeU16(this.address, v & 0xffff);
@@ -60,6 +61,7 @@ abstract class CountedString {
   get MaximumLength(): number {
     return this.address === 0 ? this.maximumLength : mmu("MaximumLength").readU16(this.address + 2);
   }
+  /** Sets MaximumLength (truncated to a USHORT). */
   set MaximumLength(v: number) {
     if (this.address === 0) this.maximumLength = v & 0xffff;
     else mmu("MaximumLength").writeU16(this.address + 2, v & 0xffff);
@@ -68,6 +70,7 @@ abstract class CountedString {
   get Buffer(): number {
     return this.address === 0 ? this.buffer : mmu("Buffer").readU32(this.address + 4);
   }
+  /** Sets Buffer. */
   set Buffer(v: number) {
     if (this.address === 0) this.buffer = v >>> 0;
     else mmu("Buffer").writeU32(this.address + 4, v >>> 0);
@@ -76,7 +79,9 @@ abstract class CountedString {
 
 /** UNICODE_STRING: Length and MaximumLength in bytes, Buffer of UTF-16 characters. */
 export class UNICODE_STRING extends CountedString {
+  /** sizeof the header on x86: 8 (USHORT, USHORT, PVOID). */
   static readonly size = 8;
+  /** The header's alignment: 4. */
   static readonly align = 4;
   /** A UNICODE_STRING embedded in emulated memory at `address` (its fields read and written there). */
   static at(address: number): UNICODE_STRING {
@@ -102,7 +107,9 @@ export class UNICODE_STRING extends CountedString {
 
 /** ANSI_STRING (and STRING, OEM_STRING): Length and MaximumLength in bytes, Buffer of 8-bit characters. */
 export class ANSI_STRING extends CountedString {
+  /** sizeof the header on x86: 8 (USHORT, USHORT, PVOID). */
   static readonly size = 8;
+  /** The header's alignment: 4. */
   static readonly align = 4;
   /** An ANSI_STRING embedded in emulated memory at `address`. */
   static at(address: number): ANSI_STRING {
@@ -128,6 +135,7 @@ export class ANSI_STRING extends CountedString {
 
 /** PUNICODE_STRING / PCUNICODE_STRING: a UNICODE_STRING object (a local or a view of memory). */
 export type PUNICODE_STRING = UNICODE_STRING;
+/** PCUNICODE_STRING: a pointer to a UNICODE_STRING the routine does not change. */
 export type PCUNICODE_STRING = UNICODE_STRING;
 /** PANSI_STRING. */
 export type PANSI_STRING = ANSI_STRING;

@@ -12,6 +12,7 @@ import type { KThread } from "./thread.js";
 
 /** EX_RUNDOWN_REF. Initialise with ExInitializeRundownProtection. */
 export class EX_RUNDOWN_REF extends SyncLock {
+  /** Which executive lock this is (what the verifier's lock rules and reports go by). */
   readonly kind = "EX_RUNDOWN_REF";
   /** References held. */
   Count = 0;

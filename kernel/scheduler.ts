@@ -17,7 +17,7 @@ export type RunOutcome = "completed" | "stopped" | "deadlock" | "bugcheck" | "li
  */
 export const PREEMPT_DECISION = "preempt";
 
-/** Options for {@link Scheduler.run}. */
+/** Options for a run of the machine (`ScenarioContext.run`, `Machine.run`): when to stop. */
 export interface RunOptions {
   /** Stop as soon as this returns true (checked between thread slices). */
   until?: () => boolean;

@@ -11,6 +11,7 @@ import type { KThread } from "./thread.js";
 
 /** SINGLE_LIST_ENTRY (and, on x86, SLIST_ENTRY): a link to the next entry, or null at the end. */
 export class SINGLE_LIST_ENTRY<T = unknown> {
+  /** The next entry, or null at the end of the list. */
   Next: SINGLE_LIST_ENTRY<T> | null = null;
   /** The structure this entry is embedded in (undefined for list heads). */
   readonly container: T | undefined;
@@ -28,8 +29,11 @@ export { SINGLE_LIST_ENTRY as SLIST_ENTRY };
  * makes NT's lock-free pop safe from the ABA problem).
  */
 export class SLIST_HEADER<T = unknown> {
+  /** The link to the first entry (its Next is null when the list is empty). */
   readonly Next = new SINGLE_LIST_ENTRY<T>();
+  /** The number of entries (QueryDepthSList). */
   Depth = 0;
+  /** Advanced by every push and pop. */
   Sequence = 0;
 }
 

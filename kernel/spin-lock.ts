@@ -13,6 +13,7 @@ export class KSPIN_LOCK {
    * plain thread code). Kept as the two strings, and put into words only when a report needs them.
    */
   ownerActivityKind = "";
+  /** The name of the routine the owner was running when it took the lock. */
   ownerActivityName = "";
   /** Set when the words must say more than the activity (a routine that returned holding it). */
   private ownerNote: string | null = null;
@@ -36,6 +37,10 @@ export class KSPIN_LOCK {
     if (!t) return "";
     return this.ownerActivityKind ? `${this.ownerActivityKind} ${this.ownerActivityName} on ${t.label}` : t.label;
   }
+  /**
+   * Overrides the owner's description (a routine that returned holding the lock); "" goes back to
+   * the default.
+   */
   set ownerDescription(words: string) {
     this.ownerNote = words === "" ? null : words;
   }
@@ -53,6 +58,7 @@ export class KSPIN_LOCK {
     this.name ??= `spinlock#${nextId("dispatcher")}`;
     return this.name;
   }
+  /** Names the lock in traces and deadlock reports. */
   set label(value: string) {
     this.name = value;
   }
@@ -60,6 +66,8 @@ export class KSPIN_LOCK {
 
 /** KLOCK_QUEUE_HANDLE for in-stack queued spin locks. */
 export class KLOCK_QUEUE_HANDLE {
+  /** The IRQL to return to when the in-stack queued lock is released. */
   OldIrql = 0;
+  /** The lock this handle holds. */
   Lock: KSPIN_LOCK | null = null;
 }

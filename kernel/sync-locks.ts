@@ -37,6 +37,7 @@ export abstract class SyncLock {
     this.name ??= `${this.kind}#${nextId("dispatcher")}`;
     return this.name;
   }
+  /** Names the lock in deadlock reports and findings. */
   set label(value: string) {
     this.name = value;
   }

@@ -47,8 +47,11 @@ export interface WaitState {
  * and it runs until it blocks in a kernel wait or ends.
  */
 export class KThread extends KernelObject {
+  /** The object manager's type name of this object. */
   readonly objectType = "Thread";
+  /** The thread's dispatcher header: signaled when the thread has exited. */
   readonly header: DispatcherHeader;
+  /** Where the thread is in its life (initialized, ready, running, waiting, terminated). */
   state: ThreadState = "initialized";
   /** Current IRQL of the (virtual) processor while this thread runs. */
   irql: KIRQL = PASSIVE_LEVEL;
@@ -60,10 +63,13 @@ export class KThread extends KernelObject {
   attachedProcess: KProcess | null = null;
   /** Resumes the thread where it blocked (set by the scheduler while it waits). */
   resume: (() => void) | null = null;
+  /** What the thread waits for, while it waits. */
   wait: WaitState | null = null;
   /** Status the last wait completed with. */
   waitStatus: NTSTATUS = 0;
+  /** Kernel-mode APCs queued to the thread. */
   readonly kernelApcs: KAPC[] = [];
+  /** User-mode APCs queued to the thread (run when it waits alertably). */
   readonly userApcs: KAPC[] = [];
   /** KTHREAD.Priority (KeSetPriorityThread): recorded; the scheduler does not order threads by it. */
   priority = 8;
@@ -83,6 +89,7 @@ export class KThread extends KernelObject {
   terminationPending = false;
   /** Set by an alert (NtAlertThread) or a queued user APC for an alertable wait. */
   alerted = false;
+  /** The thread's exit status (STATUS_PENDING while it runs). */
   exitStatus: NTSTATUS = STATUS_PENDING;
   /** The IRPs this thread issued (ETHREAD.IrpList); the I/O manager links IRPs here. */
   readonly IrpList = new LIST_ENTRY<unknown>();
@@ -105,6 +112,7 @@ export class KThread extends KernelObject {
   readonly background: boolean;
   /** What code runs on this thread now: records 0..activityDepth-1, innermost last. */
   readonly activities: Activity[] = [];
+  /** How many records of `activities` are in use. */
   activityDepth = 0;
   /** Free-form per-thread data other layers attach (win32's TLS, the I/O manager's state). */
   readonly slots = new Map<string, unknown>();
@@ -121,10 +129,15 @@ export class KThread extends KernelObject {
   quantumStart = 0;
 
   constructor(
+    /** The machine the thread runs on. */
     readonly machine: Machine,
+    /** The thread id. */
     readonly tid: number,
+    /** The process the thread belongs to. */
     readonly process: KProcess,
+    /** The thread's name for traces ("main", "DriverEntry(Sharebuf)"). */
     readonly name: string,
+    /** The thread's code: an async function the scheduler runs until it blocks. */
     readonly body: ThreadBody,
     options: { system: boolean; userMode: boolean; background?: boolean },
   ) {

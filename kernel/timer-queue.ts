@@ -4,6 +4,7 @@ export interface TimerEntry {
   readonly deadline: number;
   /** Insertion order, to break ties deterministically. */
   readonly seq: number;
+  /** Set when the timer was cancelled before it fired. */
   cancelled: boolean;
   /** Runs when the deadline is reached (the clock has already moved to it). */
   readonly fire: () => void;

@@ -8,6 +8,7 @@ export class KTIMER extends DispatcherHeader {
   DueTime = 0;
   /** Period in milliseconds (0: one-shot). */
   Period = 0;
+  /** The DPC queued when the timer expires (KeSetTimer's Dpc). */
   Dpc: KDPC | null = null;
   /** The queued timer-queue entry while the timer is set. */
   entry: TimerEntry | null = null;

@@ -52,14 +52,19 @@ import { probeOut, probeRead, probeWrite, readLargeInteger, storeOut, writeIoSta
 
 /** What NtCreateFile takes after the handle's address. */
 export interface CreateFileParameters {
+  /** The access asked for (GENERIC_READ, FILE_READ_DATA, SYNCHRONIZE…). */
   readonly desiredAccess: number;
   /** The file's name: "\\??\\Name" or "\\Device\\Name". */
   readonly name: string;
   /** The IO_STATUS_BLOCK's address, or null when the caller (kernel32) takes the result as returned. */
   readonly ioStatusBlock: number | null;
+  /** FILE_ATTRIBUTE_* for a new file. */
   readonly fileAttributes: number;
+  /** FILE_SHARE_READ, FILE_SHARE_WRITE, FILE_SHARE_DELETE: what later opens may do. */
   readonly shareAccess: number;
+  /** FILE_OPEN, FILE_CREATE, FILE_OPEN_IF…: what to do when the file exists or does not. */
   readonly createDisposition: number;
+  /** FILE_SYNCHRONOUS_IO_NONALERT, FILE_NON_DIRECTORY_FILE…: how the handle behaves. */
   readonly createOptions: number;
 }
 

@@ -29,8 +29,9 @@ import { MAXIMUM_WAIT_OBJECTS } from "../kernel/waits.js";
 import { service, serviceAsync, userCaller } from "./syscall.js";
 import { probeOut, probeRead, readLargeInteger, storeOut, type PLARGE_INTEGER, type POut } from "./types.js";
 
-/** WAIT_TYPE for NtWaitForMultipleObjects. */
+/** WAIT_TYPE for NtWaitForMultipleObjects: WaitAll, the wait ends when every object is signalled at once. */
 export const WaitAll = 0;
+/** WaitAny: the wait ends when any one object is signalled. */
 export const WaitAny = 1;
 
 function statusOf(e: unknown): NTSTATUS {

@@ -15,7 +15,12 @@ import type { KThread } from "../kernel/thread.js";
  * IO_STATUS_BLOCK as it lies in an app's memory (x86: Status, then Information; 8 bytes):
  * `IO_STATUS_BLOCK.read(iosb).Status`, `sizeof(IO_STATUS_BLOCK)`.
  */
-export const IO_STATUS_BLOCK = CSTRUCT("IO_STATUS_BLOCK", { Status: NTSTATUS, Information: ULONG_PTR });
+export const IO_STATUS_BLOCK = CSTRUCT("IO_STATUS_BLOCK", {
+  /** The request's final status. */
+  Status: NTSTATUS,
+  /** The bytes transferred, or the request's own value (FILE_OPENED for a create). */
+  Information: ULONG_PTR,
+});
 
 /** PIO_APC_ROUTINE: the APC an I/O request queues to its thread on completion (user mode, alertable wait). */
 export type PIO_APC_ROUTINE = (ApcContext: unknown, IoStatusBlock: number, Reserved: number) => unknown;

@@ -22,25 +22,40 @@ import { joinChunks } from "./stream.js";
 
 /** One record of the Trace Event Format. */
 export interface ChromeTraceEvent {
+  /** The slice's, instant's or counter's name. */
   readonly name: string;
+  /**
+   * The phase: B/E begin and end a slice, X a complete slice, i an instant, s/t/f a flow, C a
+   * counter, M metadata.
+   */
   readonly ph: "B" | "E" | "X" | "i" | "s" | "t" | "f" | "C" | "M";
+  /** The track group: the emulated process id. */
   readonly pid: number;
+  /** The track: the emulated thread id. */
   readonly tid: number;
+  /** The timestamp in µs: steps are spread 1 µs apart in order (args.time has the virtual time). */
   readonly ts?: number;
+  /** A complete slice's duration in µs. */
   readonly dur?: number;
+  /** The category (api, dispatch, cancel, completion, dpc, irp…). */
   readonly cat?: string;
+  /** A flow's id (the IRP's number), joining its s, t and f events. */
   readonly id?: number;
   /** Flow binding point: "e" binds a flow end to the enclosing slice. */
   readonly bp?: "e";
   /** Instant scope: thread, process or global. */
   readonly s?: "t" | "p" | "g";
+  /** Details shown when the event is selected. */
   readonly args?: Readonly<Record<string, string | number | boolean>>;
 }
 
 /** The JSON object format of a trace. */
 export interface ChromeTrace {
+  /** The events. */
   readonly traceEvents: readonly ChromeTraceEvent[];
+  /** Timestamps are shown in milliseconds. */
   readonly displayTimeUnit: "ms";
+  /** The scenario and what produced the trace. */
   readonly otherData: Readonly<Record<string, string>>;
 }
 
@@ -48,6 +63,7 @@ export interface ChromeTrace {
 export interface ChromeRun {
   /** Prefixes the run's process names ("ending: killed"). */
   readonly label?: string;
+  /** The run's trace events. */
   readonly events: readonly TraceEvent[];
 }
 

@@ -27,8 +27,11 @@ import { ioctlsUsed, summarize, textTimelineLines } from "./text.js";
 
 /** A check a scenario made, as the report shows it. */
 export interface ReportCheck {
+  /** What was checked. */
   readonly name: string;
+  /** Whether it held. */
   readonly passed: boolean;
+  /** What was seen. */
   readonly detail: string;
 }
 
@@ -36,7 +39,9 @@ export interface ReportCheck {
 export interface HtmlRun {
   /** "sharebuf — ending: killed". */
   readonly title: string;
+  /** The run's trace events. */
   readonly events: readonly TraceEvent[];
+  /** The scenario's checks. */
   readonly checks?: readonly ReportCheck[];
   /** Whether the run passed; absent: judged from the events (no finding, bug check or deadlock). */
   readonly passed?: boolean;

@@ -24,14 +24,21 @@ const ACCESS = ["FILE_ANY_ACCESS", "FILE_READ_ACCESS", "FILE_WRITE_ACCESS", "FIL
 
 /** The fields of a control code. */
 export interface DecodedIoctl {
+  /** The whole control code. */
   readonly code: number;
+  /** DEVICE_TYPE_FROM_CTL_CODE: bits 16-31. */
   readonly deviceType: number;
   /** "FILE_DEVICE_UNKNOWN", or the number in hex for a type the WDK does not name (vendor types are 0x8000 and up). */
   readonly deviceTypeName: string;
+  /** The function number: bits 2-13 (2048 and up are the vendor's). */
   readonly function: number;
+  /** METHOD_FROM_CTL_CODE: bits 0-1, how the buffers are passed. */
   readonly method: number;
+  /** The method's name (METHOD_BUFFERED, METHOD_IN_DIRECT, METHOD_OUT_DIRECT, METHOD_NEITHER). */
   readonly methodName: (typeof METHODS)[number];
+  /** The required access: bits 14-15, checked against the handle when the request is sent. */
   readonly access: number;
+  /** The access's name (FILE_ANY_ACCESS, FILE_READ_ACCESS, FILE_WRITE_ACCESS, FILE_READ_ACCESS | FILE_WRITE_ACCESS). */
   readonly accessName: (typeof ACCESS)[number];
 }
 

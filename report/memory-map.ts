@@ -19,22 +19,29 @@ export interface PageFrame {
 
 /** A virtual range backed by known frames. */
 export interface MappedRange {
+  /** The MDL that locked or mapped the range. */
   readonly mdl: string;
   /** locked: the MDL's own range, probed and locked; mapped: a second mapping of its pages; source: the range of an MDL that was mapped without being locked (nonpaged memory). */
   readonly role: "locked" | "mapped" | "source";
+  /** Whether the range is a user range (the app's buffer) or a system mapping of it. */
   readonly space: "user" | "system";
   /** The owning process (0 for system space). */
   readonly process: number;
+  /** The process whose address space the range is in ("System" for system space). */
   readonly processName: string;
   /** The exact start (page offset included) and length in bytes. */
   readonly va: number;
+  /** The range's length in bytes. */
   readonly length: number;
+  /** The pages of the range and the frame behind each. */
   readonly pages: readonly PageFrame[];
   /** When it appeared, and when it went away (null: still there when the trace ends); virtual ticks. */
   readonly from: number;
+  /** When the mapping or lock ended (virtual ms), null when it outlived the run. */
   readonly to: number | null;
   /** The same as trace positions: the `seq` of the events that made it and ended it. */
   readonly fromSeq: number;
+  /** The `seq` of the event that ended it (null: it lasted to the end of the run). */
   readonly toSeq: number | null;
 }
 
@@ -47,6 +54,7 @@ export interface LockStep {
 
 /** The whole map. */
 export interface MemoryMap {
+  /** Every range, in the order they appeared. */
   readonly ranges: readonly MappedRange[];
   /** Every frame some range uses, ascending. */
   readonly frames: readonly number[];
@@ -54,6 +62,7 @@ export interface MemoryMap {
   readonly locks: ReadonlyMap<number, readonly LockStep[]>;
   /** Virtual time of the first and last event. */
   readonly start: number;
+  /** The run's end, in virtual ms. */
   readonly end: number;
 }
 

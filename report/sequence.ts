@@ -20,7 +20,9 @@ export type ParticipantKind = "app" | "io" | "framework" | "driver" | "mm" | "ke
 export interface Participant {
   /** An identifier safe in Mermaid ("app12", "io", "drv_Sharebuf"). */
   readonly id: string;
+  /** What the participant's box says ("app.exe", "I/O manager", "Sharebuf.sys"). */
   readonly label: string;
+  /** Its kind: app, io, driver, mm or kernel (which also sets its colour in the HTML report). */
   readonly kind: ParticipantKind;
 }
 
@@ -73,7 +75,9 @@ export type SequenceStep = MessageStep | NoteStep | GroupStep;
 
 /** The whole diagram. */
 export interface SequenceDiagram {
+  /** The participants, left to right. */
   readonly participants: readonly Participant[];
+  /** The messages, notes and loops, top to bottom. */
   readonly steps: readonly SequenceStep[];
 }
 

@@ -36,23 +36,37 @@ export interface TextOptions {
 
 /** The summary counters a timeline ends with. */
 export interface TimelineSummary {
+  /** IRPs allocated. */
   irpsAllocated: number;
+  /** IRPs completed. */
   irpsCompleted: number;
+  /** IRPs completed with STATUS_CANCELLED. */
   irpsCancelled: number;
+  /** IRPs freed. */
   irpsFreed: number;
+  /** MDLs locked (MmProbeAndLockPages). */
   mdlsLocked: number;
+  /** MDLs mapped. */
   mdlsMapped: number;
+  /** MDLs unlocked. */
   mdlsUnlocked: number;
+  /** Pages locked, all MDLs together. */
   pagesLocked: number;
+  /** Pages unlocked. */
   pagesUnlocked: number;
+  /** Bytes the I/O manager copied from callers into system buffers. */
   bytesCopiedIn: number;
+  /** Bytes it copied from system buffers back to callers. */
   bytesCopiedOut: number;
+  /** Findings. */
   findings: number;
+  /** Bug checks. */
   bugChecks: number;
   /** CE: calls into stream-driver entry points. */
   ceDriverCalls: number;
   /** CE: VirtualCopy mappings made, and the pages they mapped. */
   ceMappings: number;
+  /** CE: pages mapped into another process (VirtualCopyEx and the like). */
   ceMappedPages: number;
 }
 
@@ -248,7 +262,8 @@ function describe(e: TraceEvent, names: TraceNames, o: DescribeOptions): Describ
     case "DpcEnd":
       return { text: "", before: -1 };
     case "DebugPrint":
-      return { text: `${e.mode === "KernelMode" ? "DbgPrint" : "OutputDebugString"}: ${e.text}` };
+      // The message's own final newline ends the debugger's line; it is not an empty line of its own.
+      return { text: `${e.mode === "KernelMode" ? "DbgPrint" : "OutputDebugString"}: ${e.text.replace(/\r?\n$/, "")}` };
     case "BugCheck":
       return { text: `*** STOP ${hex(e.code)} ${e.name} (${e.parameters.map(hex).join(", ")})${e.source ? ` at ${e.source}` : ""}` };
     case "Deadlock":

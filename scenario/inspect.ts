@@ -72,6 +72,7 @@ export function cancelSpinLockOwner(machine: Machine): string | null {
 export interface ContiguousBuffer {
   /** Its system virtual address. */
   readonly address: number;
+  /** Its size in bytes. */
   readonly size: number;
 }
 

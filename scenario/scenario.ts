@@ -30,6 +30,7 @@ export interface ScenarioOption {
 export interface Check {
   /** What was checked, as a sentence ("no IRP is left pending"). */
   readonly name: string;
+  /** Whether the check held. */
   readonly passed: boolean;
   /** What was seen, for a failed check's report. */
   readonly detail: string;
@@ -60,6 +61,7 @@ export interface Scenario {
   readonly name: string;
   /** One line for `irpsim list`. */
   readonly summary: string;
+  /** The scenario's variants (sharebuf's ending), each chosen by name on the command line. */
   readonly options?: readonly ScenarioOption[];
   /**
    * How the machine is built, when the scenario needs more than NT's defaults (another system's
@@ -86,15 +88,21 @@ export interface Scenario {
    */
   readonly source?: string;
   /** Commands worth running after this one, with why; `irpsim run` ends with them. */
-  readonly tryNext?: readonly { readonly command: string; readonly why: string }[];
+  readonly tryNext?: readonly { /** The command line to run. */ readonly command: string; /** What it shows. */ readonly why: string }[];
 }
 
 /** How to run a scenario. */
 export interface ScenarioRunOptions {
+  /** Values for the scenario's options, by name (defaults for the rest). */
   readonly options?: Readonly<Record<string, string>>;
+  /**
+   * Chooses at the machine's decision points (default: always the first option, the deterministic
+   * run).
+   */
   readonly strategy?: DecisionStrategy;
   /** Record every trace event (for reports). */
   readonly trace?: boolean;
+  /** Emulated physical memory, in bytes (default: the machine's). */
   readonly memoryBytes?: number;
   /** Called with the fresh machine before the scenario starts (to attach a verifier, say). */
   readonly prepare?: (m: Machine) => void;
@@ -111,16 +119,21 @@ export interface ScenarioRunOptions {
 
 /** What running a scenario produced. */
 export interface ScenarioResult {
+  /** The scenario's name. */
   readonly scenario: string;
   /** The scenario's one-line summary (the HTML report's introduction says it). */
   readonly summary: string;
   /** Where the scenario's source is, when it says (its `source`). */
   readonly source: string | null;
+  /** The options it ran with. */
   readonly options: Readonly<Record<string, string>>;
+  /** The machine it ran on, as the run left it (for checks and inspection). */
   readonly machine: Machine;
   /** The last machine run's result. */
   readonly run: RunResult | null;
+  /** The checks the scenario and irpsim made, in order. */
   readonly checks: readonly Check[];
+  /** Every trace event of the run (empty unless run with `trace: true`). */
   readonly events: readonly TraceEvent[];
   /** An error the scenario's own code threw (not a bug check). */
   readonly error: unknown;
@@ -128,6 +141,7 @@ export interface ScenarioResult {
   readonly findings: readonly Finding[];
   /** The verifier that watched the run, when one did. */
   readonly verifier: Verifier | null;
+  /** Whether the run passed: every check held, no finding, bug check, deadlock or error. */
   readonly passed: boolean;
   /** Waits the scenario declared endless that this run ended in (empty: none), each in words. */
   readonly endlessWaits: readonly string[];

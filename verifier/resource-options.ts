@@ -8,6 +8,10 @@ import type { Verifier } from "./verifier.js";
 
 /** Decision kinds the verifier adds (see Machine.decide). */
 export const FORCE_PENDING_DECISION = "verifier.force-pending";
+/**
+ * The decision kind of the verifier's fault injection: whether an allocation at a given call site
+ * fails.
+ */
 export const FAULT_INJECTION_DECISION = "verifier.fault-injection";
 
 /** True while the current thread runs a DriverEntry (loadDriver marks it as that activity). */

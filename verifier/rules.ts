@@ -14,6 +14,10 @@ export interface RuleInfo {
   readonly code: string;
   /** Where the rule comes from. */
   readonly origin: string;
+  /**
+   * Whether breaking the rule halts the machine (a bug check) or is reported at the end (a
+   * finding).
+   */
   readonly severity: Severity;
   /** The usual fix, one sentence. */
   readonly fix: string;

@@ -105,13 +105,17 @@ export const DEFAULT_CANCEL_TIMEOUT_MS = 10_000;
  * {@link Verifier.detach}.
  */
 export class Verifier {
+  /** The machine's I/O manager. */
   readonly io: IoManager;
   /** The watch every IRP gets (the IRP rules provide it). */
   irpWatch: IrpWatch | null = null;
+  /** What the verifier knows of each live IRP: its history and who owns it. */
   readonly irps = new Map<IRP, IrpRecord>();
   /** Dispatch-routine calls in progress, per thread (innermost last). */
   readonly frames = new Map<KThread, Frame[]>();
+  /** What it knows of each MDL, by label. */
   readonly mdls = new Map<string, MdlRecord>();
+  /** System mappings that outlived their MDL: an access through one is a finding. */
   readonly stale: StaleMapping[] = [];
   /** User ranges per process, from requests and user-space MDL mappings. */
   readonly userRanges: UserRange[] = [];
@@ -119,30 +123,37 @@ export class Verifier {
   readonly learnedPages = new Map<number, Set<KProcess>>();
   /** Spin lock acquisition numbers (for "under the same lock"). */
   readonly lockEpochs = new Map<KSPIN_LOCK, number>();
+  /** Counts spin lock acquisitions, for lockEpochs. */
   epoch = 0;
   /** Mutexes each thread holds (spin locks are in KThread.heldLocks). */
   readonly heldMutexes = new Map<KThread, KMUTANT[]>();
   /** Pool blocks drivers allocated: address -> owner. */
-  readonly pool = new Map<number, { driver: string; site: string | null; size: number; duringDriverEntry: boolean; tag: number }>();
+  readonly pool = new Map<number, { /** The driver that allocated it. */ driver: string; /** The driver's source line. */ site: string | null; /** Its size in bytes. */ size: number; /** Whether it was allocated in DriverEntry. */ duringDriverEntry: boolean; /** Its pool tag. */ tag: number }>();
   /**
    * Pool blocks drivers freed, newest last (at most FREED_POOL_KEPT, records.ts), until the range is
    * allocated again: what explains a later touch of a freed address.
    */
   readonly freedPool: FreedBlock[] = [];
   /** Timers and DPCs drivers set or queued. */
-  readonly timers = new Map<KTIMER, { driver: string; site: string | null }>();
-  readonly dpcs = new Map<KDPC, { driver: string; site: string | null }>();
+  readonly timers = new Map<KTIMER, { /** The driver that set it. */ driver: string; /** The driver's source line. */ site: string | null }>();
+  /** DPCs drivers queued. */
+  readonly dpcs = new Map<KDPC, { /** The driver that queued it. */ driver: string; /** The driver's source line. */ site: string | null }>();
   /** References drivers took and have not dropped. */
-  readonly references = new Map<KernelObject, { driver: string; site: string | null }[]>();
+  readonly references = new Map<KernelObject, { /** The driver that took it. */ driver: string; /** The driver's source line. */ site: string | null }[]>();
   /** Kernel handles drivers created: (process, handle) -> owner. */
-  readonly handles = new Map<string, { driver: string; site: string | null; object: string }>();
+  readonly handles = new Map<string, { /** The driver that created it. */ driver: string; /** The driver's source line. */ site: string | null; /** The object the handle is for. */ object: string }>();
   /** Symbolic links drivers created. */
-  readonly links = new Map<string, { driver: string; site: string | null }>();
+  readonly links = new Map<string, { /** The driver that created it. */ driver: string; /** The driver's source line. */ site: string | null }>();
   /** Drivers that have been unloaded (their leftovers are leaks). */
   readonly unloaded = new Set<string>();
   /** The last source line captured on each thread. */
   readonly lastSiteOn = new Map<KThread, string | null>();
+  /**
+   * How long an IRP may stay cancelled but not completed before CancelTimeout
+   * (VerifierOptions.cancelTimeoutMs).
+   */
   readonly cancelTimeoutMs: number;
+  /** Whether locked pages are tracked per driver (Driver Verifier's locked-pages check). */
   readonly lockedPageTracking: boolean;
   /** See {@link VerifierOptions.sourceLines}. */
   readonly sourceLines: boolean;
@@ -153,7 +164,9 @@ export class Verifier {
   private attached = true;
 
   constructor(
+    /** The machine the verifier watches. */
     readonly machine: Machine,
+    /** What to verify, and how (drivers, rules, force pending, fault injection…). */
     readonly options: VerifierOptions = {},
   ) {
     this.io = ioManager(machine);

@@ -28,7 +28,7 @@ function fxCollection(h: unknown, api: string): FxCollection | null {
 }
 
 /** WdfCollectionCreate: an empty collection (its parent the driver unless the attributes say). */
-export function WdfCollectionCreate(CollectionAttributes: WDF_OBJECT_ATTRIBUTES | null): { status: NTSTATUS; Collection: WDFCOLLECTION | null } {
+export function WdfCollectionCreate(CollectionAttributes: WDF_OBJECT_ATTRIBUTES | null): { /** STATUS_SUCCESS; STATUS_INVALID_HANDLE for a parent that is no framework object. */ status: NTSTATUS; /** The new, empty collection (null on failure). */ Collection: WDFCOLLECTION | null } {
   const t = fxEnter("WdfCollectionCreate");
   const g = fxMachine(t.machine).currentGlobals();
   if (!g) return { status: STATUS_INVALID_PARAMETER, Collection: null };

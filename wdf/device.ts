@@ -293,7 +293,7 @@ export function WdfDeviceInitSetPnpPowerEventCallbacks(DeviceInit: WDFDEVICE_INI
  *
  * @returns STATUS_SUCCESS and the device; IoCreateDevice's failure (STATUS_OBJECT_NAME_COLLISION…).
  */
-export function WdfDeviceCreate(DeviceInit: WDFDEVICE_INIT, DeviceAttributes: WDF_OBJECT_ATTRIBUTES | null): { status: NTSTATUS; Device: WDFDEVICE | null } {
+export function WdfDeviceCreate(DeviceInit: WDFDEVICE_INIT, DeviceAttributes: WDF_OBJECT_ATTRIBUTES | null): { /** STATUS_SUCCESS, or why not (see above). */ status: NTSTATUS; /** The new framework device (null on failure). */ Device: WDFDEVICE | null } {
   const t = fxEnter("WdfDeviceCreate");
   if (!initOk(t, DeviceInit, "WdfDeviceCreate")) return { status: STATUS_INVALID_PARAMETER, Device: null };
   const g = DeviceInit.globals;

@@ -23,16 +23,22 @@ export type EVT_WDF_DRIVER_DEVICE_ADD = (Driver: WDFDRIVER, DeviceInit: WDFDEVIC
 /** EVT_WDF_DRIVER_UNLOAD: the driver is being unloaded (after its devices are gone, for a PnP driver). */
 export type EVT_WDF_DRIVER_UNLOAD = (Driver: WDFDRIVER) => MaybePromise<void>;
 
-/** WDF_DRIVER_INIT_FLAGS. */
+/** WDF_DRIVER_INIT_FLAGS: WdfDriverInitNonPnpDriver, a legacy (non-PnP) driver — no EvtDriverDeviceAdd; it creates control devices itself and must set EvtDriverUnload to be unloadable. */
 export const WdfDriverInitNonPnpDriver = 0x1;
+/** WdfDriverInitNoDispatchOverride: the framework leaves the DRIVER_OBJECT's dispatch table to the driver (a miniport whose port driver owns it). */
 export const WdfDriverInitNoDispatchOverride = 0x2;
 
 /** WDF_DRIVER_CONFIG. Initialise with WDF_DRIVER_CONFIG_INIT. */
 export class WDF_DRIVER_CONFIG {
+  /** Size: the structure's size, set by WDF_DRIVER_CONFIG_INIT. */
   Size = 32;
+  /** EvtDriverDeviceAdd: called for each device the PnP manager finds for the driver (its AddDevice); required unless WdfDriverInitNonPnpDriver. */
   EvtDriverDeviceAdd: EVT_WDF_DRIVER_DEVICE_ADD | null = null;
+  /** EvtDriverUnload: called when the driver unloads, before the framework deletes the driver object. */
   EvtDriverUnload: EVT_WDF_DRIVER_UNLOAD | null = null;
+  /** DriverInitFlags: WDF_DRIVER_INIT_FLAGS bits (WdfDriverInitNonPnpDriver, WdfDriverInitNoDispatchOverride). */
   DriverInitFlags = 0;
+  /** DriverPoolTag: the pool tag the framework tags the driver's allocations with (0: the framework's default, from the driver's name); accepted and not used here. */
   DriverPoolTag = 0;
 }
 
@@ -74,7 +80,7 @@ export function fxDriver(g: FxDriverGlobals): FxDriver | null {
  * @returns STATUS_SUCCESS and the driver; STATUS_INVALID_PARAMETER for a missing config or a PnP
  * driver without EvtDriverDeviceAdd; STATUS_INVALID_DEVICE_STATE when called twice.
  */
-export function WdfDriverCreate(DriverObject: DRIVER_OBJECT, RegistryPath: string, DriverAttributes: WDF_OBJECT_ATTRIBUTES | null, DriverConfig: WDF_DRIVER_CONFIG): { status: NTSTATUS; Driver: WDFDRIVER | null } {
+export function WdfDriverCreate(DriverObject: DRIVER_OBJECT, RegistryPath: string, DriverAttributes: WDF_OBJECT_ATTRIBUTES | null, DriverConfig: WDF_DRIVER_CONFIG): { /** STATUS_SUCCESS, or why not (see above). */ status: NTSTATUS; /** The framework driver object (null on failure). */ Driver: WDFDRIVER | null } {
   const t = fxEnter("WdfDriverCreate");
   const m = t.machine;
   const fx = fxMachine(m);

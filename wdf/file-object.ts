@@ -31,11 +31,17 @@ export const { WdfFileObjectNotRequired, WdfFileObjectWdfCanUseFsContext, WdfFil
 
 /** WDF_FILEOBJECT_CONFIG. Initialise with WDF_FILEOBJECT_CONFIG_INIT. */
 export class WDF_FILEOBJECT_CONFIG {
+  /** Size: the structure's size, set by WDF_FILEOBJECT_CONFIG_INIT. */
   Size = 40;
+  /** EvtDeviceFileCreate: an application opened the device (IRP_MJ_CREATE); the driver completes the request to accept or refuse the open. Without it the framework accepts every open. */
   EvtDeviceFileCreate: EVT_WDF_DEVICE_FILE_CREATE | null = null;
+  /** EvtFileClose: the file object's last reference is gone (IRP_MJ_CLOSE); the framework completes the close itself. */
   EvtFileClose: EVT_WDF_FILE_CLOSE | null = null;
+  /** EvtFileCleanup: the last handle to the file object was closed (IRP_MJ_CLEANUP); the framework then cancels that file object's requests still waiting in the device's queues. */
   EvtFileCleanup: EVT_WDF_FILE_CLEANUP | null = null;
+  /** AutoForwardCleanupClose: whether the framework sends create, cleanup and close on to the lower driver rather than completing them (WdfUseDefault: only for a filter); filters are not modelled, so here the framework always completes them. */
   AutoForwardCleanupClose: WDF_TRI_STATE = 2;
+  /** FileObjectClass: whether the driver needs a framework file object for each open and where the framework may keep it (FsContext, FsContext2, or neither); every open gets one here. */
   FileObjectClass: number = WdfFileObjectWdfCannotUseFsContexts;
 }
 

@@ -30,58 +30,72 @@ export type WDF_HANDLE_TYPE =
 
 /** WDFOBJECT: any framework object (WdfObjectCreate makes a plain one). */
 export interface WDFOBJECT {
+  /** The brand: which handle type this is, to the compiler only (no object sets it). */
   readonly [WdfHandleBrand]: WDF_HANDLE_TYPE;
 }
 /** WDFDRIVER: the framework driver object (one per driver). */
 export interface WDFDRIVER extends WDFOBJECT {
+  /** The brand that makes a WDFDRIVER distinct from the other handle types (compile time only). */
   readonly [WdfHandleBrand]: "WDFDRIVER";
 }
 /** WDFDEVICE: a framework device object (control device or PnP function device). */
 export interface WDFDEVICE extends WDFOBJECT {
+  /** The brand that makes a WDFDEVICE distinct from the other handle types (compile time only). */
   readonly [WdfHandleBrand]: "WDFDEVICE";
 }
 /** WDFQUEUE: a framework I/O queue. */
 export interface WDFQUEUE extends WDFOBJECT {
+  /** The brand that makes a WDFQUEUE distinct from the other handle types (compile time only). */
   readonly [WdfHandleBrand]: "WDFQUEUE";
 }
 /** WDFREQUEST: a framework request object (the IRP behind it, or one the driver created). */
 export interface WDFREQUEST extends WDFOBJECT {
+  /** The brand that makes a WDFREQUEST distinct from the other handle types (compile time only). */
   readonly [WdfHandleBrand]: "WDFREQUEST";
 }
 /** WDFFILEOBJECT: the framework's object for a FILE_OBJECT opened on a device. */
 export interface WDFFILEOBJECT extends WDFOBJECT {
+  /** The brand that makes a WDFFILEOBJECT distinct from the other handle types (compile time only). */
   readonly [WdfHandleBrand]: "WDFFILEOBJECT";
 }
 /** WDFMEMORY: a framework memory object (a buffer and its length). */
 export interface WDFMEMORY extends WDFOBJECT {
+  /** The brand that makes a WDFMEMORY distinct from the other handle types (compile time only). */
   readonly [WdfHandleBrand]: "WDFMEMORY";
 }
-/** WDFSPINLOCK. */
+/** WDFSPINLOCK: a framework spin lock (WdfSpinLockCreate), a KSPIN_LOCK with the framework's checks. */
 export interface WDFSPINLOCK extends WDFOBJECT {
+  /** The brand that makes a WDFSPINLOCK distinct from the other handle types (compile time only). */
   readonly [WdfHandleBrand]: "WDFSPINLOCK";
 }
-/** WDFWAITLOCK. */
+/** WDFWAITLOCK: a framework wait lock (WdfWaitLockCreate), a synchronization event used as a passive-level lock. */
 export interface WDFWAITLOCK extends WDFOBJECT {
+  /** The brand that makes a WDFWAITLOCK distinct from the other handle types (compile time only). */
   readonly [WdfHandleBrand]: "WDFWAITLOCK";
 }
-/** WDFTIMER. */
+/** WDFTIMER: a framework timer (WdfTimerCreate), one-shot or periodic. */
 export interface WDFTIMER extends WDFOBJECT {
+  /** The brand that makes a WDFTIMER distinct from the other handle types (compile time only). */
   readonly [WdfHandleBrand]: "WDFTIMER";
 }
-/** WDFDPC. */
+/** WDFDPC: a framework DPC object (WdfDpcCreate). */
 export interface WDFDPC extends WDFOBJECT {
+  /** The brand that makes a WDFDPC distinct from the other handle types (compile time only). */
   readonly [WdfHandleBrand]: "WDFDPC";
 }
-/** WDFWORKITEM. */
+/** WDFWORKITEM: a framework work item (WdfWorkItemCreate). */
 export interface WDFWORKITEM extends WDFOBJECT {
+  /** The brand that makes a WDFWORKITEM distinct from the other handle types (compile time only). */
   readonly [WdfHandleBrand]: "WDFWORKITEM";
 }
-/** WDFCOLLECTION. */
+/** WDFCOLLECTION: a framework collection, a list of object handles (WdfCollectionCreate). */
 export interface WDFCOLLECTION extends WDFOBJECT {
+  /** The brand that makes a WDFCOLLECTION distinct from the other handle types (compile time only). */
   readonly [WdfHandleBrand]: "WDFCOLLECTION";
 }
-/** WDFIOTARGET. */
+/** WDFIOTARGET: a framework I/O target, the device stack requests are sent to (the local lower stack or a remote one). */
 export interface WDFIOTARGET extends WDFOBJECT {
+  /** The brand that makes a WDFIOTARGET distinct from the other handle types (compile time only). */
   readonly [WdfHandleBrand]: "WDFIOTARGET";
 }
 

@@ -67,22 +67,24 @@ export const WDF_REQUEST_SEND_OPTIONS_FLAGS = {
 } as const;
 export const { WDF_REQUEST_SEND_OPTION_TIMEOUT, WDF_REQUEST_SEND_OPTION_SYNCHRONOUS, WDF_REQUEST_SEND_OPTION_IGNORE_TARGET_STATE, WDF_REQUEST_SEND_OPTION_SEND_AND_FORGET } = WDF_REQUEST_SEND_OPTIONS_FLAGS;
 
-/** WDF_REQUEST_SEND_OPTIONS. */
+/** WDF_REQUEST_SEND_OPTIONS: how WdfRequestSend and the synchronous send routines send a request. Initialise with WDF_REQUEST_SEND_OPTIONS_INIT. */
 export class WDF_REQUEST_SEND_OPTIONS {
+  /** Size: the structure's size, set by WDF_REQUEST_SEND_OPTIONS_INIT. */
   Size = 16;
+  /** Flags: WDF_REQUEST_SEND_OPTION_* bits — TIMEOUT (Timeout is valid), SYNCHRONOUS (wait for completion), IGNORE_TARGET_STATE (send even to a stopped target), SEND_AND_FORGET (the framework no longer tracks the request). */
   Flags = 0;
-  /** NT form: negative relative, 100 ns units. */
+  /** Timeout: with WDF_REQUEST_SEND_OPTION_TIMEOUT, when the framework cancels the request — NT form: negative relative, 100 ns units (WDF_REL_TIMEOUT_IN_MS). */
   Timeout = 0;
 }
 
-/** WDF_REQUEST_SEND_OPTIONS_INIT. */
+/** WDF_REQUEST_SEND_OPTIONS_INIT: sets the Size and the Flags, and clears the timeout. */
 export function WDF_REQUEST_SEND_OPTIONS_INIT(Options: WDF_REQUEST_SEND_OPTIONS, Flags: number): void {
   Options.Size = 16;
   Options.Flags = Flags;
   Options.Timeout = 0;
 }
 
-/** WDF_REQUEST_SEND_OPTIONS_SET_TIMEOUT. */
+/** WDF_REQUEST_SEND_OPTIONS_SET_TIMEOUT: sets the timeout and the flag that makes the framework honour it. */
 export function WDF_REQUEST_SEND_OPTIONS_SET_TIMEOUT(Options: WDF_REQUEST_SEND_OPTIONS, Timeout: number): void {
   Options.Flags |= WDF_REQUEST_SEND_OPTION_TIMEOUT;
   Options.Timeout = Timeout;
@@ -95,24 +97,37 @@ export function WDF_REL_TIMEOUT_IN_MS(Ms: number): number {
 
 /** WDF_REQUEST_COMPLETION_PARAMS: what the completion routine learns. */
 export class WDF_REQUEST_COMPLETION_PARAMS {
+  /** Size: the structure's size. */
   Size = 48;
+  /** Type: the completed request's WDF_REQUEST_TYPE (read, write, device control…). */
   Type = 0;
-  readonly IoStatus = { Status: 0 as NTSTATUS, Information: 0 };
+  /** IoStatus: the IRP's final IO_STATUS_BLOCK, as the target's driver completed it. */
+  readonly IoStatus = {
+    /** Status: the completion status. */
+    Status: 0 as NTSTATUS,
+    /** Information: the bytes transferred (or the request type's other meaning). */
+    Information: 0,
+  };
 }
 
 /** EVT_WDF_REQUEST_COMPLETION_ROUTINE: a request the driver sent came back. Runs at up to DISPATCH_LEVEL. */
 export type EVT_WDF_REQUEST_COMPLETION_ROUTINE = (Request: WDFREQUEST, Target: WDFIOTARGET, Params: WDF_REQUEST_COMPLETION_PARAMS, Context: WDFCONTEXT) => void;
 
-/** WDF_IO_TARGET_OPEN_PARAMS (open by name). */
+/** WDF_IO_TARGET_OPEN_PARAMS: how WdfIoTargetOpen opens a remote target (only opening by name is modelled). */
 export class WDF_IO_TARGET_OPEN_PARAMS {
+  /** Size: the structure's size. */
   Size = 64;
+  /** Type: the WDF_IO_TARGET_OPEN_TYPE — 2, WdfIoTargetOpenByName, set by WDF_IO_TARGET_OPEN_PARAMS_INIT_OPEN_BY_NAME. */
   Type = 0;
+  /** TargetDeviceName: the object name to open ("\\Device\\X" or "\\??\\X"), a UNICODE_STRING in the header. */
   TargetDeviceName: string | null = null;
+  /** DesiredAccess: the access the open asks for (GENERIC_READ, GENERIC_WRITE…). */
   DesiredAccess = GENERIC_READ | GENERIC_WRITE;
+  /** ShareAccess: the FILE_SHARE_* bits the open allows others. */
   ShareAccess = FILE_SHARE_READ | FILE_SHARE_WRITE;
 }
 
-/** WDF_IO_TARGET_OPEN_PARAMS_INIT_OPEN_BY_NAME. */
+/** WDF_IO_TARGET_OPEN_PARAMS_INIT_OPEN_BY_NAME: open by name with the given access, sharing read and write. */
 export function WDF_IO_TARGET_OPEN_PARAMS_INIT_OPEN_BY_NAME(Params: WDF_IO_TARGET_OPEN_PARAMS, TargetDeviceName: string, DesiredAccess: number): void {
   Params.Type = 2;
   Params.TargetDeviceName = TargetDeviceName;
@@ -209,9 +224,11 @@ function fxTarget(t: KThread, h: unknown, api: string): FxIoTarget | null {
 
 /**
  * WdfIoTargetCreate: a remote I/O target (closed until WdfIoTargetOpen), a child of `Device`
- * unless the attributes name another parent.
+ * unless the attributes name another parent. PASSIVE_LEVEL.
+ *
+ * @returns STATUS_SUCCESS; STATUS_INVALID_HANDLE for a device or parent that is no framework object.
  */
-export function WdfIoTargetCreate(Device: WDFDEVICE, IoTargetAttributes: WDF_OBJECT_ATTRIBUTES | null): { status: NTSTATUS; IoTarget: WDFIOTARGET | null } {
+export function WdfIoTargetCreate(Device: WDFDEVICE, IoTargetAttributes: WDF_OBJECT_ATTRIBUTES | null): { /** STATUS_SUCCESS, or why not (see above). */ status: NTSTATUS; /** The new target, not yet open (null on failure). */ IoTarget: WDFIOTARGET | null } {
   const t = fxEnter("WdfIoTargetCreate");
   const dev = fxDevice(t, Device, "WdfIoTargetCreate");
   if (!dev) return { status: STATUS_INVALID_HANDLE, IoTarget: null };
@@ -275,8 +292,11 @@ export function WdfIoTargetWdmGetTargetDeviceObject(IoTarget: WDFIOTARGET): DEVI
 /**
  * WdfRequestCreate: a request of the driver's own (its parent the driver unless the attributes
  * name another), with an IRP deep enough for `IoTarget` (one location when no target is given).
+ *
+ * @returns STATUS_SUCCESS; STATUS_INSUFFICIENT_RESOURCES when no IRP can be allocated;
+ * STATUS_INVALID_HANDLE for a target or parent that is no framework object.
  */
-export function WdfRequestCreate(RequestAttributes: WDF_OBJECT_ATTRIBUTES | null, IoTarget: WDFIOTARGET | null): { status: NTSTATUS; Request: WDFREQUEST | null } {
+export function WdfRequestCreate(RequestAttributes: WDF_OBJECT_ATTRIBUTES | null, IoTarget: WDFIOTARGET | null): { /** STATUS_SUCCESS, or why not (see above). */ status: NTSTATUS; /** The new request, owned by the driver (null on failure). */ Request: WDFREQUEST | null } {
   const t = fxEnter("WdfRequestCreate");
   const m = t.machine;
   const g = fxMachine(m).currentGlobals();
@@ -749,12 +769,12 @@ export async function WdfIoTargetStop(IoTarget: WDFIOTARGET, Action: number): Pr
  * @returns the request's final status (STATUS_IO_TIMEOUT when the timeout cancelled it) and the
  * bytes returned (Information).
  */
-export async function WdfIoTargetSendIoctlSynchronously(IoTarget: WDFIOTARGET, Request: WDFREQUEST | null, IoctlCode: number, InputBuffer: WDF_MEMORY_DESCRIPTOR | null, OutputBuffer: WDF_MEMORY_DESCRIPTOR | null, RequestOptions: WDF_REQUEST_SEND_OPTIONS | null): Promise<{ status: NTSTATUS; BytesReturned: number }> {
+export async function WdfIoTargetSendIoctlSynchronously(IoTarget: WDFIOTARGET, Request: WDFREQUEST | null, IoctlCode: number, InputBuffer: WDF_MEMORY_DESCRIPTOR | null, OutputBuffer: WDF_MEMORY_DESCRIPTOR | null, RequestOptions: WDF_REQUEST_SEND_OPTIONS | null): Promise<{ /** The request's final status, or why it was not sent (STATUS_INVALID_PARAMETER for a bad buffer descriptor). */ status: NTSTATUS; /** The bytes the target returned (IoStatus.Information; 0 when not sent). */ BytesReturned: number }> {
   return sendSynchronously("WdfIoTargetSendIoctlSynchronously", IRP_MJ_DEVICE_CONTROL, IoTarget, Request, IoctlCode, InputBuffer, OutputBuffer, RequestOptions);
 }
 
-/** WdfIoTargetSendInternalIoctlSynchronously. */
-export async function WdfIoTargetSendInternalIoctlSynchronously(IoTarget: WDFIOTARGET, Request: WDFREQUEST | null, IoctlCode: number, InputBuffer: WDF_MEMORY_DESCRIPTOR | null, OutputBuffer: WDF_MEMORY_DESCRIPTOR | null, RequestOptions: WDF_REQUEST_SEND_OPTIONS | null): Promise<{ status: NTSTATUS; BytesReturned: number }> {
+/** WdfIoTargetSendInternalIoctlSynchronously: the same for an internal device control (IRP_MJ_INTERNAL_DEVICE_CONTROL), the driver-to-driver IOCTL. */
+export async function WdfIoTargetSendInternalIoctlSynchronously(IoTarget: WDFIOTARGET, Request: WDFREQUEST | null, IoctlCode: number, InputBuffer: WDF_MEMORY_DESCRIPTOR | null, OutputBuffer: WDF_MEMORY_DESCRIPTOR | null, RequestOptions: WDF_REQUEST_SEND_OPTIONS | null): Promise<{ /** The request's final status, or why it was not sent (STATUS_INVALID_PARAMETER for a bad buffer descriptor). */ status: NTSTATUS; /** The bytes the target returned (IoStatus.Information; 0 when not sent). */ BytesReturned: number }> {
   return sendSynchronously("WdfIoTargetSendInternalIoctlSynchronously", IRP_MJ_INTERNAL_DEVICE_CONTROL, IoTarget, Request, IoctlCode, InputBuffer, OutputBuffer, RequestOptions);
 }
 

@@ -17,9 +17,11 @@ import { MmGetSystemAddressForMdlSafe } from "../io-manager/mdl.js";
 import { NormalPagePriority } from "../io-manager/constants.js";
 import type { MDL } from "../io-manager/mdl.js";
 
-/** POOL_TYPE values WdfMemoryCreate takes. */
+/** POOL_TYPE values WdfMemoryCreate takes: NonPagedPool, memory that is always resident (usable at DISPATCH_LEVEL). */
 export const NonPagedPool = 0;
+/** PagedPool: memory that may be paged out, touched only at APC_LEVEL or below. */
 export const PagedPool = 1;
+/** NonPagedPoolNx: nonpaged pool that is not executable, what new drivers ask for in place of NonPagedPool. */
 export const NonPagedPoolNx = 512;
 
 /** A framework memory object. */
@@ -62,7 +64,9 @@ export function fxMemory(t: KThread, h: unknown, api: string): FxMemory | null {
 
 /** WDFMEMORY_OFFSET: a range within a memory object. */
 export interface WDFMEMORY_OFFSET {
+  /** BufferOffset: where the range starts, in bytes from the start of the object's buffer. */
   BufferOffset: number;
+  /** BufferLength: the range's length in bytes; offset plus length must stay inside the buffer. */
   BufferLength: number;
 }
 
@@ -74,11 +78,31 @@ export const WDF_MEMORY_DESCRIPTOR_TYPE = { WdfMemoryDescriptorTypeInvalid: 0, W
  * WDFMEMORY with an optional range — as wdf.h lays it out (Type and the union `u`).
  */
 export class WDF_MEMORY_DESCRIPTOR {
+  /** Type: which member of `u` is valid (a WDF_MEMORY_DESCRIPTOR_TYPE value), set by the INIT functions. */
   Type: number = WDF_MEMORY_DESCRIPTOR_TYPE.WdfMemoryDescriptorTypeInvalid;
+  /** u: the buffer, in the form Type names. */
   readonly u = {
-    BufferType: { Buffer: 0, Length: 0 },
-    MdlType: { Mdl: null as MDL | null, BufferLength: 0 },
-    HandleType: { Memory: null as WDFMEMORY | null, Offsets: null as WDFMEMORY_OFFSET | null },
+    /** BufferType: a buffer in system space (WDF_MEMORY_DESCRIPTOR_INIT_BUFFER). */
+    BufferType: {
+      /** Buffer: the buffer's address. */
+      Buffer: 0,
+      /** Length: its length in bytes. */
+      Length: 0,
+    },
+    /** MdlType: a buffer described by an MDL (WDF_MEMORY_DESCRIPTOR_INIT_MDL). */
+    MdlType: {
+      /** Mdl: the MDL (or the first of a chain). */
+      Mdl: null as MDL | null,
+      /** BufferLength: how many bytes of it to use. */
+      BufferLength: 0,
+    },
+    /** HandleType: a framework memory object (WDF_MEMORY_DESCRIPTOR_INIT_HANDLE). */
+    HandleType: {
+      /** Memory: the memory object. */
+      Memory: null as WDFMEMORY | null,
+      /** Offsets: the range of it to use, or null for the whole buffer. */
+      Offsets: null as WDFMEMORY_OFFSET | null,
+    },
   };
 }
 
@@ -116,9 +140,10 @@ export function handleDescriptor(Memory: WDFMEMORY | null, Offsets: WDFMEMORY_OF
  * object (its parent: the attributes' ParentObject, else the driver). Paged pool may be asked
  * for at APC_LEVEL or below, nonpaged at DISPATCH_LEVEL or below.
  *
- * @returns STATUS_SUCCESS with the object and buffer address; STATUS_INSUFFICIENT_RESOURCES.
+ * @returns STATUS_SUCCESS with the object and buffer address; STATUS_INSUFFICIENT_RESOURCES;
+ * STATUS_INVALID_PARAMETER for a zero size or the wrong IRQL.
  */
-export function WdfMemoryCreate(Attributes: WDF_OBJECT_ATTRIBUTES | null, PoolType: number, PoolTag: number, BufferSize: number): { status: NTSTATUS; Memory: WDFMEMORY | null; Buffer: number } {
+export function WdfMemoryCreate(Attributes: WDF_OBJECT_ATTRIBUTES | null, PoolType: number, PoolTag: number, BufferSize: number): { /** STATUS_SUCCESS, or why not (see above). */ status: NTSTATUS; /** The new memory object (null on failure); deleting it (or its parent) frees the buffer. */ Memory: WDFMEMORY | null; /** The buffer's address, zero-filled (0 on failure). */ Buffer: number } {
   const t = fxEnter("WdfMemoryCreate");
   const m = t.machine;
   const g = fxMachine(m).currentGlobals();
@@ -150,8 +175,11 @@ export function WdfMemoryCreate(Attributes: WDF_OBJECT_ATTRIBUTES | null, PoolTy
 /**
  * WdfMemoryCreatePreallocated: a memory object over a buffer the driver already has (the object
  * does not free it).
+ *
+ * @returns STATUS_SUCCESS; STATUS_INVALID_PARAMETER for a NULL buffer, a zero size or the wrong
+ * IRQL; STATUS_INVALID_HANDLE for a parent that is no framework object.
  */
-export function WdfMemoryCreatePreallocated(Attributes: WDF_OBJECT_ATTRIBUTES | null, Buffer: number, BufferSize: number): { status: NTSTATUS; Memory: WDFMEMORY | null } {
+export function WdfMemoryCreatePreallocated(Attributes: WDF_OBJECT_ATTRIBUTES | null, Buffer: number, BufferSize: number): { /** STATUS_SUCCESS, or why not (see above). */ status: NTSTATUS; /** The new memory object (null on failure). */ Memory: WDFMEMORY | null } {
   const t = fxEnter("WdfMemoryCreatePreallocated");
   const m = t.machine;
   const g = fxMachine(m).currentGlobals();
@@ -168,7 +196,7 @@ export function WdfMemoryCreatePreallocated(Attributes: WDF_OBJECT_ATTRIBUTES | 
 }
 
 /** WdfMemoryGetBuffer: the buffer's address and its size. */
-export function WdfMemoryGetBuffer(Memory: WDFMEMORY): { Buffer: number; BufferSize: number } {
+export function WdfMemoryGetBuffer(Memory: WDFMEMORY): { /** The buffer's address. */ Buffer: number; /** Its size in bytes. */ BufferSize: number } {
   const t = fxEnter("WdfMemoryGetBuffer");
   const mem = fxMemory(t, Memory, "WdfMemoryGetBuffer");
   if (!mem) return { Buffer: 0, BufferSize: 0 };

@@ -15,7 +15,7 @@ import { fxEnter, fxIrqlOk, fxMachine, fxViolation, handleText, verifierOn, type
 
 // ---- Synchronization scope and execution level ---------------------------------------------
 
-/** WDF_SYNCHRONIZATION_SCOPE. */
+/** WDF_SYNCHRONIZATION_SCOPE: which of a device's callbacks the framework serialises with one lock — none, every queue of the device (Device), each queue on its own (Queue), or the parent's choice. */
 export const WDF_SYNCHRONIZATION_SCOPE = {
   WdfSynchronizationScopeInvalid: 0,
   WdfSynchronizationScopeInheritFromParent: 1,
@@ -27,7 +27,7 @@ export const WDF_SYNCHRONIZATION_SCOPE = {
 export type WDF_SYNCHRONIZATION_SCOPE = (typeof WDF_SYNCHRONIZATION_SCOPE)[keyof typeof WDF_SYNCHRONIZATION_SCOPE];
 export const { WdfSynchronizationScopeInvalid, WdfSynchronizationScopeInheritFromParent, WdfSynchronizationScopeDevice, WdfSynchronizationScopeQueue, WdfSynchronizationScopeNone } = WDF_SYNCHRONIZATION_SCOPE;
 
-/** WDF_EXECUTION_LEVEL. */
+/** WDF_EXECUTION_LEVEL: the highest IRQL the framework calls an object's callbacks at — PASSIVE_LEVEL (Passive; the serialization lock is then a passive-level one), DISPATCH_LEVEL (Dispatch), or the parent's. */
 export const WDF_EXECUTION_LEVEL = {
   WdfExecutionLevelInvalid: 0,
   WdfExecutionLevelInheritFromParent: 1,
@@ -51,6 +51,7 @@ export type EVT_WDF_OBJECT_CONTEXT_DESTROY = (Object: WDFOBJECT) => void;
  */
 export class WDF_OBJECT_CONTEXT_TYPE_INFO<T = unknown> {
   constructor(
+    /** ContextName: the context type's name, used in traces and in the failure of an accessor on an object without that context. */
     readonly ContextName: string,
     /** Makes the context area, as the framework zero-fills it in C. */
     readonly create: () => T,
@@ -64,6 +65,7 @@ export class WDF_OBJECT_CONTEXT_TYPE_INFO<T = unknown> {
  */
 export interface WdfContextAccessor<T> {
   (Handle: WDFOBJECT): T;
+  /** TypeInfo: the context type's WDF_OBJECT_CONTEXT_TYPE_INFO, as WDF_GET_CONTEXT_TYPE_INFO gives it in C. */
   readonly TypeInfo: WDF_OBJECT_CONTEXT_TYPE_INFO<T>;
 }
 
@@ -96,13 +98,21 @@ export function WDF_DECLARE_CONTEXT_TYPE<T>(Type: new () => T): WdfContextAccess
 
 /** WDF_OBJECT_ATTRIBUTES. Initialise with WDF_OBJECT_ATTRIBUTES_INIT (a new one is initialised). */
 export class WDF_OBJECT_ATTRIBUTES {
+  /** Size: the structure's size, set by WDF_OBJECT_ATTRIBUTES_INIT. */
   Size = 56;
+  /** EvtCleanupCallback: called when the object is deleted (explicitly or with its parent), before its children are gone — the place to release references the object holds. */
   EvtCleanupCallback: EVT_WDF_OBJECT_CONTEXT_CLEANUP | null = null;
+  /** EvtDestroyCallback: called when the object's last reference goes, just before its memory and context are freed. */
   EvtDestroyCallback: EVT_WDF_OBJECT_CONTEXT_DESTROY | null = null;
+  /** ExecutionLevel: the highest IRQL the framework calls the object's callbacks at (devices, queues, timers…). */
   ExecutionLevel: WDF_EXECUTION_LEVEL = WdfExecutionLevelInheritFromParent;
+  /** SynchronizationScope: which callbacks the framework serialises (for a device or a queue). */
   SynchronizationScope: WDF_SYNCHRONIZATION_SCOPE = WdfSynchronizationScopeInheritFromParent;
+  /** ParentObject: the object's parent, deleted with it; null gives the routine's default parent (the driver, or the device). */
   ParentObject: WDFOBJECT | null = null;
+  /** ContextSizeOverride: in C, a context larger than its type (a variable-length tail); accepted and ignored here, where a context is an object its type's constructor makes. */
   ContextSizeOverride = 0;
+  /** ContextTypeInfo: the type of context area the framework allocates with the object (WDF_OBJECT_ATTRIBUTES_INIT_CONTEXT_TYPE sets it), or null for none. */
   ContextTypeInfo: WDF_OBJECT_CONTEXT_TYPE_INFO | null = null;
 }
 
@@ -470,9 +480,10 @@ export function WdfObjectDereference(Handle: WDFOBJECT): void {
 /**
  * WdfObjectCreate: a plain framework object (a parent for others, a holder of a context).
  *
- * @returns STATUS_SUCCESS and the object.
+ * @returns STATUS_SUCCESS and the object; STATUS_INVALID_HANDLE for a parent that is no framework
+ * object.
  */
-export function WdfObjectCreate(Attributes: WDF_OBJECT_ATTRIBUTES | null): { status: NTSTATUS; Object: WDFOBJECT | null } {
+export function WdfObjectCreate(Attributes: WDF_OBJECT_ATTRIBUTES | null): { /** STATUS_SUCCESS, or why not (see above). */ status: NTSTATUS; /** The new object, a child of the given parent or else of the driver (null on failure). */ Object: WDFOBJECT | null } {
   const t = fxEnter("WdfObjectCreate");
   const m = t.machine;
   const g = fxMachine(m).currentGlobals();
@@ -498,7 +509,7 @@ export function defaultParent(g: FxDriverGlobals): FxObject | null {
  * @returns STATUS_SUCCESS and the context, STATUS_OBJECT_NAME_EXISTS (with the existing context)
  * when the object already has one of that type, STATUS_INVALID_PARAMETER without a type.
  */
-export function WdfObjectAllocateContext(Handle: WDFOBJECT, ContextAttributes: WDF_OBJECT_ATTRIBUTES): { status: NTSTATUS; Context: unknown } {
+export function WdfObjectAllocateContext(Handle: WDFOBJECT, ContextAttributes: WDF_OBJECT_ATTRIBUTES): { /** STATUS_SUCCESS, or why not (see above). */ status: NTSTATUS; /** The context (the existing one for STATUS_OBJECT_NAME_EXISTS; null on failure). */ Context: unknown } {
   const t = fxEnter("WdfObjectAllocateContext");
   const o = fxObject(t, Handle, FxObject, "WDFOBJECT", "WdfObjectAllocateContext");
   if (!o) return { status: STATUS_INVALID_HANDLE, Context: null };

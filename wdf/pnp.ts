@@ -48,12 +48,13 @@ export const { WdfPowerDeviceD0, WdfPowerDeviceD3, WdfPowerDeviceD3Final } = WDF
 
 /** WDFCMRESLIST: the device's hardware resources (root-enumerated devices here have none). */
 export interface WDFCMRESLIST {
+  /** Count: the number of resource descriptors (WdfCmResourceListGetCount); always 0 here. */
   readonly Count: number;
 }
 
-/** EVT_WDF_DEVICE_PREPARE_HARDWARE. */
+/** EVT_WDF_DEVICE_PREPARE_HARDWARE: the device is starting — map its resources and get the hardware ready (PASSIVE_LEVEL); a failure status fails IRP_MN_START_DEVICE. */
 export type EVT_WDF_DEVICE_PREPARE_HARDWARE = (Device: WDFDEVICE, ResourcesRaw: WDFCMRESLIST, ResourcesTranslated: WDFCMRESLIST) => MaybePromise<NTSTATUS>;
-/** EVT_WDF_DEVICE_RELEASE_HARDWARE. */
+/** EVT_WDF_DEVICE_RELEASE_HARDWARE: the device is going away — unmap what EvtDevicePrepareHardware mapped (PASSIVE_LEVEL). */
 export type EVT_WDF_DEVICE_RELEASE_HARDWARE = (Device: WDFDEVICE, ResourcesTranslated: WDFCMRESLIST) => MaybePromise<NTSTATUS>;
 /** EVT_WDF_DEVICE_D0_ENTRY: the device entered D0 from `PreviousState`. */
 export type EVT_WDF_DEVICE_D0_ENTRY = (Device: WDFDEVICE, PreviousState: WDF_POWER_DEVICE_STATE) => MaybePromise<NTSTATUS>;
@@ -61,27 +62,42 @@ export type EVT_WDF_DEVICE_D0_ENTRY = (Device: WDFDEVICE, PreviousState: WDF_POW
 export type EVT_WDF_DEVICE_D0_EXIT = (Device: WDFDEVICE, TargetState: WDF_POWER_DEVICE_STATE) => MaybePromise<NTSTATUS>;
 /** EVT_WDF_DEVICE_SELF_MANAGED_IO_INIT (and _CLEANUP, _SUSPEND, _RESTART, _FLUSH). */
 export type EVT_WDF_DEVICE_SELF_MANAGED_IO = (Device: WDFDEVICE) => MaybePromise<NTSTATUS | void>;
-/** EVT_WDF_DEVICE_SURPRISE_REMOVAL. */
+/** EVT_WDF_DEVICE_SURPRISE_REMOVAL: the device disappeared without asking (IRP_MN_SURPRISE_REMOVAL); the hardware is no longer there to touch. */
 export type EVT_WDF_DEVICE_SURPRISE_REMOVAL = (Device: WDFDEVICE) => MaybePromise<void>;
 /** EVT_WDF_DEVICE_QUERY_REMOVE: return a failure to veto the removal. */
 export type EVT_WDF_DEVICE_QUERY_REMOVE = (Device: WDFDEVICE) => MaybePromise<NTSTATUS>;
 
 /** WDF_PNPPOWER_EVENT_CALLBACKS. Initialise with WDF_PNPPOWER_EVENT_CALLBACKS_INIT. */
 export class WDF_PNPPOWER_EVENT_CALLBACKS {
+  /** Size: the structure's size, set by WDF_PNPPOWER_EVENT_CALLBACKS_INIT. */
   Size = 96;
+  /** EvtDeviceD0Entry: the device entered D0 (at start, and on each return to working power); a failure fails the start. */
   EvtDeviceD0Entry: EVT_WDF_DEVICE_D0_ENTRY | null = null;
+  /** EvtDeviceD0EntryPostInterruptsEnabled: after D0Entry, once the device's interrupts are connected (there are none here). */
   EvtDeviceD0EntryPostInterruptsEnabled: EVT_WDF_DEVICE_D0_ENTRY | null = null;
+  /** EvtDeviceD0Exit: the device leaves D0 (for removal: WdfPowerDeviceD3Final), after its power-managed queues stopped. */
   EvtDeviceD0Exit: EVT_WDF_DEVICE_D0_EXIT | null = null;
+  /** EvtDeviceD0ExitPreInterruptsDisabled: before D0Exit, while interrupts are still connected. */
   EvtDeviceD0ExitPreInterruptsDisabled: EVT_WDF_DEVICE_D0_EXIT | null = null;
+  /** EvtDevicePrepareHardware: first at start, before D0Entry, with the resource lists. */
   EvtDevicePrepareHardware: EVT_WDF_DEVICE_PREPARE_HARDWARE | null = null;
+  /** EvtDeviceReleaseHardware: at removal, after D0Exit. */
   EvtDeviceReleaseHardware: EVT_WDF_DEVICE_RELEASE_HARDWARE | null = null;
+  /** EvtDeviceSelfManagedIoCleanup: last at removal: free what self-managed I/O used. */
   EvtDeviceSelfManagedIoCleanup: EVT_WDF_DEVICE_SELF_MANAGED_IO | null = null;
+  /** EvtDeviceSelfManagedIoFlush: at removal, after the queues are purged: fail any I/O the driver tracks itself. */
   EvtDeviceSelfManagedIoFlush: EVT_WDF_DEVICE_SELF_MANAGED_IO | null = null;
+  /** EvtDeviceSelfManagedIoInit: last at the first start: begin I/O the framework's queues do not manage (timers, polling threads). */
   EvtDeviceSelfManagedIoInit: EVT_WDF_DEVICE_SELF_MANAGED_IO | null = null;
+  /** EvtDeviceSelfManagedIoSuspend: first when the device leaves D0 (removal here): pause self-managed I/O. */
   EvtDeviceSelfManagedIoSuspend: EVT_WDF_DEVICE_SELF_MANAGED_IO | null = null;
+  /** EvtDeviceSelfManagedIoRestart: on a return to D0 after a suspend; never called here, where a device does not come back (no sleep or stop is modelled). */
   EvtDeviceSelfManagedIoRestart: EVT_WDF_DEVICE_SELF_MANAGED_IO | null = null;
+  /** EvtDeviceSurpriseRemoval: at IRP_MN_SURPRISE_REMOVAL, before the removal sequence. */
   EvtDeviceSurpriseRemoval: EVT_WDF_DEVICE_SURPRISE_REMOVAL | null = null;
+  /** EvtDeviceQueryRemove: at IRP_MN_QUERY_REMOVE_DEVICE; a failure status vetoes the removal. */
   EvtDeviceQueryRemove: EVT_WDF_DEVICE_QUERY_REMOVE | null = null;
+  /** EvtDeviceQueryStop: at IRP_MN_QUERY_STOP_DEVICE (for resource rebalancing); never called here, where the PnP manager does not stop devices. */
   EvtDeviceQueryStop: EVT_WDF_DEVICE_QUERY_REMOVE | null = null;
 }
 

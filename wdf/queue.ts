@@ -68,20 +68,40 @@ export type EVT_WDF_IO_QUEUE_STATE = (Queue: WDFQUEUE, Context: WDFCONTEXT) => v
 
 /** WDF_IO_QUEUE_CONFIG. Initialise with WDF_IO_QUEUE_CONFIG_INIT(_DEFAULT_QUEUE). */
 export class WDF_IO_QUEUE_CONFIG {
+  /** Size: the structure's size, set by the INIT functions; WdfIoQueueCreate rejects any other. */
   Size = 96;
+  /** DispatchType: how the queue presents requests — WdfIoQueueDispatchSequential (one at a time), …Parallel (as they come), or …Manual (the driver retrieves them). */
   DispatchType: WDF_IO_QUEUE_DISPATCH_TYPE = WdfIoQueueDispatchInvalid;
+  /** PowerManaged: whether the queue stops dispatching while its device leaves D0; WdfUseDefault means yes for a PnP device's queue and no for a control device's (KMDF also says no for a filter driver's; filters are not modelled). */
   PowerManaged: WDF_TRI_STATE = WdfUseDefault;
+  /** AllowZeroLengthRequests: false (the default) has the framework complete zero-length reads and writes itself with STATUS_SUCCESS instead of presenting them. */
   AllowZeroLengthRequests = false;
+  /** DefaultQueue: the queue receives every request type no other queue was configured for (WdfDeviceConfigureRequestDispatching); one per device. */
   DefaultQueue = false;
+  /** EvtIoDefault: the handler for any request type that has no handler of its own below. */
   EvtIoDefault: EVT_WDF_IO_QUEUE_IO_DEFAULT | null = null;
+  /** EvtIoRead: the handler for read requests (IRP_MJ_READ). */
   EvtIoRead: EVT_WDF_IO_QUEUE_IO_READ | null = null;
+  /** EvtIoWrite: the handler for write requests (IRP_MJ_WRITE). */
   EvtIoWrite: EVT_WDF_IO_QUEUE_IO_WRITE | null = null;
+  /** EvtIoDeviceControl: the handler for device I/O control requests (IRP_MJ_DEVICE_CONTROL, DeviceIoControl). */
   EvtIoDeviceControl: EVT_WDF_IO_QUEUE_IO_DEVICE_CONTROL | null = null;
+  /** EvtIoInternalDeviceControl: the handler for internal device control requests sent by other drivers (IRP_MJ_INTERNAL_DEVICE_CONTROL). */
   EvtIoInternalDeviceControl: EVT_WDF_IO_QUEUE_IO_INTERNAL_DEVICE_CONTROL | null = null;
+  /** EvtIoStop: called for each request the driver owns when a power-managed queue stops (the device leaves D0 or is removed); the driver acknowledges, requeues or completes it. */
   EvtIoStop: EVT_WDF_IO_QUEUE_IO_STOP | null = null;
+  /** EvtIoResume: called for a request the driver kept through a stop when the queue starts again. */
   EvtIoResume: EVT_WDF_IO_QUEUE_IO_RESUME | null = null;
+  /** EvtIoCanceledOnQueue: called when a request is cancelled while it waits in the queue (the driver had requeued it or the queue is manual); without it the framework completes it with STATUS_CANCELLED. */
   EvtIoCanceledOnQueue: EVT_WDF_IO_QUEUE_IO_CANCELED_ON_QUEUE | null = null;
-  readonly Settings = { Parallel: { NumberOfPresentedRequests: 0xffffffff } };
+  /** Settings: the dispatch type's own settings (a union in the header). */
+  readonly Settings = {
+    /** Parallel: for WdfIoQueueDispatchParallel. */
+    Parallel: {
+      /** NumberOfPresentedRequests: at most this many requests presented and not yet completed at once (all ones: no limit). */
+      NumberOfPresentedRequests: 0xffffffff,
+    },
+  };
 }
 
 /** WDF_IO_QUEUE_CONFIG_INIT: a queue of `DispatchType`, power managed by default. */
@@ -642,7 +662,7 @@ export function fxQueue(t: KThread, h: unknown, api: string): FxIoQueue | null {
  * @returns STATUS_SUCCESS and the queue; STATUS_INVALID_PARAMETER for a bad config;
  * STATUS_INVALID_DEVICE_REQUEST for a second default queue.
  */
-export function WdfIoQueueCreate(Device: WDFDEVICE, Config: WDF_IO_QUEUE_CONFIG, QueueAttributes: WDF_OBJECT_ATTRIBUTES | null): { status: NTSTATUS; Queue: WDFQUEUE | null } {
+export function WdfIoQueueCreate(Device: WDFDEVICE, Config: WDF_IO_QUEUE_CONFIG, QueueAttributes: WDF_OBJECT_ATTRIBUTES | null): { /** STATUS_SUCCESS, or why not (see above). */ status: NTSTATUS; /** The new queue (null on failure). */ Queue: WDFQUEUE | null } {
   const t = fxEnter("WdfIoQueueCreate");
   const d = fxObject(t, Device, FxDevice, "WDFDEVICE", "WdfIoQueueCreate");
   if (!d) return { status: STATUS_INVALID_HANDLE, Queue: null };
@@ -681,7 +701,7 @@ export function WdfIoQueueGetDevice(Queue: WDFQUEUE): WDFDEVICE | null {
  * WdfIoQueueGetState: the WDF_IO_QUEUE_STATE bits, and the numbers of requests waiting in the
  * queue and owned by the driver.
  */
-export function WdfIoQueueGetState(Queue: WDFQUEUE): { State: number; QueueRequests: number; DriverRequests: number } {
+export function WdfIoQueueGetState(Queue: WDFQUEUE): { /** The WDF_IO_QUEUE_STATE bits (WdfIoQueueAcceptRequests, WdfIoQueueDispatchRequests, WdfIoQueueNoRequests, WdfIoQueueDriverNoRequests, WdfIoQueuePnpHeld). */ State: number; /** Requests waiting in the queue, not yet presented. */ QueueRequests: number; /** Requests presented to (or retrieved by) the driver and not yet completed or requeued. */ DriverRequests: number } {
   const t = fxEnter("WdfIoQueueGetState");
   const q = fxQueue(t, Queue, "WdfIoQueueGetState");
   if (!q) return { State: 0, QueueRequests: 0, DriverRequests: 0 };
@@ -807,7 +827,7 @@ export function WdfIoQueueReadyNotify(Queue: WDFQUEUE, QueueReady: EVT_WDF_IO_QU
  * STATUS_INVALID_DEVICE_STATE when the queue was deleted or its device is not in D0 (KMDF's
  * STATUS_WDF_PAUSED).
  */
-export function WdfIoQueueRetrieveNextRequest(Queue: WDFQUEUE): { status: NTSTATUS; Request: WDFREQUEST | null } {
+export function WdfIoQueueRetrieveNextRequest(Queue: WDFQUEUE): { /** STATUS_SUCCESS, or why not (see above). */ status: NTSTATUS; /** The request, now owned by the driver (null on failure). */ Request: WDFREQUEST | null } {
   const t = fxEnter("WdfIoQueueRetrieveNextRequest");
   const q = fxQueue(t, Queue, "WdfIoQueueRetrieveNextRequest");
   if (!q) return { status: STATUS_INVALID_HANDLE, Request: null };
@@ -816,7 +836,7 @@ export function WdfIoQueueRetrieveNextRequest(Queue: WDFQUEUE): { status: NTSTAT
 }
 
 /** WdfIoQueueRetrieveRequestByFileObject: the oldest request of `FileObject` in the queue. */
-export function WdfIoQueueRetrieveRequestByFileObject(Queue: WDFQUEUE, FileObject: WDFFILEOBJECT): { status: NTSTATUS; Request: WDFREQUEST | null } {
+export function WdfIoQueueRetrieveRequestByFileObject(Queue: WDFQUEUE, FileObject: WDFFILEOBJECT): { /** STATUS_SUCCESS, or STATUS_NO_MORE_ENTRIES when no request of that file object waits, as for WdfIoQueueRetrieveNextRequest. */ status: NTSTATUS; /** The request, now owned by the driver (null on failure). */ Request: WDFREQUEST | null } {
   const t = fxEnter("WdfIoQueueRetrieveRequestByFileObject");
   const q = fxQueue(t, Queue, "WdfIoQueueRetrieveRequestByFileObject");
   if (!q) return { status: STATUS_INVALID_HANDLE, Request: null };
@@ -832,7 +852,7 @@ export function WdfIoQueueRetrieveRequestByFileObject(Queue: WDFQUEUE, FileObjec
  *
  * @returns STATUS_SUCCESS, STATUS_NO_MORE_ENTRIES at the end, STATUS_NOT_FOUND when FoundRequest is no longer in the queue.
  */
-export function WdfIoQueueFindRequest(Queue: WDFQUEUE, FoundRequest: WDFREQUEST | null, FileObject: WDFFILEOBJECT | null): { status: NTSTATUS; OutRequest: WDFREQUEST | null } {
+export function WdfIoQueueFindRequest(Queue: WDFQUEUE, FoundRequest: WDFREQUEST | null, FileObject: WDFFILEOBJECT | null): { /** STATUS_SUCCESS, or why not (see above). */ status: NTSTATUS; /** The request found, referenced and still in the queue (null when none). */ OutRequest: WDFREQUEST | null } {
   const t = fxEnter("WdfIoQueueFindRequest");
   const q = fxQueue(t, Queue, "WdfIoQueueFindRequest");
   if (!q) return { status: STATUS_INVALID_HANDLE, OutRequest: null };
@@ -864,7 +884,7 @@ export function WdfIoQueueFindRequest(Queue: WDFQUEUE, FoundRequest: WDFREQUEST 
  *
  * @returns STATUS_SUCCESS, or STATUS_NOT_FOUND when it left the queue (cancelled) meanwhile.
  */
-export function WdfIoQueueRetrieveFoundRequest(Queue: WDFQUEUE, FoundRequest: WDFREQUEST): { status: NTSTATUS; OutRequest: WDFREQUEST | null } {
+export function WdfIoQueueRetrieveFoundRequest(Queue: WDFQUEUE, FoundRequest: WDFREQUEST): { /** STATUS_SUCCESS, or why not (see above). */ status: NTSTATUS; /** The same request, out of the queue and owned by the driver (null on failure). */ OutRequest: WDFREQUEST | null } {
   const t = fxEnter("WdfIoQueueRetrieveFoundRequest");
   const q = fxQueue(t, Queue, "WdfIoQueueRetrieveFoundRequest");
   if (!q) return { status: STATUS_INVALID_HANDLE, OutRequest: null };

@@ -98,19 +98,71 @@ export const { WdfRequestStopActionSuspend, WdfRequestStopActionPurge, WdfReques
 
 /** WDF_REQUEST_PARAMETERS. Initialise with WDF_REQUEST_PARAMETERS_INIT; WdfRequestGetParameters fills it. */
 export class WDF_REQUEST_PARAMETERS {
+  /** Size: the structure's size in bytes, set by WDF_REQUEST_PARAMETERS_INIT (the framework checks it). */
   Size = 56;
+  /** MinorFunction: the IRP's minor function code (IRP_MN_*), 0 for most major functions. */
   MinorFunction = 0;
+  /** Type: the request's kind (WdfRequestTypeRead, …Write, …DeviceControl, …), the IRP's major function. */
   Type: WDF_REQUEST_TYPE = 0;
+  /** Parameters: a union like the IRP stack location's; read the member that Type names. */
   readonly Parameters = {
-    Create: { SecurityContext: null as unknown, Options: 0, FileAttributes: 0, ShareAccess: 0, EaLength: 0 },
-    Read: { Length: 0, Key: 0, DeviceOffset: 0 },
-    Write: { Length: 0, Key: 0, DeviceOffset: 0 },
-    DeviceIoControl: { OutputBufferLength: 0, InputBufferLength: 0, IoControlCode: 0, Type3InputBuffer: 0 },
-    Others: { Arg1: null as unknown, Arg2: null as unknown, Arg4: null as unknown, IoControlCode: 0 },
+    /** Create: a WdfRequestTypeCreate's IRP_MJ_CREATE parameters. */
+    Create: {
+      /** SecurityContext: the IO_SECURITY_CONTEXT of the open (access state, desired access). */
+      SecurityContext: null as unknown,
+      /** Options: the create disposition (high byte) and the FILE_* create options (low 24 bits). */
+      Options: 0,
+      /** FileAttributes: the FILE_ATTRIBUTE_* bits the caller asked for. */
+      FileAttributes: 0,
+      /** ShareAccess: the FILE_SHARE_* bits the caller allows others. */
+      ShareAccess: 0,
+      /** EaLength: the length of the extended-attribute buffer (0 for device opens). */
+      EaLength: 0,
+    },
+    /** Read: a WdfRequestTypeRead's parameters. */
+    Read: {
+      /** Length: the number of bytes the caller asked to read. */
+      Length: 0,
+      /** Key: the byte-range lock key (0 for devices). */
+      Key: 0,
+      /** DeviceOffset: the byte offset on the device the read starts at (ByteOffset). */
+      DeviceOffset: 0,
+    },
+    /** Write: a WdfRequestTypeWrite's parameters. */
+    Write: {
+      /** Length: the number of bytes the caller asked to write. */
+      Length: 0,
+      /** Key: the byte-range lock key (0 for devices). */
+      Key: 0,
+      /** DeviceOffset: the byte offset on the device the write starts at (ByteOffset). */
+      DeviceOffset: 0,
+    },
+    /** DeviceIoControl: a WdfRequestTypeDeviceControl's (or internal device control's) parameters. */
+    DeviceIoControl: {
+      /** OutputBufferLength: the caller's output buffer length (nOutBufferSize). */
+      OutputBufferLength: 0,
+      /** InputBufferLength: the caller's input buffer length (nInBufferSize). */
+      InputBufferLength: 0,
+      /** IoControlCode: the control code (CTL_CODE: device type, function, method, access). */
+      IoControlCode: 0,
+      /** Type3InputBuffer: the caller's raw input address for METHOD_NEITHER (unprobed; 0 otherwise). */
+      Type3InputBuffer: 0,
+    },
+    /** Others: the stack location's raw arguments, for request types with no member of their own. */
+    Others: {
+      /** Arg1: Argument1 of the stack location (an internal IOCTL's first argument). */
+      Arg1: null as unknown,
+      /** Arg2: Argument2 of the stack location. */
+      Arg2: null as unknown,
+      /** Arg4: Argument4 of the stack location. */
+      Arg4: null as unknown,
+      /** IoControlCode: the control code, in Argument3's place. */
+      IoControlCode: 0,
+    },
   };
 }
 
-/** WDF_REQUEST_PARAMETERS_INIT. */
+/** WDF_REQUEST_PARAMETERS_INIT: zeroes the structure and sets its Size, as the KMDF header's inline function does. */
 export function WDF_REQUEST_PARAMETERS_INIT(Parameters: WDF_REQUEST_PARAMETERS): void {
   Object.assign(Parameters, new WDF_REQUEST_PARAMETERS());
 }
@@ -929,26 +981,26 @@ function retrieveBuffer(api: string, Request: WDFREQUEST, MinimumRequiredLength:
  * one that uses neither buffered nor direct I/O (METHOD_NEITHER: see
  * WdfRequestRetrieveUnsafeUserInputBuffer).
  */
-export function WdfRequestRetrieveInputBuffer(Request: WDFREQUEST, MinimumRequiredLength: number): { status: NTSTATUS; Buffer: number; Length: number } {
+export function WdfRequestRetrieveInputBuffer(Request: WDFREQUEST, MinimumRequiredLength: number): { /** STATUS_SUCCESS, or why not (see above). */ status: NTSTATUS; /** The buffer's system-space address (0 on failure). */ Buffer: number; /** The buffer's length in bytes (0 on failure). */ Length: number } {
   const { status, Buffer, Length } = retrieveBuffer("WdfRequestRetrieveInputBuffer", Request, MinimumRequiredLength, false);
   return { status, Buffer, Length };
 }
 
 /** WdfRequestRetrieveOutputBuffer: the output buffer (a read's, an IOCTL's), with the same rules. */
-export function WdfRequestRetrieveOutputBuffer(Request: WDFREQUEST, MinimumRequiredSize: number): { status: NTSTATUS; Buffer: number; Length: number } {
+export function WdfRequestRetrieveOutputBuffer(Request: WDFREQUEST, MinimumRequiredSize: number): { /** STATUS_SUCCESS, or why not (see above). */ status: NTSTATUS; /** The buffer's system-space address (0 on failure). */ Buffer: number; /** The buffer's length in bytes (0 on failure). */ Length: number } {
   const { status, Buffer, Length } = retrieveBuffer("WdfRequestRetrieveOutputBuffer", Request, MinimumRequiredSize, true);
   return { status, Buffer, Length };
 }
 
 /** WdfRequestRetrieveInputMemory: the input buffer as a WDFMEMORY (a child of the request, gone at completion). */
-export function WdfRequestRetrieveInputMemory(Request: WDFREQUEST): { status: NTSTATUS; Memory: WDFMEMORY | null } {
+export function WdfRequestRetrieveInputMemory(Request: WDFREQUEST): { /** STATUS_SUCCESS, or the status WdfRequestRetrieve*Buffer would give. */ status: NTSTATUS; /** The buffer as a memory object, a child of the request (null on failure). */ Memory: WDFMEMORY | null } {
   const b = retrieveBuffer("WdfRequestRetrieveInputMemory", Request, 0, false);
   if (!NT_SUCCESS(b.status) || !b.r) return { status: b.status, Memory: null };
   return { status: STATUS_SUCCESS, Memory: b.r.memoryFor(false, b.Buffer, b.Length) };
 }
 
 /** WdfRequestRetrieveOutputMemory: the output buffer as a WDFMEMORY. */
-export function WdfRequestRetrieveOutputMemory(Request: WDFREQUEST): { status: NTSTATUS; Memory: WDFMEMORY | null } {
+export function WdfRequestRetrieveOutputMemory(Request: WDFREQUEST): { /** STATUS_SUCCESS, or the status WdfRequestRetrieve*Buffer would give. */ status: NTSTATUS; /** The buffer as a memory object, a child of the request (null on failure). */ Memory: WDFMEMORY | null } {
   const b = retrieveBuffer("WdfRequestRetrieveOutputMemory", Request, 0, true);
   if (!NT_SUCCESS(b.status) || !b.r) return { status: b.status, Memory: null };
   return { status: STATUS_SUCCESS, Memory: b.r.memoryFor(true, b.Buffer, b.Length) };
@@ -976,7 +1028,7 @@ function retrieveMdl(api: string, Request: WDFREQUEST, output: boolean): { statu
  * WdfRequestRetrieveInputWdmMdl: an MDL for the input buffer — the IRP's own for direct I/O, one
  * the framework builds over the system buffer for buffered I/O (freed when the request completes).
  */
-export function WdfRequestRetrieveInputWdmMdl(Request: WDFREQUEST): { status: NTSTATUS; Mdl: MDL | null } {
+export function WdfRequestRetrieveInputWdmMdl(Request: WDFREQUEST): { /** STATUS_SUCCESS; STATUS_BUFFER_TOO_SMALL for an empty buffer; STATUS_INVALID_DEVICE_REQUEST for METHOD_NEITHER or no buffer; STATUS_INSUFFICIENT_RESOURCES when no MDL can be built. */ status: NTSTATUS; /** The MDL, owned by the request or the IRP (null on failure). */ Mdl: MDL | null } {
   return retrieveMdl("WdfRequestRetrieveInputWdmMdl", Request, false);
 }
 
@@ -984,7 +1036,7 @@ export function WdfRequestRetrieveInputWdmMdl(Request: WDFREQUEST): { status: NT
  * WdfRequestRetrieveOutputWdmMdl: an MDL for the output buffer — for METHOD_IN/OUT_DIRECT and
  * direct reads Irp->MdlAddress, locked by the I/O manager and unlocked when the request completes.
  */
-export function WdfRequestRetrieveOutputWdmMdl(Request: WDFREQUEST): { status: NTSTATUS; Mdl: MDL | null } {
+export function WdfRequestRetrieveOutputWdmMdl(Request: WDFREQUEST): { /** STATUS_SUCCESS; STATUS_BUFFER_TOO_SMALL for an empty buffer; STATUS_INVALID_DEVICE_REQUEST for METHOD_NEITHER or no buffer; STATUS_INSUFFICIENT_RESOURCES when no MDL can be built. */ status: NTSTATUS; /** The MDL, owned by the request or the IRP (null on failure). */ Mdl: MDL | null } {
   return retrieveMdl("WdfRequestRetrieveOutputWdmMdl", Request, true);
 }
 
@@ -1007,13 +1059,13 @@ function unsafeUser(api: string, Request: WDFREQUEST, Minimum: number, output: b
  * input address and length, callable only in EvtIoInCallerContext; the driver must probe and lock
  * it (WdfRequestProbeAndLockUserBufferForRead) before using it anywhere else.
  */
-export function WdfRequestRetrieveUnsafeUserInputBuffer(Request: WDFREQUEST, MinimumRequiredLength: number): { status: NTSTATUS; InputBuffer: number; Length: number } {
+export function WdfRequestRetrieveUnsafeUserInputBuffer(Request: WDFREQUEST, MinimumRequiredLength: number): { /** STATUS_SUCCESS; STATUS_INVALID_DEVICE_REQUEST outside EvtIoInCallerContext or for a request that is not METHOD_NEITHER; STATUS_BUFFER_TOO_SMALL under the minimum. */ status: NTSTATUS; /** The caller's user-mode address, not yet probed (0 on failure). */ InputBuffer: number; /** Its length in bytes. */ Length: number } {
   const r = unsafeUser("WdfRequestRetrieveUnsafeUserInputBuffer", Request, MinimumRequiredLength, false);
   return { status: r.status, InputBuffer: r.Buffer, Length: r.Length };
 }
 
 /** WdfRequestRetrieveUnsafeUserOutputBuffer: the raw output address and length, in EvtIoInCallerContext only. */
-export function WdfRequestRetrieveUnsafeUserOutputBuffer(Request: WDFREQUEST, MinimumRequiredLength: number): { status: NTSTATUS; OutputBuffer: number; Length: number } {
+export function WdfRequestRetrieveUnsafeUserOutputBuffer(Request: WDFREQUEST, MinimumRequiredLength: number): { /** STATUS_SUCCESS, or why not, as for the input buffer. */ status: NTSTATUS; /** The caller's user-mode address, not yet probed (0 on failure). */ OutputBuffer: number; /** Its length in bytes. */ Length: number } {
   const r = unsafeUser("WdfRequestRetrieveUnsafeUserOutputBuffer", Request, MinimumRequiredLength, true);
   return { status: r.status, OutputBuffer: r.Buffer, Length: r.Length };
 }
@@ -1052,11 +1104,11 @@ function probeAndLock(api: string, Request: WDFREQUEST, Buffer: number, Length: 
  * @returns STATUS_SUCCESS; STATUS_ACCESS_VIOLATION (or the probe's other status) for a bad
  * buffer; STATUS_INVALID_DEVICE_REQUEST outside EvtIoInCallerContext.
  */
-export function WdfRequestProbeAndLockUserBufferForRead(Request: WDFREQUEST, Buffer: number, Length: number): { status: NTSTATUS; MemoryObject: WDFMEMORY | null } {
+export function WdfRequestProbeAndLockUserBufferForRead(Request: WDFREQUEST, Buffer: number, Length: number): { /** STATUS_SUCCESS, or the probe's failure status. */ status: NTSTATUS; /** The locked buffer as a memory object, a child of the request (null on failure). */ MemoryObject: WDFMEMORY | null } {
   return probeAndLock("WdfRequestProbeAndLockUserBufferForRead", Request, Buffer, Length, false);
 }
 
 /** WdfRequestProbeAndLockUserBufferForWrite: the same, probed for writing. */
-export function WdfRequestProbeAndLockUserBufferForWrite(Request: WDFREQUEST, Buffer: number, Length: number): { status: NTSTATUS; MemoryObject: WDFMEMORY | null } {
+export function WdfRequestProbeAndLockUserBufferForWrite(Request: WDFREQUEST, Buffer: number, Length: number): { /** STATUS_SUCCESS, or the probe's failure status. */ status: NTSTATUS; /** The locked buffer as a memory object, a child of the request (null on failure). */ MemoryObject: WDFMEMORY | null } {
   return probeAndLock("WdfRequestProbeAndLockUserBufferForWrite", Request, Buffer, Length, true);
 }

@@ -50,7 +50,7 @@ function creator(t: KThread, api: string, attributes: WDF_OBJECT_ATTRIBUTES | nu
 }
 
 /** WdfSpinLockCreate: a spin lock object (its parent the driver unless the attributes say). */
-export function WdfSpinLockCreate(SpinLockAttributes: WDF_OBJECT_ATTRIBUTES | null): { status: NTSTATUS; SpinLock: WDFSPINLOCK | null } {
+export function WdfSpinLockCreate(SpinLockAttributes: WDF_OBJECT_ATTRIBUTES | null): { /** STATUS_SUCCESS; STATUS_INVALID_HANDLE for a parent that is no framework object. */ status: NTSTATUS; /** The new spin lock, not held (null on failure). */ SpinLock: WDFSPINLOCK | null } {
   const t = fxEnter("WdfSpinLockCreate");
   const c = creator(t, "WdfSpinLockCreate", SpinLockAttributes);
   if (typeof c === "number") return { status: c, SpinLock: null };
@@ -91,8 +91,8 @@ export function WdfSpinLockRelease(SpinLock: WDFSPINLOCK): void {
   m.interrupts.releaseSpinLock(l.lock, l.oldIrql);
 }
 
-/** WdfWaitLockCreate: a wait lock object. */
-export function WdfWaitLockCreate(LockAttributes: WDF_OBJECT_ATTRIBUTES | null): { status: NTSTATUS; Lock: WDFWAITLOCK | null } {
+/** WdfWaitLockCreate: a wait lock object (its parent the driver unless the attributes say), acquired at PASSIVE_LEVEL. */
+export function WdfWaitLockCreate(LockAttributes: WDF_OBJECT_ATTRIBUTES | null): { /** STATUS_SUCCESS; STATUS_INVALID_HANDLE for a parent that is no framework object. */ status: NTSTATUS; /** The new wait lock, not held (null on failure). */ Lock: WDFWAITLOCK | null } {
   const t = fxEnter("WdfWaitLockCreate");
   const c = creator(t, "WdfWaitLockCreate", LockAttributes);
   if (typeof c === "number") return { status: c, Lock: null };

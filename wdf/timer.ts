@@ -22,21 +22,26 @@ import { FxObject, WdfExecutionLevelPassive, fxObject, fxParent, fxRequired, typ
 import { FxDevice } from "./device.js";
 import { FxIoQueue } from "./queue.js";
 
-/** EVT_WDF_TIMER. */
+/** EVT_WDF_TIMER: the timer expired; runs at DISPATCH_LEVEL (a DPC), or at PASSIVE_LEVEL in a work item when the timer's execution level is passive, under the parent's lock when AutomaticSerialization is set. */
 export type EVT_WDF_TIMER = (Timer: WDFTIMER) => MaybePromise<void>;
-/** EVT_WDF_DPC. */
+/** EVT_WDF_DPC: the DPC runs, at DISPATCH_LEVEL, after WdfDpcEnqueue. */
 export type EVT_WDF_DPC = (Dpc: WDFDPC) => void;
-/** EVT_WDF_WORKITEM. */
+/** EVT_WDF_WORKITEM: the work item runs, at PASSIVE_LEVEL in a system worker thread, after WdfWorkItemEnqueue. */
 export type EVT_WDF_WORKITEM = (WorkItem: WDFWORKITEM) => MaybePromise<void>;
 
-/** WDF_TIMER_CONFIG. */
+/** WDF_TIMER_CONFIG: what WdfTimerCreate makes. Initialise with WDF_TIMER_CONFIG_INIT or WDF_TIMER_CONFIG_INIT_PERIODIC. */
 export class WDF_TIMER_CONFIG {
+  /** Size: the structure's size, set by the INIT functions. */
   Size = 32;
+  /** EvtTimerFunc: the callback run each time the timer expires. */
   EvtTimerFunc: EVT_WDF_TIMER | null = null;
-  /** Milliseconds; 0 for a one-shot timer. */
+  /** Period: milliseconds between expirations of a periodic timer; 0 for a one-shot timer. */
   Period = 0;
+  /** AutomaticSerialization: run EvtTimerFunc under the parent device's or queue's synchronization lock (WdfSynchronizationScope*), so it never overlaps the parent's other callbacks. */
   AutomaticSerialization = true;
+  /** TolerableDelay: how late (ms) Windows may coalesce the expiration, for power saving; accepted and ignored here — virtual time expires timers exactly. */
   TolerableDelay = 0;
+  /** UseHighResolutionTimer: ask for a high-resolution timer (KMDF 1.13); accepted and ignored here, where every timer is exact. */
   UseHighResolutionTimer = false;
 }
 
@@ -52,27 +57,33 @@ export function WDF_TIMER_CONFIG_INIT_PERIODIC(Config: WDF_TIMER_CONFIG, EvtTime
   Config.Period = Period;
 }
 
-/** WDF_DPC_CONFIG. */
+/** WDF_DPC_CONFIG: what WdfDpcCreate makes. Initialise with WDF_DPC_CONFIG_INIT. */
 export class WDF_DPC_CONFIG {
+  /** Size: the structure's size. */
   Size = 16;
+  /** EvtDpcFunc: the callback the DPC runs. */
   EvtDpcFunc: EVT_WDF_DPC | null = null;
+  /** AutomaticSerialization: run EvtDpcFunc under the parent's synchronization lock (which must then be a DISPATCH_LEVEL one). */
   AutomaticSerialization = true;
 }
 
-/** WDF_DPC_CONFIG_INIT. */
+/** WDF_DPC_CONFIG_INIT: names the callback and turns automatic serialization on. */
 export function WDF_DPC_CONFIG_INIT(Config: WDF_DPC_CONFIG, EvtDpcFunc: EVT_WDF_DPC): void {
   Config.EvtDpcFunc = EvtDpcFunc;
   Config.AutomaticSerialization = true;
 }
 
-/** WDF_WORKITEM_CONFIG. */
+/** WDF_WORKITEM_CONFIG: what WdfWorkItemCreate makes. Initialise with WDF_WORKITEM_CONFIG_INIT. */
 export class WDF_WORKITEM_CONFIG {
+  /** Size: the structure's size. */
   Size = 16;
+  /** EvtWorkItemFunc: the callback the work item runs. */
   EvtWorkItemFunc: EVT_WDF_WORKITEM | null = null;
+  /** AutomaticSerialization: run EvtWorkItemFunc under the parent's synchronization lock (which must then be a passive-level one, WdfExecutionLevelPassive). */
   AutomaticSerialization = true;
 }
 
-/** WDF_WORKITEM_CONFIG_INIT. */
+/** WDF_WORKITEM_CONFIG_INIT: names the callback and turns automatic serialization on. */
 export function WDF_WORKITEM_CONFIG_INIT(Config: WDF_WORKITEM_CONFIG, EvtWorkItemFunc: EVT_WDF_WORKITEM): void {
   Config.EvtWorkItemFunc = EvtWorkItemFunc;
   Config.AutomaticSerialization = true;
@@ -185,7 +196,7 @@ function FxTimerDpc(_Dpc: KDPC<FxTimer>, timer: FxTimer): void {
  * negative period; STATUS_INVALID_DEVICE_REQUEST when serialization would need a lock of the other
  * execution level.
  */
-export function WdfTimerCreate(Config: WDF_TIMER_CONFIG, Attributes: WDF_OBJECT_ATTRIBUTES): { status: NTSTATUS; Timer: WDFTIMER | null } {
+export function WdfTimerCreate(Config: WDF_TIMER_CONFIG, Attributes: WDF_OBJECT_ATTRIBUTES): { /** STATUS_SUCCESS, or why not (see above). */ status: NTSTATUS; /** The new timer, not started (null on failure). */ Timer: WDFTIMER | null } {
   const t = fxEnter("WdfTimerCreate");
   const g = fxMachine(t.machine).currentGlobals();
   if (!fxRequired(t, g, Config, "WdfTimerCreate", "Config") || !fxRequired(t, g, Attributes, "WdfTimerCreate", "Attributes")) return { status: STATUS_INVALID_PARAMETER, Timer: null };
@@ -284,8 +295,13 @@ function FxDpcRoutine(_Dpc: KDPC<FxDpc>, dpc: FxDpc): void {
   if (r instanceof Promise) r.catch(() => undefined);
 }
 
-/** WdfDpcCreate: a DPC whose parent (required) is a device or queue. */
-export function WdfDpcCreate(Config: WDF_DPC_CONFIG, Attributes: WDF_OBJECT_ATTRIBUTES): { status: NTSTATUS; Dpc: WDFDPC | null } {
+/**
+ * WdfDpcCreate: a DPC whose parent (required) is a device or queue.
+ *
+ * @returns STATUS_SUCCESS; STATUS_INVALID_PARAMETER without a device or queue parent;
+ * STATUS_INVALID_DEVICE_REQUEST when serialization would need a passive-level lock.
+ */
+export function WdfDpcCreate(Config: WDF_DPC_CONFIG, Attributes: WDF_OBJECT_ATTRIBUTES): { /** STATUS_SUCCESS, or why not (see above). */ status: NTSTATUS; /** The new DPC, not queued (null on failure). */ Dpc: WDFDPC | null } {
   const t = fxEnter("WdfDpcCreate");
   const g = fxMachine(t.machine).currentGlobals();
   if (!fxRequired(t, g, Config, "WdfDpcCreate", "Config") || !fxRequired(t, g, Attributes, "WdfDpcCreate", "Attributes")) return { status: STATUS_INVALID_PARAMETER, Dpc: null };
@@ -345,7 +361,7 @@ export class FxWorkItem extends FxObject {
  * needs the parent's lock to be a passive-level one (STATUS_INVALID_DEVICE_REQUEST otherwise), since
  * a work item runs at PASSIVE_LEVEL.
  */
-export function WdfWorkItemCreate(Config: WDF_WORKITEM_CONFIG, Attributes: WDF_OBJECT_ATTRIBUTES): { status: NTSTATUS; WorkItem: WDFWORKITEM | null } {
+export function WdfWorkItemCreate(Config: WDF_WORKITEM_CONFIG, Attributes: WDF_OBJECT_ATTRIBUTES): { /** STATUS_SUCCESS; STATUS_INVALID_PARAMETER without a device or queue parent; STATUS_INVALID_DEVICE_REQUEST as above. */ status: NTSTATUS; /** The new work item, not queued (null on failure). */ WorkItem: WDFWORKITEM | null } {
   const t = fxEnter("WdfWorkItemCreate");
   const g = fxMachine(t.machine).currentGlobals();
   if (!fxRequired(t, g, Config, "WdfWorkItemCreate", "Config") || !fxRequired(t, g, Attributes, "WdfWorkItemCreate", "Attributes")) return { status: STATUS_INVALID_PARAMETER, WorkItem: null };

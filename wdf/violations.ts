@@ -38,6 +38,7 @@ export type KmdfSeverity = "bug check" | "finding";
 export interface KmdfRuleInfo {
   /** WDF_VIOLATION's parameter 1 for it (a finding keeps the code it would carry). */
   readonly p1: number;
+  /** "bug check": KMDF stops the machine with WDF_VIOLATION (0x10D); "finding": the verifier reports it and the run goes on. */
   readonly severity: KmdfSeverity;
   /** Where the rule comes from, for the report's heading. */
   readonly origin: string;

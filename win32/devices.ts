@@ -12,14 +12,19 @@ import { enabledInterfaces } from "../io-manager/pnp.js";
 import { caller, service } from "./call.js";
 import { writeU16, writeU32, writeWideString } from "../kernel/api-rtl.js";
 
-/** CONFIGRET values. */
+/** CONFIGRET values (cfgmgr32.h): CR_SUCCESS, the call worked. */
 export const CR_SUCCESS = 0x00;
+/** CR_INVALID_POINTER: a required pointer was NULL, or a GUID was malformed. */
 export const CR_INVALID_POINTER = 0x03;
+/** CR_INVALID_FLAG: a flag the routine does not define. */
 export const CR_INVALID_FLAG = 0x04;
+/** CR_INVALID_DATA: an argument has a value the routine cannot use (defined for callers; the routines here answer with the others). */
 export const CR_INVALID_DATA = 0x1f;
+/** CR_BUFFER_SMALL: the caller's buffer cannot hold the list (ask CM_Get_Device_Interface_List_Size again: the list may have grown). */
 export const CR_BUFFER_SMALL = 0x1a;
 /** Flags of CM_Get_Device_Interface_List: only interfaces that are enabled now (the default). */
 export const CM_GET_DEVICE_INTERFACE_LIST_PRESENT = 0x0;
+/** CM_GET_DEVICE_INTERFACE_LIST_ALL_DEVICES: also interfaces of devices not present now; accepted, and the list is the same here, which keeps no interfaces of absent devices. */
 export const CM_GET_DEVICE_INTERFACE_LIST_ALL_DEVICES = 0x1;
 
 const GUID = /^\{?[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\}?$/;

@@ -3,6 +3,7 @@
  * after a failed system service.
  */
 
+/** Win32 error codes (winerror.h) that GetLastError reports, by name. */
 export const Win32Error = {
   ERROR_SUCCESS: 0,
   ERROR_INVALID_FUNCTION: 1,

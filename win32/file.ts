@@ -24,6 +24,7 @@ import { apiEnter, apiReturn } from "./trace-events.js";
 export const INVALID_HANDLE_VALUE = 0xffffffff;
 /** DuplicateHandle options. */
 export const DUPLICATE_CLOSE_SOURCE = 0x1;
+/** DUPLICATE_SAME_ACCESS: DuplicateHandle gives the new handle the source's access. */
 export const DUPLICATE_SAME_ACCESS = 0x2;
 
 /** Turns a Win32 name into an NT path: \\.\Name is \??\Name. A NULL name is an empty one (no such path). */

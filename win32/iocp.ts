@@ -39,19 +39,24 @@ export const SIZEOF_OVERLAPPED_ENTRY = 16;
  * lpOverlapped, Internal (the NTSTATUS) and dwNumberOfBytesTransferred.
  */
 export class OVERLAPPED_ENTRY {
+  /** @param address the structure's address in the process's memory. */
   constructor(readonly address: number) {}
   private get mmu() {
     return currentMachine("OVERLAPPED_ENTRY").mmu;
   }
+  /** The completion key of the file handle the packet is for. */
   get lpCompletionKey(): number {
     return this.mmu.readU32(this.address);
   }
+  /** The OVERLAPPED the completed request was issued with. */
   get lpOverlapped(): number {
     return this.mmu.readU32(this.address + 4);
   }
+  /** The request's final status (an NTSTATUS). */
   get Internal(): number {
     return this.mmu.readU32(this.address + 8);
   }
+  /** The number of bytes the request transferred. */
   get dwNumberOfBytesTransferred(): number {
     return this.mmu.readU32(this.address + 12);
   }

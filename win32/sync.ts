@@ -30,10 +30,18 @@ import { apiEnter, apiReturn } from "./trace-events.js";
 
 /** INFINITE timeout. */
 export const INFINITE = 0xffffffff;
+/** WAIT_OBJECT_0: the wait was satisfied by the first object (WAIT_OBJECT_0 + i by the i-th). */
 export const WAIT_OBJECT_0 = 0;
+/**
+ * WAIT_ABANDONED_0: the first object is a mutex its owner abandoned by exiting (WAIT_ABANDONED_0 +
+ * i for the i-th).
+ */
 export const WAIT_ABANDONED_0 = 0x80;
+/** WAIT_IO_COMPLETION: an alertable wait returned to run queued user APCs. */
 export const WAIT_IO_COMPLETION = 0xc0;
+/** WAIT_TIMEOUT: the wait's time-out elapsed. */
 export const WAIT_TIMEOUT = 0x102;
+/** WAIT_FAILED: the wait failed; GetLastError says why. */
 export const WAIT_FAILED = 0xffffffff;
 
 function reference(t: KThread, h: number, type: string | null, access: number): KernelObject | NTSTATUS {

@@ -7,8 +7,10 @@ import { win32ErrorName } from "./errors.js";
 
 declare module "../kernel/trace.js" {
   interface TraceEventMap {
+    /** A Win32 API was called; `detail` shows its arguments as the timeline prints them. */
     ApiEnter: { api: string; detail: string };
-    ApiReturn: { api: string; result: string; lastError: number; lastErrorName: string };
+    /** A Win32 API returned `result`, leaving `lastError` (GetLastError) set. */
+    ApiReturn: { api: string; /** The return value, as the timeline prints it. */ result: string; /** GetLastError's value after the call. */ lastError: number; lastErrorName: string };
   }
 }
 

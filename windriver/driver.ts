@@ -77,7 +77,8 @@ import { isProbeFailure, writeBack, type WdRequest } from "./user-buffer.js";
 
 declare module "../kernel/trace.js" {
   interface TraceEventMap {
-    WinDriverCall: { function: string; status: number; statusName: string };
+    /** A WinDriver API call (WD_*, WDC_*) returned `status`. */
+    WinDriverCall: { /** The function's name. */ function: string; status: number; statusName: string };
   }
 }
 

@@ -21,6 +21,7 @@ import type { MaybePromise } from "../kernel/objects.js";
 
 /** An out-parameter (`PVOID *`, `BOOL *`): the callee sets `value`. */
 export interface Out<T> {
+  /** The value, set by the callee. */
   value: T;
 }
 
@@ -41,19 +42,27 @@ export type KP_FUNC_INT_AT_DPC = (pIntContext: unknown, dwCount: number) => numb
 
 /** KP_OPEN_CALL: the callback table KP_Open fills (funcEvent, for Plug-and-Play events, is not modelled). */
 export class KP_OPEN_CALL {
+  /** Called when the app closes the Kernel PlugIn. */
   funcClose: KP_FUNC_CLOSE | null = null;
+  /** Called for WD_KernelPlugInCall: the app's messages. */
   funcCall: KP_FUNC_CALL | null = null;
+  /** Called when the app enables the interrupt through the Kernel PlugIn. */
   funcIntEnable: KP_FUNC_INT_ENABLE | null = null;
+  /** Called when the interrupt is disabled. */
   funcIntDisable: KP_FUNC_INT_DISABLE | null = null;
+  /** The interrupt handler, at device IRQL. */
   funcIntAtIrql: KP_FUNC_INT_AT_IRQL | null = null;
+  /** The deferred handler, at DISPATCH_LEVEL. */
   funcIntAtDpc: KP_FUNC_INT_AT_DPC | null = null;
 }
 
 /** KP_INIT: what KP_Init reports: the version it was built for, its driver name, its KP_Open. */
 export class KP_INIT {
+  /** The WinDriver version the Kernel PlugIn was built for. */
   dwVerWD = 0;
   /** Must match the name the app opens (case-insensitively), or the open fails. */
   cDriverName = "";
+  /** KP_Open, called when the app opens the Kernel PlugIn. */
   funcOpen: KP_FUNC_OPEN | null = null;
 }
 
@@ -65,9 +74,13 @@ export class KP_INIT {
  */
 export class WD_KERNEL_PLUGIN_CALL {
   constructor(
+    /** The Kernel PlugIn's handle. */
     readonly hKernelPlugIn: number,
+    /** The message number the app sent. */
     readonly dwMessage: number,
+    /** The data pointer the app sent (a user address, to copy with COPY_FROM_USER). */
     readonly pData: number,
+    /** The result KP_Call sets for the app. */
     public dwResult = 0,
   ) {}
 }

@@ -28,10 +28,13 @@ export interface SamplingCardOptions {
 
 /** A sampling card on the machine's bus. */
 export class SamplingCard implements InterruptSource {
+  /** The card's name in traces. */
   readonly name: string;
+  /** Its interrupt line on the bus. */
   readonly irq: number;
   /** The system vector and device IRQL the HAL gives its line. */
   readonly vector: number;
+  /** The device IRQL of its interrupt. */
   readonly irql: KIRQL;
   /** Interrupts raised so far. */
   raised = 0;

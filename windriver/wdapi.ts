@@ -163,10 +163,15 @@ export function WD_IntWait(hWD: number, pInterrupt: number): Promise<number> {
 
 /** WDC_DriverOpen options. */
 export const WDC_DRV_OPEN_BASIC = 0x0;
+/** WDC_DRV_OPEN_CHECK_VER: check that the WinDriver version matches. */
 export const WDC_DRV_OPEN_CHECK_VER = 0x1;
+/** WDC_DRV_OPEN_REG_LIC: register the license. */
 export const WDC_DRV_OPEN_REG_LIC = 0x2;
+/** WDC_DRV_OPEN_ALL: both checks. */
 export const WDC_DRV_OPEN_ALL = WDC_DRV_OPEN_CHECK_VER | WDC_DRV_OPEN_REG_LIC;
+/** WDC_DRV_OPEN_DEFAULT: WDC_DRV_OPEN_ALL. */
 export const WDC_DRV_OPEN_DEFAULT = WDC_DRV_OPEN_ALL;
+/** WDC_DRV_OPEN_KP: the options a Kernel PlugIn opens with (no checks). */
 export const WDC_DRV_OPEN_KP = WDC_DRV_OPEN_BASIC;
 
 function wdcHandle(t: KThread): number {

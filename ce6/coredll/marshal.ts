@@ -50,6 +50,7 @@ import { cePteBits, vmAllocCopy, vmFree } from "../vm-services.js";
 
 /** An out-parameter (C's `PVOID*`): the function stores the pointer in `value`. */
 export interface Out<T> {
+  /** The value, set by the callee. */
   value: T;
 }
 

@@ -59,7 +59,7 @@ describe("package: what npm pack ships", function () {
       expect(files, f).to.include(f);
     }
     for (const f of files) {
-      expect(f, "tests, benchmarks and build scripts stay home").to.not.match(/^(dist\/)?(test|bench|scripts|\.ci)\//);
+      expect(f, "tests, benchmarks and build scripts stay home").to.not.match(/^(dist\/)?(test|bench|scripts|docs|\.ci)\//);
       expect(f).to.not.match(/^(node_modules|out)\//);
     }
     // Every entry point package.json names is shipped, with its declarations.
