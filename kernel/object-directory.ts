@@ -91,12 +91,6 @@ function lookup(m: Machine, key: string): KernelObject | "directory" | null {
   return namespaceOf(m).entries.get(key)?.object ?? null;
 }
 
-/** The live object named `path` ("\\BaseNamedObjects\\Name", any case), or null. */
-export function lookupNamedObject(m: Machine, path: string): KernelObject | null {
-  const o = lookup(m, path.toUpperCase());
-  return o === "directory" ? null : o;
-}
-
 /**
  * The handle count of `object` has dropped to zero (ObpDecrementHandleCount): a temporary named
  * object leaves its directory now, so the name can be created afresh while stale pointers to

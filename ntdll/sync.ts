@@ -14,7 +14,7 @@ import { EVENT_MODIFY_STATE, EventObject, SYNCHRONIZE } from "../kernel/sync-obj
 import type { KThread } from "../kernel/thread.js";
 import { MAXIMUM_WAIT_OBJECTS } from "../kernel/waits.js";
 import { service, serviceAsync, userCaller } from "./syscall.js";
-import { probeOut, probeRead, readLargeInteger, storeOut, type PLARGE_INTEGER, type POut } from "./types.js";
+import { probeOut, readLargeInteger, storeOut, type PLARGE_INTEGER, type POut } from "./types.js";
 
 /** WAIT_TYPE for NtWaitForMultipleObjects. */
 export const WaitAll = 0;
