@@ -99,8 +99,9 @@ export { EX_PUSH_LOCK, ExInitializePushLock, ExAcquirePushLockExclusive, ExAcqui
 export { EX_RUNDOWN_REF, ExInitializeRundownProtection, ExReInitializeRundownProtection, ExAcquireRundownProtection, ExAcquireRundownProtectionEx, ExReleaseRundownProtection, ExReleaseRundownProtectionEx, ExWaitForRundownProtectionRelease, ExRundownCompleted } from "./kernel/rundown-ref.js";
 
 // ---- Kernel handles and objects: Zw*, OBJECT_ATTRIBUTES, object types ----
-export { OBJECT_ATTRIBUTES, InitializeObjectAttributes, ZwCreateEvent, ZwOpenEvent, ZwSetEvent, ZwClearEvent, ZwResetEvent, ZwWaitForSingleObject, ZwWaitForMultipleObjects, ZwDuplicateObject, DUPLICATE_CLOSE_SOURCE, DUPLICATE_SAME_ACCESS, DUPLICATE_SAME_ATTRIBUTES } from "./kernel/kernel-handles.js";
-export type { ObjectName } from "./kernel/kernel-handles.js";
+export { ZwCreateEvent, ZwOpenEvent, ZwSetEvent, ZwClearEvent, ZwResetEvent, ZwWaitForSingleObject, ZwWaitForMultipleObjects, ZwDuplicateObject, ZwMakeTemporaryObject, DUPLICATE_CLOSE_SOURCE, DUPLICATE_SAME_ACCESS, DUPLICATE_SAME_ATTRIBUTES } from "./kernel/kernel-handles.js";
+export { OBJECT_ATTRIBUTES, InitializeObjectAttributes } from "./kernel/object-attributes.js";
+export type { POBJECT_ATTRIBUTES } from "./kernel/object-attributes.js";
 export { IoFileObjectType, IoDeviceObjectType, IoDriverObjectType, IoCreateNotificationEvent, IoCreateSynchronizationEvent } from "./io-manager/object-types.js";
 export { NtCurrentProcess, NtCurrentThread } from "./kernel/object-manager.js";
 

@@ -3,14 +3,14 @@
  * its named events (IoCreateNotificationEvent, IoCreateSynchronizationEvent).
  */
 import { EVENT_ALL_ACCESS } from "../kernel/access-rights.js";
-import { OBJ_KERNEL_HANDLE, insertHandleFor } from "../kernel/api-ps-ob.js";
 import { BugCheckCode } from "../kernel/bugcheck-codes.js";
 import { currentMachine } from "../kernel/context.js";
-import type { KEVENT } from "../kernel/dispatcher.js";
-import { PASSIVE_LEVEL } from "../kernel/irql.js";
-import { insertNamedObject, lookupNamedObject, namedObjectPath, type ObjectName } from "../kernel/kernel-handles.js";
-import { ExEventObjectType, OBJECT_TYPE, objectAs } from "../kernel/object-types.js";
-import { EventObject } from "../kernel/sync-objects.js";
+import { NotificationEvent, SynchronizationEvent, type KEVENT } from "../kernel/dispatcher.js";
+import { createEvent } from "../kernel/event-services.js";
+import { KernelMode, PASSIVE_LEVEL } from "../kernel/irql.js";
+import { InitializeObjectAttributes, OBJECT_ATTRIBUTES, OBJ_CASE_INSENSITIVE, OBJ_KERNEL_HANDLE, OBJ_OPENIF } from "../kernel/object-attributes.js";
+import { OBJECT_TYPE, objectAs } from "../kernel/object-types.js";
+import type { UNICODE_STRING } from "../kernel/rtl-string.js";
 import { DEVICE_OBJECT } from "./device-object.js";
 import { DRIVER_OBJECT } from "./driver-object.js";
 import { FILE_OBJECT } from "./file-object.js";
@@ -22,37 +22,31 @@ export const IoDeviceObjectType = new OBJECT_TYPE<DEVICE_OBJECT>("Device", (o) =
 /** IoDriverObjectType. */
 export const IoDriverObjectType = new OBJECT_TYPE<DRIVER_OBJECT>("Driver", (o) => objectAs(DRIVER_OBJECT, o));
 
-function createNamedEvent(api: string, EventName: string | ObjectName, notification: boolean): { Event: KEVENT | null; EventHandle: number } {
+function createNamedEvent(api: string, EventName: UNICODE_STRING | string, notification: boolean): { Event: KEVENT | null; EventHandle: number } {
   const t = currentMachine(api).kernelCall(api);
   const m = t.machine;
   if (t.irql !== PASSIVE_LEVEL) {
     m.bugCheck(BugCheckCode.IRQL_NOT_LESS_OR_EQUAL, 0, t.irql, 0, 0, { detail: `${api} at IRQL ${t.irql}: it is called at PASSIVE_LEVEL` });
   }
-  const name = typeof EventName === "string" ? EventName : EventName.Buffer;
-  const path = namedObjectPath(name);
-  if (path === null) return { Event: null, EventHandle: 0 };
-  const o = lookupNamedObject(m, path);
-  if (o && o.objectType !== ExEventObjectType.Name) return { Event: null, EventHandle: 0 };
-  if (!o) {
-    // A new event starts signalled, as the routines document.
-    const created = new EventObject(notification, true, path);
-    const handle = insertHandleFor(t, created, EVENT_ALL_ACCESS, OBJ_KERNEL_HANDLE);
-    insertNamedObject(m, path, created, false);
-    return { Event: created.event, EventHandle: handle };
-  }
-  return { Event: objectAs(EventObject, o).event, EventHandle: insertHandleFor(t, o, EVENT_ALL_ACCESS, OBJ_KERNEL_HANDLE) };
+  // As NT builds it: ZwCreateEvent with OBJ_OPENIF and a kernel handle; a new event starts signalled.
+  const attributes = new OBJECT_ATTRIBUTES();
+  InitializeObjectAttributes(attributes, EventName, OBJ_OPENIF | OBJ_KERNEL_HANDLE | OBJ_CASE_INSENSITIVE, 0, null);
+  const r = createEvent(t, KernelMode, EVENT_ALL_ACCESS, attributes, notification ? NotificationEvent : SynchronizationEvent, true);
+  return { Event: r.event?.event ?? null, EventHandle: r.handle };
 }
 
 /**
- * IoCreateNotificationEvent: opens the named notification event ("\BaseNamedObjects\Name"), or
- * creates it signalled; returns the PKEVENT (null when it cannot: a bad name, or a name taken by
- * another type of object) and a kernel handle the driver closes with ZwClose. PASSIVE_LEVEL.
+ * IoCreateNotificationEvent: opens the named notification event ("\BaseNamedObjects\Name", the
+ * directory kernel32's CreateEvent and OpenEvent use for an app's bare name), or creates it
+ * signalled; returns the PKEVENT (null when it cannot: a bad name, or a name taken by another type
+ * of object) and a kernel handle the driver closes with ZwClose. The name lasts while a handle to
+ * the event is open. PASSIVE_LEVEL.
  */
-export function IoCreateNotificationEvent(EventName: string | ObjectName): { /** The event (referenced by the handle), or null on failure. */ Event: KEVENT | null; /** A kernel handle to the event (close it with ZwClose), or 0 on failure. */ EventHandle: number } {
+export function IoCreateNotificationEvent(EventName: UNICODE_STRING | string): { /** The event (referenced by the handle), or null on failure. */ Event: KEVENT | null; /** A kernel handle to the event (close it with ZwClose), or 0 on failure. */ EventHandle: number } {
   return createNamedEvent("IoCreateNotificationEvent", EventName, true);
 }
 
 /** IoCreateSynchronizationEvent: as IoCreateNotificationEvent, for a synchronization event. */
-export function IoCreateSynchronizationEvent(EventName: string | ObjectName): { /** The event (referenced by the handle), or null on failure. */ Event: KEVENT | null; /** A kernel handle to the event (close it with ZwClose), or 0 on failure. */ EventHandle: number } {
+export function IoCreateSynchronizationEvent(EventName: UNICODE_STRING | string): { /** The event (referenced by the handle), or null on failure. */ Event: KEVENT | null; /** A kernel handle to the event (close it with ZwClose), or 0 on failure. */ EventHandle: number } {
   return createNamedEvent("IoCreateSynchronizationEvent", EventName, false);
 }

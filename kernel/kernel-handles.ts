@@ -1,7 +1,8 @@
 /**
  * The Zw* routines for kernel-mode callers (ZwCreateEvent, ZwOpenEvent, ZwSetEvent,
- * ZwClearEvent, ZwResetEvent, ZwWaitForSingleObject, ZwWaitForMultipleObjects, ZwDuplicateObject),
- * OBJECT_ATTRIBUTES and the named-object directory (\BaseNamedObjects) they share.
+ * ZwClearEvent, ZwResetEvent, ZwWaitForSingleObject, ZwWaitForMultipleObjects, ZwDuplicateObject,
+ * ZwMakeTemporaryObject). Named objects live in the machine's one namespace
+ * (kernel/object-directory.ts), shared with the native API apps call.
  *
  * A Zw routine is a system service called from kernel mode: for its duration the previous mode is
  * KernelMode, so no access check applies to the handles it is given (the reason a driver must not
@@ -9,67 +10,24 @@
  * OBJECT_ATTRIBUTES asks for OBJ_KERNEL_HANDLE, and otherwise a handle of the current process —
  * in a dispatch routine, the calling app's, which the app can then use and close.
  */
-import { EVENT_ALL_ACCESS, MAXIMUM_ALLOWED } from "./access-rights.js";
 import { WaitAll, WaitAny } from "./api-ke.js";
-import { KERNEL_HANDLE_BIT, OBJ_KERNEL_HANDLE, OBJ_OPENIF, OBJ_PERMANENT, insertHandleFor, isKernelHandle } from "./api-ps-ob.js";
+import { KERNEL_HANDLE_BIT, OBJ_KERNEL_HANDLE, isKernelHandle } from "./api-ps-ob.js";
 import { BugCheckCode } from "./bugcheck-codes.js";
 import { currentMachine } from "./context.js";
-import { NotificationEvent, SynchronizationEvent, type DispatcherHeader } from "./dispatcher.js";
+import type { DispatcherHeader } from "./dispatcher.js";
+import { createEvent, openEvent } from "./event-services.js";
 import { APC_LEVEL, KernelMode, type KPROCESSOR_MODE } from "./irql.js";
 import type { Machine } from "./machine.js";
+import type { OBJECT_ATTRIBUTES } from "./object-attributes.js";
+import { makeTemporary } from "./object-directory.js";
 import { NtCurrentProcess } from "./object-manager.js";
 import { ExEventObjectType, objectAs, objectTypeNamed, type OBJECT_TYPE } from "./object-types.js";
 import type { KernelObject } from "./objects.js";
 import { KProcess } from "./process.js";
-import {
-  STATUS_INVALID_HANDLE,
-  STATUS_INVALID_PARAMETER,
-  STATUS_INVALID_PARAMETER_1,
-  STATUS_INVALID_PARAMETER_4,
-  STATUS_OBJECT_PATH_SYNTAX_BAD,
-  STATUS_OBJECT_NAME_COLLISION,
-  STATUS_OBJECT_NAME_EXISTS,
-  STATUS_OBJECT_NAME_INVALID,
-  STATUS_OBJECT_NAME_NOT_FOUND,
-  STATUS_OBJECT_TYPE_MISMATCH,
-  STATUS_SUCCESS,
-  type NTSTATUS,
-} from "./status.js";
+import { STATUS_INVALID_HANDLE, STATUS_INVALID_PARAMETER, STATUS_INVALID_PARAMETER_1, STATUS_OBJECT_TYPE_MISMATCH, STATUS_SUCCESS, type NTSTATUS } from "./status.js";
 import { EventObject } from "./sync-objects.js";
 import { MAXIMUM_WAIT_OBJECTS } from "./waits.js";
 import type { KThread } from "./thread.js";
-
-/** A UNICODE_STRING as these routines read it: its Buffer (a string here). */
-export interface ObjectName {
-  /** The name's text. */
-  readonly Buffer: string;
-}
-
-/** OBJECT_ATTRIBUTES: the name, attributes and root directory of an object to create or open. */
-export class OBJECT_ATTRIBUTES {
-  /** sizeof(OBJECT_ATTRIBUTES) on x86: 24. */
-  Length = 24;
-  /** A directory handle the name is relative to, or 0 for an absolute name. */
-  RootDirectory = 0;
-  /** The object's name (`\BaseNamedObjects\MyEvent`), or null for an unnamed object. */
-  ObjectName: string | ObjectName | null = null;
-  /** The OBJ_* flags (OBJ_KERNEL_HANDLE, OBJ_OPENIF, OBJ_CASE_INSENSITIVE…). */
-  Attributes = 0;
-  /** The new object's security descriptor (kept, not enforced), or null for the default. */
-  SecurityDescriptor: unknown = null;
-  /** Impersonation parameters (not modelled; kept as given). */
-  SecurityQualityOfService: unknown = null;
-}
-
-/** InitializeObjectAttributes(p, n, a, r, s). */
-export function InitializeObjectAttributes(p: OBJECT_ATTRIBUTES, n: string | ObjectName | null, a: number, r: number, s: unknown): void {
-  p.Length = 24;
-  p.ObjectName = n;
-  p.Attributes = a >>> 0;
-  p.RootDirectory = r;
-  p.SecurityDescriptor = s;
-  p.SecurityQualityOfService = null;
-}
 
 /** DuplicateObject options: DUPLICATE_CLOSE_SOURCE, close the source handle (even when the duplication fails). */
 export const DUPLICATE_CLOSE_SOURCE = 0x1;
@@ -77,55 +35,6 @@ export const DUPLICATE_CLOSE_SOURCE = 0x1;
 export const DUPLICATE_SAME_ACCESS = 0x2;
 /** DUPLICATE_SAME_ATTRIBUTES: the new handle gets the source handle's attributes, ignoring HandleAttributes. */
 export const DUPLICATE_SAME_ATTRIBUTES = 0x4;
-
-// ---- The named-object directory ---------------------------------------------------------------
-
-/** Named objects by full path (case-insensitive), per machine. */
-const directories = new WeakMap<Machine, Map<string, { object: KernelObject; permanent: boolean }>>();
-
-function directory(m: Machine): Map<string, { object: KernelObject; permanent: boolean }> {
-  let d = directories.get(m);
-  if (!d) {
-    d = new Map();
-    directories.set(m, d);
-  }
-  return d;
-}
-
-/**
- * The directory path of an object name given to a kernel-mode routine: a full path
- * ("\BaseNamedObjects\Name"); null for anything else (with no RootDirectory, a relative name is
- * STATUS_OBJECT_PATH_SYNTAX_BAD).
- */
-export function namedObjectPath(name: string): string | null {
-  return name.length > 1 && name.startsWith("\\") && !name.endsWith("\\") ? name : null;
-}
-
-/**
- * The object a name refers to, or null. A temporary object's name goes with its last handle, as
- * NT removes it from the directory then; a permanent one (OBJ_PERMANENT) stays.
- */
-export function lookupNamedObject(m: Machine, path: string): KernelObject | null {
-  const d = directory(m);
-  const key = path.toLowerCase();
-  const e = d.get(key);
-  if (!e) return null;
-  if (!e.permanent && (e.object.handleCount === 0 || e.object.deleted)) {
-    d.delete(key);
-    return null;
-  }
-  return e.object;
-}
-
-/** Puts an object in the directory under `path` (the caller has checked the name is free). */
-export function insertNamedObject(m: Machine, path: string, object: KernelObject, permanent: boolean): void {
-  directory(m).set(path.toLowerCase(), { object, permanent });
-}
-
-function nameOf(a: OBJECT_ATTRIBUTES | null): string | null {
-  if (!a || a.ObjectName === null) return null;
-  return typeof a.ObjectName === "string" ? a.ObjectName : a.ObjectName.Buffer;
-}
 
 // ---- Entry -------------------------------------------------------------------------------------
 
@@ -154,49 +63,52 @@ function reference(t: KThread, handle: number, type: OBJECT_TYPE | null, mode: K
 // ---- Events ------------------------------------------------------------------------------------
 
 /**
- * ZwCreateEvent: a new event (NotificationEvent or SynchronizationEvent), or — with a name that
- * exists and OBJ_OPENIF — the existing one (STATUS_OBJECT_NAME_EXISTS). A name in use without
- * OBJ_OPENIF is STATUS_OBJECT_NAME_COLLISION. Returns the handle in `EventHandle`.
+ * ZwCreateEvent: a new event (NotificationEvent or SynchronizationEvent), named by
+ * ObjectAttributes ("\BaseNamedObjects\Name" is the namespace kernel32's CreateEvent uses, so
+ * an app's OpenEvent finds it) or not; with a name that exists and OBJ_OPENIF, the existing event
+ * (STATUS_OBJECT_NAME_EXISTS). A name in use without OBJ_OPENIF is STATUS_OBJECT_NAME_COLLISION,
+ * in use by another type of object with it STATUS_OBJECT_TYPE_MISMATCH. OBJ_KERNEL_HANDLE makes
+ * a kernel handle, OBJ_PERMANENT keeps the name after the last handle closes (until
+ * ZwMakeTemporaryObject). Returns the handle in `EventHandle`.
  */
 export function ZwCreateEvent(DesiredAccess: number, ObjectAttributes: OBJECT_ATTRIBUTES | null, EventType: number, InitialState: boolean): { /** STATUS_SUCCESS, STATUS_OBJECT_NAME_EXISTS (opened with OBJ_OPENIF) or why not. */ status: NTSTATUS; /** The new handle (0 on failure). */ EventHandle: number } {
   const { t, leave } = zw("ZwCreateEvent");
   try {
-    if (EventType !== NotificationEvent && EventType !== SynchronizationEvent) return { status: STATUS_INVALID_PARAMETER_4, EventHandle: 0 };
-    const attributes = ObjectAttributes?.Attributes ?? 0;
-    const access = DesiredAccess & MAXIMUM_ALLOWED ? EVENT_ALL_ACCESS : ExEventObjectType.mapAccess(DesiredAccess);
-    const name = nameOf(ObjectAttributes);
-    let path: string | null = null;
-    if (name !== null) {
-      path = namedObjectPath(name);
-      if (path === null) return { status: STATUS_OBJECT_PATH_SYNTAX_BAD, EventHandle: 0 };
-      const existing = lookupNamedObject(t.machine, path);
-      if (existing) {
-        if (!(attributes & OBJ_OPENIF)) return { status: STATUS_OBJECT_NAME_COLLISION, EventHandle: 0 };
-        if (existing.objectType !== ExEventObjectType.Name) return { status: STATUS_OBJECT_TYPE_MISMATCH, EventHandle: 0 };
-        return { status: STATUS_OBJECT_NAME_EXISTS, EventHandle: insertHandleFor(t, existing, access, attributes) };
-      }
-    }
-    const event = new EventObject(EventType === NotificationEvent, InitialState, path);
-    const handle = insertHandleFor(t, event, access, attributes);
-    if (path !== null) insertNamedObject(t.machine, path, event, (attributes & OBJ_PERMANENT) !== 0);
-    return { status: STATUS_SUCCESS, EventHandle: handle };
+    const r = createEvent(t, KernelMode, DesiredAccess, ObjectAttributes, EventType, InitialState);
+    return { status: r.status, EventHandle: r.handle };
   } finally {
     leave();
   }
 }
 
-/** ZwOpenEvent: a handle to the named event; STATUS_OBJECT_NAME_NOT_FOUND when there is none. */
+/**
+ * ZwOpenEvent: a handle to the named event; STATUS_OBJECT_NAME_NOT_FOUND when no object has the
+ * name (an event whose last handle closed, unless it was permanent), STATUS_OBJECT_TYPE_MISMATCH
+ * when the object is not an event.
+ */
 export function ZwOpenEvent(DesiredAccess: number, ObjectAttributes: OBJECT_ATTRIBUTES): { /** STATUS_SUCCESS, STATUS_OBJECT_NAME_NOT_FOUND or why not. */ status: NTSTATUS; /** The new handle (0 on failure). */ EventHandle: number } {
   const { t, leave } = zw("ZwOpenEvent");
   try {
-    const name = nameOf(ObjectAttributes);
-    const path = name === null ? null : namedObjectPath(name);
-    if (path === null) return { status: name === null ? STATUS_OBJECT_NAME_INVALID : STATUS_OBJECT_PATH_SYNTAX_BAD, EventHandle: 0 };
-    const o = lookupNamedObject(t.machine, path);
-    if (!o) return { status: STATUS_OBJECT_NAME_NOT_FOUND, EventHandle: 0 };
-    if (o.objectType !== ExEventObjectType.Name) return { status: STATUS_OBJECT_TYPE_MISMATCH, EventHandle: 0 };
-    const access = DesiredAccess & MAXIMUM_ALLOWED ? EVENT_ALL_ACCESS : ExEventObjectType.mapAccess(DesiredAccess);
-    return { status: STATUS_SUCCESS, EventHandle: insertHandleFor(t, o, access, ObjectAttributes.Attributes) };
+    const r = openEvent(t, KernelMode, DesiredAccess, ObjectAttributes);
+    return { status: r.status, EventHandle: r.handle };
+  } finally {
+    leave();
+  }
+}
+
+/**
+ * ZwMakeTemporaryObject: makes the permanent (OBJ_PERMANENT) object a handle refers to temporary,
+ * so its name leaves the directory once its last handle closes. A bad handle is
+ * STATUS_INVALID_HANDLE; an object that was not permanent is left as it is.
+ */
+export function ZwMakeTemporaryObject(Handle: number): NTSTATUS {
+  const { t, leave } = zw("ZwMakeTemporaryObject");
+  try {
+    const r = reference(t, Handle, null);
+    if (!r.object) return r.status;
+    makeTemporary(t.machine, r.object);
+    t.machine.ob.dereference(r.object);
+    return STATUS_SUCCESS;
   } finally {
     leave();
   }

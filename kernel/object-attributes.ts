@@ -3,9 +3,15 @@
  * As with UNICODE_STRING, a local (`new OBJECT_ATTRIBUTES()`, filled by InitializeObjectAttributes)
  * or one in emulated memory (`OBJECT_ATTRIBUTES.at(address)`, x86 layout: Length, RootDirectory,
  * ObjectName, Attributes, SecurityDescriptor, SecurityQualityOfService — 24 bytes) is accepted.
+ * The one definition: irpsim/wdm (drivers' Zw* routines) and irpsim/ntdll (apps' Nt* routines)
+ * both export it, as both headers declare the same structure.
  */
+import { ProbeForRead } from "./api-rtl.js";
 import { currentMachine } from "./context.js";
-import { UNICODE_STRING } from "./rtl-string.js";
+import { KernelMode, type KPROCESSOR_MODE } from "./irql.js";
+import { NtStatusError } from "./nt-status-error.js";
+import { RtlInitUnicodeString, UNICODE_STRING, unicodeStringText } from "./rtl-string.js";
+import { STATUS_INVALID_PARAMETER, STATUS_OBJECT_NAME_INVALID, type NTSTATUS } from "./status.js";
 
 /** OBJ_* attribute flags: OBJ_INHERIT, the handle is inherited by child processes. */
 export const OBJ_INHERIT = 0x00000002;
@@ -73,8 +79,17 @@ export class OBJECT_ATTRIBUTES {
     const p = this.mmu().readU32(this.address + 8);
     return p === 0 ? null : UNICODE_STRING.at(p);
   }
-  /** Sets the name: a UNICODE_STRING object (in memory, only one that lives in memory can be pointed at), or NULL. */
-  set ObjectName(v: UNICODE_STRING | null) {
+  /**
+   * Sets the name: a UNICODE_STRING object (in memory, only one that lives in memory can be
+   * pointed at), a string literal (`L"\\BaseNamedObjects\\Name"`, which RtlInitUnicodeString
+   * points a local UNICODE_STRING at), or NULL.
+   */
+  set ObjectName(v: UNICODE_STRING | string | null) {
+    if (typeof v === "string") {
+      const us = new UNICODE_STRING();
+      RtlInitUnicodeString(us, v);
+      v = us;
+    }
     if (this.address === 0) {
       this.local.ObjectName = v;
       return;
@@ -117,12 +132,57 @@ export class OBJECT_ATTRIBUTES {
 /** POBJECT_ATTRIBUTES. */
 export type POBJECT_ATTRIBUTES = OBJECT_ATTRIBUTES;
 
-/** InitializeObjectAttributes(p, n, a, r, s): the macro, field by field. */
-export function InitializeObjectAttributes(p: OBJECT_ATTRIBUTES, n: UNICODE_STRING | null, a: number, r: number, s: unknown): void {
+/**
+ * InitializeObjectAttributes(p, n, a, r, s): the macro, field by field. `n` is a PUNICODE_STRING,
+ * or a string literal standing for a constant UNICODE_STRING (RTL_CONSTANT_STRING), or NULL.
+ */
+export function InitializeObjectAttributes(p: OBJECT_ATTRIBUTES, n: UNICODE_STRING | string | null, a: number, r: number, s: unknown): void {
   p.Length = OBJECT_ATTRIBUTES.size;
   p.RootDirectory = r;
   p.Attributes = a;
   p.ObjectName = n;
   p.SecurityDescriptor = s;
   p.SecurityQualityOfService = 0;
+}
+
+/** What the object manager takes from a caller's OBJECT_ATTRIBUTES: the name (null: none) and the attributes. */
+export interface CapturedObjectAttributes {
+  readonly name: string | null;
+  readonly attributes: number;
+}
+
+/**
+ * Captures OBJECT_ATTRIBUTES as the object manager does before a create or open by name
+ * (ObpCaptureObjectCreateInformation): from user mode (`mode` is the previous mode) the structure,
+ * the UNICODE_STRING and its characters are probed (STATUS_ACCESS_VIOLATION, as the status, not
+ * an exception); a Length other than sizeof(OBJECT_ATTRIBUTES) or an unknown attribute bit is
+ * STATUS_INVALID_PARAMETER, and so is OBJ_KERNEL_HANDLE from user mode (only kernel-mode callers
+ * may make kernel handles); a name whose Length is odd is STATUS_OBJECT_NAME_INVALID. A NULL
+ * ObjectAttributes, name or empty name captures as no name. `oa` is an OBJECT_ATTRIBUTES object
+ * or its address.
+ */
+export function captureObjectAttributes(oa: OBJECT_ATTRIBUTES | number | null, mode: KPROCESSOR_MODE): CapturedObjectAttributes | NTSTATUS {
+  if (oa === null || oa === 0) return { name: null, attributes: 0 };
+  const user = mode !== KernelMode;
+  try {
+    if (typeof oa === "number" && user) ProbeForRead(oa, OBJECT_ATTRIBUTES.size, 4);
+    const a = typeof oa === "number" ? OBJECT_ATTRIBUTES.at(oa) : oa;
+    if (a.Length !== OBJECT_ATTRIBUTES.size) return STATUS_INVALID_PARAMETER;
+    const attributes = a.Attributes;
+    if ((attributes & ~OBJ_VALID_ATTRIBUTES) !== 0) return STATUS_INVALID_PARAMETER;
+    if (user && (attributes & OBJ_KERNEL_HANDLE) !== 0) return STATUS_INVALID_PARAMETER;
+    if (a.RootDirectory !== 0) throw new Error("opening or creating an object relative to a RootDirectory handle is not built in irpsim; give the full name in ObjectName (\\BaseNamedObjects\\Name, \\??\\Name, \\Device\\Name)");
+    if (a.address !== 0 && user) {
+      const p = currentMachine("OBJECT_ATTRIBUTES").mmu.readU32(a.address + 8);
+      if (p !== 0) ProbeForRead(p, UNICODE_STRING.size, 4);
+    }
+    const us = a.ObjectName;
+    if (us === null || us.Length === 0) return { name: null, attributes };
+    if (us.Length % 2 !== 0 || us.Length > us.MaximumLength) return STATUS_OBJECT_NAME_INVALID;
+    if (user) ProbeForRead(us.Buffer, us.Length, 2);
+    return { name: unicodeStringText(us), attributes };
+  } catch (e) {
+    if (e instanceof NtStatusError) return e.status;
+    throw e;
+  }
 }

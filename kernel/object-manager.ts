@@ -9,6 +9,7 @@ import {
   type NTSTATUS,
 } from "./status.js";
 import type { KProcess } from "./process.js";
+import { removeTemporaryName } from "./object-directory.js";
 import type { Machine } from "./machine.js";
 
 /** NtCurrentProcess() / GetCurrentProcess(): the pseudo-handle (HANDLE)-1. */
@@ -118,6 +119,8 @@ export class ObjectManager {
     process.handleTable.remove(h);
     const object = entry.object;
     object.handleCount--;
+    // NT takes a temporary object's name out of its directory when its last handle closes.
+    if (object.handleCount === 0 && object.objectName !== null) removeTemporaryName(this.m, object);
     if (this.m.trace.on) this.m.trace.emit("HandleClosed", { handle: h, object: object.label });
     if (object.closeProcedure) {
       await object.closeProcedure({

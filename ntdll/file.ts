@@ -13,8 +13,7 @@
 import { UserMode } from "../kernel/irql.js";
 import { NtStatusError } from "../kernel/nt-status-error.js";
 import type { MaybePromise } from "../kernel/objects.js";
-import { OBJECT_ATTRIBUTES } from "../kernel/object-attributes.js";
-import { unicodeStringText } from "../kernel/rtl-string.js";
+import { captureObjectAttributes, type OBJECT_ATTRIBUTES } from "../kernel/object-attributes.js";
 import {
   NT_SUCCESS,
   NtStatus,
@@ -48,7 +47,7 @@ import { NtReadWriteFile as ioReadWriteFile, type ReadWriteParameters } from "..
 import { probeIoStatusBlock } from "../io-manager/request.js";
 import { SYNCHRONIZE, THREAD_TERMINATE } from "../kernel/sync-objects.js";
 import { service, serviceAsync, serviceMaybeAsync, userCaller } from "./syscall.js";
-import { probeOut, probeRead, probeWrite, readLargeInteger, storeOut, writeIoStatus, type PIO_APC_ROUTINE, type PLARGE_INTEGER, type POut } from "./types.js";
+import { probeOut, probeWrite, readLargeInteger, storeOut, writeIoStatus, type PIO_APC_ROUTINE, type PLARGE_INTEGER, type POut } from "./types.js";
 
 /** What NtCreateFile takes after the handle's address. */
 export interface CreateFileParameters {
@@ -73,23 +72,16 @@ function statusOf(e: unknown): NTSTATUS {
   throw e;
 }
 
-/** The name an OBJECT_ATTRIBUTES gives, captured as the kernel captures it (probed, in a try). */
+/**
+ * The name an OBJECT_ATTRIBUTES gives, captured as the object manager captures any
+ * (captureObjectAttributes: probed, validated); no name is STATUS_OBJECT_NAME_INVALID, a name not
+ * from the root STATUS_OBJECT_PATH_SYNTAX_BAD.
+ */
 function capturedName(oa: OBJECT_ATTRIBUTES | number): string | NTSTATUS {
-  try {
-    if (typeof oa === "number") probeRead(oa, OBJECT_ATTRIBUTES.size);
-    const attributes = typeof oa === "number" ? OBJECT_ATTRIBUTES.at(oa) : oa;
-    if (attributes.RootDirectory !== 0) {
-      throw new Error("NtCreateFile: opening relative to a RootDirectory handle is not built in irpsim; give the full name (\\??\\Name or \\Device\\Name)");
-    }
-    const name = attributes.ObjectName;
-    if (name === null || name.Length === 0) return STATUS_OBJECT_NAME_INVALID;
-    if (name.Length % 2 !== 0) return STATUS_OBJECT_NAME_INVALID;
-    probeRead(name.Buffer, name.Length);
-    const text = unicodeStringText(name);
-    return text.startsWith("\\") ? text : STATUS_OBJECT_PATH_SYNTAX_BAD;
-  } catch (e) {
-    return statusOf(e);
-  }
+  const c = captureObjectAttributes(oa, UserMode);
+  if (typeof c === "number") return c;
+  if (c.name === null) return STATUS_OBJECT_NAME_INVALID;
+  return c.name.startsWith("\\") ? c.name : STATUS_OBJECT_PATH_SYNTAX_BAD;
 }
 
 /**

@@ -1,33 +1,20 @@
 /**
  * The native synchronization API: NtCreateEvent, NtOpenEvent, NtSetEvent, NtResetEvent,
- * NtClearEvent, NtPulseEvent, NtWaitForSingleObject and NtWaitForMultipleObjects, and the named
- * object creation they share with kernel32's CreateMutex and CreateSemaphore.
+ * NtClearEvent, NtPulseEvent, NtWaitForSingleObject and NtWaitForMultipleObjects. Event creation
+ * and opening is the kernel's one core (kernel/event-services.ts), shared with ZwCreateEvent.
  */
-import { NotificationEvent, SynchronizationEvent, type DispatcherHeader } from "../kernel/dispatcher.js";
+import type { DispatcherHeader } from "../kernel/dispatcher.js";
+import { createEvent, openEvent } from "../kernel/event-services.js";
 import { UserMode } from "../kernel/irql.js";
 import { NtStatusError } from "../kernel/nt-status-error.js";
-import { OBJECT_ATTRIBUTES, OBJ_OPENIF, OBJ_VALID_ATTRIBUTES } from "../kernel/object-attributes.js";
-import { insertNamedObject, lookupNamedObject } from "../kernel/object-directory.js";
+import type { OBJECT_ATTRIBUTES } from "../kernel/object-attributes.js";
 import type { KernelObject } from "../kernel/objects.js";
-import { unicodeStringText } from "../kernel/rtl-string.js";
-import {
-  STATUS_INVALID_HANDLE,
-  STATUS_INVALID_PARAMETER,
-  STATUS_INVALID_PARAMETER_MIX,
-  STATUS_OBJECT_NAME_COLLISION,
-  STATUS_OBJECT_NAME_EXISTS,
-  STATUS_OBJECT_NAME_INVALID,
-  STATUS_OBJECT_NAME_NOT_FOUND,
-  STATUS_OBJECT_PATH_SYNTAX_BAD,
-  STATUS_OBJECT_TYPE_MISMATCH,
-  STATUS_SUCCESS,
-  type NTSTATUS,
-} from "../kernel/status.js";
+import { STATUS_INVALID_HANDLE, STATUS_INVALID_PARAMETER, STATUS_INVALID_PARAMETER_MIX, STATUS_OBJECT_TYPE_MISMATCH, STATUS_SUCCESS, type NTSTATUS } from "../kernel/status.js";
 import { EVENT_MODIFY_STATE, EventObject, SYNCHRONIZE } from "../kernel/sync-objects.js";
 import type { KThread } from "../kernel/thread.js";
 import { MAXIMUM_WAIT_OBJECTS } from "../kernel/waits.js";
 import { service, serviceAsync, userCaller } from "./syscall.js";
-import { probeOut, probeRead, readLargeInteger, storeOut, type PLARGE_INTEGER, type POut } from "./types.js";
+import { probeOut, readLargeInteger, storeOut, type PLARGE_INTEGER, type POut } from "./types.js";
 
 /** WAIT_TYPE for NtWaitForMultipleObjects: WaitAll, the wait ends when every object is signalled at once. */
 export const WaitAll = 0;
@@ -39,52 +26,9 @@ function statusOf(e: unknown): NTSTATUS {
   throw e;
 }
 
-/** The name and attributes an OBJECT_ATTRIBUTES gives (null name: an unnamed object). */
-function objectName(oa: OBJECT_ATTRIBUTES | number | null): { name: string | null; attributes: number } | NTSTATUS {
-  if (oa === null || oa === 0) return { name: null, attributes: 0 };
-  try {
-    if (typeof oa === "number") probeRead(oa, OBJECT_ATTRIBUTES.size);
-    const a = typeof oa === "number" ? OBJECT_ATTRIBUTES.at(oa) : oa;
-    const attributes = a.Attributes;
-    if ((attributes & ~OBJ_VALID_ATTRIBUTES) !== 0) return STATUS_INVALID_PARAMETER;
-    const us = a.ObjectName;
-    if (us === null || us.Length === 0) return { name: null, attributes };
-    if (us.Length % 2 !== 0) return STATUS_OBJECT_NAME_INVALID;
-    if (a.RootDirectory !== 0) throw new Error("named objects relative to a RootDirectory handle are not built in irpsim; give the full name (\\BaseNamedObjects\\Name)");
-    probeRead(us.Buffer, us.Length);
-    const name = unicodeStringText(us);
-    if (!name.startsWith("\\")) return STATUS_OBJECT_PATH_SYNTAX_BAD;
-    return { name, attributes };
-  } catch (e) {
-    return statusOf(e);
-  }
-}
-
-/**
- * Creates an object, named or not, and a handle to it with `access`: a name already taken by an
- * object of the same type opens that object when OBJ_OPENIF is set (STATUS_OBJECT_NAME_EXISTS) and
- * is STATUS_OBJECT_NAME_COLLISION otherwise; by another type, STATUS_OBJECT_TYPE_MISMATCH.
- */
-export function createNamedObject(t: KThread, oa: OBJECT_ATTRIBUTES | number | null, objectType: string, access: number, make: (name: string | null) => KernelObject): { status: NTSTATUS; handle: number } {
-  const m = t.machine;
-  const n = objectName(oa);
-  if (typeof n === "number") return { status: n, handle: 0 };
-  if (n.name !== null) {
-    const existing = lookupNamedObject(m, n.name);
-    if (existing) {
-      if (existing.objectType !== objectType) return { status: STATUS_OBJECT_TYPE_MISMATCH, handle: 0 };
-      if ((n.attributes & OBJ_OPENIF) === 0) return { status: STATUS_OBJECT_NAME_COLLISION, handle: 0 };
-      return { status: STATUS_OBJECT_NAME_EXISTS, handle: m.ob.insertHandle(t.process, existing, access) };
-    }
-  }
-  const o = make(n.name);
-  if (n.name !== null) insertNamedObject(m, n.name, o);
-  return { status: STATUS_SUCCESS, handle: m.ob.insertHandle(t.process, o, access) };
-}
-
 // ---- Events ----
 
-/** NtCreateEvent's work for the calling thread. */
+/** NtCreateEvent's work for the calling thread: EventHandle is probed first, then the shared core runs with previous mode UserMode. */
 export function ntCreateEvent(t: KThread, EventHandle: POut, DesiredAccess: number, ObjectAttributes: OBJECT_ATTRIBUTES | number | null, EventType: number, InitialState: boolean): NTSTATUS {
   return service(t, () => {
     try {
@@ -92,8 +36,7 @@ export function ntCreateEvent(t: KThread, EventHandle: POut, DesiredAccess: numb
     } catch (e) {
       return statusOf(e);
     }
-    if (EventType !== NotificationEvent && EventType !== SynchronizationEvent) return STATUS_INVALID_PARAMETER;
-    const r = createNamedObject(t, ObjectAttributes, "Event", DesiredAccess >>> 0, (name) => new EventObject(EventType === NotificationEvent, InitialState, name));
+    const r = createEvent(t, UserMode, DesiredAccess, ObjectAttributes, EventType, InitialState);
     if (r.handle !== 0) storeOut(t, EventHandle, r.handle);
     return r.status;
   });
@@ -101,33 +44,39 @@ export function ntCreateEvent(t: KThread, EventHandle: POut, DesiredAccess: numb
 
 /**
  * NtCreateEvent: a notification (manual-reset, EventType 0) or synchronization (auto-reset, 1)
- * event, stored at EventHandle. A name (ObjectAttributes' ObjectName, "\\BaseNamedObjects\\Name")
- * already used by an event opens it when OBJ_OPENIF is set, returning STATUS_OBJECT_NAME_EXISTS;
- * without OBJ_OPENIF it is STATUS_OBJECT_NAME_COLLISION, and a name used by another kind of object
- * STATUS_OBJECT_TYPE_MISMATCH. Any other EventType is STATUS_INVALID_PARAMETER.
+ * event, stored at EventHandle. A name (ObjectAttributes' ObjectName, "\\BaseNamedObjects\\Name",
+ * the same namespace a driver's ZwCreateEvent and IoCreateNotificationEvent use) already used by
+ * an event opens it when OBJ_OPENIF is set, returning STATUS_OBJECT_NAME_EXISTS; without
+ * OBJ_OPENIF it is STATUS_OBJECT_NAME_COLLISION, and with it a name used by another kind of object
+ * STATUS_OBJECT_TYPE_MISMATCH. Any other EventType is STATUS_INVALID_PARAMETER, and so is
+ * OBJ_KERNEL_HANDLE (an app cannot make kernel handles); OBJ_PERMANENT needs
+ * SeCreatePermanentPrivilege (STATUS_PRIVILEGE_NOT_HELD).
  */
 export function NtCreateEvent(EventHandle: POut, DesiredAccess: number, ObjectAttributes: OBJECT_ATTRIBUTES | number | null, EventType: number, InitialState: boolean): NTSTATUS {
   return ntCreateEvent(userCaller("NtCreateEvent"), EventHandle, DesiredAccess, ObjectAttributes, EventType, InitialState);
 }
 
-/** NtOpenEvent: a handle to the named event; STATUS_OBJECT_NAME_NOT_FOUND when there is none. */
-export function NtOpenEvent(EventHandle: POut, DesiredAccess: number, ObjectAttributes: OBJECT_ATTRIBUTES | number): NTSTATUS {
-  const t = userCaller("NtOpenEvent");
-  return service(t, (m) => {
+/** NtOpenEvent's work for the calling thread (previous mode UserMode). */
+export function ntOpenEvent(t: KThread, EventHandle: POut, DesiredAccess: number, ObjectAttributes: OBJECT_ATTRIBUTES | number | null): NTSTATUS {
+  return service(t, () => {
     try {
       probeOut(t, EventHandle);
     } catch (e) {
       return statusOf(e);
     }
-    const n = objectName(ObjectAttributes);
-    if (typeof n === "number") return n;
-    if (n.name === null) return STATUS_OBJECT_NAME_INVALID;
-    const o = lookupNamedObject(m, n.name);
-    if (!o) return STATUS_OBJECT_NAME_NOT_FOUND;
-    if (!(o instanceof EventObject)) return STATUS_OBJECT_TYPE_MISMATCH;
-    storeOut(t, EventHandle, m.ob.insertHandle(t.process, o, DesiredAccess >>> 0));
-    return STATUS_SUCCESS;
+    const r = openEvent(t, UserMode, DesiredAccess, ObjectAttributes);
+    if (r.handle !== 0) storeOut(t, EventHandle, r.handle);
+    return r.status;
   });
+}
+
+/**
+ * NtOpenEvent: a handle to the named event — one an app or a driver created — stored at
+ * EventHandle; STATUS_OBJECT_NAME_NOT_FOUND when no object has the name (a temporary event's name
+ * goes with its last handle), STATUS_OBJECT_TYPE_MISMATCH when the object is not an event.
+ */
+export function NtOpenEvent(EventHandle: POut, DesiredAccess: number, ObjectAttributes: OBJECT_ATTRIBUTES | number): NTSTATUS {
+  return ntOpenEvent(userCaller("NtOpenEvent"), EventHandle, DesiredAccess, ObjectAttributes);
 }
 
 function withEvent(api: string, EventHandle: number, PreviousState: POut | null, fn: (e: EventObject, t: KThread) => void): NTSTATUS {

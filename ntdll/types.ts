@@ -43,7 +43,7 @@ export function probeWrite(t: KThread, address: number, length: number, alignmen
 }
 
 /** ProbeForRead of `length` bytes: STATUS_ACCESS_VIOLATION for anything not wholly in user space. */
-export function probeRead(address: number, length: number): void {
+function probeRead(address: number, length: number): void {
   if (!Number.isInteger(address) || address <= 0 || address + length > MM_USER_PROBE_ADDRESS) {
     throw new NtStatusError(STATUS_ACCESS_VIOLATION, undefined, { address: Number.isInteger(address) ? address : 0 });
   }

@@ -3,10 +3,11 @@
  */
 import { KEVENT, NotificationEvent, SynchronizationEvent } from "../kernel/dispatcher.js";
 import { LARGE_INTEGER } from "../kernel/c-struct.js";
-import { InitializeObjectAttributes, OBJECT_ATTRIBUTES, OBJ_CASE_INSENSITIVE, OBJ_OPENIF } from "../kernel/object-attributes.js";
+import { InitializeObjectAttributes, OBJECT_ATTRIBUTES, OBJ_CASE_INSENSITIVE, OBJ_INHERIT, OBJ_OPENIF } from "../kernel/object-attributes.js";
+import { createNamedObject, openNamedObject } from "../kernel/object-directory.js";
 import { RtlInitUnicodeString, UNICODE_STRING } from "../kernel/rtl-string.js";
 import { ntClose } from "../ntdll/file.js";
-import { NtPulseEvent, NtResetEvent, NtSetEvent, createNamedObject, ntCreateEvent, ntWaitForObjects } from "../ntdll/sync.js";
+import { NtPulseEvent, NtResetEvent, NtSetEvent, ntCreateEvent, ntOpenEvent, ntWaitForObjects } from "../ntdll/sync.js";
 import { UserMode } from "../kernel/irql.js";
 import type { KernelObject } from "../kernel/objects.js";
 import { NtStatusError } from "../kernel/nt-status-error.js";
@@ -49,20 +50,44 @@ function reference(t: KThread, h: number, type: string | null, access: number): 
   return r.object ?? r.status;
 }
 
-/** A Win32 object name as the NT name kernel32 gives it ("Global\\" and "Local\\" prefixes name the same directory here). */
+/**
+ * A Win32 object name as the NT name kernel32 gives it: a bare name is \\BaseNamedObjects\\<name>,
+ * the directory a driver names in ZwCreateEvent or IoCreateNotificationEvent to share an event
+ * with apps. On Windows "Local\\" is the caller's session directory (\\Sessions\\<n>\\BaseNamedObjects)
+ * and "Global\\" session 0's \\BaseNamedObjects; the emulator runs one session whose directory is
+ * \\BaseNamedObjects, so both prefixes, and a bare name, name the same object.
+ */
 function ntObjectName(lpName: string): string {
   const bare = lpName.replace(/^(Global|Local)\\/i, "");
   return `\\BaseNamedObjects\\${bare}`;
 }
 
-/** OBJECT_ATTRIBUTES for a named Win32 object (OBJ_OPENIF: an existing one is opened), or null. */
-function namedAttributes(lpName: string | null): OBJECT_ATTRIBUTES | null {
+/**
+ * OBJECT_ATTRIBUTES for a named Win32 object, or null for an unnamed one. kernel32 always passes
+ * OBJ_CASE_INSENSITIVE; its Create* functions add OBJ_OPENIF (an existing object is opened), and
+ * bInheritHandle becomes OBJ_INHERIT.
+ */
+function namedAttributes(lpName: string | null, attributes: number): OBJECT_ATTRIBUTES | null {
   if (lpName === null || lpName === "") return null;
   const oa = new OBJECT_ATTRIBUTES();
   const name = new UNICODE_STRING();
   RtlInitUnicodeString(name, ntObjectName(lpName));
-  InitializeObjectAttributes(oa, name, OBJ_OPENIF | OBJ_CASE_INSENSITIVE, 0, null);
+  InitializeObjectAttributes(oa, name, attributes | OBJ_CASE_INSENSITIVE, 0, null);
   return oa;
+}
+
+/**
+ * The handle an Open* of a named object returns (kernel32's OpenEvent, OpenMutex, OpenSemaphore):
+ * NULL with the last error set on failure (a NULL name is ERROR_INVALID_PARAMETER; a name nobody
+ * holds ERROR_FILE_NOT_FOUND; one held by another kind of object ERROR_INVALID_HANDLE); a
+ * success leaves the last error untouched.
+ */
+function openedHandle(t: KThread, status: NTSTATUS, handle: number): number {
+  if (!NT_SUCCESS(status)) {
+    setLastNtError(t, status);
+    return 0;
+  }
+  return handle;
 }
 
 /**
@@ -87,8 +112,32 @@ function createdHandle(t: KThread, status: NTSTATUS, handle: number): number {
 export function CreateEvent(_lpEventAttributes: null, bManualReset: boolean, bInitialState: boolean, lpName: string | null = null): number {
   const t = caller("CreateEvent");
   const h = { value: 0 };
-  const status = ntCreateEvent(t, h, EVENT_ALL_ACCESS, namedAttributes(lpName), bManualReset ? NotificationEvent : SynchronizationEvent, bInitialState);
+  const status = ntCreateEvent(t, h, EVENT_ALL_ACCESS, namedAttributes(lpName, OBJ_OPENIF), bManualReset ? NotificationEvent : SynchronizationEvent, bInitialState);
   return createdHandle(t, status, h.value);
+}
+
+/**
+ * OpenEvent (NtOpenEvent): a handle, with dwDesiredAccess, to the event named lpName — one an app
+ * created with CreateEvent, or a driver as \\BaseNamedObjects\\<name> (IoCreateNotificationEvent,
+ * ZwCreateEvent). NULL on failure: ERROR_FILE_NOT_FOUND when no object has the name (a temporary
+ * event's name goes with its last handle), ERROR_INVALID_HANDLE when it is not an event,
+ * ERROR_INVALID_PARAMETER for a NULL name.
+ */
+export function OpenEvent(dwDesiredAccess: number, bInheritHandle: boolean, lpName: string | null): number {
+  const t = caller("OpenEvent");
+  const h = { value: 0 };
+  const oa = namedAttributes(lpName, bInheritHandle ? OBJ_INHERIT : 0);
+  if (oa === null) return openedHandle(t, STATUS_INVALID_PARAMETER, 0);
+  return openedHandle(t, ntOpenEvent(t, h, dwDesiredAccess, oa), h.value);
+}
+
+/** An Open* of a named object of `objectType` from user mode. */
+function openNamed(api: string, objectType: string, dwDesiredAccess: number, bInheritHandle: boolean, lpName: string | null): number {
+  const t = caller(api);
+  const oa = namedAttributes(lpName, bInheritHandle ? OBJ_INHERIT : 0);
+  if (oa === null) return openedHandle(t, STATUS_INVALID_PARAMETER, 0);
+  const r = service(t, () => openNamedObject(t, UserMode, oa, objectType, dwDesiredAccess));
+  return openedHandle(t, r.status, r.handle);
 }
 
 function withObject<T extends KernelObject>(
@@ -140,9 +189,14 @@ export function CreateSemaphore(_attributes: null, lInitialCount: number, lMaxim
     t.lastError = ERROR_INVALID_PARAMETER;
     return 0;
   }
-  const oa = namedAttributes(lpName);
-  const r = service(t, () => createNamedObject(t, oa, "Semaphore", SEMAPHORE_ALL_ACCESS, (name) => new SemaphoreObject(lInitialCount, lMaximumCount, name)));
+  const oa = namedAttributes(lpName, OBJ_OPENIF);
+  const r = service(t, () => createNamedObject(t, UserMode, oa, "Semaphore", SEMAPHORE_ALL_ACCESS, (name) => new SemaphoreObject(lInitialCount, lMaximumCount, name)));
   return createdHandle(t, r.status, r.handle);
+}
+
+/** OpenSemaphore: a handle to the named semaphore; failures as OpenEvent's. */
+export function OpenSemaphore(dwDesiredAccess: number, bInheritHandle: boolean, lpName: string | null): number {
+  return openNamed("OpenSemaphore", "Semaphore", dwDesiredAccess, bInheritHandle, lpName);
 }
 
 /** ReleaseSemaphore: stores the previous count at `lpPreviousCount` (when not NULL). */
@@ -160,9 +214,9 @@ export function ReleaseSemaphore(hSemaphore: number, lReleaseCount: number, lpPr
 /** CreateMutex. */
 export function CreateMutex(_attributes: null, bInitialOwner: boolean, lpName: string | null = null): number {
   const t = caller("CreateMutex");
-  const oa = namedAttributes(lpName);
+  const oa = namedAttributes(lpName, OBJ_OPENIF);
   const r = service(t, () =>
-    createNamedObject(t, oa, "Mutant", MUTANT_ALL_ACCESS, (name) => {
+    createNamedObject(t, UserMode, oa, "Mutant", MUTANT_ALL_ACCESS, (name) => {
       const mu = new MutantObject(name);
       if (bInitialOwner) {
         mu.mutant.SignalState = 0;
@@ -172,6 +226,11 @@ export function CreateMutex(_attributes: null, bInitialOwner: boolean, lpName: s
     }),
   );
   return createdHandle(t, r.status, r.handle);
+}
+
+/** OpenMutex: a handle to the named mutex; failures as OpenEvent's. */
+export function OpenMutex(dwDesiredAccess: number, bInheritHandle: boolean, lpName: string | null): number {
+  return openNamed("OpenMutex", "Mutant", dwDesiredAccess, bInheritHandle, lpName);
 }
 
 /** ReleaseMutex: only the owner may release (ERROR_NOT_OWNER otherwise). */

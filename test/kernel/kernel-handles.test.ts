@@ -173,7 +173,7 @@ describe("kernel: kernel handles and Zw routines", () => {
     expect(ok(r)).to.deep.equal([wdm.STATUS_SUCCESS, wdm.STATUS_INVALID_HANDLE, wdm.STATUS_WAIT_1, wdm.STATUS_INVALID_PARAMETER_1]);
   });
 
-  it("named events: OBJ_OPENIF opens an existing name (STATUS_OBJECT_NAME_EXISTS), without it the name collides; a relative name is STATUS_OBJECT_PATH_SYNTAX_BAD", async () => {
+  it("named events: OBJ_OPENIF opens an existing name (STATUS_OBJECT_NAME_EXISTS), without it the name collides; a relative name is STATUS_OBJECT_PATH_SYNTAX_BAD; an unknown EventType is STATUS_INVALID_PARAMETER, as NtCreateEvent answers (one system service)", async () => {
     const m = newMachine();
     const r = await runKernel(m, async () => {
       const first = wdm.ZwCreateEvent(wdm.EVENT_ALL_ACCESS, kernelAttributes("\\BaseNamedObjects\\Ready"), wdm.NotificationEvent, false);
@@ -193,7 +193,7 @@ describe("kernel: kernel handles and Zw routines", () => {
       wdm.STATUS_OBJECT_NAME_EXISTS,
       wdm.STATUS_OBJECT_NAME_COLLISION,
       wdm.STATUS_OBJECT_PATH_SYNTAX_BAD,
-      wdm.STATUS_INVALID_PARAMETER_4,
+      wdm.STATUS_INVALID_PARAMETER,
       wdm.STATUS_SUCCESS,
       wdm.STATUS_SUCCESS,
       wdm.STATUS_OBJECT_NAME_NOT_FOUND,
