@@ -8,7 +8,8 @@ import { BugCheckCode } from "../kernel/bugcheck-codes.js";
 import { currentMachine } from "../kernel/context.js";
 import type { KEVENT } from "../kernel/dispatcher.js";
 import { PASSIVE_LEVEL } from "../kernel/irql.js";
-import { insertNamedObject, lookupNamedObject, namedObjectPath, type ObjectName } from "../kernel/kernel-handles.js";
+import { nameArgumentText, type HostObjectName, type NameArgument } from "../kernel/name-argument.js";
+import { insertNamedObject, lookupNamedObject, namedObjectPath } from "../kernel/kernel-handles.js";
 import { ExEventObjectType, OBJECT_TYPE, objectAs } from "../kernel/object-types.js";
 import { EventObject } from "../kernel/sync-objects.js";
 import { DEVICE_OBJECT } from "./device-object.js";
@@ -22,13 +23,14 @@ export const IoDeviceObjectType = new OBJECT_TYPE<DEVICE_OBJECT>("Device", (o) =
 /** IoDriverObjectType. */
 export const IoDriverObjectType = new OBJECT_TYPE<DRIVER_OBJECT>("Driver", (o) => objectAs(DRIVER_OBJECT, o));
 
-function createNamedEvent(api: string, EventName: string | ObjectName, notification: boolean): { Event: KEVENT | null; EventHandle: number } {
+function createNamedEvent(api: string, EventName: NameArgument | HostObjectName, notification: boolean): { Event: KEVENT | null; EventHandle: number } {
   const t = currentMachine(api).kernelCall(api);
   const m = t.machine;
   if (t.irql !== PASSIVE_LEVEL) {
     m.bugCheck(BugCheckCode.IRQL_NOT_LESS_OR_EQUAL, 0, t.irql, 0, 0, { detail: `${api} at IRQL ${t.irql}: it is called at PASSIVE_LEVEL` });
   }
-  const name = typeof EventName === "string" ? EventName : EventName.Buffer;
+  const name = nameArgumentText(api, "EventName", EventName);
+  if (typeof name === "number") return { Event: null, EventHandle: 0 };
   const path = namedObjectPath(name);
   if (path === null) return { Event: null, EventHandle: 0 };
   const o = lookupNamedObject(m, path);
@@ -44,15 +46,16 @@ function createNamedEvent(api: string, EventName: string | ObjectName, notificat
 }
 
 /**
- * IoCreateNotificationEvent: opens the named notification event ("\BaseNamedObjects\Name"), or
- * creates it signalled; returns the PKEVENT (null when it cannot: a bad name, or a name taken by
- * another type of object) and a kernel handle the driver closes with ZwClose. PASSIVE_LEVEL.
+ * IoCreateNotificationEvent: opens the named notification event ("\BaseNamedObjects\Name", a
+ * UNICODE_STRING or a string), or creates it signalled; returns the PKEVENT (null when it cannot: a
+ * bad name, or a name taken by another type of object) and a kernel handle the driver closes with
+ * ZwClose. PASSIVE_LEVEL.
  */
-export function IoCreateNotificationEvent(EventName: string | ObjectName): { Event: KEVENT | null; EventHandle: number } {
+export function IoCreateNotificationEvent(EventName: NameArgument | HostObjectName): { Event: KEVENT | null; EventHandle: number } {
   return createNamedEvent("IoCreateNotificationEvent", EventName, true);
 }
 
 /** IoCreateSynchronizationEvent: as IoCreateNotificationEvent, for a synchronization event. */
-export function IoCreateSynchronizationEvent(EventName: string | ObjectName): { Event: KEVENT | null; EventHandle: number } {
+export function IoCreateSynchronizationEvent(EventName: NameArgument | HostObjectName): { Event: KEVENT | null; EventHandle: number } {
   return createNamedEvent("IoCreateSynchronizationEvent", EventName, false);
 }
