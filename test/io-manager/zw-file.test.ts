@@ -33,7 +33,9 @@ async function loadTarget(m: Machine, seen: { requestorMode: number[] } = { requ
         const sys = Irp.AssociatedIrp.SystemBuffer;
         const first = dio.InputBufferLength > 0 ? m.mmu.readU8(sys) : 0;
         wdm.IoMarkIrpPending(Irp);
-        completeFromTimerDpc(Irp, 5, wdm.STATUS_SUCCESS, dio.OutputBufferLength, () => wdm.RtlFillMemory(sys, dio.OutputBufferLength, first + 1));
+        completeFromTimerDpc(Irp, 5, wdm.STATUS_SUCCESS, dio.OutputBufferLength, () => {
+          wdm.RtlFillMemory(sys, dio.OutputBufferLength, first + 1);
+        });
         return wdm.STATUS_PENDING;
       },
       [wdm.IRP_MJ_WRITE]: (_DeviceObject, Irp) => {
