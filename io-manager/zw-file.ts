@@ -25,6 +25,7 @@ import { nameArgumentText, type HostObjectName, type NameArgument } from "../ker
 import { OBJ_FORCE_ACCESS_CHECK, OBJ_KERNEL_HANDLE, OBJ_VALID_ATTRIBUTES, OBJECT_ATTRIBUTES } from "../kernel/object-attributes.js";
 import type { UNICODE_STRING } from "../kernel/rtl-string.js";
 import { NT_SUCCESS, STATUS_INVALID_PARAMETER, STATUS_OBJECT_NAME_INVALID, STATUS_OBJECT_PATH_SYNTAX_BAD, type NTSTATUS } from "../kernel/status.js";
+import { ExEventObjectType } from "../kernel/object-types.js";
 import { SYNCHRONIZE } from "../kernel/sync-objects.js";
 import type { KThread } from "../kernel/thread.js";
 import { IoGetRelatedDeviceObject } from "./call-driver.js";
@@ -34,6 +35,7 @@ import type { DEVICE_OBJECT } from "./device-object.js";
 import { NtDeviceIoControlFile } from "./device-control.js";
 import type { FILE_OBJECT } from "./file-object.js";
 import { IO_STATUS_BLOCK } from "./irp.js";
+import { IoFileObjectType } from "./object-types.js";
 import { NtReadWriteFile } from "./read-write.js";
 
 /**
@@ -183,6 +185,20 @@ export function ZwOpenFile(DesiredAccess: number, ObjectAttributes: ZwObjectAttr
   return createFile("ZwOpenFile", DesiredAccess, ObjectAttributes, IoStatusBlock, 0, ShareAccess, FILE_OPEN, OpenOptions);
 }
 
+/**
+ * The service references FileHandle (and Event) with previous mode KernelMode, on the driver's
+ * behalf: Driver Verifier's handle checks see that reference (a user handle referenced as
+ * KernelMode is 0xC4/0xF6, the consequence of opening without OBJ_KERNEL_HANDLE).
+ */
+function handlesReferenced(t: KThread, FileHandle: number, Event: number): void {
+  const hooks = t.machine.kernelHooks;
+  if (hooks.length === 0) return;
+  for (const h of hooks) {
+    h.referenceByHandle?.(t, FileHandle >>> 0, IoFileObjectType, KernelMode);
+    if (Event !== 0) h.referenceByHandle?.(t, Event >>> 0, ExEventObjectType, KernelMode);
+  }
+}
+
 /** A kernel caller's APC routine: what irpsim does not deliver. */
 function noApcRoutine(api: string, ApcRoutine: unknown): void {
   if (ApcRoutine !== null && ApcRoutine !== undefined) {
@@ -201,6 +217,7 @@ async function readWrite(api: string, write: boolean, FileHandle: number, Event:
   const { t, leave } = zwEnter(api);
   try {
     noApcRoutine(api, ApcRoutine);
+    handlesReferenced(t, FileHandle, Event);
     const iosb = ioStatusBlockOf(t, api, IoStatusBlock);
     const byteOffset = byteOffsetOf(ByteOffset);
     return await NtReadWriteFile(t, write, { fileHandle: FileHandle >>> 0, event: Event >>> 0, apcRoutine: null, apcContext: ApcContext, ioStatusBlock: iosb, buffer: Buffer >>> 0, length: Length, byteOffset, key: Key ?? 0 });
@@ -247,6 +264,7 @@ export async function ZwDeviceIoControlFile(
   const { t, leave } = zwEnter("ZwDeviceIoControlFile");
   try {
     noApcRoutine("ZwDeviceIoControlFile", ApcRoutine);
+    handlesReferenced(t, FileHandle, Event);
     const iosb = ioStatusBlockOf(t, "ZwDeviceIoControlFile", IoStatusBlock);
     return await NtDeviceIoControlFile(t, {
       fileHandle: FileHandle >>> 0,

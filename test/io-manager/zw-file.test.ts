@@ -1,5 +1,5 @@
 import { expect } from "chai";
-import { loadDriver, type Machine } from "../../index.js";
+import { attachVerifier, loadDriver, type Machine } from "../../index.js";
 import { InitializeObjectAttributes, OBJECT_ATTRIBUTES } from "../../kernel/object-attributes.js";
 import * as wdm from "../../wdm.js";
 import * as w from "../../win32/index.js";
@@ -285,6 +285,37 @@ describe("Kernel-mode file opens (ZwCreateFile, ZwDeviceIoControlFile, ZwReadFil
     expect(r.direct, "the handle is valid in the app's own table").to.equal(true);
     expect(r.closed).to.equal(true);
     expect(target.received.map((x) => `${x.major}@${x.process}`)).to.deep.equal(["CREATE@app.exe", "DEVICE_CONTROL@app.exe", "CLEANUP@app.exe", "CLOSE@app.exe"]);
+  });
+
+  it("under the verifier, a Zw request on a handle opened without OBJ_KERNEL_HANDLE in an app's context is 0xC4/0xF6 (a user handle referenced as KernelMode); with OBJ_KERNEL_HANDLE it runs clean", async () => {
+    const run = async (attributes: number) => {
+      const m = newMachine();
+      attachVerifier(m);
+      await loadTarget(m);
+      await loadKit(m, {
+        name: "Client",
+        dispatch: {
+          [wdm.IRP_MJ_DEVICE_CONTROL]: async (_DeviceObject, Irp) => {
+            const iosb = new wdm.IO_STATUS_BLOCK();
+            const open = await wdm.ZwCreateFile(wdm.GENERIC_READ | wdm.SYNCHRONIZE, attributesFor("\\Device\\Target", attributes), iosb, null, 0, 0, wdm.FILE_OPEN, wdm.FILE_SYNCHRONOUS_IO_NONALERT, null, 0);
+            const status = await wdm.ZwDeviceIoControlFile(open.FileHandle, 0, null, null, iosb, CODE, 0, 0, 0, 0);
+            await wdm.ZwClose(open.FileHandle);
+            return complete(Irp, status);
+          },
+        },
+      });
+      const ran = await runApp(m, async () => {
+        const client = await w.CreateFile("\\\\.\\Client", w.GENERIC_READ, 0, null, w.OPEN_EXISTING, 0, 0);
+        const done = await w.DeviceIoControl(client, CODE, 0, 0, 0, 0, 0, null);
+        await w.CloseHandle(client);
+        return done;
+      });
+      return ran;
+    };
+    const buggy = await run(wdm.OBJ_CASE_INSENSITIVE);
+    expect(buggy.result.bugCheck?.rule).to.equal("0xC4/0xF6 KernelModeUserHandle");
+    const fixed = await run(wdm.OBJ_KERNEL_HANDLE | wdm.OBJ_CASE_INSENSITIVE);
+    expect(ok(fixed)).to.equal(true);
   });
 
   it("IoGetDeviceObjectPointer sends IRP_MJ_CREATE then IRP_MJ_CLEANUP (its handle is closed), and IRP_MJ_CLOSE only when ObDereferenceObject drops the file object's last reference", async () => {
