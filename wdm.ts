@@ -134,3 +134,12 @@ export { IoCreateDeviceSecure, SDDL_DEVOBJ_KERNEL_ONLY, SDDL_DEVOBJ_INF_SUPPLIED
 // ---- The PnP manager: AddDevice, IRP_MJ_PNP minor codes, device interfaces ----
 export { IrpMinorPnp, IRP_MN_START_DEVICE, IRP_MN_QUERY_REMOVE_DEVICE, IRP_MN_REMOVE_DEVICE, IRP_MN_CANCEL_REMOVE_DEVICE, IRP_MN_STOP_DEVICE, IRP_MN_QUERY_STOP_DEVICE, IRP_MN_CANCEL_STOP_DEVICE, IRP_MN_QUERY_DEVICE_RELATIONS, IRP_MN_QUERY_CAPABILITIES, IRP_MN_QUERY_ID, IRP_MN_QUERY_PNP_DEVICE_STATE, IRP_MN_SURPRISE_REMOVAL, IoRegisterDeviceInterface, IoSetDeviceInterfaceState, IoGetDeviceInterfaces } from "./io-manager/pnp.js";
 export type { DRIVER_ADD_DEVICE } from "./io-manager/pnp.js";
+
+// ---- Names as UNICODE_STRING; kernel-mode file opens: ZwCreateFile … IoGetDeviceObjectPointer (zwfile) ----
+export { RTL_CONSTANT_STRING, DECLARE_CONST_UNICODE_STRING, DECLARE_GLOBAL_CONST_UNICODE_STRING } from "./kernel/rtl-string.js";
+export type { NameArgument } from "./kernel/name-argument.js";
+export { IoCreateUnprotectedSymbolicLink } from "./io-manager/device.js";
+export { ZwCreateFile, ZwOpenFile, ZwReadFile, ZwWriteFile, ZwDeviceIoControlFile, IoGetDeviceObjectPointer } from "./io-manager/zw-file.js";
+export type { ZwObjectAttributes } from "./io-manager/zw-file.js";
+export { FILE_SUPERSEDE, FILE_OPEN, FILE_CREATE, FILE_OPEN_IF, FILE_OVERWRITE, FILE_OVERWRITE_IF, FILE_DIRECTORY_FILE, FILE_NON_DIRECTORY_FILE, FILE_SYNCHRONOUS_IO_ALERT, FILE_SYNCHRONOUS_IO_NONALERT, FILE_SUPERSEDED, FILE_OPENED, FILE_CREATED, FILE_OVERWRITTEN, FILE_EXISTS, FILE_DOES_NOT_EXIST } from "./io-manager/create-options.js";
+export { FILE_SHARE_READ, FILE_SHARE_WRITE, FILE_SHARE_DELETE, FILE_READ_ATTRIBUTES, FILE_ALL_ACCESS, FILE_ATTRIBUTE_NORMAL } from "./io-manager/constants.js";

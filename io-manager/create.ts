@@ -2,6 +2,7 @@
  * Opening a device (IopParseDevice): resolve the name through \?? links, check the device can be
  * opened, create the file object, send IRP_MJ_CREATE once, and make the handle.
  */
+import { insertHandleFor } from "../kernel/api-ps-ob.js";
 import { KernelMode, type KPROCESSOR_MODE } from "../kernel/irql.js";
 import {
   NT_SUCCESS,
@@ -36,6 +37,11 @@ export interface OpenOptions {
   readonly createOptions?: number;
   readonly attributes: number;
   readonly mode: KPROCESSOR_MODE;
+  /**
+   * OBJECT_ATTRIBUTES.Attributes of a Zw caller: with OBJ_KERNEL_HANDLE the handle is a kernel
+   * handle, else one of the current process. Absent: a handle of the calling thread's process.
+   */
+  readonly handleAttributes?: number;
 }
 
 /** The result of an open. */
@@ -117,7 +123,7 @@ export async function openDevice(t: KThread, path: string, o: OpenOptions): Prom
     device.pointerCount--;
     return fail(status);
   }
-  const handle = m.ob.insertHandle(t.process, fo, granted);
+  const handle = o.handleAttributes === undefined ? m.ob.insertHandle(t.process, fo, granted) : insertHandleFor(t, fo, granted, o.handleAttributes);
   fo.Flags |= FO_HANDLE_CREATED;
   if (m.trace.on) m.trace.emit("FileOpened", { file: fo.label, device: device.label, handle, synchronous: o.synchronous });
   return { status, handle, fileObject: fo, information: iosb.Information };

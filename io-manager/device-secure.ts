@@ -62,8 +62,7 @@ export function IoCreateDeviceSecure<Ext>(
   const sddl = typeof DefaultSDDLString === "string" ? DefaultSDDLString : unicodeStringText(DefaultSDDLString);
   const sd = parseDeviceSddl(sddl);
   if (!sd) return { status: STATUS_INVALID_PARAMETER, DeviceObject: null };
-  const name = DeviceName === null || typeof DeviceName === "string" ? DeviceName : unicodeStringText(DeviceName);
-  const r = IoCreateDevice(DriverObject, DeviceExtension, name, DeviceType, DeviceCharacteristics, Exclusive);
+  const r = IoCreateDevice(DriverObject, DeviceExtension, DeviceName, DeviceType, DeviceCharacteristics, Exclusive);
   if (r.DeviceObject) descriptors.set(r.DeviceObject, sd);
   return r;
 }

@@ -1,6 +1,10 @@
 /**
  * Creating, naming, stacking and deleting devices (IoCreateDevice, IoCreateSymbolicLink,
  * IoAttachDeviceToDeviceStack, IoDeleteDevice).
+ *
+ * Every name these routines take is a PUNICODE_STRING, as in wdm.h (`RtlInitUnicodeString(&name,
+ * L"\\Device\\X")`, RTL_CONSTANT_STRING), or a string standing for a literal's UNICODE_STRING; see
+ * kernel/name-argument.ts for how a bad one is answered.
  */
 import { currentMachine } from "../kernel/context.js";
 import type { Machine } from "../kernel/machine.js";
@@ -11,7 +15,8 @@ import { DEVICE_OBJECT } from "./device-object.js";
 import { DRIVER_OBJECT } from "./driver-object.js";
 import { IoGetAttachedDevice } from "./call-driver.js";
 import { ioManager, SymbolicLink } from "./io-manager.js";
-import { badPointer, checkNumber, checkPointer } from "../kernel/bad-pointer.js";
+import { checkNumber, checkPointer } from "../kernel/bad-pointer.js";
+import { nameArgumentText, type NameArgument } from "../kernel/name-argument.js";
 
 function kernel(api: string): KThread {
   return currentMachine(api).kernelCall(api);
@@ -19,14 +24,15 @@ function kernel(api: string): KThread {
 
 /**
  * IoCreateDevice: a device of `DriverObject` with `DeviceExtension` as its extension, named
- * `DeviceName` (e.g. "\\Device\\Sharebuf") or unnamed (null). A name already taken is
- * STATUS_OBJECT_NAME_COLLISION. The device starts with DO_DEVICE_INITIALIZING, which the I/O
+ * `DeviceName` (a UNICODE_STRING or a string, e.g. "\\Device\\Sharebuf") or unnamed (null). A name
+ * already taken is STATUS_OBJECT_NAME_COLLISION; one not starting with a backslash, or a
+ * UNICODE_STRING with an odd Length, STATUS_OBJECT_NAME_INVALID. The device starts with DO_DEVICE_INITIALIZING, which the I/O
  * manager clears after DriverEntry (a driver clears it itself for devices made later).
  */
 export function IoCreateDevice<Ext>(
   DriverObject: DRIVER_OBJECT,
   DeviceExtension: Ext,
-  DeviceName: string | null,
+  DeviceName: NameArgument | null,
   DeviceType: number,
   DeviceCharacteristics: number,
   Exclusive: boolean,
@@ -35,16 +41,17 @@ export function IoCreateDevice<Ext>(
   checkPointer("IoCreateDevice", "DriverObject", DriverObject, DRIVER_OBJECT, "a DRIVER_OBJECT");
   DeviceType = checkNumber("IoCreateDevice", "DeviceType", DeviceType);
   DeviceCharacteristics = checkNumber("IoCreateDevice", "DeviceCharacteristics", DeviceCharacteristics);
-  if (DeviceName !== null && typeof DeviceName !== "string") badPointer("IoCreateDevice", "DeviceName", DeviceName, "a UNICODE_STRING or NULL");
+  const name = DeviceName === null ? null : nameArgumentText("IoCreateDevice", "DeviceName", DeviceName);
+  if (typeof name === "number") return { status: name, DeviceObject: null };
   const m = t.machine;
   const io = ioManager(m);
-  if (DeviceName !== null && !DeviceName.startsWith("\\")) return { status: STATUS_OBJECT_NAME_INVALID, DeviceObject: null };
+  if (name !== null && !name.startsWith("\\")) return { status: STATUS_OBJECT_NAME_INVALID, DeviceObject: null };
   if (io.injectFailure("IoCreateDevice")) return { status: 0xc000009a, DeviceObject: null };
   let flags = DO_DEVICE_INITIALIZING;
   if (Exclusive) flags |= DO_EXCLUSIVE;
-  if (DeviceName) flags |= DO_DEVICE_HAS_NAME;
-  const device = new DEVICE_OBJECT<Ext>(DriverObject, DeviceExtension, DeviceName, DeviceType, DeviceCharacteristics, Exclusive, flags);
-  if (DeviceName !== null && !io.insertName(DeviceName, device)) return { status: STATUS_OBJECT_NAME_COLLISION, DeviceObject: null };
+  if (name) flags |= DO_DEVICE_HAS_NAME;
+  const device = new DEVICE_OBJECT<Ext>(DriverObject, DeviceExtension, name, DeviceType, DeviceCharacteristics, Exclusive, flags);
+  if (name !== null && !io.insertName(name, device)) return { status: STATUS_OBJECT_NAME_COLLISION, DeviceObject: null };
   device.pointerCount = 1;
   DriverObject.liveDevices++;
   device.NextDevice = DriverObject.DeviceObject;
@@ -101,32 +108,52 @@ export function unloadImageIfUnused(m: Machine, driver: DRIVER_OBJECT): void {
   m.unloadedImages.add(driver.shortName);
 }
 
-/** IoCreateSymbolicLink: "\\DosDevices\\Name" (or "\\??\\Name") -> "\\Device\\Name". */
-export function IoCreateSymbolicLink(SymbolicLinkName: string, DeviceName: string): NTSTATUS {
-  const t = kernel("IoCreateSymbolicLink");
-  if (typeof SymbolicLinkName !== "string") badPointer("IoCreateSymbolicLink", "SymbolicLinkName", SymbolicLinkName, "a UNICODE_STRING");
-  if (typeof DeviceName !== "string") badPointer("IoCreateSymbolicLink", "DeviceName", DeviceName, "a UNICODE_STRING");
+/**
+ * IoCreateSymbolicLink: "\\DosDevices\\Name" (or "\\??\\Name") -> "\\Device\\Name", each a
+ * UNICODE_STRING or a string. A link name already in use is STATUS_OBJECT_NAME_COLLISION; a name not
+ * starting with a backslash (or with an odd Length) STATUS_OBJECT_NAME_INVALID.
+ */
+export function IoCreateSymbolicLink(SymbolicLinkName: NameArgument, DeviceName: NameArgument): NTSTATUS {
+  return createSymbolicLink("IoCreateSymbolicLink", SymbolicLinkName, DeviceName);
+}
+
+/**
+ * IoCreateUnprotectedSymbolicLink: as IoCreateSymbolicLink. On Windows the link gets a security
+ * descriptor that lets any process change or delete it (for links a driver must share with user
+ * mode); irpsim keeps no security on links, so the two routines behave the same.
+ */
+export function IoCreateUnprotectedSymbolicLink(SymbolicLinkName: NameArgument, DeviceName: NameArgument): NTSTATUS {
+  return createSymbolicLink("IoCreateUnprotectedSymbolicLink", SymbolicLinkName, DeviceName);
+}
+
+function createSymbolicLink(api: string, SymbolicLinkName: NameArgument, DeviceName: NameArgument): NTSTATUS {
+  const t = kernel(api);
+  const linkName = nameArgumentText(api, "SymbolicLinkName", SymbolicLinkName);
+  const target = nameArgumentText(api, "DeviceName", DeviceName);
+  if (typeof linkName === "number") return linkName;
+  if (typeof target === "number") return target;
   const m = t.machine;
   const io = ioManager(m);
-  if (!SymbolicLinkName.startsWith("\\") || !DeviceName.startsWith("\\")) return STATUS_OBJECT_NAME_INVALID;
-  const link = new SymbolicLink(SymbolicLinkName, DeviceName);
-  if (!io.insertName(SymbolicLinkName, link)) return STATUS_OBJECT_NAME_COLLISION;
-  if (m.trace.on) m.trace.emit("SymbolicLinkCreated", { link: SymbolicLinkName, target: DeviceName, driver: m.currentDriver() });
-  if (io.hooks.length !== 0) for (const h of io.hooks) h.symbolicLink?.(SymbolicLinkName, true);
+  if (!linkName.startsWith("\\") || !target.startsWith("\\")) return STATUS_OBJECT_NAME_INVALID;
+  const link = new SymbolicLink(linkName, target);
+  if (!io.insertName(linkName, link)) return STATUS_OBJECT_NAME_COLLISION;
+  if (m.trace.on) m.trace.emit("SymbolicLinkCreated", { link: linkName, target, driver: m.currentDriver() });
+  if (io.hooks.length !== 0) for (const h of io.hooks) h.symbolicLink?.(linkName, true);
   return STATUS_SUCCESS;
 }
 
-/** IoDeleteSymbolicLink. */
-export function IoDeleteSymbolicLink(SymbolicLinkName: string): NTSTATUS {
+/** IoDeleteSymbolicLink: removes a link (a UNICODE_STRING or a string); STATUS_OBJECT_NAME_NOT_FOUND when there is none. */
+export function IoDeleteSymbolicLink(SymbolicLinkName: NameArgument): NTSTATUS {
   const t = kernel("IoDeleteSymbolicLink");
-  if (typeof SymbolicLinkName !== "string") badPointer("IoDeleteSymbolicLink", "SymbolicLinkName", SymbolicLinkName, "a UNICODE_STRING");
+  const linkName = nameArgumentText("IoDeleteSymbolicLink", "SymbolicLinkName", SymbolicLinkName);
+  if (typeof linkName === "number") return linkName;
   const m = t.machine;
   const io = ioManager(m);
-  const hit = io.lookupName(SymbolicLinkName);
+  const hit = io.lookupName(linkName);
   if (!(hit instanceof SymbolicLink)) return STATUS_OBJECT_NAME_NOT_FOUND;
-  io.removeName(SymbolicLinkName, hit);
-  if (m.trace.on) m.trace.emit("SymbolicLinkDeleted", { link: SymbolicLinkName, driver: m.currentDriver() });
-  if (io.hooks.length !== 0) for (const h of io.hooks) h.symbolicLink?.(SymbolicLinkName, false);
+  io.removeName(linkName, hit);
+  if (m.trace.on) m.trace.emit("SymbolicLinkDeleted", { link: linkName, driver: m.currentDriver() });
+  if (io.hooks.length !== 0) for (const h of io.hooks) h.symbolicLink?.(linkName, false);
   return STATUS_SUCCESS;
 }
 

@@ -15,6 +15,7 @@ import { KEVENT, NotificationEvent } from "../kernel/dispatcher.js";
 import { currentMachine } from "../kernel/context.js";
 import { KernelMode } from "../kernel/irql.js";
 import type { Machine } from "../kernel/machine.js";
+import { nameArgumentText, type NameArgument } from "../kernel/name-argument.js";
 import type { MaybePromise } from "../kernel/objects.js";
 import {
   NT_SUCCESS,
@@ -459,31 +460,37 @@ function setInterfaceState(m: Machine, i: DeviceInterface, enable: boolean): NTS
 
 /**
  * IoRegisterDeviceInterface: registers an interface of class `InterfaceClassGuid` (and an optional
- * reference string) for the device whose PDO is given; returns its symbolic link name. It is off
- * until IoSetDeviceInterfaceState enables it.
+ * reference string: a UNICODE_STRING, a string or NULL) for the device whose PDO is given; returns
+ * its symbolic link name. It is off until IoSetDeviceInterfaceState enables it.
  */
-export function IoRegisterDeviceInterface(PhysicalDeviceObject: DEVICE_OBJECT, InterfaceClassGuid: string, ReferenceString: string | null): { /** STATUS_SUCCESS (also for an interface already registered); STATUS_INVALID_DEVICE_REQUEST for a device object that is no PnP PDO; STATUS_INVALID_PARAMETER for a malformed GUID. */ status: NTSTATUS; /** The interface's symbolic link name, "\\??\\…#{guid}" (null on failure); the driver frees it with RtlFreeUnicodeString in Windows. */ SymbolicLinkName: string | null } {
+export function IoRegisterDeviceInterface(PhysicalDeviceObject: DEVICE_OBJECT, InterfaceClassGuid: string, ReferenceString: NameArgument | null): { /** STATUS_SUCCESS (also for an interface already registered); STATUS_INVALID_DEVICE_REQUEST for a device object that is no PnP PDO; STATUS_INVALID_PARAMETER for a malformed GUID. */ status: NTSTATUS; /** The interface's symbolic link name, "\\??\\…#{guid}" (null on failure); the driver frees it with RtlFreeUnicodeString in Windows. */ SymbolicLinkName: string | null } {
   const t = currentMachine("IoRegisterDeviceInterface").kernelCall("IoRegisterDeviceInterface");
   const pnp = pnpManager(t.machine);
   const n = pnp.nodeOf(PhysicalDeviceObject);
   if (!n) return { status: STATUS_INVALID_DEVICE_REQUEST, SymbolicLinkName: null };
-  if (typeof InterfaceClassGuid !== "string" || (ReferenceString !== null && typeof ReferenceString !== "string")) return { status: STATUS_INVALID_PARAMETER, SymbolicLinkName: null };
+  if (typeof InterfaceClassGuid !== "string") return { status: STATUS_INVALID_PARAMETER, SymbolicLinkName: null };
+  const reference = ReferenceString === null ? null : nameArgumentText("IoRegisterDeviceInterface", "ReferenceString", ReferenceString);
+  if (typeof reference === "number") return { status: reference, SymbolicLinkName: null };
   if (!/^\{?[0-9a-fA-F-]{36}\}?$/.test(InterfaceClassGuid)) return { status: STATUS_INVALID_PARAMETER, SymbolicLinkName: null };
   const guid = (InterfaceClassGuid.startsWith("{") ? InterfaceClassGuid : `{${InterfaceClassGuid}}`).toLowerCase();
-  const existing = n.interfaces.find((i) => i.guid === guid && i.reference === ReferenceString);
+  const existing = n.interfaces.find((i) => i.guid === guid && i.reference === reference);
   if (existing) return { status: STATUS_SUCCESS, SymbolicLinkName: existing.link };
-  const i: DeviceInterface = { guid, reference: ReferenceString, link: linkName(n, guid, ReferenceString), enabled: false };
+  const i: DeviceInterface = { guid, reference, link: linkName(n, guid, reference), enabled: false };
   n.interfaces.push(i);
   return { status: STATUS_SUCCESS, SymbolicLinkName: i.link };
 }
 
-/** IoSetDeviceInterfaceState: enables (the link appears) or disables a registered interface. */
-export function IoSetDeviceInterfaceState(SymbolicLinkName: string, Enable: boolean): NTSTATUS {
+/**
+ * IoSetDeviceInterfaceState: enables (the link appears) or disables a registered interface, named by
+ * the link IoRegisterDeviceInterface returned (a UNICODE_STRING or a string).
+ */
+export function IoSetDeviceInterfaceState(SymbolicLinkName: NameArgument, Enable: boolean): NTSTATUS {
   const t = currentMachine("IoSetDeviceInterfaceState").kernelCall("IoSetDeviceInterfaceState");
-  if (typeof SymbolicLinkName !== "string") return STATUS_INVALID_PARAMETER;
+  const name = nameArgumentText("IoSetDeviceInterfaceState", "SymbolicLinkName", SymbolicLinkName);
+  if (typeof name === "number") return name;
   const pnp = pnpManager(t.machine);
   for (const n of pnp.nodes) {
-    const i = n.interfaces.find((x) => x.link.toLowerCase() === SymbolicLinkName.toLowerCase());
+    const i = n.interfaces.find((x) => x.link.toLowerCase() === name.toLowerCase());
     if (i) {
       if (Enable && n.state !== "started" && n.state !== "added") return STATUS_INVALID_DEVICE_REQUEST;
       return setInterfaceState(t.machine, i, Enable);

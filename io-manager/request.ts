@@ -2,6 +2,7 @@
  * The first steps every I/O system service takes: probe the IO_STATUS_BLOCK, reference the file
  * and the event, lock a synchronous file, allocate the IRP and fill its common fields.
  */
+import { KERNEL_HANDLE_BIT, isKernelHandle } from "../kernel/api-ps-ob.js";
 import { KernelMode, UserMode, type KPROCESSOR_MODE } from "../kernel/irql.js";
 import { MM_USER_PROBE_ADDRESS } from "../kernel/memory-constants.js";
 import { NtStatusError } from "../kernel/nt-status-error.js";
@@ -71,6 +72,17 @@ export function probeUserBuffer(t: KThread, address: number, length: number, wri
 }
 
 /**
+ * References a handle a system service was given: a kernel handle (OBJ_KERNEL_HANDLE) resolves in
+ * the System process's table, and only for a kernel-mode caller (a Zw call); any other handle in
+ * the current process's table.
+ */
+function referenceHandle(t: KThread, handle: number, type: string | null, access: number, mode: KPROCESSOR_MODE) {
+  const m = t.machine;
+  if (mode === KernelMode && isKernelHandle(handle)) return m.ob.referenceByHandle(m.systemProcess, (handle & ~KERNEL_HANDLE_BIT) >>> 0, type, access, mode);
+  return m.ob.referenceByHandle(t.currentProcess, handle, type, access, mode);
+}
+
+/**
  * References the file (and the event, reset here), locks a synchronous file, and allocates the
  * IRP with the common fields set. On failure everything taken is released and the status
  * returned. `requiredAccess` is what the handle must grant (checked for user-mode callers).
@@ -78,7 +90,7 @@ export function probeUserBuffer(t: KThread, address: number, length: number, wri
 export function startRequest(t: KThread, head: RequestHead, need: AccessNeed): MaybePromise<StartedRequest | NTSTATUS> {
   const m = t.machine;
   const mode = t.previousMode;
-  const r = m.ob.referenceByHandle(t.process, head.fileHandle, null, 0, mode);
+  const r = referenceHandle(t, head.fileHandle, null, 0, mode);
   if (!r.object) return r.status;
   const fo = r.object;
   if (!(fo instanceof FILE_OBJECT)) {
@@ -98,7 +110,7 @@ export function startRequest(t: KThread, head: RequestHead, need: AccessNeed): M
   }
   let eventObject: EventObject | null = null;
   if (head.event !== 0) {
-    const e = m.ob.referenceByHandle(t.process, head.event, "Event", EVENT_MODIFY_STATE, mode);
+    const e = referenceHandle(t, head.event, "Event", EVENT_MODIFY_STATE, mode);
     if (!e.object || !(e.object instanceof EventObject)) {
       m.ob.dereference(fo);
       if (e.object) m.ob.dereference(e.object);

@@ -17,7 +17,8 @@ import { KernelMode } from "./irql.js";
 import { MEM_COMMIT, MEM_RELEASE, MEM_RESERVE } from "./memory-constants.js";
 import { PAGE_READWRITE } from "./pte.js";
 import { ExAllocatePoolWithTag, ExFreePoolWithTag, PagedPool } from "./api-ex.js";
-import { STATUS_BUFFER_OVERFLOW, STATUS_BUFFER_TOO_SMALL, STATUS_INVALID_PARAMETER_2, STATUS_NO_MEMORY, STATUS_SUCCESS, type NTSTATUS } from "./status.js";
+import { NtStatusError } from "./nt-status-error.js";
+import { STATUS_ACCESS_VIOLATION, STATUS_BUFFER_OVERFLOW, STATUS_BUFFER_TOO_SMALL, STATUS_INVALID_PARAMETER_2, STATUS_NO_MEMORY, STATUS_SUCCESS, type NTSTATUS } from "./status.js";
 import { stringLiteral } from "./string-literals.js";
 import type { KThread } from "./thread.js";
 import type { Mmu } from "./mmu.js";
@@ -104,6 +105,77 @@ export class UNICODE_STRING extends CountedString {
     m.writeU32(address + 4, value.Buffer);
   }
 }
+
+/**
+ * The UNICODE_STRING of a wide literal, as RTL_CONSTANT_STRING(L"...") initialises one at compile
+ * time: Length and MaximumLength are fixed by the literal, and Buffer is the literal's address in
+ * the image's read-only data, placed when code first reads it (so a module-level constant works on
+ * any machine: each machine's image gets its own copy). A DECLARE_CONST_UNICODE_STRING header is
+ * itself const data: storing to one of its fields faults.
+ */
+class ConstantUnicodeString extends UNICODE_STRING {
+  private placed = false;
+
+  constructor(
+    private readonly text: string,
+    private readonly constant: boolean,
+  ) {
+    super();
+    const bytes = Math.min(text.length * 2, UNICODE_STRING_MAX_BYTES - 2);
+    super.Length = bytes;
+    super.MaximumLength = bytes + 2;
+  }
+
+  private store(field: string): void {
+    if (this.constant) {
+      throw new NtStatusError(STATUS_ACCESS_VIOLATION, `STATUS_ACCESS_VIOLATION: writing ${field} of a DECLARE_CONST_UNICODE_STRING, which lives in read-only data`, { address: 0, write: true });
+    }
+  }
+
+  override get Length(): number {
+    return super.Length;
+  }
+  override set Length(v: number) {
+    this.store("Length");
+    super.Length = v;
+  }
+  override get MaximumLength(): number {
+    return super.MaximumLength;
+  }
+  override set MaximumLength(v: number) {
+    this.store("MaximumLength");
+    super.MaximumLength = v;
+  }
+  override get Buffer(): number {
+    if (this.placed) return super.Buffer;
+    return stringLiteral(thread("RTL_CONSTANT_STRING"), this.text, true);
+  }
+  override set Buffer(v: number) {
+    this.store("Buffer");
+    this.placed = true;
+    super.Buffer = v;
+  }
+}
+
+/**
+ * RTL_CONSTANT_STRING(L"..."): a UNICODE_STRING initialised from a literal (Length its bytes
+ * without the NUL, MaximumLength with it, Buffer the literal), usable at module level as C uses it
+ * for a static: `const DeviceName = RTL_CONSTANT_STRING("\\Device\\Sample");`. Its fields may be
+ * changed later, as a C variable's may.
+ */
+export function RTL_CONSTANT_STRING(Literal: string): UNICODE_STRING {
+  return new ConstantUnicodeString(Literal, false);
+}
+
+/**
+ * DECLARE_CONST_UNICODE_STRING(Name, L"..."): a const UNICODE_STRING for the literal
+ * (`const Name = DECLARE_CONST_UNICODE_STRING("...")`); a store to its fields faults, as the
+ * const header in read-only data would. DECLARE_GLOBAL_CONST_UNICODE_STRING is the same.
+ */
+export function DECLARE_CONST_UNICODE_STRING(Literal: string): UNICODE_STRING {
+  return new ConstantUnicodeString(Literal, true);
+}
+export { DECLARE_CONST_UNICODE_STRING as DECLARE_GLOBAL_CONST_UNICODE_STRING };
 
 /** ANSI_STRING (and STRING, OEM_STRING): Length and MaximumLength in bytes, Buffer of 8-bit characters. */
 export class ANSI_STRING extends CountedString {

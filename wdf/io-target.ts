@@ -25,6 +25,8 @@ import {
   type NTSTATUS,
 } from "../kernel/status.js";
 import type { KThread } from "../kernel/thread.js";
+import { OBJ_KERNEL_HANDLE } from "../kernel/object-attributes.js";
+import { KERNEL_HANDLE_BIT } from "../kernel/api-ps-ob.js";
 import { IoCallDriver, IoGetAttachedDevice } from "../io-manager/call-driver.js";
 import { cancelIrp } from "../io-manager/cancel.js";
 import {
@@ -262,12 +264,13 @@ export async function WdfIoTargetOpen(IoTarget: WDFIOTARGET, OpenParams: WDF_IO_
   t.attachedProcess = t.process === m.systemProcess ? null : m.systemProcess;
   let r;
   try {
-    r = await openDevice(t, name, { desiredAccess: OpenParams.DesiredAccess, shareAccess: OpenParams.ShareAccess, synchronous: false, alertable: false, disposition: OPEN_EXISTING, attributes: 0, mode: KernelMode });
+    r = await openDevice(t, name, { desiredAccess: OpenParams.DesiredAccess, shareAccess: OpenParams.ShareAccess, synchronous: false, alertable: false, disposition: OPEN_EXISTING, attributes: 0, mode: KernelMode, handleAttributes: OBJ_KERNEL_HANDLE });
   } finally {
     t.attachedProcess = prev;
   }
   if (!NT_SUCCESS(r.status) || !r.fileObject || !r.fileObject.DeviceObject) return r.status;
-  target.setOpened(IoGetAttachedDevice(r.fileObject.DeviceObject), r.fileObject, r.handle);
+  // The kernel handle's entry in the System process's table (where the target closes it).
+  target.setOpened(IoGetAttachedDevice(r.fileObject.DeviceObject), r.fileObject, (r.handle & ~KERNEL_HANDLE_BIT) >>> 0);
   return STATUS_SUCCESS;
 }
 
