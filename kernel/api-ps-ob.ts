@@ -49,18 +49,19 @@ export function PsGetProcessId(Process: KProcess): number {
 
 /** PsGetThreadId: a thread's id (its CID's UniqueThread). */
 export function PsGetThreadId(Thread: KThread): number {
-  if ((Thread as KThread | null | undefined) == null) nullDereference(kernel("PsGetThreadId"));
+  checkPointer("PsGetThreadId", "Thread", Thread, KThread, "an ETHREAD");
   return Thread.tid;
 }
 
 /** PsGetThreadProcessId: the id of the process a thread belongs to. */
 export function PsGetThreadProcessId(Thread: KThread): number {
-  if ((Thread as KThread | null | undefined) == null) nullDereference(kernel("PsGetThreadProcessId"));
+  checkPointer("PsGetThreadProcessId", "Thread", Thread, KThread, "an ETHREAD");
   return Thread.process.pid;
 }
 
 /** PsGetThreadProcess / IoThreadToProcess: the process a thread belongs to. */
 export function PsGetThreadProcess(Thread: KThread): KProcess {
+  checkPointer("PsGetThreadProcess", "Thread", Thread, KThread, "an ETHREAD");
   return Thread.process;
 }
 
@@ -101,8 +102,8 @@ export const HIGH_PRIORITY = 31;
  * it (its choices are decision points instead). A value out of range raises STATUS_INVALID_PARAMETER.
  */
 export function KeSetPriorityThread(Thread: KThread, Priority: number): number {
-  const t = kernel("KeSetPriorityThread");
-  if ((Thread as KThread | null | undefined) == null) nullDereference(t);
+  kernel("KeSetPriorityThread");
+  checkPointer("KeSetPriorityThread", "Thread", Thread, KThread, "a KTHREAD");
   if (!Number.isInteger(Priority) || Priority < LOW_PRIORITY || Priority > HIGH_PRIORITY) {
     throw new NtStatusError(STATUS_INVALID_PARAMETER, `KeSetPriorityThread: priority ${String(Priority)} is outside LOW_PRIORITY..HIGH_PRIORITY`);
   }
@@ -113,6 +114,7 @@ export function KeSetPriorityThread(Thread: KThread, Priority: number): number {
 
 /** KeQueryPriorityThread: a thread's current priority. */
 export function KeQueryPriorityThread(Thread: KThread): number {
+  checkPointer("KeQueryPriorityThread", "Thread", Thread, KThread, "a KTHREAD");
   return Thread.priority;
 }
 

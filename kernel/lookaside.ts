@@ -16,7 +16,7 @@ import { POOL_RAISE_IF_ALLOCATION_FAILURE } from "./pool-api.js";
 import { ExAllocatePoolWithTag, ExFreePoolWithTag } from "./api-ex.js";
 import { BugCheckCode } from "./bugcheck-codes.js";
 import { currentMachine } from "./context.js";
-import { nullDereference } from "./interlocked.js";
+import { notTheStructure, nullDereference } from "./interlocked.js";
 import { APC_LEVEL, DISPATCH_LEVEL } from "./irql.js";
 import { NtStatusError } from "./nt-status-error.js";
 import { poolTag } from "./pool.js";
@@ -114,7 +114,9 @@ function kernel(
   size: number | null = null,
 ): KThread {
   const t = currentMachine(api).kernelCall(api);
-  if ((list as LookasideList | null | undefined) == null) nullDereference(t);
+  // The list is read through its pointer: NULL or another structure faults.
+  const type = api.includes("NPaged") ? NPAGED_LOOKASIDE_LIST : api.includes("Paged") ? PAGED_LOOKASIDE_LIST : LOOKASIDE_LIST_EX;
+  if (!(list instanceof type)) notTheStructure(t, api, "Lookaside", list, `a ${type.name}`);
   const m = t.machine;
   if (m.kernelHooks.length !== 0) for (const h of m.kernelHooks) h.lookaside?.(t, api, list, size);
   if (t.irql > maxIrql) {
@@ -195,6 +197,8 @@ function free(t: KThread, g: GENERAL_LOOKASIDE, entry: number, release: (e: numb
   tune(t, g);
   g.TotalFrees++;
   if (entry === 0) nullDereference(t);
+  // The block's first pointer is written through Entry: what is no address faults.
+  if (typeof entry !== "number" || !Number.isInteger(entry)) notTheStructure(t, "ExFreeTo…LookasideList", "Entry", entry, "the address of a block of the list");
   if (g.ListHead.length >= g.Depth) {
     g.FreeMisses++;
     release(entry);
@@ -341,7 +345,8 @@ export function ExInitializeLookasideListEx(
 }
 
 function exIrql(l: LOOKASIDE_LIST_EX): number {
-  return isPaged(l.L.Type) ? APC_LEVEL : DISPATCH_LEVEL;
+  // Not a list: the caller's check faults on it first.
+  return l instanceof LOOKASIDE_LIST_EX && isPaged(l.L.Type) ? APC_LEVEL : DISPATCH_LEVEL;
 }
 
 /** ExAllocateFromLookasideListEx: a cached block, or one from AllocateEx; NULL (or raised, with RAISE_ON_FAIL) on failure. */

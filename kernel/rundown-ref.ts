@@ -5,7 +5,7 @@
  */
 import { BugCheckCode } from "./bugcheck-codes.js";
 import { currentMachine } from "./context.js";
-import { nullDereference } from "./interlocked.js";
+import { notTheStructure } from "./interlocked.js";
 import { APC_LEVEL, DISPATCH_LEVEL } from "./irql.js";
 import { SyncLock, grantWaiter, waitForGrant } from "./sync-locks.js";
 import type { KThread } from "./thread.js";
@@ -23,7 +23,7 @@ export class EX_RUNDOWN_REF extends SyncLock {
 
 function kernel(api: string, r: EX_RUNDOWN_REF, maxIrql: number): KThread {
   const t = currentMachine(api).kernelCall(api);
-  if ((r as EX_RUNDOWN_REF | null | undefined) == null) nullDereference(t);
+  if (!(r instanceof EX_RUNDOWN_REF)) notTheStructure(t, api, "RunRef", r, "an EX_RUNDOWN_REF");
   const m = t.machine;
   if (m.kernelHooks.length !== 0) for (const h of m.kernelHooks) h.syncLock?.(t, api, r);
   if (t.irql > maxIrql) {
