@@ -450,7 +450,7 @@ export function KeGetCurrentProcessorNumber(): number {
 export function KeQueryActiveProcessorCount(ActiveProcessors: { value: number } | null = null): number {
   if (isGiven(ActiveProcessors)) {
     // The affinity mask is written through the pointer: what is no variable faults.
-    if (typeof ActiveProcessors !== "object") badPointer("KeQueryActiveProcessorCount", "ActiveProcessors", ActiveProcessors, "a KAFFINITY variable or NULL");
+    if (typeof ActiveProcessors !== "object" || ActiveProcessors === null) badPointer("KeQueryActiveProcessorCount", "ActiveProcessors", ActiveProcessors, "a KAFFINITY variable or NULL");
     ActiveProcessors.value = 1;
   }
   return 1;

@@ -68,7 +68,7 @@ export function KeQueryPerformanceCounter(PerformanceFrequency: { QuadPart: numb
   const m = currentMachine("KeQueryPerformanceCounter").clockCall("KeQueryPerformanceCounter").machine;
   if (isGiven(PerformanceFrequency)) {
     // The frequency is written through the pointer: what is no LARGE_INTEGER faults.
-    if (typeof PerformanceFrequency !== "object") badPointer("KeQueryPerformanceCounter", "PerformanceFrequency", PerformanceFrequency, "a LARGE_INTEGER or NULL");
+    if (typeof PerformanceFrequency !== "object" || PerformanceFrequency === null) badPointer("KeQueryPerformanceCounter", "PerformanceFrequency", PerformanceFrequency, "a LARGE_INTEGER or NULL");
     PerformanceFrequency.QuadPart = PERFORMANCE_FREQUENCY;
   }
   return m.now;
