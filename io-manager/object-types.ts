@@ -4,6 +4,7 @@
  */
 import { EVENT_ALL_ACCESS } from "../kernel/access-rights.js";
 import { OBJ_KERNEL_HANDLE, insertHandleFor } from "../kernel/api-ps-ob.js";
+import { checkObjectName } from "../kernel/bad-pointer.js";
 import { BugCheckCode } from "../kernel/bugcheck-codes.js";
 import { currentMachine } from "../kernel/context.js";
 import type { KEVENT } from "../kernel/dispatcher.js";
@@ -28,7 +29,7 @@ function createNamedEvent(api: string, EventName: string | ObjectName, notificat
   if (t.irql !== PASSIVE_LEVEL) {
     m.bugCheck(BugCheckCode.IRQL_NOT_LESS_OR_EQUAL, 0, t.irql, 0, 0, { detail: `${api} at IRQL ${t.irql}: it is called at PASSIVE_LEVEL` });
   }
-  const name = typeof EventName === "string" ? EventName : EventName.Buffer;
+  const name = checkObjectName(api, "EventName", EventName);
   const path = namedObjectPath(name);
   if (path === null) return { Event: null, EventHandle: 0 };
   const o = lookupNamedObject(m, path);

@@ -18,9 +18,11 @@
  * structure is declared with `{ pack: n }` (`#pragma pack(n)`); a structure's size is a multiple
  * of its alignment. Bit fields are not modelled: declare the containing integer and mask it.
  */
+import { badPointer, describeArgument } from "./bad-pointer.js";
+import { NtStatusError } from "./nt-status-error.js";
 import { currentMachine } from "./context.js";
 import type { Mmu } from "./mmu.js";
-import type { NTSTATUS as StatusValue } from "./status.js";
+import { STATUS_INVALID_PARAMETER, type NTSTATUS as StatusValue } from "./status.js";
 
 function mmu(api: string): Mmu {
   return currentMachine(api).mmu;
@@ -97,6 +99,7 @@ export const HANDLE = u32("HANDLE");
 /** Reads an unsigned 64-bit value (`*(PULONG64)p`) as a bigint. */
 export function readU64(address: number): bigint {
   const m = mmu("readU64");
+  if (typeof address !== "number") badPointer("readU64", "address", address, "an address");
   const lo = m.readU32(address);
   const hi = m.readU32(address + 4);
   return (BigInt(hi) << 32n) | BigInt(lo);
@@ -113,7 +116,11 @@ export function readI64(address: number): bigint {
  */
 export function writeU64(address: number, value: bigint): void {
   const m = mmu("writeU64");
-  const v = BigInt.asUintN(64, value);
+  if (typeof address !== "number") badPointer("writeU64", "address", address, "an address");
+  // A 64-bit value passed by value: a bigint (or a whole number); nothing else can be passed in C.
+  const whole = typeof value === "bigint" || (typeof value === "number" && Number.isInteger(value));
+  if (!whole) throw new NtStatusError(STATUS_INVALID_PARAMETER, `STATUS_INVALID_PARAMETER: writeU64 was passed ${describeArgument(value)} as the value, which must be a 64-bit whole number (a bigint)`);
+  const v = BigInt.asUintN(64, BigInt(value));
   m.touchForWrite(address + 7);
   m.writeU32(address, Number(v & 0xffffffffn));
   m.writeU32(address + 4, Number(v >> 32n));

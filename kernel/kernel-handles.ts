@@ -9,6 +9,7 @@
  * OBJECT_ATTRIBUTES asks for OBJ_KERNEL_HANDLE, and otherwise a handle of the current process —
  * in a dispatch routine, the calling app's, which the app can then use and close.
  */
+import { badPointer, checkNumber, checkObjectName, checkPointer, checkTimeout, isGiven } from "./bad-pointer.js";
 import { EVENT_ALL_ACCESS, MAXIMUM_ALLOWED } from "./access-rights.js";
 import { WaitAll, WaitAny } from "./api-ke.js";
 import { KERNEL_HANDLE_BIT, OBJ_KERNEL_HANDLE, OBJ_OPENIF, OBJ_PERMANENT, insertHandleFor, isKernelHandle } from "./api-ps-ob.js";
@@ -56,9 +57,11 @@ export class OBJECT_ATTRIBUTES {
 
 /** InitializeObjectAttributes(p, n, a, r, s). */
 export function InitializeObjectAttributes(p: OBJECT_ATTRIBUTES, n: string | ObjectName | null, a: number, r: number, s: unknown): void {
+  // The macro stores through p: what is no OBJECT_ATTRIBUTES faults.
+  checkPointer("InitializeObjectAttributes", "p", p, OBJECT_ATTRIBUTES, "an OBJECT_ATTRIBUTES");
   p.Length = 24;
   p.ObjectName = n;
-  p.Attributes = a >>> 0;
+  p.Attributes = checkNumber("InitializeObjectAttributes", "a", a) >>> 0;
   p.RootDirectory = r;
   p.SecurityDescriptor = s;
   p.SecurityQualityOfService = null;
@@ -113,9 +116,11 @@ export function insertNamedObject(m: Machine, path: string, object: KernelObject
   directory(m).set(path.toLowerCase(), { object, permanent });
 }
 
-function nameOf(a: OBJECT_ATTRIBUTES | null): string | null {
-  if (!a || a.ObjectName === null) return null;
-  return typeof a.ObjectName === "string" ? a.ObjectName : a.ObjectName.Buffer;
+function nameOf(api: string, a: OBJECT_ATTRIBUTES | null): string | null {
+  if (!isGiven(a)) return null;
+  // Read through the pointer: what is no OBJECT_ATTRIBUTES (or names nothing readable) faults.
+  if (!(a instanceof OBJECT_ATTRIBUTES)) return badPointer(api, "ObjectAttributes", a, "an OBJECT_ATTRIBUTES or NULL");
+  return a.ObjectName === null ? null : checkObjectName(api, "ObjectAttributes->ObjectName", a.ObjectName);
 }
 
 // ---- Entry -------------------------------------------------------------------------------------
@@ -134,7 +139,8 @@ function zw(api: string): { t: KThread; leave: () => void } {
 /** References a handle as a kernel-mode caller does (no access check), checking the type. */
 function reference(t: KThread, handle: number, type: OBJECT_TYPE | null, mode: KPROCESSOR_MODE = KernelMode): { status: NTSTATUS; object: KernelObject | null } {
   const m = t.machine;
-  const h = handle >>> 0;
+  // A HANDLE is a number: anything else is no handle of the table.
+  const h = typeof handle === "number" ? handle >>> 0 : 0;
   if (h === 0) return { status: STATUS_INVALID_HANDLE, object: null };
   const kernel = isKernelHandle(h);
   if (kernel && mode !== KernelMode) return { status: STATUS_INVALID_HANDLE, object: null };
@@ -153,9 +159,9 @@ export function ZwCreateEvent(DesiredAccess: number, ObjectAttributes: OBJECT_AT
   const { t, leave } = zw("ZwCreateEvent");
   try {
     if (EventType !== NotificationEvent && EventType !== SynchronizationEvent) return { status: STATUS_INVALID_PARAMETER_4, EventHandle: 0 };
+    const name = nameOf("ZwCreateEvent", ObjectAttributes);
     const attributes = ObjectAttributes?.Attributes ?? 0;
     const access = DesiredAccess & MAXIMUM_ALLOWED ? EVENT_ALL_ACCESS : ExEventObjectType.mapAccess(DesiredAccess);
-    const name = nameOf(ObjectAttributes);
     let path: string | null = null;
     if (name !== null) {
       path = namedObjectPath(name);
@@ -180,7 +186,7 @@ export function ZwCreateEvent(DesiredAccess: number, ObjectAttributes: OBJECT_AT
 export function ZwOpenEvent(DesiredAccess: number, ObjectAttributes: OBJECT_ATTRIBUTES): { status: NTSTATUS; EventHandle: number } {
   const { t, leave } = zw("ZwOpenEvent");
   try {
-    const name = nameOf(ObjectAttributes);
+    const name = nameOf("ZwOpenEvent", ObjectAttributes);
     const path = name === null ? null : namedObjectPath(name);
     if (path === null) return { status: name === null ? STATUS_OBJECT_NAME_INVALID : STATUS_OBJECT_PATH_SYNTAX_BAD, EventHandle: 0 };
     const o = lookupNamedObject(t.machine, path);
@@ -247,8 +253,9 @@ export function ZwResetEvent(EventHandle: number, PreviousState: { value: number
 
 // ---- Waits ---------------------------------------------------------------------------------------
 
-function relative(m: Machine, Timeout: number | null | undefined): number | null {
+function relative(m: Machine, api: string, Timeout: number | null | undefined): number | null {
   if (Timeout === null || Timeout === undefined) return null;
+  Timeout = checkTimeout(api, "Timeout", Timeout) ?? 0;
   return Timeout <= 0 ? -Timeout : Math.max(0, Timeout - m.now);
 }
 
@@ -270,7 +277,9 @@ export async function ZwWaitForMultipleObjects(Count: number, Handles: readonly 
   const m = t.machine;
   const held: KernelObject[] = [];
   try {
-    if (Count < 1 || Count > MAXIMUM_WAIT_OBJECTS || Handles.length < Count) return STATUS_INVALID_PARAMETER_1;
+    // The handle array is read through its pointer: what is no array faults.
+    if (!Array.isArray(Handles)) badPointer(api, "Handles", Handles, "an array of handles");
+    if (checkNumber(api, "Count", Count) < 1 || Count > MAXIMUM_WAIT_OBJECTS || Handles.length < Count) return STATUS_INVALID_PARAMETER_1;
     if (WaitType !== WaitAll && WaitType !== WaitAny) return STATUS_INVALID_PARAMETER;
     const headers: DispatcherHeader[] = [];
     for (let i = 0; i < Count; i++) {
@@ -281,7 +290,7 @@ export async function ZwWaitForMultipleObjects(Count: number, Handles: readonly 
       if (!h) return STATUS_OBJECT_TYPE_MISMATCH;
       headers.push(h);
     }
-    return await m.waits.waitFor(headers, { waitAll: WaitType === WaitAll, mode: KernelMode, alertable: Alertable, timeout: relative(m, Timeout), reason: `${api} in ${m.describeContext()}` });
+    return await m.waits.waitFor(headers, { waitAll: WaitType === WaitAll, mode: KernelMode, alertable: Alertable, timeout: relative(m, api, Timeout), reason: `${api} in ${m.describeContext()}` });
   } finally {
     for (const o of held) m.ob.dereference(o);
     leave();

@@ -529,8 +529,8 @@ export const kernelRoutines: readonly KernelRoutine[] = [
   r("RtlFillBytes", wdm.RtlFillBytes, ["address", "length", "fill"]),
   r("RtlZeroBytes", wdm.RtlZeroBytes, ["address", "length"]),
   // Counted strings
-  r("new UNICODE_STRING", (address: unknown) => new wdm.UNICODE_STRING(address as number), ["structAddress"], { unicodeString: itself }),
-  r("new ANSI_STRING", (address: unknown) => new wdm.ANSI_STRING(address as number), ["structAddress"], { ansiString: itself }),
+  r("new UNICODE_STRING (a local, or one in memory)", (address: unknown) => (typeof address === "number" && address !== 0 ? wdm.UNICODE_STRING.at(address) : new wdm.UNICODE_STRING()), ["structAddress"], { unicodeString: itself }),
+  r("new ANSI_STRING (a local, or one in memory)", (address: unknown) => (typeof address === "number" && address !== 0 ? wdm.ANSI_STRING.at(address) : new wdm.ANSI_STRING()), ["structAddress"], { ansiString: itself }),
   r("RtlInitUnicodeString", wdm.RtlInitUnicodeString, ["unicodeString", "strSource"]),
   r("RtlInitAnsiString", wdm.RtlInitAnsiString, ["ansiString", "strSource"]),
   r("RtlInitString", wdm.RtlInitString, ["ansiString", "strSource"]),
