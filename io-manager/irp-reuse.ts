@@ -2,6 +2,7 @@
  * IRPs a driver lays out, reuses and associates: IoSizeOfIrp, IoInitializeIrp, IoReuseIrp and
  * IoMakeAssociatedIrp (the master IRP completes when the last of its associated IRPs does).
  */
+import { checkNumber } from "../kernel/bad-pointer.js";
 import { BugCheckCode } from "../kernel/bugcheck-codes.js";
 import { currentMachine } from "../kernel/context.js";
 import { STATUS_ASSERTION_FAILURE, type NTSTATUS } from "../kernel/status.js";
@@ -22,7 +23,7 @@ function kernel(api: string): KThread {
 
 /** IoSizeOfIrp(StackSize): the bytes an IRP with that many stack locations takes (x86: 0x70 + 0x24 per location). */
 export function IoSizeOfIrp(StackSize: number): number {
-  return SIZEOF_IRP + SIZEOF_IO_STACK_LOCATION * (StackSize & 0xff);
+  return SIZEOF_IRP + SIZEOF_IO_STACK_LOCATION * (checkNumber("IoSizeOfIrp", "StackSize", StackSize) & 0xff);
 }
 
 /** A checked build's ASSERT in the I/O manager: stops the machine as a failed NT_ASSERT does. */
@@ -46,7 +47,8 @@ export function IoInitializeIrp(Irp: IRP | number, PacketSize: number, StackSize
   const t = kernel("IoInitializeIrp");
   const m = t.machine;
   const io = ioManager(m);
-  const stack = StackSize & 0xff;
+  const stack = checkNumber("IoInitializeIrp", "StackSize", StackSize) & 0xff;
+  checkNumber("IoInitializeIrp", "PacketSize", PacketSize);
   if (PacketSize < IoSizeOfIrp(stack) || stack < 1) {
     m.bugCheck(0x19, 0x20, typeof Irp === "number" ? Irp : 0, PacketSize, IoSizeOfIrp(stack), {
       detail: `IoInitializeIrp with PacketSize ${PacketSize} for ${stack} stack location(s), which need IoSizeOfIrp(${stack}) = ${IoSizeOfIrp(stack)} bytes: the stack locations overrun the block (BAD_POOL_HEADER)`,

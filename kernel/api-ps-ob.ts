@@ -12,7 +12,7 @@ import { KProcess } from "./process.js";
 import { STATUS_INVALID_HANDLE, STATUS_INVALID_PARAMETER, STATUS_OBJECT_TYPE_MISMATCH, STATUS_SUCCESS, type NTSTATUS } from "./status.js";
 import { NtStatusError } from "./nt-status-error.js";
 import { KThread } from "./thread.js";
-import { checkNumber, checkPointer, checkRoutine } from "./bad-pointer.js";
+import { badPointer, checkNumber, checkPointer, checkRoutine, isGiven } from "./bad-pointer.js";
 
 function kernel(api: string): KThread {
   return currentMachine(api).kernelCall(api);
@@ -193,6 +193,8 @@ export function ObReferenceObjectByHandle(Handle: number, DesiredAccess: number,
   DesiredAccess = checkNumber("ObReferenceObjectByHandle", "DesiredAccess", DesiredAccess);
   const h = Handle >>> 0;
   const type = typeof ObjectType === "string" ? objectTypeNamed(ObjectType) : ObjectType;
+  // The type is read through its pointer (POBJECT_TYPE): what is no object type faults.
+  if (isGiven(type) && !(type instanceof OBJECT_TYPE)) badPointer("ObReferenceObjectByHandle", "ObjectType", type, "a POBJECT_TYPE (ExEventObjectType, *PsThreadType…) or NULL");
   if (m.kernelHooks.length !== 0) for (const hk of m.kernelHooks) hk.referenceByHandle?.(t, h, type, AccessMode);
   if (t.irql > APC_LEVEL) {
     m.bugCheck(BugCheckCode.IRQL_NOT_LESS_OR_EQUAL, 0, t.irql, 0, 0, { detail: `ObReferenceObjectByHandle at IRQL ${t.irql}: handles are referenced at IRQL <= APC_LEVEL` });

@@ -5,7 +5,7 @@
  * verifier's and explorer's simulated low-resources failures, the per-tag accounting and any
  * special-pool placement apply exactly as they do there.
  */
-import { badPointer, describeArgument, isGiven } from "./bad-pointer.js";
+import { badPointer, checkNumber, describeArgument, isGiven } from "./bad-pointer.js";
 import { currentMachine } from "./context.js";
 import { ExAllocatePoolWithTag } from "./api-ex.js";
 import { NtStatusError } from "./nt-status-error.js";
@@ -132,6 +132,7 @@ export function ExAllocatePool3(Flags: POOL_FLAGS | number, NumberOfBytes: numbe
 
 function poolTypeAllocate(api: string, PoolType: number, NumberOfBytes: number, Tag: number | string, zeroIt: boolean, quota: boolean): number {
   currentMachine(api).kernelCall(api);
+  PoolType = checkNumber(api, "PoolType", PoolType);
   const type = PoolType & ~(POOL_QUOTA_FAIL_INSTEAD_OF_RAISE | POOL_RAISE_IF_ALLOCATION_FAILURE);
   // The quota routines raise on failure unless told not to; the others only when asked.
   const raise = quota ? (PoolType & POOL_QUOTA_FAIL_INSTEAD_OF_RAISE) === 0 : (PoolType & POOL_RAISE_IF_ALLOCATION_FAILURE) !== 0;

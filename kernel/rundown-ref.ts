@@ -3,6 +3,7 @@
  * down. ExAcquireRundownProtection succeeds until ExWaitForRundownProtectionRelease has begun the
  * run-down, which then waits until every reference taken before it is released.
  */
+import { checkNumber } from "./bad-pointer.js";
 import { BugCheckCode } from "./bugcheck-codes.js";
 import { currentMachine } from "./context.js";
 import { notTheStructure } from "./interlocked.js";
@@ -53,7 +54,7 @@ export function ExReInitializeRundownProtection(RunRef: EX_RUNDOWN_REF): void {
 export function ExAcquireRundownProtectionEx(RunRef: EX_RUNDOWN_REF, Count: number): boolean {
   kernel("ExAcquireRundownProtection", RunRef, DISPATCH_LEVEL);
   if (RunRef.RundownActive) return false;
-  RunRef.Count += Count;
+  RunRef.Count += checkNumber("ExAcquireRundownProtectionEx", "Count", Count);
   return true;
 }
 
@@ -69,7 +70,7 @@ export function ExAcquireRundownProtection(RunRef: EX_RUNDOWN_REF): boolean {
  */
 export function ExReleaseRundownProtectionEx(RunRef: EX_RUNDOWN_REF, Count: number): void {
   const t = kernel("ExReleaseRundownProtection", RunRef, DISPATCH_LEVEL);
-  RunRef.Count = Math.max(0, RunRef.Count - Count);
+  RunRef.Count = Math.max(0, RunRef.Count - checkNumber("ExReleaseRundownProtectionEx", "Count", Count));
   if (RunRef.RundownActive && RunRef.Count === 0) for (const w of RunRef.waiters.splice(0)) grantWaiter(t, w);
 }
 
