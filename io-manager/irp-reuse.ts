@@ -2,7 +2,7 @@
  * IRPs a driver lays out, reuses and associates: IoSizeOfIrp, IoInitializeIrp, IoReuseIrp and
  * IoMakeAssociatedIrp (the master IRP completes when the last of its associated IRPs does).
  */
-import { checkNumber } from "../kernel/bad-pointer.js";
+import { checkNumber, checkPointer } from "../kernel/bad-pointer.js";
 import { BugCheckCode } from "../kernel/bugcheck-codes.js";
 import { currentMachine } from "../kernel/context.js";
 import { STATUS_ASSERTION_FAILURE, type NTSTATUS } from "../kernel/status.js";
@@ -10,7 +10,7 @@ import type { KThread } from "../kernel/thread.js";
 import { IRP_ASSOCIATED_IRP } from "./constants.js";
 import { ioManager } from "./io-manager.js";
 import { allocateIrp, driverMemory } from "./irp-alloc.js";
-import { newIrp, type IRP } from "./irp.js";
+import { IRP, newIrp } from "./irp.js";
 
 /** sizeof(IRP) on x86. */
 const SIZEOF_IRP = 0x70;
@@ -55,6 +55,8 @@ export function IoInitializeIrp(Irp: IRP | number, PacketSize: number, StackSize
     });
   }
   if (typeof Irp !== "number") {
+    // Laid out through the pointer: what is no IRP (nor an address) faults.
+    checkPointer("IoInitializeIrp", "Irp", Irp, IRP, "an IRP or the address of IoSizeOfIrp(StackSize) bytes");
     if (stack > Irp.StackCount) assertion(t, "IoInitializeIrp", Irp, `${Irp.label} has ${Irp.StackCount} stack locations; it cannot be laid out with ${stack}`);
     const { id, origin } = Irp;
     Irp.reset();

@@ -18,7 +18,7 @@
  * structure is declared with `{ pack: n }` (`#pragma pack(n)`); a structure's size is a multiple
  * of its alignment. Bit fields are not modelled: declare the containing integer and mask it.
  */
-import { badPointer, describeArgument } from "./bad-pointer.js";
+import { badPointer, checkNumber, describeArgument } from "./bad-pointer.js";
 import { NtStatusError } from "./nt-status-error.js";
 import { currentMachine } from "./context.js";
 import type { Mmu } from "./mmu.js";
@@ -26,6 +26,12 @@ import { STATUS_INVALID_PARAMETER, type NTSTATUS as StatusValue } from "./status
 
 function mmu(api: string): Mmu {
   return currentMachine(api).mmu;
+}
+
+/** A member's address: the structure's pointer plus the offset; a pointer that is no number faults. */
+function field(name: string, address: number): number {
+  if (typeof address !== "number") badPointer(`a ${name} access`, "the structure's address", address, "an address");
+  return address;
 }
 
 /** A C type over emulated memory: its size, alignment, and how a value is read and written. */
@@ -55,9 +61,11 @@ function scalar(name: string, size: number, read: (m: Mmu, a: number) => number,
     name,
     size,
     align: size,
-    read: (address) => read(mmu(name), address),
+    read: (address) => read(mmu(name), field(name, address)),
     write: (address, value) => {
-      write(mmu(name), address, value);
+      // A C store of a scalar takes a number; anything else no C caller could write there.
+      if (typeof value !== "number" && typeof value !== "boolean") checkNumber(`a ${name} store`, "the value", value);
+      write(mmu(name), field(name, address), value);
     },
   };
 }

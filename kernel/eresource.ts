@@ -279,10 +279,12 @@ export function ExIsResourceAcquiredLite(Resource: ERESOURCE): boolean {
 
 /** ExGetExclusiveWaiterCount. */
 export function ExGetExclusiveWaiterCount(Resource: ERESOURCE): number {
+  kernel("ExGetExclusiveWaiterCount", Resource, DISPATCH_LEVEL);
   return Resource.NumberOfExclusiveWaiters;
 }
 
 /** ExGetSharedWaiterCount. */
 export function ExGetSharedWaiterCount(Resource: ERESOURCE): number {
+  kernel("ExGetSharedWaiterCount", Resource, DISPATCH_LEVEL);
   return Resource.NumberOfSharedWaiters;
 }

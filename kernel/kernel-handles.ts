@@ -300,7 +300,8 @@ export async function ZwWaitForMultipleObjects(Count: number, Handles: readonly 
 // ---- Duplication ---------------------------------------------------------------------------------
 
 function processOf(t: KThread, handle: number): KProcess | null {
-  const h = handle >>> 0;
+  // A HANDLE is a number: anything else is no handle of the table.
+  const h = typeof handle === "number" ? handle >>> 0 : 0;
   if (h === NtCurrentProcess) return t.currentProcess;
   const r = reference(t, h, objectTypeNamed("Process"));
   if (!r.object) return null;
