@@ -88,6 +88,7 @@ export function IoInitializeIrp(Irp: IRP | number, PacketSize: number, StackSize
  */
 export function IoReuseIrp(Irp: IRP, Iostatus: NTSTATUS): void {
   const t = kernel("IoReuseIrp");
+  checkPointer("IoReuseIrp", "Irp", Irp, IRP, "an IRP");
   if (!Irp.allocated) assertion(t, "IoReuseIrp", Irp, `${Irp.label} has been freed`);
   if (Irp.origin !== "IoAllocateIrp" && Irp.origin !== "IoInitializeIrp" && Irp.origin !== "IoMakeAssociatedIrp") {
     assertion(t, "IoReuseIrp", Irp, `${Irp.label} was built by the I/O manager (${Irp.origin}), not allocated by the driver`);
@@ -116,6 +117,7 @@ export function IoReuseIrp(Irp: IRP, Iostatus: NTSTATUS): void {
  */
 export function IoMakeAssociatedIrp(Irp: IRP, StackSize: number): IRP | null {
   const t = kernel("IoMakeAssociatedIrp");
+  checkPointer("IoMakeAssociatedIrp", "Irp", Irp, IRP, "an IRP (the master)");
   const irp = allocateIrp(t.machine, StackSize, "IoMakeAssociatedIrp");
   if (!irp) return null;
   irp.Flags = IRP_ASSOCIATED_IRP;

@@ -262,6 +262,7 @@ export function ObDereferenceObjectWithTag(Object: PVOID_OBJECT, _Tag: number | 
 export function ObReferenceObjectByPointer(Object: PVOID_OBJECT, _DesiredAccess: number, ObjectType: OBJECT_TYPE | null, _AccessMode: KPROCESSOR_MODE): NTSTATUS {
   const t = kernel("ObReferenceObjectByPointer");
   const o = headerOfPointer(t, "ObReferenceObjectByPointer", Object);
+  objectTypeArg("ObReferenceObjectByPointer", ObjectType);
   if (ObjectType && o.objectType !== ObjectType.Name) return STATUS_OBJECT_TYPE_MISMATCH;
   if (t.machine.kernelHooks.length !== 0) for (const h of t.machine.kernelHooks) h.objectReferenced?.(t, o);
   t.machine.ob.reference(o);
@@ -276,10 +277,18 @@ export function ObReferenceObjectByPointer(Object: PVOID_OBJECT, _DesiredAccess:
 export function ObOpenObjectByPointer(Object: PVOID_OBJECT, HandleAttributes: number, _PassedAccessState: null, DesiredAccess: number, ObjectType: OBJECT_TYPE | null, _AccessMode: KPROCESSOR_MODE): { status: NTSTATUS; Handle: number } {
   const t = kernel("ObOpenObjectByPointer");
   const o = headerOfPointer(t, "ObOpenObjectByPointer", Object);
+  objectTypeArg("ObOpenObjectByPointer", ObjectType);
+  DesiredAccess = checkNumber("ObOpenObjectByPointer", "DesiredAccess", DesiredAccess);
+  HandleAttributes = checkNumber("ObOpenObjectByPointer", "HandleAttributes", HandleAttributes);
   if (ObjectType && o.objectType !== ObjectType.Name) return { status: STATUS_OBJECT_TYPE_MISMATCH, Handle: 0 };
   const type = ObjectType ?? objectTypeNamed(o.objectType);
   const granted = DesiredAccess & MAXIMUM_ALLOWED ? 0x001fffff : type.mapAccess(DesiredAccess);
   return { status: STATUS_SUCCESS, Handle: insertHandleFor(t, o, granted, HandleAttributes) };
+}
+
+/** A POBJECT_TYPE argument is read through its pointer: what is no object type (nor NULL) faults. */
+function objectTypeArg(api: string, ObjectType: unknown): void {
+  if (isGiven(ObjectType) && !(ObjectType instanceof OBJECT_TYPE)) badPointer(api, "ObjectType", ObjectType, "a POBJECT_TYPE or NULL");
 }
 
 /** ObGetObjectType: the object's type (ObGetObjectType(pEvent) === *ExEventObjectType). */

@@ -327,7 +327,9 @@ export async function ZwDuplicateObject(
   const m = t.machine;
   try {
     const source = processOf(t, SourceProcessHandle);
-    if (!source) return { status: STATUS_INVALID_HANDLE, TargetHandle: 0 };
+    if (!source || typeof SourceHandle !== "number") return { status: STATUS_INVALID_HANDLE, TargetHandle: 0 };
+    // Values no C caller could pass: the service's parameter check refuses them.
+    if (typeof DesiredAccess !== "number" || typeof HandleAttributes !== "number" || typeof Options !== "number") return { status: STATUS_INVALID_PARAMETER, TargetHandle: 0 };
     const sh = SourceHandle >>> 0;
     const kernelSource = isKernelHandle(sh);
     const table = kernelSource ? m.systemProcess : source;
