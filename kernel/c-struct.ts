@@ -314,17 +314,21 @@ function layout<F extends CFields>(name: string, members: F, union: boolean, opt
     align,
     fields: fields as CStruct<F>["fields"],
     read(address) {
+      field(name, address);
       const out: Record<string, unknown> = {};
       for (const f of entries) out[f.name] = f.type.read(address + f.offset);
       return out as CStructValue<F>;
     },
     write(address, value) {
+      field(name, address);
+      if (typeof value !== "object" || value === null) badPointer(`a ${name} store`, "the value", value, `the members of a ${name}`);
       for (const f of entries) {
         const v = (value as Record<string, unknown>)[f.name];
         if (v !== undefined) f.type.write(address + f.offset, v);
       }
     },
     at(address) {
+      field(name, address);
       const view: Record<string, unknown> = {};
       Object.defineProperty(view, "address", { value: address, enumerable: false });
       for (const f of entries) {

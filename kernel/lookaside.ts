@@ -13,6 +13,7 @@
  * in outline), up to MaximumDepth (256). The Depth argument drivers pass is reserved, as in NT.
  */
 import { POOL_RAISE_IF_ALLOCATION_FAILURE } from "./pool-api.js";
+import { checkNumber } from "./bad-pointer.js";
 import { ExAllocatePoolWithTag, ExFreePoolWithTag } from "./api-ex.js";
 import { BugCheckCode } from "./bugcheck-codes.js";
 import { currentMachine } from "./context.js";
@@ -128,7 +129,8 @@ function kernel(
 }
 
 function isPaged(poolType: number): boolean {
-  return (poolType & 1) === 1;
+  // A POOL_TYPE by value: what no C caller could pass is STATUS_INVALID_PARAMETER, raised.
+  return (checkNumber("ExInitializeLookasideListEx", "PoolType", poolType) & 1) === 1;
 }
 
 function initialize(
@@ -140,6 +142,9 @@ function initialize(
   size: number,
   tag: number | string,
 ): void {
+  // By value: what no C caller could pass is STATUS_INVALID_PARAMETER, raised.
+  checkNumber("ExInitialize…LookasideList", "Flags", flags);
+  checkNumber("ExInitialize…LookasideList", "Size", size);
   g.ListHead.length = 0;
   g.Depth = MINIMUM_LOOKASIDE_DEPTH;
   g.MaximumDepth = MAXIMUM_LOOKASIDE_DEPTH;
@@ -244,7 +249,7 @@ export function ExInitializeNPagedLookasideList(
   const t = kernel("ExInitializeNPagedLookasideList", Lookaside, DISPATCH_LEVEL, Size);
   Lookaside.Allocate = Allocate;
   Lookaside.Free = Free;
-  initialize(t, Lookaside.L, "NPaged", Flags & POOL_NX_ALLOCATION ? 512 : 0, Flags, Size, Tag);
+  initialize(t, Lookaside.L, "NPaged", checkNumber("ExInitializeNPagedLookasideList", "Flags", Flags) & POOL_NX_ALLOCATION ? 512 : 0, Flags, Size, Tag);
 }
 
 /** ExAllocateFromNPagedLookasideList: a cached block, or a new one from Allocate; 0 (NULL) when that fails. */
@@ -337,6 +342,7 @@ export function ExInitializeLookasideListEx(
     Size,
   );
   const known = EX_LOOKASIDE_LIST_EX_FLAG_RAISE_ON_FAIL | EX_LOOKASIDE_LIST_EX_FLAG_FAIL_NO_RAISE;
+  Flags = checkNumber("ExInitializeLookasideListEx", "Flags", Flags);
   if ((Flags & ~known) !== 0 || (Flags & known) === known) return STATUS_INVALID_PARAMETER_5;
   Lookaside.AllocateEx = Allocate;
   Lookaside.FreeEx = Free;
