@@ -157,7 +157,10 @@ export class LARGE_INTEGER {
 
   QuadPart: bigint;
   constructor(QuadPart: bigint | number = 0n) {
-    this.QuadPart = BigInt.asIntN(64, BigInt(QuadPart));
+    // A number is a whole count (a fraction is cut as C's conversion cuts it); NaN, an infinity or
+    // an object is no LONGLONG at all: STATUS_INVALID_PARAMETER, raised.
+    const whole = typeof QuadPart === "bigint" ? QuadPart : BigInt(Math.trunc(checkNumber("LARGE_INTEGER", "QuadPart", QuadPart)));
+    this.QuadPart = BigInt.asIntN(64, whole);
   }
   get LowPart(): number {
     return Number(BigInt.asUintN(32, this.QuadPart));
