@@ -14,7 +14,8 @@ import { UserMode } from "../kernel/irql.js";
 import { NtStatusError } from "../kernel/nt-status-error.js";
 import type { MaybePromise } from "../kernel/objects.js";
 import { OBJECT_ATTRIBUTES } from "../kernel/object-attributes.js";
-import { unicodeStringText } from "../kernel/rtl-string.js";
+import { UNICODE_STRING, unicodeStringText } from "../kernel/rtl-string.js";
+import { checkPointer, isGiven } from "../kernel/bad-pointer.js";
 import {
   NT_SUCCESS,
   NtStatus,
@@ -72,7 +73,10 @@ function statusOf(e: unknown): NTSTATUS {
 function capturedName(oa: OBJECT_ATTRIBUTES | number): string | NTSTATUS {
   try {
     if (typeof oa === "number") probeRead(oa, OBJECT_ATTRIBUTES.size);
+    // A local that is no OBJECT_ATTRIBUTES (or names no UNICODE_STRING) is a pointer the capture faults on.
+    else checkPointer("NtCreateFile", "ObjectAttributes", oa, OBJECT_ATTRIBUTES, "an OBJECT_ATTRIBUTES");
     const attributes = typeof oa === "number" ? OBJECT_ATTRIBUTES.at(oa) : oa;
+    if (isGiven(attributes.ObjectName)) checkPointer("NtCreateFile", "ObjectAttributes->ObjectName", attributes.ObjectName, UNICODE_STRING, "a UNICODE_STRING");
     if (attributes.RootDirectory !== 0) {
       throw new Error("NtCreateFile: opening relative to a RootDirectory handle is not built in irpsim; give the full name (\\??\\Name or \\Device\\Name)");
     }

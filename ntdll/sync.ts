@@ -9,7 +9,8 @@ import { NtStatusError } from "../kernel/nt-status-error.js";
 import { OBJECT_ATTRIBUTES, OBJ_OPENIF, OBJ_VALID_ATTRIBUTES } from "../kernel/object-attributes.js";
 import { insertNamedObject, lookupNamedObject } from "../kernel/object-directory.js";
 import type { KernelObject } from "../kernel/objects.js";
-import { unicodeStringText } from "../kernel/rtl-string.js";
+import { UNICODE_STRING, unicodeStringText } from "../kernel/rtl-string.js";
+import { checkPointer, isGiven } from "../kernel/bad-pointer.js";
 import {
   STATUS_INVALID_HANDLE,
   STATUS_INVALID_PARAMETER,
@@ -43,7 +44,10 @@ function objectName(oa: OBJECT_ATTRIBUTES | number | null): { name: string | nul
   if (oa === null || oa === 0) return { name: null, attributes: 0 };
   try {
     if (typeof oa === "number") probeRead(oa, OBJECT_ATTRIBUTES.size);
+    // A local that is no OBJECT_ATTRIBUTES (or names no UNICODE_STRING) is a pointer the capture faults on.
+    else checkPointer("the object's name", "ObjectAttributes", oa, OBJECT_ATTRIBUTES, "an OBJECT_ATTRIBUTES");
     const a = typeof oa === "number" ? OBJECT_ATTRIBUTES.at(oa) : oa;
+    if (isGiven(a.ObjectName)) checkPointer("the object's name", "ObjectAttributes->ObjectName", a.ObjectName, UNICODE_STRING, "a UNICODE_STRING");
     const attributes = a.Attributes;
     if ((attributes & ~OBJ_VALID_ATTRIBUTES) !== 0) return STATUS_INVALID_PARAMETER;
     const us = a.ObjectName;
