@@ -554,7 +554,9 @@ export class KernelWorld {
       if (r.returns) for (const [kind, get] of Object.entries(r.returns)) this.keep(kind, get(value, args));
     } catch (e) {
       try {
-        if (classifyThrow(r.name, args, e) === "ntstatus") c.ntStatus++;
+        const outcome = classifyThrow(r.name, args, e);
+        if (outcome === "ntstatus") c.ntStatus++;
+        else if (outcome === "notBuilt") c.notBuilt++;
       } catch (escape) {
         if (escape instanceof HostEscape) this.escape = escape;
         else throw escape;

@@ -263,7 +263,9 @@ export class Win32World {
       if (status !== 0) c.statuses.set(w32.win32ErrorName(status), (c.statuses.get(w32.win32ErrorName(status)) ?? 0) + 1);
     } catch (e) {
       try {
-        if (classifyThrow(r.name, args, e) === "ntstatus") c.ntStatus++;
+        const outcome = classifyThrow(r.name, args, e);
+        if (outcome === "ntstatus") c.ntStatus++;
+        else if (outcome === "notBuilt") c.notBuilt++;
       } catch (escape) {
         if (escape instanceof HostEscape) this.escape = escape;
         else throw escape;
