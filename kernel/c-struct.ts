@@ -128,7 +128,7 @@ export function writeU64(address: number, value: bigint): void {
   // A 64-bit value passed by value: a bigint (or a whole number); nothing else can be passed in C.
   const whole = typeof value === "bigint" || (typeof value === "number" && Number.isInteger(value));
   if (!whole) throw new NtStatusError(STATUS_INVALID_PARAMETER, `STATUS_INVALID_PARAMETER: writeU64 was passed ${describeArgument(value)} as the value, which must be a 64-bit whole number (a bigint)`);
-  const v = BigInt.asUintN(64, BigInt(value));
+  const v = BigInt.asUintN(64, typeof value === "bigint" ? value : BigInt(value));
   m.touchForWrite(address + 7);
   m.writeU32(address, Number(v & 0xffffffffn));
   m.writeU32(address + 4, Number(v >> 32n));
@@ -324,7 +324,8 @@ function layout<F extends CFields>(name: string, members: F, union: boolean, opt
     },
     write(address, value) {
       field(name, address);
-      if (typeof value !== "object" || value === null) badPointer(`a ${name} store`, "the value", value, `the members of a ${name}`);
+      const given: unknown = value;
+      if (typeof given !== "object" || given === null) badPointer(`a ${name} store`, "the value", given, `the members of a ${name}`);
       for (const f of entries) {
         const v = (value as Record<string, unknown>)[f.name];
         if (v !== undefined) f.type.write(address + f.offset, v);

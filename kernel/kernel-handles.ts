@@ -278,7 +278,8 @@ export async function ZwWaitForMultipleObjects(Count: number, Handles: readonly 
   const held: KernelObject[] = [];
   try {
     // The handle array is read through its pointer: what is no array faults.
-    if (!Array.isArray(Handles)) badPointer(api, "Handles", Handles, "an array of handles");
+    const list: unknown = Handles;
+    if (!Array.isArray(list)) return badPointer(api, "Handles", list, "an array of handles");
     if (checkNumber(api, "Count", Count) < 1 || Count > MAXIMUM_WAIT_OBJECTS || Handles.length < Count) return STATUS_INVALID_PARAMETER_1;
     if (WaitType !== WaitAll && WaitType !== WaitAny) return STATUS_INVALID_PARAMETER;
     const headers: DispatcherHeader[] = [];

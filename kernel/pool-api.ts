@@ -123,7 +123,8 @@ export function ExAllocatePool3(Flags: POOL_FLAGS | number, NumberOfBytes: numbe
   const params = ExtendedParameters ?? [];
   if (ExtendedParametersCount !== params.length) return failed(raise);
   for (const p of params) {
-    if (typeof p !== "object" || p === null) badPointer("ExAllocatePool3", "ExtendedParameters", p, "a POOL_EXTENDED_PARAMETER");
+    const given: unknown = p;
+    if (typeof given !== "object" || given === null) badPointer("ExAllocatePool3", "ExtendedParameters", given, "a POOL_EXTENDED_PARAMETER");
     if (p.Type === PoolExtendedParameterSecurePool) throw new Error("ExAllocatePool3: secure pool (PoolExtendedParameterSecurePool) is not built in irpsim");
     if (p.Type !== PoolExtendedParameterPriority && p.Type !== PoolExtendedParameterNumaNode) return failed(raise);
   }

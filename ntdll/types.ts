@@ -47,8 +47,9 @@ export function probeRead(address: number, length: number): void {
 
 /** Probes an out-parameter before the service does anything (ProbeForWriteHandle). */
 export function probeOut(t: KThread, out: POut): void {
-  if (typeof out === "number") probeWrite(t, out, 4, 4);
-  else if (typeof out !== "object" || out === null) notAVariable(out);
+  const given: unknown = out;
+  if (typeof given === "number") probeWrite(t, given, 4, 4);
+  else if (typeof given !== "object" || given === null) notAVariable(given);
 }
 
 /** An out-parameter that is neither an address nor a local: the service's write through it faults. */
@@ -58,9 +59,10 @@ function notAVariable(out: unknown): never {
 
 /** Stores an out-parameter (the probe was done first). */
 export function storeOut(t: KThread, out: POut, value: number): void {
-  if (typeof out === "number") t.machine.mmu.writeU32(out, value >>> 0);
-  else if (typeof out === "object" && out !== null) out.value = value >>> 0;
-  else notAVariable(out);
+  const given: unknown = out;
+  if (typeof given === "number") t.machine.mmu.writeU32(given, value >>> 0);
+  else if (typeof given === "object" && given !== null) (given as InOut<number>).value = value >>> 0;
+  else notAVariable(given);
 }
 
 /** Reads a PLARGE_INTEGER: null for NULL, else the 64-bit value as a number of 100 ns ticks. */

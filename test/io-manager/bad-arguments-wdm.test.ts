@@ -27,7 +27,7 @@ function attempt(fn: () => unknown): Outcome {
 /** Runs the calls on a system thread (a driver's context) and returns each one's outcome. */
 async function inKernel(m: Machine, calls: readonly (() => unknown)[]): Promise<Outcome[]> {
   const r = await runKernel(m, () => calls.map(attempt));
-  if (r.error) throw r.error instanceof Error ? r.error : new Error(String(r.error));
+  if (r.error) throw r.error instanceof Error ? r.error : new Error("the body threw a value that is no Error");
   expect(m.halted).to.equal(null);
   return r.value ?? [];
 }
@@ -44,16 +44,16 @@ describe("bad arguments to the WDM, native and newer Win32 routines get NT's ans
       () => wdm.KeTryToAcquireGuardedMutex(new wdm.FAST_MUTEX() as never),
       () => wdm.ExIsResourceAcquiredSharedLite(Symbol("x") as never),
       () => wdm.ExGetExclusiveWaiterCount(null as never),
-      () => wdm.ExReleasePushLock([] as never),
+      () => { wdm.ExReleasePushLock([] as never); },
       () => wdm.ExAcquireRundownProtection(true as never),
       () => wdm.IoAcquireRemoveLock(-1 as never),
       () => wdm.ExAllocateFromNPagedLookasideList(new wdm.LOOKASIDE_LIST_EX() as never),
-      () => wdm.ExFlushLookasideListEx(0 as never),
-      () => wdm.InitializeSListHead(undefined as never),
-      () => wdm.PushEntryList(new wdm.SINGLE_LIST_ENTRY(), "entry" as never),
+      () => { wdm.ExFlushLookasideListEx(0 as never); },
+      () => { wdm.InitializeSListHead(undefined as never); },
+      () => { wdm.PushEntryList(new wdm.SINGLE_LIST_ENTRY(), "entry" as never); },
       () => wdm.ExInterlockedInsertHeadList(new wdm.LIST_ENTRY(), new wdm.LIST_ENTRY(), new wdm.IO_CSQ() as never),
-      () => wdm.IoFreeWorkItem("Prop" as never),
-      () => wdm.KeSetImportanceDpc(0x81000000 as never, wdm.HighImportance),
+      () => { wdm.IoFreeWorkItem("Prop" as never); },
+      () => { wdm.KeSetImportanceDpc(0x81000000 as never, wdm.HighImportance); },
       () => wdm.PsGetThreadProcess(null as never),
       () => wdm.KeQueryPriorityThread(event as never),
     ]);
@@ -76,11 +76,12 @@ describe("bad arguments to the WDM, native and newer Win32 routines get NT's ans
 
   it("the Rtl string routines raise the access violation for a PUNICODE_STRING or PANSI_STRING that is none, or a source that is no address", async () => {
     const m = newMachine();
+    const wrongString: unknown = new wdm.UNICODE_STRING();
     const outcomes = await inKernel(m, [
-      () => wdm.RtlCopyUnicodeString(0x80000000 as never, new wdm.UNICODE_STRING()),
-      () => wdm.RtlInitEmptyAnsiString(10n as never, 0, 0),
-      () => wdm.RtlInitUnicodeString(new wdm.UNICODE_STRING(), {} as never),
-      () => wdm.RtlEqualString(new wdm.ANSI_STRING(), new wdm.UNICODE_STRING() as never, false),
+      () => { wdm.RtlCopyUnicodeString(0x80000000 as never, new wdm.UNICODE_STRING()); },
+      () => { wdm.RtlInitEmptyAnsiString(10n as never, 0, 0); },
+      () => { wdm.RtlInitUnicodeString(new wdm.UNICODE_STRING(), {} as never); },
+      () => wdm.RtlEqualString(new wdm.ANSI_STRING(), wrongString as never, false),
       () => wdm.RtlUnicodeStringPrintf(null as never, "%d", 1),
       () => wdm.RtlUpcaseUnicodeChar(Symbol("c") as never),
     ]);
@@ -100,7 +101,7 @@ describe("bad arguments to the WDM, native and newer Win32 routines get NT's ans
 
   it("writeU64 of a value that is no 64-bit whole number is STATUS_INVALID_PARAMETER; readU64 through what is no address the access violation", async () => {
     const m = newMachine();
-    const outcomes = await inKernel(m, [() => wdm.writeU64(0x1000, { v: 1 } as never), () => wdm.readU64(Symbol("p") as never)]);
+    const outcomes = await inKernel(m, [() => { wdm.writeU64(0x1000, { v: 1 } as never); }, () => wdm.readU64(Symbol("p") as never)]);
     expect(outcomes).to.deep.equal([INVALID, AV]);
   });
 
@@ -144,7 +145,7 @@ describe("bad arguments to the WDM, native and newer Win32 routines get NT's ans
       (await wdm.ZwDuplicateObject(wdm.NtCurrentProcess, Symbol("h") as never, wdm.NtCurrentProcess, 0, 0, 0)).status,
       attempt(() => wdm.ObReferenceObjectByHandle(4, 0, new wdm.EX_RUNDOWN_REF() as never, wdm.KernelMode)),
       attempt(() => wdm.IoGetRelatedDeviceObject(null as never)),
-      attempt(() => wdm.InitializeObjectAttributes(null as never, null, 0, 0, null)),
+      attempt(() => { wdm.InitializeObjectAttributes(null as never, null, 0, 0, null); }),
     ]);
     expect(r.error).to.equal(null);
     expect(r.value).to.deep.equal([AV, AV, wdm.STATUS_INVALID_HANDLE, AV, AV, AV]);
