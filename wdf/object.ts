@@ -527,7 +527,7 @@ export function WdfObjectGetTypedContext<T>(Handle: WDFOBJECT, TypeInfo: WDF_OBJ
   }
   // The type information is read through its pointer: what is none faults.
   const given: unknown = TypeInfo;
-  const info: unknown = given instanceof WDF_OBJECT_CONTEXT_TYPE_INFO ? given : typeof given === "object" && given !== null ? (given as { TypeInfo?: unknown }).TypeInfo : undefined;
+  const info: unknown = given instanceof WDF_OBJECT_CONTEXT_TYPE_INFO ? given : (typeof given === "object" && given !== null) || typeof given === "function" ? (given as { TypeInfo?: unknown }).TypeInfo : undefined;
   if (!(info instanceof WDF_OBJECT_CONTEXT_TYPE_INFO)) return badPointer("WdfObjectGetTypedContext", "TypeInfo", given, "a WDF_OBJECT_CONTEXT_TYPE_INFO (or a context accessor)");
   return o.getContext(info as WDF_OBJECT_CONTEXT_TYPE_INFO<T>);
 }
