@@ -7,12 +7,12 @@ import { currentMachine } from "../kernel/context.js";
 import type { MaybePromise } from "../kernel/objects.js";
 import { STATUS_ACCESS_VIOLATION, STATUS_INVALID_DEVICE_REQUEST, STATUS_PENDING, ntStatusName, type NTSTATUS } from "../kernel/status.js";
 import { NtStatusError } from "../kernel/nt-status-error.js";
-import { checkPointer, checkRoutine } from "../kernel/bad-pointer.js";
+import { badPointer, checkPointer, checkRoutine } from "../kernel/bad-pointer.js";
 import type { KThread } from "../kernel/thread.js";
 import { SL_PENDING_RETURNED, majorFunctionName } from "./constants.js";
 import { DEVICE_OBJECT } from "./device-object.js";
 import type { DRIVER_DISPATCH } from "./driver-object.js";
-import type { FILE_OBJECT } from "./file-object.js";
+import { FILE_OBJECT } from "./file-object.js";
 import { ioManager } from "./io-manager.js";
 import { IRP } from "./irp.js";
 import { completeRequest } from "./completion.js";
@@ -156,7 +156,10 @@ export function IoGetAttachedDevice(DeviceObject: DEVICE_OBJECT): DEVICE_OBJECT 
 
 /** IoGetRelatedDeviceObject: where requests on a file object go (the top of its device's stack). */
 export function IoGetRelatedDeviceObject(FileObject: FILE_OBJECT): DEVICE_OBJECT {
+  checkPointer("IoGetRelatedDeviceObject", "FileObject", FileObject, FILE_OBJECT, "a FILE_OBJECT");
+  // Every file object the I/O manager opened names its device; one without reads NULL there and
+  // the walk up the stack faults on it.
   const d = FileObject.DeviceObject;
-  if (!d) throw new RangeError(`${FileObject.label} has no device`);
+  if (!d) return badPointer("IoGetRelatedDeviceObject", "FileObject->DeviceObject", d, "a DEVICE_OBJECT");
   return IoGetAttachedDevice(d);
 }

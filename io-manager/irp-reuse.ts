@@ -2,6 +2,7 @@
  * IRPs a driver lays out, reuses and associates: IoSizeOfIrp, IoInitializeIrp, IoReuseIrp and
  * IoMakeAssociatedIrp (the master IRP completes when the last of its associated IRPs does).
  */
+import { checkNumber, checkPointer } from "../kernel/bad-pointer.js";
 import { BugCheckCode } from "../kernel/bugcheck-codes.js";
 import { currentMachine } from "../kernel/context.js";
 import { STATUS_ASSERTION_FAILURE, type NTSTATUS } from "../kernel/status.js";
@@ -9,7 +10,7 @@ import type { KThread } from "../kernel/thread.js";
 import { IRP_ASSOCIATED_IRP } from "./constants.js";
 import { ioManager } from "./io-manager.js";
 import { allocateIrp, driverMemory } from "./irp-alloc.js";
-import { newIrp, type IRP } from "./irp.js";
+import { IRP, newIrp } from "./irp.js";
 
 /** sizeof(IRP) on x86. */
 const SIZEOF_IRP = 0x70;
@@ -22,7 +23,7 @@ function kernel(api: string): KThread {
 
 /** IoSizeOfIrp(StackSize): the bytes an IRP with that many stack locations takes (x86: 0x70 + 0x24 per location). */
 export function IoSizeOfIrp(StackSize: number): number {
-  return SIZEOF_IRP + SIZEOF_IO_STACK_LOCATION * (StackSize & 0xff);
+  return SIZEOF_IRP + SIZEOF_IO_STACK_LOCATION * (checkNumber("IoSizeOfIrp", "StackSize", StackSize) & 0xff);
 }
 
 /** A checked build's ASSERT in the I/O manager: stops the machine as a failed NT_ASSERT does. */
@@ -46,13 +47,16 @@ export function IoInitializeIrp(Irp: IRP | number, PacketSize: number, StackSize
   const t = kernel("IoInitializeIrp");
   const m = t.machine;
   const io = ioManager(m);
-  const stack = StackSize & 0xff;
+  const stack = checkNumber("IoInitializeIrp", "StackSize", StackSize) & 0xff;
+  checkNumber("IoInitializeIrp", "PacketSize", PacketSize);
   if (PacketSize < IoSizeOfIrp(stack) || stack < 1) {
     m.bugCheck(0x19, 0x20, typeof Irp === "number" ? Irp : 0, PacketSize, IoSizeOfIrp(stack), {
       detail: `IoInitializeIrp with PacketSize ${PacketSize} for ${stack} stack location(s), which need IoSizeOfIrp(${stack}) = ${IoSizeOfIrp(stack)} bytes: the stack locations overrun the block (BAD_POOL_HEADER)`,
     });
   }
   if (typeof Irp !== "number") {
+    // Laid out through the pointer: what is no IRP (nor an address) faults.
+    checkPointer("IoInitializeIrp", "Irp", Irp, IRP, "an IRP or the address of IoSizeOfIrp(StackSize) bytes");
     if (stack > Irp.StackCount) assertion(t, "IoInitializeIrp", Irp, `${Irp.label} has ${Irp.StackCount} stack locations; it cannot be laid out with ${stack}`);
     const { id, origin } = Irp;
     Irp.reset();
@@ -84,6 +88,7 @@ export function IoInitializeIrp(Irp: IRP | number, PacketSize: number, StackSize
  */
 export function IoReuseIrp(Irp: IRP, Iostatus: NTSTATUS): void {
   const t = kernel("IoReuseIrp");
+  checkPointer("IoReuseIrp", "Irp", Irp, IRP, "an IRP");
   if (!Irp.allocated) assertion(t, "IoReuseIrp", Irp, `${Irp.label} has been freed`);
   if (Irp.origin !== "IoAllocateIrp" && Irp.origin !== "IoInitializeIrp" && Irp.origin !== "IoMakeAssociatedIrp") {
     assertion(t, "IoReuseIrp", Irp, `${Irp.label} was built by the I/O manager (${Irp.origin}), not allocated by the driver`);
@@ -112,6 +117,7 @@ export function IoReuseIrp(Irp: IRP, Iostatus: NTSTATUS): void {
  */
 export function IoMakeAssociatedIrp(Irp: IRP, StackSize: number): IRP | null {
   const t = kernel("IoMakeAssociatedIrp");
+  checkPointer("IoMakeAssociatedIrp", "Irp", Irp, IRP, "an IRP (the master)");
   const irp = allocateIrp(t.machine, StackSize, "IoMakeAssociatedIrp");
   if (!irp) return null;
   irp.Flags = IRP_ASSOCIATED_IRP;

@@ -12,7 +12,7 @@
 import { KeInitializeEvent, KeSetEvent, KeWaitForSingleObject, Executive, KEVENT, SynchronizationEvent } from "../kernel/api-ke.js";
 import { BugCheckCode } from "../kernel/bugcheck-codes.js";
 import { currentMachine } from "../kernel/context.js";
-import { nullDereference } from "../kernel/interlocked.js";
+import { notTheStructure } from "../kernel/interlocked.js";
 import { DISPATCH_LEVEL, KernelMode, PASSIVE_LEVEL } from "../kernel/irql.js";
 import { STATUS_DELETE_PENDING, STATUS_SUCCESS, type NTSTATUS } from "../kernel/status.js";
 import type { KThread } from "../kernel/thread.js";
@@ -77,7 +77,7 @@ function hooks(t: KThread, op: RemoveLockOperation, lock: IO_REMOVE_LOCK, tag: u
 }
 
 function check(t: KThread, api: string, lock: IO_REMOVE_LOCK, maxIrql: number): void {
-  if ((lock as IO_REMOVE_LOCK | null | undefined) == null) nullDereference(t);
+  if (!(lock instanceof IO_REMOVE_LOCK)) notTheStructure(t, api, "RemoveLock", lock, "an IO_REMOVE_LOCK");
   if (t.irql > maxIrql) {
     t.machine.bugCheck(BugCheckCode.IRQL_NOT_LESS_OR_EQUAL, 0, t.irql, 0, 0, { detail: `${api} at IRQL ${t.irql}: it must be called at IRQL <= ${maxIrql === PASSIVE_LEVEL ? "PASSIVE_LEVEL" : "DISPATCH_LEVEL"}` });
   }

@@ -15,7 +15,7 @@
 import { ExAllocatePoolWithTag, ExFreePoolWithTag, NonPagedPoolNx } from "../kernel/api-ex.js";
 import { SyncBugCheckCode } from "../kernel/bugcheck-codes.js";
 import { currentMachine } from "../kernel/context.js";
-import { nullDereference } from "../kernel/interlocked.js";
+import { notTheStructure, nullDereference } from "../kernel/interlocked.js";
 import { DISPATCH_LEVEL } from "../kernel/irql.js";
 import type { Machine } from "../kernel/machine.js";
 import type { MaybePromise } from "../kernel/objects.js";
@@ -112,7 +112,7 @@ function resolve(t: KThread, api: string, item: PIO_WORKITEM): IO_WORKITEM {
     }
     return found;
   }
-  if ((item as IO_WORKITEM | null | undefined) == null) nullDereference(t);
+  if (!(item instanceof IO_WORKITEM)) notTheStructure(t, api, "IoWorkItem", item, "an IO_WORKITEM");
   return item;
 }
 
@@ -157,6 +157,7 @@ export function IoInitializeWorkItem(IoObject: DEVICE_OBJECT | DRIVER_OBJECT, Io
   let item: IO_WORKITEM;
   if (typeof IoWorkItem === "number") {
     if (IoWorkItem === 0) nullDereference(t);
+    if (!Number.isInteger(IoWorkItem)) notTheStructure(t, "IoInitializeWorkItem", "IoWorkItem", IoWorkItem, "an IO_WORKITEM or the address of IoSizeofWorkItem() bytes");
     // The item's fields are written into the driver's block (a fault there is the driver's).
     t.machine.mmu.fill(IoWorkItem, IO_WORKITEM_SIZE, 0);
     let map = itemsAt.get(t.machine);
@@ -168,7 +169,8 @@ export function IoInitializeWorkItem(IoObject: DEVICE_OBJECT | DRIVER_OBJECT, Io
     item.address = IoWorkItem;
     map.set(IoWorkItem, item);
   } else {
-    if ((IoWorkItem as IO_WORKITEM | null | undefined) == null) nullDereference(t);
+    // The item's fields are written through the pointer: anything but an item faults.
+    if (!(IoWorkItem instanceof IO_WORKITEM)) notTheStructure(t, "IoInitializeWorkItem", "IoWorkItem", IoWorkItem, "an IO_WORKITEM or the address of IoSizeofWorkItem() bytes");
     item = IoWorkItem;
   }
   if (item.queued) {

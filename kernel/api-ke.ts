@@ -14,7 +14,7 @@ import { STATUS_INVALID_PARAMETER, STATUS_MUTANT_NOT_OWNED, STATUS_SEMAPHORE_LIM
 import type { KThread } from "./thread.js";
 import { KTIMER } from "./timer.js";
 import { BugCheckCode, SyncBugCheckCode } from "./bugcheck-codes.js";
-import { nullDereference } from "./interlocked.js";
+import { notTheStructure, nullDereference } from "./interlocked.js";
 import { MAXIMUM_WAIT_OBJECTS } from "./waits.js";
 import { badPointer, checkNumber, checkPointer, checkTimeout, isGiven } from "./bad-pointer.js";
 
@@ -431,8 +431,8 @@ export function KeFlushQueuedDpcs(): void {
  * DISPATCH_LEVEL, so Low and Medium importance run at the same moment).
  */
 export function KeSetImportanceDpc<C>(Dpc: KDPC<C>, Importance: number): void {
-  if ((Dpc as KDPC<C> | null | undefined) == null) nullDereference(kernel("KeSetImportanceDpc"));
-  Dpc.Importance = Importance;
+  if (!(Dpc instanceof KDPC)) notTheStructure(kernel("KeSetImportanceDpc"), "KeSetImportanceDpc", "Dpc", Dpc, "a KDPC");
+  Dpc.Importance = checkNumber("KeSetImportanceDpc", "Importance", Importance);
 }
 
 /**
@@ -440,8 +440,8 @@ export function KeSetImportanceDpc<C>(Dpc: KDPC<C>, Importance: number): void {
  * processor (what another one does is injected), so the DPC runs where the queue is drained.
  */
 export function KeSetTargetProcessorDpc<C>(Dpc: KDPC<C>, Number: number): void {
-  if ((Dpc as KDPC<C> | null | undefined) == null) nullDereference(kernel("KeSetTargetProcessorDpc"));
-  Dpc.Number = Number;
+  if (!(Dpc instanceof KDPC)) notTheStructure(kernel("KeSetTargetProcessorDpc"), "KeSetTargetProcessorDpc", "Dpc", Dpc, "a KDPC");
+  Dpc.Number = checkNumber("KeSetTargetProcessorDpc", "Number", Number);
 }
 
 /** KeGetCurrentProcessorNumber: the machine's one processor is number 0. */
@@ -451,7 +451,11 @@ export function KeGetCurrentProcessorNumber(): number {
 
 /** KeQueryActiveProcessorCount: one active processor (bit 0 of the affinity, when asked for). */
 export function KeQueryActiveProcessorCount(ActiveProcessors: { value: number } | null = null): number {
-  if (ActiveProcessors) ActiveProcessors.value = 1;
+  if (isGiven(ActiveProcessors)) {
+    // The affinity mask is written through the pointer: what is no variable faults.
+    if (typeof ActiveProcessors !== "object" || ActiveProcessors === null) badPointer("KeQueryActiveProcessorCount", "ActiveProcessors", ActiveProcessors, "a KAFFINITY variable or NULL");
+    ActiveProcessors.value = 1;
+  }
   return 1;
 }
 

@@ -13,7 +13,7 @@ import { STATUS_INVALID_HANDLE, STATUS_INVALID_PARAMETER, STATUS_OBJECT_TYPE_MIS
 import { NtStatusError } from "./nt-status-error.js";
 import { OBJ_INHERIT, OBJ_KERNEL_HANDLE } from "./object-attributes.js";
 import { KThread } from "./thread.js";
-import { checkNumber, checkPointer, checkRoutine } from "./bad-pointer.js";
+import { badPointer, checkNumber, checkPointer, checkRoutine, isGiven } from "./bad-pointer.js";
 
 function kernel(api: string): KThread {
   return currentMachine(api).kernelCall(api);
@@ -50,18 +50,19 @@ export function PsGetProcessId(Process: KProcess): number {
 
 /** PsGetThreadId: a thread's id (its CID's UniqueThread). */
 export function PsGetThreadId(Thread: KThread): number {
-  if ((Thread as KThread | null | undefined) == null) nullDereference(kernel("PsGetThreadId"));
+  checkPointer("PsGetThreadId", "Thread", Thread, KThread, "an ETHREAD");
   return Thread.tid;
 }
 
 /** PsGetThreadProcessId: the id of the process a thread belongs to. */
 export function PsGetThreadProcessId(Thread: KThread): number {
-  if ((Thread as KThread | null | undefined) == null) nullDereference(kernel("PsGetThreadProcessId"));
+  checkPointer("PsGetThreadProcessId", "Thread", Thread, KThread, "an ETHREAD");
   return Thread.process.pid;
 }
 
 /** PsGetThreadProcess / IoThreadToProcess: the process a thread belongs to. */
 export function PsGetThreadProcess(Thread: KThread): KProcess {
+  checkPointer("PsGetThreadProcess", "Thread", Thread, KThread, "an ETHREAD");
   return Thread.process;
 }
 
@@ -104,8 +105,8 @@ export const HIGH_PRIORITY = 31;
  * it (its choices are decision points instead). A value out of range raises STATUS_INVALID_PARAMETER.
  */
 export function KeSetPriorityThread(Thread: KThread, Priority: number): number {
-  const t = kernel("KeSetPriorityThread");
-  if ((Thread as KThread | null | undefined) == null) nullDereference(t);
+  kernel("KeSetPriorityThread");
+  checkPointer("KeSetPriorityThread", "Thread", Thread, KThread, "a KTHREAD");
   if (!Number.isInteger(Priority) || Priority < LOW_PRIORITY || Priority > HIGH_PRIORITY) {
     throw new NtStatusError(STATUS_INVALID_PARAMETER, `KeSetPriorityThread: priority ${String(Priority)} is outside LOW_PRIORITY..HIGH_PRIORITY`);
   }
@@ -116,6 +117,7 @@ export function KeSetPriorityThread(Thread: KThread, Priority: number): number {
 
 /** KeQueryPriorityThread: a thread's current priority. */
 export function KeQueryPriorityThread(Thread: KThread): number {
+  checkPointer("KeQueryPriorityThread", "Thread", Thread, KThread, "a KTHREAD");
   return Thread.priority;
 }
 
@@ -199,6 +201,8 @@ export function ObReferenceObjectByHandle(Handle: number, DesiredAccess: number,
   DesiredAccess = checkNumber("ObReferenceObjectByHandle", "DesiredAccess", DesiredAccess);
   const h = Handle >>> 0;
   const type = typeof ObjectType === "string" ? objectTypeNamed(ObjectType) : ObjectType;
+  // The type is read through its pointer (POBJECT_TYPE): what is no object type faults.
+  if (isGiven(type) && !(type instanceof OBJECT_TYPE)) badPointer("ObReferenceObjectByHandle", "ObjectType", type, "a POBJECT_TYPE (ExEventObjectType, *PsThreadType…) or NULL");
   if (m.kernelHooks.length !== 0) for (const hk of m.kernelHooks) hk.referenceByHandle?.(t, h, type, AccessMode);
   if (t.irql > APC_LEVEL) {
     m.bugCheck(BugCheckCode.IRQL_NOT_LESS_OR_EQUAL, 0, t.irql, 0, 0, { detail: `ObReferenceObjectByHandle at IRQL ${t.irql}: handles are referenced at IRQL <= APC_LEVEL` });
@@ -266,6 +270,7 @@ export function ObDereferenceObjectWithTag(Object: PVOID_OBJECT, _Tag: number | 
 export function ObReferenceObjectByPointer(Object: PVOID_OBJECT, _DesiredAccess: number, ObjectType: OBJECT_TYPE | null, _AccessMode: KPROCESSOR_MODE): NTSTATUS {
   const t = kernel("ObReferenceObjectByPointer");
   const o = headerOfPointer(t, "ObReferenceObjectByPointer", Object);
+  objectTypeArg("ObReferenceObjectByPointer", ObjectType);
   if (ObjectType && o.objectType !== ObjectType.Name) return STATUS_OBJECT_TYPE_MISMATCH;
   if (t.machine.kernelHooks.length !== 0) for (const h of t.machine.kernelHooks) h.objectReferenced?.(t, o);
   t.machine.ob.reference(o);
@@ -280,10 +285,18 @@ export function ObReferenceObjectByPointer(Object: PVOID_OBJECT, _DesiredAccess:
 export function ObOpenObjectByPointer(Object: PVOID_OBJECT, HandleAttributes: number, _PassedAccessState: null, DesiredAccess: number, ObjectType: OBJECT_TYPE | null, _AccessMode: KPROCESSOR_MODE): { /** STATUS_SUCCESS or STATUS_OBJECT_TYPE_MISMATCH. */ status: NTSTATUS; /** The new handle (0 on failure). */ Handle: number } {
   const t = kernel("ObOpenObjectByPointer");
   const o = headerOfPointer(t, "ObOpenObjectByPointer", Object);
+  objectTypeArg("ObOpenObjectByPointer", ObjectType);
+  DesiredAccess = checkNumber("ObOpenObjectByPointer", "DesiredAccess", DesiredAccess);
+  HandleAttributes = checkNumber("ObOpenObjectByPointer", "HandleAttributes", HandleAttributes);
   if (ObjectType && o.objectType !== ObjectType.Name) return { status: STATUS_OBJECT_TYPE_MISMATCH, Handle: 0 };
   const type = ObjectType ?? objectTypeNamed(o.objectType);
   const granted = DesiredAccess & MAXIMUM_ALLOWED ? 0x001fffff : type.mapAccess(DesiredAccess);
   return { status: STATUS_SUCCESS, Handle: insertHandleFor(t, o, granted, HandleAttributes) };
+}
+
+/** A POBJECT_TYPE argument is read through its pointer: what is no object type (nor NULL) faults. */
+function objectTypeArg(api: string, ObjectType: unknown): void {
+  if (isGiven(ObjectType) && !(ObjectType instanceof OBJECT_TYPE)) badPointer(api, "ObjectType", ObjectType, "a POBJECT_TYPE or NULL");
 }
 
 /** ObGetObjectType: the object's type (ObGetObjectType(pEvent) === *ExEventObjectType). */

@@ -144,13 +144,13 @@ export function ProbeForWrite(Address: number, Length: number, Alignment: number
 
 /** RtlCopyBytes: RtlCopyMemory for ranges whose length need not be a multiple of anything. */
 export function RtlCopyBytes(Destination: number, Source: number, Length: number): void {
-  currentMachine("RtlCopyBytes").mmu.copy(Destination, Source, Length);
+  currentMachine("RtlCopyBytes").mmu.copy(a("RtlCopyBytes", "Destination", Destination), a("RtlCopyBytes", "Source", Source), n("RtlCopyBytes", "Length", Length));
 }
 /** RtlZeroBytes. */
 export function RtlZeroBytes(Destination: number, Length: number): void {
-  currentMachine("RtlZeroBytes").mmu.fill(Destination, Length, 0);
+  currentMachine("RtlZeroBytes").mmu.fill(a("RtlZeroBytes", "Destination", Destination), n("RtlZeroBytes", "Length", Length), 0);
 }
 /** RtlFillBytes: every byte of the range set to `Fill`. */
 export function RtlFillBytes(Destination: number, Length: number, Fill: number): void {
-  currentMachine("RtlFillBytes").mmu.fill(Destination, Length, Fill);
+  currentMachine("RtlFillBytes").mmu.fill(a("RtlFillBytes", "Destination", Destination), n("RtlFillBytes", "Length", Length), n("RtlFillBytes", "Fill", Fill));
 }

@@ -7,6 +7,7 @@
  * JavaScript number; the system time therefore equals the interrupt time.
  */
 import { currentMachine } from "./context.js";
+import { badPointer, isGiven } from "./bad-pointer.js";
 import { CLOCK_INCREMENT, PERFORMANCE_FREQUENCY, TICKS_PER_MS } from "./execution-time.js";
 
 /** The clock as the last clock interrupt left it: `now` rounded down to a whole tick. */
@@ -65,7 +66,11 @@ export function KeQueryTickCount(): number {
  */
 export function KeQueryPerformanceCounter(PerformanceFrequency: { QuadPart: number } | null = null): number {
   const m = currentMachine("KeQueryPerformanceCounter").clockCall("KeQueryPerformanceCounter").machine;
-  if (PerformanceFrequency) PerformanceFrequency.QuadPart = PERFORMANCE_FREQUENCY;
+  if (isGiven(PerformanceFrequency)) {
+    // The frequency is written through the pointer: what is no LARGE_INTEGER faults.
+    if (typeof PerformanceFrequency !== "object" || PerformanceFrequency === null) badPointer("KeQueryPerformanceCounter", "PerformanceFrequency", PerformanceFrequency, "a LARGE_INTEGER or NULL");
+    PerformanceFrequency.QuadPart = PERFORMANCE_FREQUENCY;
+  }
   return m.now;
 }
 

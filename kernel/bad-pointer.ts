@@ -98,3 +98,14 @@ export function checkNumber(api: string, param: string, value: unknown): number 
 export function isGiven(value: unknown): boolean {
   return value !== null && value !== undefined;
 }
+
+/**
+ * An object name a routine reads through its pointer (a literal, or a name with a string Buffer):
+ * its text. Anything else is the access violation of reading it ({@link badPointer}).
+ */
+export function checkObjectName(api: string, param: string, value: unknown): string {
+  if (typeof value === "string") return value;
+  const buffer = typeof value === "object" && value !== null ? (value as { Buffer?: unknown }).Buffer : undefined;
+  if (typeof buffer === "string") return buffer;
+  return badPointer(api, param, value, "an object name (a UNICODE_STRING)");
+}

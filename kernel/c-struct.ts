@@ -18,12 +18,20 @@
  * structure is declared with `{ pack: n }` (`#pragma pack(n)`); a structure's size is a multiple
  * of its alignment. Bit fields are not modelled: declare the containing integer and mask it.
  */
+import { badPointer, checkNumber, describeArgument } from "./bad-pointer.js";
+import { NtStatusError } from "./nt-status-error.js";
 import { currentMachine } from "./context.js";
 import type { Mmu } from "./mmu.js";
-import type { NTSTATUS as StatusValue } from "./status.js";
+import { STATUS_INVALID_PARAMETER, type NTSTATUS as StatusValue } from "./status.js";
 
 function mmu(api: string): Mmu {
   return currentMachine(api).mmu;
+}
+
+/** A member's address: the structure's pointer plus the offset; a pointer that is no number faults. */
+function field(name: string, address: number): number {
+  if (typeof address !== "number") badPointer(`a ${name} access`, "the structure's address", address, "an address");
+  return address;
 }
 
 /** A C type over emulated memory: its size, alignment, and how a value is read and written. */
@@ -53,9 +61,11 @@ function scalar(name: string, size: number, read: (m: Mmu, a: number) => number,
     name,
     size,
     align: size,
-    read: (address) => read(mmu(name), address),
+    read: (address) => read(mmu(name), field(name, address)),
     write: (address, value) => {
-      write(mmu(name), address, value);
+      // A C store of a scalar takes a number; anything else no C caller could write there.
+      if (typeof value !== "number" && typeof value !== "boolean") checkNumber(`a ${name} store`, "the value", value);
+      write(mmu(name), field(name, address), value);
     },
   };
 }
@@ -114,6 +124,7 @@ export const HANDLE = u32("HANDLE");
 /** Reads an unsigned 64-bit value (`*(PULONG64)p`) as a bigint. */
 export function readU64(address: number): bigint {
   const m = mmu("readU64");
+  if (typeof address !== "number") badPointer("readU64", "address", address, "an address");
   const lo = m.readU32(address);
   const hi = m.readU32(address + 4);
   return (BigInt(hi) << 32n) | BigInt(lo);
@@ -130,7 +141,11 @@ export function readI64(address: number): bigint {
  */
 export function writeU64(address: number, value: bigint): void {
   const m = mmu("writeU64");
-  const v = BigInt.asUintN(64, value);
+  if (typeof address !== "number") badPointer("writeU64", "address", address, "an address");
+  // A 64-bit value passed by value: a bigint (or a whole number); nothing else can be passed in C.
+  const whole = typeof value === "bigint" || (typeof value === "number" && Number.isInteger(value));
+  if (!whole) throw new NtStatusError(STATUS_INVALID_PARAMETER, `STATUS_INVALID_PARAMETER: writeU64 was passed ${describeArgument(value)} as the value, which must be a 64-bit whole number (a bigint)`);
+  const v = BigInt.asUintN(64, typeof value === "bigint" ? value : BigInt(value));
   m.touchForWrite(address + 7);
   m.writeU32(address, Number(v & 0xffffffffn));
   m.writeU32(address + 4, Number(v >> 32n));
@@ -163,7 +178,10 @@ export class LARGE_INTEGER {
   QuadPart: bigint;
   /** A LARGE_INTEGER holding `QuadPart` (0 when not given), truncated to 64 bits as a C store would. */
   constructor(QuadPart: bigint | number = 0n) {
-    this.QuadPart = BigInt.asIntN(64, BigInt(QuadPart));
+    // A number is a whole count (a fraction is cut as C's conversion cuts it); NaN, an infinity or
+    // an object is no LONGLONG at all: STATUS_INVALID_PARAMETER, raised.
+    const whole = typeof QuadPart === "bigint" ? QuadPart : BigInt(Math.trunc(checkNumber("LARGE_INTEGER", "QuadPart", QuadPart)));
+    this.QuadPart = BigInt.asIntN(64, whole);
   }
   /** The low 32 bits, unsigned; setting it keeps HighPart. */
   get LowPart(): number {
@@ -341,17 +359,22 @@ function layout<F extends CFields>(name: string, members: F, union: boolean, opt
     align,
     fields: fields as CStruct<F>["fields"],
     read(address) {
+      field(name, address);
       const out: Record<string, unknown> = {};
       for (const f of entries) out[f.name] = f.type.read(address + f.offset);
       return out as CStructValue<F>;
     },
     write(address, value) {
+      field(name, address);
+      const given: unknown = value;
+      if (typeof given !== "object" || given === null) badPointer(`a ${name} store`, "the value", given, `the members of a ${name}`);
       for (const f of entries) {
         const v = (value as Record<string, unknown>)[f.name];
         if (v !== undefined) f.type.write(address + f.offset, v);
       }
     },
     at(address) {
+      field(name, address);
       const view: Record<string, unknown> = {};
       Object.defineProperty(view, "address", { value: address, enumerable: false });
       for (const f of entries) {

@@ -17,7 +17,8 @@ import type { Machine } from "./machine.js";
 import { PASSIVE_LEVEL } from "./irql.js";
 import { NtStatusError } from "./nt-status-error.js";
 import { formatPrintf, type PrintfArg } from "./printf.js";
-import { STATUS_INVALID_PARAMETER, STATUS_SUCCESS, type NTSTATUS } from "./status.js";
+import { STATUS_ACCESS_VIOLATION, STATUS_INVALID_PARAMETER, STATUS_SUCCESS, type NTSTATUS } from "./status.js";
+import { checkNumber } from "./bad-pointer.js";
 import { callerSite } from "./source-location.js";
 
 declare module "./trace.js" {
@@ -75,15 +76,16 @@ function filterOf(m: Machine): DebugFilter {
   return f;
 }
 
-function levelMask(Level: number): number {
-  const l = Level >>> 0;
+function levelMask(api: string, Level: number): number {
+  // A ULONG by value: what no C caller could pass is STATUS_INVALID_PARAMETER, raised.
+  const l = checkNumber(api, "Level", Level) >>> 0;
   return l <= 31 ? (1 << l) >>> 0 : (l & ~DPFLTR_MASK) >>> 0;
 }
 
-function passes(m: Machine, ComponentId: number, Level: number): boolean {
+function passes(m: Machine, api: string, ComponentId: number, Level: number): boolean {
   const f = filterOf(m);
-  const mask = ((f.masks.get(ComponentId >>> 0) ?? 0) | f.win2000) >>> 0;
-  return (levelMask(Level) & mask) !== 0;
+  const mask = ((f.masks.get(checkNumber(api, "ComponentId", ComponentId) >>> 0) ?? 0) | f.win2000) >>> 0;
+  return (levelMask(api, Level) & mask) !== 0;
 }
 
 function emit(m: Machine, text: string, userMode: boolean): void {
@@ -93,9 +95,22 @@ function emit(m: Machine, text: string, userMode: boolean): void {
 /** A Unicode conversion in a format (%C %S %lc %ls %wc %ws %wZ): only legal at PASSIVE_LEVEL. */
 const UNICODE_CONVERSION = /%[-+ #0]*(\d+|\*)?(\.(\d+|\*))?(l[cs]|w[csZ]|[CS])/;
 
-function debugPrint(api: string, ComponentId: number, Level: number, Format: string, args: readonly PrintfArg[]): NTSTATUS {
+function debugPrint(api: string, ComponentId: number, Level: number, FormatArg: string | number, args: readonly PrintfArg[]): NTSTATUS {
   const m = currentMachine(api);
   const t = m.currentThread(api);
+  // A format is read through its pointer inside DbgPrint's exception handler: a literal, or the
+  // address of a string; NULL or what is no address returns the access violation's status.
+  let Format: string;
+  if (typeof FormatArg === "string") Format = FormatArg;
+  else if (typeof FormatArg !== "number" || FormatArg === 0) return STATUS_ACCESS_VIOLATION;
+  else {
+    try {
+      Format = m.mmu.readAnsiString(FormatArg, 65536);
+    } catch (e) {
+      if (e instanceof NtStatusError) return e.status;
+      throw e;
+    }
+  }
   if (t.irql > PASSIVE_LEVEL && t.mode === 0 && UNICODE_CONVERSION.test(Format)) {
     m.addFinding({
       rule: "DbgPrintUnicodeAtRaisedIrql",
@@ -107,7 +122,7 @@ function debugPrint(api: string, ComponentId: number, Level: number, Format: str
       source: callerSite(),
     });
   }
-  if (!passes(m, ComponentId, Level)) return STATUS_SUCCESS;
+  if (!passes(m, api, ComponentId, Level)) return STATUS_SUCCESS;
   let r;
   try {
     r = formatPrintf(Format, args);
@@ -156,7 +171,7 @@ export function DbgSetDebugFilterState(ComponentId: number, Level: number, State
   const m = currentMachine("DbgSetDebugFilterState");
   if (!Number.isInteger(ComponentId) || ComponentId < 0) return STATUS_INVALID_PARAMETER;
   const f = filterOf(m);
-  const bit = levelMask(Level);
+  const bit = levelMask("DbgSetDebugFilterState", Level);
   const old = f.masks.get(ComponentId) ?? 0;
   f.masks.set(ComponentId, (State ? old | bit : old & ~bit) >>> 0);
   return STATUS_SUCCESS;
@@ -164,7 +179,7 @@ export function DbgSetDebugFilterState(ComponentId: number, Level: number, State
 
 /** DbgQueryDebugFilterState: TRUE (1) when a message of that component and level would be sent, else FALSE (0). */
 export function DbgQueryDebugFilterState(ComponentId: number, Level: number): NTSTATUS {
-  return passes(currentMachine("DbgQueryDebugFilterState"), ComponentId, Level) ? 1 : 0;
+  return passes(currentMachine("DbgQueryDebugFilterState"), "DbgQueryDebugFilterState", ComponentId, Level) ? 1 : 0;
 }
 
 /** OutputDebugString (user mode): the string as given, unfiltered. */

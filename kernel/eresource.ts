@@ -13,7 +13,7 @@
  */
 import { BugCheckCode, SyncBugCheckCode } from "./bugcheck-codes.js";
 import { currentMachine } from "./context.js";
-import { nullDereference } from "./interlocked.js";
+import { notTheStructure } from "./interlocked.js";
 import { APC_LEVEL, DISPATCH_LEVEL } from "./irql.js";
 import { STATUS_SUCCESS, type NTSTATUS } from "./status.js";
 import { SyncLock, grantWaiter, waitForGrant } from "./sync-locks.js";
@@ -54,7 +54,7 @@ export type ERESOURCE_THREAD = KThread;
 
 function kernel(api: string, r: ERESOURCE, maxIrql: number = APC_LEVEL): KThread {
   const t = currentMachine(api).kernelCall(api);
-  if ((r as ERESOURCE | null | undefined) == null) nullDereference(t);
+  if (!(r instanceof ERESOURCE)) notTheStructure(t, api, "Resource", r, "an ERESOURCE");
   const m = t.machine;
   if (m.kernelHooks.length !== 0) for (const h of m.kernelHooks) h.syncLock?.(t, api, r);
   if (t.irql > maxIrql) {
@@ -284,10 +284,12 @@ export function ExIsResourceAcquiredLite(Resource: ERESOURCE): boolean {
 
 /** ExGetExclusiveWaiterCount. */
 export function ExGetExclusiveWaiterCount(Resource: ERESOURCE): number {
+  kernel("ExGetExclusiveWaiterCount", Resource, DISPATCH_LEVEL);
   return Resource.NumberOfExclusiveWaiters;
 }
 
 /** ExGetSharedWaiterCount. */
 export function ExGetSharedWaiterCount(Resource: ERESOURCE): number {
+  kernel("ExGetSharedWaiterCount", Resource, DISPATCH_LEVEL);
   return Resource.NumberOfSharedWaiters;
 }

@@ -10,7 +10,7 @@
  */
 import { BugCheckCode } from "./bugcheck-codes.js";
 import { currentMachine } from "./context.js";
-import { nullDereference } from "./interlocked.js";
+import { notTheStructure } from "./interlocked.js";
 import { APC_LEVEL, type KIRQL } from "./irql.js";
 import { SyncLock, grantWaiter, waitForGrant } from "./sync-locks.js";
 import type { KThread } from "./thread.js";
@@ -45,7 +45,8 @@ type ExclusiveLock = FAST_MUTEX | KGUARDED_MUTEX;
 
 function kernel(api: string, lock: ExclusiveLock): KThread {
   const t = currentMachine(api).kernelCall(api);
-  if ((lock as ExclusiveLock | null | undefined) == null) nullDereference(t);
+  const guarded = api.includes("GuardedMutex");
+  if (!(lock instanceof (guarded ? KGUARDED_MUTEX : FAST_MUTEX))) notTheStructure(t, api, guarded ? "Mutex" : "FastMutex", lock, guarded ? "a KGUARDED_MUTEX" : "a FAST_MUTEX");
   const m = t.machine;
   if (m.kernelHooks.length !== 0) for (const h of m.kernelHooks) h.syncLock?.(t, api, lock);
   return t;

@@ -6,16 +6,18 @@
  * is the deadlock it would be, and the verifier's lock-order rules see it.
  */
 import { currentMachine } from "./context.js";
-import { nullDereference } from "./interlocked.js";
+import { notTheStructure } from "./interlocked.js";
 import { DISPATCH_LEVEL } from "./irql.js";
-import { InsertHeadList, InsertTailList, RemoveHeadList, type LIST_ENTRY } from "./list-entry.js";
-import { PopEntryList, PushEntryList, type SINGLE_LIST_ENTRY } from "./single-list.js";
-import type { KSPIN_LOCK } from "./spin-lock.js";
+import { InsertHeadList, InsertTailList, LIST_ENTRY, RemoveHeadList } from "./list-entry.js";
+import { PopEntryList, PushEntryList, SINGLE_LIST_ENTRY } from "./single-list.js";
+import { KSPIN_LOCK } from "./spin-lock.js";
 
 /** Runs `fn` holding `lock` (raised to DISPATCH_LEVEL, or at the caller's IRQL when above it). */
 function underLock<R>(api: string, lock: KSPIN_LOCK, head: unknown, fn: () => R): R {
   const t = currentMachine(api).kernelCall(api);
-  if ((head as object | null | undefined) == null || (lock as KSPIN_LOCK | null | undefined) == null) nullDereference(t);
+  // The list head and the lock are read through their pointers: anything else faults.
+  if (api.endsWith("EntryList") ? !(head instanceof SINGLE_LIST_ENTRY) : !(head instanceof LIST_ENTRY)) notTheStructure(t, api, "ListHead", head, api.endsWith("EntryList") ? "a SINGLE_LIST_ENTRY" : "a LIST_ENTRY");
+  if (!(lock instanceof KSPIN_LOCK)) notTheStructure(t, api, "Lock", lock, "a KSPIN_LOCK");
   const interrupts = t.machine.interrupts;
   const raise = t.irql <= DISPATCH_LEVEL;
   const old = interrupts.acquireSpinLock(lock, raise);

@@ -14,6 +14,7 @@
  * point when an explorer installed an injector; nothing happens when none is installed): two
  * interlocked operations are atomic each, not together, as on a multiprocessor.
  */
+import { badPointer, checkNumber } from "./bad-pointer.js";
 import { currentMachine } from "./context.js";
 import type { KThread } from "./thread.js";
 
@@ -55,8 +56,9 @@ function rmw(api: string, target: PLONG, update: (old: number) => number): numbe
     mmu.writeU32(target, toLong(update(old)) >>> 0);
     return old;
   }
-  // A NULL (or missing) pointer: the CPU's access to address 0 faults.
-  if ((target as VOLATILE<number> | null | undefined) == null) return nullDereference(t);
+  // A NULL (or missing) pointer: the CPU's access to address 0 faults; an object that is no
+  // variable is a pointer to something else.
+  if (!(target instanceof VOLATILE)) return notTheStructure(t, api, "the target", target, "a LONG variable (a VOLATILE cell or an address)");
   const old = toLong(target.value);
   target.value = toLong(update(old));
   return old;
@@ -72,6 +74,16 @@ export function nullDereference(t: KThread): never {
   throw new Error("irpsim: address 0 was writable");
 }
 
+/**
+ * A structure argument that is not the structure the routine takes: NULL (or 0) faults as
+ * {@link nullDereference} does; anything else is the access violation of reading garbage through
+ * the pointer ({@link badPointer}), never a host error from acting on fields that are not there.
+ */
+export function notTheStructure(t: KThread, api: string, param: string, value: unknown, expected: string): never {
+  if (value === null || value === undefined || value === 0) nullDereference(t);
+  return badPointer(api, param, value, expected);
+}
+
 /** InterlockedIncrement: adds 1 and returns the new value (LONG arithmetic: 0x7FFFFFFF + 1 wraps). */
 export function InterlockedIncrement(Addend: PLONG): number {
   return toLong(rmw("InterlockedIncrement", Addend, (v) => v + 1) + 1);
@@ -84,17 +96,20 @@ export function InterlockedDecrement(Addend: PLONG): number {
 
 /** InterlockedExchange: stores `Value` and returns the old value. */
 export function InterlockedExchange(Target: PLONG, Value: number): number {
-  return rmw("InterlockedExchange", Target, () => Value);
+  const value = checkNumber("InterlockedExchange", "Value", Value);
+  return rmw("InterlockedExchange", Target, () => value);
 }
 
 /** InterlockedExchangeAdd: adds `Value` and returns the old value. */
 export function InterlockedExchangeAdd(Addend: PLONG, Value: number): number {
-  return rmw("InterlockedExchangeAdd", Addend, (v) => v + Value);
+  const value = checkNumber("InterlockedExchangeAdd", "Value", Value);
+  return rmw("InterlockedExchangeAdd", Addend, (v) => v + value);
 }
 
 /** InterlockedAdd: adds `Value` and returns the new value. */
 export function InterlockedAdd(Addend: PLONG, Value: number): number {
-  return toLong(rmw("InterlockedAdd", Addend, (v) => v + Value) + Value);
+  const value = checkNumber("InterlockedAdd", "Value", Value);
+  return toLong(rmw("InterlockedAdd", Addend, (v) => v + value) + value);
 }
 
 /**
@@ -102,22 +117,27 @@ export function InterlockedAdd(Addend: PLONG, Value: number): number {
  * the old value either way (the caller compares it with `Comparand` to know whether it stored).
  */
 export function InterlockedCompareExchange(Destination: PLONG, ExChange: number, Comparand: number): number {
-  return rmw("InterlockedCompareExchange", Destination, (v) => (v === toLong(Comparand) ? ExChange : v));
+  const exchange = checkNumber("InterlockedCompareExchange", "ExChange", ExChange);
+  const comparand = toLong(checkNumber("InterlockedCompareExchange", "Comparand", Comparand));
+  return rmw("InterlockedCompareExchange", Destination, (v) => (v === comparand ? exchange : v));
 }
 
 /** InterlockedOr: ORs `Value` in and returns the old value. */
 export function InterlockedOr(Destination: PLONG, Value: number): number {
-  return rmw("InterlockedOr", Destination, (v) => v | Value);
+  const value = checkNumber("InterlockedOr", "Value", Value);
+  return rmw("InterlockedOr", Destination, (v) => v | value);
 }
 
 /** InterlockedAnd: ANDs `Value` in and returns the old value. */
 export function InterlockedAnd(Destination: PLONG, Value: number): number {
-  return rmw("InterlockedAnd", Destination, (v) => v & Value);
+  const value = checkNumber("InterlockedAnd", "Value", Value);
+  return rmw("InterlockedAnd", Destination, (v) => v & value);
 }
 
 /** InterlockedXor: XORs `Value` in and returns the old value. */
 export function InterlockedXor(Destination: PLONG, Value: number): number {
-  return rmw("InterlockedXor", Destination, (v) => v ^ Value);
+  const value = checkNumber("InterlockedXor", "Value", Value);
+  return rmw("InterlockedXor", Destination, (v) => v ^ value);
 }
 
 /**
@@ -127,9 +147,13 @@ export function InterlockedXor(Destination: PLONG, Value: number): number {
 export function InterlockedExchangePointer<T>(Target: VOLATILE<T>, Value: T): T;
 export function InterlockedExchangePointer(Target: number, Value: number): number;
 export function InterlockedExchangePointer<T>(Target: VOLATILE<T> | number, Value: T | number): T | number {
-  if (typeof Target === "number") return rmw("InterlockedExchangePointer", Target, () => Value as number) >>> 0;
+  if (typeof Target === "number") {
+    // A pointer variable in memory holds an address: the value stored is a number.
+    const value = checkNumber("InterlockedExchangePointer", "Value", Value);
+    return rmw("InterlockedExchangePointer", Target, () => value) >>> 0;
+  }
   const t = kernel("InterlockedExchangePointer");
-  if ((Target as VOLATILE<T> | null | undefined) == null) return nullDereference(t);
+  if (!(Target instanceof VOLATILE)) return notTheStructure(t, "InterlockedExchangePointer", "Target", Target, "a pointer variable (a VOLATILE cell or an address)");
   const old = Target.value;
   Target.value = Value as T;
   return old;
@@ -143,10 +167,12 @@ export function InterlockedCompareExchangePointer<T>(Destination: VOLATILE<T>, E
 export function InterlockedCompareExchangePointer(Destination: number, Exchange: number, Comparand: number): number;
 export function InterlockedCompareExchangePointer<T>(Destination: VOLATILE<T> | number, Exchange: T | number, Comparand: T | number): T | number {
   if (typeof Destination === "number") {
-    return rmw("InterlockedCompareExchangePointer", Destination, (v) => (v >>> 0 === (Comparand as number) >>> 0 ? (Exchange as number) : v)) >>> 0;
+    const exchange = checkNumber("InterlockedCompareExchangePointer", "Exchange", Exchange);
+    const comparand = checkNumber("InterlockedCompareExchangePointer", "Comparand", Comparand) >>> 0;
+    return rmw("InterlockedCompareExchangePointer", Destination, (v) => (v >>> 0 === comparand ? exchange : v)) >>> 0;
   }
   const t = kernel("InterlockedCompareExchangePointer");
-  if ((Destination as VOLATILE<T> | null | undefined) == null) return nullDereference(t);
+  if (!(Destination instanceof VOLATILE)) return notTheStructure(t, "InterlockedCompareExchangePointer", "Destination", Destination, "a pointer variable (a VOLATILE cell or an address)");
   const old = Destination.value;
   if (old === Comparand) Destination.value = Exchange as T;
   return old;

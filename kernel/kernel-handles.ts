@@ -28,6 +28,7 @@ import { STATUS_INVALID_HANDLE, STATUS_INVALID_PARAMETER, STATUS_INVALID_PARAMET
 import { EventObject } from "./sync-objects.js";
 import { MAXIMUM_WAIT_OBJECTS } from "./waits.js";
 import type { KThread } from "./thread.js";
+import { badPointer, checkNumber, checkTimeout } from "./bad-pointer.js";
 
 /** DuplicateObject options: DUPLICATE_CLOSE_SOURCE, close the source handle (even when the duplication fails). */
 export const DUPLICATE_CLOSE_SOURCE = 0x1;
@@ -52,7 +53,8 @@ function zw(api: string): { t: KThread; leave: () => void } {
 /** References a handle as a kernel-mode caller does (no access check), checking the type. */
 function reference(t: KThread, handle: number, type: OBJECT_TYPE | null, mode: KPROCESSOR_MODE = KernelMode): { status: NTSTATUS; object: KernelObject | null } {
   const m = t.machine;
-  const h = handle >>> 0;
+  // A HANDLE is a number: anything else is no handle of the table.
+  const h = typeof handle === "number" ? handle >>> 0 : 0;
   if (h === 0) return { status: STATUS_INVALID_HANDLE, object: null };
   const kernel = isKernelHandle(h);
   if (kernel && mode !== KernelMode) return { status: STATUS_INVALID_HANDLE, object: null };
@@ -168,8 +170,9 @@ export function ZwResetEvent(EventHandle: number, PreviousState: { value: number
 
 // ---- Waits ---------------------------------------------------------------------------------------
 
-function relative(m: Machine, Timeout: number | null | undefined): number | null {
+function relative(m: Machine, api: string, Timeout: number | null | undefined): number | null {
   if (Timeout === null || Timeout === undefined) return null;
+  Timeout = checkTimeout(api, "Timeout", Timeout) ?? 0;
   return Timeout <= 0 ? -Timeout : Math.max(0, Timeout - m.now);
 }
 
@@ -191,7 +194,10 @@ export async function ZwWaitForMultipleObjects(Count: number, Handles: readonly 
   const m = t.machine;
   const held: KernelObject[] = [];
   try {
-    if (Count < 1 || Count > MAXIMUM_WAIT_OBJECTS || Handles.length < Count) return STATUS_INVALID_PARAMETER_1;
+    // The handle array is read through its pointer: what is no array faults.
+    const list: unknown = Handles;
+    if (!Array.isArray(list)) return badPointer(api, "Handles", list, "an array of handles");
+    if (checkNumber(api, "Count", Count) < 1 || Count > MAXIMUM_WAIT_OBJECTS || Handles.length < Count) return STATUS_INVALID_PARAMETER_1;
     if (WaitType !== WaitAll && WaitType !== WaitAny) return STATUS_INVALID_PARAMETER;
     const headers: DispatcherHeader[] = [];
     for (let i = 0; i < Count; i++) {
@@ -202,7 +208,7 @@ export async function ZwWaitForMultipleObjects(Count: number, Handles: readonly 
       if (!h) return STATUS_OBJECT_TYPE_MISMATCH;
       headers.push(h);
     }
-    return await m.waits.waitFor(headers, { waitAll: WaitType === WaitAll, mode: KernelMode, alertable: Alertable, timeout: relative(m, Timeout), reason: `${api} in ${m.describeContext()}` });
+    return await m.waits.waitFor(headers, { waitAll: WaitType === WaitAll, mode: KernelMode, alertable: Alertable, timeout: relative(m, api, Timeout), reason: `${api} in ${m.describeContext()}` });
   } finally {
     for (const o of held) m.ob.dereference(o);
     leave();
@@ -212,7 +218,8 @@ export async function ZwWaitForMultipleObjects(Count: number, Handles: readonly 
 // ---- Duplication ---------------------------------------------------------------------------------
 
 function processOf(t: KThread, handle: number): KProcess | null {
-  const h = handle >>> 0;
+  // A HANDLE is a number: anything else is no handle of the table.
+  const h = typeof handle === "number" ? handle >>> 0 : 0;
   if (h === NtCurrentProcess) return t.currentProcess;
   const r = reference(t, h, objectTypeNamed("Process"));
   if (!r.object) return null;
@@ -238,7 +245,9 @@ export async function ZwDuplicateObject(
   const m = t.machine;
   try {
     const source = processOf(t, SourceProcessHandle);
-    if (!source) return { status: STATUS_INVALID_HANDLE, TargetHandle: 0 };
+    if (!source || typeof SourceHandle !== "number") return { status: STATUS_INVALID_HANDLE, TargetHandle: 0 };
+    // Values no C caller could pass: the service's parameter check refuses them.
+    if (typeof DesiredAccess !== "number" || typeof HandleAttributes !== "number" || typeof Options !== "number") return { status: STATUS_INVALID_PARAMETER, TargetHandle: 0 };
     const sh = SourceHandle >>> 0;
     const kernelSource = isKernelHandle(sh);
     const table = kernelSource ? m.systemProcess : source;

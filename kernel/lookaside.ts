@@ -13,10 +13,11 @@
  * in outline), up to MaximumDepth (256). The Depth argument drivers pass is reserved, as in NT.
  */
 import { POOL_RAISE_IF_ALLOCATION_FAILURE } from "./pool-api.js";
+import { checkNumber } from "./bad-pointer.js";
 import { ExAllocatePoolWithTag, ExFreePoolWithTag } from "./api-ex.js";
 import { BugCheckCode } from "./bugcheck-codes.js";
 import { currentMachine } from "./context.js";
-import { nullDereference } from "./interlocked.js";
+import { notTheStructure, nullDereference } from "./interlocked.js";
 import { APC_LEVEL, DISPATCH_LEVEL } from "./irql.js";
 import { NtStatusError } from "./nt-status-error.js";
 import { poolTag } from "./pool.js";
@@ -149,7 +150,9 @@ function kernel(
   size: number | null = null,
 ): KThread {
   const t = currentMachine(api).kernelCall(api);
-  if ((list as LookasideList | null | undefined) == null) nullDereference(t);
+  // The list is read through its pointer: NULL or another structure faults.
+  const type = api.includes("NPaged") ? NPAGED_LOOKASIDE_LIST : api.includes("Paged") ? PAGED_LOOKASIDE_LIST : LOOKASIDE_LIST_EX;
+  if (!(list instanceof type)) notTheStructure(t, api, "Lookaside", list, `a ${type.name}`);
   const m = t.machine;
   if (m.kernelHooks.length !== 0) for (const h of m.kernelHooks) h.lookaside?.(t, api, list, size);
   if (t.irql > maxIrql) {
@@ -161,7 +164,8 @@ function kernel(
 }
 
 function isPaged(poolType: number): boolean {
-  return (poolType & 1) === 1;
+  // A POOL_TYPE by value: what no C caller could pass is STATUS_INVALID_PARAMETER, raised.
+  return (checkNumber("ExInitializeLookasideListEx", "PoolType", poolType) & 1) === 1;
 }
 
 function initialize(
@@ -173,6 +177,9 @@ function initialize(
   size: number,
   tag: number | string,
 ): void {
+  // By value: what no C caller could pass is STATUS_INVALID_PARAMETER, raised.
+  checkNumber("ExInitialize…LookasideList", "Flags", flags);
+  checkNumber("ExInitialize…LookasideList", "Size", size);
   g.ListHead.length = 0;
   g.Depth = MINIMUM_LOOKASIDE_DEPTH;
   g.MaximumDepth = MAXIMUM_LOOKASIDE_DEPTH;
@@ -230,6 +237,8 @@ function free(t: KThread, g: GENERAL_LOOKASIDE, entry: number, release: (e: numb
   tune(t, g);
   g.TotalFrees++;
   if (entry === 0) nullDereference(t);
+  // The block's first pointer is written through Entry: what is no address faults.
+  if (typeof entry !== "number" || !Number.isInteger(entry)) notTheStructure(t, "ExFreeTo…LookasideList", "Entry", entry, "the address of a block of the list");
   if (g.ListHead.length >= g.Depth) {
     g.FreeMisses++;
     release(entry);
@@ -275,7 +284,7 @@ export function ExInitializeNPagedLookasideList(
   const t = kernel("ExInitializeNPagedLookasideList", Lookaside, DISPATCH_LEVEL, Size);
   Lookaside.Allocate = Allocate;
   Lookaside.Free = Free;
-  initialize(t, Lookaside.L, "NPaged", Flags & POOL_NX_ALLOCATION ? 512 : 0, Flags, Size, Tag);
+  initialize(t, Lookaside.L, "NPaged", checkNumber("ExInitializeNPagedLookasideList", "Flags", Flags) & POOL_NX_ALLOCATION ? 512 : 0, Flags, Size, Tag);
 }
 
 /** ExAllocateFromNPagedLookasideList: a cached block, or a new one from Allocate; 0 (NULL) when that fails. */
@@ -368,6 +377,7 @@ export function ExInitializeLookasideListEx(
     Size,
   );
   const known = EX_LOOKASIDE_LIST_EX_FLAG_RAISE_ON_FAIL | EX_LOOKASIDE_LIST_EX_FLAG_FAIL_NO_RAISE;
+  Flags = checkNumber("ExInitializeLookasideListEx", "Flags", Flags);
   if ((Flags & ~known) !== 0 || (Flags & known) === known) return STATUS_INVALID_PARAMETER_5;
   Lookaside.AllocateEx = Allocate;
   Lookaside.FreeEx = Free;
@@ -376,7 +386,8 @@ export function ExInitializeLookasideListEx(
 }
 
 function exIrql(l: LOOKASIDE_LIST_EX): number {
-  return isPaged(l.L.Type) ? APC_LEVEL : DISPATCH_LEVEL;
+  // Not a list: the caller's check faults on it first.
+  return l instanceof LOOKASIDE_LIST_EX && isPaged(l.L.Type) ? APC_LEVEL : DISPATCH_LEVEL;
 }
 
 /** ExAllocateFromLookasideListEx: a cached block, or one from AllocateEx; NULL (or raised, with RAISE_ON_FAIL) on failure. */

@@ -15,7 +15,8 @@
  */
 import { currentMachine } from "./context.js";
 import { formatPrintf, type PrintfArg } from "./printf.js";
-import { storeUnicodeText, type UNICODE_STRING } from "./rtl-string.js";
+import { storeUnicodeText, UNICODE_STRING } from "./rtl-string.js";
+import { badPointer, checkPointer } from "./bad-pointer.js";
 import { STATUS_BUFFER_OVERFLOW, STATUS_INVALID_PARAMETER, STATUS_SUCCESS, type NTSTATUS } from "./status.js";
 import type { InOut } from "./apc.js";
 
@@ -40,6 +41,8 @@ function mmu(api: string) {
 /** A source's characters (at most `limit`). NULL is read at address 0 and faults, as C's would. */
 function sourceText(api: string, src: StrSafeSource, wide: boolean, limit: number): string {
   if (typeof src === "string") return src.length > limit ? src.slice(0, limit) : src;
+  // Read through as a pointer: what is no address faults.
+  if (src !== null && typeof src !== "number") badPointer(api, "the source string", src, "a string's address, a literal or NULL");
   const m = mmu(api);
   const at = src ?? 0;
   return wide ? m.readWideString(at, limit) : m.readAnsiString(at, limit);
@@ -69,20 +72,22 @@ function put(api: string, dest: number, cch: number, text: string, wide: boolean
   return "truncated";
 }
 
-function validDest(dest: number, cch: number): boolean {
+function validDest(api: string, dest: number, cch: number): boolean {
+  // Written through as a pointer: what is no address faults (once the size checks pass).
+  if (typeof dest !== "number" && Number.isInteger(cch) && cch > 0 && cch <= NTSTRSAFE_MAX_CCH) badPointer(api, "pszDest", dest, "a buffer's address");
   return dest !== 0 && Number.isInteger(cch) && cch > 0 && cch <= NTSTRSAFE_MAX_CCH;
 }
 
 /** The common copy: StringCchCopy's rules, for every cb/cch, A/W form. */
 export function boundedCopy(api: string, dest: number, cch: number, src: StrSafeSource, wide: boolean): BoundedOutcome {
-  if (!validDest(dest, cch)) return "invalid";
+  if (!validDest(api, dest, cch)) return "invalid";
   // Read no further than the destination could hold, as the copy loop stops there.
   return put(api, dest, cch, sourceText(api, src, wide, cch), wide);
 }
 
 /** The common printf: StringCchPrintf's rules. */
 export function boundedPrintf(api: string, dest: number, cch: number, format: StrSafeSource, args: readonly PrintfArg[], wide: boolean): BoundedOutcome {
-  if (!validDest(dest, cch)) return "invalid";
+  if (!validDest(api, dest, cch)) return "invalid";
   const r = formatPrintf(sourceText(api, format, wide, 65536), args, wide);
   if (!r.ok) {
     store(api, dest, "", wide);
@@ -111,7 +116,9 @@ function cchOfBytes(cb: number, wide: boolean): number {
 function putSize(api: string, out: SizeOut, value: number): void {
   if (out === null || out === 0) return;
   if (typeof out === "number") mmu(api).writeU32(out, value);
-  else out.value = value;
+  else if (typeof out === "object") out.value = value;
+  // Written through as a pointer: what is no size_t variable faults.
+  else badPointer(api, "the length's address", out, "a size_t variable or NULL");
 }
 
 // ---- Copy ----
@@ -192,6 +199,7 @@ export function RtlStringCchLengthA(psz: StrSafeSource, cchMax: number, pcchLeng
  * NTSTRSAFE_UNICODE_STRING_MAX_CCH characters) or a format the runtime refuses (Length then 0).
  */
 export function RtlUnicodeStringPrintf(DestinationString: UNICODE_STRING, pszFormat: StrSafeSource, ...args: PrintfArg[]): NTSTATUS {
+  checkPointer("RtlUnicodeStringPrintf", "DestinationString", DestinationString, UNICODE_STRING, "a UNICODE_STRING");
   const max = DestinationString.MaximumLength;
   const len = DestinationString.Length;
   if ((DestinationString.Buffer === 0 && max !== 0) || max % 2 !== 0 || len % 2 !== 0 || len > max || max / 2 > NTSTRSAFE_UNICODE_STRING_MAX_CCH) return STATUS_INVALID_PARAMETER;

@@ -11,7 +11,8 @@ import { currentMachine } from "./context.js";
 import { KernelMode, type KPROCESSOR_MODE } from "./irql.js";
 import { NtStatusError } from "./nt-status-error.js";
 import { RtlInitUnicodeString, UNICODE_STRING, unicodeStringText } from "./rtl-string.js";
-import { STATUS_INVALID_PARAMETER, STATUS_OBJECT_NAME_INVALID, type NTSTATUS } from "./status.js";
+import { STATUS_ACCESS_VIOLATION, STATUS_INVALID_PARAMETER, STATUS_OBJECT_NAME_INVALID, type NTSTATUS } from "./status.js";
+import { badPointer, checkPointer } from "./bad-pointer.js";
 
 /** OBJ_* attribute flags: OBJ_INHERIT, the handle is inherited by child processes. */
 export const OBJ_INHERIT = 0x00000002;
@@ -137,6 +138,8 @@ export type POBJECT_ATTRIBUTES = OBJECT_ATTRIBUTES;
  * or a string literal standing for a constant UNICODE_STRING (RTL_CONSTANT_STRING), or NULL.
  */
 export function InitializeObjectAttributes(p: OBJECT_ATTRIBUTES, n: UNICODE_STRING | string | null, a: number, r: number, s: unknown): void {
+  // The macro stores through p: what is no OBJECT_ATTRIBUTES faults.
+  checkPointer("InitializeObjectAttributes", "p", p, OBJECT_ATTRIBUTES, "an OBJECT_ATTRIBUTES");
   p.Length = OBJECT_ATTRIBUTES.size;
   p.RootDirectory = r;
   p.Attributes = a;
@@ -164,6 +167,13 @@ export interface CapturedObjectAttributes {
 export function captureObjectAttributes(oa: OBJECT_ATTRIBUTES | number | null, mode: KPROCESSOR_MODE): CapturedObjectAttributes | NTSTATUS {
   if (oa === null || oa === 0) return { name: null, attributes: 0 };
   const user = mode !== KernelMode;
+  // A pointer that is no OBJECT_ATTRIBUTES (or whose ObjectName is no UNICODE_STRING): the capture's
+  // read faults — returned to a user-mode caller by the service's handler, raised in kernel mode.
+  const wrong = typeof oa !== "number" && (!(oa instanceof OBJECT_ATTRIBUTES) || (oa.ObjectName !== null && !((oa.ObjectName as unknown) instanceof UNICODE_STRING)));
+  if (wrong) {
+    if (user) return STATUS_ACCESS_VIOLATION;
+    badPointer("the object manager's capture", "ObjectAttributes", oa, "an OBJECT_ATTRIBUTES whose ObjectName is a UNICODE_STRING or NULL");
+  }
   try {
     if (typeof oa === "number" && user) ProbeForRead(oa, OBJECT_ATTRIBUTES.size, 4);
     const a = typeof oa === "number" ? OBJECT_ATTRIBUTES.at(oa) : oa;

@@ -5,12 +5,13 @@
  * verifier's and explorer's simulated low-resources failures, the per-tag accounting and any
  * special-pool placement apply exactly as they do there.
  */
+import { badPointer, checkNumber, describeArgument, isGiven } from "./bad-pointer.js";
 import { currentMachine } from "./context.js";
 import { ExAllocatePoolWithTag } from "./api-ex.js";
 import { NtStatusError } from "./nt-status-error.js";
 import { PAGE_SIZE } from "./physical-memory.js";
 import { poolTag, PoolType } from "./pool.js";
-import { STATUS_INSUFFICIENT_RESOURCES } from "./status.js";
+import { STATUS_INSUFFICIENT_RESOURCES, STATUS_INVALID_PARAMETER } from "./status.js";
 
 /** POOL_FLAGS (a ULONG64): the low 32 bits are required, the high 32 optional. */
 export type POOL_FLAGS = bigint;
@@ -79,7 +80,7 @@ function failed(raise: boolean): number {
  */
 export function ExAllocatePool2(Flags: POOL_FLAGS | number, NumberOfBytes: number, Tag: number | string): number {
   currentMachine("ExAllocatePool2").kernelCall("ExAllocatePool2");
-  const flags = BigInt.asUintN(64, BigInt(Flags));
+  const flags = poolFlags("ExAllocatePool2", Flags);
   const raise = (flags & POOL_FLAG_RAISE_ON_FAILURE) !== 0n;
   const required = flags & POOL_FLAG_REQUIRED_MASK;
   const types = [POOL_FLAG_NON_PAGED, POOL_FLAG_NON_PAGED_EXECUTE, POOL_FLAG_PAGED].filter((f) => (flags & f) !== 0n);
@@ -90,6 +91,16 @@ export function ExAllocatePool2(Flags: POOL_FLAGS | number, NumberOfBytes: numbe
   if (address === 0) return failed(raise);
   if ((flags & POOL_FLAG_UNINITIALIZED) === 0n) zero(address, size);
   return address;
+}
+
+/**
+ * A POOL_FLAGS argument, a ULONG64 passed by value: a bigint or a whole number. What no C caller
+ * could pass (a fraction, NaN, an object) is STATUS_INVALID_PARAMETER, raised.
+ */
+function poolFlags(api: string, Flags: unknown): bigint {
+  if (typeof Flags === "bigint") return BigInt.asUintN(64, Flags);
+  if (typeof Flags === "number" && Number.isInteger(Flags)) return BigInt.asUintN(64, BigInt(Flags));
+  throw new NtStatusError(STATUS_INVALID_PARAMETER, `STATUS_INVALID_PARAMETER: ${api} was passed ${describeArgument(Flags)} as Flags, which must be a POOL_FLAGS value (a 64-bit whole number)`);
 }
 
 /** POOL_EXTENDED_PARAMETER_TYPE values: PoolExtendedParameterInvalidType, never valid in a parameter. */
@@ -126,10 +137,14 @@ export interface POOL_EXTENDED_PARAMETER {
  * throws an error saying so.
  */
 export function ExAllocatePool3(Flags: POOL_FLAGS | number, NumberOfBytes: number, Tag: number | string, ExtendedParameters: readonly POOL_EXTENDED_PARAMETER[] | null, ExtendedParametersCount: number): number {
-  const raise = (BigInt.asUintN(64, BigInt(Flags)) & POOL_FLAG_RAISE_ON_FAILURE) !== 0n;
+  const raise = (poolFlags("ExAllocatePool3", Flags) & POOL_FLAG_RAISE_ON_FAILURE) !== 0n;
+  // The parameters are read through the pointer: what is no array of them faults.
+  if (isGiven(ExtendedParameters) && !Array.isArray(ExtendedParameters)) badPointer("ExAllocatePool3", "ExtendedParameters", ExtendedParameters, "an array of POOL_EXTENDED_PARAMETER or NULL");
   const params = ExtendedParameters ?? [];
   if (ExtendedParametersCount !== params.length) return failed(raise);
   for (const p of params) {
+    const given: unknown = p;
+    if (typeof given !== "object" || given === null) badPointer("ExAllocatePool3", "ExtendedParameters", given, "a POOL_EXTENDED_PARAMETER");
     if (p.Type === PoolExtendedParameterSecurePool) throw new Error("ExAllocatePool3: secure pool (PoolExtendedParameterSecurePool) is not built in irpsim");
     if (p.Type !== PoolExtendedParameterPriority && p.Type !== PoolExtendedParameterNumaNode) return failed(raise);
   }
@@ -138,6 +153,7 @@ export function ExAllocatePool3(Flags: POOL_FLAGS | number, NumberOfBytes: numbe
 
 function poolTypeAllocate(api: string, PoolType: number, NumberOfBytes: number, Tag: number | string, zeroIt: boolean, quota: boolean): number {
   currentMachine(api).kernelCall(api);
+  PoolType = checkNumber(api, "PoolType", PoolType);
   const type = PoolType & ~(POOL_QUOTA_FAIL_INSTEAD_OF_RAISE | POOL_RAISE_IF_ALLOCATION_FAILURE);
   // The quota routines raise on failure unless told not to; the others only when asked.
   const raise = quota ? (PoolType & POOL_QUOTA_FAIL_INSTEAD_OF_RAISE) === 0 : (PoolType & POOL_RAISE_IF_ALLOCATION_FAILURE) !== 0;

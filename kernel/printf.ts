@@ -43,6 +43,13 @@ interface Spec {
 
 class FormatError extends Error {}
 
+/**
+ * The widest field (width or precision) formatted in full: every caller keeps far less of the
+ * text (DbgPrint 512 characters, wsprintf 1024, an ntstrsafe destination its buffer), so a wider
+ * field (`%*d` given 0x81000000) only has to come out longer than any of them, as its start does.
+ */
+const MAX_FIELD = 1 << 20;
+
 function pad(s: string, spec: Spec, numeric: boolean): string {
   if (s.length >= spec.width) return s;
   const n = spec.width - s.length;
@@ -209,21 +216,21 @@ export function formatPrintf(format: string, args: readonly PrintfArg[], wide = 
         const w = Number(toBig(take(), true, 32));
         if (w < 0) {
           spec.minus = true;
-          spec.width = -w;
-        } else spec.width = w;
+          spec.width = Math.min(-w, MAX_FIELD);
+        } else spec.width = Math.min(w, MAX_FIELD);
         i++;
       } else {
-        while (i < format.length && /[0-9]/.test(format[i] as string)) spec.width = spec.width * 10 + Number(format[i++]);
+        while (i < format.length && /[0-9]/.test(format[i] as string)) spec.width = Math.min(spec.width * 10 + Number(format[i++]), MAX_FIELD);
       }
       if (format[i] === ".") {
         i++;
         if (format[i] === "*") {
           const p = Number(toBig(take(), true, 32));
-          spec.precision = p < 0 ? null : p;
+          spec.precision = p < 0 ? null : Math.min(p, MAX_FIELD);
           i++;
         } else {
           let p = 0;
-          while (i < format.length && /[0-9]/.test(format[i] as string)) p = p * 10 + Number(format[i++]);
+          while (i < format.length && /[0-9]/.test(format[i] as string)) p = Math.min(p * 10 + Number(format[i++]), MAX_FIELD);
           spec.precision = p;
         }
       }

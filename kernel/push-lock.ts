@@ -7,7 +7,7 @@
  */
 import { BugCheckCode } from "./bugcheck-codes.js";
 import { currentMachine } from "./context.js";
-import { nullDereference } from "./interlocked.js";
+import { notTheStructure } from "./interlocked.js";
 import { APC_LEVEL } from "./irql.js";
 import { SyncLock, grantWaiter, waitForGrant } from "./sync-locks.js";
 import type { KThread } from "./thread.js";
@@ -24,7 +24,7 @@ export class EX_PUSH_LOCK extends SyncLock {
 
 function kernel(api: string, lock: EX_PUSH_LOCK): KThread {
   const t = currentMachine(api).kernelCall(api);
-  if ((lock as EX_PUSH_LOCK | null | undefined) == null) nullDereference(t);
+  if (!(lock instanceof EX_PUSH_LOCK)) notTheStructure(t, api, "PushLock", lock, "an EX_PUSH_LOCK");
   const m = t.machine;
   if (m.kernelHooks.length !== 0) for (const h of m.kernelHooks) h.syncLock?.(t, api, lock);
   if (t.irql > APC_LEVEL) {

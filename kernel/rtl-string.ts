@@ -12,6 +12,7 @@
  * The ANSI code page is modelled as Latin-1: characters 0x00-0xFF convert one to one, others become
  * '?' (the default character of a best-fit conversion).
  */
+import { badPointer, checkNumber, checkPointer } from "./bad-pointer.js";
 import { currentMachine } from "./context.js";
 import { KernelMode } from "./irql.js";
 import { MEM_COMMIT, MEM_RELEASE, MEM_RESERVE } from "./memory-constants.js";
@@ -216,6 +217,7 @@ export type PCSZ = number | string | null;
 
 /** The characters of a counted string. */
 export function unicodeStringText(s: UNICODE_STRING): string {
+  unicodeArg("unicodeStringText", "String", s);
   const n = s.Length >>> 1;
   if (n === 0) return "";
   const bytes = mmu("UNICODE_STRING").readBytes(s.Buffer, n * 2);
@@ -226,6 +228,7 @@ export function unicodeStringText(s: UNICODE_STRING): string {
 
 /** The characters of an ANSI_STRING. */
 export function ansiStringText(s: ANSI_STRING): string {
+  ansiArg("ansiStringText", "String", s);
   const n = s.Length;
   if (n === 0) return "";
   const bytes = mmu("ANSI_STRING").readBytes(s.Buffer, n);
@@ -257,12 +260,32 @@ function thread(api: string): KThread {
   return currentMachine(api).currentThread(api);
 }
 
+/** RtlInitEmpty*String's Buffer (an address, stored) and BufferSize (a USHORT, by value). */
+function emptyBuffer(api: string, buffer: number, size: number): void {
+  if (typeof buffer !== "number") badPointer(api, "Buffer", buffer, "an address");
+  checkNumber(api, "BufferSize", size);
+}
+
+/** A PUNICODE_STRING argument: the routine reads the header through it, so anything else faults. */
+function unicodeArg(api: string, param: string, value: UNICODE_STRING): UNICODE_STRING {
+  checkPointer(api, param, value, UNICODE_STRING, "a UNICODE_STRING");
+  return value;
+}
+
+/** A PANSI_STRING argument (see {@link unicodeArg}). */
+function ansiArg(api: string, param: string, value: ANSI_STRING): ANSI_STRING {
+  checkPointer(api, param, value, ANSI_STRING, "an ANSI_STRING");
+  return value;
+}
+
 // ---- Init ----
 
 /** A PCWSTR / PCSZ argument's address: a literal is placed in the image's read-only data. */
-function sourceAddress(t: KThread, source: PCSZ, wide: boolean): number {
+function sourceAddress(t: KThread, api: string, source: PCSZ, wide: boolean): number {
   if (source === null) return 0;
   if (typeof source === "string") return stringLiteral(t, source, wide);
+  // Read through as a pointer: what is no address faults.
+  if (typeof source !== "number") badPointer(api, "SourceString", source, "a string's address, a literal or NULL");
   return source >>> 0;
 }
 
@@ -273,8 +296,9 @@ function sourceAddress(t: KThread, source: PCSZ, wide: boolean): number {
  * A string longer than UNICODE_STRING_MAX_BYTES is cut to fit, as NT does.
  */
 export function RtlInitUnicodeString(DestinationString: UNICODE_STRING, SourceString: PCSZ): void {
+  unicodeArg("RtlInitUnicodeString", "DestinationString", DestinationString);
   const t = thread("RtlInitUnicodeString");
-  const at = sourceAddress(t, SourceString, true);
+  const at = sourceAddress(t, "RtlInitUnicodeString", SourceString, true);
   if (at === 0) {
     DestinationString.Length = 0;
     DestinationString.MaximumLength = 0;
@@ -290,8 +314,9 @@ export function RtlInitUnicodeString(DestinationString: UNICODE_STRING, SourceSt
 
 /** RtlInitAnsiString (and RtlInitString): as RtlInitUnicodeString, for 8-bit strings. */
 export function RtlInitAnsiString(DestinationString: ANSI_STRING, SourceString: PCSZ): void {
+  ansiArg("RtlInitAnsiString", "DestinationString", DestinationString);
   const t = thread("RtlInitAnsiString");
-  const at = sourceAddress(t, SourceString, false);
+  const at = sourceAddress(t, "RtlInitAnsiString", SourceString, false);
   if (at === 0) {
     DestinationString.Length = 0;
     DestinationString.MaximumLength = 0;
@@ -310,6 +335,8 @@ export { RtlInitAnsiString as RtlInitString };
  * inline): Length 0, MaximumLength BufferSize, Buffer as given.
  */
 export function RtlInitEmptyUnicodeString(UnicodeString: UNICODE_STRING, Buffer: number, BufferSize: number): void {
+  unicodeArg("RtlInitEmptyUnicodeString", "UnicodeString", UnicodeString);
+  emptyBuffer("RtlInitEmptyUnicodeString", Buffer, BufferSize);
   UnicodeString.Length = 0;
   UnicodeString.MaximumLength = BufferSize;
   UnicodeString.Buffer = Buffer;
@@ -317,6 +344,8 @@ export function RtlInitEmptyUnicodeString(UnicodeString: UNICODE_STRING, Buffer:
 
 /** RtlInitEmptyAnsiString. */
 export function RtlInitEmptyAnsiString(AnsiString: ANSI_STRING, Buffer: number, BufferSize: number): void {
+  ansiArg("RtlInitEmptyAnsiString", "AnsiString", AnsiString);
+  emptyBuffer("RtlInitEmptyAnsiString", Buffer, BufferSize);
   AnsiString.Length = 0;
   AnsiString.MaximumLength = BufferSize;
   AnsiString.Buffer = Buffer;
@@ -330,6 +359,8 @@ export function RtlInitEmptyAnsiString(AnsiString: ANSI_STRING, Buffer: number, 
  * A NULL SourceString empties the destination.
  */
 export function RtlCopyUnicodeString(DestinationString: UNICODE_STRING, SourceString: UNICODE_STRING | null): void {
+  unicodeArg("RtlCopyUnicodeString", "DestinationString", DestinationString);
+  if (SourceString !== null) unicodeArg("RtlCopyUnicodeString", "SourceString", SourceString);
   const m = mmu("RtlCopyUnicodeString");
   if (SourceString === null) {
     DestinationString.Length = 0;
@@ -344,6 +375,8 @@ export function RtlCopyUnicodeString(DestinationString: UNICODE_STRING, SourceSt
 
 /** RtlCopyString (ANSI). */
 export function RtlCopyString(DestinationString: ANSI_STRING, SourceString: ANSI_STRING | null): void {
+  ansiArg("RtlCopyString", "DestinationString", DestinationString);
+  if (SourceString !== null) ansiArg("RtlCopyString", "SourceString", SourceString);
   const m = mmu("RtlCopyString");
   if (SourceString === null) {
     DestinationString.Length = 0;
@@ -358,6 +391,7 @@ export function RtlCopyString(DestinationString: ANSI_STRING, SourceString: ANSI
 
 /** RtlUpcaseUnicodeChar for the characters the emulator models (Unicode's simple upper case). */
 export function RtlUpcaseUnicodeChar(SourceCharacter: number): number {
+  checkNumber("RtlUpcaseUnicodeChar", "SourceCharacter", SourceCharacter);
   const s = String.fromCharCode(SourceCharacter & 0xffff).toUpperCase();
   return s.length === 1 ? s.charCodeAt(0) : SourceCharacter & 0xffff;
 }
@@ -381,27 +415,37 @@ function compareText(a: string, b: string, insensitive: boolean): number {
  * comparing character by character (upper-cased when CaseInSensitive), then by length.
  */
 export function RtlCompareUnicodeString(String1: UNICODE_STRING, String2: UNICODE_STRING, CaseInSensitive: boolean): number {
+  unicodeArg("RtlCompareUnicodeString", "String1", String1);
+  unicodeArg("RtlCompareUnicodeString", "String2", String2);
   return compareText(unicodeStringText(String1), unicodeStringText(String2), CaseInSensitive);
 }
 
 /** RtlEqualUnicodeString: the same length and characters (case-insensitively when asked). */
 export function RtlEqualUnicodeString(String1: UNICODE_STRING, String2: UNICODE_STRING, CaseInSensitive: boolean): boolean {
+  unicodeArg("RtlEqualUnicodeString", "String1", String1);
+  unicodeArg("RtlEqualUnicodeString", "String2", String2);
   if (String1.Length !== String2.Length) return false;
   return RtlCompareUnicodeString(String1, String2, CaseInSensitive) === 0;
 }
 
 /** RtlCompareString (ANSI). */
 export function RtlCompareString(String1: ANSI_STRING, String2: ANSI_STRING, CaseInSensitive: boolean): number {
+  ansiArg("RtlCompareString", "String1", String1);
+  ansiArg("RtlCompareString", "String2", String2);
   return compareText(ansiStringText(String1), ansiStringText(String2), CaseInSensitive);
 }
 
 /** RtlEqualString (ANSI). */
 export function RtlEqualString(String1: ANSI_STRING, String2: ANSI_STRING, CaseInSensitive: boolean): boolean {
+  ansiArg("RtlEqualString", "String1", String1);
+  ansiArg("RtlEqualString", "String2", String2);
   return String1.Length === String2.Length && RtlCompareString(String1, String2, CaseInSensitive) === 0;
 }
 
 /** RtlPrefixUnicodeString: whether String1 is a prefix of String2. */
 export function RtlPrefixUnicodeString(String1: UNICODE_STRING, String2: UNICODE_STRING, CaseInSensitive: boolean): boolean {
+  unicodeArg("RtlPrefixUnicodeString", "String1", String1);
+  unicodeArg("RtlPrefixUnicodeString", "String2", String2);
   if (String1.Length > String2.Length) return false;
   const a = unicodeStringText(String1);
   return compareText(a, unicodeStringText(String2).slice(0, a.length), CaseInSensitive) === 0;
@@ -412,8 +456,9 @@ export function RtlPrefixUnicodeString(String1: UNICODE_STRING, String2: UNICODE
  * with the destination unchanged, when it does not fit; a NUL follows when there is room.
  */
 export function RtlAppendUnicodeToString(Destination: UNICODE_STRING, Source: PCSZ): NTSTATUS {
+  unicodeArg("RtlAppendUnicodeToString", "Destination", Destination);
   const t = thread("RtlAppendUnicodeToString");
-  const at = sourceAddress(t, Source, true);
+  const at = sourceAddress(t, "RtlAppendUnicodeToString", Source, true);
   if (at === 0) return STATUS_SUCCESS;
   const n = t.machine.mmu.readWideString(at, UNICODE_STRING_MAX_BYTES / 2).length * 2;
   return append(t.machine.mmu, Destination, at, n);
@@ -421,6 +466,8 @@ export function RtlAppendUnicodeToString(Destination: UNICODE_STRING, Source: PC
 
 /** RtlAppendUnicodeStringToString: appends Source's characters; STATUS_BUFFER_TOO_SMALL when they do not fit. */
 export function RtlAppendUnicodeStringToString(Destination: UNICODE_STRING, Source: UNICODE_STRING): NTSTATUS {
+  unicodeArg("RtlAppendUnicodeStringToString", "Destination", Destination);
+  unicodeArg("RtlAppendUnicodeStringToString", "Source", Source);
   return append(mmu("RtlAppendUnicodeStringToString"), Destination, Source.Buffer, Source.Length);
 }
 
@@ -461,6 +508,7 @@ function freeStringBuffer(t: KThread, address: number): void {
 
 /** RtlFreeUnicodeString: frees a Buffer an Rtl routine allocated (AllocateDestinationString) and empties the string. */
 export function RtlFreeUnicodeString(UnicodeString: UNICODE_STRING): void {
+  unicodeArg("RtlFreeUnicodeString", "UnicodeString", UnicodeString);
   const t = thread("RtlFreeUnicodeString");
   freeStringBuffer(t, UnicodeString.Buffer);
   UnicodeString.Buffer = 0;
@@ -470,6 +518,7 @@ export function RtlFreeUnicodeString(UnicodeString: UNICODE_STRING): void {
 
 /** RtlFreeAnsiString. */
 export function RtlFreeAnsiString(AnsiString: ANSI_STRING): void {
+  ansiArg("RtlFreeAnsiString", "AnsiString", AnsiString);
   const t = thread("RtlFreeAnsiString");
   freeStringBuffer(t, AnsiString.Buffer);
   AnsiString.Buffer = 0;
@@ -486,6 +535,8 @@ export function RtlFreeAnsiString(AnsiString: ANSI_STRING): void {
  * characters is converted, NUL-terminated, and STATUS_BUFFER_OVERFLOW says it was cut short.
  */
 export function RtlUnicodeStringToAnsiString(DestinationString: ANSI_STRING, SourceString: UNICODE_STRING, AllocateDestinationString: boolean): NTSTATUS {
+  ansiArg("RtlUnicodeStringToAnsiString", "DestinationString", DestinationString);
+  unicodeArg("RtlUnicodeStringToAnsiString", "SourceString", SourceString);
   const t = thread("RtlUnicodeStringToAnsiString");
   const text = unicodeStringText(SourceString);
   const need = text.length + 1;
@@ -517,6 +568,8 @@ export function RtlUnicodeStringToAnsiString(DestinationString: ANSI_STRING, Sou
  * STATUS_INVALID_PARAMETER_2.
  */
 export function RtlAnsiStringToUnicodeString(DestinationString: UNICODE_STRING, SourceString: ANSI_STRING, AllocateDestinationString: boolean): NTSTATUS {
+  unicodeArg("RtlAnsiStringToUnicodeString", "DestinationString", DestinationString);
+  ansiArg("RtlAnsiStringToUnicodeString", "SourceString", SourceString);
   const t = thread("RtlAnsiStringToUnicodeString");
   const text = ansiStringText(SourceString);
   const bytes = text.length * 2;
@@ -538,16 +591,19 @@ export function RtlAnsiStringToUnicodeString(DestinationString: UNICODE_STRING, 
 
 /** RtlUnicodeStringToAnsiSize: the bytes the ANSI form needs, NUL included. */
 export function RtlUnicodeStringToAnsiSize(UnicodeString: UNICODE_STRING): number {
+  unicodeArg("RtlUnicodeStringToAnsiSize", "UnicodeString", UnicodeString);
   return (UnicodeString.Length >>> 1) + 1;
 }
 
 /** RtlAnsiStringToUnicodeSize: the bytes the Unicode form needs, NUL included. */
 export function RtlAnsiStringToUnicodeSize(AnsiString: ANSI_STRING): number {
+  ansiArg("RtlAnsiStringToUnicodeSize", "AnsiString", AnsiString);
   return AnsiString.Length * 2 + 2;
 }
 
 /** Writes `text` into a counted string's buffer as RtlUnicodeStringPrintf does (the ntstrsafe rules are in ntstrsafe.ts). */
 export function storeUnicodeText(d: UNICODE_STRING, text: string): void {
+  unicodeArg("RtlUnicodeStringPrintf", "DestinationString", d);
   writeWide(mmu("UNICODE_STRING"), d.Buffer, text);
   d.Length = text.length * 2;
 }

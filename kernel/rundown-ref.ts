@@ -3,9 +3,10 @@
  * down. ExAcquireRundownProtection succeeds until ExWaitForRundownProtectionRelease has begun the
  * run-down, which then waits until every reference taken before it is released.
  */
+import { checkNumber } from "./bad-pointer.js";
 import { BugCheckCode } from "./bugcheck-codes.js";
 import { currentMachine } from "./context.js";
-import { nullDereference } from "./interlocked.js";
+import { notTheStructure } from "./interlocked.js";
 import { APC_LEVEL, DISPATCH_LEVEL } from "./irql.js";
 import { SyncLock, grantWaiter, waitForGrant } from "./sync-locks.js";
 import type { KThread } from "./thread.js";
@@ -24,7 +25,7 @@ export class EX_RUNDOWN_REF extends SyncLock {
 
 function kernel(api: string, r: EX_RUNDOWN_REF, maxIrql: number): KThread {
   const t = currentMachine(api).kernelCall(api);
-  if ((r as EX_RUNDOWN_REF | null | undefined) == null) nullDereference(t);
+  if (!(r instanceof EX_RUNDOWN_REF)) notTheStructure(t, api, "RunRef", r, "an EX_RUNDOWN_REF");
   const m = t.machine;
   if (m.kernelHooks.length !== 0) for (const h of m.kernelHooks) h.syncLock?.(t, api, r);
   if (t.irql > maxIrql) {
@@ -54,7 +55,7 @@ export function ExReInitializeRundownProtection(RunRef: EX_RUNDOWN_REF): void {
 export function ExAcquireRundownProtectionEx(RunRef: EX_RUNDOWN_REF, Count: number): boolean {
   kernel("ExAcquireRundownProtection", RunRef, DISPATCH_LEVEL);
   if (RunRef.RundownActive) return false;
-  RunRef.Count += Count;
+  RunRef.Count += checkNumber("ExAcquireRundownProtectionEx", "Count", Count);
   return true;
 }
 
@@ -70,7 +71,7 @@ export function ExAcquireRundownProtection(RunRef: EX_RUNDOWN_REF): boolean {
  */
 export function ExReleaseRundownProtectionEx(RunRef: EX_RUNDOWN_REF, Count: number): void {
   const t = kernel("ExReleaseRundownProtection", RunRef, DISPATCH_LEVEL);
-  RunRef.Count = Math.max(0, RunRef.Count - Count);
+  RunRef.Count = Math.max(0, RunRef.Count - checkNumber("ExReleaseRundownProtectionEx", "Count", Count));
   if (RunRef.RundownActive && RunRef.Count === 0) for (const w of RunRef.waiters.splice(0)) grantWaiter(t, w);
 }
 

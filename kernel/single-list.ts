@@ -6,7 +6,7 @@
  * CONTAINING_RECORD gets back from the entry a routine returns to the driver's structure.
  */
 import { currentMachine } from "./context.js";
-import { nullDereference } from "./interlocked.js";
+import { notTheStructure } from "./interlocked.js";
 import type { KThread } from "./thread.js";
 
 /** SINGLE_LIST_ENTRY (and, on x86, SLIST_ENTRY): a link to the next entry, or null at the end. */
@@ -41,14 +41,21 @@ function kernel(api: string): KThread {
   return currentMachine(api).kernelCall(api);
 }
 
+/** PushEntryList and PopEntryList read and write through their pointers: anything but entries faults. */
+function entries(api: string, ...list: unknown[]): void {
+  for (const [i, e] of list.entries()) if (!(e instanceof SINGLE_LIST_ENTRY)) notTheStructure(kernel(api), api, i === 0 ? "ListHead" : "Entry", e, "a SINGLE_LIST_ENTRY");
+}
+
 /** PushEntryList: makes `Entry` the first entry. Not synchronized: the caller serializes. */
 export function PushEntryList<T>(ListHead: SINGLE_LIST_ENTRY<T>, Entry: SINGLE_LIST_ENTRY<T>): void {
+  entries("PushEntryList", ListHead, Entry);
   Entry.Next = ListHead.Next;
   ListHead.Next = Entry;
 }
 
 /** PopEntryList: removes and returns the first entry, or null when the list is empty. */
 export function PopEntryList<T>(ListHead: SINGLE_LIST_ENTRY<T>): SINGLE_LIST_ENTRY<T> | null {
+  entries("PopEntryList", ListHead);
   const first = ListHead.Next;
   if (first) ListHead.Next = first.Next;
   return first;
@@ -56,7 +63,7 @@ export function PopEntryList<T>(ListHead: SINGLE_LIST_ENTRY<T>): SINGLE_LIST_ENT
 
 /** InitializeSListHead: an empty list with depth and sequence zero. */
 export function InitializeSListHead<T>(SListHead: SLIST_HEADER<T>): void {
-  if ((SListHead as SLIST_HEADER<T> | null | undefined) == null) nullDereference(kernel("InitializeSListHead"));
+  if (!(SListHead instanceof SLIST_HEADER)) notTheStructure(kernel("InitializeSListHead"), "InitializeSListHead", "SListHead", SListHead, "an SLIST_HEADER");
   SListHead.Next.Next = null;
   SListHead.Depth = 0;
   SListHead.Sequence = 0;
@@ -64,13 +71,15 @@ export function InitializeSListHead<T>(SListHead: SLIST_HEADER<T>): void {
 
 /** QueryDepthSList / ExQueryDepthSList: the number of entries on the list. */
 export function QueryDepthSList<T>(SListHead: SLIST_HEADER<T>): number {
+  if (!(SListHead instanceof SLIST_HEADER)) notTheStructure(kernel("QueryDepthSList"), "QueryDepthSList", "SListHead", SListHead, "an SLIST_HEADER");
   return SListHead.Depth;
 }
 export { QueryDepthSList as ExQueryDepthSList };
 
 function push<T>(api: string, head: SLIST_HEADER<T>, entry: SINGLE_LIST_ENTRY<T>): SINGLE_LIST_ENTRY<T> | null {
   const t = kernel(api);
-  if ((head as SLIST_HEADER<T> | null | undefined) == null || (entry as SINGLE_LIST_ENTRY<T> | null | undefined) == null) nullDereference(t);
+  if (!(head instanceof SLIST_HEADER)) notTheStructure(t, api, "ListHead", head, "an SLIST_HEADER");
+  if (!(entry instanceof SINGLE_LIST_ENTRY)) notTheStructure(t, api, "ListEntry", entry, "an SLIST_ENTRY");
   const first = head.Next.Next;
   entry.Next = first;
   head.Next.Next = entry;
@@ -81,7 +90,7 @@ function push<T>(api: string, head: SLIST_HEADER<T>, entry: SINGLE_LIST_ENTRY<T>
 
 function pop<T>(api: string, head: SLIST_HEADER<T>): SINGLE_LIST_ENTRY<T> | null {
   const t = kernel(api);
-  if ((head as SLIST_HEADER<T> | null | undefined) == null) nullDereference(t);
+  if (!(head instanceof SLIST_HEADER)) notTheStructure(t, api, "ListHead", head, "an SLIST_HEADER");
   const first = head.Next.Next;
   if (!first) return null;
   head.Next.Next = first.Next;
@@ -92,7 +101,7 @@ function pop<T>(api: string, head: SLIST_HEADER<T>): SINGLE_LIST_ENTRY<T> | null
 
 function flush<T>(api: string, head: SLIST_HEADER<T>): SINGLE_LIST_ENTRY<T> | null {
   const t = kernel(api);
-  if ((head as SLIST_HEADER<T> | null | undefined) == null) nullDereference(t);
+  if (!(head instanceof SLIST_HEADER)) notTheStructure(t, api, "ListHead", head, "an SLIST_HEADER");
   const first = head.Next.Next;
   head.Next.Next = null;
   head.Depth = 0;

@@ -354,8 +354,10 @@ export function NtQueryInformationFile(FileHandle: number, IoStatusBlock: number
   const t = userCaller("NtQueryInformationFile");
   return Promise.resolve(
     service(t, (m) => {
+      if (typeof FileInformationClass !== "number" || !Number.isInteger(FileInformationClass)) return NtStatus.STATUS_INVALID_INFO_CLASS;
       const cls = FileInformationClass >>> 0;
-      if (cls === 0 || cls >= FileMaximumInformation) return NtStatus.STATUS_INVALID_INFO_CLASS;
+      // 1-3 are the directory classes, for NtQueryDirectoryFile only: the query refuses them.
+      if (cls <= 3 || cls >= FileMaximumInformation) return NtStatus.STATUS_INVALID_INFO_CLASS;
       const size = cls === FilePositionInformation ? 8 : 4;
       const known = cls === FileModeInformation || cls === FileAccessInformation || cls === FilePositionInformation || cls === FileAlignmentInformation;
       if (!known) {

@@ -8,6 +8,7 @@ import { CSTRUCT, LARGE_INTEGER, NTSTATUS, ULONG_PTR, readI64 } from "../kernel/
 import type { InOut } from "../kernel/apc.js";
 import { MM_USER_PROBE_ADDRESS } from "../kernel/memory-constants.js";
 import { NtStatusError } from "../kernel/nt-status-error.js";
+import { describeArgument } from "../kernel/bad-pointer.js";
 import { STATUS_ACCESS_VIOLATION, STATUS_DATATYPE_MISALIGNMENT } from "../kernel/status.js";
 import type { KThread } from "../kernel/thread.js";
 
@@ -51,13 +52,22 @@ function probeRead(address: number, length: number): void {
 
 /** Probes an out-parameter before the service does anything (ProbeForWriteHandle). */
 export function probeOut(t: KThread, out: POut): void {
-  if (typeof out === "number") probeWrite(t, out, 4, 4);
+  const given: unknown = out;
+  if (typeof given === "number") probeWrite(t, given, 4, 4);
+  else if (typeof given !== "object" || given === null) notAVariable(given);
+}
+
+/** An out-parameter that is neither an address nor a local: the service's write through it faults. */
+function notAVariable(out: unknown): never {
+  throw new NtStatusError(STATUS_ACCESS_VIOLATION, `STATUS_ACCESS_VIOLATION: ${describeArgument(out)} is no variable to store through`, { address: 0, write: true });
 }
 
 /** Stores an out-parameter (the probe was done first). */
 export function storeOut(t: KThread, out: POut, value: number): void {
-  if (typeof out === "number") t.machine.mmu.writeU32(out, value >>> 0);
-  else out.value = value >>> 0;
+  const given: unknown = out;
+  if (typeof given === "number") t.machine.mmu.writeU32(given, value >>> 0);
+  else if (typeof given === "object" && given !== null) (given as InOut<number>).value = value >>> 0;
+  else notAVariable(given);
 }
 
 /** Reads a PLARGE_INTEGER: null for NULL, else the 64-bit value as a number of 100 ns ticks. */
@@ -67,6 +77,8 @@ export function readLargeInteger(p: PLARGE_INTEGER): number | null {
     probeRead(p, 8);
     return Number(readI64(p));
   }
+  // A local LARGE_INTEGER; anything else is a pointer the service's probe refuses.
+  if (!(p instanceof LARGE_INTEGER)) throw new NtStatusError(STATUS_ACCESS_VIOLATION, `STATUS_ACCESS_VIOLATION: ${describeArgument(p)} is no LARGE_INTEGER`, { address: 0, write: false });
   return Number(p.QuadPart);
 }
 

@@ -4,6 +4,7 @@
  * reports, explanations name the driver's Evt routine), and with the KMDF verifier's check that
  * the callback returns at the IRQL it was called at.
  */
+import { checkRoutine } from "../kernel/bad-pointer.js";
 import { irqlName } from "../kernel/irql.js";
 import type { MaybePromise } from "../kernel/objects.js";
 import type { KThread } from "../kernel/thread.js";
@@ -37,13 +38,15 @@ export function invokeCallback<R>(t: KThread, g: FxDriverGlobals, lock: FxCallba
 
 function run<R>(t: KThread, g: FxDriverGlobals, held: FxCallbackLock | null, role: string, fn: { readonly name: string }, subject: CallbackSubject, call: () => MaybePromise<R>): MaybePromise<R> {
   const m = t.machine;
-  const name = fn.name || "(anonymous)";
+  const name = (typeof fn === "function" && fn.name) || "(anonymous)";
   if (m.trace.on) m.trace.emit("WdfCallback", { driver: g.name, callback: role, routine: name, object: subject.object, request: subject.request, irp: subject.irp });
   const token = m.enterActivity("event callback", name, g.name);
   const irql = t.irql;
   const locks = t.heldLocks.length;
   let r: MaybePromise<R>;
   try {
+    // A callback pointer that is no routine faults where the framework calls it.
+    checkRoutine(`the framework's call of ${role}`, role, fn);
     r = call();
   } catch (e) {
     m.leaveActivity(token);

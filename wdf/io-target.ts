@@ -6,6 +6,7 @@
  * STATUS_MORE_PROCESSING_REQUIRED: the request comes back to the driver, whose completion routine
  * (or, for a request the framework delivered and no routine, the framework) finishes it.
  */
+import { checkPointer } from "../kernel/bad-pointer.js";
 import { WdfHandleBrand } from "./handles.js";
 import { KEVENT, NotificationEvent } from "../kernel/dispatcher.js";
 import { DISPATCH_LEVEL, KernelMode, PASSIVE_LEVEL } from "../kernel/irql.js";
@@ -705,6 +706,8 @@ export function WdfRequestGetCompletionParams(Request: WDFREQUEST, Params: WDF_R
   const t = fxEnter("WdfRequestGetCompletionParams");
   const r = fxRequest(t, Request, "WdfRequestGetCompletionParams");
   if (!r || !fxRequired(t, r.globals, Params, "WdfRequestGetCompletionParams", "Params")) return;
+  // Written through the pointer: what is no WDF_REQUEST_COMPLETION_PARAMS faults.
+  checkPointer("WdfRequestGetCompletionParams", "Params", Params, WDF_REQUEST_COMPLETION_PARAMS, "a WDF_REQUEST_COMPLETION_PARAMS");
   const p = r.completionParams;
   Params.Type = p?.Type ?? 0;
   Params.IoStatus.Status = p?.IoStatus.Status ?? 0;

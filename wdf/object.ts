@@ -8,6 +8,7 @@ import { activeMachine } from "../kernel/context.js";
 import type { KThread } from "../kernel/thread.js";
 import type { Machine } from "../kernel/machine.js";
 import { NtStatusError } from "../kernel/nt-status-error.js";
+import { badPointer } from "../kernel/bad-pointer.js";
 import { DISPATCH_LEVEL } from "../kernel/irql.js";
 import { STATUS_ACCESS_VIOLATION, STATUS_INSUFFICIENT_RESOURCES, STATUS_INVALID_HANDLE, STATUS_INVALID_PARAMETER, STATUS_OBJECT_NAME_EXISTS, STATUS_SUCCESS, type NTSTATUS } from "../kernel/status.js";
 import { WdfHandleBrand, type WDF_HANDLE_TYPE, type WDFOBJECT } from "./handles.js";
@@ -535,5 +536,9 @@ export function WdfObjectGetTypedContext<T>(Handle: WDFOBJECT, TypeInfo: WDF_OBJ
     if (m !== null) fxObject(m.currentThread(), Handle, FxObject, "WDFOBJECT", "WdfObjectGetTypedContext");
     return null;
   }
-  return o.getContext(TypeInfo instanceof WDF_OBJECT_CONTEXT_TYPE_INFO ? TypeInfo : TypeInfo.TypeInfo);
+  // The type information is read through its pointer: what is none faults.
+  const given: unknown = TypeInfo;
+  const info: unknown = given instanceof WDF_OBJECT_CONTEXT_TYPE_INFO ? given : (typeof given === "object" && given !== null) || typeof given === "function" ? (given as { TypeInfo?: unknown }).TypeInfo : undefined;
+  if (!(info instanceof WDF_OBJECT_CONTEXT_TYPE_INFO)) return badPointer("WdfObjectGetTypedContext", "TypeInfo", given, "a WDF_OBJECT_CONTEXT_TYPE_INFO (or a context accessor)");
+  return o.getContext(info as WDF_OBJECT_CONTEXT_TYPE_INFO<T>);
 }

@@ -9,6 +9,7 @@
  * The framework uses the IRP's cancel routine and Cancel flag in NT's idiom (set the routine,
  * test Cancel, take the routine back), so the WDM rules underneath check it too.
  */
+import { checkNumber, checkPointer } from "../kernel/bad-pointer.js";
 import { WdfHandleBrand } from "./handles.js";
 import { currentMachine } from "../kernel/context.js";
 import { DISPATCH_LEVEL, PASSIVE_LEVEL, type KPROCESSOR_MODE } from "../kernel/irql.js";
@@ -648,7 +649,8 @@ export function WdfRequestSetInformation(Request: WDFREQUEST, Information: numbe
   const t = fxEnter("WdfRequestSetInformation");
   const r = fxRequest(t, Request, "WdfRequestSetInformation");
   if (!r || !r.irp) return;
-  r.irp.Information = Information >>> 0;
+  // A ULONG_PTR by value: what no C caller could pass is STATUS_INVALID_PARAMETER, raised.
+  r.irp.Information = checkNumber("WdfRequestSetInformation", "Information", Information) >>> 0;
 }
 
 /** WdfRequestGetInformation. */
@@ -842,6 +844,8 @@ export function WdfRequestGetParameters(Request: WDFREQUEST, Parameters: WDF_REQ
   const r = fxRequest(t, Request, "WdfRequestGetParameters");
   if (!r) return;
   if (!fxRequired(t, r.globals, Parameters, "WdfRequestGetParameters", "Parameters")) return;
+  // Written through the pointer: what is no WDF_REQUEST_PARAMETERS faults.
+  checkPointer("WdfRequestGetParameters", "Parameters", Parameters, WDF_REQUEST_PARAMETERS, "a WDF_REQUEST_PARAMETERS");
   const irp = r.irp;
   const sl = irp?.Stack[irp.CurrentLocation - 1];
   if (!sl) return;

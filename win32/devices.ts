@@ -11,6 +11,7 @@
 import { enabledInterfaces } from "../io-manager/pnp.js";
 import { caller, service } from "./call.js";
 import { writeU16, writeU32, writeWideString } from "../kernel/api-rtl.js";
+import { isGiven } from "../kernel/bad-pointer.js";
 
 /** CONFIGRET values (cfgmgr32.h): CR_SUCCESS, the call worked. */
 export const CR_SUCCESS = 0x00;
@@ -32,7 +33,8 @@ const GUID = /^\{?[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0
 function list(api: string, InterfaceClassGuid: string, pDeviceID: string | null, ulFlags: number): { cr: number; paths: string[] } {
   const t = caller(api);
   if (typeof InterfaceClassGuid !== "string" || !GUID.test(InterfaceClassGuid)) return { cr: CR_INVALID_POINTER, paths: [] };
-  if ((ulFlags & ~CM_GET_DEVICE_INTERFACE_LIST_ALL_DEVICES) !== 0) return { cr: CR_INVALID_FLAG, paths: [] };
+  if (isGiven(pDeviceID) && typeof pDeviceID !== "string") return { cr: CR_INVALID_POINTER, paths: [] };
+  if (typeof ulFlags !== "number" || (ulFlags & ~CM_GET_DEVICE_INTERFACE_LIST_ALL_DEVICES) !== 0) return { cr: CR_INVALID_FLAG, paths: [] };
   const links = service(t, (m) => enabledInterfaces(m, InterfaceClassGuid));
   const id = pDeviceID?.toUpperCase().replace(/\\/g, "#") ?? null;
   const paths = links

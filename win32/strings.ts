@@ -8,6 +8,7 @@
  * UNICODE build.
  */
 import { currentMachine } from "../kernel/context.js";
+import { badPointer } from "../kernel/bad-pointer.js";
 import { NtStatusError } from "../kernel/nt-status-error.js";
 import { boundedCopy, boundedLength, boundedPrintf, type BoundedOutcome, type SizeOut, type StrSafeSource } from "../kernel/ntstrsafe.js";
 import { formatPrintf, type PrintfArg } from "../kernel/printf.js";
@@ -192,7 +193,9 @@ export function StringCbLengthW(psz: StrSafeSource, cbMax: number, pcbLength: Si
 function putSize(t: KThread, out: SizeOut, value: number): void {
   if (out === null || out === 0) return;
   if (typeof out === "number") t.machine.mmu.writeU32(out, value);
-  else out.value = value;
+  else if (typeof out === "object") out.value = value;
+  // Written through as a pointer: what is no size_t variable faults.
+  else badPointer("StringCbLength", "pcbLength", out, "a size_t variable or NULL");
 }
 
 // ---- wsprintf ----

@@ -285,7 +285,8 @@ async function waitOn(api: string, handles: readonly number[], waitAll: boolean,
     return WAIT_FAILED;
   }
   // kernel32's timeout: relative, in 100 ns units (NULL for INFINITE).
-  const timeout = ms >>> 0 === INFINITE ? null : new LARGE_INTEGER(-Math.max(0, ms) * 10_000);
+  const dw = typeof ms === "number" ? ms >>> 0 : 0;
+  const timeout = dw === INFINITE ? null : new LARGE_INTEGER(-dw * 10_000);
   const status = await ntWaitForObjects(t, handles.length === 1 ? "NtWaitForSingleObject" : "NtWaitForMultipleObjects", handles, waitAll, alertable, timeout);
   const result = waitResult(t, status, handles.length);
   apiReturn(t, api, waitResultName(result), result === WAIT_FAILED ? t.lastError : 0);

@@ -118,6 +118,54 @@ function InitializeCsq(Csq: unknown, Head: unknown, Lock: unknown): number {
   );
 }
 
+/** A cancel-safe queue whose insert routine may refuse (IoCsqInitializeEx), as drivers that bound their queue write one. */
+function InitializeCsqEx(Csq: unknown, Head: unknown, Lock: unknown): number {
+  const head = Head instanceof wdm.LIST_ENTRY ? (Head as wdm.LIST_ENTRY<wdm.IRP>) : new wdm.LIST_ENTRY<wdm.IRP>();
+  const lock = Lock instanceof wdm.KSPIN_LOCK ? Lock : new wdm.KSPIN_LOCK();
+  wdm.InitializeListHead(head);
+  return wdm.IoCsqInitializeEx(
+    Csq as wdm.IO_CSQ,
+    function PropCsqInsertEx(_c, Irp, InsertContext) {
+      if (InsertContext === 1) return wdm.STATUS_DEVICE_BUSY;
+      wdm.InsertTailList(head, Irp.Tail.Overlay.ListEntry);
+      return wdm.STATUS_SUCCESS;
+    },
+    function PropCsqRemove(_c, Irp) {
+      wdm.RemoveEntryList(Irp.Tail.Overlay.ListEntry);
+    },
+    function PropCsqPeek(_c, Irp) {
+      const next = Irp ? Irp.Tail.Overlay.ListEntry.Flink : head.Flink;
+      return next === head ? null : (next.container ?? null);
+    },
+    function PropCsqAcquire() {
+      return wdm.KeAcquireSpinLock(lock);
+    },
+    function PropCsqRelease(_c, Irql) {
+      wdm.KeReleaseSpinLock(lock, Irql);
+    },
+    function PropCsqCompleteCanceled(_c, Irp) {
+      Irp.IoStatus.Status = wdm.STATUS_CANCELLED;
+      wdm.IoCompleteRequest(Irp, wdm.IO_NO_INCREMENT);
+    },
+  );
+}
+
+/** A driver's C structure read over memory it was handed (CSTRUCT): a header of two ULONGs and a USHORT. */
+const PROP_HEADER = wdm.CSTRUCT("PROP_HEADER", { Size: wdm.ULONG, Flags: wdm.ULONG, Kind: wdm.USHORT });
+
+/** A driver's code reading a structure at an address (a user buffer, pool, garbage). */
+function ReadStruct(Address: unknown): number {
+  const h = PROP_HEADER.at(Address as number);
+  return h.Size + h.Flags + h.Kind;
+}
+
+/** A driver's code writing a structure at an address. */
+function WriteStruct(Address: unknown, Value: unknown): void {
+  const h = PROP_HEADER.at(Address as number);
+  h.Size = Value as number;
+  h.Kind = 1;
+}
+
 /** Every routine the kernel-side property calls. */
 export const kernelRoutines: readonly KernelRoutine[] = [
   // Pool
@@ -299,6 +347,239 @@ export const kernelRoutines: readonly KernelRoutine[] = [
   r("IoDisconnectInterrupt", wdm.IoDisconnectInterrupt, ["interrupt"]),
   r("KeSynchronizeExecution", wdm.KeSynchronizeExecution, ["interrupt", "serviceRoutine", "context"]),
   r("DbgPrint", wdm.DbgPrint, ["text"]),
+  // ---- Added after the WDM merge (issue 17 A): work items, interlocked ops and lists, DPC control,
+  // lookaside lists, remove locks, executive locks, kernel handles, Ob/Ps, IRP reuse, pool flags,
+  // structures over memory, counted strings, ntstrsafe, DbgPrintEx, secure devices, PnP interfaces.
+  // I/O work items
+  r("IoAllocateWorkItem", wdm.IoAllocateWorkItem, ["device"], { ioWorkItem: itself }),
+  r("IoFreeWorkItem", wdm.IoFreeWorkItem, ["ioWorkItem"]),
+  r("IoQueueWorkItem", wdm.IoQueueWorkItem, ["ioWorkItem", "ioWorkRoutine", "queueType", "context"]),
+  r("IoQueueWorkItemEx", wdm.IoQueueWorkItemEx, ["ioWorkItem", "ioWorkRoutineEx", "queueType", "context"]),
+  r("IoSizeofWorkItem", wdm.IoSizeofWorkItem, []),
+  r("IoInitializeWorkItem", wdm.IoInitializeWorkItem, ["ioObject", "ioWorkItemStorage"], { ioWorkItem: (_v, a) => a[1] }),
+  r("IoUninitializeWorkItem", wdm.IoUninitializeWorkItem, ["ioWorkItem"]),
+  // Interlocked operations and lists
+  r("InterlockedIncrement", wdm.InterlockedIncrement, ["plong"]),
+  r("InterlockedDecrement", wdm.InterlockedDecrement, ["plong"]),
+  r("InterlockedExchange", wdm.InterlockedExchange, ["plong", "number"]),
+  r("InterlockedExchangeAdd", wdm.InterlockedExchangeAdd, ["plong", "number"]),
+  r("InterlockedAdd", wdm.InterlockedAdd, ["plong", "number"]),
+  r("InterlockedCompareExchange", wdm.InterlockedCompareExchange, ["plong", "number", "number"]),
+  r("InterlockedOr", wdm.InterlockedOr, ["plong", "number"]),
+  r("InterlockedAnd", wdm.InterlockedAnd, ["plong", "number"]),
+  r("InterlockedXor", wdm.InterlockedXor, ["plong", "number"]),
+  r("InterlockedExchangePointer", wdm.InterlockedExchangePointer, ["plong", "context"]),
+  r("InterlockedCompareExchangePointer", wdm.InterlockedCompareExchangePointer, ["plong", "context", "context"]),
+  r("new SINGLE_LIST_ENTRY", (container: unknown) => new wdm.SINGLE_LIST_ENTRY(container), ["context"], { singleEntry: itself }),
+  r("PushEntryList", wdm.PushEntryList, ["singleEntry", "singleEntry"]),
+  r("PopEntryList", wdm.PopEntryList, ["singleEntry"], { singleEntry: itself }),
+  r("InitializeSListHead", wdm.InitializeSListHead, ["slistHeader"]),
+  r("QueryDepthSList", wdm.QueryDepthSList, ["slistHeader"]),
+  r("ExQueryDepthSList", wdm.ExQueryDepthSList, ["slistHeader"]),
+  r("InterlockedPushEntrySList", wdm.InterlockedPushEntrySList, ["slistHeader", "singleEntry"], { singleEntry: itself }),
+  r("InterlockedPopEntrySList", wdm.InterlockedPopEntrySList, ["slistHeader"], { singleEntry: itself }),
+  r("InterlockedFlushSList", wdm.InterlockedFlushSList, ["slistHeader"], { singleEntry: itself }),
+  r("ExInterlockedPushEntrySList", wdm.ExInterlockedPushEntrySList, ["slistHeader", "singleEntry", "spinLock"]),
+  r("ExInterlockedPopEntrySList", wdm.ExInterlockedPopEntrySList, ["slistHeader", "spinLock"], { singleEntry: itself }),
+  r("ExInterlockedFlushSList", wdm.ExInterlockedFlushSList, ["slistHeader"]),
+  r("ExInterlockedInsertHeadList", wdm.ExInterlockedInsertHeadList, ["listHead", "listEntry", "spinLock"]),
+  r("ExInterlockedInsertTailList", wdm.ExInterlockedInsertTailList, ["listHead", "listEntry", "spinLock"]),
+  r("ExInterlockedRemoveHeadList", wdm.ExInterlockedRemoveHeadList, ["listHead", "spinLock"], { listEntry: itself }),
+  r("ExInterlockedPushEntryList", wdm.ExInterlockedPushEntryList, ["singleEntry", "singleEntry", "spinLock"]),
+  r("ExInterlockedPopEntryList", wdm.ExInterlockedPopEntryList, ["singleEntry", "spinLock"], { singleEntry: itself }),
+  // DPC control, processors, threads, time
+  r("KeFlushQueuedDpcs", wdm.KeFlushQueuedDpcs, []),
+  r("KeSetImportanceDpc", wdm.KeSetImportanceDpc, ["dpc", "number"]),
+  r("KeSetTargetProcessorDpc", wdm.KeSetTargetProcessorDpc, ["dpc", "number"]),
+  r("KeGetCurrentProcessorNumber", wdm.KeGetCurrentProcessorNumber, []),
+  r("KeQueryActiveProcessorCount", wdm.KeQueryActiveProcessorCount, ["inOut"]),
+  r("KeGetCurrentThread", wdm.KeGetCurrentThread, [], { thread: itself }),
+  r("KeAcquireSpinLockRaiseToDpc", wdm.KeAcquireSpinLockRaiseToDpc, ["spinLock"], { irql: itself }),
+  r("KeSetPriorityThread", wdm.KeSetPriorityThread, ["thread", "number"]),
+  r("KeQueryPriorityThread", wdm.KeQueryPriorityThread, ["thread"]),
+  r("KeStallExecutionProcessor", wdm.KeStallExecutionProcessor, ["number"]),
+  r("KeQueryPerformanceCounter", wdm.KeQueryPerformanceCounter, ["largeInteger"]),
+  r("KeQueryTimeIncrement", wdm.KeQueryTimeIncrement, []),
+  r("KeQuerySystemTimePrecise", wdm.KeQuerySystemTimePrecise, []),
+  r("KeQueryInterruptTimePrecise", wdm.KeQueryInterruptTimePrecise, ["inOut"]),
+  // Lookaside lists
+  r("new NPAGED_LOOKASIDE_LIST", () => new wdm.NPAGED_LOOKASIDE_LIST(), [], { lookaside: itself }),
+  r("new PAGED_LOOKASIDE_LIST", () => new wdm.PAGED_LOOKASIDE_LIST(), [], { lookaside: itself }),
+  r("new LOOKASIDE_LIST_EX", () => new wdm.LOOKASIDE_LIST_EX(), [], { lookaside: itself }),
+  r("ExInitializeNPagedLookasideList", wdm.ExInitializeNPagedLookasideList, ["lookaside", "allocateFunction", "freeFunction", "number", "length", "tag", "count"]),
+  r("ExAllocateFromNPagedLookasideList", wdm.ExAllocateFromNPagedLookasideList, ["lookaside"], { address: itself }),
+  r("ExFreeToNPagedLookasideList", wdm.ExFreeToNPagedLookasideList, ["lookaside", "address"]),
+  r("ExDeleteNPagedLookasideList", wdm.ExDeleteNPagedLookasideList, ["lookaside"]),
+  r("ExInitializePagedLookasideList", wdm.ExInitializePagedLookasideList, ["lookaside", "allocateFunction", "freeFunction", "number", "length", "tag", "count"]),
+  r("ExAllocateFromPagedLookasideList", wdm.ExAllocateFromPagedLookasideList, ["lookaside"], { address: itself }),
+  r("ExFreeToPagedLookasideList", wdm.ExFreeToPagedLookasideList, ["lookaside", "address"]),
+  r("ExDeletePagedLookasideList", wdm.ExDeletePagedLookasideList, ["lookaside"]),
+  r("ExInitializeLookasideListEx", wdm.ExInitializeLookasideListEx, ["lookaside", "allocateFunctionEx", "freeFunctionEx", "poolType", "number", "length", "tag", "count"]),
+  r("ExAllocateFromLookasideListEx", wdm.ExAllocateFromLookasideListEx, ["lookaside"], { address: itself }),
+  r("ExFreeToLookasideListEx", wdm.ExFreeToLookasideListEx, ["lookaside", "address"]),
+  r("ExFlushLookasideListEx", wdm.ExFlushLookasideListEx, ["lookaside"]),
+  r("ExDeleteLookasideListEx", wdm.ExDeleteLookasideListEx, ["lookaside"]),
+  // Remove locks
+  r("new IO_REMOVE_LOCK", () => new wdm.IO_REMOVE_LOCK(), [], { removeLock: itself }),
+  r("IoInitializeRemoveLock", wdm.IoInitializeRemoveLock, ["removeLock", "tag", "number", "number"]),
+  r("IoAcquireRemoveLock", wdm.IoAcquireRemoveLock, ["removeLock", "context"]),
+  r("IoReleaseRemoveLock", wdm.IoReleaseRemoveLock, ["removeLock", "context"]),
+  r("IoReleaseRemoveLockAndWait", wdm.IoReleaseRemoveLockAndWait, ["removeLock", "context"]),
+  // Fast and guarded mutexes, resources, push locks, run-down protection
+  r("new FAST_MUTEX", () => new wdm.FAST_MUTEX(), [], { fastMutex: itself }),
+  r("ExInitializeFastMutex", wdm.ExInitializeFastMutex, ["fastMutex"]),
+  r("ExAcquireFastMutex", wdm.ExAcquireFastMutex, ["fastMutex"]),
+  r("ExTryToAcquireFastMutex", wdm.ExTryToAcquireFastMutex, ["fastMutex"]),
+  r("ExReleaseFastMutex", wdm.ExReleaseFastMutex, ["fastMutex"]),
+  r("ExAcquireFastMutexUnsafe", wdm.ExAcquireFastMutexUnsafe, ["fastMutex"]),
+  r("ExReleaseFastMutexUnsafe", wdm.ExReleaseFastMutexUnsafe, ["fastMutex"]),
+  r("new KGUARDED_MUTEX", () => new wdm.KGUARDED_MUTEX(), [], { guardedMutex: itself }),
+  r("KeInitializeGuardedMutex", wdm.KeInitializeGuardedMutex, ["guardedMutex"]),
+  r("KeAcquireGuardedMutex", wdm.KeAcquireGuardedMutex, ["guardedMutex"]),
+  r("KeTryToAcquireGuardedMutex", wdm.KeTryToAcquireGuardedMutex, ["guardedMutex"]),
+  r("KeReleaseGuardedMutex", wdm.KeReleaseGuardedMutex, ["guardedMutex"]),
+  r("KeAcquireGuardedMutexUnsafe", wdm.KeAcquireGuardedMutexUnsafe, ["guardedMutex"]),
+  r("KeReleaseGuardedMutexUnsafe", wdm.KeReleaseGuardedMutexUnsafe, ["guardedMutex"]),
+  r("new ERESOURCE", () => new wdm.ERESOURCE(), [], { resource: itself }),
+  r("ExInitializeResourceLite", wdm.ExInitializeResourceLite, ["resource"]),
+  r("ExReinitializeResourceLite", wdm.ExReinitializeResourceLite, ["resource"]),
+  r("ExDeleteResourceLite", wdm.ExDeleteResourceLite, ["resource"]),
+  r("ExAcquireResourceExclusiveLite", wdm.ExAcquireResourceExclusiveLite, ["resource", "bool"]),
+  r("ExAcquireResourceSharedLite", wdm.ExAcquireResourceSharedLite, ["resource", "bool"]),
+  r("ExAcquireSharedStarveExclusive", wdm.ExAcquireSharedStarveExclusive, ["resource", "bool"]),
+  r("ExEnterCriticalRegionAndAcquireResourceExclusive", wdm.ExEnterCriticalRegionAndAcquireResourceExclusive, ["resource"]),
+  r("ExReleaseResourceLite", wdm.ExReleaseResourceLite, ["resource"]),
+  r("ExReleaseResourceForThreadLite", wdm.ExReleaseResourceForThreadLite, ["resource", "thread"]),
+  r("ExReleaseResourceAndLeaveCriticalRegion", wdm.ExReleaseResourceAndLeaveCriticalRegion, ["resource"]),
+  r("ExGetCurrentResourceThread", wdm.ExGetCurrentResourceThread, [], { thread: itself }),
+  r("ExConvertExclusiveToSharedLite", wdm.ExConvertExclusiveToSharedLite, ["resource"]),
+  r("ExIsResourceAcquiredExclusiveLite", wdm.ExIsResourceAcquiredExclusiveLite, ["resource"]),
+  r("ExIsResourceAcquiredSharedLite", wdm.ExIsResourceAcquiredSharedLite, ["resource"]),
+  r("ExIsResourceAcquiredLite", wdm.ExIsResourceAcquiredLite, ["resource"]),
+  r("ExGetExclusiveWaiterCount", wdm.ExGetExclusiveWaiterCount, ["resource"]),
+  r("ExGetSharedWaiterCount", wdm.ExGetSharedWaiterCount, ["resource"]),
+  r("new EX_PUSH_LOCK", () => new wdm.EX_PUSH_LOCK(), [], { pushLock: itself }),
+  r("ExInitializePushLock", wdm.ExInitializePushLock, ["pushLock"]),
+  r("ExAcquirePushLockExclusive", wdm.ExAcquirePushLockExclusive, ["pushLock"]),
+  r("ExAcquirePushLockSharedEx", wdm.ExAcquirePushLockSharedEx, ["pushLock", "number"]),
+  r("ExReleasePushLockExclusive", wdm.ExReleasePushLockExclusive, ["pushLock"]),
+  r("ExReleasePushLockSharedEx", wdm.ExReleasePushLockSharedEx, ["pushLock", "number"]),
+  r("ExReleasePushLock", wdm.ExReleasePushLock, ["pushLock"]),
+  r("new EX_RUNDOWN_REF", () => new wdm.EX_RUNDOWN_REF(), [], { rundownRef: itself }),
+  r("ExInitializeRundownProtection", wdm.ExInitializeRundownProtection, ["rundownRef"]),
+  r("ExReInitializeRundownProtection", wdm.ExReInitializeRundownProtection, ["rundownRef"]),
+  r("ExAcquireRundownProtection", wdm.ExAcquireRundownProtection, ["rundownRef"]),
+  r("ExAcquireRundownProtectionEx", wdm.ExAcquireRundownProtectionEx, ["rundownRef", "count"]),
+  r("ExReleaseRundownProtection", wdm.ExReleaseRundownProtection, ["rundownRef"]),
+  r("ExReleaseRundownProtectionEx", wdm.ExReleaseRundownProtectionEx, ["rundownRef", "count"]),
+  r("ExWaitForRundownProtectionRelease", wdm.ExWaitForRundownProtectionRelease, ["rundownRef"]),
+  r("ExRundownCompleted", wdm.ExRundownCompleted, ["rundownRef"]),
+  // Kernel handles: Zw*, OBJECT_ATTRIBUTES
+  r("new OBJECT_ATTRIBUTES", () => new wdm.OBJECT_ATTRIBUTES(), [], { objectAttributes: itself }),
+  r("InitializeObjectAttributes", wdm.InitializeObjectAttributes, ["objectAttributes", "objectName", "number", "handle", "context"]),
+  r("ZwCreateEvent", wdm.ZwCreateEvent, ["access", "objectAttributes", "count", "bool"], { handle: field("EventHandle") }),
+  r("ZwOpenEvent", wdm.ZwOpenEvent, ["access", "objectAttributes"], { handle: field("EventHandle") }),
+  r("ZwSetEvent", wdm.ZwSetEvent, ["handle", "inOut"]),
+  r("ZwClearEvent", wdm.ZwClearEvent, ["handle"]),
+  r("ZwResetEvent", wdm.ZwResetEvent, ["handle", "inOut"]),
+  r("ZwWaitForSingleObject", wdm.ZwWaitForSingleObject, ["handle", "bool", "timeout"]),
+  r("ZwWaitForMultipleObjects", wdm.ZwWaitForMultipleObjects, ["count", "handles", "count", "bool", "timeout"]),
+  r("ZwDuplicateObject", wdm.ZwDuplicateObject, ["processHandle", "handle", "processHandle", "access", "number", "number"], { handle: field("TargetHandle") }),
+  r("IoCreateNotificationEvent", wdm.IoCreateNotificationEvent, ["objectName"], { event: field("Event"), handle: field("EventHandle") }),
+  r("IoCreateSynchronizationEvent", wdm.IoCreateSynchronizationEvent, ["objectName"], { event: field("Event"), handle: field("EventHandle") }),
+  // Ob and Ps
+  r("ObReferenceObjectWithTag", wdm.ObReferenceObjectWithTag, ["kobject", "tag"]),
+  r("ObDereferenceObjectWithTag", wdm.ObDereferenceObjectWithTag, ["kobject", "tag"]),
+  r("ObReferenceObjectByPointer", wdm.ObReferenceObjectByPointer, ["kobject", "access", "objectType", "mode"]),
+  r("ObOpenObjectByPointer", wdm.ObOpenObjectByPointer, ["kobject", "number", "context", "access", "objectType", "mode"], { handle: field("Handle") }),
+  r("ObGetObjectType", wdm.ObGetObjectType, ["kobject"]),
+  r("PsGetCurrentThreadId", wdm.PsGetCurrentThreadId, []),
+  r("PsGetThreadId", wdm.PsGetThreadId, ["thread"]),
+  r("PsGetThreadProcessId", wdm.PsGetThreadProcessId, ["thread"]),
+  r("PsGetThreadProcess", wdm.PsGetThreadProcess, ["thread"], { process: itself }),
+  r("PsLookupProcessByProcessId", wdm.PsLookupProcessByProcessId, ["clientId"], { process: field("Process") }),
+  r("PsLookupThreadByThreadId", wdm.PsLookupThreadByThreadId, ["clientId"], { thread: field("Thread") }),
+  r("PsSetCreateProcessNotifyRoutine", wdm.PsSetCreateProcessNotifyRoutine, ["notifyRoutine", "bool"]),
+  r("PsSetCreateProcessNotifyRoutineEx", wdm.PsSetCreateProcessNotifyRoutineEx, ["notifyRoutineEx", "bool"]),
+  // IRP reuse and association
+  r("IoSizeOfIrp", wdm.IoSizeOfIrp, ["stackSize"]),
+  r("IoInitializeIrp", wdm.IoInitializeIrp, ["irpStorage", "length", "stackSize"], { irp: itself }),
+  r("IoReuseIrp", wdm.IoReuseIrp, ["irp", "status"]),
+  r("IoMakeAssociatedIrp", wdm.IoMakeAssociatedIrp, ["irp", "stackSize"], { irp: itself }),
+  r("IoGetRelatedDeviceObject", wdm.IoGetRelatedDeviceObject, ["fileObject"], { device: itself }),
+  // Pool flags
+  r("ExAllocatePool2", wdm.ExAllocatePool2, ["poolFlags", "length", "tag"], { address: itself }),
+  r("ExAllocatePool3", wdm.ExAllocatePool3, ["poolFlags", "length", "tag", "poolParameters", "count"], { address: itself }),
+  r("ExAllocatePoolZero", wdm.ExAllocatePoolZero, ["poolType", "length", "tag"], { address: itself }),
+  r("ExAllocatePoolUninitialized", wdm.ExAllocatePoolUninitialized, ["poolType", "length", "tag"], { address: itself }),
+  r("ExAllocatePoolWithQuotaTag", wdm.ExAllocatePoolWithQuotaTag, ["poolType", "length", "tag"], { address: itself }),
+  r("ExAllocatePoolQuotaZero", wdm.ExAllocatePoolQuotaZero, ["poolType", "length", "tag"], { address: itself }),
+  r("ExAllocatePoolQuotaUninitialized", wdm.ExAllocatePoolQuotaUninitialized, ["poolType", "length", "tag"], { address: itself }),
+  r("MmAllocateContiguousMemorySpecifyCache", wdm.MmAllocateContiguousMemorySpecifyCache, ["length", "address", "address", "address", "cacheType"], { address: itself }),
+  r("MmFreeContiguousMemorySpecifyCache", wdm.MmFreeContiguousMemorySpecifyCache, ["address", "length", "cacheType"]),
+  r("MmMapLockedPages", wdm.MmMapLockedPages, ["mdl", "mode"], { address: itself }),
+  // Structures over memory, 64-bit values
+  r("(driver code) read a CSTRUCT over memory", ReadStruct, ["address"]),
+  r("(driver code) write a CSTRUCT over memory", WriteStruct, ["address", "number"]),
+  r("readU64", wdm.readU64, ["address"]),
+  r("readI64", wdm.readI64, ["address"]),
+  r("writeU64", wdm.writeU64, ["address", "bigint"]),
+  r("writeI64", wdm.writeI64, ["address", "bigint"]),
+  r("RtlCopyBytes", wdm.RtlCopyBytes, ["address", "address", "length"]),
+  r("RtlFillBytes", wdm.RtlFillBytes, ["address", "length", "fill"]),
+  r("RtlZeroBytes", wdm.RtlZeroBytes, ["address", "length"]),
+  // Counted strings
+  r("new UNICODE_STRING (a local, or one in memory)", (address: unknown) => (typeof address === "number" && address !== 0 ? wdm.UNICODE_STRING.at(address) : new wdm.UNICODE_STRING()), ["structAddress"], { unicodeString: itself }),
+  r("new ANSI_STRING (a local, or one in memory)", (address: unknown) => (typeof address === "number" && address !== 0 ? wdm.ANSI_STRING.at(address) : new wdm.ANSI_STRING()), ["structAddress"], { ansiString: itself }),
+  r("RtlInitUnicodeString", wdm.RtlInitUnicodeString, ["unicodeString", "strSource"]),
+  r("RtlInitAnsiString", wdm.RtlInitAnsiString, ["ansiString", "strSource"]),
+  r("RtlInitString", wdm.RtlInitString, ["ansiString", "strSource"]),
+  r("RtlInitEmptyUnicodeString", wdm.RtlInitEmptyUnicodeString, ["unicodeString", "address", "length"]),
+  r("RtlInitEmptyAnsiString", wdm.RtlInitEmptyAnsiString, ["ansiString", "address", "length"]),
+  r("RtlCopyUnicodeString", wdm.RtlCopyUnicodeString, ["unicodeString", "unicodeString"]),
+  r("RtlCopyString", wdm.RtlCopyString, ["ansiString", "ansiString"]),
+  r("RtlCompareUnicodeString", wdm.RtlCompareUnicodeString, ["unicodeString", "unicodeString", "bool"]),
+  r("RtlEqualUnicodeString", wdm.RtlEqualUnicodeString, ["unicodeString", "unicodeString", "bool"]),
+  r("RtlCompareString", wdm.RtlCompareString, ["ansiString", "ansiString", "bool"]),
+  r("RtlEqualString", wdm.RtlEqualString, ["ansiString", "ansiString", "bool"]),
+  r("RtlPrefixUnicodeString", wdm.RtlPrefixUnicodeString, ["unicodeString", "unicodeString", "bool"]),
+  r("RtlUpcaseUnicodeChar", wdm.RtlUpcaseUnicodeChar, ["number"]),
+  r("RtlAppendUnicodeToString", wdm.RtlAppendUnicodeToString, ["unicodeString", "strSource"]),
+  r("RtlAppendUnicodeStringToString", wdm.RtlAppendUnicodeStringToString, ["unicodeString", "unicodeString"]),
+  r("RtlUnicodeStringToAnsiString", wdm.RtlUnicodeStringToAnsiString, ["ansiString", "unicodeString", "bool"]),
+  r("RtlAnsiStringToUnicodeString", wdm.RtlAnsiStringToUnicodeString, ["unicodeString", "ansiString", "bool"]),
+  r("RtlUnicodeStringToAnsiSize", wdm.RtlUnicodeStringToAnsiSize, ["unicodeString"]),
+  r("RtlAnsiStringToUnicodeSize", wdm.RtlAnsiStringToUnicodeSize, ["ansiString"]),
+  r("RtlFreeUnicodeString", wdm.RtlFreeUnicodeString, ["unicodeString"]),
+  r("RtlFreeAnsiString", wdm.RtlFreeAnsiString, ["ansiString"]),
+  r("unicodeStringText", wdm.unicodeStringText, ["unicodeString"]),
+  r("ansiStringText", wdm.ansiStringText, ["ansiString"]),
+  // ntstrsafe
+  r("RtlStringCbCopyW", wdm.RtlStringCbCopyW, ["address", "length", "strSource"]),
+  r("RtlStringCbCopyA", wdm.RtlStringCbCopyA, ["address", "length", "strSource"]),
+  r("RtlStringCchCopyW", wdm.RtlStringCchCopyW, ["address", "length", "strSource"]),
+  r("RtlStringCchCopyA", wdm.RtlStringCchCopyA, ["address", "length", "strSource"]),
+  r("RtlStringCbPrintfW", wdm.RtlStringCbPrintfW, ["address", "length", "format", "printfArg", "printfArg"]),
+  r("RtlStringCbPrintfA", wdm.RtlStringCbPrintfA, ["address", "length", "format", "printfArg", "printfArg"]),
+  r("RtlStringCchPrintfW", wdm.RtlStringCchPrintfW, ["address", "length", "format", "printfArg", "printfArg"]),
+  r("RtlStringCchPrintfA", wdm.RtlStringCchPrintfA, ["address", "length", "format", "printfArg", "printfArg"]),
+  r("RtlStringCbLengthW", wdm.RtlStringCbLengthW, ["strSource", "length", "sizeOut"]),
+  r("RtlStringCbLengthA", wdm.RtlStringCbLengthA, ["strSource", "length", "sizeOut"]),
+  r("RtlStringCchLengthW", wdm.RtlStringCchLengthW, ["strSource", "length", "sizeOut"]),
+  r("RtlStringCchLengthA", wdm.RtlStringCchLengthA, ["strSource", "length", "sizeOut"]),
+  r("RtlUnicodeStringPrintf", wdm.RtlUnicodeStringPrintf, ["unicodeString", "format", "printfArg", "printfArg"]),
+  // Debug output
+  r("DbgPrint (a format)", wdm.DbgPrint, ["format", "printfArg", "printfArg"]),
+  r("DbgPrintEx", wdm.DbgPrintEx, ["componentId", "number", "format", "printfArg", "printfArg"]),
+  r("DbgSetDebugFilterState", wdm.DbgSetDebugFilterState, ["componentId", "number", "bool"]),
+  r("DbgQueryDebugFilterState", wdm.DbgQueryDebugFilterState, ["componentId", "number"]),
+  // Secure devices, PnP device interfaces
+  r("IoCreateDeviceSecure", wdm.IoCreateDeviceSecure, ["driver", "context", "deviceName", "number", "number", "bool", "sddl", "guid"], { device: field("DeviceObject") }),
+  r("IoRegisterDeviceInterface", wdm.IoRegisterDeviceInterface, ["device", "guid", "referenceString"], { interfaceLink: field("SymbolicLinkName") }),
+  r("IoSetDeviceInterfaceState", wdm.IoSetDeviceInterfaceState, ["interfaceLink", "bool"]),
+  r("IoGetDeviceInterfaces", wdm.IoGetDeviceInterfaces, ["guid"]),
+  r("(driver code) initialise a cancel-safe queue (Ex)", InitializeCsqEx, ["csq", "listHead", "spinLock"]),
+  r("IoCsqInsertIrpEx", wdm.IoCsqInsertIrpEx, ["csq", "irp", "csqContext", "context"]),
   // Another processor
   r("(another processor) the app is killed", TerminateApp, ["world"]),
   r("(driver code) keep an argument's IRP", KeepIrp, ["world", "irp"]),

@@ -145,6 +145,66 @@ export const ARG_KINDS: Record<string, ArgGenerator> = {
   offset: oneOf([0, 512, -1, 2 ** 40]),
   number: oneOf([0, 1, 7, -1, 0x7fffffff, 2 ** 32, NaN]),
   interrupt: made("interrupt"),
+  // ---- Kinds of the routines added after the WDM merge ----
+  ioWorkItem: madeOr("ioWorkItem", [0x81000000]),
+  ioWorkItemStorage: (w, n) => (n % 3 === 0 ? new wdm.IO_WORKITEM() : n % 3 === 1 ? made("address", () => 0)(w, n >>> 2) : made("ioWorkItem")(w, n >>> 2)),
+  ioWorkRoutine: oneOf([PropIoWork, PropIoWorkComplete, null]),
+  ioWorkRoutineEx: oneOf([PropIoWorkEx, PropIoWorkExFrees, null]),
+  queueType: goodOrBad([wdm.DelayedWorkQueue, wdm.CriticalWorkQueue, wdm.NormalWorkQueue, wdm.HyperCriticalWorkQueue], [wdm.MaximumWorkQueue, 99, -1, 1.5]),
+  ioObject: (w, n) => (n % 3 === 0 ? made("driver")(w, n >>> 2) : made("device")(w, n >>> 2)),
+  plong: (w, n) => (n % 4 === 3 ? made("address", () => 0)(w, n >>> 2) : made("plong", () => new wdm.VOLATILE(0))(w, n >>> 2)),
+  singleEntry: made("singleEntry"),
+  slistHeader: made("slistHeader"),
+  inOut: oneOf([null, { value: 0 }, { value: 5 }]),
+  largeInteger: oneOf([null, { QuadPart: 0 }]),
+  lookaside: made("lookaside"),
+  allocateFunction: oneOf([null, PropLookasideAllocate]),
+  freeFunction: oneOf([null, PropLookasideFree]),
+  allocateFunctionEx: oneOf([null, PropLookasideAllocateEx]),
+  freeFunctionEx: oneOf([null, PropLookasideFreeEx]),
+  removeLock: made("removeLock"),
+  fastMutex: made("fastMutex"),
+  guardedMutex: made("guardedMutex"),
+  resource: made("resource"),
+  pushLock: made("pushLock"),
+  rundownRef: made("rundownRef"),
+  objectAttributes: (w, n) => (n % 4 === 0 ? null : made("objectAttributes")(w, n >>> 2)),
+  objectName: oneOf(["\\BaseNamedObjects\\PropEvent", "\\KernelObjects\\PropOther", "PropEvent", "", null, { Buffer: "\\BaseNamedObjects\\PropEvent" }, { Buffer: 5 }]),
+  handles: (w, n) => {
+    const pool = w.objects.get("handle") ?? [];
+    const shapes = [[], [0], [0, 1], [0, 1, 2], new Array<number>(65).fill(0)];
+    const shape = shapes[n % shapes.length] ?? [];
+    return shape.map((k, i) => (pool.length > 0 ? pool[(n + k + i) % pool.length] : 0));
+  },
+  processHandle: oneOf([wdm.NtCurrentProcess, wdm.NtCurrentProcess, null, 0, 4, wdm.NtCurrentThread]),
+  clientId: (w, n) => {
+    const ids = [0, 4, 8, -1, 0x7ffffffc, 1.5];
+    for (const k of ["process", "thread"]) for (const o of w.objects.get(k) ?? []) if (o !== null && typeof o === "object" && "id" in o) ids.push((o as { id: number }).id);
+    return ids[n % ids.length];
+  },
+  notifyRoutine: oneOf([PropProcessNotify, null]),
+  notifyRoutineEx: oneOf([PropProcessNotifyEx, null]),
+  irpStorage: (w, n) => (n % 2 === 0 ? made("address", () => 0)(w, n >>> 1) : made("irp")(w, n >>> 1)),
+  fileObject: (w, n) => {
+    const irps = w.objects.get("irp") ?? [];
+    const irp = irps[n % Math.max(1, irps.length)];
+    return irp instanceof wdm.IRP ? irp.Tail.Overlay.OriginalFileObject : null;
+  },
+  poolFlags: goodOrBad([wdm.POOL_FLAG_NON_PAGED, wdm.POOL_FLAG_PAGED, wdm.POOL_FLAG_NON_PAGED | wdm.POOL_FLAG_UNINITIALIZED, wdm.POOL_FLAG_NON_PAGED | wdm.POOL_FLAG_CACHE_ALIGNED, 0x40n], [0n, 0, wdm.POOL_FLAG_SESSION | wdm.POOL_FLAG_PAGED, wdm.POOL_FLAG_PAGED | wdm.POOL_FLAG_NON_PAGED, -1, 1.5, NaN, 2n ** 70n]),
+  poolParameters: oneOf([null, [], [{ Type: wdm.PoolExtendedParameterPriority, Priority: wdm.NormalPoolPriority }], [{ Type: wdm.PoolExtendedParameterNumaNode, PreferredNode: 0 }], [{ Type: wdm.PoolExtendedParameterInvalidType }], [{ Type: 99 }], [null]]),
+  bigint: oneOf([0n, 1n, -1n, 2n ** 64n - 1n, 2n ** 80n, 5]),
+  structAddress: (w, n) => (n % 2 === 0 ? 0 : made("address", () => 0)(w, n >>> 1)),
+  unicodeString: made("unicodeString"),
+  ansiString: made("ansiString"),
+  strSource: (w, n) => (n % 3 === 2 ? made("address", () => 0)(w, n >>> 2) : ["hello", "", "\\Device\\Prop", "a".repeat(40000), null, "ünïcödé"][n % 6]),
+  format: oneOf(["%s=%d", "%wZ %Z", "%p %x %08X %lu %I64x %llu", "%c%C%%", "%S %ws %hs", "%n", "%*d %.*s", "%", "plain", "%s%s%s%s", "%-10.3f %e %g"]),
+  printfArg: (w, n) => [0, 1, -1, "text", 0x81000000, 10n, null, true, 1.5, NaN][n % 10] ?? made("unicodeString")(w, n),
+  sizeOut: oneOf([null, { value: 0 }, 0, 0x81000000]),
+  componentId: oneOf([wdm.DPFLTR_IHVDRIVER_ID, wdm.DPFLTR_DEFAULT_ID, 0, 0x7fffffff, -1]),
+  sddl: oneOf([wdm.SDDL_DEVOBJ_SYS_ALL_ADM_ALL, wdm.SDDL_DEVOBJ_KERNEL_ONLY, "D:P(A;;GA;;;SY)", "bogus", "", null, 5]),
+  guid: oneOf(["{6FDE7521-1B65-48AE-B628-80BE62016026}", "{6fde7521-1b65-48ae-b628-80be62016026}", "not-a-guid", "", null, 7]),
+  referenceString: oneOf([null, "ref", "", "a\\b"]),
+  interfaceLink: madeOr("interfaceLink", ["\\??\\bogus", "", null, 3]),
 };
 
 // ---- The driver's canned routines: what a program's callbacks do -------------------------------
@@ -197,6 +257,47 @@ async function PropThread(): Promise<void> {
 /** An interrupt service routine that claims the interrupt. */
 function PropIsr(): boolean {
   return true;
+}
+
+/** An I/O work item's routine that does nothing. */
+function PropIoWork(): void {
+  return undefined;
+}
+/** An I/O work item's routine that completes its context as an IRP (whatever the context is). */
+function PropIoWorkComplete(_DeviceObject: wdm.DEVICE_OBJECT, Context: unknown): void {
+  wdm.IoCompleteRequest(Context as wdm.IRP, wdm.IO_NO_INCREMENT);
+}
+/** An IoQueueWorkItemEx routine that does nothing. */
+function PropIoWorkEx(): void {
+  return undefined;
+}
+/** An IoQueueWorkItemEx routine that frees its own item (allowed: the Ex form exists for it). */
+function PropIoWorkExFrees(_IoObject: unknown, _Context: unknown, IoWorkItem: wdm.IO_WORKITEM): void {
+  wdm.IoFreeWorkItem(IoWorkItem);
+}
+/** A lookaside list's allocate routine. */
+function PropLookasideAllocate(PoolType: number, NumberOfBytes: number, Tag: number): number {
+  return wdm.ExAllocatePoolWithTag(PoolType, NumberOfBytes, Tag);
+}
+/** A lookaside list's free routine. */
+function PropLookasideFree(Buffer: number): void {
+  wdm.ExFreePool(Buffer);
+}
+/** A LOOKASIDE_LIST_EX's allocate routine. */
+function PropLookasideAllocateEx(PoolType: number, NumberOfBytes: number, Tag: number): number {
+  return wdm.ExAllocatePoolWithTag(PoolType, NumberOfBytes, Tag);
+}
+/** A LOOKASIDE_LIST_EX's free routine. */
+function PropLookasideFreeEx(Buffer: number): void {
+  wdm.ExFreePool(Buffer);
+}
+/** A process-notify routine. */
+function PropProcessNotify(): void {
+  return undefined;
+}
+/** A process-notify routine (Ex) that refuses nothing. */
+function PropProcessNotifyEx(): void {
+  return undefined;
 }
 
 /** The routines of a focused program ({@link Program.focus} 1). */
@@ -313,6 +414,7 @@ export class KernelWorld {
     this.app = m.createProcess("app.exe", () => this.appMain());
     m.createSystemThread("PropWorker", async () => {
       m.enterActivity("system thread", "PropWorker", "Prop");
+      this.seedInThread();
       // Let the app's first requests arrive.
       await wdm.KeDelayExecutionThread(wdm.KernelMode, false, -10_000);
       for (const step of this.program.steps) {
@@ -387,6 +489,53 @@ export class KernelWorld {
     this.keep("address", m.nonPagedPool.allocate(64, 0x706f7250, 0, null));
   }
 
+  /** The objects that are initialised by kernel routines, made on the worker thread before its steps. */
+  private seedInThread(): void {
+    // What the routines added after the WDM merge start with: initialised and uninitialised.
+    this.keep("plong", new wdm.VOLATILE(0));
+    const sh = new wdm.SLIST_HEADER();
+    wdm.InitializeSListHead(sh);
+    this.keep("slistHeader", sh);
+    this.keep("slistHeader", new wdm.SLIST_HEADER());
+    this.keep("singleEntry", new wdm.SINGLE_LIST_ENTRY());
+    this.keep("singleEntry", new wdm.SINGLE_LIST_ENTRY());
+    const npl = new wdm.NPAGED_LOOKASIDE_LIST();
+    wdm.ExInitializeNPagedLookasideList(npl, null, null, 0, 64, "PrLk", 0);
+    this.keep("lookaside", npl);
+    this.keep("lookaside", new wdm.LOOKASIDE_LIST_EX());
+    const rl = new wdm.IO_REMOVE_LOCK();
+    wdm.IoInitializeRemoveLock(rl, "PrRl", 0, 0);
+    this.keep("removeLock", rl);
+    this.keep("removeLock", new wdm.IO_REMOVE_LOCK());
+    const fm = new wdm.FAST_MUTEX();
+    wdm.ExInitializeFastMutex(fm);
+    this.keep("fastMutex", fm);
+    const gm = new wdm.KGUARDED_MUTEX();
+    wdm.KeInitializeGuardedMutex(gm);
+    this.keep("guardedMutex", gm);
+    const res = new wdm.ERESOURCE();
+    wdm.ExInitializeResourceLite(res);
+    this.keep("resource", res);
+    this.keep("resource", new wdm.ERESOURCE());
+    const pl = new wdm.EX_PUSH_LOCK();
+    wdm.ExInitializePushLock(pl);
+    this.keep("pushLock", pl);
+    const rr = new wdm.EX_RUNDOWN_REF();
+    wdm.ExInitializeRundownProtection(rr);
+    this.keep("rundownRef", rr);
+    const oa = new wdm.OBJECT_ATTRIBUTES();
+    wdm.InitializeObjectAttributes(oa, "\\BaseNamedObjects\\PropEvent", 0x240, 0, null);
+    this.keep("objectAttributes", oa);
+    const us = new wdm.UNICODE_STRING();
+    wdm.RtlInitUnicodeString(us, "\\Device\\Prop");
+    this.keep("unicodeString", us);
+    this.keep("unicodeString", new wdm.UNICODE_STRING());
+    const as = new wdm.ANSI_STRING();
+    wdm.RtlInitAnsiString(as, "Prop");
+    this.keep("ansiString", as);
+    this.keep("ansiString", new wdm.ANSI_STRING());
+  }
+
   /** Runs one step: a routine with arguments chosen now. */
   private async step(step: Step): Promise<void> {
     const table = this.program.focus === 1 ? this.focused : this.routines;
@@ -405,7 +554,9 @@ export class KernelWorld {
       if (r.returns) for (const [kind, get] of Object.entries(r.returns)) this.keep(kind, get(value, args));
     } catch (e) {
       try {
-        if (classifyThrow(r.name, args, e) === "ntstatus") c.ntStatus++;
+        const outcome = classifyThrow(r.name, args, e);
+        if (outcome === "ntstatus") c.ntStatus++;
+        else if (outcome === "notBuilt") c.notBuilt++;
       } catch (escape) {
         if (escape instanceof HostEscape) this.escape = escape;
         else throw escape;

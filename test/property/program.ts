@@ -104,7 +104,15 @@ export function show(v: unknown): string {
 }
 
 /** How one call ended. */
-export type CallOutcome = "returned" | "ntstatus" | "halted";
+export type CallOutcome = "returned" | "ntstatus" | "halted" | "notBuilt";
+
+/**
+ * A behaviour irpsim does not build throws a plain Error that says so (the project's rule for what
+ * is not built): an honest refusal, counted apart, not a host exception from a bad argument.
+ */
+function isNotBuilt(e: unknown): boolean {
+  return e instanceof Error && e.constructor === Error && /\bnot built\b|does not build/.test(e.message);
+}
 
 /**
  * Classifies what a call threw: an NTSTATUS exception (the driver's __except would see it) or the
@@ -113,6 +121,7 @@ export type CallOutcome = "returned" | "ntstatus" | "halted";
 export function classifyThrow(routine: string, args: readonly unknown[], e: unknown): CallOutcome {
   if (e instanceof NtStatusError) return "ntstatus";
   if (e instanceof BugCheckError || e instanceof MachineHaltedError) return "halted";
+  if (isNotBuilt(e)) return "notBuilt";
   throw new HostEscape(routine, args.map(show).join(", "), e);
 }
 
@@ -124,6 +133,8 @@ export class Coverage {
   calls = 0;
   returned = 0;
   ntStatus = 0;
+  /** Calls that asked for something irpsim does not build (and were told so). */
+  notBuilt = 0;
   runs = 0;
   haltedRuns = 0;
   readonly bugChecks = new Map<string, number>();
@@ -145,6 +156,7 @@ export class Coverage {
     this.calls += o.calls;
     this.returned += o.returned;
     this.ntStatus += o.ntStatus;
+    this.notBuilt += o.notBuilt;
     this.runs += o.runs;
     this.haltedRuns += o.haltedRuns;
     this.apcsDelivered += o.apcsDelivered;

@@ -62,7 +62,7 @@ all.add(kernel);
 all.add(user);
 const section = (title: string, c: Coverage): string =>
   [
-    `  ${title}: ${fmt(c.runs)} programs, ${fmt(c.calls)} calls (${fmt(c.returned)} returned, ${fmt(c.ntStatus)} raised an NT exception), ${fmt(c.haltedRuns)} machines halted`,
+    `  ${title}: ${fmt(c.runs)} programs, ${fmt(c.calls)} calls (${fmt(c.returned)} returned, ${fmt(c.ntStatus)} raised an NT exception, ${fmt(c.notBuilt)} refused as not built), ${fmt(c.haltedRuns)} machines halted`,
     `    APCs delivered             ${fmt(c.apcsDelivered)}`,
     `    IRPs completed             ${fmt(c.irpsCompleted)}`,
     `    IRPs cancelled             ${fmt(c.irpsCancelled)} (cancel routines run: ${fmt(c.cancelRoutinesRun)})`,

@@ -4,6 +4,7 @@
  * hostile values included) and what it makes, by kind. Adding a routine is adding a line here.
  */
 import * as w32 from "../../win32/index.js";
+import * as nt from "../../ntdll/index.js";
 import { IOCTL_DONE_USING_SHARE_BUFFER, IOCTL_SHARE_BUFFER } from "../../samples/sharebuf/driver.js";
 import { IOCTL_INVERTED_NOTIFY, IOCTL_INVERTED_SIMULATE_EVENT } from "../../samples/inverted-call/driver.js";
 import { IOCTL_NOTIFY_WAIT } from "../../samples/notify/driver.js";
@@ -27,6 +28,12 @@ const handle: Made = (v) => (typeof v === "number" && v !== 0 && v !== w32.INVAL
 function r(name: string, fn: (...args: never[]) => unknown, args: readonly string[], returns?: Readonly<Record<string, Made>>): Win32Routine {
   return returns ? { name, fn, args, returns } : { name, fn, args };
 }
+
+/** The handle an Nt* call stored in its out-parameter (a local), unless it failed. */
+const outHandle: Made = (v, a) => {
+  const out = a[0] as { value?: unknown } | null;
+  return v === 0 && out !== null && typeof out === "object" && typeof out.value === "number" && out.value !== 0 ? out.value : null;
+};
 
 /** A zeroed OVERLAPPED in the process heap, with a manual-reset event or none. */
 function NewOverlapped(withEvent: boolean): w32.OVERLAPPED | null {
@@ -146,6 +153,56 @@ export const win32Routines: readonly Win32Routine[] = [
   r("CreateThread (a request, then the thread exits)", RequestThenExit, ["world", "file", "ioctl", "buffer"], { handle, thread: handle }),
   r("GetExitCodeThread", w32.GetExitCodeThread, ["thread", "bytesPtr"]),
   r("GetLastError", w32.GetLastError, []),
+  // ---- Added after the 17 B merge: the native API (irpsim/ntdll) and kernel32's newer names ----
+  r("NtCreateFile", (out: unknown, access: unknown, oa: unknown, iosb: unknown, disposition: unknown, options: unknown) => nt.NtCreateFile(out as nt.POut, access as number, oa as nt.OBJECT_ATTRIBUTES, iosb as number, null, 0, 3, disposition as number, options as number, 0, 0), ["handleOut", "access", "objectAttributes", "iosb", "number", "createOptions"], { handle: outHandle, file: outHandle }),
+  r("NtOpenFile", (out: unknown, access: unknown, oa: unknown, iosb: unknown, options: unknown) => nt.NtOpenFile(out as nt.POut, access as number, oa as nt.OBJECT_ATTRIBUTES, iosb as number, 3, options as number), ["handleOut", "access", "objectAttributes", "iosb", "createOptions"], { handle: outHandle, file: outHandle }),
+  r("NtDeviceIoControlFile", nt.NtDeviceIoControlFile, ["file", "handle", "apcRoutine", "number", "iosb", "ioctl", "buffer", "length", "buffer", "length"]),
+  r("NtReadFile", nt.NtReadFile, ["file", "handle", "apcRoutine", "number", "iosb", "buffer", "length", "largeInteger", "number"]),
+  r("NtWriteFile", nt.NtWriteFile, ["file", "handle", "apcRoutine", "number", "iosb", "buffer", "length", "largeInteger", "number"]),
+  r("NtCancelIoFile", nt.NtCancelIoFile, ["file", "iosb"]),
+  r("NtCancelIoFileEx", nt.NtCancelIoFileEx, ["file", "iosb", "iosb"]),
+  r("NtCancelSynchronousIoFile", nt.NtCancelSynchronousIoFile, ["thread", "iosb", "iosb"]),
+  r("NtClose", nt.NtClose, ["handle"]),
+  r("NtQueryInformationFile", nt.NtQueryInformationFile, ["file", "iosb", "buffer", "length", "fileInformationClass"]),
+  r("NtCreateEvent", (out: unknown, access: unknown, oa: unknown, type: unknown, initial: unknown) => nt.NtCreateEvent(out as nt.POut, access as number, oa as nt.OBJECT_ATTRIBUTES, type as number, initial as boolean), ["handleOut", "access", "objectAttributes", "count", "bool"], { handle: outHandle }),
+  r("NtOpenEvent", (out: unknown, access: unknown, oa: unknown) => nt.NtOpenEvent(out as nt.POut, access as number, oa as nt.OBJECT_ATTRIBUTES), ["handleOut", "access", "objectAttributes"], { handle: outHandle }),
+  r("NtSetEvent", nt.NtSetEvent, ["handle", "handleOut"]),
+  r("NtResetEvent", nt.NtResetEvent, ["handle", "handleOut"]),
+  r("NtClearEvent", nt.NtClearEvent, ["handle"]),
+  r("NtPulseEvent", nt.NtPulseEvent, ["handle", "handleOut"]),
+  r("NtWaitForSingleObject", nt.NtWaitForSingleObject, ["handle", "bool", "largeInteger"]),
+  r("NtWaitForMultipleObjects", (hs: unknown, type: unknown, alertable: unknown, timeout: unknown) => nt.NtWaitForMultipleObjects(Array.isArray(hs) ? hs.length : 0, hs as number[], type as number, alertable as boolean, timeout as nt.PLARGE_INTEGER), ["handles", "count", "bool", "largeInteger"]),
+  r("NtCreateIoCompletion", (out: unknown, access: unknown, count: unknown) => nt.NtCreateIoCompletion(out as nt.POut, access as number, null, count as number), ["handleOut", "access", "count"], { handle: outHandle, port: outHandle }),
+  r("NtSetIoCompletion", nt.NtSetIoCompletion, ["port", "number", "number", "number", "number"]),
+  r("NtRemoveIoCompletion", nt.NtRemoveIoCompletion, ["port", "handleOut", "handleOut", "iosb", "largeInteger"]),
+  r("NtRemoveIoCompletionEx", nt.NtRemoveIoCompletionEx, ["port", "buffer", "count", "handleOut", "largeInteger", "bool"]),
+  r("RtlNtStatusToDosError", nt.RtlNtStatusToDosError, ["number"]),
+  r("GetTickCount", w32.GetTickCount, []),
+  r("GetTickCount64", w32.GetTickCount64, []),
+  r("QueryPerformanceCounter", w32.QueryPerformanceCounter, ["bytesPtr"]),
+  r("QueryPerformanceFrequency", w32.QueryPerformanceFrequency, ["bytesPtr"]),
+  r("GetSystemTimeAsFileTime", w32.GetSystemTimeAsFileTime, ["bytesPtr"]),
+  r("SwitchToThread", w32.SwitchToThread, []),
+  r("ZeroMemory", w32.ZeroMemory, ["buffer", "length"]),
+  r("FillMemory", w32.FillMemory, ["buffer", "length", "number"]),
+  r("CopyMemory", w32.CopyMemory, ["buffer", "buffer", "length"]),
+  r("MoveMemory", w32.MoveMemory, ["buffer", "buffer", "length"]),
+  r("lstrlenA", w32.lstrlenA, ["strSource"]),
+  r("lstrlenW", w32.lstrlenW, ["strSource"]),
+  r("lstrcpyA", w32.lstrcpyA, ["buffer", "strSource"]),
+  r("lstrcpyW", w32.lstrcpyW, ["buffer", "strSource"]),
+  r("lstrcatA", w32.lstrcatA, ["buffer", "strSource"]),
+  r("lstrcatW", w32.lstrcatW, ["buffer", "strSource"]),
+  r("StringCbCopyA", w32.StringCbCopyA, ["buffer", "length", "strSource"]),
+  r("StringCchCopyW", w32.StringCchCopyW, ["buffer", "length", "strSource"]),
+  r("StringCbPrintfA", w32.StringCbPrintfA, ["buffer", "length", "format", "printfArg", "printfArg"]),
+  r("StringCchPrintfW", w32.StringCchPrintfW, ["buffer", "length", "format", "printfArg", "printfArg"]),
+  r("StringCbLengthA", w32.StringCbLengthA, ["strSource", "length", "sizeOut"]),
+  r("StringCbLengthW", w32.StringCbLengthW, ["strSource", "length", "sizeOut"]),
+  r("wsprintfA", w32.wsprintfA, ["buffer", "format", "printfArg", "printfArg"]),
+  r("wsprintfW", w32.wsprintfW, ["buffer", "format", "printfArg", "printfArg"]),
+  r("CM_Get_Device_Interface_List_Size", w32.CM_Get_Device_Interface_List_Size, ["bytesPtr", "guid", "deviceId", "number"]),
+  r("CM_Get_Device_Interface_List", w32.CM_Get_Device_Interface_List, ["guid", "deviceId", "buffer", "length", "number"]),
   r("(another processor) the other app is killed", KillOtherProcess, ["world"]),
   r("(app code) pend a request with a sample driver", PendARequest, ["world", "number"]),
   r("(app code) pend a request with a sample driver", PendARequest, ["world", "count"]),

@@ -14,6 +14,8 @@ import type { KProcess } from "../../kernel/process.js";
 import { invariantViolations } from "../../scenario/invariants.js";
 import { attachVerifier } from "../../verifier/verifier.js";
 import * as w32 from "../../win32/index.js";
+import * as nt from "../../ntdll/index.js";
+import { LARGE_INTEGER } from "../../kernel/c-struct.js";
 import { SharebufDriverEntry, IOCTL_SHARE_BUFFER, IOCTL_DONE_USING_SHARE_BUFFER } from "../../samples/sharebuf/driver.js";
 import { CsampDriverEntry } from "../../samples/csq-reads/driver.js";
 import { InvertedDriverEntry, IOCTL_INVERTED_NOTIFY, IOCTL_INVERTED_SIMULATE_EVENT } from "../../samples/inverted-call/driver.js";
@@ -91,6 +93,33 @@ export const ARG_KINDS: Record<string, Win32ArgGenerator> = {
   heapFlags: oneOf([0, w32.HEAP_ZERO_MEMORY, 0xffff]),
   protection: oneOf([w32.PAGE_READWRITE, w32.PAGE_READONLY, w32.PAGE_NOACCESS, w32.PAGE_GUARD | w32.PAGE_READWRITE, 0x9999]),
   completionRoutine: (w) => w.completionRoutine,
+  // ---- Kinds of the native API and kernel32's newer names ----
+  handleOut: (w, n) => (n % 4 === 3 ? ARG_KINDS.bytesPtr!(w, n >>> 2) : n % 4 === 2 ? null : { value: 0 }),
+  objectAttributes: (w, n) => {
+    const names = ["\\??\\Sharebuf", "\\Device\\Notify", "\\??\\Nothing", "", "NoBackslash", "\\BaseNamedObjects\\PropEvent", null, 5];
+    if (n % 5 === 4) return ARG_KINDS.bytesPtr!(w, n >>> 3);
+    const oa = new nt.OBJECT_ATTRIBUTES();
+    const name = names[n % names.length];
+    if (typeof name === "string") {
+      const us = new nt.UNICODE_STRING();
+      nt.RtlInitUnicodeString(us, name);
+      oa.ObjectName = us;
+    } else oa.ObjectName = name as never;
+    return oa;
+  },
+  iosb: (w, n) => (n % 4 === 3 ? oneOf([0, 0x10, 0x81000000])(w, n >>> 2) : ARG_KINDS.bytesPtr!(w, n >>> 2)),
+  createOptions: oneOf([0, nt.FILE_SYNCHRONOUS_IO_NONALERT, nt.FILE_SYNCHRONOUS_IO_ALERT, 0xffffffff]),
+  apcRoutine: (w, n) => (n % 2 === 0 ? null : w.ntApcRoutine),
+  largeInteger: oneOf([null, null, new LARGE_INTEGER(-10_000n), new LARGE_INTEGER(0n), 0x10, new LARGE_INTEGER(-(2n ** 63n))]),
+  strSource: (w, n) => (n % 2 === 0 ? ARG_KINDS.buffer!(w, n >>> 1) : ["hello", "", "a".repeat(5000), null][(n >>> 1) % 4]),
+  format: oneOf(["%s=%d", "%S %ls", "%p %x %08X %lu", "%c%%", "%n", "%*d", "%", "plain", "%I64d"]),
+  printfArg: oneOf([0, 1, -1, "text", 0x7fff0000, 10n, null, 1.5]),
+  sizeOut: (w, n) => (n % 3 === 0 ? null : n % 3 === 1 ? { value: 0 } : ARG_KINDS.bytesPtr!(w, n)),
+  guid: oneOf(["{6FDE7521-1B65-48AE-B628-80BE62016026}", "not-a-guid", "", null, 7]),
+  deviceId: oneOf([null, "", "ROOT\\SAMPLE\\0000", 3]),
+  // The classes irpsim answers (FileAccess, FilePosition, FileMode, FileAlignment); the others
+  // need IRP_MJ_QUERY_INFORMATION, which is not built and says so.
+  fileInformationClass: oneOf([8, 14, 16, 17]),
 };
 
 /** The world one program runs in. */
@@ -107,6 +136,10 @@ export class Win32World {
   readonly completionRoutine: w32.LPOVERLAPPED_COMPLETION_ROUTINE;
   /** Called with each step before it runs (for debugging a program). */
   log: ((line: string) => void) | null = null;
+  /** The APC routine the Nt* I/O calls get: it counts. */
+  readonly ntApcRoutine: nt.PIO_APC_ROUTINE = () => {
+    this.userApcs++;
+  };
 
   constructor(
     readonly program: Program,
@@ -230,7 +263,9 @@ export class Win32World {
       if (status !== 0) c.statuses.set(w32.win32ErrorName(status), (c.statuses.get(w32.win32ErrorName(status)) ?? 0) + 1);
     } catch (e) {
       try {
-        if (classifyThrow(r.name, args, e) === "ntstatus") c.ntStatus++;
+        const outcome = classifyThrow(r.name, args, e);
+        if (outcome === "ntstatus") c.ntStatus++;
+        else if (outcome === "notBuilt") c.notBuilt++;
       } catch (escape) {
         if (escape instanceof HostEscape) this.escape = escape;
         else throw escape;
