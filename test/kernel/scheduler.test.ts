@@ -121,10 +121,14 @@ describe("kernel: scheduler and virtual time", () => {
 
   it("a thread that awaits a promise the machine does not own ends the run with a clear host error", async () => {
     const m = newMachine();
+    // A host timer far longer than the scheduler's check takes even on a loaded machine (it once
+    // raced a 5 ms timer there), cleared once the run has ended.
+    let timer: ReturnType<typeof setTimeout> | undefined;
     m.createSystemThread("bad", async () => {
-      await new Promise((resolve) => setTimeout(resolve, 5));
+      await new Promise((resolve) => (timer = setTimeout(resolve, 10_000)));
     });
     const r = await m.run();
+    clearTimeout(timer);
     expect(r.outcome).to.equal("host-error");
     expect(r.hostStuck).to.include("System:bad awaited a promise the machine does not own");
   });
