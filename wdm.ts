@@ -140,6 +140,5 @@ export { RTL_CONSTANT_STRING, DECLARE_CONST_UNICODE_STRING, DECLARE_GLOBAL_CONST
 export type { NameArgument } from "./kernel/name-argument.js";
 export { IoCreateUnprotectedSymbolicLink } from "./io-manager/device.js";
 export { ZwCreateFile, ZwOpenFile, ZwReadFile, ZwWriteFile, ZwDeviceIoControlFile, IoGetDeviceObjectPointer } from "./io-manager/zw-file.js";
-export type { ZwObjectAttributes } from "./io-manager/zw-file.js";
 export { FILE_SUPERSEDE, FILE_OPEN, FILE_CREATE, FILE_OPEN_IF, FILE_OVERWRITE, FILE_OVERWRITE_IF, FILE_DIRECTORY_FILE, FILE_NON_DIRECTORY_FILE, FILE_SYNCHRONOUS_IO_ALERT, FILE_SYNCHRONOUS_IO_NONALERT, FILE_SUPERSEDED, FILE_OPENED, FILE_CREATED, FILE_OVERWRITTEN, FILE_EXISTS, FILE_DOES_NOT_EXIST } from "./io-manager/create-options.js";
 export { FILE_SHARE_READ, FILE_SHARE_WRITE, FILE_SHARE_DELETE, FILE_READ_ATTRIBUTES, FILE_ALL_ACCESS, FILE_ATTRIBUTE_NORMAL } from "./io-manager/constants.js";

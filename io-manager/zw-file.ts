@@ -21,9 +21,8 @@ import { BugCheckCode } from "../kernel/bugcheck-codes.js";
 import { LARGE_INTEGER, readI64 } from "../kernel/c-struct.js";
 import { currentMachine } from "../kernel/context.js";
 import { KernelMode, PASSIVE_LEVEL, UserMode } from "../kernel/irql.js";
-import { nameArgumentText, type HostObjectName, type NameArgument } from "../kernel/name-argument.js";
-import { OBJ_FORCE_ACCESS_CHECK, OBJ_KERNEL_HANDLE, OBJ_VALID_ATTRIBUTES, OBJECT_ATTRIBUTES } from "../kernel/object-attributes.js";
-import type { UNICODE_STRING } from "../kernel/rtl-string.js";
+import { nameArgumentText, type NameArgument } from "../kernel/name-argument.js";
+import { OBJ_FORCE_ACCESS_CHECK, OBJ_KERNEL_HANDLE, OBJECT_ATTRIBUTES, captureObjectAttributes } from "../kernel/object-attributes.js";
 import { NT_SUCCESS, STATUS_INVALID_PARAMETER, STATUS_OBJECT_NAME_INVALID, STATUS_OBJECT_PATH_SYNTAX_BAD, type NTSTATUS } from "../kernel/status.js";
 import { ExEventObjectType } from "../kernel/object-types.js";
 import { SYNCHRONIZE } from "../kernel/sync-objects.js";
@@ -37,22 +36,6 @@ import type { FILE_OBJECT } from "./file-object.js";
 import { IO_STATUS_BLOCK } from "./irp.js";
 import { IoFileObjectType } from "./object-types.js";
 import { NtReadWriteFile } from "./read-write.js";
-
-/**
- * The OBJECT_ATTRIBUTES a Zw routine reads: any structure with these fields (irpsim/wdm's and
- * irpsim/ntdll's OBJECT_ATTRIBUTES both are one), or the address of one in emulated memory.
- * ObjectName is a UNICODE_STRING (or a string standing for a literal's).
- */
-export interface ZwObjectAttributes {
-  /** sizeof(OBJECT_ATTRIBUTES); any other value is STATUS_INVALID_PARAMETER. */
-  readonly Length: number;
-  /** A directory handle the name is relative to (not built: give a full name), or 0. */
-  readonly RootDirectory: number;
-  /** The name to open ("\\Device\\X", "\\??\\X"); NULL is STATUS_OBJECT_NAME_INVALID. */
-  readonly ObjectName: UNICODE_STRING | string | HostObjectName | null;
-  /** The OBJ_* flags: OBJ_KERNEL_HANDLE for a handle in the System process, OBJ_CASE_INSENSITIVE. */
-  readonly Attributes: number;
-}
 
 /** The kernel IO_STATUS_BLOCK a Zw routine writes: an IO_STATUS_BLOCK object, or its address in system memory. */
 export type ZwIoStatusBlock = IO_STATUS_BLOCK | number;
@@ -95,26 +78,15 @@ function writeIoStatusBlock(t: KThread, iosb: ZwIoStatusBlock, status: NTSTATUS,
 }
 
 /**
- * The name and attributes an OBJECT_ATTRIBUTES gives, captured as ObpCaptureObjectCreateInformation
- * does: a Length other than the structure's size or an attribute outside OBJ_VALID_ATTRIBUTES is
- * STATUS_INVALID_PARAMETER; no name or an empty one STATUS_OBJECT_NAME_INVALID; a name not starting
- * with a backslash STATUS_OBJECT_PATH_SYNTAX_BAD.
+ * The name an open's OBJECT_ATTRIBUTES gives, captured by the object manager as from kernel mode
+ * ({@link captureObjectAttributes}); an open needs a name (STATUS_OBJECT_NAME_INVALID without one)
+ * that starts with a backslash (STATUS_OBJECT_PATH_SYNTAX_BAD otherwise).
  */
-function capturedAttributes(api: string, ObjectAttributes: unknown): { name: string; attributes: number } | NTSTATUS {
-  let oa: ZwObjectAttributes;
-  if (typeof ObjectAttributes === "number" && Number.isInteger(ObjectAttributes) && ObjectAttributes !== 0) oa = OBJECT_ATTRIBUTES.at(ObjectAttributes >>> 0);
-  else if (typeof ObjectAttributes === "object" && ObjectAttributes !== null && "ObjectName" in ObjectAttributes && "Attributes" in ObjectAttributes) oa = ObjectAttributes as ZwObjectAttributes;
-  else return badPointer(api, "ObjectAttributes", ObjectAttributes, "an OBJECT_ATTRIBUTES");
-  const attributes = oa.Attributes >>> 0;
-  if (oa.Length !== OBJECT_ATTRIBUTES.size || (attributes & ~OBJ_VALID_ATTRIBUTES) !== 0) return STATUS_INVALID_PARAMETER;
-  if (oa.RootDirectory) {
-    throw new Error(`${api}: opening relative to a RootDirectory handle is not built in irpsim; give the full name (\\??\\Name or \\Device\\Name)`);
-  }
-  if (oa.ObjectName === null) return STATUS_OBJECT_NAME_INVALID;
-  const name = nameArgumentText(api, "ObjectAttributes->ObjectName", oa.ObjectName);
-  if (typeof name === "number") return name;
-  if (name.length === 0) return STATUS_OBJECT_NAME_INVALID;
-  return name.startsWith("\\") ? { name, attributes } : STATUS_OBJECT_PATH_SYNTAX_BAD;
+function capturedAttributes(ObjectAttributes: OBJECT_ATTRIBUTES | number): { name: string; attributes: number } | NTSTATUS {
+  const c = captureObjectAttributes(ObjectAttributes, KernelMode);
+  if (typeof c === "number") return c;
+  if (c.name === null || c.name.length === 0) return STATUS_OBJECT_NAME_INVALID;
+  return c.name.startsWith("\\") ? { name: c.name, attributes: c.attributes } : STATUS_OBJECT_PATH_SYNTAX_BAD;
 }
 
 /** What ZwCreateFile and ZwOpenFile return: the status, and the handle when it succeeded. */
@@ -123,12 +95,12 @@ export interface ZwCreateFileResult {
   readonly FileHandle: number;
 }
 
-async function createFile(api: string, DesiredAccess: number, ObjectAttributes: ZwObjectAttributes | number, IoStatusBlock: ZwIoStatusBlock, FileAttributes: number, ShareAccess: number, CreateDisposition: number, CreateOptions: number): Promise<ZwCreateFileResult> {
+async function createFile(api: string, DesiredAccess: number, ObjectAttributes: OBJECT_ATTRIBUTES | number, IoStatusBlock: ZwIoStatusBlock, FileAttributes: number, ShareAccess: number, CreateDisposition: number, CreateOptions: number): Promise<ZwCreateFileResult> {
   const { t, leave } = zwEnter(api);
   try {
     const fail = (status: NTSTATUS): ZwCreateFileResult => ({ status, FileHandle: 0 });
     const iosb = ioStatusBlockOf(t, api, IoStatusBlock);
-    const captured = capturedAttributes(api, ObjectAttributes);
+    const captured = capturedAttributes(ObjectAttributes);
     if (typeof captured === "number") return fail(captured);
     // IoCreateFile's parameter checks, the same for kernel-mode callers.
     const access = DesiredAccess >>> 0;
@@ -171,7 +143,7 @@ async function createFile(api: string, DesiredAccess: number, ObjectAttributes: 
  */
 export function ZwCreateFile(
   DesiredAccess: number,
-  ObjectAttributes: ZwObjectAttributes | number,
+  ObjectAttributes: OBJECT_ATTRIBUTES | number,
   IoStatusBlock: ZwIoStatusBlock,
   _AllocationSize: ZwLargeInteger,
   FileAttributes: number,
@@ -185,7 +157,7 @@ export function ZwCreateFile(
 }
 
 /** ZwOpenFile: ZwCreateFile with FILE_OPEN and no file attributes. */
-export function ZwOpenFile(DesiredAccess: number, ObjectAttributes: ZwObjectAttributes | number, IoStatusBlock: ZwIoStatusBlock, ShareAccess: number, OpenOptions: number): Promise<ZwCreateFileResult> {
+export function ZwOpenFile(DesiredAccess: number, ObjectAttributes: OBJECT_ATTRIBUTES | number, IoStatusBlock: ZwIoStatusBlock, ShareAccess: number, OpenOptions: number): Promise<ZwCreateFileResult> {
   return createFile("ZwOpenFile", DesiredAccess, ObjectAttributes, IoStatusBlock, 0, ShareAccess, FILE_OPEN, OpenOptions);
 }
 

@@ -16,23 +16,12 @@ import { STATUS_OBJECT_NAME_INVALID, type NTSTATUS } from "./status.js";
 export type NameArgument = string | UNICODE_STRING;
 
 /**
- * The host-side name form `{ Buffer: "\\BaseNamedObjects\\X" }` that the Zw event routines'
- * OBJECT_ATTRIBUTES has accepted (kernel/kernel-handles.ts), read the same way as a string.
- */
-export interface HostObjectName {
-  readonly Buffer: string;
-}
-
-/**
  * The text of a name argument, or STATUS_OBJECT_NAME_INVALID for an odd Length. Anything that is
  * neither a string nor a UNICODE_STRING (NULL included: callers that accept NULL test for it
  * first) is the access violation of reading a UNICODE_STRING through that pointer.
  */
 export function nameArgumentText(api: string, param: string, value: unknown): string | NTSTATUS {
   if (typeof value === "string") return value;
-  if (!(value instanceof UNICODE_STRING)) {
-    if (typeof value === "object" && value !== null && typeof (value as Partial<HostObjectName>).Buffer === "string") return (value as HostObjectName).Buffer;
-  }
   if (!(value instanceof UNICODE_STRING)) return badPointer(api, param, value, "a UNICODE_STRING");
   if (value.Length % 2 !== 0) return STATUS_OBJECT_NAME_INVALID;
   return unicodeStringText(value);
