@@ -79,6 +79,14 @@ abstract class CountedString {
   }
 }
 
+/** Copies a counted string's three fields (each side a local or a view of emulated memory); returns `to`. */
+function copyHeader<T extends CountedString>(to: T, from: CountedString): T {
+  to.Length = from.Length;
+  to.MaximumLength = from.MaximumLength;
+  to.Buffer = from.Buffer;
+  return to;
+}
+
 /** UNICODE_STRING: Length and MaximumLength in bytes, Buffer of UTF-16 characters. */
 export class UNICODE_STRING extends CountedString {
   /** sizeof the header on x86: 8 (USHORT, USHORT, PVOID). */
@@ -91,19 +99,11 @@ export class UNICODE_STRING extends CountedString {
   }
   /** A copy of the header at `address`, as a local. */
   static read(address: number): UNICODE_STRING {
-    const m = mmu("UNICODE_STRING");
-    const s = new UNICODE_STRING();
-    s.Length = m.readU16(address);
-    s.MaximumLength = m.readU16(address + 2);
-    s.Buffer = m.readU32(address + 4);
-    return s;
+    return copyHeader(new UNICODE_STRING(), new UNICODE_STRING(address));
   }
   /** Stores a header at `address`. */
   static write(address: number, value: UNICODE_STRING): void {
-    const m = mmu("UNICODE_STRING");
-    m.writeU16(address, value.Length);
-    m.writeU16(address + 2, value.MaximumLength);
-    m.writeU32(address + 4, value.Buffer);
+    copyHeader(new UNICODE_STRING(address), value);
   }
 }
 
@@ -190,19 +190,11 @@ export class ANSI_STRING extends CountedString {
   }
   /** A copy of the header at `address`, as a local. */
   static read(address: number): ANSI_STRING {
-    const m = mmu("ANSI_STRING");
-    const s = new ANSI_STRING();
-    s.Length = m.readU16(address);
-    s.MaximumLength = m.readU16(address + 2);
-    s.Buffer = m.readU32(address + 4);
-    return s;
+    return copyHeader(new ANSI_STRING(), new ANSI_STRING(address));
   }
   /** Stores a header at `address`. */
   static write(address: number, value: ANSI_STRING): void {
-    const m = mmu("ANSI_STRING");
-    m.writeU16(address, value.Length);
-    m.writeU16(address + 2, value.MaximumLength);
-    m.writeU32(address + 4, value.Buffer);
+    copyHeader(new ANSI_STRING(address), value);
   }
 }
 
