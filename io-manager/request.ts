@@ -2,7 +2,7 @@
  * The first steps every I/O system service takes: probe the IO_STATUS_BLOCK, reference the file
  * and the event, lock a synchronous file, allocate the IRP and fill its common fields.
  */
-import { KERNEL_HANDLE_BIT, isKernelHandle } from "../kernel/api-ps-ob.js";
+import { handleTableOf } from "../kernel/api-ps-ob.js";
 import { KernelMode, UserMode, type KPROCESSOR_MODE } from "../kernel/irql.js";
 import { MM_USER_PROBE_ADDRESS } from "../kernel/memory-constants.js";
 import { NtStatusError } from "../kernel/nt-status-error.js";
@@ -13,6 +13,7 @@ import {
   STATUS_ACCESS_VIOLATION,
   STATUS_DATATYPE_MISALIGNMENT,
   STATUS_INSUFFICIENT_RESOURCES,
+  STATUS_INVALID_HANDLE,
   STATUS_INVALID_PARAMETER,
   STATUS_SUCCESS,
   type NTSTATUS,
@@ -72,14 +73,13 @@ export function probeUserBuffer(t: KThread, address: number, length: number, wri
 }
 
 /**
- * References a handle a system service was given: a kernel handle (OBJ_KERNEL_HANDLE) resolves in
- * the System process's table, and only for a kernel-mode caller (a Zw call); any other handle in
- * the current process's table.
+ * References a handle a system service was given, in the table it resolves in ({@link handleTableOf}:
+ * a kernel handle only for a kernel-mode caller, a Zw call).
  */
 function referenceHandle(t: KThread, handle: number, type: string | null, access: number, mode: KPROCESSOR_MODE) {
-  const m = t.machine;
-  if (mode === KernelMode && isKernelHandle(handle)) return m.ob.referenceByHandle(m.systemProcess, (handle & ~KERNEL_HANDLE_BIT) >>> 0, type, access, mode);
-  return m.ob.referenceByHandle(t.currentProcess, handle, type, access, mode);
+  const where = handleTableOf(t, handle, mode);
+  if (!where) return { status: STATUS_INVALID_HANDLE, object: null };
+  return t.machine.ob.referenceByHandle(where.process, where.value, type, access, mode);
 }
 
 /**

@@ -209,10 +209,9 @@ export function ObReferenceObjectByHandle(Handle: number, DesiredAccess: number,
   }
   const failed = (status: NTSTATUS): ObjectReference<unknown> => ({ status, Object: null, HandleInformation: null });
   if (h === 0) return failed(STATUS_INVALID_HANDLE);
-  const kernelHandle = isKernelHandle(h);
-  if (kernelHandle && AccessMode !== KernelMode) return failed(STATUS_INVALID_HANDLE);
-  const process = kernelHandle ? m.systemProcess : t.currentProcess;
-  const value = kernelHandle ? h & ~KERNEL_HANDLE_BIT : h;
+  const where = handleTableOf(t, h, AccessMode);
+  if (!where) return failed(STATUS_INVALID_HANDLE);
+  const { process, value } = where;
   const access = type ? type.mapAccess(DesiredAccess) : DesiredAccess >>> 0;
   const r = m.ob.referenceByHandle(process, value, type ? type.Name : null, access, AccessMode);
   if (!r.object) return failed(r.status);
@@ -315,6 +314,17 @@ export function isKernelHandle(handle: number): boolean {
   return (h & KERNEL_HANDLE_BIT) !== 0 && h < 0xfffffff0;
 }
 
+/**
+ * Where a handle value resolves: a kernel handle in the System process's table (its entry is the
+ * value without the kernel bit), any other in the current process's. Only a kernel-mode caller
+ * may use a kernel handle: from user mode it is null (STATUS_INVALID_HANDLE).
+ */
+export function handleTableOf(t: KThread, handle: number, mode: KPROCESSOR_MODE): { process: KProcess; value: number } | null {
+  const h = handle >>> 0;
+  if (!isKernelHandle(h)) return { process: t.currentProcess, value: h };
+  return mode === KernelMode ? { process: t.machine.systemProcess, value: (h & ~KERNEL_HANDLE_BIT) >>> 0 } : null;
+}
+
 /** Makes a handle to `o`: a kernel handle with OBJ_KERNEL_HANDLE, else one of the current process. */
 export function insertHandleFor(t: KThread, o: KernelObject, grantedAccess: number, attributes: number): number {
   const m = t.machine;
@@ -327,9 +337,8 @@ export async function ZwClose(Handle: number): Promise<NTSTATUS> {
   const t = kernel("ZwClose");
   const m = t.machine;
   if (typeof Handle !== "number") return STATUS_INVALID_HANDLE;
-  const h = Handle >>> 0;
-  if ((h & KERNEL_HANDLE_BIT) !== 0 && h < 0xfffffff0) return m.ob.closeHandle(m.systemProcess, h & ~KERNEL_HANDLE_BIT);
-  return m.ob.closeHandle(t.currentProcess, h);
+  const where = handleTableOf(t, Handle, KernelMode) as { process: KProcess; value: number };
+  return m.ob.closeHandle(where.process, where.value);
 }
 
 /** The object types drivers name when they reference objects (POBJECT_TYPE). */

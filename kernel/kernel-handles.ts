@@ -11,7 +11,7 @@
  * in a dispatch routine, the calling app's, which the app can then use and close.
  */
 import { WaitAll, WaitAny } from "./api-ke.js";
-import { KERNEL_HANDLE_BIT, OBJ_KERNEL_HANDLE, isKernelHandle } from "./api-ps-ob.js";
+import { KERNEL_HANDLE_BIT, OBJ_KERNEL_HANDLE, handleTableOf, isKernelHandle } from "./api-ps-ob.js";
 import { BugCheckCode } from "./bugcheck-codes.js";
 import { currentMachine } from "./context.js";
 import type { DispatcherHeader } from "./dispatcher.js";
@@ -56,9 +56,9 @@ function reference(t: KThread, handle: number, type: OBJECT_TYPE | null, mode: K
   // A HANDLE is a number: anything else is no handle of the table.
   const h = typeof handle === "number" ? handle >>> 0 : 0;
   if (h === 0) return { status: STATUS_INVALID_HANDLE, object: null };
-  const kernel = isKernelHandle(h);
-  if (kernel && mode !== KernelMode) return { status: STATUS_INVALID_HANDLE, object: null };
-  const r = m.ob.referenceByHandle(kernel ? m.systemProcess : t.currentProcess, kernel ? h & ~KERNEL_HANDLE_BIT : h, type ? type.Name : null, 0, mode);
+  const where = handleTableOf(t, h, mode);
+  if (!where) return { status: STATUS_INVALID_HANDLE, object: null };
+  const r = m.ob.referenceByHandle(where.process, where.value, type ? type.Name : null, 0, mode);
   return { status: r.status, object: r.object };
 }
 
