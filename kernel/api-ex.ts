@@ -7,7 +7,7 @@ import { currentMachine } from "./context.js";
 import { APC_LEVEL, DISPATCH_LEVEL, type KPROCESSOR_MODE } from "./irql.js";
 import { PoolType, poolTag, poolTagText, type POOL_TYPE } from "./pool.js";
 import { callerSite } from "./source-location.js";
-import { checkNumber, checkPointer, checkRoutine, isGiven } from "./bad-pointer.js";
+import { checkNumber, checkPointer, checkRoutine } from "./bad-pointer.js";
 import type { KThread } from "./thread.js";
 
 export { PoolType, poolTag, poolTagText };
@@ -128,8 +128,8 @@ export function ExInitializeWorkItem<C>(Item: WORK_QUEUE_ITEM<C>, Routine: (Para
 /**
  * ExQueueWorkItem: the routine runs on the system worker thread at PASSIVE_LEVEL. It holds no
  * reference on the driver: a routine that starts after its driver was unloaded is bug check
- * 0xCE (IoQueueWorkItem exists to prevent that). Queuing an item that is already queued, or one
- * without a routine, is bug check WORKER_INVALID.
+ * 0xCE (IoQueueWorkItem exists to prevent that). Queuing an item that is already queued is bug
+ * check WORKER_INVALID (0x1); an item without a routine faults in the worker thread.
  */
 export function ExQueueWorkItem<C>(Item: WORK_QUEUE_ITEM<C>, QueueType = 0): void {
   const t = kernel("ExQueueWorkItem");
@@ -139,12 +139,9 @@ export function ExQueueWorkItem<C>(Item: WORK_QUEUE_ITEM<C>, QueueType = 0): voi
     m.bugCheck(BugCheckCode.IRQL_NOT_LESS_OR_EQUAL, 0, t.irql, 0, 0, { detail: `ExQueueWorkItem at IRQL ${t.irql}: work items are queued at DISPATCH_LEVEL or below` });
   }
   const routine = Item.WorkerRoutine;
-  if (!isGiven(routine)) {
-    return m.bugCheck(SyncBugCheckCode.WORKER_INVALID, 0x7, 0, QueueType, 0, { detail: "ExQueueWorkItem: the item has no worker routine (call ExInitializeWorkItem first)" });
-  }
   if (typeof routine !== "function") {
-    // A routine pointer that is no routine: the worker thread's call through it faults there
-    // (0x7E SYSTEM_THREAD_EXCEPTION_NOT_HANDLED), not in ExQueueWorkItem.
+    // ExQueueWorkItem does not check the routine: the worker thread's call through a NULL or bad
+    // pointer faults there (0x7E SYSTEM_THREAD_EXCEPTION_NOT_HANDLED), not in ExQueueWorkItem.
     m.queueWorkItem("work item", () => {
       checkRoutine("the system worker thread", "WorkerRoutine (initialise the item with ExInitializeWorkItem)", routine);
     }, m.currentDriver());

@@ -73,6 +73,16 @@ describe("io-manager: work items", () => {
     expect([(device as wdm.DEVICE_OBJECT | null)?.deleted, driver.imageUnloaded]).to.deep.equal([true, true]);
   });
 
+  it("ExQueueWorkItem does not check the item's routine: a NULL WorkerRoutine faults in the system worker thread (0x7E SYSTEM_THREAD_EXCEPTION_NOT_HANDLED)", async () => {
+    const m = newMachine();
+    const item = new wdm.WORK_QUEUE_ITEM<null>();
+    await loadWith(m, "WiNull", () => {
+      wdm.ExQueueWorkItem(item, wdm.DelayedWorkQueue);
+    });
+    const r = await m.run();
+    expect(r.bugCheck?.name).to.equal("SYSTEM_THREAD_EXCEPTION_NOT_HANDLED");
+  });
+
   it("an ExQueueWorkItem routine that starts after its driver was unloaded is bug check 0xCE (no reference keeps the driver)", async () => {
     const m = newMachine();
     const gate = blockWorker(m);
