@@ -318,6 +318,7 @@ export function isKernelHandle(handle: number): boolean {
  * Where a handle value resolves: a kernel handle in the System process's table (its entry is the
  * value without the kernel bit), any other in the current process's. Only a kernel-mode caller
  * may use a kernel handle: from user mode it is null (STATUS_INVALID_HANDLE).
+ * @internal emulator plumbing shared by the Ob, Zw and I/O services; not a WDK routine.
  */
 export function handleTableOf(t: KThread, handle: number, mode: KPROCESSOR_MODE): { process: KProcess; value: number } | null {
   const h = handle >>> 0;
@@ -325,7 +326,10 @@ export function handleTableOf(t: KThread, handle: number, mode: KPROCESSOR_MODE)
   return mode === KernelMode ? { process: t.machine.systemProcess, value: (h & ~KERNEL_HANDLE_BIT) >>> 0 } : null;
 }
 
-/** Makes a handle to `o`: a kernel handle with OBJ_KERNEL_HANDLE, else one of the current process. */
+/**
+ * Makes a handle to `o`: a kernel handle with OBJ_KERNEL_HANDLE, else one of the current process.
+ * @internal emulator plumbing shared by the object-creating services; not a WDK routine.
+ */
 export function insertHandleFor(t: KThread, o: KernelObject, grantedAccess: number, attributes: number): number {
   const m = t.machine;
   if (attributes & OBJ_KERNEL_HANDLE) return (m.ob.insertHandle(m.systemProcess, o, grantedAccess, (attributes & OBJ_INHERIT) !== 0) | KERNEL_HANDLE_BIT) >>> 0;
