@@ -115,7 +115,7 @@ export { UCHAR, CHAR, BOOLEAN, BYTE, USHORT, SHORT, WORD, WCHAR, ULONG, LONG, DW
 export type { CType, CValue, CStruct, CStructValue, CStructView, CField, CFields, CArray, CArrayView, CStructOptions } from "./kernel/c-struct.js";
 
 // ---- Counted strings, ntstrsafe, DbgPrintEx (wdm-io) ----
-export { UNICODE_STRING, ANSI_STRING, RtlInitUnicodeString, RtlInitAnsiString, RtlInitString, RtlInitEmptyUnicodeString, RtlInitEmptyAnsiString, RtlCopyUnicodeString, RtlCopyString, RtlCompareUnicodeString, RtlEqualUnicodeString, RtlCompareString, RtlEqualString, RtlPrefixUnicodeString, RtlUpcaseUnicodeChar, RtlAppendUnicodeToString, RtlAppendUnicodeStringToString, RtlUnicodeStringToAnsiString, RtlAnsiStringToUnicodeString, RtlUnicodeStringToAnsiSize, RtlAnsiStringToUnicodeSize, RtlFreeUnicodeString, RtlFreeAnsiString, unicodeStringText, ansiStringText } from "./kernel/rtl-string.js";
+export { UNICODE_STRING, ANSI_STRING, RtlInitUnicodeString, RtlInitAnsiString, RtlInitString, RtlInitEmptyUnicodeString, RtlInitEmptyAnsiString, RtlCopyUnicodeString, RtlCopyString, RtlCompareUnicodeString, RtlEqualUnicodeString, RtlCompareString, RtlEqualString, RtlPrefixUnicodeString, RtlUpcaseUnicodeChar, RtlAppendUnicodeToString, RtlAppendUnicodeStringToString, RtlUnicodeStringToAnsiString, RtlAnsiStringToUnicodeString, RtlUnicodeStringToAnsiSize, RtlAnsiStringToUnicodeSize, RtlFreeUnicodeString, RtlFreeAnsiString, RtlCreateUnicodeString, unicodeStringText, ansiStringText } from "./kernel/rtl-string.js";
 export type { PUNICODE_STRING, PCUNICODE_STRING, PANSI_STRING, PCSZ } from "./kernel/rtl-string.js";
 export { RtlStringCbCopyW, RtlStringCbCopyA, RtlStringCchCopyW, RtlStringCchCopyA, RtlStringCbPrintfW, RtlStringCbPrintfA, RtlStringCchPrintfW, RtlStringCchPrintfA, RtlStringCbLengthW, RtlStringCbLengthA, RtlStringCchLengthW, RtlStringCchLengthA, RtlUnicodeStringPrintf, NTSTRSAFE_MAX_CCH, NTSTRSAFE_UNICODE_STRING_MAX_CCH } from "./kernel/ntstrsafe.js";
 export type { StrSafeSource, SizeOut } from "./kernel/ntstrsafe.js";
@@ -133,6 +133,7 @@ export { IoCreateDeviceSecure, SDDL_DEVOBJ_KERNEL_ONLY, SDDL_DEVOBJ_INF_SUPPLIED
 
 // ---- The PnP manager: AddDevice, IRP_MJ_PNP minor codes, device interfaces ----
 export { IrpMinorPnp, IRP_MN_START_DEVICE, IRP_MN_QUERY_REMOVE_DEVICE, IRP_MN_REMOVE_DEVICE, IRP_MN_CANCEL_REMOVE_DEVICE, IRP_MN_STOP_DEVICE, IRP_MN_QUERY_STOP_DEVICE, IRP_MN_CANCEL_STOP_DEVICE, IRP_MN_QUERY_DEVICE_RELATIONS, IRP_MN_QUERY_CAPABILITIES, IRP_MN_QUERY_ID, IRP_MN_QUERY_PNP_DEVICE_STATE, IRP_MN_SURPRISE_REMOVAL, IoRegisterDeviceInterface, IoSetDeviceInterfaceState, IoGetDeviceInterfaces } from "./io-manager/pnp.js";
+export type { DeviceInterfaceRegistration } from "./io-manager/pnp.js";
 export type { DRIVER_ADD_DEVICE } from "./io-manager/pnp.js";
 
 // ---- Names as UNICODE_STRING; kernel-mode file opens: ZwCreateFile … IoGetDeviceObjectPointer (zwfile) ----

@@ -329,10 +329,10 @@ export function probeAndLock(t: KThread, mdl: MDL, mode: KPROCESSOR_MODE, operat
   else mdl.MdlFlags &= ~MDL_WRITE_OPERATION;
   if (io) mdl.MdlFlags |= MDL_IO_SPACE;
   mdl.lockedBy = by;
-  if (user) {
-    mdl.Process = process;
-    process.lockedPages += pages;
-  }
+  // As MmProbeAndLockPages records it: the locking process for user pages, NULL for system ones
+  // (an MDL described anew over pool must not charge its old owner).
+  mdl.Process = user ? process : null;
+  if (user) process.lockedPages += pages;
   if (m.trace.on) {
     m.trace.emit("MdlLocked", { mdl: mdl.label, va, length: mdl.ByteCount, frames: Array.from(frames), process: user ? process.pid : 0, write });
   }

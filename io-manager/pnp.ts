@@ -11,14 +11,17 @@
  * modelled: resource lists (drivers get none), bus drivers' child enumeration, stop/rebalance,
  * power IRPs from the power manager (devices stay in D0 while started).
  */
+import { checkPointer } from "../kernel/bad-pointer.js";
 import { KEVENT, NotificationEvent } from "../kernel/dispatcher.js";
 import { currentMachine } from "../kernel/context.js";
 import { KernelMode } from "../kernel/irql.js";
 import type { Machine } from "../kernel/machine.js";
 import { nameArgumentText, type NameArgument } from "../kernel/name-argument.js";
 import type { MaybePromise } from "../kernel/objects.js";
+import { createUnicodeString, UNICODE_STRING } from "../kernel/rtl-string.js";
 import {
   NT_SUCCESS,
+  STATUS_INSUFFICIENT_RESOURCES,
   STATUS_INVALID_DEVICE_REQUEST,
   STATUS_INVALID_PARAMETER,
   STATUS_NOT_SUPPORTED,
@@ -458,13 +461,36 @@ function setInterfaceState(m: Machine, i: DeviceInterface, enable: boolean): NTS
   return STATUS_SUCCESS;
 }
 
+/** What IoRegisterDeviceInterface returns when called without the out-parameter. */
+export interface DeviceInterfaceRegistration {
+  /** STATUS_SUCCESS (also for an interface already registered); STATUS_INVALID_DEVICE_REQUEST for a device object that is no PnP PDO; STATUS_INVALID_PARAMETER for a malformed GUID. */
+  status: NTSTATUS;
+  /** The interface's symbolic link name, "\\??\\…#{guid}" (null on failure). */
+  SymbolicLinkName: string | null;
+}
+
 /**
  * IoRegisterDeviceInterface: registers an interface of class `InterfaceClassGuid` (and an optional
- * reference string: a UNICODE_STRING, a string or NULL) for the device whose PDO is given; returns
- * its symbolic link name. It is off until IoSetDeviceInterfaceState enables it.
+ * reference string: a UNICODE_STRING, a string or NULL) for the device whose PDO is given. It is
+ * off until IoSetDeviceInterfaceState enables it.
+ *
+ * With the fourth argument, as in wdm.h: the link name is returned in that UNICODE_STRING, in a
+ * buffer from paged pool the driver frees with RtlFreeUnicodeString, and the result is the
+ * NTSTATUS (STATUS_INSUFFICIENT_RESOURCES when the buffer cannot be had). Without it, the status
+ * and the link name as text.
  */
-export function IoRegisterDeviceInterface(PhysicalDeviceObject: DEVICE_OBJECT, InterfaceClassGuid: string, ReferenceString: NameArgument | null): { /** STATUS_SUCCESS (also for an interface already registered); STATUS_INVALID_DEVICE_REQUEST for a device object that is no PnP PDO; STATUS_INVALID_PARAMETER for a malformed GUID. */ status: NTSTATUS; /** The interface's symbolic link name, "\\??\\…#{guid}" (null on failure); the driver frees it with RtlFreeUnicodeString in Windows. */ SymbolicLinkName: string | null } {
+export function IoRegisterDeviceInterface(PhysicalDeviceObject: DEVICE_OBJECT, InterfaceClassGuid: string, ReferenceString: NameArgument | null, SymbolicLinkName: UNICODE_STRING): NTSTATUS;
+export function IoRegisterDeviceInterface(PhysicalDeviceObject: DEVICE_OBJECT, InterfaceClassGuid: string, ReferenceString: NameArgument | null): DeviceInterfaceRegistration;
+export function IoRegisterDeviceInterface(PhysicalDeviceObject: DEVICE_OBJECT, InterfaceClassGuid: string, ReferenceString: NameArgument | null, SymbolicLinkName?: UNICODE_STRING): NTSTATUS | DeviceInterfaceRegistration {
   const t = currentMachine("IoRegisterDeviceInterface").kernelCall("IoRegisterDeviceInterface");
+  if (SymbolicLinkName === undefined) return registerInterface(t, PhysicalDeviceObject, InterfaceClassGuid, ReferenceString);
+  checkPointer("IoRegisterDeviceInterface", "SymbolicLinkName", SymbolicLinkName, UNICODE_STRING, "a UNICODE_STRING");
+  const r = registerInterface(t, PhysicalDeviceObject, InterfaceClassGuid, ReferenceString);
+  if (!NT_SUCCESS(r.status) || r.SymbolicLinkName === null) return r.status;
+  return createUnicodeString(t, SymbolicLinkName, r.SymbolicLinkName) ? r.status : STATUS_INSUFFICIENT_RESOURCES;
+}
+
+function registerInterface(t: KThread, PhysicalDeviceObject: DEVICE_OBJECT, InterfaceClassGuid: string, ReferenceString: NameArgument | null): DeviceInterfaceRegistration {
   const pnp = pnpManager(t.machine);
   const n = pnp.nodeOf(PhysicalDeviceObject);
   if (!n) return { status: STATUS_INVALID_DEVICE_REQUEST, SymbolicLinkName: null };

@@ -12,7 +12,7 @@ import { KernelMode, type KPROCESSOR_MODE } from "./irql.js";
 import { NtStatusError } from "./nt-status-error.js";
 import { RtlInitUnicodeString, UNICODE_STRING, unicodeStringText } from "./rtl-string.js";
 import { STATUS_ACCESS_VIOLATION, STATUS_INVALID_PARAMETER, STATUS_OBJECT_NAME_INVALID, type NTSTATUS } from "./status.js";
-import { badPointer, checkPointer } from "./bad-pointer.js";
+import { badPointer, checkNumber, checkPointer } from "./bad-pointer.js";
 
 /** OBJ_* attribute flags: OBJ_INHERIT, the handle is inherited by child processes. */
 export const OBJ_INHERIT = 0x00000002;
@@ -137,12 +137,16 @@ export type POBJECT_ATTRIBUTES = OBJECT_ATTRIBUTES;
  * InitializeObjectAttributes(p, n, a, r, s): the macro, field by field. `n` is a PUNICODE_STRING,
  * or a string literal standing for a constant UNICODE_STRING (RTL_CONSTANT_STRING), or NULL.
  */
-export function InitializeObjectAttributes(p: OBJECT_ATTRIBUTES, n: UNICODE_STRING | string | null, a: number, r: number, s: unknown): void {
+export function InitializeObjectAttributes(p: OBJECT_ATTRIBUTES, n: UNICODE_STRING | string | null, a: number, r: number | null, s: unknown): void {
   // The macro stores through p: what is no OBJECT_ATTRIBUTES faults.
   checkPointer("InitializeObjectAttributes", "p", p, OBJECT_ATTRIBUTES, "an OBJECT_ATTRIBUTES");
+  // The ULONG and HANDLE fields take numbers; the name is a PUNICODE_STRING, a literal or NULL.
+  const attributes = checkNumber("InitializeObjectAttributes", "a", a);
+  const root = r === null ? 0 : checkNumber("InitializeObjectAttributes", "r", r);
+  if (n !== null && typeof n !== "string" && !(n instanceof UNICODE_STRING)) badPointer("InitializeObjectAttributes", "n", n, "a UNICODE_STRING, a literal or NULL");
   p.Length = OBJECT_ATTRIBUTES.size;
-  p.RootDirectory = r;
-  p.Attributes = a;
+  p.RootDirectory = root;
+  p.Attributes = attributes;
   p.ObjectName = n;
   p.SecurityDescriptor = s;
   p.SecurityQualityOfService = 0;

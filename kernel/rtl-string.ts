@@ -498,6 +498,40 @@ function freeStringBuffer(t: KThread, address: number): void {
   t.process.addressSpace?.free(address, 0, MEM_RELEASE);
 }
 
+/**
+ * Fills `d` with a copy of `text` in a buffer the Rtl string allocator gives (NUL-terminated, free
+ * it with RtlFreeUnicodeString), as the kernel's routines that hand a driver a name do
+ * (RtlCreateUnicodeString, IoRegisterDeviceInterface). False when the buffer cannot be had or the
+ * text is longer than a UNICODE_STRING counts.
+ * @internal shared by the routines that return an allocated name.
+ */
+export function createUnicodeString(t: KThread, d: UNICODE_STRING, text: string): boolean {
+  const bytes = text.length * 2;
+  if (bytes + 2 > MAX_USHORT) return false;
+  const b = allocateStringBuffer(t, bytes + 2);
+  if (b === 0) return false;
+  writeWide(t.machine.mmu, b, text);
+  t.machine.mmu.writeU16(b + bytes, 0);
+  d.Buffer = b;
+  d.Length = bytes;
+  d.MaximumLength = bytes + 2;
+  return true;
+}
+
+/**
+ * RtlCreateUnicodeString: copies the NUL-terminated SourceString into a new buffer (paged pool in
+ * kernel mode; free it with RtlFreeUnicodeString) and describes it in DestinationString; FALSE
+ * when the buffer cannot be allocated or the string is too long to count. A NULL source is read
+ * through, as NT's wcslen does: an access violation.
+ */
+export function RtlCreateUnicodeString(DestinationString: UNICODE_STRING, SourceString: PCSZ): boolean {
+  unicodeArg("RtlCreateUnicodeString", "DestinationString", DestinationString);
+  const t = thread("RtlCreateUnicodeString");
+  const at = sourceAddress(t, "RtlCreateUnicodeString", SourceString, true);
+  if (at === 0) throw new NtStatusError(STATUS_ACCESS_VIOLATION, "RtlCreateUnicodeString: SourceString is NULL", { address: 0, write: false });
+  return createUnicodeString(t, DestinationString, t.machine.mmu.readWideString(at, MAX_USHORT));
+}
+
 /** RtlFreeUnicodeString: frees a Buffer an Rtl routine allocated (AllocateDestinationString) and empties the string. */
 export function RtlFreeUnicodeString(UnicodeString: UNICODE_STRING): void {
   unicodeArg("RtlFreeUnicodeString", "UnicodeString", UnicodeString);

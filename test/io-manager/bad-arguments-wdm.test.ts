@@ -60,6 +60,19 @@ describe("bad arguments to the WDM, native and newer Win32 routines get NT's ans
     expect(outcomes).to.deep.equal(outcomes.map(() => AV));
   });
 
+  it("InitializeObjectAttributes given attributes or a root handle no C caller could pass (a bigint, a symbol) raises STATUS_INVALID_PARAMETER, and a name that is no UNICODE_STRING the access violation of reading it; the structure is left as it was", async () => {
+    const m = newMachine();
+    const oa = new wdm.OBJECT_ATTRIBUTES();
+    const outcomes = await inKernel(m, [
+      () => { wdm.InitializeObjectAttributes(oa, "\\BaseNamedObjects\\PropEvent", 0n as never, 0, null); },
+      () => { wdm.InitializeObjectAttributes(oa, null, wdm.OBJ_KERNEL_HANDLE, Symbol("h") as never, null); },
+      () => { wdm.InitializeObjectAttributes(oa, 42 as never, wdm.OBJ_KERNEL_HANDLE, 0, null); },
+      () => { wdm.InitializeObjectAttributes(oa, null, wdm.OBJ_KERNEL_HANDLE, null, null); },
+    ]);
+    expect(outcomes).to.deep.equal([INVALID, INVALID, AV, { value: undefined }]);
+    expect([oa.Attributes, oa.RootDirectory]).to.deep.equal([wdm.OBJ_KERNEL_HANDLE, 0]);
+  });
+
   it("the Interlocked routines raise the access violation for a target that is no variable, and STATUS_INVALID_PARAMETER for a value no C caller could pass", async () => {
     const m = newMachine();
     const cell = new wdm.VOLATILE(5);

@@ -1,5 +1,5 @@
 import { expect } from "chai";
-import { createRootDevice, loadDriver, removeDevice, surpriseRemoveDevice, type DeviceNode, type Machine } from "../../index.js";
+import { createRootDevice, loadDriver, poolUsage, removeDevice, surpriseRemoveDevice, type DeviceNode, type Machine } from "../../index.js";
 import { newMachine, runApp } from "../helpers.js";
 import * as wdm from "../../wdm.js";
 import * as w from "../../win32/index.js";
@@ -17,7 +17,8 @@ interface WdmPnpOptions {
 
 class WDM_PNP_EXTENSION {
   Lower: wdm.DEVICE_OBJECT | null = null;
-  Link: string | null = null;
+  /** The interface's link name, as IoRegisterDeviceInterface returns it (freed at remove). */
+  InterfaceName = new wdm.UNICODE_STRING();
 }
 
 interface WdmPnp {
@@ -50,8 +51,12 @@ async function loadWdmPnp(m: Machine, o: WdmPnpOptions = {}): Promise<WdmPnp> {
         wdm.IoDeleteDevice(fdo);
         return wdm.STATUS_NO_SUCH_DEVICE;
       }
-      const reg = wdm.IoRegisterDeviceInterface(Pdo, GUID_WDM_PNP, null);
-      e.Link = reg.SymbolicLinkName;
+      const reg = wdm.IoRegisterDeviceInterface(Pdo, GUID_WDM_PNP, null, e.InterfaceName);
+      if (!wdm.NT_SUCCESS(reg)) {
+        wdm.IoDetachDevice(e.Lower);
+        wdm.IoDeleteDevice(fdo);
+        return reg;
+      }
       fdo.Flags |= wdm.DO_BUFFERED_IO;
       fdo.Flags &= ~wdm.DO_DEVICE_INITIALIZING;
       seen.fdo = fdo;
@@ -96,7 +101,7 @@ async function loadWdmPnp(m: Machine, o: WdmPnpOptions = {}): Promise<WdmPnp> {
           seen.log.push(`IRP_MN_START_DEVICE (the bus driver returned ${wdm.ntStatusName(Irp.IoStatus.Status)})`);
           let status = Irp.IoStatus.Status;
           if (wdm.NT_SUCCESS(status) && o.failStart !== undefined) status = o.failStart;
-          if (wdm.NT_SUCCESS(status) && e.Link) wdm.IoSetDeviceInterfaceState(e.Link, true);
+          if (wdm.NT_SUCCESS(status)) wdm.IoSetDeviceInterfaceState(e.InterfaceName, true);
           return complete(Irp, status);
         }
         case wdm.IRP_MN_QUERY_REMOVE_DEVICE:
@@ -107,12 +112,13 @@ async function loadWdmPnp(m: Machine, o: WdmPnpOptions = {}): Promise<WdmPnp> {
         case wdm.IRP_MN_CANCEL_REMOVE_DEVICE:
         case wdm.IRP_MN_SURPRISE_REMOVAL:
           seen.log.push(minor === wdm.IRP_MN_SURPRISE_REMOVAL ? "IRP_MN_SURPRISE_REMOVAL" : "IRP_MN_CANCEL_REMOVE_DEVICE");
-          if (minor === wdm.IRP_MN_SURPRISE_REMOVAL && e.Link) wdm.IoSetDeviceInterfaceState(e.Link, false);
+          if (minor === wdm.IRP_MN_SURPRISE_REMOVAL) wdm.IoSetDeviceInterfaceState(e.InterfaceName, false);
           Irp.IoStatus.Status = wdm.STATUS_SUCCESS;
           return passDown();
         case wdm.IRP_MN_REMOVE_DEVICE: {
           seen.log.push("IRP_MN_REMOVE_DEVICE");
-          if (e.Link) wdm.IoSetDeviceInterfaceState(e.Link, false);
+          wdm.IoSetDeviceInterfaceState(e.InterfaceName, false);
+          wdm.RtlFreeUnicodeString(e.InterfaceName);
           Irp.IoStatus.Status = wdm.STATUS_SUCCESS;
           const st = await passDown();
           wdm.IoDetachDevice(lower);
@@ -217,6 +223,53 @@ describe("io-manager/pnp: the PnP manager for WDM drivers (root-enumerated devic
     expect(node.pdo.deletePending).to.equal(true);
     const ran = await runApp(m, () => interfacePaths());
     expect(ran.value).to.deep.equal([]);
+  });
+
+  it("IoRegisterDeviceInterface with its fourth argument (wdm.h's form) returns the NTSTATUS and the link name in the driver's UNICODE_STRING, a paged-pool buffer the driver frees with RtlFreeUnicodeString at remove", async () => {
+    const m = newMachine();
+    const seen = await loadWdmPnp(m);
+    const { node } = await report(m);
+    const name = (seen.fdo?.DeviceExtension as WDM_PNP_EXTENSION).InterfaceName;
+    const text = new Promise<string>((resolve) => {
+      m.createSystemThread("reader", () => {
+        resolve(wdm.unicodeStringText(name));
+      });
+    });
+    await m.run();
+    expect(await text).to.equal(`\\??\\ROOT#WDMPNP#0000#${GUID_WDM_PNP}`);
+    expect(name.MaximumLength).to.equal(name.Length + 2);
+    expect(poolUsage(m, { pool: "paged", tag: "Strg" }).blocks).to.equal(1);
+    await removeDevice(m, node);
+    expect(poolUsage(m, { pool: "paged", tag: "Strg" }).blocks).to.equal(0);
+    expect(name.Buffer).to.equal(0);
+  });
+
+  it("IoRegisterDeviceInterface for a device object that is no PDO is STATUS_INVALID_DEVICE_REQUEST in both forms, and leaves the out-parameter untouched; an out-parameter that is no UNICODE_STRING is the access violation of writing through it", async () => {
+    const m = newMachine();
+    const seen = await loadWdmPnp(m);
+    await report(m);
+    const out = new Promise<{ status: number; legacy: number; buffer: number; bad: string }>((resolve) => {
+      m.createSystemThread("registrar", () => {
+        const name = new wdm.UNICODE_STRING();
+        const fdo = seen.fdo as wdm.DEVICE_OBJECT;
+        const status = wdm.IoRegisterDeviceInterface(fdo, GUID_WDM_PNP, null, name);
+        const legacy = wdm.IoRegisterDeviceInterface(fdo, GUID_WDM_PNP, null).status;
+        let bad = "";
+        try {
+          wdm.IoRegisterDeviceInterface(seen.pdo as wdm.DEVICE_OBJECT, GUID_WDM_PNP, null, new wdm.ANSI_STRING() as never);
+        } catch (e) {
+          bad = e instanceof Error ? e.message : String(e);
+        }
+        resolve({ status, legacy, buffer: name.Buffer, bad });
+      });
+    });
+    await m.run();
+    expect(m.halted).to.equal(null);
+    const r = await out;
+    expect(r.status).to.equal(wdm.STATUS_INVALID_DEVICE_REQUEST);
+    expect(r.legacy).to.equal(wdm.STATUS_INVALID_DEVICE_REQUEST);
+    expect(r.buffer).to.equal(0);
+    expect(r.bad).to.match(/ACCESS_VIOLATION|access violation/i);
   });
 
   it("a driver failing IRP_MN_QUERY_REMOVE_DEVICE vetoes the removal (PNP_VetoDevice): the PnP manager sends IRP_MN_CANCEL_REMOVE_DEVICE and the device stays started", async () => {

@@ -3,6 +3,7 @@
  * the printf conversions DbgPrint and RtlStringCbPrintf share.
  */
 import { expect } from "chai";
+import { NtStatusError } from "../../kernel/nt-status-error.js";
 import * as wdm from "../../wdm.js";
 import * as w from "../../win32/index.js";
 import { newMachine, ok, runApp, runKernel } from "../helpers.js";
@@ -277,5 +278,22 @@ describe("ntstrsafe: the bounded string routines", () => {
       return [wdm.ntStatusName(a), first, wdm.ntStatusName(b), second, wdm.ntStatusName(c)];
     });
     expect(ok(r)).to.deep.equal(["STATUS_SUCCESS", [8, "Dev7"], "STATUS_BUFFER_OVERFLOW", [12, "Dev-12"], "STATUS_INVALID_PARAMETER"]);
+  });
+  it("RtlCreateUnicodeString copies a NUL-terminated string into paged pool (Length without the NUL, MaximumLength with it; freed by RtlFreeUnicodeString); a NULL source is the access violation of reading it", async () => {
+    const m = newMachine();
+    const r = await runKernel(m, () => {
+      const d = new wdm.UNICODE_STRING();
+      const made = wdm.RtlCreateUnicodeString(d, "\\Device\\Foo");
+      const copy = [made, d.Length, d.MaximumLength, wdm.unicodeStringText(d), wdm.readU16(d.Buffer + d.Length), m.pagedPool.block(d.Buffer)?.size];
+      wdm.RtlFreeUnicodeString(d);
+      let nullSource = "";
+      try {
+        wdm.RtlCreateUnicodeString(new wdm.UNICODE_STRING(), null);
+      } catch (e) {
+        nullSource = e instanceof NtStatusError ? wdm.ntStatusName(e.status) : String(e);
+      }
+      return { copy, live: m.pagedPool.liveBlockCount, nullSource };
+    });
+    expect(ok(r)).to.deep.equal({ copy: [true, 22, 24, "\\Device\\Foo", 0, 24], live: 0, nullSource: "STATUS_ACCESS_VIOLATION" });
   });
 });
