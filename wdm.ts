@@ -143,3 +143,7 @@ export { IoCreateUnprotectedSymbolicLink } from "./io-manager/device.js";
 export { ZwCreateFile, ZwOpenFile, ZwReadFile, ZwWriteFile, ZwDeviceIoControlFile, IoGetDeviceObjectPointer } from "./io-manager/zw-file.js";
 export { FILE_SUPERSEDE, FILE_OPEN, FILE_CREATE, FILE_OPEN_IF, FILE_OVERWRITE, FILE_OVERWRITE_IF, FILE_DIRECTORY_FILE, FILE_NON_DIRECTORY_FILE, FILE_SYNCHRONOUS_IO_ALERT, FILE_SYNCHRONOUS_IO_NONALERT, FILE_SUPERSEDED, FILE_OPENED, FILE_CREATED, FILE_OVERWRITTEN, FILE_EXISTS, FILE_DOES_NOT_EXIST } from "./io-manager/create-options.js";
 export { FILE_SHARE_READ, FILE_SHARE_WRITE, FILE_SHARE_DELETE, FILE_READ_ATTRIBUTES, FILE_ALL_ACCESS, FILE_ATTRIBUTE_NORMAL } from "./io-manager/constants.js";
+
+// ---- Number conversions, case changes and ntstrsafe's UNICODE_STRING copy/cat ----
+export { RtlIntegerToUnicodeString, RtlInt64ToUnicodeString, RtlUnicodeStringToInteger, RtlCharToInteger, RtlUpcaseUnicodeString, RtlDowncaseUnicodeString, RtlUnicodeStringCopy, RtlUnicodeStringCat } from "./kernel/rtl-convert.js";
+export type { UlongOut } from "./kernel/rtl-convert.js";

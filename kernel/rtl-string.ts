@@ -229,7 +229,11 @@ export function ansiStringText(s: ANSI_STRING): string {
   return out;
 }
 
-function writeWide(m: Mmu, address: number, text: string): void {
+/**
+ * Writes `text` as UTF-16 at `address` (no NUL).
+ * @internal shared by the Rtl string routines in other files.
+ */
+export function writeWide(m: Mmu, address: number, text: string): void {
   const bytes = new Uint8Array(text.length * 2);
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
@@ -480,8 +484,9 @@ function append(m: Mmu, d: UNICODE_STRING, src: number, n: number): NTSTATUS {
  * The Rtl string allocator: paged pool tagged 'Strg' in kernel mode (so <= APC_LEVEL, with the
  * pool's IRQL rule), the process's own memory in user mode (ntdll's heap; here pages of their own).
  * Returns 0 when nothing is left.
+ * @internal shared by the Rtl string routines in other files.
  */
-function allocateStringBuffer(t: KThread, bytes: number): number {
+export function allocateStringBuffer(t: KThread, bytes: number): number {
   if (t.mode === KernelMode) return ExAllocatePoolWithTag(PagedPool, bytes, STRING_TAG);
   const space = t.process.addressSpace;
   if (!space) return 0;

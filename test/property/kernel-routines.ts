@@ -568,6 +568,16 @@ export const kernelRoutines: readonly KernelRoutine[] = [
   r("RtlStringCchLengthW", wdm.RtlStringCchLengthW, ["strSource", "length", "sizeOut"]),
   r("RtlStringCchLengthA", wdm.RtlStringCchLengthA, ["strSource", "length", "sizeOut"]),
   r("RtlUnicodeStringPrintf", wdm.RtlUnicodeStringPrintf, ["unicodeString", "format", "printfArg", "printfArg"]),
+  // Number conversions, case, ntstrsafe's counted copies (and the allocating RtlCreateUnicodeString)
+  r("RtlCreateUnicodeString", wdm.RtlCreateUnicodeString, ["unicodeString", "strSource"]),
+  r("RtlIntegerToUnicodeString", wdm.RtlIntegerToUnicodeString, ["number", "number", "unicodeString"]),
+  r("RtlInt64ToUnicodeString", wdm.RtlInt64ToUnicodeString, ["number", "number", "unicodeString"]),
+  r("RtlUnicodeStringToInteger", wdm.RtlUnicodeStringToInteger, ["unicodeString", "number", "sizeOut"]),
+  r("RtlCharToInteger", wdm.RtlCharToInteger, ["strSource", "number", "sizeOut"]),
+  r("RtlUpcaseUnicodeString", wdm.RtlUpcaseUnicodeString, ["unicodeString", "unicodeString", "bool"]),
+  r("RtlDowncaseUnicodeString", wdm.RtlDowncaseUnicodeString, ["unicodeString", "unicodeString", "bool"]),
+  r("RtlUnicodeStringCopy", wdm.RtlUnicodeStringCopy, ["unicodeString", "unicodeString"]),
+  r("RtlUnicodeStringCat", wdm.RtlUnicodeStringCat, ["unicodeString", "unicodeString"]),
   // Debug output
   r("DbgPrint (a format)", wdm.DbgPrint, ["format", "printfArg", "printfArg"]),
   r("DbgPrintEx", wdm.DbgPrintEx, ["componentId", "number", "format", "printfArg", "printfArg"]),
