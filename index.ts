@@ -51,6 +51,8 @@ export type { Scenario, ScenarioContext, ScenarioResult, ScenarioRunOptions, Sce
 export { formatReport, reportChunks, REPORT_FORMATS } from "./report/scenario-report.js";
 export type { ReportFormat, ReportOptions } from "./report/scenario-report.js";
 export { pageFrameNumber, liveIrps, poolUsage, cancelSpinLockOwner, contiguousBuffers, connectedInterrupts } from "./scenario/inspect.js";
+export { errorLog } from "./io-manager/error-log.js";
+export type { ErrorLogEntry } from "./io-manager/error-log.js";
 export type { PoolUsage, PoolUsageOptions, ContiguousBuffer } from "./scenario/inspect.js";
 export type { CreateProcessOptions } from "./kernel/machine.js";
 export type { ProcessState } from "./kernel/process.js";

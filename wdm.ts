@@ -147,3 +147,6 @@ export { FILE_SHARE_READ, FILE_SHARE_WRITE, FILE_SHARE_DELETE, FILE_READ_ATTRIBU
 // ---- Number conversions, case changes and ntstrsafe's UNICODE_STRING copy/cat ----
 export { RtlIntegerToUnicodeString, RtlInt64ToUnicodeString, RtlUnicodeStringToInteger, RtlCharToInteger, RtlUpcaseUnicodeString, RtlDowncaseUnicodeString, RtlUnicodeStringCopy, RtlUnicodeStringCat } from "./kernel/rtl-convert.js";
 export type { UlongOut } from "./kernel/rtl-convert.js";
+
+// ---- The system event log ----
+export { IoAllocateErrorLogEntry, IoWriteErrorLogEntry, IoFreeErrorLogEntry, IO_ERROR_LOG_PACKET, ERROR_LOG_MAXIMUM_SIZE } from "./io-manager/error-log.js";

@@ -135,5 +135,8 @@ declare module "../kernel/trace.js" {
     PnpIrp: { device: string; /** The minor function's name ("IRP_MN_START_DEVICE"). */ minor: string; /** Whether the IRP was just sent or has come back. */ phase: "sent" | "completed"; status: number | null };
     /** A device node changed state ("reported", "started", "surprise-removed", "removed", an interface enabled…). */
     PnpDevice: { device: string; /** The node's new state, or what happened to one of its interfaces ("interface {guid} enabled"). */ state: string; driver: string };
+    // ---- The event log (error-log.ts) ----
+    /** IoWriteErrorLogEntry queued an entry to the system event log. */
+    ErrorLogged: { driver: string; /** The device the entry names (null: the driver object). */ device: string | null; /** The packet's ErrorCode. */ errorCode: number; /** The packet's FinalStatus. */ finalStatus: number; /** The insertion strings. */ strings: string[] };
   }
 }

@@ -341,6 +341,8 @@ function describe(e: TraceEvent, names: TraceNames, o: DescribeOptions): Describ
       return { text: e.phase === "sent" ? `PnP manager: IRP_MJ_PNP ${e.minor} → ${e.device}` : `PnP manager: ${e.minor} of ${e.device} → ${e.status !== null ? ntStatusName(e.status) : "?"}` };
     case "PnpDevice":
       return { text: `PnP manager: ${e.device} ${e.state}` };
+    case "ErrorLogged":
+      return { text: `event log: ${e.driver}${e.device ? ` (${e.device})` : ""} logged 0x${(e.errorCode >>> 0).toString(16).padStart(8, "0")}, final status ${ntStatusName(e.finalStatus)}${e.strings.length ? `: ${e.strings.join(", ")}` : ""}` };
     default:
       return null;
   }

@@ -568,6 +568,10 @@ export const kernelRoutines: readonly KernelRoutine[] = [
   r("RtlStringCchLengthW", wdm.RtlStringCchLengthW, ["strSource", "length", "sizeOut"]),
   r("RtlStringCchLengthA", wdm.RtlStringCchLengthA, ["strSource", "length", "sizeOut"]),
   r("RtlUnicodeStringPrintf", wdm.RtlUnicodeStringPrintf, ["unicodeString", "format", "printfArg", "printfArg"]),
+  // The event log
+  r("IoAllocateErrorLogEntry", wdm.IoAllocateErrorLogEntry, ["device", "length"], { address: itself }),
+  r("IoWriteErrorLogEntry", wdm.IoWriteErrorLogEntry, ["address"]),
+  r("IoFreeErrorLogEntry", wdm.IoFreeErrorLogEntry, ["address"]),
   // Number conversions, case, ntstrsafe's counted copies (and the allocating RtlCreateUnicodeString)
   r("RtlCreateUnicodeString", wdm.RtlCreateUnicodeString, ["unicodeString", "strSource"]),
   r("RtlIntegerToUnicodeString", wdm.RtlIntegerToUnicodeString, ["number", "number", "unicodeString"]),
