@@ -150,3 +150,7 @@ export type { UlongOut } from "./kernel/rtl-convert.js";
 
 // ---- The system event log ----
 export { IoAllocateErrorLogEntry, IoWriteErrorLogEntry, IoFreeErrorLogEntry, IO_ERROR_LOG_PACKET, ERROR_LOG_MAXIMUM_SIZE } from "./io-manager/error-log.js";
+
+// ---- Unload-safe completion routines, the OS version (KeGetCurrentProcessorNumberEx is in api-ke) ----
+export { IoSetCompletionRoutineEx, IoGetAttachedDeviceReference } from "./io-manager/completion-ex.js";
+export { RtlGetVersion, RTL_OSVERSIONINFOW, RTL_OSVERSIONINFOEXW, VER_PLATFORM_WIN32_NT, VER_NT_WORKSTATION, VER_SUITE_SINGLEUSERTS } from "./kernel/version.js";

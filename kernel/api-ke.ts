@@ -449,6 +449,35 @@ export function KeGetCurrentProcessorNumber(): number {
   return 0;
 }
 
+/** PROCESSOR_NUMBER: a processor's group and number within the group. */
+export class PROCESSOR_NUMBER {
+  /** The processor group (0: the machine has one). */
+  Group = 0;
+  /** The processor's number within its group. */
+  Number = 0;
+  /** Reserved (0). */
+  Reserved = 0;
+}
+
+/**
+ * KeGetCurrentProcessorNumberEx: the current processor's system-wide index (0: the machine's one
+ * processor), also stored as group and number in ProcNumber when given (a PROCESSOR_NUMBER, or
+ * its address in memory: USHORT Group, UCHAR Number, UCHAR Reserved).
+ */
+export function KeGetCurrentProcessorNumberEx(ProcNumber: PROCESSOR_NUMBER | number | null = null): number {
+  const t = kernel("KeGetCurrentProcessorNumberEx");
+  if (ProcNumber instanceof PROCESSOR_NUMBER) {
+    ProcNumber.Group = 0;
+    ProcNumber.Number = 0;
+    ProcNumber.Reserved = 0;
+  } else if (typeof ProcNumber === "number" && ProcNumber !== 0) {
+    t.machine.mmu.writeU32(ProcNumber, 0);
+  } else if (ProcNumber !== null && typeof ProcNumber !== "number") {
+    badPointer("KeGetCurrentProcessorNumberEx", "ProcNumber", ProcNumber, "a PROCESSOR_NUMBER or NULL");
+  }
+  return 0;
+}
+
 /** KeQueryActiveProcessorCount: one active processor (bit 0 of the affinity, when asked for). */
 export function KeQueryActiveProcessorCount(ActiveProcessors: { value: number } | null = null): number {
   if (isGiven(ActiveProcessors)) {

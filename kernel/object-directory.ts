@@ -150,6 +150,8 @@ function refuseExclusive(attributes: number): void {
  */
 export function createNamedObject(t: KThread, mode: KPROCESSOR_MODE, ObjectAttributes: OBJECT_ATTRIBUTES | number | null, objectType: string, DesiredAccess: number, make: (name: string | null) => KernelObject): NamedObjectResult {
   const m = t.machine;
+  // ACCESS_MASK is a ULONG passed by value: anything else is no value a caller could pass.
+  if (typeof DesiredAccess !== "number" || !Number.isFinite(DesiredAccess)) return failed(STATUS_INVALID_PARAMETER);
   const c = captureObjectAttributes(ObjectAttributes, mode);
   if (typeof c === "number") return failed(c);
   refuseExclusive(c.attributes);
@@ -187,6 +189,7 @@ export function createNamedObject(t: KThread, mode: KPROCESSOR_MODE, ObjectAttri
  */
 export function openNamedObject(t: KThread, mode: KPROCESSOR_MODE, ObjectAttributes: OBJECT_ATTRIBUTES | number | null, objectType: string, DesiredAccess: number): NamedObjectResult {
   if (ObjectAttributes === null || ObjectAttributes === 0) return failed(STATUS_INVALID_PARAMETER);
+  if (typeof DesiredAccess !== "number" || !Number.isFinite(DesiredAccess)) return failed(STATUS_INVALID_PARAMETER);
   const c = captureObjectAttributes(ObjectAttributes, mode);
   if (typeof c === "number") return failed(c);
   refuseExclusive(c.attributes);

@@ -73,6 +73,20 @@ describe("bad arguments to the WDM, native and newer Win32 routines get NT's ans
     expect([oa.Attributes, oa.RootDirectory]).to.deep.equal([wdm.OBJ_KERNEL_HANDLE, 0]);
   });
 
+  it("ZwCreateEvent and ZwOpenEvent given a DesiredAccess no C caller could pass (a symbol, NaN) return STATUS_INVALID_PARAMETER and create nothing", async () => {
+    const m = newMachine();
+    const outcomes = await inKernel(m, [
+      () => wdm.ZwCreateEvent(Symbol("a") as never, null, wdm.NotificationEvent, true).status,
+      () => wdm.ZwCreateEvent(NaN, null, wdm.NotificationEvent, true).status,
+      () => {
+        const oa = new wdm.OBJECT_ATTRIBUTES();
+        wdm.InitializeObjectAttributes(oa, "\\BaseNamedObjects\\Nobody", wdm.OBJ_KERNEL_HANDLE, null, null);
+        return wdm.ZwOpenEvent(Symbol("a") as never, oa).status;
+      },
+    ]);
+    expect(outcomes).to.deep.equal([{ value: wdm.STATUS_INVALID_PARAMETER }, { value: wdm.STATUS_INVALID_PARAMETER }, { value: wdm.STATUS_INVALID_PARAMETER }]);
+  });
+
   it("the Interlocked routines raise the access violation for a target that is no variable, and STATUS_INVALID_PARAMETER for a value no C caller could pass", async () => {
     const m = newMachine();
     const cell = new wdm.VOLATILE(5);

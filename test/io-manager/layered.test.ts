@@ -636,4 +636,49 @@ describe("I/O manager: layered drivers and completion routines", () => {
       expect(r.result.bugCheck?.name).to.equal("MULTIPLE_IRP_COMPLETE_REQUESTS");
     });
   });
+  it("IoSetCompletionRoutineEx holds a reference on the given device until its routine has returned (so the driver cannot unload first), then drops it; the routine runs as IoSetCompletionRoutine's would, under its own name", async () => {
+    const m = newMachine();
+    const kit = await lowerKit(m, "later", wdm.STATUS_SUCCESS, 16);
+    const counts: Record<string, number> = {};
+    const { events } = m.trace.record();
+    const self = await loadFilter(m, "UpperEx", kit.device, (Irp, lower, device) => {
+      wdm.IoCopyCurrentIrpStackLocationToNext(Irp);
+      counts.before = device.pointerCount;
+      const st = wdm.IoSetCompletionRoutineEx(device, Irp, function UpperExCompletion(_DeviceObject, I) {
+        counts.inRoutine = device.pointerCount;
+        if (I.PendingReturned) wdm.IoMarkIrpPending(I);
+        return wdm.STATUS_CONTINUE_COMPLETION;
+      }, null, true, true, true);
+      counts.status = st;
+      counts.set = device.pointerCount;
+      return wdm.IoCallDriver(lower, Irp);
+    });
+    const ran = await runApp(m, () => overlappedCall(kit));
+    const r = ok(ran);
+    expect(r.information).to.equal(16);
+    expect(counts.status).to.equal(wdm.STATUS_SUCCESS);
+    expect(counts.set).to.equal((counts.before ?? 0) + 1);
+    expect(counts.inRoutine).to.equal(counts.set);
+    expect(self.pointerCount).to.equal(counts.before);
+    const names = events.flatMap((e) => (e.kind === "IrpCompletionRoutine" ? [e.routine] : []));
+    expect(names).to.include("UpperExCompletion");
+  });
+
+  it("IoGetAttachedDeviceReference returns the top of the stack with a reference the caller drops with ObDereferenceObject", async () => {
+    const m = newMachine();
+    const kit = await lowerKit(m, "now", wdm.STATUS_SUCCESS);
+    const filter = await loadFilter(m, "Top", kit.device, (Irp, lower) => {
+      wdm.IoSkipCurrentIrpStackLocation(Irp);
+      return wdm.IoCallDriver(lower, Irp);
+    });
+    const before = filter.pointerCount;
+    const r = await runKernel(m, () => {
+      const top = wdm.IoGetAttachedDeviceReference(kit.device);
+      const held = top.pointerCount;
+      wdm.ObDereferenceObject(top);
+      return { same: top === filter, held };
+    });
+    expect(ok(r)).to.deep.equal({ same: true, held: before + 1 });
+    expect(filter.pointerCount).to.equal(before);
+  });
 });

@@ -572,6 +572,9 @@ export const kernelRoutines: readonly KernelRoutine[] = [
   r("IoAllocateErrorLogEntry", wdm.IoAllocateErrorLogEntry, ["device", "length"], { address: itself }),
   r("IoWriteErrorLogEntry", wdm.IoWriteErrorLogEntry, ["address"]),
   r("IoFreeErrorLogEntry", wdm.IoFreeErrorLogEntry, ["address"]),
+  r("IoSetCompletionRoutineEx", wdm.IoSetCompletionRoutineEx, ["device", "irp", "completionRoutine", "context", "bool", "bool", "bool"]),
+  r("IoGetAttachedDeviceReference", wdm.IoGetAttachedDeviceReference, ["device"]),
+  r("KeGetCurrentProcessorNumberEx", wdm.KeGetCurrentProcessorNumberEx, ["address"]),
   // Number conversions, case, ntstrsafe's counted copies (and the allocating RtlCreateUnicodeString)
   r("RtlCreateUnicodeString", wdm.RtlCreateUnicodeString, ["unicodeString", "strSource"]),
   r("RtlIntegerToUnicodeString", wdm.RtlIntegerToUnicodeString, ["number", "number", "unicodeString"]),
