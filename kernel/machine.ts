@@ -181,11 +181,17 @@ export interface BugCheckOptions {
 
 /** A user-mode API called from kernel mode, or a kernel-mode routine called from user mode. */
 export class ModeError extends Error {
-  constructor(api: string, expected: "kernel" | "user", where: string) {
+  /**
+   * @param pending the app's earlier call still inside the kernel, when the app called `api`
+   * without awaiting it (the thread is in a system service, no driver code runs).
+   */
+  constructor(api: string, expected: "kernel" | "user", where: string, pending?: string) {
     super(
-      expected === "kernel"
-        ? `${api} is a kernel-mode routine (irpsim/wdm), but ${where} called it from user mode. Apps use the Win32 API (irpsim/win32).`
-        : `${api} is a user-mode API (irpsim/win32), but ${where} called it from kernel mode. Drivers use the kernel-mode routines (irpsim/wdm).`,
+      pending !== undefined
+        ? `${api} was called by ${where} while its call to ${pending} is still inside the kernel: a Win32 or native call that can wait returns a Promise, and the app must await it before making another call.`
+        : expected === "kernel"
+          ? `${api} is a kernel-mode routine (irpsim/wdm), but ${where} called it from user mode. Apps use the Win32 API (irpsim/win32).`
+          : `${api} is a user-mode API (irpsim/win32), but ${where} called it from kernel mode. Drivers use the kernel-mode routines (irpsim/wdm).`,
     );
     this.name = "ModeError";
   }
@@ -514,7 +520,15 @@ export class Machine {
     const t = this.current;
     if (!t) return this.currentThread(api);
     if (this.halted) throw this.haltedError();
-    if (t.mode !== UserMode) throw new ModeError(api, "user", this.describeContext());
+    if (t.mode !== UserMode) {
+      // App code running while its own thread is still inside a system service, with no driver
+      // code on the stack: an earlier call that returns a Promise was not awaited.
+      if (t.kernelDepth > 0 && t.previousMode === UserMode && this.currentDriver() === null && !t.system) {
+        const pending = t.callCount > 0 ? t.lastCalls[(t.callCount - 1) & 7] : undefined;
+        throw new ModeError(api, "user", this.describeContext(), pending ?? "an earlier call");
+      }
+      throw new ModeError(api, "user", this.describeContext());
+    }
     t.lastCalls[t.callCount++ & 7] = api;
     if ((this.now += this.costWin32Api) >= this.clockCheckAt) this.clockSlowPath();
     return t;

@@ -326,13 +326,17 @@ export function NtCancelSynchronousIoFile(ThreadHandle: number, IoRequestToCance
 
 /** NtClose's work for the calling thread. */
 export function ntClose(t: KThread, Handle: number): Promise<NTSTATUS> {
+  // The pseudo-handles (NtCurrentProcess, NtCurrentThread and the other values -1 to -6) are no
+  // table entries: closing one does nothing and succeeds, as GetCurrentProcess documents.
+  if (typeof Handle === "number" && (Handle | 0) >= -6 && (Handle | 0) <= -1) return serviceAsync(t, () => Promise.resolve(STATUS_SUCCESS));
   return serviceAsync(t, (m) => m.ob.closeHandle(t.process, Handle));
 }
 
 /**
  * NtClose: closes any handle; closing a file's last handle sends IRP_MJ_CLEANUP (and IRP_MJ_CLOSE
  * with its last reference), so it may wait for a driver. STATUS_INVALID_HANDLE for a handle that
- * is not open; STATUS_HANDLE_NOT_CLOSABLE for one protected from close.
+ * is not open; STATUS_HANDLE_NOT_CLOSABLE for one protected from close; a pseudo-handle
+ * (NtCurrentProcess, NtCurrentThread) closes as a no-op, STATUS_SUCCESS.
  */
 export function NtClose(Handle: number): Promise<NTSTATUS> {
   return ntClose(userCaller("NtClose"), Handle);

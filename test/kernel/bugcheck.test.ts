@@ -5,6 +5,7 @@ import { readU32 } from "../../kernel/api-rtl.js";
 import { BugCheckError, MachineHaltedError } from "../../kernel/bugcheck.js";
 import { ModeError } from "../../kernel/machine.js";
 import { VirtualAlloc } from "../../win32/memory.js";
+import { Sleep } from "../../win32/sync.js";
 import { newMachine, runApp, runKernel } from "../helpers.js";
 
 describe("kernel: bug checks and mode errors", () => {
@@ -84,6 +85,20 @@ describe("kernel: bug checks and mode errors", () => {
     const r = await runKernel(m, () => VirtualAlloc(0, 4096, 0x3000, 4));
     expect(r.error).to.be.instanceOf(ModeError);
     expect(String(r.error)).to.include("VirtualAlloc is a user-mode API (irpsim/win32), but System:test called it from kernel mode");
+  });
+
+  it("an app that calls the next API without awaiting a call still waiting in the kernel is told which call it did not await", async () => {
+    const m = newMachine();
+    const r = await runApp(m, async () => {
+      // Sleep waits in the kernel; not awaiting it leaves the thread inside NtDelayExecution.
+      void Sleep(10);
+      VirtualAlloc(0, 4096, 0x3000, 4);
+      await Promise.resolve();
+    });
+    expect(r.error).to.be.instanceOf(ModeError);
+    // Sleep is SleepEx underneath, the call the thread is still inside.
+    expect(String(r.error)).to.include("VirtualAlloc was called by app.exe:main while its call to SleepEx is still inside the kernel");
+    expect(String(r.error)).to.include("must await it");
   });
 
   it("a bug check is not an NtStatusError, so a driver's __except cannot mistake it for one", () => {
