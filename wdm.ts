@@ -143,3 +143,7 @@ export { IoCreateUnprotectedSymbolicLink } from "./io-manager/device.js";
 export { ZwCreateFile, ZwOpenFile, ZwReadFile, ZwWriteFile, ZwDeviceIoControlFile, IoGetDeviceObjectPointer } from "./io-manager/zw-file.js";
 export { FILE_SUPERSEDE, FILE_OPEN, FILE_CREATE, FILE_OPEN_IF, FILE_OVERWRITE, FILE_OVERWRITE_IF, FILE_DIRECTORY_FILE, FILE_NON_DIRECTORY_FILE, FILE_SYNCHRONOUS_IO_ALERT, FILE_SYNCHRONOUS_IO_NONALERT, FILE_SUPERSEDED, FILE_OPENED, FILE_CREATED, FILE_OVERWRITTEN, FILE_EXISTS, FILE_DOES_NOT_EXIST } from "./io-manager/create-options.js";
 export { FILE_SHARE_READ, FILE_SHARE_WRITE, FILE_SHARE_DELETE, FILE_READ_ATTRIBUTES, FILE_ALL_ACCESS, FILE_ATTRIBUTE_NORMAL } from "./io-manager/constants.js";
+
+// ---- PnP device state and system shutdown (wdfgaps) ----
+export { IoInvalidateDeviceState, PNP_DEVICE_STATE_FLAGS, PNP_DEVICE_DISABLED, PNP_DEVICE_DONT_DISPLAY_IN_UI, PNP_DEVICE_FAILED, PNP_DEVICE_REMOVED, PNP_DEVICE_RESOURCE_REQUIREMENTS_CHANGED, PNP_DEVICE_NOT_DISABLEABLE } from "./io-manager/pnp.js";
+export { IoRegisterShutdownNotification, IoRegisterLastChanceShutdownNotification, IoUnregisterShutdownNotification, DO_SHUTDOWN_REGISTERED } from "./io-manager/shutdown.js";

@@ -581,20 +581,7 @@ function send(t: KThread, r: FxRequest, target: FxIoTarget, flags: number, timeo
   if (irp.CurrentLocation - 1 < IoGetAttachedDevice(dev).StackSize) return fail(STATUS_REQUEST_NOT_ACCEPTED);
   if (flags & WDF_REQUEST_SEND_OPTION_SEND_AND_FORGET) {
     if (!r.fromIo) return fail(STATUS_INVALID_DEVICE_REQUEST);
-    // The framework's request goes; the IRP is the lower driver's to complete.
-    const q = r.queue;
-    r.owner = "done";
-    r.completed = true;
-    r.queue = null;
-    irp.DriverContext[3] = null;
-    r.traceState("sent and forgotten", q);
-    r.refs++;
-    r.deleteObject();
-    IoSkipCurrentIrpStackLocation(irp);
-    const p = IoCallDriver(dev, irp);
-    if (q) q.released(t, r);
-    r.release();
-    if (p instanceof Promise) p.catch(() => undefined);
+    sendAndForget(t, r, irp, dev, "sent and forgotten");
     return true;
   }
   if (!r.formatted) {
@@ -643,6 +630,27 @@ function send(t: KThread, r: FxRequest, target: FxIoTarget, flags: number, timeo
     if (timer) timer.cancelled = true;
     return true;
   })();
+}
+
+/**
+ * A request the framework delivered goes down to `dev` and is no longer tracked: the request
+ * object is deleted (its cleanup runs) and the IRP is the lower driver's to complete
+ * (WDF_REQUEST_SEND_OPTION_SEND_AND_FORGET, and a filter's request it has no handler for).
+ */
+export function sendAndForget(t: KThread, r: FxRequest, irp: IRP, dev: DEVICE_OBJECT, how: string): void {
+  const q = r.queue;
+  r.owner = "done";
+  r.completed = true;
+  r.queue = null;
+  irp.DriverContext[3] = null;
+  r.traceState(how, q);
+  r.refs++;
+  r.deleteObject();
+  IoSkipCurrentIrpStackLocation(irp);
+  const p = IoCallDriver(dev, irp);
+  if (q) q.released(t, r);
+  r.release();
+  if (p instanceof Promise) p.catch(() => undefined);
 }
 
 /**
