@@ -135,11 +135,18 @@ export async function fxAddDevice(DriverObject: DRIVER_OBJECT, PhysicalDeviceObj
   if (!d || !add) return STATUS_INVALID_DEVICE_REQUEST;
   const t = m.currentThread();
   const init = new WDFDEVICE_INIT(g, false, PhysicalDeviceObject, null);
-  const before = PhysicalDeviceObject.AttachedDevice;
+  const before = stackTop(PhysicalDeviceObject);
   const r = invokeCallback(t, g, null, "EvtDriverDeviceAdd", add, { object: d.label, request: null, irp: null }, () => add(d, init));
   const status = (r instanceof Promise ? await r : r) >>> 0;
-  if (NT_SUCCESS(status) && PhysicalDeviceObject.AttachedDevice === before) return STATUS_INVALID_DEVICE_REQUEST;
+  if (NT_SUCCESS(status) && stackTop(PhysicalDeviceObject) === before) return STATUS_INVALID_DEVICE_REQUEST;
   return status;
+}
+
+/** The top of the stack a PDO is the bottom of (the device a new FDO or filter attaches to). */
+function stackTop(pdo: DEVICE_OBJECT): DEVICE_OBJECT {
+  let d = pdo;
+  while (d.AttachedDevice) d = d.AttachedDevice;
+  return d;
 }
 
 /** Attaches a new PnP device to its PDO's stack (WdfDeviceCreate for a PnP WDFDEVICE_INIT). */
