@@ -86,4 +86,4 @@ export type { ReportedDevice, DeviceNodeState, DeviceInterface, PnpVetoType } fr
 // ---- Device stacks with filter drivers; shutting the machine down (wdfgaps) ----
 export type { RootDeviceOptions } from "./io-manager/pnp.js";
 export { shutdownSystem } from "./io-manager/shutdown.js";
-export type { ShutdownResult } from "./io-manager/shutdown.js";
+export type { ShutdownResult, ShutdownNotice } from "./io-manager/shutdown.js";

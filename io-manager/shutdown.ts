@@ -80,10 +80,20 @@ export function IoUnregisterShutdownNotification(DeviceObject: DEVICE_OBJECT): v
   DeviceObject.Flags &= ~DO_SHUTDOWN_REGISTERED;
 }
 
+/** One IRP_MJ_SHUTDOWN the I/O manager sent. */
+export interface ShutdownNotice {
+  /** The registered device's label ("dev#3"). */
+  readonly device: string;
+  /** Whether it was on the last-chance list (IoRegisterLastChanceShutdownNotification). */
+  readonly lastChance: boolean;
+  /** The status its stack completed the IRP with, by name ("STATUS_SUCCESS"). */
+  readonly status: string;
+}
+
 /** What shutting the machine down did, device by device. */
 export interface ShutdownResult {
-  /** Each IRP_MJ_SHUTDOWN sent, in order: the registered device's label, which list it was on, and the status its stack completed it with. */
-  readonly notified: readonly { readonly device: string; readonly lastChance: boolean; readonly status: string }[];
+  /** Each IRP_MJ_SHUTDOWN sent, in order. */
+  readonly notified: readonly ShutdownNotice[];
 }
 
 /**
@@ -94,7 +104,7 @@ export interface ShutdownResult {
  * the list. Runs on a system thread, the machine running until it is done.
  */
 export async function shutdownSystem(m: Machine): Promise<ShutdownResult> {
-  const notified: { device: string; lastChance: boolean; status: string }[] = [];
+  const notified: ShutdownNotice[] = [];
   const l = listsOf(m);
   await onPnpThread(m, "system shutdown", async () => {
     for (const lastChance of [false, true]) {

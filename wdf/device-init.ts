@@ -35,7 +35,9 @@ export function WdfDeviceInitSetRequestAttributes(DeviceInit: WDFDEVICE_INIT, Re
   const g = DeviceInit.globals;
   if (!fxRequired(t, g, RequestAttributes, "WdfDeviceInitSetRequestAttributes", "RequestAttributes")) return;
   const a = RequestAttributes;
-  if ((a.ParentObject !== null && a.ParentObject !== undefined) || a.SynchronizationScope !== WdfSynchronizationScopeInheritFromParent || a.ExecutionLevel !== WdfExecutionLevelInheritFromParent) {
+  // Read as C reads the structure: a member that is not there counts as set.
+  const parent: unknown = a.ParentObject;
+  if ((parent !== null && parent !== undefined) || a.SynchronizationScope !== WdfSynchronizationScopeInheritFromParent || a.ExecutionLevel !== WdfExecutionLevelInheritFromParent) {
     if (verifierOn(t.machine, g)) fxViolation(t.machine, g, "InvalidAttributes", `WdfDeviceInitSetRequestAttributes: a request's attributes may name no ParentObject (the framework parents requests) and no synchronization scope or execution level of their own.`);
     return;
   }

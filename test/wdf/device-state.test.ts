@@ -224,7 +224,6 @@ describe("wdf device settings: SDDL, WDF_IO_TYPE_CONFIG, power paging, capabilit
   });
 
   it("WdfDeviceInitSetIoTypeEx sets reads' and writes' buffering from ReadWriteIoType (DeviceControlIoType is UMDF's: IOCTLs keep their METHOD_*); a wrong Size is ignored", async () => {
-    const m = newMachine();
     const flags: number[] = [];
     for (const [type, size] of [[wdf.WdfDeviceIoDirect, 16], [wdf.WdfDeviceIoDirect, 12]] as const) {
       const mm = newMachine();
@@ -248,7 +247,6 @@ describe("wdf device settings: SDDL, WDF_IO_TYPE_CONFIG, power paging, capabilit
       });
       expect(kit.status).to.equal(0);
     }
-    void m;
     expect(flags).to.deep.equal([wdm.DO_DIRECT_IO, wdm.DO_BUFFERED_IO]);
   });
 

@@ -29,12 +29,14 @@ async function loadFunctionDriver(m: Machine, log: string[]): Promise<void> {
       if (!created.Device) return created.status;
       const qc = new wdf.WDF_IO_QUEUE_CONFIG();
       wdf.WDF_IO_QUEUE_CONFIG_INIT_DEFAULT_QUEUE(qc, wdf.WdfIoQueueDispatchParallel);
-      qc.EvtIoDeviceControl = function FuncIoctl(_q, Request, OutputBufferLength, _i, IoControlCode) {
+      qc.EvtIoDeviceControl = function FuncIoctl(_q, Request, _o, _i, IoControlCode) {
         log.push(`KmdfFunc ioctl 0x${((IoControlCode >> 2) & 0xfff).toString(16)}`);
         const out = wdf.WdfRequestRetrieveOutputBuffer(Request, 4);
-        if (!wdm.NT_SUCCESS(out.status)) return wdf.WdfRequestComplete(Request, out.status);
+        if (!wdm.NT_SUCCESS(out.status)) {
+          wdf.WdfRequestComplete(Request, out.status);
+          return;
+        }
         w.writeU32(out.Buffer, (0xf00d0000 | ((IoControlCode >> 2) & 0xfff)) >>> 0);
-        void OutputBufferLength;
         wdf.WdfRequestCompleteWithInformation(Request, wdm.STATUS_SUCCESS, 4);
       };
       qc.EvtIoRead = function FuncRead(_q, Request) {
