@@ -73,7 +73,7 @@ export class WDF_IO_QUEUE_CONFIG {
   Size = 96;
   /** DispatchType: how the queue presents requests — WdfIoQueueDispatchSequential (one at a time), …Parallel (as they come), or …Manual (the driver retrieves them). */
   DispatchType: WDF_IO_QUEUE_DISPATCH_TYPE = WdfIoQueueDispatchInvalid;
-  /** PowerManaged: whether the queue stops dispatching while its device leaves D0; WdfUseDefault means yes for a PnP device's queue and no for a control device's (KMDF also says no for a filter driver's; filters are not modelled). */
+  /** PowerManaged: whether the queue stops dispatching while its device leaves D0; WdfUseDefault means yes for a PnP device's queue and no for a control device's or a filter's (WdfFdoInitSetFilter). */
   PowerManaged: WDF_TRI_STATE = WdfUseDefault;
   /** AllowZeroLengthRequests: false (the default) has the framework complete zero-length reads and writes itself with STATUS_SUCCESS instead of presenting them. */
   AllowZeroLengthRequests = false;
