@@ -84,3 +84,8 @@ export type { ExecutionCosts } from "./kernel/execution-time.js";
 // ---- The PnP manager (root-enumerated devices) ----
 export { createRootDevice, removeDevice, surpriseRemoveDevice, pnpManager, DeviceNode } from "./io-manager/pnp.js";
 export type { ReportedDevice, DeviceNodeState, DeviceInterface, PnpVetoType } from "./io-manager/pnp.js";
+
+// ---- Device stacks with filter drivers; shutting the machine down (wdfgaps) ----
+export type { RootDeviceOptions } from "./io-manager/pnp.js";
+export { shutdownSystem } from "./io-manager/shutdown.js";
+export type { ShutdownResult, ShutdownNotice } from "./io-manager/shutdown.js";

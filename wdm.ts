@@ -154,3 +154,7 @@ export { IoAllocateErrorLogEntry, IoWriteErrorLogEntry, IoFreeErrorLogEntry, IO_
 // ---- Unload-safe completion routines, the OS version (KeGetCurrentProcessorNumberEx is in api-ke) ----
 export { IoSetCompletionRoutineEx, IoGetAttachedDeviceReference } from "./io-manager/completion-ex.js";
 export { RtlGetVersion, RTL_OSVERSIONINFOW, RTL_OSVERSIONINFOEXW, VER_PLATFORM_WIN32_NT, VER_NT_WORKSTATION, VER_SUITE_SINGLEUSERTS } from "./kernel/version.js";
+
+// ---- PnP device state and system shutdown (wdfgaps) ----
+export { IoInvalidateDeviceState, PNP_DEVICE_STATE_FLAGS, PNP_DEVICE_DISABLED, PNP_DEVICE_DONT_DISPLAY_IN_UI, PNP_DEVICE_FAILED, PNP_DEVICE_REMOVED, PNP_DEVICE_RESOURCE_REQUIREMENTS_CHANGED, PNP_DEVICE_NOT_DISABLEABLE } from "./io-manager/pnp.js";
+export { IoRegisterShutdownNotification, IoRegisterLastChanceShutdownNotification, IoUnregisterShutdownNotification, DO_SHUTDOWN_REGISTERED } from "./io-manager/shutdown.js";

@@ -117,13 +117,17 @@ export class DeviceNode {
   readonly lastClose = new KEVENT(NotificationEvent, false);
   /** PnP IRPs the node was sent, in order ("IRP_MN_START_DEVICE → STATUS_SUCCESS"), for reports and tests. */
   readonly history: string[] = [];
+  /** The lower filter drivers' service names (the LowerFilters value), bottom first. */
+  lowerFilters: readonly string[] = [];
+  /** The upper filter drivers' service names (the UpperFilters value), bottom first. */
+  upperFilters: readonly string[] = [];
   constructor(
     /** "ROOT\\KMDFECHO\\0000". */
     readonly instanceId: string,
     /** The hardware ID the device was reported with ("Root\\KmdfEcho"), which the INF matched. */
     readonly hardwareId: string,
-    /** The physical device object, created by the root bus; the bottom of the stack. */
-    readonly pdo: DEVICE_OBJECT,
+    /** The physical device object, created by the root bus; the bottom of the stack (a new one when the PnP manager restarts a failed device). */
+    public pdo: DEVICE_OBJECT,
     /** The function driver's service name, whose AddDevice built the stack. */
     readonly service: string,
   ) {}
@@ -241,7 +245,7 @@ const PnpRootDispatchPnp: DRIVER_DISPATCH = function PnpRootDispatchPnp(DeviceOb
  * Sends IRP_MJ_PNP `minor` to the top of a node's stack from the current (system) thread and
  * waits for it, as the PnP manager does; the IRP starts with STATUS_NOT_SUPPORTED.
  */
-export async function sendPnpIrp(t: KThread, n: DeviceNode, minor: number): Promise<NTSTATUS> {
+export async function sendPnpIrp(t: KThread, n: DeviceNode, minor: number, information?: { value: number }): Promise<NTSTATUS> {
   const m = t.machine;
   const top = n.top;
   const irp: IRP | null = allocateIrp(m, top.StackSize, "service");
@@ -265,13 +269,14 @@ export async function sendPnpIrp(t: KThread, n: DeviceNode, minor: number): Prom
     await m.waits.waitFor([event], { waitAll: false, mode: KernelMode, alertable: false, timeout: null, reason: `the PnP manager waits for ${pnpMinorName(minor)} of ${n.instanceId}` });
     status = iosb.Status;
   }
+  if (information) information.value = iosb.Information;
   n.history.push(`${pnpMinorName(minor)} → ${ntStatusName(status)}`);
   if (m.trace.on) m.trace.emit("PnpIrp", { device: n.instanceId, minor: pnpMinorName(minor), phase: "completed", status });
   return status;
 }
 
 /** Runs `body` on a new system thread and the machine until it returns (the harness's view of a PnP operation). */
-async function onPnpThread<T>(m: Machine, label: string, body: (t: KThread) => Promise<T>): Promise<T> {
+export async function onPnpThread<T>(m: Machine, label: string, body: (t: KThread) => Promise<T>): Promise<T> {
   let done = false;
   let value: T | undefined;
   let error: unknown = null;
@@ -299,19 +304,38 @@ export interface ReportedDevice {
   readonly node: DeviceNode | null;
 }
 
+/** How a root-enumerated device is reported (what its INF and the registry say). */
+export interface RootDeviceOptions {
+  /** The function driver's service name (a loaded driver). */
+  service: string;
+  /** The hardware ID ("Root\\KmdfEcho"), from which the instance ID is made. */
+  hardwareId: string;
+  /** UpperFilters: services whose AddDevice attaches above the function driver, bottom first. */
+  upperFilters?: readonly string[];
+  /** LowerFilters: services whose AddDevice attaches between the PDO and the function driver, bottom first. */
+  lowerFilters?: readonly string[];
+}
+
 /**
  * IoReportDetectedDevice / the root enumerator finding an INF-installed device: creates the PDO
- * for `hardwareId` ("Root\\KmdfEcho"), calls the loaded driver `service`'s AddDevice and starts
- * the stack, running the machine until it is done. A failed AddDevice or START leaves the node
- * "failed" (its PDO deleted).
+ * for `hardwareId` ("Root\\KmdfEcho"), calls AddDevice of each driver of the stack in the order
+ * Windows does — the lower filters (LowerFilters, in order), the function driver (`service`),
+ * the upper filters (UpperFilters, in order), each attaching above the one before — and starts the
+ * stack, running the machine until it is done. A driver not loaded fails the report
+ * (STATUS_OBJECT_NAME_NOT_FOUND, no node); a failed AddDevice or START, or a function driver that
+ * attached no device, leaves the node "failed" (the devices attached so far get
+ * IRP_MN_REMOVE_DEVICE; the PDO is deleted). A filter that attaches nothing is allowed.
  */
-export async function createRootDevice(m: Machine, options: { service: string; hardwareId: string }): Promise<ReportedDevice> {
+export async function createRootDevice(m: Machine, options: RootDeviceOptions): Promise<ReportedDevice> {
   const io = ioManager(m);
   const pnp = pnpManager(m);
-  const driver = io.drivers.get(options.service.toLowerCase());
-  if (!driver) return { status: STATUS_OBJECT_NAME_NOT_FOUND, node: null };
-  const addDevice = driver.DriverExtension.AddDevice as DRIVER_ADD_DEVICE | null;
-  if (typeof addDevice !== "function") return { status: STATUS_INVALID_DEVICE_REQUEST, node: null };
+  const lower = options.lowerFilters ?? [];
+  const upper = options.upperFilters ?? [];
+  for (const name of [...lower, options.service, ...upper]) {
+    const d = io.drivers.get(name.toLowerCase());
+    if (!d) return { status: STATUS_OBJECT_NAME_NOT_FOUND, node: null };
+    if (typeof d.DriverExtension.AddDevice !== "function") return { status: STATUS_INVALID_DEVICE_REQUEST, node: null };
+  }
   const id = options.hardwareId.replace(/^Root\\/i, "").toUpperCase();
   const index = pnp.nodes.filter((n) => n.hardwareId.toLowerCase() === options.hardwareId.toLowerCase()).length;
   const instanceId = `ROOT\\${id}\\${index.toString().padStart(4, "0")}`;
@@ -323,38 +347,64 @@ export async function createRootDevice(m: Machine, options: { service: string; h
       if (!pdo) return { status: created.status, node: null };
       pdo.Flags &= ~DO_DEVICE_INITIALIZING;
       const node = new DeviceNode(instanceId, options.hardwareId, pdo, options.service);
+      node.lowerFilters = [...lower];
+      node.upperFilters = [...upper];
       pnp.nodes.push(node);
       if (m.trace.on) m.trace.emit("PnpDevice", { device: instanceId, state: "reported", driver: options.service });
-      const add = m.enterActivity("AddDevice", addDevice.name || "AddDevice", driver.shortName);
-      let status: NTSTATUS;
-      try {
-        const r = addDevice(driver, pdo);
-        status = (r instanceof Promise ? await r : r) >>> 0;
-      } catch (e) {
-        m.leaveActivity(add);
-        return m.unhandledKernelException(e, `AddDevice of ${driver.shortName}`);
-      }
-      m.leaveActivity(add);
-      node.history.push(`AddDevice → ${ntStatusName(status)}`);
-      if (!NT_SUCCESS(status) || node.top === pdo) {
-        node.state = "failed";
-        IoDeleteDevice(pdo);
-        return { status: NT_SUCCESS(status) ? STATUS_INVALID_DEVICE_REQUEST : status, node };
-      }
-      for (let d: DEVICE_OBJECT | null = pdo.AttachedDevice; d; d = d.AttachedDevice) d.Flags &= ~DO_DEVICE_INITIALIZING;
-      const st = await sendPnpIrp(t, node, IRP_MN_START_DEVICE);
-      if (!NT_SUCCESS(st)) {
-        node.state = "failed";
-        await sendPnpIrp(t, node, IRP_MN_REMOVE_DEVICE);
-        return { status: st, node };
-      }
-      node.state = "started";
-      if (m.trace.on) m.trace.emit("PnpDevice", { device: instanceId, state: "started", driver: options.service });
-      return { status: STATUS_SUCCESS, node };
+      const status = await buildStack(t, node);
+      return { status, node };
     } finally {
       m.leaveActivity(token);
     }
   });
+}
+
+/**
+ * Builds and starts a node's stack on its PDO: AddDevice of the lower filters, the function
+ * driver and the upper filters, then IRP_MN_START_DEVICE. The node ends "started" or "failed".
+ */
+async function buildStack(t: KThread, node: DeviceNode): Promise<NTSTATUS> {
+  const m = t.machine;
+  const io = ioManager(m);
+  const pdo = node.pdo;
+  const fail = async (status: NTSTATUS): Promise<NTSTATUS> => {
+    node.state = "failed";
+    // Drivers that attached get IRP_MN_REMOVE_DEVICE (the root bus deletes the PDO with it).
+    if (node.top !== pdo) await sendPnpIrp(t, node, IRP_MN_REMOVE_DEVICE);
+    else IoDeleteDevice(pdo);
+    return status;
+  };
+  const stack: { service: string; role: string | null }[] = [...node.lowerFilters.map((s) => ({ service: s, role: "lower filter" })), { service: node.service, role: null }, ...node.upperFilters.map((s) => ({ service: s, role: "upper filter" }))];
+  for (const { service, role } of stack) {
+    const driver = io.drivers.get(service.toLowerCase());
+    const addDevice = driver?.DriverExtension.AddDevice as DRIVER_ADD_DEVICE | null | undefined;
+    if (!driver || typeof addDevice !== "function") return fail(STATUS_OBJECT_NAME_NOT_FOUND);
+    const before = node.top;
+    const add = m.enterActivity("AddDevice", addDevice.name || "AddDevice", driver.shortName);
+    let status: NTSTATUS;
+    try {
+      const r = addDevice(driver, pdo);
+      status = (r instanceof Promise ? await r : r) >>> 0;
+    } catch (e) {
+      m.leaveActivity(add);
+      return m.unhandledKernelException(e, `AddDevice of ${driver.shortName}`);
+    }
+    m.leaveActivity(add);
+    node.history.push(role === null ? `AddDevice → ${ntStatusName(status)}` : `AddDevice (${role} ${driver.shortName}) → ${ntStatusName(status)}`);
+    if (!NT_SUCCESS(status)) return fail(status);
+    // The function driver must attach its FDO; a filter may decline to attach.
+    if (role === null && node.top === before) return fail(STATUS_INVALID_DEVICE_REQUEST);
+  }
+  for (let d: DEVICE_OBJECT | null = pdo.AttachedDevice; d; d = d.AttachedDevice) d.Flags &= ~DO_DEVICE_INITIALIZING;
+  const st = await sendPnpIrp(t, node, IRP_MN_START_DEVICE);
+  if (!NT_SUCCESS(st)) {
+    node.state = "failed";
+    await sendPnpIrp(t, node, IRP_MN_REMOVE_DEVICE);
+    return st;
+  }
+  node.state = "started";
+  if (m.trace.on) m.trace.emit("PnpDevice", { device: node.instanceId, state: "started", driver: node.service });
+  return STATUS_SUCCESS;
 }
 
 /** Why an orderly removal was refused (PNP_VETO_TYPE). */
@@ -411,6 +461,68 @@ export function surpriseRemoveDevice(m: Machine, n: DeviceNode): boolean {
     if (m.trace.on) m.trace.emit("PnpDevice", { device: n.instanceId, state: "removed", driver: n.service });
   });
   return true;
+}
+
+// ---- A device that reports itself failed (IoInvalidateDeviceState) ---------------------------
+
+/** PNP_DEVICE_STATE bits a driver reports in IRP_MN_QUERY_PNP_DEVICE_STATE's Information (wdm.h). */
+export const PNP_DEVICE_STATE_FLAGS = {
+  PNP_DEVICE_DISABLED: 0x1,
+  PNP_DEVICE_DONT_DISPLAY_IN_UI: 0x2,
+  PNP_DEVICE_FAILED: 0x4,
+  PNP_DEVICE_REMOVED: 0x8,
+  PNP_DEVICE_RESOURCE_REQUIREMENTS_CHANGED: 0x10,
+  PNP_DEVICE_NOT_DISABLEABLE: 0x20,
+} as const;
+export const { PNP_DEVICE_DISABLED, PNP_DEVICE_DONT_DISPLAY_IN_UI, PNP_DEVICE_FAILED, PNP_DEVICE_REMOVED, PNP_DEVICE_RESOURCE_REQUIREMENTS_CHANGED, PNP_DEVICE_NOT_DISABLEABLE } = PNP_DEVICE_STATE_FLAGS;
+
+/**
+ * IoInvalidateDeviceState: a driver of the stack says the device's PnP state changed. The PnP
+ * manager, on a system thread of its own, sends IRP_MN_QUERY_PNP_DEVICE_STATE; when the answer has
+ * PNP_DEVICE_FAILED (or PNP_DEVICE_REMOVED) it tears the stack down as for a device that is gone —
+ * interfaces disabled, IRP_MN_SURPRISE_REMOVAL, IRP_MN_REMOVE_DEVICE once the last handle closes —
+ * and the node stays "failed". With PNP_DEVICE_RESOURCE_REQUIREMENTS_CHANGED as well, it then
+ * re-enumerates the device: a new PDO, every AddDevice and IRP_MN_START_DEVICE again (the restart
+ * KMDF asks for with WdfDeviceFailedAttemptRestart). Callable at IRQL <= DISPATCH_LEVEL; a device
+ * object that is no started PnP PDO is ignored.
+ */
+export function IoInvalidateDeviceState(PhysicalDeviceObject: DEVICE_OBJECT): void {
+  const m = currentMachine("IoInvalidateDeviceState");
+  m.kernelCall("IoInvalidateDeviceState");
+  const n = pnpManager(m).nodeOf(PhysicalDeviceObject);
+  if (!n || n.state !== "started") return;
+  m.createSystemThread(`PnP manager (device state of ${n.instanceId})`, async () => {
+    const t = m.currentThread();
+    if (n.state !== "started") return;
+    const state = await queryDeviceState(t, n);
+    if ((state & (PNP_DEVICE_FAILED | PNP_DEVICE_REMOVED)) === 0) return;
+    n.state = "surprise-removed";
+    if (m.trace.on) m.trace.emit("PnpDevice", { device: n.instanceId, state: "failed", driver: n.service });
+    disableInterfaces(m, n);
+    await sendPnpIrp(t, n, IRP_MN_SURPRISE_REMOVAL);
+    if (openCount(n) > 0) {
+      await m.waits.waitFor([n.lastClose], { waitAll: false, mode: KernelMode, alertable: false, timeout: null, reason: `the PnP manager waits for the last handle to the failed ${n.instanceId} to close before IRP_MN_REMOVE_DEVICE` });
+    }
+    await sendPnpIrp(t, n, IRP_MN_REMOVE_DEVICE);
+    n.state = "failed";
+    if ((state & PNP_DEVICE_RESOURCE_REQUIREMENTS_CHANGED) === 0 || (state & PNP_DEVICE_REMOVED) !== 0) return;
+    // Re-enumeration: the bus reports the device again; its drivers build a new stack.
+    const pnp = pnpManager(m);
+    const created = IoCreateDevice(pnp.rootDriver, null, pnp.nextPdoName(), FILE_DEVICE_UNKNOWN, 0, false);
+    if (!created.DeviceObject) return;
+    created.DeviceObject.Flags &= ~DO_DEVICE_INITIALIZING;
+    n.pdo = created.DeviceObject;
+    n.lastClose.SignalState = 0;
+    if (m.trace.on) m.trace.emit("PnpDevice", { device: n.instanceId, state: "restarting", driver: n.service });
+    await buildStack(t, n);
+  });
+}
+
+/** IRP_MN_QUERY_PNP_DEVICE_STATE: the PNP_DEVICE_STATE bits the stack reports (0 when it fails the IRP). */
+async function queryDeviceState(t: KThread, n: DeviceNode): Promise<number> {
+  const info = { value: 0 };
+  const st = await sendPnpIrp(t, n, IRP_MN_QUERY_PNP_DEVICE_STATE, info);
+  return NT_SUCCESS(st) ? info.value : 0;
 }
 
 /** Whether an app's request to the node's stack is in flight (dispatched, not completed). */

@@ -34,9 +34,10 @@ import {
   IRP_MJ_PNP,
   IRP_MJ_POWER,
   IRP_MJ_READ,
+  IRP_MJ_SHUTDOWN,
   IRP_MJ_WRITE,
 } from "../io-manager/constants.js";
-import { IoCreateDevice, IoCreateSymbolicLink, IoDeleteDevice, IoDeleteSymbolicLink } from "../io-manager/device.js";
+import { IoCreateSymbolicLink, IoDeleteDevice, IoDeleteSymbolicLink } from "../io-manager/device.js";
 import type { DEVICE_OBJECT } from "../io-manager/device-object.js";
 import type { DRIVER_DISPATCH } from "../io-manager/driver-object.js";
 import type { FILE_OBJECT } from "../io-manager/file-object.js";
@@ -61,6 +62,9 @@ import { FxRequest, completeIrp, markPending } from "./request.js";
 import { FxDriver, fxDriver } from "./driver.js";
 import { attachPnpDevice, dispatchPnp, dispatchPower, type FxPnpState, type WDF_PNPPOWER_EVENT_CALLBACKS } from "./pnp.js";
 import type { FxIoTarget } from "./io-target.js";
+import { createDeviceObject, deviceCreated } from "./device-init.js";
+import { autoForwardsFileRequests, forwardCreate, passToLower } from "./filter.js";
+import { onShutdown } from "./shutdown.js";
 
 /** WDF_DEVICE_IO_TYPE. */
 export const WDF_DEVICE_IO_TYPE = { WdfDeviceIoUndefined: 0, WdfDeviceIoNeither: 1, WdfDeviceIoBuffered: 2, WdfDeviceIoDirect: 3, WdfDeviceIoBufferedOrDirect: 4 } as const;
@@ -85,6 +89,11 @@ export class WDFDEVICE_INIT {
   /** @internal */ fileAttributes: WDF_OBJECT_ATTRIBUTES | null = null;
   /** @internal */ inCallerContext: EVT_WDF_IO_IN_CALLER_CONTEXT | null = null;
   /** @internal */ pnpPower: WDF_PNPPOWER_EVENT_CALLBACKS | null = null;
+  /** @internal WdfDeviceInitSetRequestAttributes: what every request the framework makes for the device gets. */ requestAttributes: WDF_OBJECT_ATTRIBUTES | null = null;
+  /** @internal WdfFdoInitSetFilter: the device is a filter (requests it does not handle go down). */ filter = false;
+  /** @internal WdfDeviceInitAssignSDDLString: the device object's security descriptor. */ sddlOverride: string | null = null;
+  /** @internal WdfDeviceInitSetPowerPageable / NotPageable / Inrush. */ powerPaging: "pageable" | "not pageable" | "inrush" = "pageable";
+  /** @internal WdfControlDeviceInitSetShutdownNotification. */ shutdown: { callback: (Device: WDFDEVICE) => void; flags: number } | null = null;
   /** @internal */ consumed = false;
   /** @internal */ freed = false;
   constructor(
@@ -180,7 +189,8 @@ export function fxDeviceOf(d: DEVICE_OBJECT): FxDevice | null {
   return ext instanceof FxDevice ? ext : null;
 }
 
-function initOk(t: KThread, DeviceInit: WDFDEVICE_INIT | null, api: string): DeviceInit is WDFDEVICE_INIT {
+/** The check every WDFDEVICE_INIT routine makes: a live init (WDF_VIOLATION 0x4 for NULL, 0x5 for one already used, under the verifier). */
+export function initOk(t: KThread, DeviceInit: WDFDEVICE_INIT | null, api: string): DeviceInit is WDFDEVICE_INIT {
   if (!(DeviceInit instanceof WDFDEVICE_INIT)) {
     const g = fxMachine(t.machine).currentGlobals();
     fxRequired(t, g, null, api, "DeviceInit");
@@ -301,7 +311,7 @@ export function WdfDeviceCreate(DeviceInit: WDFDEVICE_INIT, DeviceAttributes: WD
   const drv = fxDriver(g);
   if (!drv) return { status: STATUS_INVALID_DEVICE_STATE, Device: null };
   const dev = new FxDevice(DeviceInit, DeviceAttributes, drv);
-  const created = IoCreateDevice<FxDevice>(g.DriverObject, dev, DeviceInit.deviceName, DeviceInit.deviceType, DeviceInit.characteristics, DeviceInit.exclusive);
+  const created = createDeviceObject(t, dev, DeviceInit);
   if (!NT_SUCCESS(created.status) || !created.DeviceObject) {
     dev.deleteObject();
     return { status: created.status, Device: null };
@@ -320,6 +330,7 @@ export function WdfDeviceCreate(DeviceInit: WDFDEVICE_INIT, DeviceAttributes: WD
       return { status: st, Device: null };
     }
   }
+  deviceCreated(t, dev, d);
   dev.traceCreated();
   return { status: STATUS_SUCCESS, Device: dev };
 }
@@ -463,8 +474,12 @@ export const FxDeviceDispatch: DRIVER_DISPATCH = function FxDeviceDispatch(Devic
       return dispatchPnp(t, dev, Irp);
     case IRP_MJ_POWER:
       return dispatchPower(t, dev, Irp);
+    case IRP_MJ_SHUTDOWN:
+      if (dev.init.shutdown !== null) return onShutdown(t, dev, Irp);
+      return dev.init.filter ? passToLower(t, dev, Irp) : completeNow(t, Irp, STATUS_INVALID_DEVICE_REQUEST);
     default:
-      return completeNow(t, Irp, STATUS_INVALID_DEVICE_REQUEST);
+      // What the framework does not handle: a filter passes it down, a function driver fails it.
+      return dev.init.filter ? passToLower(t, dev, Irp) : completeNow(t, Irp, STATUS_INVALID_DEVICE_REQUEST);
   }
 };
 
@@ -478,8 +493,11 @@ function completeNow(t: KThread, irp: IRP, status: NTSTATUS): NTSTATUS {
 function onIo(t: KThread, dev: FxDevice, irp: IRP, major: number): MaybePromise<NTSTATUS> {
   const inCaller = dev.init.inCallerContext;
   const q = inCaller ? null : dev.queueFor(major);
-  if (!inCaller && !q) return completeNow(t, irp, STATUS_INVALID_DEVICE_REQUEST);
+  // A filter passes down what it has no queue for (FxPkgIo's dispatch for a filter device).
+  if (!inCaller && !q) return dev.init.filter ? passToLower(t, dev, irp) : completeNow(t, irp, STATUS_INVALID_DEVICE_REQUEST);
   const r = new FxRequest(dev.globals, dev, irp, true, null);
+  const ra = dev.init.requestAttributes;
+  if (ra !== null) r.applyAttributes(ra);
   const fo = irp.Stack[irp.CurrentLocation - 1]?.FileObject ?? null;
   if (fo !== null && dev.fileObjects.size !== 0) r.fxFileObject = dev.fileObjects.get(fo) ?? null;
   if (t.machine.trace.on) {
@@ -515,8 +533,10 @@ function onCreate(t: KThread, dev: FxDevice, irp: IRP): MaybePromise<NTSTATUS> {
   dev.fileObjects.set(fo, fxfo);
   const cb = dev.init.fileConfig?.EvtDeviceFileCreate ?? null;
   const q = dev.dispatchTable.get(IRP_MJ_CREATE) ?? null;
-  if (!cb && !q) return completeNow(t, irp, STATUS_SUCCESS);
+  if (!cb && !q) return autoForwardsFileRequests(dev) ? forwardCreate(t, dev, irp, fo) : completeNow(t, irp, STATUS_SUCCESS);
   const r = new FxRequest(dev.globals, dev, irp, true, null);
+  const ra = dev.init.requestAttributes;
+  if (ra !== null) r.applyAttributes(ra);
   r.fxFileObject = fxfo;
   r.traceCreated();
   markPending(t, irp);
@@ -536,11 +556,11 @@ function onCleanup(t: KThread, dev: FxDevice, irp: IRP): MaybePromise<NTSTATUS> 
   const fo = irp.Stack[irp.CurrentLocation - 1]?.FileObject ?? null;
   const fxfo = fo ? (dev.fileObjects.get(fo) ?? null) : null;
   const cb = dev.init.fileConfig?.EvtFileCleanup ?? null;
-  const finish = (): NTSTATUS => {
+  const finish = (): MaybePromise<NTSTATUS> => {
     // Requests of this file object still waiting in the device's queues are cancelled; the ones
     // the driver holds are its own to complete (it just had EvtFileCleanup to do so).
     if (fo) for (const q of [...dev.queues]) q.purge(t, fo);
-    return completeNow(t, irp, STATUS_SUCCESS);
+    return autoForwardsFileRequests(dev) ? passToLower(t, dev, irp) : completeNow(t, irp, STATUS_SUCCESS);
   };
   if (cb && fxfo) {
     const res = invokeCallback(t, dev.globals, dev.lockForFileCallbacks(), "EvtFileCleanup", cb, { object: fxfo.label, request: null, irp: irp.label }, () => cb(fxfo));
@@ -553,12 +573,12 @@ function onClose(t: KThread, dev: FxDevice, irp: IRP): MaybePromise<NTSTATUS> {
   const fo = irp.Stack[irp.CurrentLocation - 1]?.FileObject ?? null;
   const fxfo = fo ? (dev.fileObjects.get(fo) ?? null) : null;
   const cb = dev.init.fileConfig?.EvtFileClose ?? null;
-  const finish = (): NTSTATUS => {
+  const finish = (): MaybePromise<NTSTATUS> => {
     if (fo && fxfo) {
       dev.fileObjects.delete(fo);
       fxfo.deleteObject();
     }
-    return completeNow(t, irp, STATUS_SUCCESS);
+    return autoForwardsFileRequests(dev) ? passToLower(t, dev, irp) : completeNow(t, irp, STATUS_SUCCESS);
   };
   if (cb && fxfo) {
     const res = invokeCallback(t, dev.globals, dev.lockForFileCallbacks(), "EvtFileClose", cb, { object: fxfo.label, request: null, irp: irp.label }, () => cb(fxfo));

@@ -39,7 +39,7 @@ export class WDF_FILEOBJECT_CONFIG {
   EvtFileClose: EVT_WDF_FILE_CLOSE | null = null;
   /** EvtFileCleanup: the last handle to the file object was closed (IRP_MJ_CLEANUP); the framework then cancels that file object's requests still waiting in the device's queues. */
   EvtFileCleanup: EVT_WDF_FILE_CLEANUP | null = null;
-  /** AutoForwardCleanupClose: whether the framework sends create, cleanup and close on to the lower driver rather than completing them (WdfUseDefault: only for a filter); filters are not modelled, so here the framework always completes them. */
+  /** AutoForwardCleanupClose: whether the framework sends create, cleanup and close on to the lower driver rather than completing them (WdfUseDefault: only for a filter). A create goes down only when the driver has no EvtDeviceFileCreate; with one, the driver forwards or completes it itself. */
   AutoForwardCleanupClose: WDF_TRI_STATE = 2;
   /** FileObjectClass: whether the driver needs a framework file object for each open and where the framework may keep it (FsContext, FsContext2, or neither); every open gets one here. */
   FileObjectClass: number = WdfFileObjectWdfCannotUseFsContexts;

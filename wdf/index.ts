@@ -267,3 +267,24 @@ export { WdfCollectionCreate, WdfCollectionAdd, WdfCollectionRemove, WdfCollecti
 // ---- The KMDF verifier's codes ----
 export { WDF_BUGCHECK_CODES, WDF_REQUEST_FATAL_ERROR_CODES, KMDF_RULES } from "./violations.js";
 export type { KmdfRuleId, KmdfRuleInfo } from "./violations.js";
+
+// ---- Request attributes, security, I/O type and power paging of a device (device-init.ts) ----
+export { WdfDeviceInitSetRequestAttributes, WdfDeviceInitAssignSDDLString, WDF_IO_TYPE_CONFIG, WDF_IO_TYPE_CONFIG_INIT, WdfDeviceInitSetIoTypeEx, WdfDeviceInitSetPowerPageable, WdfDeviceInitSetPowerNotPageable, WdfDeviceInitSetPowerInrush } from "./device-init.js";
+export { WdfObjectContextGetObject, WdfObjectGetTypedContextWorker } from "./object.js";
+
+// ---- Filter devices (filter.ts) ----
+export { WdfFdoInitSetFilter, WdfFdoInitWdmGetPhysicalDevice, WdfDeviceWdmGetAttachedDevice, WdfDeviceWdmGetPhysicalDevice } from "./filter.js";
+
+// ---- Queues: stop and purge ----
+export { WdfIoQueueStopAndPurge, WdfIoQueueStopAndPurgeSynchronously } from "./queue.js";
+
+// ---- Device failure and capabilities (device-state.ts) ----
+export { WDF_DEVICE_FAILED_ACTION, WdfDeviceFailedAttemptRestart, WdfDeviceFailedNoRestart, WdfDeviceSetFailed, WDF_DEVICE_PNP_CAPABILITIES, WDF_DEVICE_PNP_CAPABILITIES_INIT, WdfDeviceSetPnpCapabilities, WDF_DEVICE_POWER_CAPABILITIES, WDF_DEVICE_POWER_CAPABILITIES_INIT, WdfDeviceSetPowerCapabilities } from "./device-state.js";
+
+// ---- Shutdown notification of a control device (shutdown.ts) ----
+export { WDF_DEVICE_SHUTDOWN_FLAGS, WdfDeviceShutdown, WdfDeviceLastChanceShutdown, WdfControlDeviceInitSetShutdownNotification } from "./shutdown.js";
+export type { EVT_WDF_DEVICE_SHUTDOWN_NOTIFICATION } from "./shutdown.js";
+
+// ---- Debugging aids and request origin ----
+export { WdfVerifierDbgBreakPoint } from "./verifier-break.js";
+export { WdfRequestIsFromUserModeDriver } from "./request-origin.js";

@@ -310,7 +310,7 @@ export function WdfRequestCreate(RequestAttributes: WDF_OBJECT_ATTRIBUTES | null
   if (IoTarget !== null) {
     const target = fxTarget(t, IoTarget, "WdfRequestCreate");
     if (!target) return { status: STATUS_INVALID_HANDLE, Request: null };
-    stack = target.device ? IoGetAttachedDevice(target.device).StackSize : 1;
+    stack = target.device ? target.device.StackSize : 1;
   }
   const parent = RequestAttributes?.ParentObject ? fxParent(t, RequestAttributes.ParentObject, "WdfRequestCreate") : defaultParent(g);
   if (RequestAttributes?.ParentObject && !parent) return { status: STATUS_INVALID_HANDLE, Request: null };
@@ -395,7 +395,7 @@ function fitTarget(t: KThread, r: FxRequest, target: FxIoTarget): NTSTATUS {
   const irp = r.irp;
   if (!irp) return STATUS_INVALID_HANDLE;
   if (!target.device) return STATUS_INVALID_DEVICE_STATE;
-  const need = IoGetAttachedDevice(target.device).StackSize;
+  const need = target.device.StackSize;
   if (irp.CurrentLocation - 1 >= need) return STATUS_SUCCESS;
   if (r instanceof FxDriverRequest && r.owner === "driver" && irp.CurrentLocation > irp.StackCount) {
     const fresh = allocateIrp(t.machine, need, "IoAllocateIrp");
@@ -577,24 +577,13 @@ function send(t: KThread, r: FxRequest, target: FxIoTarget, flags: number, timeo
   if (r.cancelable) return fail(STATUS_INVALID_DEVICE_REQUEST);
   const dev = target.device;
   if (!dev || (target.state !== "started" && (flags & WDF_REQUEST_SEND_OPTION_IGNORE_TARGET_STATE) === 0)) return fail(STATUS_INVALID_DEVICE_STATE);
-  // Not enough stack locations for the target's stack (FxIoTarget::HasEnoughStackLocations).
-  if (irp.CurrentLocation - 1 < IoGetAttachedDevice(dev).StackSize) return fail(STATUS_REQUEST_NOT_ACCEPTED);
+  // Not enough stack locations for the target's stack (FxIoTarget::HasEnoughStackLocations): the
+  // target device's own StackSize — the next-lower device for the local target (the filter above
+  // it is not sent to), the top of the remote stack as it was opened.
+  if (irp.CurrentLocation - 1 < dev.StackSize) return fail(STATUS_REQUEST_NOT_ACCEPTED);
   if (flags & WDF_REQUEST_SEND_OPTION_SEND_AND_FORGET) {
     if (!r.fromIo) return fail(STATUS_INVALID_DEVICE_REQUEST);
-    // The framework's request goes; the IRP is the lower driver's to complete.
-    const q = r.queue;
-    r.owner = "done";
-    r.completed = true;
-    r.queue = null;
-    irp.DriverContext[3] = null;
-    r.traceState("sent and forgotten", q);
-    r.refs++;
-    r.deleteObject();
-    IoSkipCurrentIrpStackLocation(irp);
-    const p = IoCallDriver(dev, irp);
-    if (q) q.released(t, r);
-    r.release();
-    if (p instanceof Promise) p.catch(() => undefined);
+    sendAndForget(t, r, irp, dev, "sent and forgotten");
     return true;
   }
   if (!r.formatted) {
@@ -643,6 +632,27 @@ function send(t: KThread, r: FxRequest, target: FxIoTarget, flags: number, timeo
     if (timer) timer.cancelled = true;
     return true;
   })();
+}
+
+/**
+ * A request the framework delivered goes down to `dev` and is no longer tracked: the request
+ * object is deleted (its cleanup runs) and the IRP is the lower driver's to complete
+ * (WDF_REQUEST_SEND_OPTION_SEND_AND_FORGET, and a filter's request it has no handler for).
+ */
+export function sendAndForget(t: KThread, r: FxRequest, irp: IRP, dev: DEVICE_OBJECT, how: string): void {
+  const q = r.queue;
+  r.owner = "done";
+  r.completed = true;
+  r.queue = null;
+  irp.DriverContext[3] = null;
+  r.traceState(how, q);
+  r.refs++;
+  r.deleteObject();
+  IoSkipCurrentIrpStackLocation(irp);
+  const p = IoCallDriver(dev, irp);
+  if (q) q.released(t, r);
+  r.release();
+  if (p instanceof Promise) p.catch(() => undefined);
 }
 
 /**
@@ -800,7 +810,7 @@ async function sendSynchronously(api: string, major: number, IoTarget: WDFIOTARG
   } else {
     const dev = target.device;
     if (!dev) return { status: STATUS_INVALID_DEVICE_STATE, BytesReturned: 0 };
-    const irp = allocateIrp(t.machine, IoGetAttachedDevice(dev).StackSize, "IoAllocateIrp");
+    const irp = allocateIrp(t.machine, dev.StackSize, "IoAllocateIrp");
     if (!irp) return { status: STATUS_INSUFFICIENT_RESOURCES, BytesReturned: 0 };
     r = new FxDriverRequest(target.globals, irp, null);
     r.owner = "driver";

@@ -255,6 +255,8 @@ export abstract class FxObject implements WDFOBJECT {
   allocateContext(info: WDF_OBJECT_CONTEXT_TYPE_INFO): boolean {
     if (this.getContext(info) !== null) return false;
     const value = info.create();
+    // The context's header names its object (WdfObjectContextGetObject).
+    if ((typeof value === "object" && value !== null) || typeof value === "function") contextOwners.set(value, this);
     if (this.contextInfo === null) {
       this.contextInfo = info;
       this.context = value;
@@ -377,6 +379,15 @@ function invokeObjectCallback(o: FxObject, role: string, cb: (Object: WDFOBJECT)
   }
   m.leaveActivity(token);
   if (m.trace.on) m.trace.emit("WdfCallbackReturned", { driver: o.globals.name, callback: role, routine: name });
+}
+
+/** Each context area's object: what the context header in front of it records in KMDF. */
+const contextOwners = new WeakMap<object, FxObject>();
+
+/** The object a context area belongs to (null for a value that is no framework context). */
+export function contextOwner(context: unknown): FxObject | null {
+  if ((typeof context !== "object" || context === null) && typeof context !== "function") return null;
+  return contextOwners.get(context) ?? null;
 }
 
 /** A plain WDFOBJECT (WdfObjectCreate). */
@@ -541,4 +552,36 @@ export function WdfObjectGetTypedContext<T>(Handle: WDFOBJECT, TypeInfo: WDF_OBJ
   const info: unknown = given instanceof WDF_OBJECT_CONTEXT_TYPE_INFO ? given : (typeof given === "object" && given !== null) || typeof given === "function" ? (given as { TypeInfo?: unknown }).TypeInfo : undefined;
   if (!(info instanceof WDF_OBJECT_CONTEXT_TYPE_INFO)) return badPointer("WdfObjectGetTypedContext", "TypeInfo", given, "a WDF_OBJECT_CONTEXT_TYPE_INFO (or a context accessor)");
   return o.getContext(info as WDF_OBJECT_CONTEXT_TYPE_INFO<T>);
+}
+
+/**
+ * WdfObjectGetTypedContextWorker: the routine WDF_DECLARE_CONTEXT_TYPE's accessors call (a driver
+ * may call it directly, as some do): the same as {@link WdfObjectGetTypedContext}.
+ */
+export function WdfObjectGetTypedContextWorker<T>(Handle: WDFOBJECT, TypeInfo: WDF_OBJECT_CONTEXT_TYPE_INFO<T> | WdfContextAccessor<T>): T | null {
+  return WdfObjectGetTypedContext(Handle, TypeInfo);
+}
+
+/**
+ * WdfObjectContextGetObject: the object a context area belongs to (the context's header names
+ * it), from a context a driver got through an accessor — a request's context in a completion
+ * routine, a device's context in a DPC. KMDF reads the header in front of the pointer without a
+ * check; irpsim looks the context up, and a value that is no framework context (NULL, a handle, a
+ * copy of a context) is WDF_VIOLATION under the verifier (0x4 for NULL, 0x3 otherwise) and NULL
+ * without it, where Windows would read whatever lies before the pointer.
+ */
+export function WdfObjectContextGetObject(ContextPointer: unknown): WDFOBJECT | null {
+  const t = fxEnter("WdfObjectContextGetObject");
+  const o = contextOwner(ContextPointer);
+  if (o !== null && !o.destroyed) return o;
+  const m = t.machine;
+  const g = fxMachine(m).currentGlobals();
+  if (ContextPointer === null || ContextPointer === undefined) {
+    fxRequired(t, g, ContextPointer, "WdfObjectContextGetObject", "ContextPointer");
+    return null;
+  }
+  if (verifierOn(m, g)) {
+    fxViolation(m, g, "NotAContext", `WdfObjectContextGetObject was given ${o !== null ? `the context of ${o.label}, whose object was already deleted` : ContextPointer instanceof FxObject ? `${ContextPointer.label}, a handle, not a context` : "a value that is no framework object's context"}.`, { p2: o?.handle ?? 0 });
+  }
+  return null;
 }

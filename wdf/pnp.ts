@@ -14,13 +14,14 @@ import { currentMachine } from "../kernel/context.js";
 import { KEVENT, NotificationEvent } from "../kernel/dispatcher.js";
 import { KernelMode, PASSIVE_LEVEL } from "../kernel/irql.js";
 import type { MaybePromise } from "../kernel/objects.js";
-import { NT_SUCCESS, STATUS_INVALID_DEVICE_REQUEST, STATUS_INVALID_HANDLE, STATUS_INVALID_PARAMETER, STATUS_MORE_PROCESSING_REQUIRED, STATUS_PENDING, STATUS_SUCCESS, type NTSTATUS } from "../kernel/status.js";
+import { NT_SUCCESS, STATUS_INVALID_DEVICE_REQUEST, STATUS_INVALID_HANDLE, STATUS_INVALID_PARAMETER, STATUS_MORE_PROCESSING_REQUIRED, STATUS_NOT_SUPPORTED, STATUS_PENDING, STATUS_SUCCESS, type NTSTATUS } from "../kernel/status.js";
 import type { KThread } from "../kernel/thread.js";
 import { IoAttachDeviceToDeviceStack, IoDeleteDevice, IoDetachDevice } from "../io-manager/device.js";
 import type { DEVICE_OBJECT } from "../io-manager/device-object.js";
 import type { DRIVER_OBJECT } from "../io-manager/driver-object.js";
 import { IoCopyCurrentIrpStackLocationToNext, IoSetCompletionRoutine, IoSkipCurrentIrpStackLocation, type IRP } from "../io-manager/irp.js";
 import { IoCallDriver } from "../io-manager/call-driver.js";
+import { IRP_MN_QUERY_PNP_DEVICE_STATE, PNP_DEVICE_FAILED, PNP_DEVICE_RESOURCE_REQUIREMENTS_CHANGED } from "../io-manager/pnp.js";
 import { IRP_MN_CANCEL_REMOVE_DEVICE, IRP_MN_QUERY_REMOVE_DEVICE, IRP_MN_REMOVE_DEVICE, IRP_MN_START_DEVICE, IRP_MN_SURPRISE_REMOVAL, IoRegisterDeviceInterface, IoSetDeviceInterfaceState, pnpManager } from "../io-manager/pnp.js";
 import { invokeCallback } from "./callback.js";
 import { fxEnter, fxIrqlOk, fxMachine } from "./globals.js";
@@ -112,6 +113,8 @@ export interface FxPnpState {
   state: "added" | "started" | "surprise-removed" | "removed";
   /** Hardware prepared (ReleaseHardware owed). */
   prepared: boolean;
+  /** WdfDeviceSetFailed's WDF_DEVICE_FAILED_ACTION (device-state.ts), once the driver failed the device. */
+  failedAction?: number;
 }
 
 const NO_RESOURCES: WDFCMRESLIST = { Count: 0 };
@@ -132,11 +135,18 @@ export async function fxAddDevice(DriverObject: DRIVER_OBJECT, PhysicalDeviceObj
   if (!d || !add) return STATUS_INVALID_DEVICE_REQUEST;
   const t = m.currentThread();
   const init = new WDFDEVICE_INIT(g, false, PhysicalDeviceObject, null);
-  const before = PhysicalDeviceObject.AttachedDevice;
+  const before = stackTop(PhysicalDeviceObject);
   const r = invokeCallback(t, g, null, "EvtDriverDeviceAdd", add, { object: d.label, request: null, irp: null }, () => add(d, init));
   const status = (r instanceof Promise ? await r : r) >>> 0;
-  if (NT_SUCCESS(status) && PhysicalDeviceObject.AttachedDevice === before) return STATUS_INVALID_DEVICE_REQUEST;
+  if (NT_SUCCESS(status) && stackTop(PhysicalDeviceObject) === before) return STATUS_INVALID_DEVICE_REQUEST;
   return status;
+}
+
+/** The top of the stack a PDO is the bottom of (the device a new FDO or filter attaches to). */
+function stackTop(pdo: DEVICE_OBJECT): DEVICE_OBJECT {
+  let d = pdo;
+  while (d.AttachedDevice) d = d.AttachedDevice;
+  return d;
 }
 
 /** Attaches a new PnP device to its PDO's stack (WdfDeviceCreate for a PnP WDFDEVICE_INIT). */
@@ -263,7 +273,8 @@ export async function dispatchPnp(t: KThread, dev: FxDevice, irp: IRP): Promise<
       return passDown(t, dev, irp);
     case IRP_MN_SURPRISE_REMOVAL: {
       pnp.state = "surprise-removed";
-      await step(t, dev, "EvtDeviceSurpriseRemoval", callbacks(dev)?.EvtDeviceSurpriseRemoval ?? null);
+      // A device its driver failed was powered down already and is not unplugged: no EvtDeviceSurpriseRemoval.
+      if (pnp.failedAction === undefined) await step(t, dev, "EvtDeviceSurpriseRemoval", callbacks(dev)?.EvtDeviceSurpriseRemoval ?? null);
       await powerDownSequence(t, dev);
       irp.Status = STATUS_SUCCESS;
       return passDown(t, dev, irp);
@@ -279,6 +290,15 @@ export async function dispatchPnp(t: KThread, dev: FxDevice, irp: IRP): Promise<
       const st = r instanceof Promise ? await r : r;
       if (lower) IoDetachDevice(lower);
       if (d && !d.deletePending) IoDeleteDevice(d);
+      return st;
+    }
+    case IRP_MN_QUERY_PNP_DEVICE_STATE: {
+      // Down first; on the way up the framework adds what it knows (a device its driver failed).
+      let st = await forwardAndWait(t, dev, irp);
+      if (st === STATUS_NOT_SUPPORTED && pnp.failedAction !== undefined) st = STATUS_SUCCESS;
+      if (NT_SUCCESS(st)) irp.Information = (irp.Information | failedDeviceState(pnp)) >>> 0;
+      irp.Status = st;
+      completeIrp(t, irp, 0);
       return st;
     }
     default:
@@ -393,3 +413,27 @@ export function pnpRequestReleased(dev: FxDevice): void {
 }
 
 export { pnpManager };
+
+// ---- A device its driver failed (WdfDeviceSetFailed, device-state.ts) -------------------------
+
+/** The PNP_DEVICE_STATE bits a failed device reports: FAILED, and RESOURCE_REQUIREMENTS_CHANGED to have it restarted (WdfDeviceFailedAttemptRestart). */
+function failedDeviceState(pnp: FxPnpState): number {
+  if (pnp.failedAction === undefined) return 0;
+  return pnp.failedAction === 1 ? PNP_DEVICE_FAILED | PNP_DEVICE_RESOURCE_REQUIREMENTS_CHANGED : PNP_DEVICE_FAILED;
+}
+
+/**
+ * The framework's own teardown of a device its driver failed, before it tells the PnP manager:
+ * the power-down (SelfManagedIoSuspend, power-managed queues stopped with EvtIoStop, D0Exit to
+ * D3Final) and EvtDeviceReleaseHardware. The removal IRPs that follow find it powered down.
+ */
+export async function failedPowerDown(t: KThread, dev: FxDevice): Promise<void> {
+  const pnp = dev.pnp;
+  if (!pnp) return;
+  await powerDownSequence(t, dev);
+  if (pnp.prepared) {
+    await step(t, dev, "EvtDeviceReleaseHardware", callbacks(dev)?.EvtDeviceReleaseHardware ?? null, NO_RESOURCES);
+    pnp.prepared = false;
+  }
+  trace(dev, "failed");
+}

@@ -26,6 +26,7 @@ import { FxDevice } from "./device.js";
 import { FxFileObject } from "./file-object.js";
 import { FxRequest, completeFxRequest, cancelForQueue, stopActionFlags } from "./request.js";
 import { pnpRequestReleased } from "./pnp.js";
+import { forwardUnhandled } from "./filter.js";
 
 // ---- Configuration --------------------------------------------------------------------------
 
@@ -72,7 +73,7 @@ export class WDF_IO_QUEUE_CONFIG {
   Size = 96;
   /** DispatchType: how the queue presents requests — WdfIoQueueDispatchSequential (one at a time), …Parallel (as they come), or …Manual (the driver retrieves them). */
   DispatchType: WDF_IO_QUEUE_DISPATCH_TYPE = WdfIoQueueDispatchInvalid;
-  /** PowerManaged: whether the queue stops dispatching while its device leaves D0; WdfUseDefault means yes for a PnP device's queue and no for a control device's (KMDF also says no for a filter driver's; filters are not modelled). */
+  /** PowerManaged: whether the queue stops dispatching while its device leaves D0; WdfUseDefault means yes for a PnP device's queue and no for a control device's or a filter's (WdfFdoInitSetFilter). */
   PowerManaged: WDF_TRI_STATE = WdfUseDefault;
   /** AllowZeroLengthRequests: false (the default) has the framework complete zero-length reads and writes itself with STATUS_SUCCESS instead of presenting them. */
   AllowZeroLengthRequests = false;
@@ -129,7 +130,7 @@ export const { WdfIoQueueAcceptRequests, WdfIoQueueDispatchRequests, WdfIoQueueN
 
 /** A Stop, Drain or Purge in progress: its callback or waiters. */
 interface StateWaiter {
-  readonly kind: "stop" | "drain" | "purge";
+  readonly kind: "stop" | "drain" | "purge" | "stop and purge";
   readonly callback: EVT_WDF_IO_QUEUE_STATE | null;
   readonly context: WDFCONTEXT;
   readonly event: KEVENT | null;
@@ -180,7 +181,7 @@ export class FxIoQueue extends FxObject {
     super(device.globals, "WDFQUEUE", parent);
     this.applyAttributes(attributes);
     this.dispatchType = config.DispatchType;
-    this.powerManaged = config.PowerManaged === WdfTrue || (config.PowerManaged === WdfUseDefault && device.pnp !== null);
+    this.powerManaged = config.PowerManaged === WdfTrue || (config.PowerManaged === WdfUseDefault && device.pnp !== null && !device.init.filter);
     this.powerOn = !this.powerManaged || device.inD0;
     this.allowZeroLength = config.AllowZeroLengthRequests;
     const n = config.Settings.Parallel.NumberOfPresentedRequests >>> 0;
@@ -389,7 +390,8 @@ export class FxIoQueue extends FxObject {
     }
     const def = this.evtDefault;
     if (def) return invokeCallback(t, g, lock, "EvtIoDefault", def, subject, () => def(this, r));
-    // No handler for this type: the framework fails the request.
+    // No handler for this type: a filter passes it down; otherwise the framework fails it.
+    if (forwardUnhandled(t, this.device, r)) return;
     completeFxRequest(t, r, STATUS_INVALID_DEVICE_REQUEST, 0, true);
   }
 
@@ -491,16 +493,16 @@ export class FxIoQueue extends FxObject {
   checkStateWaiters(t: KThread): void {
     if (this.stateWaiters.length === 0 || this.loopThreads.length > 0) return;
     for (const w of [...this.stateWaiters]) {
-      const done = w.kind === "stop" ? this.driverOwned.size === 0 : w.kind === "purge" ? this.driverOwned.size === 0 && this.waiting.length === 0 : this.driverOwned.size === 0 && this.waiting.length === 0;
+      const done = w.kind === "stop" || w.kind === "stop and purge" ? this.driverOwned.size === 0 : w.kind === "purge" ? this.driverOwned.size === 0 && this.waiting.length === 0 : this.driverOwned.size === 0 && this.waiting.length === 0;
       if (!done) continue;
       this.stateWaiters.splice(this.stateWaiters.indexOf(w), 1);
       if (this.stateWaiters.length === 0) this.machine.wdf?.leftAtPurge.delete(this);
-      if (w.kind === "purge") this.cancelDispatched = false;
-      if (this.machine.trace.on) this.machine.trace.emit("WdfQueueState", { queue: this.label, state: w.kind === "stop" ? "stopped" : w.kind === "purge" ? "purged" : "drained", driver: this.globals.name });
+      if (w.kind === "purge" || w.kind === "stop and purge") this.cancelDispatched = false;
+      if (this.machine.trace.on) this.machine.trace.emit("WdfQueueState", { queue: this.label, state: w.kind === "stop" ? "stopped" : w.kind === "purge" ? "purged" : w.kind === "stop and purge" ? "stopped and purged" : "drained", driver: this.globals.name });
       if (w.event) this.machine.signal(w.event);
       const cb = w.callback;
       if (cb) {
-        const r = invokeCallback(t, this.globals, this.presentationLock, w.kind === "stop" ? "EvtIoQueueStopComplete" : w.kind === "purge" ? "EvtIoQueuePurgeComplete" : "EvtIoQueueDrainComplete", cb, { object: this.label, request: null, irp: null }, () => {
+        const r = invokeCallback(t, this.globals, this.presentationLock, w.kind === "stop" ? "EvtIoQueueStopComplete" : w.kind === "purge" ? "EvtIoQueuePurgeComplete" : w.kind === "stop and purge" ? "EvtIoQueueStopAndPurgeComplete" : "EvtIoQueueDrainComplete", cb, { object: this.label, request: null, irp: null }, () => {
           cb(this, w.context);
         });
         if (r instanceof Promise) r.catch(() => undefined);
@@ -526,7 +528,7 @@ export class FxIoQueue extends FxObject {
     // Still waiting for requests the driver owns: reported if the run ends first (KMDF verifier).
     if (this.stateWaiters.length > 0 && this.globals.verifierOn) {
       const what = [...this.driverOwned].map((r) => r.label);
-      if (what.length > 0) fxMachine(this.machine).leftAtPurge.set(this, { what, why: w.kind === "stop" ? "stop" : w.kind === "purge" ? "purge" : "drain" });
+      if (what.length > 0) fxMachine(this.machine).leftAtPurge.set(this, { what, why: w.kind });
     }
   }
 
@@ -535,12 +537,12 @@ export class FxIoQueue extends FxObject {
    * for one the driver had seen, STATUS_CANCELLED otherwise), and cancel every driver-owned request
    * that is marked cancelable (its EvtRequestCancel runs).
    */
-  purge(t: KThread, flushOnly: FILE_OBJECT | null = null): void {
+  purge(t: KThread, flushOnly: FILE_OBJECT | null = null, keepAccepting = false): void {
     if (flushOnly === null) {
-      this.accepting = false;
+      this.accepting = keepAccepting;
       this.dispatching = false;
       this.cancelDispatched = true;
-      if (this.machine.trace.on) this.machine.trace.emit("WdfQueueState", { queue: this.label, state: "purging", driver: this.globals.name });
+      if (this.machine.trace.on) this.machine.trace.emit("WdfQueueState", { queue: this.label, state: keepAccepting ? "stopping and purging" : "purging", driver: this.globals.name });
     }
     for (let i = 0; i < this.waiting.length; ) {
       const r = this.waiting[i] as FxRequest;
@@ -790,7 +792,7 @@ export async function WdfIoQueuePurgeSynchronously(Queue: WDFQUEUE): Promise<voi
   });
 }
 
-async function synchronously(Queue: WDFQUEUE, api: string, kind: "stop" | "drain" | "purge", begin: (t: KThread, q: FxIoQueue) => void): Promise<void> {
+async function synchronously(Queue: WDFQUEUE, api: string, kind: StateWaiter["kind"], begin: (t: KThread, q: FxIoQueue) => void): Promise<void> {
   const t = fxEnter(api);
   const q = fxQueue(t, Queue, api);
   if (!q || !fxIrqlOk(t, q.globals, api, PASSIVE_LEVEL)) return;
@@ -804,6 +806,33 @@ async function synchronously(Queue: WDFQUEUE, api: string, kind: "stop" | "drain
   if (event.SignalState === 0) {
     await m.waits.waitFor([event], { waitAll: false, mode: KernelMode, alertable: false, timeout: null, reason: `${api}(${q.label}) waits until the driver owns none of its requests` });
   }
+}
+
+/**
+ * WdfIoQueueStopAndPurge: the queue stops delivering requests but goes on accepting and storing
+ * new ones (even after a Drain or Purge made it refuse them); the requests waiting in it are
+ * cancelled (EvtIoCanceledOnQueue for one the driver had seen, otherwise completed with
+ * STATUS_CANCELLED) and so is every driver-owned request marked cancelable (its EvtRequestCancel
+ * runs); requests the driver owns and did not mark stay the driver's to complete.
+ * StopAndPurgeComplete runs once the driver owns none of the queue's requests. New requests wait
+ * in the queue, undelivered, until WdfIoQueueStart. IRQL <= DISPATCH_LEVEL.
+ */
+export function WdfIoQueueStopAndPurge(Queue: WDFQUEUE, StopAndPurgeComplete: EVT_WDF_IO_QUEUE_STATE | null, Context: WDFCONTEXT): void {
+  const t = fxEnter("WdfIoQueueStopAndPurge");
+  const q = fxQueue(t, Queue, "WdfIoQueueStopAndPurge");
+  if (!q || !fxIrqlOk(t, q.globals, "WdfIoQueueStopAndPurge", DISPATCH_LEVEL)) return;
+  q.purge(t, null, true);
+  q.addStateWaiter(t, { kind: "stop and purge", callback: StopAndPurgeComplete, context: Context, event: null });
+}
+
+/**
+ * WdfIoQueueStopAndPurgeSynchronously: WdfIoQueueStopAndPurge, then waits (PASSIVE_LEVEL) until
+ * the driver owns none of the requests it had (new requests stay queued, undelivered).
+ */
+export async function WdfIoQueueStopAndPurgeSynchronously(Queue: WDFQUEUE): Promise<void> {
+  await synchronously(Queue, "WdfIoQueueStopAndPurgeSynchronously", "stop and purge", (t, q) => {
+    q.purge(t, null, true);
+  });
 }
 
 /**

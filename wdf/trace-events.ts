@@ -82,6 +82,15 @@ declare module "../kernel/trace.js" {
       /** The driver's name. */
       driver: string;
     };
+    /** WdfVerifierDbgBreakPoint: where a driver asked to break into the debugger (no debugger is attached; the machine runs on). */
+    WdfVerifierBreak: {
+      /** The driver's name. */
+      driver: string;
+      /** The driver routine that called it (its Evt callback or thread), null when unknown. */
+      routine: string | null;
+      /** Whether the KMDF verifier is on for the driver (on Windows the break happens only then). */
+      verifierOn: boolean;
+    };
     /** A PnP or power callback sequence step of a framework device ("PrepareHardware", "D0Entry", …). */
     WdfDeviceState: {
       /** The device's label. */
