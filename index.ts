@@ -82,3 +82,8 @@ export type { ExecutionCosts } from "./kernel/execution-time.js";
 // ---- The PnP manager (root-enumerated devices) ----
 export { createRootDevice, removeDevice, surpriseRemoveDevice, pnpManager, DeviceNode } from "./io-manager/pnp.js";
 export type { ReportedDevice, DeviceNodeState, DeviceInterface, PnpVetoType } from "./io-manager/pnp.js";
+
+// ---- Power: system sleep and wake from a scenario (io-manager/power-manager.ts) ----
+export { setSystemPowerState, wake, systemPowerState, devicePowerState } from "./io-manager/power-manager.js";
+export type { SystemPowerTransition } from "./io-manager/power-manager.js";
+export { SYSTEM_POWER_STATE, PowerSystemWorking, PowerSystemSleeping1, PowerSystemSleeping2, PowerSystemSleeping3, PowerSystemHibernate, PowerSystemShutdown, DEVICE_POWER_STATE } from "./io-manager/power-types.js";

@@ -143,3 +143,9 @@ export { IoCreateUnprotectedSymbolicLink } from "./io-manager/device.js";
 export { ZwCreateFile, ZwOpenFile, ZwReadFile, ZwWriteFile, ZwDeviceIoControlFile, IoGetDeviceObjectPointer } from "./io-manager/zw-file.js";
 export { FILE_SUPERSEDE, FILE_OPEN, FILE_CREATE, FILE_OPEN_IF, FILE_OVERWRITE, FILE_OVERWRITE_IF, FILE_DIRECTORY_FILE, FILE_NON_DIRECTORY_FILE, FILE_SYNCHRONOUS_IO_ALERT, FILE_SYNCHRONOUS_IO_NONALERT, FILE_SUPERSEDED, FILE_OPENED, FILE_CREATED, FILE_OVERWRITTEN, FILE_EXISTS, FILE_DOES_NOT_EXIST } from "./io-manager/create-options.js";
 export { FILE_SHARE_READ, FILE_SHARE_WRITE, FILE_SHARE_DELETE, FILE_READ_ATTRIBUTES, FILE_ALL_ACCESS, FILE_ATTRIBUTE_NORMAL } from "./io-manager/constants.js";
+
+// ---- Power management: IRP_MJ_POWER, PoCallDriver, PoRequestPowerIrp, PoSetPowerState (power) ----
+export { IrpMinorPower, IRP_MN_WAIT_WAKE, IRP_MN_POWER_SEQUENCE, IRP_MN_SET_POWER, IRP_MN_QUERY_POWER, SYSTEM_POWER_STATE, PowerSystemUnspecified, PowerSystemWorking, PowerSystemSleeping1, PowerSystemSleeping2, PowerSystemSleeping3, PowerSystemHibernate, PowerSystemShutdown, PowerSystemMaximum, DEVICE_POWER_STATE, PowerDeviceUnspecified, PowerDeviceD0, PowerDeviceD1, PowerDeviceD2, PowerDeviceD3, PowerDeviceMaximum, POWER_STATE_TYPE, SystemPowerState, DevicePowerState, POWER_ACTION, PowerActionNone, PowerActionReserved, PowerActionSleep, PowerActionHibernate, PowerActionShutdown, PowerActionShutdownReset, PowerActionShutdownOff, PowerActionWarmEject, PowerActionDisplayOff, POWER_STATE, POWER_SEQUENCE } from "./io-manager/power-types.js";
+export { PoCallDriver, PoStartNextPowerIrp, PoSetPowerState, PoRequestPowerIrp } from "./io-manager/power.js";
+export type { REQUEST_POWER_COMPLETE } from "./io-manager/power.js";
+export type { PowerParameters, WaitWakeParameters, PowerSequenceParameters } from "./io-manager/irp.js";

@@ -135,5 +135,12 @@ declare module "../kernel/trace.js" {
     PnpIrp: { device: string; /** The minor function's name ("IRP_MN_START_DEVICE"). */ minor: string; /** Whether the IRP was just sent or has come back. */ phase: "sent" | "completed"; status: number | null };
     /** A device node changed state ("reported", "started", "surprise-removed", "removed", an interface enabled…). */
     PnpDevice: { device: string; /** The node's new state, or what happened to one of its interfaces ("interface {guid} enabled"). */ state: string; driver: string };
+    // ---- Power (power.ts, power-manager.ts) ----
+    /** An IRP_MJ_POWER IRP the power manager sends (an S-IRP to a stack, or a D-IRP for PoRequestPowerIrp); `status` once completed. */
+    PowerIrp: { device: string; /** The minor function's name ("IRP_MN_SET_POWER"). */ minor: string; /** The state asked for ("S3", "D0", "wait-wake"). */ state: string; /** Whether the IRP was just sent or has come back. */ phase: "sent" | "completed"; status: number | null };
+    /** PoSetPowerState recorded a device's new power state. */
+    DevicePowerState: { device: string; driver: string; /** The new state ("D3"). */ state: string; /** The state before it. */ previous: string };
+    /** The system's power state: a transition begins ("S3 requested"), is vetoed, or is reached. */
+    SystemPowerState: { /** The system state concerned ("S3"). */ state: string; /** What happened: "requested", "vetoed by …", "entered". */ phase: string };
   }
 }
