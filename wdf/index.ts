@@ -267,3 +267,31 @@ export { WdfCollectionCreate, WdfCollectionAdd, WdfCollectionRemove, WdfCollecti
 // ---- The KMDF verifier's codes ----
 export { WDF_BUGCHECK_CODES, WDF_REQUEST_FATAL_ERROR_CODES, KMDF_RULES } from "./violations.js";
 export type { KmdfRuleId, KmdfRuleInfo } from "./violations.js";
+
+// ---- Power policy: S0 idle, StopIdle/ResumeIdle, policy ownership (power.ts) ----
+export {
+  WDF_DEVICE_POWER_POLICY_IDLE_SETTINGS,
+  WDF_DEVICE_POWER_POLICY_IDLE_SETTINGS_INIT,
+  WDF_POWER_POLICY_S0_IDLE_CAPABILITIES,
+  IdleCapsInvalid,
+  IdleCannotWakeFromS0,
+  IdleCanWakeFromS0,
+  IdleUsbSelectiveSuspend,
+  WDF_POWER_POLICY_S0_IDLE_USER_CONTROL,
+  IdleUserControlInvalid,
+  IdleDoNotAllowUserControl,
+  IdleAllowUserControl,
+  WDF_POWER_POLICY_IDLE_TIMEOUT_TYPE,
+  DriverManagedIdleTimeout,
+  SystemManagedIdleTimeout,
+  SystemManagedIdleTimeoutWithHint,
+  IdleTimeoutDefaultValue,
+  WDF_POWER_POLICY_EVENT_CALLBACKS,
+  WDF_POWER_POLICY_EVENT_CALLBACKS_INIT,
+  WdfDeviceInitSetPowerPolicyOwnership,
+  WdfDeviceInitSetPowerPolicyEventCallbacks,
+  WdfDeviceAssignS0IdleSettings,
+  WdfDeviceStopIdle,
+  WdfDeviceResumeIdle,
+} from "./power.js";
+export type { EVT_WDF_DEVICE_POWER_POLICY } from "./power.js";

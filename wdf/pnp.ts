@@ -30,6 +30,7 @@ import { WDFDEVICE_INIT, fxDevice } from "./device.js";
 import { completeIrp } from "./request.js";
 import { fxDriver } from "./driver.js";
 import { createDefaultTarget } from "./io-target.js";
+import { fxDispatchPower, powerIoReleased, powerStarted } from "./power.js";
 
 /** WDF_POWER_DEVICE_STATE. */
 export const WDF_POWER_DEVICE_STATE = {
@@ -286,9 +287,9 @@ export async function dispatchPnp(t: KThread, dev: FxDevice, irp: IRP): Promise<
   }
 }
 
-/** IRP_MJ_POWER: devices stay in D0 while started here; the framework passes power IRPs down. */
+/** IRP_MJ_POWER: the framework's power policy and power callbacks (power.ts). */
 export function dispatchPower(t: KThread, dev: FxDevice, irp: IRP): MaybePromise<NTSTATUS> {
-  return passDown(t, dev, irp);
+  return fxDispatchPower(t, dev, irp);
 }
 
 /** START: PrepareHardware, D0Entry, D0EntryPostInterruptsEnabled, interfaces, queues, SelfManagedIoInit. */
@@ -320,6 +321,7 @@ async function startSequence(t: KThread, dev: FxDevice): Promise<NTSTATUS> {
   }
   st = await step(t, dev, "EvtDeviceSelfManagedIoInit", cb?.EvtDeviceSelfManagedIoInit ?? null);
   trace(dev, "started");
+  powerStarted(dev);
   return NT_SUCCESS(st) ? STATUS_SUCCESS : st;
 }
 
@@ -363,7 +365,7 @@ async function removeSequence(t: KThread, dev: FxDevice): Promise<void> {
  * acknowledged with WdfRequestStopAcknowledge(FALSE) count as done for a stop). A request the
  * driver never finishes keeps the PnP thread waiting: the run ends blocked, with a KMDF finding.
  */
-async function waitForDriverRequests(t: KThread, dev: FxDevice, which: (q: FxDevice["queues"][number]) => boolean, why: "stop" | "purge"): Promise<void> {
+export async function waitForDriverRequests(t: KThread, dev: FxDevice, which: (q: FxDevice["queues"][number]) => boolean, why: "stop" | "purge"): Promise<void> {
   const m = t.machine;
   const pending = (): string[] => {
     const out: string[] = [];
@@ -390,6 +392,7 @@ async function waitForDriverRequests(t: KThread, dev: FxDevice, which: (q: FxDev
 /** A driver-owned request of `dev` was released: a waiting power-down or removal looks again. */
 export function pnpRequestReleased(dev: FxDevice): void {
   dev.machine.wdf?.pnpWaiters.get(dev)?.();
+  powerIoReleased(dev);
 }
 
 export { pnpManager };

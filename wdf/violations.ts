@@ -71,6 +71,7 @@ export const KMDF_RULES = {
   SpinLockNotHeld: { p1: C.WDF_INVALID_LOCK_OPERATION, severity: "bug check", origin: `${KMDF} (parameter 3: 1, released a lock this thread does not hold)`, fix: "Release a WDFSPINLOCK once, on the thread that acquired it, after each WdfSpinLockAcquire." },
   RecursiveLock: { p1: C.WDF_RECURSIVE_LOCK, severity: "bug check", origin: KMDF, fix: "Do not acquire a framework lock you already hold (a callback that runs under the queue's or device's lock must not call WdfObjectAcquireLock on it)." },
   WaitInOwnCallback: { p1: C.WDF_VERIFIER_FATAL_ERROR, severity: "bug check", origin: KMDF_BREAK, fix: "Do not wait for a callback from inside it: WdfTimerStop(Timer, FALSE) in EvtTimerFunc, and no WdfWorkItemFlush in EvtWorkItemFunc — the wait would never end." },
+  ResumeIdleUnbalanced: { p1: C.WDF_VERIFIER_FATAL_ERROR, severity: "bug check", origin: KMDF_BREAK, fix: "Call WdfDeviceResumeIdle once for each WdfDeviceStopIdle that returned STATUS_SUCCESS or STATUS_PENDING, and never more often." },
   RequestLeftAtPurge: { p1: C.WDF_QUEUE_FATAL_ERROR, severity: "finding", origin: "KMDF verifier (a purge, drain or removal that never finishes)", fix: "Complete (or requeue with WdfRequestStopAcknowledge) every request you own when its queue is purged or its device removed: mark long-held requests cancelable, or handle them in EvtIoStop." },
 } as const satisfies Record<string, KmdfRuleInfo>;
 
