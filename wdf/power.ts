@@ -42,7 +42,7 @@ import { WDFDEVICE_INIT, fxDevice, type FxDevice } from "./device.js";
 import { fxRequired } from "./object.js";
 import { WdfFalse, WdfTrue, WdfUseDefault, type WDF_TRI_STATE } from "./queue.js";
 import { completeIrp } from "./request.js";
-import { WDF_POWER_DEVICE_STATE, waitForDriverRequests, type EVT_WDF_DEVICE_D0_ENTRY, type EVT_WDF_DEVICE_D0_EXIT, type WDF_PNPPOWER_EVENT_CALLBACKS } from "./pnp.js";
+import { WDF_POWER_DEVICE_STATE, waitForDriverRequests, type WDF_PNPPOWER_EVENT_CALLBACKS } from "./pnp.js";
 
 // ---- Settings structures ------------------------------------------------------------------------
 
@@ -258,7 +258,7 @@ export function WdfDeviceAssignS0IdleSettings(Device: WDFDEVICE, Settings: WDF_D
   const dx = Settings.DxState === PowerDeviceMaximum ? PowerDeviceD3 : Settings.DxState;
   if (dx !== PowerDeviceD1 && dx !== PowerDeviceD2 && dx !== PowerDeviceD3) return STATUS_INVALID_PARAMETER;
   if (Settings.IdleCaps !== IdleCannotWakeFromS0) return STATUS_POWER_STATE_INVALID;
-  const e = Settings.Enabled;
+  const e: number = Settings.Enabled;
   if (e !== WdfTrue && e !== WdfFalse && e !== WdfUseDefault) return STATUS_INVALID_PARAMETER;
   const timeout = Settings.IdleTimeout >>> 0;
   p.idle = e === WdfFalse ? null : { timeoutMs: timeout === IdleTimeoutDefaultValue ? IDLE_TIMEOUT_DEFAULT_MS : timeout, dx, powerUpOnWake: Settings.PowerUpIdleDeviceOnSystemWake === WdfTrue };
@@ -566,8 +566,8 @@ async function powerDownSequence(t: KThread, dev: FxDevice, target: WDF_POWER_DE
   await step(t, dev, "EvtDeviceSelfManagedIoSuspend", cb?.EvtDeviceSelfManagedIoSuspend ?? null);
   for (const q of [...dev.queues]) if (q.powerManaged) q.powerDown(t, false);
   await waitForDriverRequests(t, dev, (q) => q.powerManaged, "stop");
-  await step<[WDF_POWER_DEVICE_STATE]>(t, dev, "EvtDeviceD0ExitPreInterruptsDisabled", (cb?.EvtDeviceD0ExitPreInterruptsDisabled ?? null) as EVT_WDF_DEVICE_D0_EXIT | null, target);
-  await step<[WDF_POWER_DEVICE_STATE]>(t, dev, "EvtDeviceD0Exit", (cb?.EvtDeviceD0Exit ?? null) as EVT_WDF_DEVICE_D0_EXIT | null, target);
+  await step<[WDF_POWER_DEVICE_STATE]>(t, dev, "EvtDeviceD0ExitPreInterruptsDisabled", (cb?.EvtDeviceD0ExitPreInterruptsDisabled ?? null), target);
+  await step<[WDF_POWER_DEVICE_STATE]>(t, dev, "EvtDeviceD0Exit", (cb?.EvtDeviceD0Exit ?? null), target);
   dev.inD0 = false;
   trace(dev, `in D${target - 1}`);
 }
@@ -577,9 +577,9 @@ async function powerUpSequence(t: KThread, dev: FxDevice, previous: WDF_POWER_DE
   const cb = callbacks(dev);
   const d = dev.deviceObject;
   if (d) setPowerState(t.machine, d, DevicePowerState, PowerDeviceD0);
-  const st = await step<[WDF_POWER_DEVICE_STATE]>(t, dev, "EvtDeviceD0Entry", (cb?.EvtDeviceD0Entry ?? null) as EVT_WDF_DEVICE_D0_ENTRY | null, previous);
+  const st = await step<[WDF_POWER_DEVICE_STATE]>(t, dev, "EvtDeviceD0Entry", (cb?.EvtDeviceD0Entry ?? null), previous);
   if (!NT_SUCCESS(st)) trace(dev, `EvtDeviceD0Entry failed on power-up (the framework would fail the device; irpsim carries on)`);
-  await step<[WDF_POWER_DEVICE_STATE]>(t, dev, "EvtDeviceD0EntryPostInterruptsEnabled", (cb?.EvtDeviceD0EntryPostInterruptsEnabled ?? null) as EVT_WDF_DEVICE_D0_ENTRY | null, previous);
+  await step<[WDF_POWER_DEVICE_STATE]>(t, dev, "EvtDeviceD0EntryPostInterruptsEnabled", (cb?.EvtDeviceD0EntryPostInterruptsEnabled ?? null), previous);
   dev.inD0 = true;
   for (const q of [...dev.queues]) {
     const r = q.powerUp(t);

@@ -216,7 +216,7 @@ describe("wdf power: the framework as power policy owner — system sleep and wa
     // Two references: the one from SelfManagedIoInit and one more.
     const results: string[] = [];
     m.createSystemThread("second reference", async () => {
-      results.push(wdm.ntStatusName((await wdf.WdfDeviceStopIdle(dev, true)) as number));
+      results.push(wdm.ntStatusName((await wdf.WdfDeviceStopIdle(dev, true))));
       wdf.WdfDeviceResumeIdle(dev);
     });
     await m.run();
@@ -231,9 +231,9 @@ describe("wdf power: the framework as power policy owner — system sleep and wa
     expect(kit.log).to.deep.equal(["SelfManagedIoSuspend", "D0ExitPreInterruptsDisabled", "D0Exit(to D3)"]);
     kit.log.length = 0;
     m.createSystemThread("power up", async () => {
-      results.push(wdm.ntStatusName((await wdf.WdfDeviceStopIdle(dev, false)) as number));
+      results.push(wdm.ntStatusName((await wdf.WdfDeviceStopIdle(dev, false))));
       kit.log.push("StopIdle(FALSE) returned");
-      results.push(wdm.ntStatusName((await wdf.WdfDeviceStopIdle(dev, true)) as number));
+      results.push(wdm.ntStatusName((await wdf.WdfDeviceStopIdle(dev, true))));
       kit.log.push("StopIdle(TRUE) returned");
       wdf.WdfDeviceResumeIdle(dev);
       wdf.WdfDeviceResumeIdle(dev);
