@@ -13,6 +13,8 @@ interface PowerKitOptions {
   readonly idleTimeoutMs?: number;
   /** EvtIoRead keeps the request until EvtIoStop / EvtIoResume. */
   readonly holdReads?: boolean;
+  /** WdfDeviceInitSetPowerPolicyOwnership(FALSE) in EvtDriverDeviceAdd. */
+  readonly notPolicyOwner?: boolean;
   /** EvtDeviceSelfManagedIoInit calls WdfDeviceStopIdle(FALSE) and logs what it returned. */
   readonly stopIdleAtInit?: boolean;
 }
@@ -60,6 +62,7 @@ async function loadPowerKit(m: Machine, o: PowerKitOptions = {}): Promise<PowerK
       cb.EvtDeviceSelfManagedIoSuspend = logged("SelfManagedIoSuspend");
       cb.EvtDeviceSelfManagedIoRestart = logged("SelfManagedIoRestart");
       wdf.WdfDeviceInitSetPnpPowerEventCallbacks(DeviceInit, cb);
+      if (o.notPolicyOwner) wdf.WdfDeviceInitSetPowerPolicyOwnership(DeviceInit, false);
       const created = wdf.WdfDeviceCreate(DeviceInit, null);
       if (!created.Device) return created.status;
       kit.device = created.Device;
@@ -243,7 +246,7 @@ describe("wdf power: the framework as power policy owner — system sleep and wa
     expect(kit.log).to.deep.equal(["StopIdle(FALSE) returned", "D0Entry(from D3)", "D0EntryPostInterruptsEnabled", "SelfManagedIoRestart", "StopIdle(TRUE) returned"]);
   });
 
-  it("WdfDeviceResumeIdle with no WdfDeviceStopIdle outstanding is a verifier break (WDF_VIOLATION 0x10D, WDF_VERIFIER_FATAL_ERROR); StopIdle on a device whose power policy the framework does not own is STATUS_INVALID_DEVICE_STATE", async () => {
+  it("WdfDeviceResumeIdle with no WdfDeviceStopIdle outstanding is a verifier break (WDF_VIOLATION 0x10D, WDF_VERIFIER_FATAL_ERROR)", async () => {
     const m = newMachine();
     attachVerifier(m);
     const kit = await loadPowerKit(m);
@@ -262,7 +265,25 @@ describe("wdf power: the framework as power policy owner — system sleep and wa
     expect(caught).to.not.equal(null);
   });
 
-  it("WdfDeviceAssignS0IdleSettings answers bad settings as the framework does: a DxState of D0 is STATUS_INVALID_PARAMETER, a wrong Size STATUS_INFO_LENGTH_MISMATCH, wake-capable IdleCaps STATUS_POWER_STATE_INVALID (a root device cannot wake), a control device STATUS_INVALID_DEVICE_REQUEST", async () => {
+  it("a device whose power policy the framework does not own (WdfDeviceInitSetPowerPolicyOwnership(FALSE)): WdfDeviceStopIdle is STATUS_INVALID_DEVICE_STATE, WdfDeviceResumeIdle does nothing, WdfDeviceAssignS0IdleSettings is STATUS_INVALID_DEVICE_REQUEST", async () => {
+    const m = newMachine();
+    attachVerifier(m);
+    const kit = await loadPowerKit(m, { notPolicyOwner: true });
+    const dev = kit.device as wdf.WDFDEVICE;
+    const out: number[] = [];
+    m.createSystemThread("not the owner", async () => {
+      out.push(await wdf.WdfDeviceStopIdle(dev, false));
+      wdf.WdfDeviceResumeIdle(dev);
+      const s = new wdf.WDF_DEVICE_POWER_POLICY_IDLE_SETTINGS();
+      wdf.WDF_DEVICE_POWER_POLICY_IDLE_SETTINGS_INIT(s, wdf.IdleCannotWakeFromS0);
+      out.push(wdf.WdfDeviceAssignS0IdleSettings(dev, s));
+    });
+    const r = await m.run();
+    expect(r.bugCheck).to.equal(null);
+    expect(out).to.deep.equal([wdm.STATUS_INVALID_DEVICE_STATE, wdm.STATUS_INVALID_DEVICE_REQUEST]);
+  });
+
+  it("WdfDeviceAssignS0IdleSettings answers bad settings as the framework does: a DxState of D0 is STATUS_INVALID_PARAMETER, a wrong Size STATUS_INFO_LENGTH_MISMATCH, wake-capable IdleCaps STATUS_POWER_STATE_INVALID (a root device cannot wake); Enabled = WdfFalse is accepted", async () => {
     const m = newMachine();
     const kit = await loadPowerKit(m);
     const dev = kit.device as wdf.WDFDEVICE;
