@@ -341,6 +341,12 @@ function describe(e: TraceEvent, names: TraceNames, o: DescribeOptions): Describ
       return { text: e.phase === "sent" ? `PnP manager: IRP_MJ_PNP ${e.minor} → ${e.device}` : `PnP manager: ${e.minor} of ${e.device} → ${e.status !== null ? ntStatusName(e.status) : "?"}` };
     case "PnpDevice":
       return { text: `PnP manager: ${e.device} ${e.state}` };
+    case "PowerIrp":
+      return { text: e.phase === "sent" ? `power manager: IRP_MJ_POWER ${e.minor} ${e.state} → ${e.device}` : `power manager: ${e.minor} ${e.state} of ${e.device} → ${e.status !== null ? ntStatusName(e.status) : "?"}` };
+    case "DevicePowerState":
+      return { text: `power manager: ${e.device} ${e.previous} → ${e.state}` };
+    case "SystemPowerState":
+      return { text: `power manager: system ${e.state} ${e.phase}` };
     default:
       return null;
   }

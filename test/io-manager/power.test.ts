@@ -2,6 +2,7 @@ import { expect } from "chai";
 import { createRootDevice, devicePowerState, loadDriver, setSystemPowerState, systemPowerState, wake, type DeviceNode, type Machine } from "../../index.js";
 import { newMachine, ok, runKernel } from "../helpers.js";
 import * as wdm from "../../wdm.js";
+import { formatTextTimeline } from "../../report/text.js";
 
 interface WdmPowerOptions {
   /** IRP_MN_QUERY_POWER for a system state fails with this status. */
@@ -291,5 +292,20 @@ describe("io-manager/power: WDM power IRPs (IRP_MJ_POWER, PoRequestPowerIrp, PoC
     expect((await setSystemPowerState(m, 42 as never)).status).to.equal(wdm.STATUS_INVALID_PARAMETER);
     await setSystemPowerState(m, wdm.PowerSystemSleeping3);
     expect((await setSystemPowerState(m, wdm.PowerSystemHibernate)).status).to.equal(wdm.STATUS_INVALID_DEVICE_STATE);
+  });
+
+  it("the text timeline shows the power transitions: the system state requested and entered, each S-IRP and D-IRP sent and completed, and each PoSetPowerState", async () => {
+    const m = newMachine();
+    await loadWdmPower(m);
+    await report(m);
+    const rec = m.trace.record();
+    await setSystemPowerState(m, wdm.PowerSystemSleeping3);
+    rec.stop();
+    const text = formatTextTimeline(rec.events);
+    expect(text).to.include("power manager: system S3 requested");
+    expect(text).to.include("power manager: IRP_MJ_POWER IRP_MN_QUERY_POWER S3 → ROOT\\WDMPOWER\\0000");
+    expect(text).to.include("power manager: IRP_MN_SET_POWER D3 of");
+    expect(text).to.match(/power manager: .* D0 → D3/);
+    expect(text).to.include("power manager: system S3 entered");
   });
 });
