@@ -82,6 +82,7 @@ export class POWER_STATE {
   get SystemState(): number {
     return this.value;
   }
+  /** Writes the union as a SYSTEM_POWER_STATE. */
   set SystemState(v: number) {
     this.value = v >>> 0;
   }
@@ -89,6 +90,7 @@ export class POWER_STATE {
   get DeviceState(): number {
     return this.value;
   }
+  /** Writes the union as a DEVICE_POWER_STATE. */
   set DeviceState(v: number) {
     this.value = v >>> 0;
   }
