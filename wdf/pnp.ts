@@ -8,7 +8,8 @@
  * ReleaseHardware; SelfManagedIoCleanup; queues purged; the device deleted). Surprise removal
  * calls EvtDeviceSurpriseRemoval first. QUERY_REMOVE asks EvtDeviceQueryRemove.
  *
- * Not modelled: resource lists (the callbacks get none), idle power-down, system sleep, interrupts.
+ * Power (system sleep and wake, S0 idle) is power.ts. Not modelled: resource lists (the callbacks
+ * get none), interrupts.
  */
 import { currentMachine } from "../kernel/context.js";
 import { KEVENT, NotificationEvent } from "../kernel/dispatcher.js";
@@ -76,7 +77,7 @@ export class WDF_PNPPOWER_EVENT_CALLBACKS {
   EvtDeviceD0Entry: EVT_WDF_DEVICE_D0_ENTRY | null = null;
   /** EvtDeviceD0EntryPostInterruptsEnabled: after D0Entry, once the device's interrupts are connected (there are none here). */
   EvtDeviceD0EntryPostInterruptsEnabled: EVT_WDF_DEVICE_D0_ENTRY | null = null;
-  /** EvtDeviceD0Exit: the device leaves D0 (for removal: WdfPowerDeviceD3Final), after its power-managed queues stopped. */
+  /** EvtDeviceD0Exit: the device leaves D0 (WdfPowerDeviceD3 for sleep or idle, WdfPowerDeviceD3Final for removal), after its power-managed queues stopped. */
   EvtDeviceD0Exit: EVT_WDF_DEVICE_D0_EXIT | null = null;
   /** EvtDeviceD0ExitPreInterruptsDisabled: before D0Exit, while interrupts are still connected. */
   EvtDeviceD0ExitPreInterruptsDisabled: EVT_WDF_DEVICE_D0_EXIT | null = null;
@@ -90,9 +91,9 @@ export class WDF_PNPPOWER_EVENT_CALLBACKS {
   EvtDeviceSelfManagedIoFlush: EVT_WDF_DEVICE_SELF_MANAGED_IO | null = null;
   /** EvtDeviceSelfManagedIoInit: last at the first start: begin I/O the framework's queues do not manage (timers, polling threads). */
   EvtDeviceSelfManagedIoInit: EVT_WDF_DEVICE_SELF_MANAGED_IO | null = null;
-  /** EvtDeviceSelfManagedIoSuspend: first when the device leaves D0 (removal here): pause self-managed I/O. */
+  /** EvtDeviceSelfManagedIoSuspend: first when the device leaves D0 (sleep, idle, removal): pause self-managed I/O. */
   EvtDeviceSelfManagedIoSuspend: EVT_WDF_DEVICE_SELF_MANAGED_IO | null = null;
-  /** EvtDeviceSelfManagedIoRestart: on a return to D0 after a suspend; never called here, where a device does not come back (no sleep or stop is modelled). */
+  /** EvtDeviceSelfManagedIoRestart: last on a return to D0 after a suspend (system wake, S0 idle power-up). */
   EvtDeviceSelfManagedIoRestart: EVT_WDF_DEVICE_SELF_MANAGED_IO | null = null;
   /** EvtDeviceSurpriseRemoval: at IRP_MN_SURPRISE_REMOVAL, before the removal sequence. */
   EvtDeviceSurpriseRemoval: EVT_WDF_DEVICE_SURPRISE_REMOVAL | null = null;
