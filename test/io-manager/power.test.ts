@@ -1,5 +1,5 @@
 import { expect } from "chai";
-import { createRootDevice, devicePowerState, loadDriver, setSystemPowerState, systemPowerState, wake, type DeviceNode, type Machine } from "../../index.js";
+import { attachVerifier, createRootDevice, devicePowerState, loadDriver, setSystemPowerState, systemPowerState, wake, type DeviceNode, type Machine } from "../../index.js";
 import { newMachine, ok, runKernel } from "../helpers.js";
 import * as wdm from "../../wdm.js";
 import { formatTextTimeline } from "../../report/text.js";
@@ -7,6 +7,8 @@ import { formatTextTimeline } from "../../report/text.js";
 interface WdmPowerOptions {
   /** IRP_MN_QUERY_POWER for a system state fails with this status. */
   readonly vetoQuery?: wdm.NTSTATUS;
+  /** IRP_MN_SET_POWER for a device Dx state is completed with this failure (a bug). */
+  readonly failDeviceSetPower?: wdm.NTSTATUS;
   /** The driver sets no IRP_MJ_POWER routine at all. */
   readonly noPowerDispatch?: boolean;
 }
@@ -130,6 +132,12 @@ async function loadWdmPower(m: Machine, o: WdmPowerOptions = {}): Promise<WdmPow
         return wdm.PoCallDriver(lower, Irp);
       }
       if (sl.MinorFunction === wdm.IRP_MN_SET_POWER && !system) {
+        if (o.failDeviceSetPower !== undefined) {
+          wdm.PoStartNextPowerIrp(Irp);
+          Irp.IoStatus.Status = o.failDeviceSetPower;
+          wdm.IoCompleteRequest(Irp, wdm.IO_NO_INCREMENT);
+          return o.failDeviceSetPower;
+        }
         // Powering down: save the device's state first, then tell the bus driver.
         seen.log.push("device state saved");
         wdm.PoSetPowerState(DeviceObject, wdm.DevicePowerState, sl.Parameters.Power.State);
@@ -307,5 +315,16 @@ describe("io-manager/power: WDM power IRPs (IRP_MJ_POWER, PoRequestPowerIrp, PoC
     expect(text).to.include("power manager: IRP_MN_SET_POWER D3 of");
     expect(text).to.match(/power manager: .* D0 → D3/);
     expect(text).to.include("power manager: system S3 entered");
+  });
+
+  it("under the verifier, a driver that fails IRP_MN_SET_POWER is a finding (SetPowerFailed): set-power IRPs must not fail — a driver vetoes in IRP_MN_QUERY_POWER", async () => {
+    const m = newMachine();
+    attachVerifier(m);
+    await loadWdmPower(m, { failDeviceSetPower: wdm.STATUS_UNSUCCESSFUL });
+    await report(m);
+    await setSystemPowerState(m, wdm.PowerSystemSleeping3);
+    // The D-IRP the driver failed, and the S-IRP its PowerCompletion then completed with that status.
+    expect(m.findings.map((f) => f.rule)).to.deep.equal(["SetPowerFailed", "SetPowerFailed"]);
+    expect(m.findings[0]?.driver).to.equal("WdmPower");
   });
 });
