@@ -163,7 +163,7 @@ export function PoCallDriver(DeviceObject: DEVICE_OBJECT, Irp: IRP): MaybePromis
  * IRP_MN_QUERY_POWER for a device power state — a D-IRP — or IRP_MN_WAIT_WAKE) and sends it to
  * the top of the stack that contains `DeviceObject`; when every driver has completed it,
  * `CompletionFunction` is called with the final IO_STATUS_BLOCK and the IRP is freed. The IRP
- * goes out on a system worker thread at PASSIVE_LEVEL, so the call may be made from a
+ * goes out on a system thread of the power manager's at PASSIVE_LEVEL, so the call may be made from a
  * completion routine at DISPATCH_LEVEL (the WDM pattern for an S-IRP).
  *
  * `Irp`, when given, receives the IRP; drivers should pass NULL (the value is unreliable: the IRP
@@ -226,7 +226,11 @@ export function requestPowerIrp(t: KThread, target: DEVICE_OBJECT, minor: number
     sl.Control |= SL_INVOKE_ON_SUCCESS | SL_INVOKE_ON_ERROR | SL_INVOKE_ON_CANCEL;
   }
   if (m.trace.on) m.trace.emit("PowerIrp", { device: target.label, minor: powerMinorName(minor), state: what, phase: "sent", status: null });
-  m.queueWorkItem(`${powerMinorName(minor)} ${what} to ${top.label}`, () => callDriver(m.currentThread(), top, irp));
+  // A system thread of its own (the power manager's), so a D-IRP that waits in a driver never
+  // holds up the system worker thread that driver's own work items need.
+  m.createSystemThread(`power manager: ${powerMinorName(minor)} ${what} to ${top.label}`, async () => {
+    await callDriver(m.currentThread(), top, irp);
+  });
   return irp;
 }
 

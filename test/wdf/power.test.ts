@@ -1,5 +1,5 @@
 import { expect } from "chai";
-import { attachVerifier, createRootDevice, devicePowerState, loadDriver, setSystemPowerState, wake, PowerSystemSleeping3, type DeviceNode, type Machine } from "../../index.js";
+import { attachVerifier, createRootDevice, devicePowerState, loadDriver, removeDevice, setSystemPowerState, wake, PowerSystemSleeping3, type DeviceNode, type Machine } from "../../index.js";
 import { newMachine } from "../helpers.js";
 import * as wdm from "../../wdm.js";
 import * as wdf from "../../wdf/index.js";
@@ -304,5 +304,33 @@ describe("wdf power: the framework as power policy owner — system sleep and wa
     });
     await m.run();
     expect(out).to.deep.equal([wdm.STATUS_INVALID_PARAMETER, wdm.STATUS_INFO_LENGTH_MISMATCH, wdm.STATUS_POWER_STATE_INVALID, wdm.STATUS_SUCCESS]);
+  });
+
+  it("an idle device stays in Dx across a system sleep and wake (PowerUpIdleDeviceOnSystemWake defaults to FALSE): no callbacks at sleep or wake; the next request powers it up", async () => {
+    const m = newMachine();
+    const kit = await loadPowerKit(m, { idleTimeoutMs: 100 });
+    await passTime(m, 200);
+    expect(devicePowerState(kit.node as DeviceNode)).to.equal(wdm.PowerDeviceD3);
+    kit.log.length = 0;
+    expect((await setSystemPowerState(m, PowerSystemSleeping3)).status).to.equal(wdm.STATUS_SUCCESS);
+    expect((await wake(m)).status).to.equal(wdm.STATUS_SUCCESS);
+    expect(kit.log).to.deep.equal([]);
+    expect(devicePowerState(kit.node as DeviceNode)).to.equal(wdm.PowerDeviceD3);
+    const read = startApp(m, kit, "read");
+    await m.run({ until: read.done });
+    expect(kit.log).to.deep.equal(["app sends a read", "D0Entry(from D3)", "D0EntryPostInterruptsEnabled", "EvtIoRead", "SelfManagedIoRestart", "app's read completed"]);
+  });
+
+  it("an orderly removal of a device idling in D3 does not call D0Exit again (it is not in D0) and completes; the idle timer is not left behind", async () => {
+    const m = newMachine();
+    const kit = await loadPowerKit(m, { idleTimeoutMs: 100 });
+    await passTime(m, 200);
+    kit.log.length = 0;
+    const r = await removeDevice(m, kit.node as DeviceNode);
+    expect(r).to.deep.equal({ status: wdm.STATUS_SUCCESS, veto: null });
+    expect(kit.log).to.deep.equal([]);
+    expect(kit.node?.state).to.equal("removed");
+    await passTime(m, 500);
+    expect(kit.log).to.deep.equal([]);
   });
 });
