@@ -261,17 +261,18 @@ export class IoStackParameters implements CreateParameters, ReadWriteParameters,
   set Type(v: number) {
     this.s1 = v;
   }
-  /** The POWER_STATE in slot 2 (a union read over whatever the slot holds). */
+  /** The POWER_STATE in slot 2: a view over the slot (reading it never changes the slot). */
   get State(): POWER_STATE {
-    const v = this.s2;
-    if (v instanceof POWER_STATE) return v;
-    const p = new POWER_STATE(num(v));
-    this.s2 = p;
-    return p;
+    return new SlotPowerState(
+      () => num(this.s2),
+      (v) => {
+        this.s2 = v;
+      },
+    );
   }
   set State(v: POWER_STATE) {
     // A union copied by value, as C assigns it.
-    this.s2 = new POWER_STATE(v instanceof POWER_STATE ? v.SystemState : num(v));
+    this.s2 = v instanceof POWER_STATE ? v.SystemState : num(v);
   }
   get ShutdownType(): number {
     return num(this.s3);
@@ -290,10 +291,31 @@ export class IoStackParameters implements CreateParameters, ReadWriteParameters,
   copyFrom(src: IoStackParameters): void {
     this.s0 = src.s0;
     this.s1 = src.s1;
-    // A POWER_STATE is part of the location's bytes: the copy gets its own.
-    this.s2 = src.s2 instanceof POWER_STATE ? new POWER_STATE(src.s2.SystemState) : src.s2;
+    this.s2 = src.s2;
     this.s3 = src.s3;
     this.s2hi = src.s2hi;
+  }
+}
+
+/** Parameters.Power.State: a POWER_STATE whose storage is the stack location's slot. */
+class SlotPowerState extends POWER_STATE {
+  constructor(
+    private readonly read: () => number,
+    private readonly write: (v: number) => void,
+  ) {
+    super(0);
+  }
+  override get SystemState(): number {
+    return this.read();
+  }
+  override set SystemState(v: number) {
+    this.write(v >>> 0);
+  }
+  override get DeviceState(): number {
+    return this.read();
+  }
+  override set DeviceState(v: number) {
+    this.write(v >>> 0);
   }
 }
 

@@ -327,4 +327,18 @@ describe("io-manager/power: WDM power IRPs (IRP_MJ_POWER, PoRequestPowerIrp, PoC
     expect(m.findings.map((f) => f.rule)).to.deep.equal(["SetPowerFailed", "SetPowerFailed"]);
     expect(m.findings[0]?.driver).to.equal("WdmPower");
   });
+
+  it("Parameters.Power overlays the stack location's Parameters union as in wdm.h: State is a POWER_STATE whose SystemState and DeviceState are one value, stored in the slot IoControlCode uses (reading it changes nothing)", () => {
+    const sl = new wdm.IO_STACK_LOCATION();
+    sl.Parameters.DeviceIoControl.IoControlCode = 0x222003;
+    expect(sl.Parameters.Power.State.DeviceState).to.equal(0x222003);
+    expect(sl.Parameters.DeviceIoControl.IoControlCode).to.equal(0x222003);
+    sl.Parameters.Power.Type = wdm.DevicePowerState;
+    sl.Parameters.Power.State.DeviceState = wdm.PowerDeviceD3;
+    expect(sl.Parameters.Power.State.SystemState).to.equal(wdm.PowerDeviceD3);
+    const copy = new wdm.IO_STACK_LOCATION();
+    copy.Parameters.copyFrom(sl.Parameters);
+    copy.Parameters.Power.State.DeviceState = wdm.PowerDeviceD0;
+    expect([sl.Parameters.Power.State.DeviceState, copy.Parameters.Power.State.DeviceState, copy.Parameters.Power.Type]).to.deep.equal([wdm.PowerDeviceD3, wdm.PowerDeviceD0, wdm.DevicePowerState]);
+  });
 });
