@@ -21,7 +21,7 @@ import { IRP_MJ_POWER, SL_INVOKE_ON_CANCEL, SL_INVOKE_ON_ERROR, SL_INVOKE_ON_SUC
 import { allocateIrp, freeIrp } from "./irp-alloc.js";
 import type { IRP } from "./irp.js";
 import { pnpManager, type DeviceNode } from "./pnp.js";
-import { powerHistoryText, recordedDevicePowerState, systemPowerStateName } from "./power.js";
+import { powerHistoryText, recordedDevicePowerState, systemPowerStateName, type SystemPowerRecord } from "./power.js";
 import {
   IRP_MN_QUERY_POWER,
   IRP_MN_SET_POWER,
@@ -33,6 +33,7 @@ import {
   PowerSystemHibernate,
   PowerSystemShutdown,
   PowerSystemSleeping1,
+  PowerSystemSleeping3,
   PowerSystemWorking,
   SystemPowerState,
   powerMinorName,
@@ -49,10 +50,10 @@ export interface SystemPowerTransition {
   readonly state: SYSTEM_POWER_STATE;
 }
 
-function systemRecord(m: Machine): { state: number; action: number } {
+function systemRecord(m: Machine): SystemPowerRecord {
   let p = m.power;
   if (!p) {
-    p = { state: PowerSystemWorking, action: PowerActionNone };
+    p = { state: PowerSystemWorking, action: PowerActionNone, inTransition: false };
     m.power = p;
   }
   return p;
@@ -150,35 +151,42 @@ function actionFor(state: number): number {
 export async function setSystemPowerState(m: Machine, state: SYSTEM_POWER_STATE): Promise<SystemPowerTransition> {
   const rec = systemRecord(m);
   if (!Number.isInteger(state) || state < PowerSystemSleeping1 || state > PowerSystemShutdown) return { status: STATUS_INVALID_PARAMETER, vetoedBy: null, state: rec.state as SYSTEM_POWER_STATE };
-  if (rec.state !== PowerSystemWorking) return { status: STATUS_INVALID_DEVICE_STATE, vetoedBy: null, state: rec.state as SYSTEM_POWER_STATE };
+  if (rec.state !== PowerSystemWorking || rec.inTransition) return { status: STATUS_INVALID_DEVICE_STATE, vetoedBy: null, state: rec.state as SYSTEM_POWER_STATE };
+  return onPowerThread(m, `power manager (${systemPowerStateName(state)})`, (t) => sleepOnThread(t, state));
+}
+
+/** The sleep transition's work, on the power manager's thread. @internal */
+export async function sleepOnThread(t: KThread, state: number): Promise<SystemPowerTransition> {
+  const m = t.machine;
+  const rec = systemRecord(m);
   const name = systemPowerStateName(state);
-  return onPowerThread(m, `power manager (${name})`, async (t) => {
-    const token = m.enterActivity("power manager", name, null);
-    try {
-      const action = actionFor(state);
-      rec.action = action;
-      if (m.trace.on) m.trace.emit("SystemPowerState", { state: name, phase: "requested" });
-      // Children before parents: the device reported last goes first.
-      const order = startedNodes(m).reverse();
-      const asked: DeviceNode[] = [];
-      for (const n of order) {
-        asked.push(n);
-        const q = await sendSystemPowerIrp(t, n, IRP_MN_QUERY_POWER, state, action);
-        if (!NT_SUCCESS(q)) {
-          if (m.trace.on) m.trace.emit("SystemPowerState", { state: name, phase: `vetoed by ${n.instanceId}` });
-          // The query is cancelled by a set-power for the working state to those already asked.
-          for (const a of asked) await sendSystemPowerIrp(t, a, IRP_MN_SET_POWER, PowerSystemWorking, action);
-          return { status: q, vetoedBy: n.instanceId, state: PowerSystemWorking };
-        }
+  const token = m.enterActivity("power manager", name, null);
+  rec.inTransition = true;
+  try {
+    const action = actionFor(state);
+    rec.action = action;
+    if (m.trace.on) m.trace.emit("SystemPowerState", { state: name, phase: "requested" });
+    // Children before parents: the device reported last goes first.
+    const order = startedNodes(m).reverse();
+    const asked: DeviceNode[] = [];
+    for (const n of order) {
+      asked.push(n);
+      const q = await sendSystemPowerIrp(t, n, IRP_MN_QUERY_POWER, state, action);
+      if (!NT_SUCCESS(q)) {
+        if (m.trace.on) m.trace.emit("SystemPowerState", { state: name, phase: `vetoed by ${n.instanceId}` });
+        // The query is cancelled by a set-power for the working state to those already asked.
+        for (const a of asked) await sendSystemPowerIrp(t, a, IRP_MN_SET_POWER, PowerSystemWorking, action);
+        return { status: q, vetoedBy: n.instanceId, state: PowerSystemWorking };
       }
-      for (const n of order) await sendSystemPowerIrp(t, n, IRP_MN_SET_POWER, state, action);
-      rec.state = state;
-      if (m.trace.on) m.trace.emit("SystemPowerState", { state: name, phase: "entered" });
-      return { status: STATUS_SUCCESS, vetoedBy: null, state };
-    } finally {
-      m.leaveActivity(token);
     }
-  });
+    for (const n of order) await sendSystemPowerIrp(t, n, IRP_MN_SET_POWER, state, action);
+    rec.state = state;
+    if (m.trace.on) m.trace.emit("SystemPowerState", { state: name, phase: "entered" });
+    return { status: STATUS_SUCCESS, vetoedBy: null, state: state as SYSTEM_POWER_STATE };
+  } finally {
+    rec.inTransition = false;
+    m.leaveActivity(token);
+  }
 }
 
 /**
@@ -188,19 +196,51 @@ export async function setSystemPowerState(m: Machine, state: SYSTEM_POWER_STATE)
  */
 export async function wake(m: Machine): Promise<SystemPowerTransition> {
   const rec = systemRecord(m);
+  if (rec.inTransition) return { status: STATUS_INVALID_DEVICE_STATE, vetoedBy: null, state: rec.state as SYSTEM_POWER_STATE };
   if (rec.state === PowerSystemWorking) return { status: STATUS_SUCCESS, vetoedBy: null, state: PowerSystemWorking };
-  const from = systemPowerStateName(rec.state);
-  return onPowerThread(m, `power manager (wake from ${from})`, async (t) => {
-    const token = m.enterActivity("power manager", "S0", null);
-    try {
-      if (m.trace.on) m.trace.emit("SystemPowerState", { state: "S0", phase: `requested (wake from ${from})` });
-      for (const n of startedNodes(m)) await sendSystemPowerIrp(t, n, IRP_MN_SET_POWER, PowerSystemWorking, rec.action);
-      rec.state = PowerSystemWorking;
-      if (m.trace.on) m.trace.emit("SystemPowerState", { state: "S0", phase: "entered" });
-      return { status: STATUS_SUCCESS, vetoedBy: null, state: PowerSystemWorking };
-    } finally {
-      m.leaveActivity(token);
-    }
-  });
+  return onPowerThread(m, `power manager (wake from ${systemPowerStateName(rec.state)})`, (t) => wakeOnThread(t));
 }
 
+/** The wake transition's work, on the power manager's thread. @internal */
+export async function wakeOnThread(t: KThread): Promise<SystemPowerTransition> {
+  const m = t.machine;
+  const rec = systemRecord(m);
+  const from = systemPowerStateName(rec.state);
+  const token = m.enterActivity("power manager", "S0", null);
+  rec.inTransition = true;
+  try {
+    if (m.trace.on) m.trace.emit("SystemPowerState", { state: "S0", phase: `requested (wake from ${from})` });
+    for (const n of startedNodes(m)) await sendSystemPowerIrp(t, n, IRP_MN_SET_POWER, PowerSystemWorking, rec.action);
+    rec.state = PowerSystemWorking;
+    if (m.trace.on) m.trace.emit("SystemPowerState", { state: "S0", phase: "entered" });
+    return { status: STATUS_SUCCESS, vetoedBy: null, state: PowerSystemWorking };
+  } finally {
+    rec.inTransition = false;
+    m.leaveActivity(token);
+  }
+}
+
+/** Whether an injected sleep may start now: the system is working and no transition is under way. @internal */
+export function canInjectSleep(m: Machine): boolean {
+  const rec = systemRecord(m);
+  return rec.state === PowerSystemWorking && !rec.inTransition;
+}
+
+/**
+ * Injects a sleep-and-wake cycle (the explorer's "sleep"): the power manager, on a system thread
+ * of its own, puts the system into S3 (query, then set) and wakes it straight back to S0, while
+ * the code that was interrupted carries on — the race between a request in flight and a sleep.
+ * @internal
+ */
+export function injectSleep(m: Machine): void {
+  const rec = systemRecord(m);
+  rec.inTransition = true;
+  m.injected.push("the system sleeps (S3) and wakes");
+  if (m.trace.on) m.trace.emit("Injection", { action: "sleep", detail: "the system goes to S3 and wakes back to S0", at: m.describeContext() });
+  m.createSystemThread("power manager (injected sleep and wake)", async () => {
+    const t = m.currentThread();
+    rec.inTransition = false;
+    const r = await sleepOnThread(t, PowerSystemSleeping3);
+    if (r.status === STATUS_SUCCESS) await wakeOnThread(t);
+  });
+}

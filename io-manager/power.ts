@@ -56,6 +56,8 @@ export interface SystemPowerRecord {
   state: number;
   /** The POWER_ACTION of the last transition (what S-IRPs and the D-IRPs they cause carry as ShutdownType). */
   action: number;
+  /** A sleep or wake is under way (another may not start). */
+  inTransition: boolean;
 }
 
 declare module "../kernel/machine.js" {

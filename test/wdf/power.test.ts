@@ -2,6 +2,9 @@ import { expect } from "chai";
 import { attachVerifier, createRootDevice, devicePowerState, loadDriver, removeDevice, setSystemPowerState, wake, PowerSystemSleeping3, type DeviceNode, type Machine } from "../../index.js";
 import { newMachine } from "../helpers.js";
 import * as wdm from "../../wdm.js";
+import { runSchedule } from "../../explore/run-schedule.js";
+import type { Chooser, Decision } from "../../explore/decisions.js";
+import { kmdfEchoScenario } from "../../samples/kmdf-echo/scenario.js";
 import * as wdf from "../../wdf/index.js";
 import * as w from "../../win32/index.js";
 
@@ -332,5 +335,28 @@ describe("wdf power: the framework as power policy owner — system sleep and wa
     expect(kit.node?.state).to.equal("removed");
     await passTime(m, 500);
     expect(kit.log).to.deep.equal([]);
+  });
+
+  it("the explorer's sleep injection: a sleep-and-wake cycle landing while the echo sample's read is in EvtIoRead sends QUERY_POWER, SET_POWER S3 and SET_POWER S0 to the device; the driver sees SelfManagedIoSuspend, D0Exit, D0Entry and SelfManagedIoRestart before its removal, and every other check of the scenario passes", async function () {
+    this.timeout(60_000);
+    let done = false;
+    const chooser: Chooser = {
+      choose(d: Decision): number {
+        if (done || d.kind !== "inject" || !/EchoEvtIoRead/.test(d.site)) return 0;
+        const i = d.labels().findIndex((l) => l.startsWith("sleep"));
+        if (i <= 0) return 0;
+        done = true;
+        return i;
+      },
+    };
+    const out = await runSchedule({ scenario: kmdfEchoScenario, options: {}, budget: { sleep: 1 } }, chooser, { keepResult: true });
+    expect(out.injections.map((i) => i.kind)).to.deep.equal(["sleep"]);
+    const r = out.result;
+    // The sample's one order check expects no power cycle before the removal; the echo driver
+    // logs its Init/Restart routine (one function for both, as the WDK sample) as "SelfManagedIoInit".
+    expect(r?.checks.filter((c) => !c.passed).map((c) => c.detail)).to.deep.equal(["SelfManagedIoSuspend, D0Exit, D0Entry, SelfManagedIoInit, SelfManagedIoSuspend, D0Exit, ReleaseHardware, SelfManagedIoCleanup"]);
+    const history = r?.machine.pnp?.nodes[0]?.history ?? [];
+    expect(history.filter((h) => h.startsWith("IRP_MN_QUERY_POWER") || h.startsWith("IRP_MN_SET_POWER"))).to.deep.equal(["IRP_MN_QUERY_POWER S3 → STATUS_SUCCESS", "IRP_MN_SET_POWER S3 → STATUS_SUCCESS", "IRP_MN_SET_POWER S0 → STATUS_SUCCESS"]);
+    r?.machine.dispose();
   });
 });
