@@ -50,7 +50,7 @@ export * from "./power-types.js";
  */
 export type REQUEST_POWER_COMPLETE = (DeviceObject: DEVICE_OBJECT, MinorFunction: number, PowerState: POWER_STATE, Context: unknown, IoStatus: IO_STATUS_BLOCK) => void;
 
-/** The system's power state as the power manager keeps it (power-manager.ts changes it). @internal */
+/** The system's power state as the power manager keeps it (power-manager.ts changes it). */
 export interface SystemPowerRecord {
   /** The SYSTEM_POWER_STATE the system is in. */
   state: number;
