@@ -89,3 +89,8 @@ export type { ReportedDevice, DeviceNodeState, DeviceInterface, PnpVetoType } fr
 export type { RootDeviceOptions } from "./io-manager/pnp.js";
 export { shutdownSystem } from "./io-manager/shutdown.js";
 export type { ShutdownResult, ShutdownNotice } from "./io-manager/shutdown.js";
+
+// ---- Power: system sleep and wake from a scenario (io-manager/power-manager.ts) ----
+export { setSystemPowerState, wake, systemPowerState, devicePowerState } from "./io-manager/power-manager.js";
+export type { SystemPowerTransition } from "./io-manager/power-manager.js";
+export { SYSTEM_POWER_STATE, PowerSystemWorking, PowerSystemSleeping1, PowerSystemSleeping2, PowerSystemSleeping3, PowerSystemHibernate, PowerSystemShutdown, DEVICE_POWER_STATE } from "./io-manager/power-types.js";

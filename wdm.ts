@@ -158,3 +158,9 @@ export { RtlGetVersion, RTL_OSVERSIONINFOW, RTL_OSVERSIONINFOEXW, VER_PLATFORM_W
 // ---- PnP device state and system shutdown (wdfgaps) ----
 export { IoInvalidateDeviceState, PNP_DEVICE_STATE_FLAGS, PNP_DEVICE_DISABLED, PNP_DEVICE_DONT_DISPLAY_IN_UI, PNP_DEVICE_FAILED, PNP_DEVICE_REMOVED, PNP_DEVICE_RESOURCE_REQUIREMENTS_CHANGED, PNP_DEVICE_NOT_DISABLEABLE } from "./io-manager/pnp.js";
 export { IoRegisterShutdownNotification, IoRegisterLastChanceShutdownNotification, IoUnregisterShutdownNotification, DO_SHUTDOWN_REGISTERED } from "./io-manager/shutdown.js";
+
+// ---- Power management: IRP_MJ_POWER, PoCallDriver, PoRequestPowerIrp, PoSetPowerState (power) ----
+export { IrpMinorPower, IRP_MN_WAIT_WAKE, IRP_MN_POWER_SEQUENCE, IRP_MN_SET_POWER, IRP_MN_QUERY_POWER, SYSTEM_POWER_STATE, PowerSystemUnspecified, PowerSystemWorking, PowerSystemSleeping1, PowerSystemSleeping2, PowerSystemSleeping3, PowerSystemHibernate, PowerSystemShutdown, PowerSystemMaximum, DEVICE_POWER_STATE, PowerDeviceUnspecified, PowerDeviceD0, PowerDeviceD1, PowerDeviceD2, PowerDeviceD3, PowerDeviceMaximum, POWER_STATE_TYPE, SystemPowerState, DevicePowerState, POWER_ACTION, PowerActionNone, PowerActionReserved, PowerActionSleep, PowerActionHibernate, PowerActionShutdown, PowerActionShutdownReset, PowerActionShutdownOff, PowerActionWarmEject, PowerActionDisplayOff, POWER_STATE, POWER_SEQUENCE } from "./io-manager/power-types.js";
+export { PoCallDriver, PoStartNextPowerIrp, PoSetPowerState, PoRequestPowerIrp } from "./io-manager/power.js";
+export type { REQUEST_POWER_COMPLETE } from "./io-manager/power.js";
+export type { PowerParameters, WaitWakeParameters, PowerSequenceParameters } from "./io-manager/irp.js";

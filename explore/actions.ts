@@ -13,6 +13,7 @@ import type { KTIMER } from "../kernel/timer.js";
 import { FILE_OBJECT } from "../io-manager/file-object.js";
 import { injectCancel, injectHandleClose, injectProcessDeath, injectTimerEarly } from "../io-manager/inject.js";
 import { injectSurpriseRemoval, requestsInFlight, type DeviceNode } from "../io-manager/pnp.js";
+import { canInjectSleep, injectSleep } from "../io-manager/power-manager.js";
 import { IRP_CLOSE_OPERATION, IRP_CREATE_OPERATION } from "../io-manager/constants.js";
 import { listEntries } from "../kernel/list-entry.js";
 import type { IRP } from "../io-manager/irp.js";
@@ -24,7 +25,7 @@ export type Remaining = Record<InjectionKind, number>;
 /** One injectable event. */
 export class InjectionAction {
   private constructor(
-    readonly kind: "death" | "cancel" | "close" | "timer" | "surpriseRemove",
+    readonly kind: "death" | "cancel" | "close" | "timer" | "surpriseRemove" | "sleep",
     /** A total order on actions, for the canonical order of commuting injections. */
     readonly order: number,
     private readonly process: KProcess | null,
@@ -51,6 +52,10 @@ export class InjectionAction {
     return new InjectionAction("surpriseRemove", 5e9 + index, null, null, 0, null, null, node);
   }
 
+  static sleep(): InjectionAction {
+    return new InjectionAction("sleep", 6e9, null, null, 0, null, null);
+  }
+
   /** Stable words for the event ("cancel irp#2", "kill sharebuf.exe"): the same run to run. */
   get label(): string {
     switch (this.kind) {
@@ -64,6 +69,8 @@ export class InjectionAction {
         return `fire ${this.timer?.label ?? "?"} early`;
       case "surpriseRemove":
         return `surprise-remove ${this.node?.instanceId ?? "?"}`;
+      case "sleep":
+        return "sleep and wake";
     }
   }
 
@@ -83,6 +90,8 @@ export class InjectionAction {
         return `${this.timer?.label ?? "a timer"} fires early and its DPC runs on another processor`;
       case "surpriseRemove":
         return `${this.node?.instanceId ?? "the device"} is unplugged (surprise removal) while requests are in flight`;
+      case "sleep":
+        return "the system sleeps (S3) and wakes while requests are in flight";
     }
   }
 
@@ -105,7 +114,8 @@ export class InjectionAction {
       }
       case "timer":
       case "surpriseRemove":
-        // A DPC, or a device going away, may touch anything: it commutes with nothing.
+      case "sleep":
+        // A DPC, a device going away or a sleep may touch anything: it commutes with nothing.
         return ["*"];
     }
   }
@@ -127,6 +137,9 @@ export class InjectionAction {
         return;
       case "surpriseRemove":
         if (this.node) injectSurpriseRemoval(m, this.node);
+        return;
+      case "sleep":
+        injectSleep(m);
         return;
     }
   }
@@ -195,5 +208,6 @@ export function eligibleActions(m: Machine, remaining: Remaining): InjectionActi
       if (n.state === "started" && requestsInFlight(m, n)) out.push(InjectionAction.surpriseRemove(n, i));
     }
   }
+  if (remaining.sleep > 0 && m.pnp && canInjectSleep(m) && m.pnp.nodes.some((n) => n.state === "started" && requestsInFlight(m, n))) out.push(InjectionAction.sleep());
   return out;
 }

@@ -60,7 +60,7 @@ export class Injector {
   install(): void {
     const m = this.m;
     const r = this.remaining;
-    if (r.cancel + r.death + r.close + r.timer + r.surpriseRemove > 0 || this.pointLog) m.injector = this.atPoint;
+    if (r.cancel + r.death + r.close + r.timer + r.surpriseRemove + r.sleep > 0 || this.pointLog) m.injector = this.atPoint;
     if (r.fault > 0) m.allocationFailure = this.atAllocation;
     if (r.forcePending > 0) ioManager(m).forcePendingInjector = this.atCallDriver;
   }
@@ -79,7 +79,7 @@ export class Injector {
     if (this.pointLog) this.pointLog.push({ point, context: m.describeContext(), source: callerSite(), ordinal: m.decisions.length });
     if (this.total === 0) return;
     const r = this.remaining;
-    if (r.cancel + r.death + r.close + r.timer + r.surpriseRemove === 0) return;
+    if (r.cancel + r.death + r.close + r.timer + r.surpriseRemove + r.sleep === 0) return;
     let previous: InjectionAction | null = null;
     for (;;) {
       let actions = eligibleActions(m, r);

@@ -38,7 +38,7 @@ export class ReplayStringError extends Error {
 const PREFIX = "irp1";
 
 /** One letter per injection kind. */
-const LETTER: Record<InjectionKind, string> = { cancel: "c", death: "d", close: "h", timer: "t", fault: "f", forcePending: "p", surpriseRemove: "s" };
+const LETTER: Record<InjectionKind, string> = { cancel: "c", death: "d", close: "h", timer: "t", fault: "f", forcePending: "p", surpriseRemove: "s", sleep: "w" };
 
 /** Escapes every character a shell (or the format) might treat specially as %XX. */
 function escape(s: string): string {
@@ -56,7 +56,7 @@ function unescape(s: string): string {
   }
 }
 
-/** The budget's compact form: "c1d1" (letters c cancel, d death, h close, t timer, f fault, p forcePending, s surpriseRemove). */
+/** The budget's compact form: "c1d1" (letters c cancel, d death, h close, t timer, f fault, p forcePending, s surpriseRemove, w sleep). */
 export function formatBudget(b: InjectionBudget): string {
   let out = "";
   for (const k of INJECTION_KINDS) {
@@ -84,7 +84,7 @@ export function parseBudget(text: string): InjectionBudget {
   let consumed = 0;
   for (let m = re.exec(text); m; m = re.exec(text)) {
     const kind = INJECTION_KINDS.find((k) => LETTER[k] === m[1]);
-    if (!kind || m.index !== consumed) throw new ReplayStringError(`bad budget '${text}' (letters: c cancel, d death, h close, t timer, f fault, p forcePending, s surpriseRemove, each followed by a count)`);
+    if (!kind || m.index !== consumed) throw new ReplayStringError(`bad budget '${text}' (letters: c cancel, d death, h close, t timer, f fault, p forcePending, s surpriseRemove, w sleep, each followed by a count)`);
     out[kind] = Number(m[2]);
     consumed = re.lastIndex;
   }

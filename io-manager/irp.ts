@@ -18,6 +18,7 @@ import type { FILE_OBJECT } from "./file-object.js";
 import type { MDL } from "./mdl.js";
 import type { IrpWatch } from "./hooks.js";
 import { checkPointer } from "../kernel/bad-pointer.js";
+import { POWER_STATE, type POWER_SEQUENCE } from "./power-types.js";
 
 /** IO_STATUS_BLOCK: the final status and the byte count (Information). */
 export class IO_STATUS_BLOCK {
@@ -62,13 +63,35 @@ export interface OtherParameters {
   Argument4: unknown;
 }
 
+/** Parameters.Power (IRP_MN_SET_POWER, IRP_MN_QUERY_POWER). */
+export interface PowerParameters {
+  /** SystemContext: the power manager's own value for an S-IRP (drivers pass it on untouched). */
+  SystemContext: number;
+  /** Type: SystemPowerState (an S-IRP) or DevicePowerState (a D-IRP). */
+  Type: number;
+  /** State: the SYSTEM_POWER_STATE or DEVICE_POWER_STATE asked for, in the POWER_STATE union. */
+  State: POWER_STATE;
+  /** ShutdownType: the POWER_ACTION behind an S-IRP (PowerActionSleep, PowerActionShutdown…). */
+  ShutdownType: number;
+}
+/** Parameters.WaitWake (IRP_MN_WAIT_WAKE). */
+export interface WaitWakeParameters {
+  /** PowerState: the deepest SYSTEM_POWER_STATE from which the device may wake the system. */
+  PowerState: number;
+}
+/** Parameters.PowerSequence (IRP_MN_POWER_SEQUENCE). */
+export interface PowerSequenceParameters {
+  /** PowerSequence: the POWER_SEQUENCE the bus driver fills in. */
+  PowerSequence: POWER_SEQUENCE | null;
+}
+
 /**
  * The IO_STACK_LOCATION.Parameters union, stored as C stores it: four slots that every member
  * overlays (x86 layout). `Parameters.Read.Length`, `Parameters.DeviceIoControl.OutputBufferLength`
  * and `Parameters.Others.Argument1` are the same slot, as they are the same bytes in wdm.h; the
  * members are this one object with named accessors.
  */
-export class IoStackParameters implements CreateParameters, ReadWriteParameters, DeviceIoControlParameters, OtherParameters {
+export class IoStackParameters implements CreateParameters, ReadWriteParameters, DeviceIoControlParameters, OtherParameters, PowerParameters, WaitWakeParameters {
   private s0: unknown = null;
   private s1: unknown = null;
   private s2: unknown = null;
@@ -193,6 +216,71 @@ export class IoStackParameters implements CreateParameters, ReadWriteParameters,
     this.s3 = v;
   }
 
+  // ---- Parameters.Power, .WaitWake, .PowerSequence (x86: slots 0–3) ----
+  get Power(): PowerParameters {
+    return this;
+  }
+  get WaitWake(): WaitWakeParameters {
+    return this;
+  }
+  get PowerSequence(): PowerSequenceParameters {
+    // Its one member has the block's own name, so it is a view of its own over slot 0.
+    const slots = this.slot0;
+    return {
+      get PowerSequence(): POWER_SEQUENCE | null {
+        return slots.get() as POWER_SEQUENCE | null;
+      },
+      set PowerSequence(v: POWER_SEQUENCE | null) {
+        slots.set(v);
+      },
+    };
+  }
+  private get slot0(): { get(): unknown; set(v: unknown): void } {
+    return {
+      get: () => this.s0,
+      set: (v: unknown) => {
+        this.s0 = v;
+      },
+    };
+  }
+  get SystemContext(): number {
+    return num(this.s0);
+  }
+  set SystemContext(v: number) {
+    this.s0 = v;
+  }
+  get PowerState(): number {
+    return num(this.s0);
+  }
+  set PowerState(v: number) {
+    this.s0 = v;
+  }
+  get Type(): number {
+    return num(this.s1);
+  }
+  set Type(v: number) {
+    this.s1 = v;
+  }
+  /** The POWER_STATE in slot 2: a view over the slot (reading it never changes the slot). */
+  get State(): POWER_STATE {
+    return new SlotPowerState(
+      () => num(this.s2),
+      (v) => {
+        this.s2 = v;
+      },
+    );
+  }
+  set State(v: POWER_STATE) {
+    // A union copied by value, as C assigns it.
+    this.s2 = v instanceof POWER_STATE ? v.SystemState : num(v);
+  }
+  get ShutdownType(): number {
+    return num(this.s3);
+  }
+  set ShutdownType(v: number) {
+    this.s3 = v;
+  }
+
   /** Clears every member. */
   clear(): void {
     this.s0 = this.s1 = this.s2 = this.s3 = null;
@@ -206,6 +294,28 @@ export class IoStackParameters implements CreateParameters, ReadWriteParameters,
     this.s2 = src.s2;
     this.s3 = src.s3;
     this.s2hi = src.s2hi;
+  }
+}
+
+/** Parameters.Power.State: a POWER_STATE whose storage is the stack location's slot. */
+class SlotPowerState extends POWER_STATE {
+  constructor(
+    private readonly read: () => number,
+    private readonly write: (v: number) => void,
+  ) {
+    super(0);
+  }
+  override get SystemState(): number {
+    return this.read();
+  }
+  override set SystemState(v: number) {
+    this.write(v >>> 0);
+  }
+  override get DeviceState(): number {
+    return this.read();
+  }
+  override set DeviceState(v: number) {
+    this.write(v >>> 0);
   }
 }
 
@@ -304,7 +414,7 @@ export interface IrpTail {
 export type UserIosb = number | IO_STATUS_BLOCK | null;
 
 /** What allocated an IRP, which decides who may complete and free it. */
-export type IrpOrigin = "service" | "IoAllocateIrp" | "IoBuildDeviceIoControlRequest" | "IoBuildSynchronousFsdRequest" | "IoBuildAsynchronousFsdRequest" | "cleanup" | "close" | "create" | "IoInitializeIrp" | "IoMakeAssociatedIrp";
+export type IrpOrigin = "service" | "IoAllocateIrp" | "IoBuildDeviceIoControlRequest" | "IoBuildSynchronousFsdRequest" | "IoBuildAsynchronousFsdRequest" | "cleanup" | "close" | "create" | "IoInitializeIrp" | "IoMakeAssociatedIrp" | "PoRequestPowerIrp" | "power manager";
 
 /**
  * IRP: an I/O request and its stack of locations, one per driver in the device stack.

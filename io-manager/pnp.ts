@@ -8,8 +8,8 @@
  * IoSetDeviceInterfaceState) are symbolic links under \?? that apps find by interface class.
  *
  * WDM drivers use it as they would on Windows; the framework (wdf/) is one more client. Not
- * modelled: resource lists (drivers get none), bus drivers' child enumeration, stop/rebalance,
- * power IRPs from the power manager (devices stay in D0 while started).
+ * modelled: resource lists (drivers get none), bus drivers' child enumeration, stop/rebalance.
+ * Power IRPs: the root bus's PDOs answer them (power.ts); the power manager is power-manager.ts.
  */
 import { checkPointer } from "../kernel/bad-pointer.js";
 import { KEVENT, NotificationEvent } from "../kernel/dispatcher.js";
@@ -36,13 +36,14 @@ import {
 import type { KThread } from "../kernel/thread.js";
 import { callDriver, IoGetAttachedDevice } from "./call-driver.js";
 import { completeRequest } from "./completion.js";
-import { DO_DEVICE_INITIALIZING, FILE_DEVICE_UNKNOWN, IRP_MJ_PNP, IRP_MJ_MAXIMUM_FUNCTION } from "./constants.js";
+import { DO_DEVICE_INITIALIZING, FILE_DEVICE_UNKNOWN, IRP_MJ_PNP, IRP_MJ_MAXIMUM_FUNCTION, IRP_MJ_POWER } from "./constants.js";
 import { IoCreateDevice, IoDeleteDevice } from "./device.js";
 import type { DEVICE_OBJECT } from "./device-object.js";
 import { DRIVER_OBJECT, type DRIVER_DISPATCH } from "./driver-object.js";
 import { ioManager, SymbolicLink } from "./io-manager.js";
 import { allocateIrp, queueIrpToThread } from "./irp-alloc.js";
 import { IO_STATUS_BLOCK, type IRP } from "./irp.js";
+import { PnpRootDispatchPower } from "./power.js";
 
 // ---- Minor function codes -------------------------------------------------------------------
 
@@ -156,6 +157,7 @@ export class PnpManager {
     this.rootDriver = new DRIVER_OBJECT("PnpManager");
     for (let i = 0; i <= IRP_MJ_MAXIMUM_FUNCTION; i++) this.rootDriver.MajorFunction[i] = PnpRootDispatch;
     this.rootDriver.MajorFunction[IRP_MJ_PNP] = PnpRootDispatchPnp;
+    this.rootDriver.MajorFunction[IRP_MJ_POWER] = PnpRootDispatchPower;
   }
 
   nextPdoName(): string {

@@ -138,5 +138,13 @@ declare module "../kernel/trace.js" {
     // ---- The event log (error-log.ts) ----
     /** IoWriteErrorLogEntry queued an entry to the system event log. */
     ErrorLogged: { driver: string; /** The device the entry names (null: the driver object). */ device: string | null; /** The packet's ErrorCode. */ errorCode: number; /** The packet's FinalStatus. */ finalStatus: number; /** The insertion strings. */ strings: string[] };
+
+    // ---- Power (power.ts, power-manager.ts) ----
+    /** An IRP_MJ_POWER IRP the power manager sends (an S-IRP to a stack, or a D-IRP for PoRequestPowerIrp); `status` once completed. */
+    PowerIrp: { device: string; /** The minor function's name ("IRP_MN_SET_POWER"). */ minor: string; /** The state asked for ("S3", "D0", "wait-wake"). */ state: string; /** Whether the IRP was just sent or has come back. */ phase: "sent" | "completed"; status: number | null };
+    /** PoSetPowerState recorded a device's new power state. */
+    DevicePowerState: { device: string; driver: string; /** The new state ("D3"). */ state: string; /** The state before it. */ previous: string };
+    /** The system's power state: a transition begins ("S3 requested"), is vetoed, or is reached. */
+    SystemPowerState: { /** The system state concerned ("S3"). */ state: string; /** What happened: "requested", "vetoed by …", "entered". */ phase: string };
   }
 }

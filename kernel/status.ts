@@ -258,3 +258,11 @@ for (const [name, value] of Object.entries(SyncNtStatus)) if (!statusNames.has(v
 
 // ---- KMDF (wdf/) ----
 export const { STATUS_REQUEST_NOT_ACCEPTED, STATUS_CANNOT_DELETE } = NtStatus;
+
+// ---- Power management (io-manager/power.ts, wdf/power.ts) ----
+/** NTSTATUS values of the power routines. */
+export const PowerNtStatus = {
+  STATUS_POWER_STATE_INVALID: 0xc00002d3,
+} as const;
+export const { STATUS_POWER_STATE_INVALID } = PowerNtStatus;
+for (const [name, value] of Object.entries(PowerNtStatus)) if (!statusNames.has(value)) statusNames.set(value, name);

@@ -481,6 +481,15 @@ class Builder {
       case "PnpDevice":
         this.note(e, [IO], `PnP manager: ${e.device} ${e.state}`);
         break;
+      case "PowerIrp":
+        if (e.phase === "completed") this.note(e, [IO], `power manager: ${e.minor} ${e.state} of ${e.device} → ${e.status !== null ? ntStatusName(e.status) : "?"}`, e.status !== null ? toneOfStatus(e.status) : "plain");
+        break;
+      case "DevicePowerState":
+        this.note(e, [IO], `${e.device}: ${e.previous} → ${e.state}`);
+        break;
+      case "SystemPowerState":
+        this.note(e, [IO], `system ${e.state} ${e.phase}`);
+        break;
       default:
         break;
     }

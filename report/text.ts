@@ -343,6 +343,13 @@ function describe(e: TraceEvent, names: TraceNames, o: DescribeOptions): Describ
       return { text: `PnP manager: ${e.device} ${e.state}` };
     case "ErrorLogged":
       return { text: `event log: ${e.driver}${e.device ? ` (${e.device})` : ""} logged 0x${(e.errorCode >>> 0).toString(16).padStart(8, "0")}, final status ${ntStatusName(e.finalStatus)}${e.strings.length ? `: ${e.strings.join(", ")}` : ""}` };
+
+    case "PowerIrp":
+      return { text: e.phase === "sent" ? `power manager: IRP_MJ_POWER ${e.minor} ${e.state} → ${e.device}` : `power manager: ${e.minor} ${e.state} of ${e.device} → ${e.status !== null ? ntStatusName(e.status) : "?"}` };
+    case "DevicePowerState":
+      return { text: `power manager: ${e.device} ${e.previous} → ${e.state}` };
+    case "SystemPowerState":
+      return { text: `power manager: system ${e.state} ${e.phase}` };
     default:
       return null;
   }

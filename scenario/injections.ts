@@ -4,7 +4,7 @@
  */
 
 /** The kinds of asynchronous event an explorer can inject. */
-export const INJECTION_KINDS = ["cancel", "death", "close", "timer", "fault", "forcePending", "surpriseRemove"] as const;
+export const INJECTION_KINDS = ["cancel", "death", "close", "timer", "fault", "forcePending", "surpriseRemove", "sleep"] as const;
 
 /** One kind of injected event. */
 export type InjectionKind = (typeof INJECTION_KINDS)[number];
@@ -20,7 +20,10 @@ export type InjectionKind = (typeof INJECTION_KINDS)[number];
  * - `forcePending`: a driver's IoCallDriver returns STATUS_PENDING (Driver Verifier's Force
  *   Pending I/O Requests);
  * - `surpriseRemove`: a started PnP device with requests in flight is unplugged (the PnP manager's
- *   IRP_MN_SURPRISE_REMOVAL, then IRP_MN_REMOVE_DEVICE once its handles close).
+ *   IRP_MN_SURPRISE_REMOVAL, then IRP_MN_REMOVE_DEVICE once its handles close);
+ * - `sleep`: while a started PnP device has requests in flight, the system sleeps (S3: query, then
+ *   set) and wakes straight back to S0 — the power manager's S-IRPs and the drivers' D-IRPs race the
+ *   requests.
  */
 export type InjectionBudget = { readonly [K in InjectionKind]?: number };
 

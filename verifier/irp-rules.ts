@@ -326,6 +326,11 @@ export function installIrpRules(v: Verifier): void {
             source: site,
           });
         }
+        // IRP_MJ_POWER (0x16) IRP_MN_SET_POWER (0x02) must not fail: a driver vetoes in QUERY_POWER.
+        const csl = irp.Stack[irp.CurrentLocation - 1];
+        if (csl && csl.MajorFunction === 0x16 && csl.MinorFunction === 0x02 && NT_ERROR(status)) {
+          v.finding("SetPowerFailed", { driver, routine, rec, text: `${who} completes ${rec.label} (IRP_MN_SET_POWER) with ${statusText(status)}; a set-power IRP must not fail.`, source: site });
+        }
         if (status === STATUS_PENDING || status === INVALID_STATUS) {
           v.bugCheck("CompleteWithPendingStatus", BugCheckCode.DRIVER_VERIFIER_IOMANAGER_VIOLATION, [0x06, status, irp.id, 0], {
             driver,

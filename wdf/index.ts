@@ -288,3 +288,30 @@ export type { EVT_WDF_DEVICE_SHUTDOWN_NOTIFICATION } from "./shutdown.js";
 // ---- Debugging aids and request origin ----
 export { WdfVerifierDbgBreakPoint } from "./verifier-break.js";
 export { WdfRequestIsFromUserModeDriver } from "./request-origin.js";
+// ---- Power policy: S0 idle, StopIdle/ResumeIdle, policy ownership (power.ts) ----
+export {
+  WDF_DEVICE_POWER_POLICY_IDLE_SETTINGS,
+  WDF_DEVICE_POWER_POLICY_IDLE_SETTINGS_INIT,
+  WDF_POWER_POLICY_S0_IDLE_CAPABILITIES,
+  IdleCapsInvalid,
+  IdleCannotWakeFromS0,
+  IdleCanWakeFromS0,
+  IdleUsbSelectiveSuspend,
+  WDF_POWER_POLICY_S0_IDLE_USER_CONTROL,
+  IdleUserControlInvalid,
+  IdleDoNotAllowUserControl,
+  IdleAllowUserControl,
+  WDF_POWER_POLICY_IDLE_TIMEOUT_TYPE,
+  DriverManagedIdleTimeout,
+  SystemManagedIdleTimeout,
+  SystemManagedIdleTimeoutWithHint,
+  IdleTimeoutDefaultValue,
+  WDF_POWER_POLICY_EVENT_CALLBACKS,
+  WDF_POWER_POLICY_EVENT_CALLBACKS_INIT,
+  WdfDeviceInitSetPowerPolicyOwnership,
+  WdfDeviceInitSetPowerPolicyEventCallbacks,
+  WdfDeviceAssignS0IdleSettings,
+  WdfDeviceStopIdle,
+  WdfDeviceResumeIdle,
+} from "./power.js";
+export type { EVT_WDF_DEVICE_POWER_POLICY } from "./power.js";

@@ -8,7 +8,8 @@
  * ReleaseHardware; SelfManagedIoCleanup; queues purged; the device deleted). Surprise removal
  * calls EvtDeviceSurpriseRemoval first. QUERY_REMOVE asks EvtDeviceQueryRemove.
  *
- * Not modelled: resource lists (the callbacks get none), idle power-down, system sleep, interrupts.
+ * Power (system sleep and wake, S0 idle) is power.ts. Not modelled: resource lists (the callbacks
+ * get none), interrupts.
  */
 import { currentMachine } from "../kernel/context.js";
 import { KEVENT, NotificationEvent } from "../kernel/dispatcher.js";
@@ -31,6 +32,7 @@ import { WDFDEVICE_INIT, fxDevice } from "./device.js";
 import { completeIrp } from "./request.js";
 import { fxDriver } from "./driver.js";
 import { createDefaultTarget } from "./io-target.js";
+import { fxDispatchPower, powerIoReleased, powerStarted } from "./power.js";
 
 /** WDF_POWER_DEVICE_STATE. */
 export const WDF_POWER_DEVICE_STATE = {
@@ -76,7 +78,7 @@ export class WDF_PNPPOWER_EVENT_CALLBACKS {
   EvtDeviceD0Entry: EVT_WDF_DEVICE_D0_ENTRY | null = null;
   /** EvtDeviceD0EntryPostInterruptsEnabled: after D0Entry, once the device's interrupts are connected (there are none here). */
   EvtDeviceD0EntryPostInterruptsEnabled: EVT_WDF_DEVICE_D0_ENTRY | null = null;
-  /** EvtDeviceD0Exit: the device leaves D0 (for removal: WdfPowerDeviceD3Final), after its power-managed queues stopped. */
+  /** EvtDeviceD0Exit: the device leaves D0 (WdfPowerDeviceD3 for sleep or idle, WdfPowerDeviceD3Final for removal), after its power-managed queues stopped. */
   EvtDeviceD0Exit: EVT_WDF_DEVICE_D0_EXIT | null = null;
   /** EvtDeviceD0ExitPreInterruptsDisabled: before D0Exit, while interrupts are still connected. */
   EvtDeviceD0ExitPreInterruptsDisabled: EVT_WDF_DEVICE_D0_EXIT | null = null;
@@ -90,9 +92,9 @@ export class WDF_PNPPOWER_EVENT_CALLBACKS {
   EvtDeviceSelfManagedIoFlush: EVT_WDF_DEVICE_SELF_MANAGED_IO | null = null;
   /** EvtDeviceSelfManagedIoInit: last at the first start: begin I/O the framework's queues do not manage (timers, polling threads). */
   EvtDeviceSelfManagedIoInit: EVT_WDF_DEVICE_SELF_MANAGED_IO | null = null;
-  /** EvtDeviceSelfManagedIoSuspend: first when the device leaves D0 (removal here): pause self-managed I/O. */
+  /** EvtDeviceSelfManagedIoSuspend: first when the device leaves D0 (sleep, idle, removal): pause self-managed I/O. */
   EvtDeviceSelfManagedIoSuspend: EVT_WDF_DEVICE_SELF_MANAGED_IO | null = null;
-  /** EvtDeviceSelfManagedIoRestart: on a return to D0 after a suspend; never called here, where a device does not come back (no sleep or stop is modelled). */
+  /** EvtDeviceSelfManagedIoRestart: last on a return to D0 after a suspend (system wake, S0 idle power-up). */
   EvtDeviceSelfManagedIoRestart: EVT_WDF_DEVICE_SELF_MANAGED_IO | null = null;
   /** EvtDeviceSurpriseRemoval: at IRP_MN_SURPRISE_REMOVAL, before the removal sequence. */
   EvtDeviceSurpriseRemoval: EVT_WDF_DEVICE_SURPRISE_REMOVAL | null = null;
@@ -306,9 +308,9 @@ export async function dispatchPnp(t: KThread, dev: FxDevice, irp: IRP): Promise<
   }
 }
 
-/** IRP_MJ_POWER: devices stay in D0 while started here; the framework passes power IRPs down. */
+/** IRP_MJ_POWER: the framework's power policy and power callbacks (power.ts). */
 export function dispatchPower(t: KThread, dev: FxDevice, irp: IRP): MaybePromise<NTSTATUS> {
-  return passDown(t, dev, irp);
+  return fxDispatchPower(t, dev, irp);
 }
 
 /** START: PrepareHardware, D0Entry, D0EntryPostInterruptsEnabled, interfaces, queues, SelfManagedIoInit. */
@@ -340,6 +342,7 @@ async function startSequence(t: KThread, dev: FxDevice): Promise<NTSTATUS> {
   }
   st = await step(t, dev, "EvtDeviceSelfManagedIoInit", cb?.EvtDeviceSelfManagedIoInit ?? null);
   trace(dev, "started");
+  powerStarted(dev);
   return NT_SUCCESS(st) ? STATUS_SUCCESS : st;
 }
 
@@ -383,7 +386,7 @@ async function removeSequence(t: KThread, dev: FxDevice): Promise<void> {
  * acknowledged with WdfRequestStopAcknowledge(FALSE) count as done for a stop). A request the
  * driver never finishes keeps the PnP thread waiting: the run ends blocked, with a KMDF finding.
  */
-async function waitForDriverRequests(t: KThread, dev: FxDevice, which: (q: FxDevice["queues"][number]) => boolean, why: "stop" | "purge"): Promise<void> {
+export async function waitForDriverRequests(t: KThread, dev: FxDevice, which: (q: FxDevice["queues"][number]) => boolean, why: "stop" | "purge"): Promise<void> {
   const m = t.machine;
   const pending = (): string[] => {
     const out: string[] = [];
@@ -410,6 +413,7 @@ async function waitForDriverRequests(t: KThread, dev: FxDevice, which: (q: FxDev
 /** A driver-owned request of `dev` was released: a waiting power-down or removal looks again. */
 export function pnpRequestReleased(dev: FxDevice): void {
   dev.machine.wdf?.pnpWaiters.get(dev)?.();
+  powerIoReleased(dev);
 }
 
 export { pnpManager };

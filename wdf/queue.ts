@@ -27,6 +27,7 @@ import { FxFileObject } from "./file-object.js";
 import { FxRequest, completeFxRequest, cancelForQueue, stopActionFlags } from "./request.js";
 import { pnpRequestReleased } from "./pnp.js";
 import { forwardUnhandled } from "./filter.js";
+import { powerIoArrived } from "./power.js";
 
 // ---- Configuration --------------------------------------------------------------------------
 
@@ -407,6 +408,8 @@ export class FxIoQueue extends FxObject {
       completeFxRequest(t, r, STATUS_INVALID_DEVICE_STATE, 0, true);
       return;
     }
+    // S0 idle: I/O keeps the device in D0, and wakes an idle one (power.ts).
+    if (this.powerManaged) powerIoArrived(t, this.device);
     if (!this.allowZeroLength && (r.major === IRP_MJ_READ || r.major === IRP_MJ_WRITE) && r.length === 0 && !r.presented) {
       completeFxRequest(t, r, STATUS_SUCCESS, 0, true);
       return;

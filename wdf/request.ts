@@ -60,6 +60,7 @@ import { createCompleted, type FxDevice } from "./device.js";
 import type { FxFileObject } from "./file-object.js";
 import { FxIoQueue } from "./queue.js";
 import { pnpRequestReleased } from "./pnp.js";
+import { powerIoReleased } from "./power.js";
 import type { OwnedList } from "./owned-list.js";
 import type { EVT_WDF_REQUEST_COMPLETION_ROUTINE, FormatState, SendState, WDF_REQUEST_COMPLETION_PARAMS } from "./io-target.js";
 
@@ -532,6 +533,8 @@ export function completeFxRequest(t: KThread, r: FxRequest, status: NTSTATUS, in
     }
   }
   if (q) q.released(t, r);
+  // S0 idle: a power-managed queue may have gone quiet (power.ts).
+  if (q?.powerManaged) powerIoReleased(q.device);
   r.release();
 }
 

@@ -77,6 +77,7 @@ export const KMDF_RULES = {
   DeviceNotPnp: { p1: C.WDF_VERIFIER_FATAL_ERROR, severity: "bug check", origin: KMDF_BREAK, fix: "Call this routine for a PnP device (one EvtDriverDeviceAdd created), not for a control device; a WdfFdoInit* routine takes the WDFDEVICE_INIT EvtDriverDeviceAdd was given." },
   DeviceNotControl: { p1: C.WDF_VERIFIER_FATAL_ERROR, severity: "bug check", origin: KMDF_BREAK, fix: "Call this routine with a control device's WDFDEVICE_INIT (WdfControlDeviceInitAllocate)." },
   InvalidArgumentValue: { p1: C.WDF_VERIFIER_FATAL_ERROR, severity: "bug check", origin: KMDF_BREAK, fix: "Pass only the values the routine documents (its flags, its enumeration's members)." },
+  ResumeIdleUnbalanced: { p1: C.WDF_VERIFIER_FATAL_ERROR, severity: "bug check", origin: KMDF_BREAK, fix: "Call WdfDeviceResumeIdle once for each WdfDeviceStopIdle that returned STATUS_SUCCESS or STATUS_PENDING, and never more often." },
   RequestLeftAtPurge: { p1: C.WDF_QUEUE_FATAL_ERROR, severity: "finding", origin: "KMDF verifier (a purge, drain or removal that never finishes)", fix: "Complete (or requeue with WdfRequestStopAcknowledge) every request you own when its queue is purged or its device removed: mark long-held requests cancelable, or handle them in EvtIoStop." },
 } as const satisfies Record<string, KmdfRuleInfo>;
 

@@ -16,12 +16,13 @@ import {
   WaitForSingleObject,
   writeU32,
 } from "irpsim/win32";
-import { unloadDriver } from "irpsim";
+import { createRootDevice, setSystemPowerState, wake, PowerSystemSleeping3, unloadDriver } from "irpsim";
 import type { RuleId } from "irpsim";
 import { appBuffer, newOverlapped, openSampleDevice, sampleScenario, sendOne, type BuggySample, type SampleDriver, type SampleSetup } from "./harness.js";
 import { CmplDriverEntry, IOCTL_CMPL_GET_VERSION, IOCTL_CMPL_PING, IOCTL_CMPL_QUEUE, IOCTL_CMPL_START, IOCTL_CMPL_SYNC_WITH_ISR, IOCTL_CMPL_VALIDATE } from "./completion.js";
 import { IOCTL_PEND_CALIBRATE, IOCTL_PEND_CONFIGURE, IOCTL_PEND_FAST_PATH, IOCTL_PEND_READ_SENSOR, IOCTL_PEND_UNKNOWN, PendDriverEntry } from "./pending.js";
 import { LowrDriverEntry } from "./lower.js";
+import { PwrDriverEntry } from "./power.js";
 import { IOCTL_FILT_COUNTED, IOCTL_FILT_HELD, IOCTL_FILT_LOGGED, makeFiltDriver } from "./filter.js";
 import { CnclDriverEntry, IOCTL_CNCL_RELEASE_ONE, IOCTL_CNCL_WAIT, IOCTL_CNCL_WAIT_DEFERRED, IOCTL_CNCL_WAIT_FOREVER, IOCTL_CNCL_WAIT_UNCHECKED } from "./cancel.js";
 import { IOCTL_LOCL_ABORTED_QUERY, IOCTL_LOCL_BUILT_QUERY, IOCTL_LOCL_FIRE_AND_FORGET, IOCTL_LOCL_QUERY, IOCTL_LOCL_REFUSE, makeLoclDriver } from "./local-irps.js";
@@ -231,6 +232,17 @@ export const buggySamples: readonly BuggySample[] = [
   sample("status-after-complete", "IrpUsedAfterRelease", "the dispatch routine returns Irp->IoStatus.Status after IoCompleteRequest", oneIoctl([cmpl], "BuggyCompletion", IOCTL_CMPL_PING)),
   sample("log-after-forward", "IrpUsedAfterRelease", "a filter reads the IRP's IoStatus after passing it down", oneIoctl([lowr, filt], "BuggyLower", IOCTL_FILT_LOGGED)),
   // Pending
+  sample("set-power-failed", "SetPowerFailed", "the driver refuses a system sleep by failing IRP_MN_SET_POWER instead of vetoing IRP_MN_QUERY_POWER", {
+    drivers: [{ name: "Pwr", entry: PwrDriverEntry }],
+    apps: [],
+    async then(ctx) {
+      const m = ctx.machine;
+      const reported = await createRootDevice(m, { service: "Pwr", hardwareId: "Root\\Pwr" });
+      ctx.check("the device starts", reported.status === 0, `status 0x${reported.status.toString(16)}`);
+      await setSystemPowerState(m, PowerSystemSleeping3);
+      await wake(m);
+    },
+  }),
   sample("pending-without-mark", "PendingWithoutMark", "the request is queued and STATUS_PENDING returned without IoMarkIrpPending", oneIoctl([pend], "BuggyPending", IOCTL_PEND_READ_SENSOR)),
   sample("marked-without-pending", "MarkedWithoutPending", "the request is marked pending, finished on the fast path, and its status returned", oneIoctl([pend], "BuggyPending", IOCTL_PEND_FAST_PATH)),
   sample("pending-after-complete", "PendedCompletedRequest", "the request is completed, then STATUS_PENDING returned", oneIoctl([pend], "BuggyPending", IOCTL_PEND_CALIBRATE)),

@@ -169,7 +169,7 @@ describe("explore: injections as decisions", () => {
     const touched: string[] = [];
     const irps = [...ioManager(m).liveIrps] as IRP[];
     for (const irp of irps) setIrpWatch(irp, { irpAccessed: (_i, member) => touched.push(member) });
-    const actions = eligibleActions(m, { death: 0, cancel: 1, close: 0, timer: 0, fault: 0, forcePending: 0, surpriseRemove: 0 });
+    const actions = eligibleActions(m, { death: 0, cancel: 1, close: 0, timer: 0, fault: 0, forcePending: 0, surpriseRemove: 0, sleep: 0 });
     expect(actions.map((a) => a.kind)).to.deep.equal(["cancel"]);
     expect(touched).to.deep.equal([]);
   });
