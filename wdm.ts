@@ -143,3 +143,16 @@ export { IoCreateUnprotectedSymbolicLink } from "./io-manager/device.js";
 export { ZwCreateFile, ZwOpenFile, ZwReadFile, ZwWriteFile, ZwDeviceIoControlFile, IoGetDeviceObjectPointer } from "./io-manager/zw-file.js";
 export { FILE_SUPERSEDE, FILE_OPEN, FILE_CREATE, FILE_OPEN_IF, FILE_OVERWRITE, FILE_OVERWRITE_IF, FILE_DIRECTORY_FILE, FILE_NON_DIRECTORY_FILE, FILE_SYNCHRONOUS_IO_ALERT, FILE_SYNCHRONOUS_IO_NONALERT, FILE_SUPERSEDED, FILE_OPENED, FILE_CREATED, FILE_OVERWRITTEN, FILE_EXISTS, FILE_DOES_NOT_EXIST } from "./io-manager/create-options.js";
 export { FILE_SHARE_READ, FILE_SHARE_WRITE, FILE_SHARE_DELETE, FILE_READ_ATTRIBUTES, FILE_ALL_ACCESS, FILE_ATTRIBUTE_NORMAL } from "./io-manager/constants.js";
+
+// ---- Sharing memory with apps: driver-allocated pages, sections and views, secured ranges (memshare) ----
+export { MmAllocatePagesForMdl, MmAllocatePagesForMdlEx, MmFreePagesFromMdl, MM_DONT_ZERO_ALLOCATION, MM_ALLOCATE_FROM_LOCAL_NODE_ONLY, MM_ALLOCATE_FULLY_REQUIRED, MM_ALLOCATE_NO_WAIT, MM_ALLOCATE_PREFER_CONTIGUOUS, MM_ALLOCATE_REQUIRE_CONTIGUOUS_CHUNKS, MM_ALLOCATE_FAST_LARGE_PAGES, MM_ALLOCATE_TRIM_IF_NECESSARY, MM_ALLOCATE_AND_HOT_REMOVE } from "./io-manager/mdl-pages.js";
+export type { PHYSICAL_ADDRESS } from "./io-manager/mdl-pages.js";
+export { MDL_ALLOCATED_FIXED_SIZE } from "./io-manager/constants.js";
+export { ZwCreateSection, ZwOpenSection, ZwMapViewOfSection, ZwUnmapViewOfSection, MmMapViewInSystemSpace, MmUnmapViewInSystemSpace, ZwCurrentProcess } from "./kernel/api-section.js";
+export type { ZwSectionLargeInteger } from "./kernel/api-section.js";
+export { MmSectionObjectType, SectionObject as SECTION, SECTION_QUERY, SECTION_MAP_WRITE, SECTION_MAP_READ, SECTION_MAP_EXECUTE, SECTION_EXTEND_SIZE, SECTION_ALL_ACCESS, SEC_COMMIT, SEC_RESERVE, SEC_IMAGE, SEC_NOCACHE, SEC_LARGE_PAGES, ViewShare, ViewUnmap } from "./kernel/section.js";
+export { PAGE_NOACCESS, PAGE_READONLY, PAGE_READWRITE, PAGE_WRITECOPY, PAGE_EXECUTE, PAGE_EXECUTE_READ, PAGE_EXECUTE_READWRITE, PAGE_NOCACHE, PAGE_GUARD } from "./kernel/pte.js";
+export { MEM_COMMIT, MEM_RESERVE, MEM_TOP_DOWN } from "./kernel/memory-constants.js";
+export { MmSecureVirtualMemory, MmUnsecureVirtualMemory } from "./kernel/secure-memory.js";
+export { MmAllocateNonCachedMemory, MmFreeNonCachedMemory, MmIsAddressValid } from "./kernel/noncached-memory.js";
+export { SectionBugCheckCode } from "./kernel/bugcheck-codes.js";
