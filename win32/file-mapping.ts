@@ -138,7 +138,8 @@ function openFileMapping(api: string, dwDesiredAccess: number, bInheritHandle: b
   const h = { value: 0 };
   // FILE_MAP_COPY opens with read access, as kernel32 maps it.
   const access = dwDesiredAccess === FILE_MAP_COPY ? SECTION_MAP_READ : dwDesiredAccess;
-  return finish(t, api, h.value, ntOpenSection(t, h, access, oa));
+  const status = ntOpenSection(t, h, access, oa);
+  return finish(t, api, h.value, status);
 }
 
 /**
