@@ -75,8 +75,11 @@ export function ExFreePoolWithTag(P: number | object, Tag: number | string | nul
   const t = kernel("ExFreePoolWithTag");
   const m = t.machine;
   // A pool structure the memory manager handed out as an object (MmAllocatePagesForMdl's MDL).
-  const structure = typeof P === "object" && P !== null ? poolStructures.get(P) : undefined;
-  if (structure) return structure(t);
+  const structure = typeof P === "object" ? poolStructures.get(P) : undefined;
+  if (structure) {
+    structure(t);
+    return;
+  }
   // A pointer that is no number (NULL, undefined, an object) is no pool address: 0x42 below.
   if (typeof P !== "number") P = 0;
   const paged = m.pagedPool.inRange(P);

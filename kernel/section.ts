@@ -19,7 +19,7 @@ import { STANDARD_RIGHTS_REQUIRED, READ_CONTROL } from "./access-rights.js";
 import { UserAddressSpace } from "./address-space.js";
 import { handleTableOf } from "./api-ps-ob.js";
 import { SectionBugCheckCode } from "./bugcheck-codes.js";
-import { KernelMode, type KPROCESSOR_MODE } from "./irql.js";
+import type { KPROCESSOR_MODE } from "./irql.js";
 import type { Machine } from "./machine.js";
 import { ALLOCATION_GRANULARITY, MEM_TOP_DOWN, MM_HIGHEST_USER_ADDRESS } from "./memory-constants.js";
 import type { OBJECT_ATTRIBUTES } from "./object-attributes.js";

@@ -11,7 +11,6 @@ import type { OBJECT_ATTRIBUTES } from "../kernel/object-attributes.js";
 import { createSection, mapViewOfSection, openSection, unmapViewOfSection } from "../kernel/section.js";
 import { STATUS_INVALID_PARAMETER, STATUS_SUCCESS, type NTSTATUS } from "../kernel/status.js";
 import type { KThread } from "../kernel/thread.js";
-import type { InOut } from "../kernel/apc.js";
 import { service, serviceAsync, userCaller } from "./syscall.js";
 import { probeOut, readLargeInteger, storeOut, type PLARGE_INTEGER, type POut } from "./types.js";
 
@@ -23,7 +22,7 @@ function statusOf(e: unknown): NTSTATUS {
 /** Reads an in/out parameter (an address in the app's memory, or a local { value }). */
 function readInOut(t: KThread, p: POut): number {
   probeOut(t, p);
-  return typeof p === "number" ? t.machine.mmu.readU32(p) : (p as InOut<number>).value;
+  return typeof p === "number" ? t.machine.mmu.readU32(p) : p.value;
 }
 
 /** NtCreateSection's work for the calling thread (previous mode UserMode). */

@@ -189,7 +189,7 @@ function mapView(api: string, h: number, access: number, high: number, low: numb
  */
 export async function UnmapViewOfFile(lpBaseAddress: number): Promise<boolean> {
   const t = caller("UnmapViewOfFile");
-  apiEnter(t, "UnmapViewOfFile", () => `0x${(Number(lpBaseAddress) >>> 0).toString(16).toUpperCase()}`);
+  apiEnter(t, "UnmapViewOfFile", () => `0x${(lpBaseAddress >>> 0).toString(16).toUpperCase()}`);
   const status = await ntUnmapViewOfSection(t, NtCurrentProcess, lpBaseAddress);
   const ok = NT_SUCCESS(status);
   if (!ok) setLastNtError(t, status);

@@ -84,7 +84,7 @@ describe("io-manager: driver-allocated pages (MmAllocatePagesForMdl, MmFreePages
           const buffer = Irp.AssociatedIrp.SystemBuffer;
           if (!mdl) return complete(Irp, wdm.STATUS_INVALID_DEVICE_STATE);
           if (code === IOCTL_MAP) {
-            let user = 0;
+            let user: number;
             try {
               user = wdm.MmMapLockedPagesSpecifyCache(mdl, wdm.UserMode, wdm.MmCached, null, false, wdm.NormalPagePriority);
             } catch (e) {

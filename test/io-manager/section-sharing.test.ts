@@ -119,7 +119,7 @@ describe("io-manager: sharing a section between a driver and an app", () => {
         },
       },
     });
-    m.createSystemThread("setup", async () => {
+    m.createSystemThread("setup", () => {
       const oa = new wdm.OBJECT_ATTRIBUTES();
       wdm.InitializeObjectAttributes(oa, null, wdm.OBJ_KERNEL_HANDLE, 0, null);
       section = wdm.ZwCreateSection(wdm.SECTION_ALL_ACCESS, oa, new wdm.LARGE_INTEGER(8192), wdm.PAGE_READWRITE, wdm.SEC_COMMIT, null).SectionHandle;

@@ -201,7 +201,8 @@ describe("kernel: sections and views (ZwCreateSection, ZwMapViewOfSection, MmMap
     const m = newMachine();
     const r = await runKernel(m, () => {
       try {
-        wdm.MmMapViewInSystemSpace({} as wdm.SECTION, { value: 0 }, { value: 0 });
+        const notASection: unknown = { size: 4096 };
+        wdm.MmMapViewInSystemSpace(notASection as wdm.SECTION, { value: 0 }, { value: 0 });
         return "returned";
       } catch (e) {
         return e instanceof wdm.NtStatusError ? e.status : String(e);
