@@ -2,6 +2,7 @@ import { expect } from "chai";
 import * as w from "../../win32/index.js";
 import * as wdm from "../../wdm.js";
 import { buildMemoryMap } from "../../report/memory-map.js";
+import { formatTextTimeline } from "../../report/text.js";
 import { newMachine } from "../helpers.js";
 
 describe("report/memory-map: views of a section and driver-allocated pages", () => {
@@ -34,6 +35,10 @@ describe("report/memory-map: views of a section and driver-allocated pages", () 
     expect(views[1]?.pages.map((p) => p.frame)).to.deep.equal(views[0]?.pages.map((p) => p.frame));
     expect(views.every((r) => r.to !== null)).to.equal(true);
     expect(Math.floor((views[0]?.to ?? 0) / 10_000)).to.be.below(Math.floor((views[1]?.to ?? 0) / 10_000));
+    // The timeline says where each view went, in words.
+    const text = formatTextTimeline(rec.events, { color: false });
+    expect(text).to.include("view of \\BaseNamedObjects\\MapShared mapped into a.exe at 0x00020000");
+    expect(text).to.include("view of \\BaseNamedObjects\\MapShared unmapped from 0x00020000 in b.exe");
   });
 
   it("MmAllocatePagesForMdl's pages and their system mapping appear as the MDL's ranges", async () => {
