@@ -209,7 +209,9 @@ const rundownInstalled = new WeakSet<Machine>();
 export function ensureUserMappingRundown(m: Machine): void {
   if (rundownInstalled.has(m)) return;
   rundownInstalled.add(m);
-  m.processExiting.push((p: KProcess) => {
+  // After the handle table is closed (IRP_MJ_CLEANUP may still unmap in the dying process's
+  // context) and the address space torn down, as MmCleanProcessAddressSpace runs last.
+  m.processExited.push((p: KProcess) => {
     const io = ioManager(m);
     for (const mdl of [...io.liveMdls, ...io.abandonedLocks]) {
       const list = mdl.userMappings;
@@ -218,13 +220,11 @@ export function ensureUserMappingRundown(m: Machine): void {
         const u = list[k];
         if (!u || u.process !== p) continue;
         list.splice(k, 1);
-        p.addressSpace?.unmapFrames(u.base);
         const va = u.base + mdl.ByteOffset;
         if (m.trace.on) m.trace.emit("MdlUnmapped", { mdl: mdl.label, mappedVa: va, mode: "UserMode" });
         if (io.hooks.length !== 0) for (const h of io.hooks) h.mdlUnmapped?.(mdl, va, UserMode);
       }
     }
-    return Promise.resolve();
   });
 }
 

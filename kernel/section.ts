@@ -247,13 +247,15 @@ function viewTable(m: Machine): Map<KProcess | null, SectionView[]> {
   if (!v) {
     v = new Map();
     viewsByMachine.set(m, v);
-    // A process's exit unmaps the views still in it (its address space is going), dropping their references.
-    m.processExiting.push(async (p) => {
+    // A process's exit unmaps the views still in it, dropping their references: after its handles
+    // are closed (a driver's IRP_MJ_CLEANUP may still unmap them in the dying process's context)
+    // and its address space torn down, as MmCleanProcessAddressSpace runs last.
+    m.processExited.push((p) => {
       const list = v?.get(p);
       if (!list) return;
       for (const view of [...list]) {
         removeView(m, view);
-        await m.ob.dereferenceInline(view.section);
+        m.ob.dereference(view.section);
       }
     });
   }
