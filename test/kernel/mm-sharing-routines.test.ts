@@ -73,6 +73,41 @@ describe("kernel: MmSecureVirtualMemory, MmIsAddressValid, MmAllocateNonCachedMe
     });
   });
 
+  it("a secured view cannot be unmapped (UnmapViewOfFile fails with ERROR_INVALID_PARAMETER) until the driver unsecures it", async () => {
+    const m = newMachine();
+    let secure = 0;
+    const kit = await loadKit(m, {
+      dispatch: {
+        [wdm.IRP_MJ_DEVICE_CONTROL](_d, Irp) {
+          const sl = wdm.IoGetCurrentIrpStackLocation(Irp);
+          if (sl.Parameters.DeviceIoControl.IoControlCode === IOCTL_SECURE) {
+            secure = wdm.MmSecureVirtualMemory(wdm.readU32(Irp.AssociatedIrp.SystemBuffer), 4096, wdm.PAGE_READONLY);
+            return complete(Irp, secure ? wdm.STATUS_SUCCESS : wdm.STATUS_INVALID_PARAMETER);
+          }
+          wdm.MmUnsecureVirtualMemory(secure);
+          return complete(Irp, wdm.STATUS_SUCCESS);
+        },
+      },
+    });
+    const results: unknown[] = [];
+    m.createProcess("app.exe", async () => {
+      const h = await open(kit);
+      const map = w.CreateFileMapping(w.INVALID_HANDLE_VALUE, null, w.PAGE_READWRITE, 0, 4096, null);
+      const view = w.MapViewOfFile(map, w.FILE_MAP_READ, 0, 0, 0);
+      const args = alloc(4);
+      w.writeU32(args, view);
+      results.push(await w.DeviceIoControl(h, IOCTL_SECURE, args, 4, 0, 0, alloc(4)));
+      results.push(await w.UnmapViewOfFile(view), w.GetLastError());
+      await w.DeviceIoControl(h, IOCTL_UNSECURE, 0, 0, 0, 0, alloc(4));
+      results.push(await w.UnmapViewOfFile(view));
+      await w.CloseHandle(map);
+      await w.CloseHandle(h);
+    });
+    const run = await m.run();
+    expect(run.bugCheck ?? null).to.equal(null);
+    expect(results).to.deep.equal([true, false, w.ERROR_INVALID_PARAMETER, true]);
+  });
+
   it("MmIsAddressValid is true only where a read would not fault now: committed user pages of the current process and mapped system pages, not reserved, PAGE_NOACCESS, guard or freed ones", async () => {
     const m = newMachine();
     // An app that stays alive while the driver looks at its address space.
