@@ -164,3 +164,16 @@ export { IrpMinorPower, IRP_MN_WAIT_WAKE, IRP_MN_POWER_SEQUENCE, IRP_MN_SET_POWE
 export { PoCallDriver, PoStartNextPowerIrp, PoSetPowerState, PoRequestPowerIrp } from "./io-manager/power.js";
 export type { REQUEST_POWER_COMPLETE } from "./io-manager/power.js";
 export type { PowerParameters, WaitWakeParameters, PowerSequenceParameters } from "./io-manager/irp.js";
+
+// ---- Sharing memory with apps: driver-allocated pages, sections and views, secured ranges (memshare) ----
+export { MmAllocatePagesForMdl, MmAllocatePagesForMdlEx, MmFreePagesFromMdl, MM_DONT_ZERO_ALLOCATION, MM_ALLOCATE_FROM_LOCAL_NODE_ONLY, MM_ALLOCATE_FULLY_REQUIRED, MM_ALLOCATE_NO_WAIT, MM_ALLOCATE_PREFER_CONTIGUOUS, MM_ALLOCATE_REQUIRE_CONTIGUOUS_CHUNKS, MM_ALLOCATE_FAST_LARGE_PAGES, MM_ALLOCATE_TRIM_IF_NECESSARY, MM_ALLOCATE_AND_HOT_REMOVE } from "./io-manager/mdl-pages.js";
+export type { PHYSICAL_ADDRESS } from "./io-manager/mdl-pages.js";
+export { MDL_ALLOCATED_FIXED_SIZE } from "./io-manager/constants.js";
+export { ZwCreateSection, ZwOpenSection, ZwMapViewOfSection, ZwUnmapViewOfSection, MmMapViewInSystemSpace, MmUnmapViewInSystemSpace, ZwCurrentProcess } from "./kernel/api-section.js";
+export type { ZwSectionLargeInteger } from "./kernel/api-section.js";
+export { MmSectionObjectType, SectionObject as SECTION, SECTION_QUERY, SECTION_MAP_WRITE, SECTION_MAP_READ, SECTION_MAP_EXECUTE, SECTION_EXTEND_SIZE, SECTION_ALL_ACCESS, SEC_COMMIT, SEC_RESERVE, SEC_IMAGE, SEC_NOCACHE, SEC_LARGE_PAGES, ViewShare, ViewUnmap } from "./kernel/section.js";
+export { PAGE_NOACCESS, PAGE_READONLY, PAGE_READWRITE, PAGE_WRITECOPY, PAGE_EXECUTE, PAGE_EXECUTE_READ, PAGE_EXECUTE_READWRITE, PAGE_NOCACHE, PAGE_GUARD } from "./kernel/pte.js";
+export { MEM_COMMIT, MEM_RESERVE, MEM_TOP_DOWN } from "./kernel/memory-constants.js";
+export { MmSecureVirtualMemory, MmUnsecureVirtualMemory } from "./kernel/secure-memory.js";
+export { MmAllocateNonCachedMemory, MmFreeNonCachedMemory, MmIsAddressValid } from "./kernel/noncached-memory.js";
+export { SectionBugCheckCode } from "./kernel/bugcheck-codes.js";

@@ -50,6 +50,8 @@ export interface IoHooks {
   beforeUnlockPages?(mdl: MDL, t: KThread | null): void;
   /** MmMapLockedPagesSpecifyCache is about to map an MDL (before the checks). */
   beforeMapLockedPages?(mdl: MDL, mode: KPROCESSOR_MODE, t: KThread): void;
+  /** MmFreePagesFromMdl is about to free an MDL's pages (a driver's call, before the checks). */
+  beforeFreePagesFromMdl?(mdl: MDL, t: KThread): void;
   /** IoFreeMdl is about to free an MDL (a driver's call, before the checks). */
   beforeFreeMdl?(mdl: MDL, t: KThread): void;
   /** An MDL was allocated (IoAllocateMdl, or the I/O manager's own for a direct-I/O request). */

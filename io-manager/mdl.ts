@@ -31,6 +31,7 @@ import {
   MmNonCached,
 } from "./constants.js";
 import { ioManager } from "./io-manager.js";
+import { ensureUserMappingRundown } from "./mdl-pages.js";
 import { IRP } from "./irp.js";
 import { badPointer, checkNumber, checkPointer, isGiven } from "../kernel/bad-pointer.js";
 
@@ -395,6 +396,7 @@ export function MmMapLockedPagesSpecifyCache(MemoryDescriptorList: MDL, AccessMo
   if (AccessMode === KernelMode) return mapSystem(m, mdl, CacheType, BugCheckOnFailure);
   const process = t.currentProcess;
   const space = process.addressSpace;
+  ensureUserMappingRundown(m);
   // User mappings of locked pages are read-write, as MiMapLockedPagesInUserSpace makes them.
   const base = space ? space.mapFrames(mdl.pfns, true, `MmMapLockedPages(UserMode) of ${mdl.label}`) : 0;
   if (base === 0) throw new NtStatusError(STATUS_INSUFFICIENT_RESOURCES, `MmMapLockedPagesSpecifyCache(UserMode): no room in ${process.name}'s address space`);

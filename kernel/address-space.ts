@@ -88,6 +88,12 @@ export class UserAddressSpace {
   /** Reservations, sorted by start. */
   private readonly vads: Vad[] = [];
   private committedPages = 0;
+  /**
+   * MmSecureVirtualMemory's ranges (kernel/secure-memory.ts): asked before a free or a protection
+   * change of [startVpn, endVpn); `protect` is the new PAGE_* value, or null for a free. Returns
+   * STATUS_SUCCESS or why not (STATUS_INVALID_PAGE_PROTECTION). Null while nothing is secured.
+   */
+  securedCheck: ((startVpn: number, endVpn: number, protect: number | null) => NTSTATUS) | null = null;
 
   constructor(
     private readonly physical: PhysicalMemory,
@@ -268,6 +274,10 @@ export class UserAddressSpace {
     if (!vad) return fail(STATUS_MEMORY_NOT_ALLOCATED);
     if (vad.type !== MEM_PRIVATE) return fail(STATUS_UNABLE_TO_FREE_VM);
     const endVpn = size === 0 ? vad.endVpn : roundUpPage(base + size) >>> PAGE_SHIFT;
+    if (this.securedCheck !== null) {
+      const secured = freeType === MEM_RELEASE ? this.securedCheck(vad.startVpn, vad.endVpn, null) : this.securedCheck(startVpn, endVpn, null);
+      if (secured !== STATUS_SUCCESS) return fail(secured);
+    }
     if (freeType === MEM_RELEASE) {
       if (startVpn !== vad.startVpn) return fail(STATUS_FREE_VM_NOT_AT_BASE);
       if (endVpn !== vad.endVpn) return fail(STATUS_UNABLE_TO_FREE_VM);
@@ -298,6 +308,10 @@ export class UserAddressSpace {
     // Protecting memory outside any reservation is STATUS_CONFLICTING_ADDRESSES (MiProtectVirtualMemory).
     if (!vad || endVpn > vad.endVpn) return fail(STATUS_CONFLICTING_ADDRESSES);
     if (vad.type === MEM_PRIVATE && isWriteCopy(newProtect)) return fail(STATUS_INVALID_PARAMETER_4);
+    if (this.securedCheck !== null) {
+      const secured = this.securedCheck(startVpn, endVpn, newProtect);
+      if (secured !== STATUS_SUCCESS) return fail(secured);
+    }
     for (let vpn = startVpn; vpn < endVpn; vpn++) {
       if (!(this.table.get(vpn) & (PTE_OWNED | PTE_MAPPED))) return fail(STATUS_NOT_COMMITTED);
     }
@@ -376,6 +390,32 @@ export class UserAddressSpace {
     for (let i = 0; i < pages; i++) this.table.set(startVpn + i, ((frames[i] ?? 0) << PAGE_SHIFT) | bits);
     this.observer.pteChanged();
     return startVpn << PAGE_SHIFT;
+  }
+
+  /**
+   * Maps frames owned elsewhere (a section's pages: a view) at `base` (0: the system chooses,
+   * bottom-up or `topDown`), with `protect` (a valid PAGE_* value). A base that is not a multiple
+   * of 64 KB is STATUS_MAPPED_ALIGNMENT's caller's to refuse; a range that is not free here is
+   * STATUS_CONFLICTING_ADDRESSES, no room STATUS_NO_MEMORY.
+   */
+  mapFramesAt(base: number, frames: ArrayLike<number>, protect: number, origin: string, topDown = false): VmResult {
+    const pages = frames.length;
+    const bits = protectionToPteBits(protect);
+    if (bits === null) return { status: STATUS_INVALID_PAGE_PROTECTION, base: 0, size: 0 };
+    let startVpn: number;
+    if (base === 0) {
+      startVpn = this.findFree(pages, topDown);
+      if (startVpn < 0) return { status: STATUS_NO_MEMORY, base: 0, size: 0 };
+    } else {
+      startVpn = base >>> PAGE_SHIFT;
+      if (startVpn < FIRST_USER_VPN || startVpn + pages > END_USER_VPN) return { status: STATUS_INVALID_PARAMETER_3, base: 0, size: 0 };
+      if (this.overlaps(startVpn, startVpn + pages)) return { status: STATUS_CONFLICTING_ADDRESSES, base: 0, size: 0 };
+    }
+    this.insertVad({ startVpn, endVpn: startVpn + pages, allocationProtect: protect, type: MEM_MAPPED, origin });
+    const flags = bits | PTE_MAPPED | PTE_USER;
+    for (let i = 0; i < pages; i++) this.table.set(startVpn + i, ((frames[i] ?? 0) << PAGE_SHIFT) | flags);
+    this.observer.pteChanged();
+    return { status: STATUS_SUCCESS, base: startVpn << PAGE_SHIFT, size: pages << PAGE_SHIFT };
   }
 
   /** Removes a mapping made by {@link mapFrames}; false when `base` does not start one. */

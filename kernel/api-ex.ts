@@ -2,6 +2,7 @@
  * Executive routines drivers call by their wdm.h names: pool allocation with per-tag
  * accounting, work items and the previous mode.
  */
+import { poolStructures } from "./pool-structures.js";
 import { BugCheckCode, SyncBugCheckCode } from "./bugcheck-codes.js";
 import { currentMachine } from "./context.js";
 import { APC_LEVEL, DISPATCH_LEVEL, type KPROCESSOR_MODE } from "./irql.js";
@@ -67,11 +68,18 @@ export function ExAllocatePool(PoolType: number, NumberOfBytes: number): number 
 
 /**
  * ExFreePoolWithTag: a block freed twice, an address that is not a pool block, or a tag that
- * differs from the allocation's is BAD_POOL_CALLER.
+ * differs from the allocation's is BAD_POOL_CALLER. `P` may also be the MDL MmAllocatePagesForMdl
+ * returned (after MmFreePagesFromMdl), which the WDK frees this way.
  */
-export function ExFreePoolWithTag(P: number, Tag: number | string | null): void {
+export function ExFreePoolWithTag(P: number | object, Tag: number | string | null): void {
   const t = kernel("ExFreePoolWithTag");
   const m = t.machine;
+  // A pool structure the memory manager handed out as an object (MmAllocatePagesForMdl's MDL).
+  const structure = typeof P === "object" ? poolStructures.get(P) : undefined;
+  if (structure) {
+    structure(t);
+    return;
+  }
   // A pointer that is no number (NULL, undefined, an object) is no pool address: 0x42 below.
   if (typeof P !== "number") P = 0;
   const paged = m.pagedPool.inRange(P);
@@ -97,8 +105,8 @@ export function ExFreePoolWithTag(P: number, Tag: number | string | null): void 
   if (typeof r !== "string" && m.trace.on) m.trace.emit("PoolFreed", { address: P, size: r.size, tag: poolTagText(r.tag) });
 }
 
-/** ExFreePool. */
-export function ExFreePool(P: number): void {
+/** ExFreePool (also the MDL of MmAllocatePagesForMdl, once its pages are freed). */
+export function ExFreePool(P: number | object): void {
   ExFreePoolWithTag(P, null);
 }
 

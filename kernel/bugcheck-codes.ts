@@ -240,3 +240,22 @@ Object.assign(info, {
     parameters: ["Code position: 0 active work item freed, 1 active work item queued, 2 queued I/O work item freed, 3 I/O work item initialised with an invalid object, 6 invalid queue type, 7 invalid worker routine", "Address of the work item", "Depends on the code (pool block start, queue number, worker routine, object)", "Depends on the code (pool block end or 0)"],
   },
 } satisfies Record<number, BugCheckInfo>);
+
+// ---- Bug checks of sections and views (memshare) ----
+
+/** Bug check codes raised by the section and view routines. */
+export const SectionBugCheckCode = {
+  DRIVER_UNMAPPING_INVALID_VIEW: 0xd7,
+  SYSTEM_PTE_MISUSE: 0xda,
+} as const;
+
+Object.assign(info, {
+  0xd7: {
+    name: "DRIVER_UNMAPPING_INVALID_VIEW",
+    parameters: ["Virtual address to unmap", "1: the view is being unmapped; 2: the view is being committed", "0", "0"],
+  },
+  0xda: {
+    name: "SYSTEM_PTE_MISUSE",
+    parameters: ["Type of error (0x02: wrong number of PTEs freed; 0x101: freeing PTEs the caller does not own)", "Depends on the type (the address)", "Depends on the type", "Depends on the type"],
+  },
+} satisfies Record<number, BugCheckInfo>);

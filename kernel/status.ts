@@ -266,3 +266,18 @@ export const PowerNtStatus = {
 } as const;
 export const { STATUS_POWER_STATE_INVALID } = PowerNtStatus;
 for (const [name, value] of Object.entries(PowerNtStatus)) if (!statusNames.has(value)) statusNames.set(value, name);
+
+// ---- Status values of sections and the Mm sharing routines (memshare) ----
+
+/** NTSTATUS values the section and memory-sharing routines return. */
+export const SectionNtStatus = {
+  STATUS_NOT_MAPPED_VIEW: 0xc0000019,
+  STATUS_SECTION_PROTECTION: 0xc000004e,
+  STATUS_MAPPED_ALIGNMENT: 0xc0000220,
+  STATUS_INVALID_PARAMETER_7: 0xc00000f5,
+  STATUS_INVALID_PARAMETER_8: 0xc00000f6,
+  STATUS_INVALID_PARAMETER_9: 0xc00000f7,
+  STATUS_INVALID_PARAMETER_10: 0xc00000f8,
+} as const;
+export const { STATUS_NOT_MAPPED_VIEW, STATUS_SECTION_PROTECTION, STATUS_MAPPED_ALIGNMENT, STATUS_INVALID_PARAMETER_7, STATUS_INVALID_PARAMETER_8, STATUS_INVALID_PARAMETER_9, STATUS_INVALID_PARAMETER_10 } = SectionNtStatus;
+for (const [name, value] of Object.entries(SectionNtStatus)) if (!statusNames.has(value)) statusNames.set(value, name);

@@ -164,6 +164,11 @@ const table = new Map<number, number>([
   [S.STATUS_REQUEST_NOT_ACCEPTED, E.REQ_NOT_ACCEP],
   [S.STATUS_CANNOT_DELETE, E.ACCESS_DENIED],
 ]);
+// Sections and views (memshare): a view base that is no view, a misaligned offset or base, a view
+// asking more than the section's protection allows.
+table.set(0xc0000019 /* STATUS_NOT_MAPPED_VIEW */, E.INVALID_ADDRESS);
+table.set(0xc0000220 /* STATUS_MAPPED_ALIGNMENT */, 1132 /* ERROR_MAPPED_ALIGNMENT */);
+table.set(0xc000004e /* STATUS_SECTION_PROTECTION */, E.ACCESS_DENIED);
 // STATUS_INVALID_PARAMETER_1 .. _12 (0xC00000EF .. 0xC00000FA).
 for (let s = 0xc00000ef; s <= 0xc00000fa; s++) table.set(s, E.INVALID_PARAMETER);
 

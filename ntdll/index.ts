@@ -37,3 +37,8 @@ export { DbgPrint, DbgPrintEx } from "../kernel/debug-print.js";
 export { SYNCHRONIZE, EVENT_MODIFY_STATE, EVENT_ALL_ACCESS, THREAD_TERMINATE } from "../kernel/sync-objects.js";
 export { GENERIC_READ, GENERIC_WRITE, GENERIC_EXECUTE, GENERIC_ALL, FILE_READ_DATA, FILE_WRITE_DATA, FILE_READ_ATTRIBUTES, FILE_SHARE_READ, FILE_SHARE_WRITE, FILE_SHARE_DELETE, FILE_ATTRIBUTE_NORMAL, CTL_CODE, METHOD_BUFFERED, METHOD_IN_DIRECT, METHOD_OUT_DIRECT, METHOD_NEITHER, FILE_ANY_ACCESS, FILE_READ_ACCESS, FILE_WRITE_ACCESS, FILE_DEVICE_UNKNOWN } from "../io-manager/constants.js";
 export { IO_COMPLETION_ALL_ACCESS, IO_COMPLETION_MODIFY_STATE, IO_COMPLETION_QUERY_STATE } from "../io-manager/completion-port.js";
+
+// ---- Sections and views (memshare) ----
+export { NtCreateSection, NtOpenSection, NtMapViewOfSection, NtUnmapViewOfSection } from "./section.js";
+export { SECTION_QUERY, SECTION_MAP_WRITE, SECTION_MAP_READ, SECTION_MAP_EXECUTE, SECTION_EXTEND_SIZE, SECTION_ALL_ACCESS, SEC_COMMIT, SEC_RESERVE, SEC_IMAGE, SEC_NOCACHE, SEC_LARGE_PAGES, ViewShare, ViewUnmap } from "../kernel/section.js";
+export { NtCurrentProcess } from "../kernel/object-manager.js";

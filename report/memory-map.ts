@@ -1,6 +1,7 @@
 /**
  * The memory-map model, from MDL trace events alone: every range an MDL locked (a user buffer,
- * say), every mapping of those pages (system space, or another process), the physical frames
+ * say), every mapping of those pages (system space, or another process), every view of a section
+ * (SectionViewMapped: the app's and the driver's views over the same frames), the physical frames
  * behind them, and each frame's lock count over virtual time. It is the picture of zero-copy
  * sharing: two virtual ranges, one set of frames.
  */
@@ -19,7 +20,7 @@ export interface PageFrame {
 
 /** A virtual range backed by known frames. */
 export interface MappedRange {
-  /** The MDL that locked or mapped the range. */
+  /** The MDL that locked or mapped the range (for a view of a section, the section's label). */
   readonly mdl: string;
   /** locked: the MDL's own range, probed and locked; mapped: a second mapping of its pages; source: the range of an MDL that was mapped without being locked (nonpaged memory). */
   readonly role: "locked" | "mapped" | "source";
@@ -148,6 +149,16 @@ export function buildMemoryMap(events: readonly TraceEvent[]): MemoryMap {
       }
       case "MdlUnmapped":
         end(keyOf(e.mdl, "mapped", e.mappedVa), e);
+        break;
+      case "SectionViewMapped": {
+        // A view of a section: its pages are the section's frames, shared by every view (no lock).
+        const system = e.process === 0;
+        begin({ mdl: e.section, role: "mapped", space: system ? "system" : "user", process: e.process, processName: system ? "system space" : names.process(e.process), va: e.base, length: e.size, pages: pagesOf(e.base, e.frames), from: e.time, to: null, fromSeq: e.seq, toSeq: null, mappedVa: e.base }, `${e.section}|view|${e.process}|${e.base}`);
+        break;
+      }
+      case "SectionViewUnmapped":
+        // Views of one section in two processes may share a base address: the process is part of the key.
+        end(`${e.section}|view|${e.process}|${e.base}`, e);
         break;
       case "MdlFreed":
         end(keyOf(e.mdl, "source"), e);

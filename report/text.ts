@@ -236,7 +236,17 @@ function describe(e: TraceEvent, names: TraceNames, o: DescribeOptions): Describ
       return verbose ? { text: `${e.kind === "IrpAllocated" ? "IoAllocateIrp" : "IoFreeIrp"} ${e.irp}` } : null;
     case "BufferCopied":
       return { text: `copies ${e.bytes} bytes ${e.direction === "in" ? "from the caller's buffer into the system buffer" : "from the system buffer back to the caller"} (${hex(e.from)} → ${hex(e.to)})` };
+    case "SectionCreated":
+      return { text: `section ${e.section} created: ${e.size} bytes (${frames(e.frames)})` };
+    case "SectionViewMapped":
+      return { text: `view of ${e.section} mapped ${e.process === 0 ? "into system space" : `into ${names.process(e.process)}`} at ${hex(e.base)} +${e.size} (${frames(e.frames)})` };
+    case "SectionViewUnmapped":
+      return { text: `view of ${e.section} unmapped from ${hex(e.base)}${e.process === 0 ? " (system space)" : ` in ${names.process(e.process)}`}` };
+    case "SectionDeleted":
+      return verbose ? { text: `section ${e.section} deleted: its pages are freed` } : null;
     case "MdlLocked":
+      // MmAllocatePagesForMdl's MDL describes no virtual range: its pages are the driver's own.
+      if (e.va === 0 && e.process === 0) return { text: `MmAllocatePagesForMdl ${e.mdl}: ${e.length} bytes (${frames(e.frames)})` };
       return { text: `MmProbeAndLockPages ${e.mdl}: ${hex(e.va)} +${e.length} locked for ${e.write ? "write" : "read"} (${frames(e.frames)}) in ${names.process(e.process)}` };
     case "MdlMapped":
       return {

@@ -197,6 +197,23 @@ export function installMemoryRules(v: Verifier): void {
       });
     },
 
+    beforeFreePagesFromMdl(mdl, _t) {
+      // Pages freed under a live mapping: the app (or a system address) would reach frames the
+      // memory manager hands to someone else next. Unmap first (MmUnmapLockedPages in the process
+      // the user mapping was made in), then MmFreePagesFromMdl, then ExFreePool the MDL.
+      const driver = v.verifiedDriver();
+      if (!driver) return;
+      const users = mdl.userMappings ?? [];
+      if (mdl.MdlFlags & MDL_MAPPED_TO_SYSTEM_VA || users.length > 0) {
+        const where = mdl.MdlFlags & MDL_MAPPED_TO_SYSTEM_VA ? `at system address ${hex(mdl.MappedSystemVa)}` : `into ${users.map((u) => `${u.process.name} at ${hex(u.base + mdl.ByteOffset)}`).join(", ")}`;
+        v.bugCheck("FreePagesStillMapped", BugCheckCode.DRIVER_VERIFIER_DETECTED_VIOLATION, [0x8a, mdl.id, mdl.MdlFlags, users.length], {
+          driver,
+          routine: m.currentActivity()?.name ?? null,
+          text: `${m.describeContext()} calls MmFreePagesFromMdl for ${mdl.label} while its pages are still mapped ${where}: unmap them first (MmUnmapLockedPages), or the mapping reaches freed frames.`,
+        });
+      }
+    },
+
     beforeFreeMdl(mdl, _t) {
       const driver = v.verifiedDriver();
       if (!driver) return;

@@ -101,3 +101,6 @@ export function win32ErrorName(code: number): string {
   for (const [name, value] of Object.entries(Win32Error)) if (value === code) return name;
   return String(code);
 }
+
+/** ERROR_MAPPED_ALIGNMENT: MapViewOfFile's offset (or a requested base) is not a multiple of the allocation granularity (64 KB). */
+export const ERROR_MAPPED_ALIGNMENT = 1132;

@@ -41,3 +41,6 @@ export { GetTickCount, GetTickCount64, QueryPerformanceCounter, QueryPerformance
 
 // ---- Devices by interface class (cfgmgr32) ----
 export * from "./devices.js";
+
+// ---- File mappings: shared memory backed by the paging file (memshare) ----
+export * from "./file-mapping.js";

@@ -26,7 +26,7 @@ import { PwrDriverEntry } from "./power.js";
 import { IOCTL_FILT_COUNTED, IOCTL_FILT_HELD, IOCTL_FILT_LOGGED, makeFiltDriver } from "./filter.js";
 import { CnclDriverEntry, IOCTL_CNCL_RELEASE_ONE, IOCTL_CNCL_WAIT, IOCTL_CNCL_WAIT_DEFERRED, IOCTL_CNCL_WAIT_FOREVER, IOCTL_CNCL_WAIT_UNCHECKED } from "./cancel.js";
 import { IOCTL_LOCL_ABORTED_QUERY, IOCTL_LOCL_BUILT_QUERY, IOCTL_LOCL_FIRE_AND_FORGET, IOCTL_LOCL_QUERY, IOCTL_LOCL_REFUSE, makeLoclDriver } from "./local-irps.js";
-import { IOCTL_MDLS_FILL, IOCTL_MDLS_LOCKED_FILL, IOCTL_MDLS_PEEK, IOCTL_MDLS_REGISTER, IOCTL_MDLS_RELEASE_EARLY, IOCTL_MDLS_STAMP, IOCTL_MDLS_START_LOG, MdlsDriverEntry } from "./mdl.js";
+import { IOCTL_MDLS_FILL, IOCTL_MDLS_LOCKED_FILL, IOCTL_MDLS_PEEK, IOCTL_MDLS_REGISTER, IOCTL_MDLS_RELEASE_EARLY, IOCTL_MDLS_STAMP, IOCTL_MDLS_START_LOG, IOCTL_MDLS_SHARE_PAGES, MdlsDriverEntry } from "./mdl.js";
 import { IOCTL_IRQL_BEGIN_CONFIG, IOCTL_IRQL_CLEAR_STATS, IOCTL_IRQL_COUNT, IOCTL_IRQL_END_CONFIG, IOCTL_IRQL_REPORT, IOCTL_IRQL_RESET, IOCTL_IRQL_SAMPLE, IOCTL_IRQL_SET_THRESHOLD, IOCTL_IRQL_SNAPSHOT, IOCTL_IRQL_WAIT_IDLE, IrqlDriverEntry } from "./irql.js";
 import { CtxDriverEntry, IOCTL_CTX_COMMAND, IOCTL_CTX_POST, IOCTL_CTX_WAIT_FOR_DATA, IOCTL_CTX_WAIT_FOR_TIMER, IOCTL_CTX_WAIT_FOR_WORKER } from "./context.js";
 import { makeUnldDriver, IOCTL_UNLD_WAIT, type UnldBug } from "./unload.js";
@@ -267,6 +267,7 @@ export const buggySamples: readonly BuggySample[] = [
   sample("unlock-never-locked", "UnlockNeverLocked", "the common exit unlocks an MDL whose probe failed", { drivers: [mdls], apps: [{ name: "app.exe", main: withOutput("BuggyMdl", IOCTL_MDLS_FILL, unmappedBuffer) }] }),
   sample("unlock-twice", "UnlockTwice", "the driver unlocks the I/O manager's MDL itself before completing", { drivers: [mdls], apps: [{ name: "app.exe", main: withOutput("BuggyMdl", IOCTL_MDLS_RELEASE_EARLY) }] }),
   sample("free-mapped-mdl", "FreeMdlStillMapped", "the driver frees a locked, mapped MDL with IoFreeMdl", { drivers: [mdls], apps: [{ name: "app.exe", main: withOutput("BuggyMdl", IOCTL_MDLS_STAMP) }] }),
+  sample("free-shared-pages-mapped", "FreePagesStillMapped", "the driver frees pages it mapped into the app while the app's mapping remains", { drivers: [mdls], apps: [{ name: "app.exe", main: withOutput("BuggyMdl", IOCTL_MDLS_SHARE_PAGES) }] }),
   sample("map-unlocked-mdl", "MapUnlockedPages", "the driver maps an MDL it never locked", { drivers: [mdls], apps: [{ name: "app.exe", main: withOutput("BuggyMdl", IOCTL_MDLS_PEEK) }] }),
   sample("probe-under-spin-lock", "ProbeAtWrongIrql", "the driver probes and locks a user buffer while holding a spin lock", { drivers: [mdls], apps: [{ name: "app.exe", main: withOutput("BuggyMdl", IOCTL_MDLS_LOCKED_FILL) }] }),
   sample("exit-with-locked-pages", "ProcessExitWithLockedPages", "the driver keeps the app's buffer locked and the app exits", { drivers: [mdls], apps: [{ name: "app.exe", main: withOutput("BuggyMdl", IOCTL_MDLS_REGISTER) }] }),

@@ -31,6 +31,10 @@ import {
   KSPIN_LOCK,
   KTIMER,
   MDL,
+  MmAllocatePagesForMdl,
+  MmCached,
+  MmFreePagesFromMdl,
+  MmMapLockedPagesSpecifyCache,
   METHOD_NEITHER,
   METHOD_OUT_DIRECT,
   MmGetSystemAddressForMdlSafe,
@@ -65,6 +69,8 @@ export const IOCTL_MDLS_REGISTER = neither(4);
 export const IOCTL_MDLS_RELEASE_EARLY = outDirect(0);
 /** Keeps the system address of the request's buffer after completing it. */
 export const IOCTL_MDLS_START_LOG = outDirect(1);
+/** Maps pages of its own into the caller, then frees them while the caller's mapping remains. */
+export const IOCTL_MDLS_SHARE_PAGES = neither(5);
 
 /** Mdls's device extension. */
 export class MDLS_EXTENSION {
@@ -208,6 +214,25 @@ function MdlsStartLog(ext: MDLS_EXTENSION, Irp: IRP): NTSTATUS {
 }
 
 /**
+ * IOCTL_MDLS_SHARE_PAGES. BUG: maps pages it allocated into the calling app, then frees them with
+ * MmFreePagesFromMdl while the app's mapping is still there (the app would reach freed frames).
+ */
+function MdlsSharePages(Irp: IRP): NTSTATUS {
+  const mdl = MmAllocatePagesForMdl(0, 0xffffffff, 0, 4096);
+  if (!mdl) return MdlsComplete(Irp, STATUS_INSUFFICIENT_RESOURCES);
+  let userVa = 0;
+  try {
+    userVa = MmMapLockedPagesSpecifyCache(mdl, UserMode, MmCached, null, false, NormalPagePriority);
+  } catch (e) {
+    if (!(e instanceof NtStatusError)) throw e;
+  }
+  if (userVa !== 0) writeU32(userVa, 0x5348_5244);
+  MmFreePagesFromMdl(mdl);
+  IoFreeMdl(mdl);
+  return MdlsComplete(Irp, STATUS_SUCCESS);
+}
+
+/**
  * IRP_MJ_DEVICE_CONTROL.
  *
  * @returns the request's final status.
@@ -230,6 +255,8 @@ const MdlsDeviceControl: DRIVER_DISPATCH = function MdlsDeviceControl(DeviceObje
       return MdlsReleaseEarly(Irp);
     case IOCTL_MDLS_START_LOG:
       return MdlsStartLog(ext, Irp);
+    case IOCTL_MDLS_SHARE_PAGES:
+      return MdlsSharePages(Irp);
     default:
       return MdlsComplete(Irp, STATUS_INVALID_DEVICE_REQUEST);
   }

@@ -47,6 +47,8 @@ const PREFIXES = [
   ["StringCb", "strsafe.h"],
   ["StringCch", "strsafe.h"],
   ["STRSAFE_", "strsafe.h"],
+  ["SECTION_", "winnt.h"],
+  ["SEC_", "winnt.h"],
 ];
 
 /** The header most names of a win32/ file come from. */
@@ -63,6 +65,7 @@ const FILES = {
   "win32/errors.ts": "winerror.h",
   "win32/last-error.ts": "errhandlingapi.h",
   "win32/devices.ts": "cfgmgr32.h",
+  "win32/file-mapping.ts": "memoryapi.h",
   // The C data types (BYTE, DWORD, ULONG, ULONG_PTR…) as structure field types.
   "kernel/c-struct.ts": "Data types (windef.h, winnt.h, basetsd.h)",
 };

@@ -53,6 +53,16 @@ function TouchStackLocation(Irp: unknown): void {
   next.Parameters.DeviceIoControl.IoControlCode = s.Parameters.DeviceIoControl.IoControlCode;
 }
 
+/** ZwCreateSection for a pagefile-backed section (FileHandle NULL: file-backed sections are not built). */
+function CreatePagefileSection(DesiredAccess: number, ObjectAttributes: wdm.OBJECT_ATTRIBUTES | null, MaximumSize: wdm.ZwSectionLargeInteger, SectionPageProtection: number, AllocationAttributes: number): unknown {
+  return wdm.ZwCreateSection(DesiredAccess, ObjectAttributes, MaximumSize, SectionPageProtection, AllocationAttributes, null);
+}
+
+/** A driver's ObReferenceObjectByHandle(h, 0, *MmSectionObjectType, KernelMode): the section, or null. */
+function ReferenceSection(Handle: number): unknown {
+  return wdm.ObReferenceObjectByHandle(Handle, 0, wdm.MmSectionObjectType, wdm.KernelMode).Object;
+}
+
 /** Another processor kills the app (its pending requests are cancelled on the way out). */
 function TerminateApp(w: KernelWorld): void {
   const app = w.app;
@@ -597,6 +607,22 @@ export const kernelRoutines: readonly KernelRoutine[] = [
   r("IoGetDeviceInterfaces", wdm.IoGetDeviceInterfaces, ["guid"]),
   r("(driver code) initialise a cancel-safe queue (Ex)", InitializeCsqEx, ["csq", "listHead", "spinLock"]),
   r("IoCsqInsertIrpEx", wdm.IoCsqInsertIrpEx, ["csq", "irp", "csqContext", "context"]),
+  // Sharing memory: driver-allocated pages, sections and views, secured ranges (memshare)
+  r("MmAllocatePagesForMdl", wdm.MmAllocatePagesForMdl, ["address", "address", "address", "length"], { mdl: itself }),
+  r("MmAllocatePagesForMdlEx", wdm.MmAllocatePagesForMdlEx, ["address", "address", "address", "length", "cacheType", "count"], { mdl: itself }),
+  r("MmFreePagesFromMdl", wdm.MmFreePagesFromMdl, ["mdl"]),
+  r("ZwCreateSection", CreatePagefileSection, ["access", "objectAttributes", "sectionSize", "pageProtection", "sectionAttributes"], { handle: field("SectionHandle") }),
+  r("ZwOpenSection", wdm.ZwOpenSection, ["access", "objectAttributes"], { handle: field("SectionHandle") }),
+  r("(driver code) reference a section by handle", ReferenceSection, ["handle"], { section: itself }),
+  r("ZwMapViewOfSection", wdm.ZwMapViewOfSection, ["handle", "processHandle", "inOut", "count", "number", "largeInteger", "inOut", "viewInherit", "count", "pageProtection"]),
+  r("ZwUnmapViewOfSection", wdm.ZwUnmapViewOfSection, ["processHandle", "address"]),
+  r("MmMapViewInSystemSpace", wdm.MmMapViewInSystemSpace, ["section", "inOut", "inOut"]),
+  r("MmUnmapViewInSystemSpace", wdm.MmUnmapViewInSystemSpace, ["address"]),
+  r("MmSecureVirtualMemory", wdm.MmSecureVirtualMemory, ["address", "length", "pageProtection"]),
+  r("MmUnsecureVirtualMemory", wdm.MmUnsecureVirtualMemory, ["number"]),
+  r("MmIsAddressValid", wdm.MmIsAddressValid, ["address"]),
+  r("MmAllocateNonCachedMemory", wdm.MmAllocateNonCachedMemory, ["length"], { address: itself }),
+  r("MmFreeNonCachedMemory", wdm.MmFreeNonCachedMemory, ["address", "length"]),
   // Another processor
   r("(another processor) the app is killed", TerminateApp, ["world"]),
   r("(driver code) keep an argument's IRP", KeepIrp, ["world", "irp"]),

@@ -177,6 +177,13 @@ export const ARG_KINDS: Record<string, ArgGenerator> = {
     return shape.map((k, i) => (pool.length > 0 ? pool[(n + k + i) % pool.length] : 0));
   },
   processHandle: oneOf([wdm.NtCurrentProcess, wdm.NtCurrentProcess, null, 0, 4, wdm.NtCurrentThread]),
+  // Sections and shared pages (memshare). Not-built features (file-backed sections, SEC_RESERVE,
+  // SEC_IMAGE, copy-on-write views) say so with an Error and are left out.
+  section: made("section"),
+  pageProtection: oneOf([wdm.PAGE_READWRITE, wdm.PAGE_READWRITE, wdm.PAGE_READONLY, wdm.PAGE_NOACCESS, wdm.PAGE_READWRITE | wdm.PAGE_GUARD, 0x1234, -1]),
+  sectionSize: oneOf([new wdm.LARGE_INTEGER(4096), new wdm.LARGE_INTEGER(0x10000), new wdm.LARGE_INTEGER(0x10001), null, new wdm.LARGE_INTEGER(0), new wdm.LARGE_INTEGER(-1), 0x1000, { QuadPart: 1 }]),
+  sectionAttributes: oneOf([wdm.SEC_COMMIT, wdm.SEC_COMMIT, 0, wdm.SEC_COMMIT | wdm.SEC_RESERVE, wdm.SEC_COMMIT | wdm.SEC_NOCACHE, 0x1, -1]),
+  viewInherit: oneOf([wdm.ViewUnmap, wdm.ViewShare, 0, 3]),
   clientId: (w, n) => {
     const ids = [0, 4, 8, -1, 0x7ffffffc, 1.5];
     for (const k of ["process", "thread"]) for (const o of w.objects.get(k) ?? []) if (o !== null && typeof o === "object" && "id" in o) ids.push((o as { id: number }).id);

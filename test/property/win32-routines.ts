@@ -23,6 +23,8 @@ export interface Win32Routine {
 
 const itself: Made = (v) => v;
 /** The handle a routine returns, unless it failed (INVALID_HANDLE_VALUE or NULL). */
+/** The view accesses MapViewOfFile is given (FILE_MAP_COPY, not built, left out). */
+const MAP_ACCESS = [w32.FILE_MAP_READ, w32.FILE_MAP_WRITE, w32.FILE_MAP_ALL_ACCESS, 0, w32.FILE_MAP_EXECUTE, 0xffff] as const;
 const handle: Made = (v) => (typeof v === "number" && v !== 0 && v !== w32.INVALID_HANDLE_VALUE ? v : null);
 
 function r(name: string, fn: (...args: never[]) => unknown, args: readonly string[], returns?: Readonly<Record<string, Made>>): Win32Routine {
@@ -207,4 +209,13 @@ export const win32Routines: readonly Win32Routine[] = [
   r("(app code) pend a request with a sample driver", PendARequest, ["world", "number"]),
   r("(app code) pend a request with a sample driver", PendARequest, ["world", "count"]),
   r("(app code) release the requests Sharebuf or InvertedCall hold", ReleaseRequests, ["number"]),
+  // ---- File mappings and sections (memshare); FILE_MAP_COPY and file-backed mappings are not built and stay out ----
+  r("CreateFileMapping", (protect: number, size: number, named: boolean) => w32.CreateFileMapping(w32.INVALID_HANDLE_VALUE, null, protect, 0, size, named ? "PropMapping" : null), ["protection", "length", "bool"], { handle }),
+  r("OpenFileMapping", (access: number, inherit: boolean) => w32.OpenFileMapping(access, inherit, "PropMapping"), ["number", "bool"], { handle }),
+  r("MapViewOfFile", (h: number, which: number, offset: number, size: number) => w32.MapViewOfFile(h, MAP_ACCESS[(which >>> 0) % MAP_ACCESS.length] ?? 0, 0, offset, size), ["handle", "count", "number", "length"], { buffer: itself }),
+  r("UnmapViewOfFile", w32.UnmapViewOfFile, ["buffer"]),
+  r("NtCreateSection", (out: unknown, access: unknown, oa: unknown, size: unknown, protect: unknown) => nt.NtCreateSection(out as nt.POut, access as number, oa as nt.OBJECT_ATTRIBUTES, size as nt.PLARGE_INTEGER, protect as number, nt.SEC_COMMIT, null), ["handleOut", "access", "objectAttributes", "largeInteger", "protection"], { handle: outHandle }),
+  r("NtOpenSection", (out: unknown, access: unknown, oa: unknown) => nt.NtOpenSection(out as nt.POut, access as number, oa as nt.OBJECT_ATTRIBUTES), ["handleOut", "access", "objectAttributes"], { handle: outHandle }),
+  r("NtMapViewOfSection", (h: unknown, base: unknown, offset: unknown, size: unknown, protect: unknown) => nt.NtMapViewOfSection(h as number, nt.NtCurrentProcess, base as nt.POut, 0, 0, offset as nt.PLARGE_INTEGER, size as nt.POut, nt.ViewShare, 0, protect as number), ["handle", "handleOut", "largeInteger", "handleOut", "protection"]),
+  r("NtUnmapViewOfSection", (p: number) => nt.NtUnmapViewOfSection(nt.NtCurrentProcess, p), ["buffer"]),
 ];
