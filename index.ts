@@ -82,3 +82,9 @@ export type { ExecutionCosts } from "./kernel/execution-time.js";
 // ---- The PnP manager (root-enumerated devices) ----
 export { createRootDevice, removeDevice, surpriseRemoveDevice, pnpManager, DeviceNode } from "./io-manager/pnp.js";
 export type { ReportedDevice, DeviceNodeState, DeviceInterface, PnpVetoType } from "./io-manager/pnp.js";
+
+// ---- The configuration registry: seeding and inspecting keys from a scenario ----
+export { setRegistryValue, createRegistryKey, registryValue, registryKeyExists, registrySubkeys, registryValueNames, setDriverParameters } from "./scenario/registry.js";
+export type { RegistryValueInfo } from "./scenario/registry.js";
+export type { RegistryValueSeed } from "./kernel/registry.js";
+export { REG_NONE, REG_SZ, REG_EXPAND_SZ, REG_BINARY, REG_DWORD, REG_DWORD_BIG_ENDIAN, REG_LINK, REG_MULTI_SZ, REG_QWORD } from "./kernel/registry.js";

@@ -256,3 +256,13 @@ for (const [name, value] of Object.entries(SyncNtStatus)) if (!statusNames.has(v
 
 // ---- KMDF (wdf/) ----
 export const { STATUS_REQUEST_NOT_ACCEPTED, STATUS_CANNOT_DELETE } = NtStatus;
+
+// ---- The configuration registry (kernel/api-reg.ts) ----
+
+/** NTSTATUS values the registry routines return. */
+export const RegistryNtStatus = {
+  STATUS_KEY_DELETED: 0xc000017c,
+  STATUS_CHILD_MUST_BE_VOLATILE: 0xc0000181,
+} as const;
+export const { STATUS_KEY_DELETED, STATUS_CHILD_MUST_BE_VOLATILE } = RegistryNtStatus;
+for (const [name, value] of Object.entries(RegistryNtStatus)) if (!statusNames.has(value)) statusNames.set(value, name);

@@ -3,7 +3,7 @@
  * mapping table ntdll carries. Every status the emulator produces has its entry here; a status
  * the table does not know gives ERROR_MR_MID_NOT_FOUND, as ntdll's does.
  */
-import { NtStatus, type NTSTATUS } from "../kernel/status.js";
+import { NtStatus, RegistryNtStatus, type NTSTATUS } from "../kernel/status.js";
 
 /** The winerror.h values the table maps to (win32/errors.ts names them for apps). */
 const E = {
@@ -163,6 +163,9 @@ const table = new Map<number, number>([
   // Returned by the framework (wdf/).
   [S.STATUS_REQUEST_NOT_ACCEPTED, E.REQ_NOT_ACCEP],
   [S.STATUS_CANNOT_DELETE, E.ACCESS_DENIED],
+  // Returned by the registry (kernel/api-reg.ts).
+  [RegistryNtStatus.STATUS_KEY_DELETED, 1018], // ERROR_KEY_DELETED
+  [RegistryNtStatus.STATUS_CHILD_MUST_BE_VOLATILE, 1021], // ERROR_CHILD_MUST_BE_VOLATILE
 ]);
 // STATUS_INVALID_PARAMETER_1 .. _12 (0xC00000EF .. 0xC00000FA).
 for (let s = 0xc00000ef; s <= 0xc00000fa; s++) table.set(s, E.INVALID_PARAMETER);
