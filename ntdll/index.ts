@@ -37,3 +37,9 @@ export { DbgPrint, DbgPrintEx } from "../kernel/debug-print.js";
 export { SYNCHRONIZE, EVENT_MODIFY_STATE, EVENT_ALL_ACCESS, THREAD_TERMINATE } from "../kernel/sync-objects.js";
 export { GENERIC_READ, GENERIC_WRITE, GENERIC_EXECUTE, GENERIC_ALL, FILE_READ_DATA, FILE_WRITE_DATA, FILE_READ_ATTRIBUTES, FILE_SHARE_READ, FILE_SHARE_WRITE, FILE_SHARE_DELETE, FILE_ATTRIBUTE_NORMAL, CTL_CODE, METHOD_BUFFERED, METHOD_IN_DIRECT, METHOD_OUT_DIRECT, METHOD_NEITHER, FILE_ANY_ACCESS, FILE_READ_ACCESS, FILE_WRITE_ACCESS, FILE_DEVICE_UNKNOWN } from "../io-manager/constants.js";
 export { IO_COMPLETION_ALL_ACCESS, IO_COMPLETION_MODIFY_STATE, IO_COMPLETION_QUERY_STATE } from "../io-manager/completion-port.js";
+
+// ---- The registry: Nt*Key (registry) ----
+export { NtCreateKey, NtOpenKey, NtDeleteKey, NtFlushKey, NtQueryKey, NtEnumerateKey, NtQueryValueKey, NtEnumerateValueKey, NtSetValueKey, NtDeleteValueKey } from "./registry.js";
+export type { PUserUnicodeString } from "./registry.js";
+export { REG_NONE, REG_SZ, REG_EXPAND_SZ, REG_BINARY, REG_DWORD, REG_DWORD_BIG_ENDIAN, REG_LINK, REG_MULTI_SZ, REG_QWORD, KEY_QUERY_VALUE, KEY_SET_VALUE, KEY_CREATE_SUB_KEY, KEY_ENUMERATE_SUB_KEYS, KEY_NOTIFY, KEY_READ, KEY_WRITE, KEY_EXECUTE, KEY_ALL_ACCESS } from "../kernel/registry.js";
+export { REG_OPTION_NON_VOLATILE, REG_OPTION_VOLATILE, REG_CREATED_NEW_KEY, REG_OPENED_EXISTING_KEY, KeyBasicInformation, KeyNodeInformation, KeyFullInformation, KeyNameInformation, KeyCachedInformation, KeyValueBasicInformation, KeyValueFullInformation, KeyValuePartialInformation, KeyValueFullInformationAlign64, KeyValuePartialInformationAlign64 } from "../kernel/reg-services.js";
