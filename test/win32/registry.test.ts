@@ -153,7 +153,7 @@ describe("ntdll: the native registry API (Nt*Key)", () => {
     setRegistryValue(m, SOFTWARE, "Count", nt.REG_DWORD, 3);
     const r = await runApp(m, () => {
       const oa = new nt.OBJECT_ATTRIBUTES();
-      nt.InitializeObjectAttributes(oa, `${SOFTWARE}`, nt.OBJ_CASE_INSENSITIVE, 0, null);
+      nt.InitializeObjectAttributes(oa, SOFTWARE, nt.OBJ_CASE_INSENSITIVE, 0, null);
       const h = { value: 0 };
       const open = nt.NtOpenKey(h, nt.KEY_READ, oa);
       const name = new nt.UNICODE_STRING();
