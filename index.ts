@@ -86,5 +86,5 @@ export type { ReportedDevice, DeviceNodeState, DeviceInterface, PnpVetoType } fr
 // ---- The configuration registry: seeding and inspecting keys from a scenario ----
 export { setRegistryValue, createRegistryKey, registryValue, registryKeyExists, registrySubkeys, registryValueNames, setDriverParameters } from "./scenario/registry.js";
 export type { RegistryValueInfo } from "./scenario/registry.js";
-export type { RegistryValueSeed } from "./kernel/registry.js";
+export type { RegistryValueSeed, RegistryTypedSeed } from "./kernel/registry.js";
 export { REG_NONE, REG_SZ, REG_EXPAND_SZ, REG_BINARY, REG_DWORD, REG_DWORD_BIG_ENDIAN, REG_LINK, REG_MULTI_SZ, REG_QWORD } from "./kernel/registry.js";

@@ -321,7 +321,15 @@ export function multiSzList(b: Uint8Array): string[] {
  * REG_SZ, an array of strings a REG_MULTI_SZ, a Uint8Array a REG_BINARY; `{ type, data }` says
  * the type outright (data as one of the above, or raw bytes).
  */
-export type RegistryValueSeed = number | bigint | string | readonly string[] | Uint8Array | { readonly type: number; readonly data: number | bigint | string | readonly string[] | Uint8Array };
+export type RegistryValueSeed = number | bigint | string | readonly string[] | Uint8Array | RegistryTypedSeed;
+
+/** A seed whose type is given outright. */
+export interface RegistryTypedSeed {
+  /** The REG_* type to store. */
+  readonly type: number;
+  /** The data: a number (a DWORD, big-endian for REG_DWORD_BIG_ENDIAN, or a QWORD for REG_QWORD), a bigint (a QWORD), a string (UTF-16 with its NUL), strings (a REG_MULTI_SZ) or raw bytes. */
+  readonly data: number | bigint | string | readonly string[] | Uint8Array;
+}
 
 /** The type and bytes a seed stands for. */
 export function seedValue(seed: RegistryValueSeed): { type: number; data: Uint8Array } {
@@ -337,7 +345,7 @@ export function seedValue(seed: RegistryValueSeed): { type: number; data: Uint8A
   if (typeof seed === "string") return { type: REG_SZ, data: bytes(seed, REG_SZ) };
   if (seed instanceof Uint8Array) return { type: REG_BINARY, data: seed.slice() };
   if (Array.isArray(seed)) return { type: REG_MULTI_SZ, data: regMultiSzBytes(seed as readonly string[]) };
-  const typed = seed as { readonly type: number; readonly data: number | bigint | string | readonly string[] | Uint8Array };
+  const typed = seed as RegistryTypedSeed;
   return { type: typed.type >>> 0, data: bytes(typed.data, typed.type >>> 0) };
 }
 
