@@ -220,7 +220,7 @@ export class RegistryHive {
     k.values.clear();
   }
 
-  /** Sets a value (replacing one of the same name, whose case the new name then keeps as NT does not: the first name's case stays). */
+  /** Sets a value, replacing one of the same name (compared case-insensitively; the name keeps the case it was first created with). */
   setValue(k: RegistryKey, name: string, type: number, data: Uint8Array): void {
     const key = name.toUpperCase();
     const existing = k.values.get(key);

@@ -163,7 +163,7 @@ describe("wdf: the registry (WdfRegistry*, WdfString*)", () => {
     expect(halt.bugCheck.record.detail).to.match(/WdfRegistryQueryULong expects a WDFKEY/);
   });
 
-  it("WdfDeviceOpenRegistryKey opens a PnP device's hardware key (Enum\\<instance>\\Device Parameters); IoOpenDeviceRegistryKey refuses a device object that is not the PDO", async () => {
+  it("WdfDeviceOpenRegistryKey opens a PnP device's hardware key (Enum\\<instance>\\Device Parameters); IoOpenDeviceRegistryKey refuses a device object that is not the PDO; IoGetDeviceProperty gives the hardware IDs as a REG_MULTI_SZ", async () => {
     const m = newMachine();
     setRegistryValue(m, "\\Registry\\Machine\\System\\CurrentControlSet\\Enum\\ROOT\\KMDFREGDEV\\0000\\Device Parameters", "Mode", wdm.REG_DWORD, 2);
     let seen: unknown = null;
@@ -178,7 +178,13 @@ describe("wdf: the registry (WdfRegistry*, WdfString*)", () => {
         const sw = wdf.WdfDeviceOpenRegistryKey(dev.Device, wdf.PLUGPLAY_REGKEY_DRIVER, wdf.KEY_ALL_ACCESS, null);
         const fdo = wdf.WdfDeviceWdmGetDeviceObject(dev.Device);
         const refused = fdo ? wdm.IoOpenDeviceRegistryKey(fdo, wdm.PLUGPLAY_REGKEY_DEVICE, wdm.KEY_READ).status : 0;
-        seen = { open: k.status, s, mode: v.value, sw: sw.status, refused };
+        const pdo = fdo?.attachedTo ?? null;
+        const len = { value: 0 };
+        const shortBuffer = pdo ? wdm.IoGetDeviceProperty(pdo, wdm.DevicePropertyHardwareID, 4, new Uint8Array(4), len) : 0;
+        const ids = new Uint8Array(64);
+        const got = pdo ? wdm.IoGetDeviceProperty(pdo, wdm.DevicePropertyHardwareID, ids.length, ids, len) : 0;
+        const hardwareId = String.fromCharCode(...new Uint16Array(ids.buffer.slice(0, len.value - 4)));
+        seen = { open: k.status, s, mode: v.value, sw: sw.status, refused, shortBuffer, got, hardwareId, len: len.value };
         if (k.Key) wdf.WdfRegistryClose(k.Key);
         if (sw.Key) wdf.WdfRegistryClose(sw.Key);
         return wdm.STATUS_SUCCESS;
@@ -187,7 +193,7 @@ describe("wdf: the registry (WdfRegistry*, WdfString*)", () => {
     });
     const r = await createRootDevice(m, { service: "KmdfRegDev", hardwareId: "Root\\KmdfRegDev" });
     expect(r.status).to.equal(wdm.STATUS_SUCCESS);
-    expect(seen).to.deep.equal({ open: wdm.STATUS_SUCCESS, s: wdm.STATUS_SUCCESS, mode: 2, sw: wdm.STATUS_SUCCESS, refused: wdm.STATUS_INVALID_DEVICE_REQUEST });
+    expect(seen).to.deep.equal({ open: wdm.STATUS_SUCCESS, s: wdm.STATUS_SUCCESS, mode: 2, sw: wdm.STATUS_SUCCESS, refused: wdm.STATUS_INVALID_DEVICE_REQUEST, shortBuffer: wdm.STATUS_BUFFER_TOO_SMALL, got: wdm.STATUS_SUCCESS, hardwareId: "Root\\KmdfRegDev", len: 34 });
     expect(registryValue(m, "\\Registry\\Machine\\System\\CurrentControlSet\\Enum\\ROOT\\KMDFREGDEV\\0000", "Driver")?.value).to.equal("{4d36e97d-e325-11ce-bfc1-08002be10318}\\0000");
   });
 });
