@@ -23,6 +23,7 @@ import type { InOut } from "./apc.js";
 import { KernelMode, type KPROCESSOR_MODE } from "./irql.js";
 import { captureObjectAttributes, type OBJECT_ATTRIBUTES } from "./object-attributes.js";
 import { CmKeyObjectType, KEY_ALL_ACCESS, KEY_CREATE_LINK, KEY_CREATE_SUB_KEY, KEY_ENUMERATE_SUB_KEYS, KEY_QUERY_VALUE, KEY_READ, KEY_SET_VALUE, KEY_WOW64_32KEY, KEY_WOW64_64KEY, KeyObject, registryOf, splitPath, type RegistryKey, type RegistryValue } from "./registry.js";
+import { badPointer } from "./bad-pointer.js";
 import { objectAs } from "./object-types.js";
 import { processToken } from "./security.js";
 import {
@@ -98,6 +99,8 @@ export type RegULongOut = number | InOut<number> | null;
 
 /** Writes `bytes` at the start of `b` (an address or a local buffer). */
 function writeBuffer(t: KThread, b: RegBuffer, bytes: Uint8Array): void {
+  const given: unknown = b;
+  if (typeof given !== "number" && !(given instanceof Uint8Array)) badPointer("the registry service", "the information buffer", given, "an address or a Uint8Array");
   if (typeof b === "number") {
     if (bytes.length > 0) t.machine.mmu.writeBytes(b, bytes);
   } else b.set(bytes.subarray(0, Math.min(bytes.length, b.length)));
@@ -105,6 +108,8 @@ function writeBuffer(t: KThread, b: RegBuffer, bytes: Uint8Array): void {
 
 /** Reads `length` bytes of `b`. */
 function readBuffer(t: KThread, b: RegBuffer, length: number): Uint8Array {
+  const given: unknown = b;
+  if (typeof given !== "number" && !(given instanceof Uint8Array)) badPointer("the registry service", "Data", given, "an address or a Uint8Array");
   if (typeof b === "number") return length === 0 ? new Uint8Array(0) : t.machine.mmu.readBytes(b, length).slice();
   return b.slice(0, length);
 }

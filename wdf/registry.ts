@@ -9,7 +9,7 @@
 import type { InOut } from "../kernel/apc.js";
 import { KERNEL_HANDLE_BIT } from "../kernel/api-ps-ob.js";
 import { KernelMode, PASSIVE_LEVEL } from "../kernel/irql.js";
-import { nameArgumentText, type NameArgument } from "../kernel/name-argument.js";
+import type { NameArgument } from "../kernel/name-argument.js";
 import { InitializeObjectAttributes, OBJ_CASE_INSENSITIVE, OBJ_KERNEL_HANDLE, OBJECT_ATTRIBUTES } from "../kernel/object-attributes.js";
 import { REG_DWORD, REG_EXPAND_SZ, REG_MULTI_SZ, REG_SZ, multiSzList, regDwordBytes, regMultiSzBytes, regSzBytes, utf16Text } from "../kernel/registry.js";
 import { deleteKey, deleteValueKey, openKey, queryValueKey, setValueKey, type RegBuffer } from "../kernel/reg-services.js";
@@ -25,7 +25,7 @@ import { fxEnter, fxIrqlOk, fxMachine, type FxDriverGlobals } from "./globals.js
 import { WdfHandleBrand, type WDFCOLLECTION, type WDFDEVICE, type WDFDRIVER, type WDFKEY, type WDFMEMORY, type WDFSTRING } from "./handles.js";
 import { FxMemory } from "./memory.js";
 import { FxObject, defaultParent, fxObject, fxParent, type WDF_OBJECT_ATTRIBUTES } from "./object.js";
-import { FxString, createFxString, fxString } from "./string.js";
+import { FxString, createFxString, fxName, fxString } from "./string.js";
 
 /** A framework registry key. */
 export class FxKey extends FxObject {
@@ -133,7 +133,7 @@ function parentAndName(t: KThread, ParentKey: WDFKEY | null, KeyName: NameArgume
     if (!p) return STATUS_INVALID_HANDLE;
     root = p.keyHandle;
   }
-  const name = nameArgumentText(api, "KeyName", KeyName);
+  const name = fxName(t, fxMachine(t.machine).currentGlobals(), KeyName, api, "KeyName");
   return typeof name === "number" ? name : { root, name };
 }
 
@@ -220,7 +220,7 @@ function keyAndValue(api: string, Key: WDFKEY, ValueName: NameArgument): { t: KT
   const k = fxKey(t, Key, api);
   if (!k) return STATUS_INVALID_HANDLE;
   if (!ok) return STATUS_INVALID_DEVICE_REQUEST;
-  const name = nameArgumentText(api, "ValueName", ValueName);
+  const name = fxName(t, k.globals, ValueName, api, "ValueName");
   if (typeof name === "number") return name;
   return { t, k, name };
 }
@@ -238,6 +238,8 @@ export function WdfRegistryQueryValue(Key: WDFKEY, ValueName: NameArgument, Valu
   if (!NT_SUCCESS(r.status)) return r.status;
   if (ValueLengthQueried) ValueLengthQueried.value = r.data.length;
   if (ValueType) ValueType.value = r.type;
+  const given: unknown = Value;
+  if (given !== null && typeof given !== "number" && !(given instanceof Uint8Array)) return STATUS_INVALID_PARAMETER;
   if (Value === null || Value === 0 || typeof ValueLength !== "number" || ValueLength < r.data.length) return STATUS_BUFFER_OVERFLOW;
   if (typeof Value === "number") c.t.machine.mmu.writeBytes(Value, r.data);
   else Value.set(r.data.subarray(0, Math.min(r.data.length, Value.length)));
@@ -344,30 +346,34 @@ export function WdfRegistryQueryMemory(Key: WDFKEY, ValueName: NameArgument, Poo
   return { status: STATUS_SUCCESS, Memory: mem, ValueType: r.type };
 }
 
-/** Sets a value of the key. */
-function assign(api: string, Key: WDFKEY, ValueName: NameArgument, type: number, data: RegBuffer, length: number): NTSTATUS {
+/** Sets a value of the key (`data` null: the value argument was no value, STATUS_INVALID_PARAMETER once the key and name are checked). */
+function assign(api: string, Key: WDFKEY, ValueName: NameArgument, type: number, data: RegBuffer | null, length: number): NTSTATUS {
   const c = keyAndValue(api, Key, ValueName);
   if (typeof c === "number") return c;
+  if (data === null) return STATUS_INVALID_PARAMETER;
   return asKernel(c.t, () => setValueKey(c.t, KernelMode, c.k.keyHandle, c.name, type, data, length));
 }
 
 /** WdfRegistryAssignValue: sets a value of ValueType to ValueLength bytes at Value (an address or a local buffer). */
 export function WdfRegistryAssignValue(Key: WDFKEY, ValueName: NameArgument, ValueType: number, ValueLength: number, Value: RegBuffer): NTSTATUS {
-  return assign("WdfRegistryAssignValue", Key, ValueName, ValueType, Value, ValueLength);
+  const given: unknown = Value;
+  return assign("WdfRegistryAssignValue", Key, ValueName, ValueType, typeof given === "number" || given instanceof Uint8Array ? Value : null, ValueLength);
 }
 
 /** WdfRegistryAssignULong: sets a REG_DWORD. */
 export function WdfRegistryAssignULong(Key: WDFKEY, ValueName: NameArgument, Value: number): NTSTATUS {
-  if (typeof Value !== "number") return STATUS_INVALID_PARAMETER;
-  return assign("WdfRegistryAssignULong", Key, ValueName, REG_DWORD, regDwordBytes(Value), 4);
+  return assign("WdfRegistryAssignULong", Key, ValueName, REG_DWORD, typeof Value === "number" ? regDwordBytes(Value) : null, 4);
 }
 
 /** WdfRegistryAssignUnicodeString: sets a REG_SZ to the string (its NUL added). */
 export function WdfRegistryAssignUnicodeString(Key: WDFKEY, ValueName: NameArgument, Value: NameArgument): NTSTATUS {
-  const text = nameArgumentText("WdfRegistryAssignUnicodeString", "Value", Value);
+  const api = "WdfRegistryAssignUnicodeString";
+  const c = keyAndValue(api, Key, ValueName);
+  if (typeof c === "number") return c;
+  const text = fxName(c.t, c.k.globals, Value, api, "Value");
   if (typeof text === "number") return text;
   const data = regSzBytes(text);
-  return assign("WdfRegistryAssignUnicodeString", Key, ValueName, REG_SZ, data, data.length);
+  return asKernel(c.t, () => setValueKey(c.t, KernelMode, c.k.keyHandle, c.name, REG_SZ, data, data.length));
 }
 
 /** WdfRegistryAssignString: sets a REG_SZ to a WDFSTRING's text. */

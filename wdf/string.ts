@@ -14,7 +14,7 @@ import type { KThread } from "../kernel/thread.js";
 import { badPointer } from "../kernel/bad-pointer.js";
 import { fxEnter, fxIrqlOk, fxMachine, type FxDriverGlobals } from "./globals.js";
 import { WdfHandleBrand, type WDFSTRING } from "./handles.js";
-import { FxObject, defaultParent, fxObject, fxParent, type WDF_OBJECT_ATTRIBUTES } from "./object.js";
+import { FxObject, defaultParent, fxObject, fxParent, fxRequired, type WDF_OBJECT_ATTRIBUTES } from "./object.js";
 
 /** 'WdfS': the pool tag of a framework string's characters. */
 const STRING_TAG = 0x53666457;
@@ -65,6 +65,23 @@ export class FxString extends FxObject {
   }
 }
 
+/**
+ * A PCUNICODE_STRING parameter as the framework checks it: NULL is the required-parameter rule
+ * (WDF_VIOLATION under the verifier, STATUS_INVALID_PARAMETER otherwise) unless `allowNull`;
+ * anything that is neither a UNICODE_STRING nor a literal, or an odd Length, is
+ * STATUS_INVALID_PARAMETER. Returns the text, or the status.
+ */
+export function fxName(t: KThread, g: FxDriverGlobals | null, value: unknown, api: string, parameter: string, allowNull = false): string | NTSTATUS {
+  if (value === null || value === undefined) {
+    if (allowNull) return "";
+    fxRequired(t, g, value, api, parameter);
+    return STATUS_INVALID_PARAMETER;
+  }
+  if (typeof value !== "string" && !(value instanceof UNICODE_STRING)) return STATUS_INVALID_PARAMETER;
+  const text = nameArgumentText(api, parameter, value);
+  return typeof text === "number" ? STATUS_INVALID_PARAMETER : text;
+}
+
 /** Looks a WDFSTRING up (the framework's handle check). */
 export function fxString(t: KThread, h: unknown, api: string): FxString | null {
   return fxObject(t, h, FxString, "WDFSTRING", api);
@@ -91,8 +108,8 @@ export function WdfStringCreate(UnicodeString: NameArgument | null, StringAttrib
   const g = fxMachine(t.machine).currentGlobals();
   if (!g) return { status: STATUS_INVALID_PARAMETER, String: null };
   if (!fxIrqlOk(t, g, "WdfStringCreate", PASSIVE_LEVEL)) return { status: STATUS_INVALID_PARAMETER, String: null };
-  const text = UnicodeString === null ? "" : nameArgumentText("WdfStringCreate", "UnicodeString", UnicodeString);
-  if (typeof text === "number") return { status: STATUS_INVALID_PARAMETER, String: null };
+  const text = fxName(t, g, UnicodeString, "WdfStringCreate", "UnicodeString", true);
+  if (typeof text === "number") return { status: text, String: null };
   const parent = StringAttributes?.ParentObject ? fxParent(t, StringAttributes.ParentObject, "WdfStringCreate") : defaultParent(g);
   if (StringAttributes?.ParentObject && !parent) return { status: STATUS_INVALID_HANDLE, String: null };
   const s = createFxString(g, parent, StringAttributes, text);
