@@ -94,3 +94,9 @@ export type { ShutdownResult, ShutdownNotice } from "./io-manager/shutdown.js";
 export { setSystemPowerState, wake, systemPowerState, devicePowerState } from "./io-manager/power-manager.js";
 export type { SystemPowerTransition } from "./io-manager/power-manager.js";
 export { SYSTEM_POWER_STATE, PowerSystemWorking, PowerSystemSleeping1, PowerSystemSleeping2, PowerSystemSleeping3, PowerSystemHibernate, PowerSystemShutdown, DEVICE_POWER_STATE } from "./io-manager/power-types.js";
+
+// ---- The configuration registry: seeding and inspecting keys from a scenario ----
+export { setRegistryValue, createRegistryKey, registryValue, registryKeyExists, registrySubkeys, registryValueNames, setDriverParameters } from "./scenario/registry.js";
+export type { RegistryValueInfo } from "./scenario/registry.js";
+export type { RegistryValueSeed, RegistryTypedSeed } from "./kernel/registry.js";
+export { REG_NONE, REG_SZ, REG_EXPAND_SZ, REG_BINARY, REG_DWORD, REG_DWORD_BIG_ENDIAN, REG_LINK, REG_MULTI_SZ, REG_QWORD } from "./kernel/registry.js";

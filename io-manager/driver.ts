@@ -9,6 +9,7 @@ import { DRIVER_OBJECT, type DRIVER_INITIALIZE } from "./driver-object.js";
 import { ioManager } from "./io-manager.js";
 import { unloadImageIfUnused } from "./device.js";
 import { registerIoctlNames } from "./ioctl-names.js";
+import { installServiceKey, serviceKeyPath, type RegistryValueSeed } from "../kernel/registry.js";
 
 /** The result of loading a driver. */
 export interface LoadedDriver {
@@ -26,10 +27,18 @@ export interface LoadDriverOptions {
    * registerIoctlNames).
    */
   readonly ioctls?: object;
+  /**
+   * Values to put in the driver's Parameters key (`<RegistryPath>\Parameters`) before DriverEntry
+   * runs, as its INF's AddReg would: `{ MaxRequests: 8, Name: "dev" }` (a number is a REG_DWORD,
+   * a string a REG_SZ; see RegistryValueSeed).
+   */
+  readonly parameters?: Readonly<Record<string, RegistryValueSeed>>;
 }
 
 /**
- * Loads a driver: creates its DRIVER_OBJECT ("\\Driver\\<name>") and runs
+ * Loads a driver: creates its DRIVER_OBJECT ("\\Driver\\<name>") and its service key
+ * (RegistryPath, "\\Registry\\Machine\\System\\CurrentControlSet\\Services\\<name>", with Type, Start,
+ * ErrorControl, ImagePath and a Parameters subkey holding `options.parameters`), and runs
  * `DriverEntry(DriverObject, RegistryPath)` on a system thread, running the machine until it
  * returns. A failing DriverEntry leaves the driver unloaded.
  */
@@ -46,7 +55,9 @@ export async function loadDriver(m: Machine, name: string, DriverEntry: DRIVER_I
   let status: NTSTATUS = STATUS_SUCCESS;
   let done = false;
   let error: unknown = null;
-  const registryPath = `\\Registry\\Machine\\System\\CurrentControlSet\\Services\\${name}`;
+  const registryPath = serviceKeyPath(name);
+  // The service key exists before DriverEntry runs, as the service control manager's does.
+  installServiceKey(m, name, options.parameters);
   m.createSystemThread(`DriverEntry(${name})`, async () => {
     const token = m.enterActivity("DriverEntry of", name, name);
     try {

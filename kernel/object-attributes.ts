@@ -156,6 +156,8 @@ export function InitializeObjectAttributes(p: OBJECT_ATTRIBUTES, n: UNICODE_STRI
 export interface CapturedObjectAttributes {
   readonly name: string | null;
   readonly attributes: number;
+  /** RootDirectory, when the caller allowed one (the registry's relative opens); 0 otherwise. */
+  readonly rootDirectory?: number;
 }
 
 /**
@@ -166,9 +168,10 @@ export interface CapturedObjectAttributes {
  * STATUS_INVALID_PARAMETER, and so is OBJ_KERNEL_HANDLE from user mode (only kernel-mode callers
  * may make kernel handles); a name whose Length is odd is STATUS_OBJECT_NAME_INVALID. A NULL
  * ObjectAttributes, name or empty name captures as no name. `oa` is an OBJECT_ATTRIBUTES object
- * or its address.
+ * or its address. `allowRoot`: the caller resolves RootDirectory itself (the registry's relative
+ * opens), so it is returned instead of refused.
  */
-export function captureObjectAttributes(oa: OBJECT_ATTRIBUTES | number | null, mode: KPROCESSOR_MODE): CapturedObjectAttributes | NTSTATUS {
+export function captureObjectAttributes(oa: OBJECT_ATTRIBUTES | number | null, mode: KPROCESSOR_MODE, allowRoot = false): CapturedObjectAttributes | NTSTATUS {
   if (oa === null || oa === 0) return { name: null, attributes: 0 };
   const user = mode !== KernelMode;
   // A pointer that is no OBJECT_ATTRIBUTES (or whose ObjectName is no UNICODE_STRING): the capture's
@@ -185,16 +188,17 @@ export function captureObjectAttributes(oa: OBJECT_ATTRIBUTES | number | null, m
     const attributes = a.Attributes;
     if ((attributes & ~OBJ_VALID_ATTRIBUTES) !== 0) return STATUS_INVALID_PARAMETER;
     if (user && (attributes & OBJ_KERNEL_HANDLE) !== 0) return STATUS_INVALID_PARAMETER;
-    if (a.RootDirectory !== 0) throw new Error("opening or creating an object relative to a RootDirectory handle is not built in irpsim; give the full name in ObjectName (\\BaseNamedObjects\\Name, \\??\\Name, \\Device\\Name)");
+    const rootDirectory = a.RootDirectory;
+    if (rootDirectory !== 0 && !allowRoot) throw new Error("opening or creating an object relative to a RootDirectory handle is not built in irpsim; give the full name in ObjectName (\\BaseNamedObjects\\Name, \\??\\Name, \\Device\\Name)");
     if (a.address !== 0 && user) {
       const p = currentMachine("OBJECT_ATTRIBUTES").mmu.readU32(a.address + 8);
       if (p !== 0) ProbeForRead(p, UNICODE_STRING.size, 4);
     }
     const us = a.ObjectName;
-    if (us === null || us.Length === 0) return { name: null, attributes };
+    if (us === null || us.Length === 0) return { name: null, attributes, rootDirectory };
     if (us.Length % 2 !== 0 || us.Length > us.MaximumLength) return STATUS_OBJECT_NAME_INVALID;
     if (user) ProbeForRead(us.Buffer, us.Length, 2);
-    return { name: unicodeStringText(us), attributes };
+    return { name: unicodeStringText(us), attributes, rootDirectory };
   } catch (e) {
     if (e instanceof NtStatusError) return e.status;
     throw e;

@@ -281,3 +281,13 @@ export const SectionNtStatus = {
 } as const;
 export const { STATUS_NOT_MAPPED_VIEW, STATUS_SECTION_PROTECTION, STATUS_MAPPED_ALIGNMENT, STATUS_INVALID_PARAMETER_7, STATUS_INVALID_PARAMETER_8, STATUS_INVALID_PARAMETER_9, STATUS_INVALID_PARAMETER_10 } = SectionNtStatus;
 for (const [name, value] of Object.entries(SectionNtStatus)) if (!statusNames.has(value)) statusNames.set(value, name);
+
+// ---- The configuration registry (kernel/api-reg.ts) ----
+
+/** NTSTATUS values the registry routines return. */
+export const RegistryNtStatus = {
+  STATUS_KEY_DELETED: 0xc000017c,
+  STATUS_CHILD_MUST_BE_VOLATILE: 0xc0000181,
+} as const;
+export const { STATUS_KEY_DELETED, STATUS_CHILD_MUST_BE_VOLATILE } = RegistryNtStatus;
+for (const [name, value] of Object.entries(RegistryNtStatus)) if (!statusNames.has(value)) statusNames.set(value, name);

@@ -3,7 +3,7 @@
  * mapping table ntdll carries. Every status the emulator produces has its entry here; a status
  * the table does not know gives ERROR_MR_MID_NOT_FOUND, as ntdll's does.
  */
-import { NtStatus, type NTSTATUS } from "../kernel/status.js";
+import { NtStatus, RegistryNtStatus, type NTSTATUS } from "../kernel/status.js";
 
 /** The winerror.h values the table maps to (win32/errors.ts names them for apps). */
 const E = {
@@ -163,6 +163,9 @@ const table = new Map<number, number>([
   // Returned by the framework (wdf/).
   [S.STATUS_REQUEST_NOT_ACCEPTED, E.REQ_NOT_ACCEP],
   [S.STATUS_CANNOT_DELETE, E.ACCESS_DENIED],
+  // Returned by the registry (kernel/api-reg.ts).
+  [RegistryNtStatus.STATUS_KEY_DELETED, 1018], // ERROR_KEY_DELETED
+  [RegistryNtStatus.STATUS_CHILD_MUST_BE_VOLATILE, 1021], // ERROR_CHILD_MUST_BE_VOLATILE
 ]);
 // Sections and views (memshare): a view base that is no view, a misaligned offset or base, a view
 // asking more than the section's protection allows.

@@ -42,3 +42,9 @@ export { IO_COMPLETION_ALL_ACCESS, IO_COMPLETION_MODIFY_STATE, IO_COMPLETION_QUE
 export { NtCreateSection, NtOpenSection, NtMapViewOfSection, NtUnmapViewOfSection } from "./section.js";
 export { SECTION_QUERY, SECTION_MAP_WRITE, SECTION_MAP_READ, SECTION_MAP_EXECUTE, SECTION_EXTEND_SIZE, SECTION_ALL_ACCESS, SEC_COMMIT, SEC_RESERVE, SEC_IMAGE, SEC_NOCACHE, SEC_LARGE_PAGES, ViewShare, ViewUnmap } from "../kernel/section.js";
 export { NtCurrentProcess } from "../kernel/object-manager.js";
+
+// ---- The registry: Nt*Key (registry) ----
+export { NtCreateKey, NtOpenKey, NtDeleteKey, NtFlushKey, NtQueryKey, NtEnumerateKey, NtQueryValueKey, NtEnumerateValueKey, NtSetValueKey, NtDeleteValueKey } from "./registry.js";
+export type { PUserUnicodeString } from "./registry.js";
+export { REG_NONE, REG_SZ, REG_EXPAND_SZ, REG_BINARY, REG_DWORD, REG_DWORD_BIG_ENDIAN, REG_LINK, REG_MULTI_SZ, REG_QWORD, KEY_QUERY_VALUE, KEY_SET_VALUE, KEY_CREATE_SUB_KEY, KEY_ENUMERATE_SUB_KEYS, KEY_NOTIFY, KEY_READ, KEY_WRITE, KEY_EXECUTE, KEY_ALL_ACCESS } from "../kernel/registry.js";
+export { REG_OPTION_NON_VOLATILE, REG_OPTION_VOLATILE, REG_CREATED_NEW_KEY, REG_OPENED_EXISTING_KEY, KeyBasicInformation, KeyNodeInformation, KeyFullInformation, KeyNameInformation, KeyCachedInformation, KeyValueBasicInformation, KeyValueFullInformation, KeyValuePartialInformation, KeyValueFullInformationAlign64, KeyValuePartialInformationAlign64 } from "../kernel/reg-services.js";

@@ -26,6 +26,8 @@ export type WDF_HANDLE_TYPE =
   | "WDFWORKITEM"
   | "WDFCOLLECTION"
   | "WDFIOTARGET"
+  | "WDFKEY"
+  | "WDFSTRING"
   | "WDFOBJECT";
 
 /** WDFOBJECT: any framework object (WdfObjectCreate makes a plain one). */
@@ -101,3 +103,14 @@ export interface WDFIOTARGET extends WDFOBJECT {
 
 /** WDFCONTEXT: a driver's untyped context value (what C passes as PVOID). */
 export type WDFCONTEXT = unknown;
+
+/** WDFKEY: a framework registry key object, an open registry key (WdfRegistryOpenKey, WdfDriverOpenParametersRegistryKey). */
+export interface WDFKEY extends WDFOBJECT {
+  /** The brand that makes a WDFKEY distinct from the other handle types (compile time only). */
+  readonly [WdfHandleBrand]: "WDFKEY";
+}
+/** WDFSTRING: a framework string object, a UNICODE_STRING the framework owns (WdfStringCreate). */
+export interface WDFSTRING extends WDFOBJECT {
+  /** The brand that makes a WDFSTRING distinct from the other handle types (compile time only). */
+  readonly [WdfHandleBrand]: "WDFSTRING";
+}

@@ -315,3 +315,10 @@ export {
   WdfDeviceResumeIdle,
 } from "./power.js";
 export type { EVT_WDF_DEVICE_POWER_POLICY } from "./power.js";
+
+// ---- The registry and framework strings: WDFKEY, WDFSTRING (registry) ----
+export type { WDFKEY, WDFSTRING } from "./handles.js";
+export { WdfDriverOpenParametersRegistryKey, WdfDeviceOpenRegistryKey, WdfRegistryOpenKey, WdfRegistryCreateKey, WdfRegistryClose, WdfRegistryWdmGetHandle, WdfRegistryRemoveKey, WdfRegistryRemoveValue, WdfRegistryQueryValue, WdfRegistryQueryULong, WdfRegistryQueryUnicodeString, WdfRegistryQueryString, WdfRegistryQueryMultiString, WdfRegistryQueryMemory, WdfRegistryAssignValue, WdfRegistryAssignULong, WdfRegistryAssignUnicodeString, WdfRegistryAssignString, WdfRegistryAssignMultiString, WdfRegistryAssignMemory } from "./registry.js";
+export { WdfStringCreate, WdfStringGetUnicodeString } from "./string.js";
+export { PLUGPLAY_REGKEY_DEVICE, PLUGPLAY_REGKEY_DRIVER } from "../io-manager/device-registry.js";
+export { KEY_READ, KEY_WRITE, KEY_ALL_ACCESS, KEY_QUERY_VALUE, KEY_SET_VALUE, REG_SZ, REG_DWORD, REG_MULTI_SZ, REG_BINARY, REG_EXPAND_SZ, REG_QWORD } from "../kernel/registry.js";

@@ -44,3 +44,8 @@ export * from "./devices.js";
 
 // ---- File mappings: shared memory backed by the paging file (memshare) ----
 export * from "./file-mapping.js";
+
+// ---- The registry (advapi32): Reg* functions and the predefined keys (registry) ----
+export * from "./registry.js";
+export { REG_NONE, REG_SZ, REG_EXPAND_SZ, REG_BINARY, REG_DWORD, REG_DWORD_LITTLE_ENDIAN, REG_DWORD_BIG_ENDIAN, REG_LINK, REG_MULTI_SZ, REG_QWORD, KEY_QUERY_VALUE, KEY_SET_VALUE, KEY_CREATE_SUB_KEY, KEY_ENUMERATE_SUB_KEYS, KEY_NOTIFY, KEY_CREATE_LINK, KEY_WOW64_64KEY, KEY_WOW64_32KEY, KEY_READ, KEY_WRITE, KEY_EXECUTE, KEY_ALL_ACCESS } from "../kernel/registry.js";
+export { REG_OPTION_NON_VOLATILE, REG_OPTION_VOLATILE, REG_CREATED_NEW_KEY, REG_OPENED_EXISTING_KEY } from "../kernel/reg-services.js";

@@ -49,6 +49,9 @@ const PREFIXES = [
   ["STRSAFE_", "strsafe.h"],
   ["SECTION_", "winnt.h"],
   ["SEC_", "winnt.h"],
+  // The registry's value types, key rights and create options (winnt.h).
+  ["REG_", "winnt.h"],
+  ["KEY_", "winnt.h"],
 ];
 
 /** The header most names of a win32/ file come from. */
@@ -66,6 +69,7 @@ const FILES = {
   "win32/last-error.ts": "errhandlingapi.h",
   "win32/devices.ts": "cfgmgr32.h",
   "win32/file-mapping.ts": "memoryapi.h",
+  "win32/registry.ts": "winreg.h",
   // The C data types (BYTE, DWORD, ULONG, ULONG_PTR…) as structure field types.
   "kernel/c-struct.ts": "Data types (windef.h, winnt.h, basetsd.h)",
 };

@@ -169,6 +169,14 @@ export const ARG_KINDS: Record<string, ArgGenerator> = {
   pushLock: made("pushLock"),
   rundownRef: made("rundownRef"),
   objectAttributes: (w, n) => (n % 4 === 0 ? null : made("objectAttributes")(w, n >>> 2)),
+  // ---- Kinds of the registry routines ----
+  regName: oneOf(["\\Registry\\Machine\\System\\CurrentControlSet\\Services\\Prop", "\\Registry\\Machine\\Software", "Relative", "", null, "\\Registry\\\\Bad", "\\Registry\\Machine\\Missing\\Child"]),
+  valueName: oneOf(["Val", "", "Other", null, 7]),
+  regType: oneOf([wdm.REG_DWORD, wdm.REG_SZ, wdm.REG_BINARY, wdm.REG_MULTI_SZ, 0xffffffff, -1]),
+  regClass: oneOf([0, 1, 2, 3, 4, 99, -1, 1.5]),
+  regBuffer: (w, n) => (n % 3 === 0 ? new Uint8Array(64) : n % 3 === 1 ? new Uint8Array(2) : made("address", () => 0)(w, n >>> 2)),
+  rtlRelative: oneOf([wdm.RTL_REGISTRY_ABSOLUTE, wdm.RTL_REGISTRY_SERVICES, wdm.RTL_REGISTRY_CONTROL, wdm.RTL_REGISTRY_SERVICES | wdm.RTL_REGISTRY_OPTIONAL, 99, -1]),
+  queryTable: oneOf([[], [{ Flags: wdm.RTL_QUERY_REGISTRY_DIRECT, Name: "Val", EntryContext: { value: 0 } }], [{ Flags: wdm.RTL_QUERY_REGISTRY_DIRECT | wdm.RTL_QUERY_REGISTRY_REQUIRED, Name: "Missing", EntryContext: { value: 0 } }], null, [{ Flags: 0, Name: null, QueryRoutine: () => wdm.STATUS_SUCCESS }]]),
   objectName: oneOf(["\\BaseNamedObjects\\PropEvent", "\\KernelObjects\\PropOther", "PropEvent", "", null, { Buffer: "\\BaseNamedObjects\\PropEvent" }, { Buffer: 5 }]),
   handles: (w, n) => {
     const pool = w.objects.get("handle") ?? [];

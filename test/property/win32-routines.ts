@@ -32,6 +32,14 @@ function r(name: string, fn: (...args: never[]) => unknown, args: readonly strin
 }
 
 /** The handle an Nt* call stored in its out-parameter (a local), unless it failed. */
+/** The handle a call stored through its `i`th argument (an HKEY out-parameter), when it succeeded. */
+const outAt =
+  (i: number): Made =>
+  (v, a) => {
+    const out = a[i] as { value?: unknown } | null;
+    return v === 0 && out !== null && typeof out === "object" && typeof out.value === "number" && out.value !== 0 ? out.value : null;
+  };
+
 const outHandle: Made = (v, a) => {
   const out = a[0] as { value?: unknown } | null;
   return v === 0 && out !== null && typeof out === "object" && typeof out.value === "number" && out.value !== 0 ? out.value : null;
@@ -205,6 +213,23 @@ export const win32Routines: readonly Win32Routine[] = [
   r("wsprintfW", w32.wsprintfW, ["buffer", "format", "printfArg", "printfArg"]),
   r("CM_Get_Device_Interface_List_Size", w32.CM_Get_Device_Interface_List_Size, ["bytesPtr", "guid", "deviceId", "number"]),
   r("CM_Get_Device_Interface_List", w32.CM_Get_Device_Interface_List, ["guid", "deviceId", "buffer", "length", "number"]),
+  // ---- The registry (advapi32 Reg*, ntdll Nt*Key) ----
+  r("RegOpenKeyExW", w32.RegOpenKeyExW, ["hkey", "regSubKey", "number", "access", "handleOut"], { hkey: outAt(4) }),
+  r("RegCreateKeyExW", (h: unknown, sub: unknown, access: unknown, out: unknown, disp: unknown) => w32.RegCreateKeyExW(h as number, sub as string, 0, null, 0, access as number, null, out as w32.LPDWORD, disp as w32.LPDWORD | null), ["hkey", "regSubKey", "access", "handleOut", "handleOut"], { hkey: outAt(3) }),
+  r("RegQueryValueExW", w32.RegQueryValueExW, ["hkey", "valueName", "number", "handleOut", "buffer", "handleOut"]),
+  r("RegQueryValueExA", w32.RegQueryValueExA, ["hkey", "valueName", "number", "handleOut", "buffer", "handleOut"]),
+  r("RegGetValueW", w32.RegGetValueW, ["hkey", "regSubKey", "valueName", "regFlags", "handleOut", "buffer", "handleOut"]),
+  r("RegSetValueExW", w32.RegSetValueExW, ["hkey", "valueName", "number", "regType", "buffer", "length"]),
+  r("RegDeleteValueW", w32.RegDeleteValueW, ["hkey", "valueName"]),
+  r("RegDeleteKeyW", w32.RegDeleteKeyW, ["hkey", "regSubKey"]),
+  r("RegEnumKeyExW", w32.RegEnumKeyExW, ["hkey", "count", "buffer", "handleOut", "number", "number", "number", "bytesPtr"]),
+  r("RegEnumValueW", w32.RegEnumValueW, ["hkey", "count", "buffer", "handleOut", "number", "handleOut", "buffer", "handleOut"]),
+  r("RegCloseKey", w32.RegCloseKey, ["hkey"]),
+  r("NtOpenKey", (out: unknown, access: unknown, oa: unknown) => nt.NtOpenKey(out as nt.POut, access as number, oa as nt.OBJECT_ATTRIBUTES), ["handleOut", "access", "objectAttributes"], { handle: outHandle, hkey: outHandle }),
+  r("NtQueryValueKey", nt.NtQueryValueKey, ["hkey", "bytesPtr", "regClass", "buffer", "length", "handleOut"]),
+  r("NtEnumerateKey", nt.NtEnumerateKey, ["hkey", "count", "regClass", "buffer", "length", "handleOut"]),
+  r("NtEnumerateValueKey", nt.NtEnumerateValueKey, ["hkey", "count", "regClass", "buffer", "length", "handleOut"]),
+  r("NtDeleteKey", nt.NtDeleteKey, ["hkey"]),
   r("(another processor) the other app is killed", KillOtherProcess, ["world"]),
   r("(app code) pend a request with a sample driver", PendARequest, ["world", "number"]),
   r("(app code) pend a request with a sample driver", PendARequest, ["world", "count"]),

@@ -120,6 +120,13 @@ export const ARG_KINDS: Record<string, Win32ArgGenerator> = {
   // The classes irpsim answers (FileAccess, FilePosition, FileMode, FileAlignment); the others
   // need IRP_MJ_QUERY_INFORMATION, which is not built and says so.
   fileInformationClass: oneOf([8, 14, 16, 17]),
+  // ---- Kinds of the registry (advapi32 Reg*, ntdll Nt*Key) ----
+  hkey: madeOr("hkey", [w32.HKEY_LOCAL_MACHINE, w32.HKEY_CURRENT_USER, w32.HKEY_USERS, 0, 0x12345678, -1]),
+  regSubKey: oneOf(["Software", "Software\\PropVendor", "", null, "\\Bad", "System\\CurrentControlSet\\Services", "Software\\\\Twice"]),
+  valueName: oneOf(["Val", "", null, "Other"]),
+  regType: oneOf([w32.REG_DWORD, w32.REG_SZ, w32.REG_BINARY, w32.REG_MULTI_SZ, w32.REG_QWORD, 0xffffffff]),
+  regFlags: oneOf([w32.RRF_RT_ANY, w32.RRF_RT_REG_DWORD, w32.RRF_RT_DWORD, w32.RRF_RT_REG_SZ, w32.RRF_RT_REG_EXPAND_SZ, 0]),
+  regClass: oneOf([0, 1, 2, 3, 4, 99, -1]),
 };
 
 /** The world one program runs in. */

@@ -97,6 +97,6 @@ describe("wdf bad input: every Wdf routine given NULL, a number or a handle of t
     expect(failures).to.deep.equal([]);
     // Those whose parameters are no framework handles (attributes, sizes, a WDM device object), and
     // WdfIoQueueCreate, whose device argument is right here (its config is checked for fields, not type).
-    expect(notStopped).to.deep.equal(["WdfCollectionCreate", "WdfIoQueueCreate", "WdfMemoryCreate", "WdfMemoryCreatePreallocated", "WdfObjectCreate", "WdfSpinLockCreate", "WdfWaitLockCreate", "WdfWdmDeviceGetWdfDeviceHandle"]);
+    expect(notStopped).to.deep.equal(["WdfCollectionCreate", "WdfIoQueueCreate", "WdfMemoryCreate", "WdfMemoryCreatePreallocated", "WdfObjectCreate", "WdfSpinLockCreate", "WdfStringCreate", "WdfWaitLockCreate", "WdfWdmDeviceGetWdfDeviceHandle"]);
   });
 });
