@@ -149,6 +149,8 @@ export function WdfMemoryCreate(Attributes: WDF_OBJECT_ATTRIBUTES | null, PoolTy
   const g = fxMachine(m).currentGlobals();
   const fail = (status: NTSTATUS) => ({ status, Memory: null, Buffer: 0 });
   if (!g) return fail(STATUS_INVALID_PARAMETER);
+  // POOL_TYPE and ULONG are passed by value: anything else is no value a C caller has.
+  if (typeof PoolType !== "number" || typeof PoolTag !== "number") return fail(STATUS_INVALID_PARAMETER);
   const paged = (PoolType & 1) === 1;
   if (!fxIrqlOk(t, g, "WdfMemoryCreate", paged ? 1 : DISPATCH_LEVEL)) return fail(STATUS_INVALID_PARAMETER);
   if (!Number.isInteger(BufferSize) || BufferSize <= 0) return fail(STATUS_INVALID_PARAMETER);

@@ -583,6 +583,10 @@ function completeChecked(api: string, Request: WDFREQUEST, Status: NTSTATUS, Inf
   const t = fxEnter(api);
   const r = fxRequest(t, Request, api);
   if (!r) return;
+  // NTSTATUS, ULONG_PTR and CCHAR are passed by value: anything else is no value a C caller has.
+  Status = checkNumber(api, "Status", Status);
+  if (Information !== undefined) Information = checkNumber(api, "Information", Information) >>> 0;
+  if (boost !== undefined) boost = checkNumber(api, "PriorityBoost", boost);
   const m = t.machine;
   if (!fxIrqlOk(t, r.globals, api, DISPATCH_LEVEL)) return;
   const verify = verifierOn(m, r.globals);
@@ -639,7 +643,7 @@ export function WdfRequestComplete(Request: WDFREQUEST, Status: NTSTATUS): void 
 
 /** WdfRequestCompleteWithInformation: sets Information, then completes. */
 export function WdfRequestCompleteWithInformation(Request: WDFREQUEST, Status: NTSTATUS, Information: number): void {
-  completeChecked("WdfRequestCompleteWithInformation", Request, Status, Information >>> 0, undefined);
+  completeChecked("WdfRequestCompleteWithInformation", Request, Status, Information, undefined);
 }
 
 /** WdfRequestCompleteWithPriorityBoost: completes with a priority boost for the requesting thread. */
@@ -972,7 +976,8 @@ function retrieveBuffer(api: string, Request: WDFREQUEST, MinimumRequiredLength:
   if (r.fromIo && r.owner !== "driver" && !driverOwns(t, r, api)) return fail(STATUS_INVALID_DEVICE_REQUEST);
   const k = output ? outputKind(r) : inputKind(r);
   if (k.kind === "none" || k.kind === "user") return fail(STATUS_INVALID_DEVICE_REQUEST, r);
-  if (k.length === 0 || k.length < MinimumRequiredLength) return fail(STATUS_BUFFER_TOO_SMALL, r);
+  const minimum = checkNumber(api, "MinimumRequiredLength", MinimumRequiredLength);
+  if (k.length === 0 || k.length < minimum) return fail(STATUS_BUFFER_TOO_SMALL, r);
   if (k.kind === "system") return { status: STATUS_SUCCESS, Buffer: k.va, Length: k.length, r };
   const va = MmGetSystemAddressForMdlSafe(k.mdl, NormalPagePriority);
   if (va === 0) return fail(STATUS_INSUFFICIENT_RESOURCES, r);
