@@ -7,7 +7,7 @@ import { currentMachine } from "../kernel/context.js";
 import type { MaybePromise } from "../kernel/objects.js";
 import { STATUS_ACCESS_VIOLATION, STATUS_INVALID_DEVICE_REQUEST, STATUS_PENDING, ntStatusName, type NTSTATUS } from "../kernel/status.js";
 import { NtStatusError } from "../kernel/nt-status-error.js";
-import { badPointer, checkPointer, checkRoutine } from "../kernel/bad-pointer.js";
+import { badPointer, checkRoutine } from "../kernel/bad-pointer.js";
 import type { KThread } from "../kernel/thread.js";
 import { SL_PENDING_RETURNED, majorFunctionName } from "./constants.js";
 import { DEVICE_OBJECT } from "./device-object.js";
@@ -38,8 +38,8 @@ export const IopInvalidDeviceRequest: DRIVER_DISPATCH = function IopInvalidDevic
  */
 export function IoCallDriver(DeviceObject: DEVICE_OBJECT, Irp: IRP): MaybePromise<NTSTATUS> {
   const t = currentMachine("IoCallDriver").kernelCall("IoCallDriver");
-  checkPointer("IoCallDriver", "DeviceObject", DeviceObject, DEVICE_OBJECT, "a DEVICE_OBJECT");
-  checkPointer("IoCallDriver", "Irp", Irp, IRP, "an IRP");
+  if (!(DeviceObject instanceof DEVICE_OBJECT)) badPointer("IoCallDriver", "DeviceObject", DeviceObject, "a DEVICE_OBJECT");
+  if (!(Irp instanceof IRP)) badPointer("IoCallDriver", "Irp", Irp, "an IRP");
   const force = ioManager(t.machine).forcePending;
   if (force !== null && force(Irp, DeviceObject, t)) return callDriverForcingPending(t, DeviceObject, Irp);
   const inject = ioManager(t.machine).forcePendingInjector;
@@ -130,7 +130,7 @@ export function callDriver(t: KThread, device: DEVICE_OBJECT, irp: IRP): MaybePr
 /** IoMarkIrpPending: the dispatch routine will return STATUS_PENDING and complete the IRP later. */
 export function IoMarkIrpPending(Irp: IRP): void {
   const t = currentMachine("IoMarkIrpPending").kernelCall("IoMarkIrpPending");
-  checkPointer("IoMarkIrpPending", "Irp", Irp, IRP, "an IRP");
+  if (!(Irp instanceof IRP)) badPointer("IoMarkIrpPending", "Irp", Irp, "an IRP");
   markIrpPending(t, Irp);
   // A cancel landing just after the mark differs from one just before it (the IRP is pended).
   t.machine.returnPoint("IoMarkIrpPending");
@@ -148,7 +148,7 @@ export function markIrpPending(t: KThread, irp: IRP): void {
 
 /** IoGetAttachedDevice: the top of the device stack above `DeviceObject`. */
 export function IoGetAttachedDevice(DeviceObject: DEVICE_OBJECT): DEVICE_OBJECT {
-  checkPointer("IoGetAttachedDevice", "DeviceObject", DeviceObject, DEVICE_OBJECT, "a DEVICE_OBJECT");
+  if (!(DeviceObject instanceof DEVICE_OBJECT)) badPointer("IoGetAttachedDevice", "DeviceObject", DeviceObject, "a DEVICE_OBJECT");
   let d = DeviceObject;
   while (d.AttachedDevice) d = d.AttachedDevice;
   return d;
@@ -156,7 +156,7 @@ export function IoGetAttachedDevice(DeviceObject: DEVICE_OBJECT): DEVICE_OBJECT 
 
 /** IoGetRelatedDeviceObject: where requests on a file object go (the top of its device's stack). */
 export function IoGetRelatedDeviceObject(FileObject: FILE_OBJECT): DEVICE_OBJECT {
-  checkPointer("IoGetRelatedDeviceObject", "FileObject", FileObject, FILE_OBJECT, "a FILE_OBJECT");
+  if (!(FileObject instanceof FILE_OBJECT)) badPointer("IoGetRelatedDeviceObject", "FileObject", FileObject, "a FILE_OBJECT");
   // Every file object the I/O manager opened names its device; one without reads NULL there and
   // the walk up the stack faults on it.
   const d = FileObject.DeviceObject;

@@ -37,7 +37,7 @@ import { completeIrpInFileObjectList } from "./thread-agnostic.js";
 import { freeIrp, unqueueIrpFromThread } from "./irp-alloc.js";
 import { IO_STATUS_BLOCK, IRP } from "./irp.js";
 import { freeIrpMdls, unlockPages } from "./mdl.js";
-import { checkPointer, checkRoutine } from "../kernel/bad-pointer.js";
+import { checkRoutine, badPointer } from "../kernel/bad-pointer.js";
 
 /**
  * IoCompleteRequest: the driver is done with the IRP. Completion routines run now, in this
@@ -46,7 +46,7 @@ import { checkPointer, checkRoutine } from "../kernel/bad-pointer.js";
  */
 export function IoCompleteRequest(Irp: IRP, _PriorityBoost: number): void {
   const t = currentMachine("IoCompleteRequest").kernelCall("IoCompleteRequest");
-  checkPointer("IoCompleteRequest", "Irp", Irp, IRP, "an IRP");
+  if (!(Irp instanceof IRP)) badPointer("IoCompleteRequest", "Irp", Irp, "an IRP");
   completeRequest(t, Irp);
   const io = t.machine.io;
   if (io && io.hooks.length !== 0) for (const h of io.hooks) h.afterCompleteRequest?.(Irp, t);

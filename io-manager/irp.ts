@@ -17,7 +17,7 @@ import type { DEVICE_OBJECT } from "./device-object.js";
 import type { FILE_OBJECT } from "./file-object.js";
 import type { MDL } from "./mdl.js";
 import type { IrpWatch } from "./hooks.js";
-import { checkPointer } from "../kernel/bad-pointer.js";
+import { badPointer } from "../kernel/bad-pointer.js";
 import { POWER_STATE, type POWER_SEQUENCE } from "./power-types.js";
 
 /** IO_STATUS_BLOCK: the final status and the byte count (Information). */
@@ -858,7 +858,7 @@ export function stackLocationAt(irp: IRP, index: number): IO_STACK_LOCATION {
  * locations do not own. irpsim gives the zeroed location `stackLocationAt` keeps for that place.
  */
 export function IoGetCurrentIrpStackLocation(Irp: IRP): IO_STACK_LOCATION {
-  checkPointer("IoGetCurrentIrpStackLocation", "Irp", Irp, IRP, "an IRP");
+  if (!(Irp instanceof IRP)) badPointer("IoGetCurrentIrpStackLocation", "Irp", Irp, "an IRP");
   if (Irp.watch !== null) Irp.watch.irpAccessed(Irp, "IoGetCurrentIrpStackLocation");
   return Irp.Stack[Irp.CurrentLocation - 1] ?? stackLocationAt(Irp, Irp.CurrentLocation - 1);
 }
@@ -869,14 +869,14 @@ export function IoGetCurrentIrpStackLocation(Irp: IRP): IO_STACK_LOCATION {
  * IoCallDriver then bug-checks NO_MORE_IRP_STACK_LOCATIONS.
  */
 export function IoGetNextIrpStackLocation(Irp: IRP): IO_STACK_LOCATION {
-  checkPointer("IoGetNextIrpStackLocation", "Irp", Irp, IRP, "an IRP");
+  if (!(Irp instanceof IRP)) badPointer("IoGetNextIrpStackLocation", "Irp", Irp, "an IRP");
   if (Irp.watch !== null) Irp.watch.irpAccessed(Irp, "IoGetNextIrpStackLocation");
   return Irp.Stack[Irp.CurrentLocation - 2] ?? stackLocationAt(Irp, Irp.CurrentLocation - 2);
 }
 
 /** IoCopyCurrentIrpStackLocationToNext: everything but the completion routine and its context. */
 export function IoCopyCurrentIrpStackLocationToNext(Irp: IRP): void {
-  checkPointer("IoCopyCurrentIrpStackLocationToNext", "Irp", Irp, IRP, "an IRP");
+  if (!(Irp instanceof IRP)) badPointer("IoCopyCurrentIrpStackLocationToNext", "Irp", Irp, "an IRP");
   const cur = IoGetCurrentIrpStackLocation(Irp);
   const next = IoGetNextIrpStackLocation(Irp);
   next.MajorFunction = cur.MajorFunction;
@@ -891,7 +891,7 @@ export function IoCopyCurrentIrpStackLocationToNext(Irp: IRP): void {
 
 /** IoSkipCurrentIrpStackLocation: the next-lower driver reuses this location. */
 export function IoSkipCurrentIrpStackLocation(Irp: IRP): void {
-  checkPointer("IoSkipCurrentIrpStackLocation", "Irp", Irp, IRP, "an IRP");
+  if (!(Irp instanceof IRP)) badPointer("IoSkipCurrentIrpStackLocation", "Irp", Irp, "an IRP");
   if (Irp.watch !== null) Irp.watch.irpAccessed(Irp, "IoSkipCurrentIrpStackLocation");
   Irp.CurrentLocation++;
 }
@@ -902,7 +902,7 @@ export function IoSkipCurrentIrpStackLocation(Irp: IRP): void {
  * (InvokeOnError: NT_SUCCESS decides), or after cancellation (InvokeOnCancel).
  */
 export function IoSetCompletionRoutine(Irp: IRP, CompletionRoutine: IO_COMPLETION_ROUTINE | null, Context: unknown, InvokeOnSuccess: boolean, InvokeOnError: boolean, InvokeOnCancel: boolean): void {
-  checkPointer("IoSetCompletionRoutine", "Irp", Irp, IRP, "an IRP");
+  if (!(Irp instanceof IRP)) badPointer("IoSetCompletionRoutine", "Irp", Irp, "an IRP");
   const next = IoGetNextIrpStackLocation(Irp);
   next.CompletionRoutine = CompletionRoutine;
   next.Context = Context;

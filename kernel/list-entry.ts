@@ -4,7 +4,7 @@
  * An entry may name the structure that contains it (`container`), which is how
  * {@link CONTAINING_RECORD} recovers the IRP from `Irp.Tail.Overlay.ListEntry`.
  */
-import { badPointer, checkPointer, isGiven } from "./bad-pointer.js";
+import { badPointer, isGiven } from "./bad-pointer.js";
 
 /**
  * LIST_ENTRY: a link of a circular doubly linked list, embedded in the structure it chains (an
@@ -27,21 +27,21 @@ export class LIST_ENTRY<T = unknown> {
 
 /** InitializeListHead: an empty list points at itself. */
 export function InitializeListHead<T>(head: LIST_ENTRY<T>): void {
-  checkPointer("InitializeListHead", "head", head, LIST_ENTRY, "a LIST_ENTRY");
+  if (!(head instanceof LIST_ENTRY)) badPointer("InitializeListHead", "head", head, "a LIST_ENTRY");
   head.Flink = head;
   head.Blink = head;
 }
 
 /** IsListEmpty. */
 export function IsListEmpty<T>(head: LIST_ENTRY<T>): boolean {
-  checkPointer("IsListEmpty", "head", head, LIST_ENTRY, "a LIST_ENTRY");
+  if (!(head instanceof LIST_ENTRY)) badPointer("IsListEmpty", "head", head, "a LIST_ENTRY");
   return head.Flink === head;
 }
 
 /** InsertTailList. */
 export function InsertTailList<T>(head: LIST_ENTRY<T>, entry: LIST_ENTRY<T>): void {
-  checkPointer("InsertTailList", "head", head, LIST_ENTRY, "a LIST_ENTRY");
-  checkPointer("InsertTailList", "entry", entry, LIST_ENTRY, "a LIST_ENTRY");
+  if (!(head instanceof LIST_ENTRY)) badPointer("InsertTailList", "head", head, "a LIST_ENTRY");
+  if (!(entry instanceof LIST_ENTRY)) badPointer("InsertTailList", "entry", entry, "a LIST_ENTRY");
   const last = head.Blink;
   entry.Flink = head;
   entry.Blink = last;
@@ -51,8 +51,8 @@ export function InsertTailList<T>(head: LIST_ENTRY<T>, entry: LIST_ENTRY<T>): vo
 
 /** InsertHeadList. */
 export function InsertHeadList<T>(head: LIST_ENTRY<T>, entry: LIST_ENTRY<T>): void {
-  checkPointer("InsertHeadList", "head", head, LIST_ENTRY, "a LIST_ENTRY");
-  checkPointer("InsertHeadList", "entry", entry, LIST_ENTRY, "a LIST_ENTRY");
+  if (!(head instanceof LIST_ENTRY)) badPointer("InsertHeadList", "head", head, "a LIST_ENTRY");
+  if (!(entry instanceof LIST_ENTRY)) badPointer("InsertHeadList", "entry", entry, "a LIST_ENTRY");
   const first = head.Flink;
   entry.Flink = first;
   entry.Blink = head;
@@ -65,7 +65,7 @@ export function InsertHeadList<T>(head: LIST_ENTRY<T>, entry: LIST_ENTRY<T>): vo
  * left pointing at itself, so removing it twice is harmless (as with the WDK's hardened lists).
  */
 export function RemoveEntryList<T>(entry: LIST_ENTRY<T>): boolean {
-  checkPointer("RemoveEntryList", "entry", entry, LIST_ENTRY, "a LIST_ENTRY");
+  if (!(entry instanceof LIST_ENTRY)) badPointer("RemoveEntryList", "entry", entry, "a LIST_ENTRY");
   const next = entry.Flink;
   const prev = entry.Blink;
   prev.Flink = next;
@@ -77,7 +77,7 @@ export function RemoveEntryList<T>(entry: LIST_ENTRY<T>): boolean {
 
 /** RemoveHeadList: the first entry, or the head itself when the list is empty. */
 export function RemoveHeadList<T>(head: LIST_ENTRY<T>): LIST_ENTRY<T> {
-  checkPointer("RemoveHeadList", "head", head, LIST_ENTRY, "a LIST_ENTRY");
+  if (!(head instanceof LIST_ENTRY)) badPointer("RemoveHeadList", "head", head, "a LIST_ENTRY");
   const entry = head.Flink;
   RemoveEntryList(entry);
   return entry;
@@ -85,7 +85,7 @@ export function RemoveHeadList<T>(head: LIST_ENTRY<T>): LIST_ENTRY<T> {
 
 /** RemoveTailList: the last entry, or the head itself when the list is empty. */
 export function RemoveTailList<T>(head: LIST_ENTRY<T>): LIST_ENTRY<T> {
-  checkPointer("RemoveTailList", "head", head, LIST_ENTRY, "a LIST_ENTRY");
+  if (!(head instanceof LIST_ENTRY)) badPointer("RemoveTailList", "head", head, "a LIST_ENTRY");
   const entry = head.Blink;
   RemoveEntryList(entry);
   return entry;
