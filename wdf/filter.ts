@@ -5,21 +5,20 @@
  * AutoForwardCleanupClose, which defaults to yes for a filter); its queues are not power managed by
  * default. The WDM look-ups filters use: the PDO, the device below.
  */
-import { KEVENT, NotificationEvent } from "../kernel/dispatcher.js";
-import { KernelMode } from "../kernel/irql.js";
 import type { MaybePromise } from "../kernel/objects.js";
-import { NT_SUCCESS, STATUS_INVALID_DEVICE_REQUEST, STATUS_MORE_PROCESSING_REQUIRED, STATUS_PENDING, type NTSTATUS } from "../kernel/status.js";
+import { NT_SUCCESS, STATUS_INVALID_DEVICE_REQUEST, type NTSTATUS } from "../kernel/status.js";
 import type { KThread } from "../kernel/thread.js";
 import { IoCallDriver } from "../io-manager/call-driver.js";
 import type { DEVICE_OBJECT } from "../io-manager/device-object.js";
 import type { FILE_OBJECT } from "../io-manager/file-object.js";
-import { IoCopyCurrentIrpStackLocationToNext, IoSetCompletionRoutine, IoSkipCurrentIrpStackLocation, type IRP } from "../io-manager/irp.js";
+import { IoSkipCurrentIrpStackLocation, type IRP } from "../io-manager/irp.js";
 import { fxEnter, fxViolation, verifierOn } from "./globals.js";
 import type { WDFDEVICE } from "./handles.js";
 import { WDFDEVICE_INIT, createCompleted, fxDevice, initOk, type FxDevice } from "./device.js";
 import { completeIrp, type FxRequest } from "./request.js";
 import { sendAndForget } from "./io-target.js";
 import { WdfTrue, WdfUseDefault } from "./queue.js";
+import { forwardAndWait } from "./pnp.js";
 
 /**
  * WdfFdoInitSetFilter: the device EvtDriverDeviceAdd creates is a filter (upper or lower), not the
@@ -102,26 +101,7 @@ export function forwardUnhandled(t: KThread, dev: FxDevice, r: FxRequest): boole
  * (no close will come), and the IRP completes with the lower driver's status either way.
  */
 export async function forwardCreate(t: KThread, dev: FxDevice, irp: IRP, fo: FILE_OBJECT): Promise<NTSTATUS> {
-  const lower = dev.lowerDevice as DEVICE_OBJECT;
-  const m = t.machine;
-  const event = new KEVENT(NotificationEvent, false, `${dev.label} create forward`);
-  IoCopyCurrentIrpStackLocationToNext(irp);
-  IoSetCompletionRoutine(
-    irp,
-    function FxCreateForwardCompletion() {
-      m.signal(event);
-      return STATUS_MORE_PROCESSING_REQUIRED;
-    },
-    null,
-    true,
-    true,
-    true,
-  );
-  const r = IoCallDriver(lower, irp);
-  const st = r instanceof Promise ? await r : r;
-  if (st === STATUS_PENDING || event.SignalState === 0) {
-    await m.waits.waitFor([event], { waitAll: false, mode: KernelMode, alertable: false, timeout: null, reason: `${dev.label} waits for the lower driver's create (${irp.label})` });
-  }
+  await forwardAndWait(t, dev, irp, "create");
   const status = irp.Status;
   if (!NT_SUCCESS(status)) createCompleted(dev, fo, status);
   completeIrp(t, irp, 0);

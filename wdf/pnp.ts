@@ -207,16 +207,21 @@ async function step<A extends unknown[]>(t: KThread, dev: FxDevice, role: string
   return typeof v === "number" ? v >>> 0 : STATUS_SUCCESS;
 }
 
-/** Forwards a PnP IRP to the lower device and waits for it (a completion routine that returns STATUS_MORE_PROCESSING_REQUIRED). */
-async function forwardAndWait(t: KThread, dev: FxDevice, irp: IRP): Promise<NTSTATUS> {
+/**
+ * Sends `irp` to the device below `dev` and waits for it to come back (a completion routine that
+ * returns STATUS_MORE_PROCESSING_REQUIRED), as the framework does for PnP, power and forwarded
+ * creates; the caller then completes it. `what` names the IRP in the wait's reason. Without a lower
+ * device, STATUS_SUCCESS and nothing is sent.
+ */
+export async function forwardAndWait(t: KThread, dev: FxDevice, irp: IRP, what = "PnP"): Promise<NTSTATUS> {
   const lower = dev.lowerDevice;
   if (!lower) return STATUS_SUCCESS;
   const m = t.machine;
-  const event = new KEVENT(NotificationEvent, false, `${dev.label} PnP forward`);
+  const event = new KEVENT(NotificationEvent, false, `${dev.label} ${what} forward`);
   IoCopyCurrentIrpStackLocationToNext(irp);
   IoSetCompletionRoutine(
     irp,
-    function FxPnpForwardCompletion() {
+    function FxForwardCompletion() {
       m.signal(event);
       return STATUS_MORE_PROCESSING_REQUIRED;
     },
@@ -228,7 +233,7 @@ async function forwardAndWait(t: KThread, dev: FxDevice, irp: IRP): Promise<NTST
   const r = IoCallDriver(lower, irp);
   const st = r instanceof Promise ? await r : r;
   if (st === STATUS_PENDING || event.SignalState === 0) {
-    await m.waits.waitFor([event], { waitAll: false, mode: KernelMode, alertable: false, timeout: null, reason: `${dev.label} waits for the lower driver's ${irp.label}` });
+    await m.waits.waitFor([event], { waitAll: false, mode: KernelMode, alertable: false, timeout: null, reason: `${dev.label} waits for the lower driver's ${what} ${irp.label}` });
   }
   return irp.Status;
 }

@@ -28,11 +28,11 @@
 import { KEVENT, NotificationEvent } from "../kernel/dispatcher.js";
 import { KernelMode, PASSIVE_LEVEL } from "../kernel/irql.js";
 import type { MaybePromise } from "../kernel/objects.js";
-import { NT_SUCCESS, STATUS_INFO_LENGTH_MISMATCH, STATUS_INVALID_DEVICE_REQUEST, STATUS_INVALID_DEVICE_STATE, STATUS_INVALID_HANDLE, STATUS_INVALID_PARAMETER, STATUS_MORE_PROCESSING_REQUIRED, STATUS_PENDING, STATUS_POWER_STATE_INVALID, STATUS_SUCCESS, type NTSTATUS } from "../kernel/status.js";
+import { NT_SUCCESS, STATUS_INFO_LENGTH_MISMATCH, STATUS_INVALID_DEVICE_REQUEST, STATUS_INVALID_DEVICE_STATE, STATUS_INVALID_HANDLE, STATUS_INVALID_PARAMETER, STATUS_PENDING, STATUS_POWER_STATE_INVALID, STATUS_SUCCESS, type NTSTATUS } from "../kernel/status.js";
 import type { KThread } from "../kernel/thread.js";
 import type { TimerEntry } from "../kernel/timer-queue.js";
 import { IoCallDriver } from "../io-manager/call-driver.js";
-import { IoCopyCurrentIrpStackLocationToNext, IoSetCompletionRoutine, IoSkipCurrentIrpStackLocation, type IRP } from "../io-manager/irp.js";
+import { IoSkipCurrentIrpStackLocation, type IRP } from "../io-manager/irp.js";
 import { requestPowerIrp, setPowerState } from "../io-manager/power.js";
 import { DevicePowerState, IRP_MN_QUERY_POWER, IRP_MN_SET_POWER, PowerDeviceD0, PowerDeviceD1, PowerDeviceD2, PowerDeviceD3, PowerDeviceMaximum, PowerSystemWorking, SystemPowerState } from "../io-manager/power-types.js";
 import { invokeCallback } from "./callback.js";
@@ -42,7 +42,7 @@ import { WDFDEVICE_INIT, fxDevice, type FxDevice } from "./device.js";
 import { fxRequired } from "./object.js";
 import { WdfFalse, WdfTrue, WdfUseDefault, type WDF_TRI_STATE } from "./queue.js";
 import { completeIrp } from "./request.js";
-import { WDF_POWER_DEVICE_STATE, waitForDriverRequests, type WDF_PNPPOWER_EVENT_CALLBACKS } from "./pnp.js";
+import { forwardAndWait, WDF_POWER_DEVICE_STATE, waitForDriverRequests, type WDF_PNPPOWER_EVENT_CALLBACKS } from "./pnp.js";
 
 // ---- Settings structures ------------------------------------------------------------------------
 
@@ -428,29 +428,6 @@ function passDown(t: KThread, dev: FxDevice, irp: IRP): MaybePromise<NTSTATUS> {
   return IoCallDriver(lower, irp);
 }
 
-/** Sends the IRP to the lower device and waits for it to come back (the framework then completes it). */
-async function forwardAndWait(t: KThread, dev: FxDevice, irp: IRP): Promise<NTSTATUS> {
-  const lower = dev.lowerDevice;
-  if (!lower) return irp.Status;
-  const m = t.machine;
-  const event = new KEVENT(NotificationEvent, false, `${dev.label} power forward`);
-  IoCopyCurrentIrpStackLocationToNext(irp);
-  IoSetCompletionRoutine(
-    irp,
-    function FxPowerForwardCompletion() {
-      m.signal(event);
-      return STATUS_MORE_PROCESSING_REQUIRED;
-    },
-    null,
-    true,
-    true,
-    true,
-  );
-  const r = IoCallDriver(lower, irp);
-  if (r instanceof Promise) await r;
-  if (event.SignalState === 0) await m.waits.waitFor([event], { waitAll: false, mode: KernelMode, alertable: false, timeout: null, reason: `${dev.label} waits for the lower driver's ${irp.label}` });
-  return irp.Status;
-}
 
 /** Requests a D-IRP for `state` for the device's own stack and waits until it is done. */
 async function requestAndWait(t: KThread, dev: FxDevice, state: number): Promise<NTSTATUS> {
@@ -524,7 +501,7 @@ export async function fxDispatchPower(t: KThread, dev: FxDevice, irp: IRP): Prom
     const r = passDown(t, dev, irp);
     return r instanceof Promise ? await r : r;
   }
-  const st = await forwardAndWait(t, dev, irp);
+  const st = await forwardAndWaitPower(t, dev, irp);
   p.sleeping = false;
   await waitSettled(t, dev, p);
   if (p.state === "Dx" && (p.downForSleep || p.idle === null || p.idle.powerUpOnWake || busy(dev, p))) {
@@ -544,7 +521,7 @@ export async function fxDispatchPower(t: KThread, dev: FxDevice, irp: IRP): Prom
 async function deviceSetPower(t: KThread, dev: FxDevice, p: FxPowerPolicy, irp: IRP, state: number): Promise<NTSTATUS> {
   const d = dev.deviceObject;
   if (state === PowerDeviceD0) {
-    const st = await forwardAndWait(t, dev, irp);
+    const st = await forwardAndWaitPower(t, dev, irp);
     if (NT_SUCCESS(st) && !dev.inD0 && dev.pnp?.state === "started") await powerUpSequence(t, dev, wdfState(p.dx));
     irp.Status = st;
     completeIrp(t, irp, 0);
@@ -587,4 +564,9 @@ async function powerUpSequence(t: KThread, dev: FxDevice, previous: WDF_POWER_DE
   }
   await step(t, dev, "EvtDeviceSelfManagedIoRestart", cb?.EvtDeviceSelfManagedIoRestart ?? null);
   trace(dev, "in D0");
+}
+
+/** The framework's forward of a power IRP; without a lower device the IRP's own status stands. */
+function forwardAndWaitPower(t: KThread, dev: FxDevice, irp: IRP): Promise<NTSTATUS> {
+  return dev.lowerDevice ? forwardAndWait(t, dev, irp, "power") : Promise.resolve(irp.Status);
 }
