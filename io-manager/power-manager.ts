@@ -20,7 +20,7 @@ import { callDriver } from "./call-driver.js";
 import { IRP_MJ_POWER, SL_INVOKE_ON_CANCEL, SL_INVOKE_ON_ERROR, SL_INVOKE_ON_SUCCESS } from "./constants.js";
 import { allocateIrp, freeIrp } from "./irp-alloc.js";
 import type { IRP } from "./irp.js";
-import { pnpManager, type DeviceNode } from "./pnp.js";
+import { onPnpThread, pnpManager, type DeviceNode } from "./pnp.js";
 import { powerHistoryText, recordedDevicePowerState, systemPowerStateName, type SystemPowerRecord } from "./power.js";
 import {
   IRP_MN_QUERY_POWER,
@@ -110,27 +110,6 @@ async function sendSystemPowerIrp(t: KThread, n: DeviceNode, minor: number, stat
   return final;
 }
 
-/** Runs `body` on a new system thread (the power manager's) and the machine until it returns. */
-async function onPowerThread<T>(m: Machine, label: string, body: (t: KThread) => Promise<T>): Promise<T> {
-  let done = false;
-  let value: T | undefined;
-  let error: unknown = null;
-  m.createSystemThread(label, async () => {
-    try {
-      value = await body(m.currentThread());
-    } catch (e) {
-      error = e;
-    } finally {
-      done = true;
-    }
-  });
-  await m.run({ until: () => done });
-  if (error !== null) m.unhandledKernelException(error, label);
-  // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- set by the thread
-  if (!done) throw new Error(`${label} did not finish (the machine ended: ${m.halted ? m.haltedError().message : "blocked"})`);
-  return value as T;
-}
-
 function startedNodes(m: Machine): DeviceNode[] {
   return pnpManager(m).nodes.filter((n) => n.state === "started");
 }
@@ -152,7 +131,7 @@ export async function setSystemPowerState(m: Machine, state: SYSTEM_POWER_STATE)
   const rec = systemRecord(m);
   if (!Number.isInteger(state) || state < PowerSystemSleeping1 || state > PowerSystemShutdown) return { status: STATUS_INVALID_PARAMETER, vetoedBy: null, state: rec.state as SYSTEM_POWER_STATE };
   if (rec.state !== PowerSystemWorking || rec.inTransition) return { status: STATUS_INVALID_DEVICE_STATE, vetoedBy: null, state: rec.state as SYSTEM_POWER_STATE };
-  return onPowerThread(m, `power manager (${systemPowerStateName(state)})`, (t) => sleepOnThread(t, state));
+  return onPnpThread(m, `power manager (${systemPowerStateName(state)})`, (t) => sleepOnThread(t, state));
 }
 
 /** The sleep transition's work, on the power manager's thread. @internal */
@@ -198,7 +177,7 @@ export async function wake(m: Machine): Promise<SystemPowerTransition> {
   const rec = systemRecord(m);
   if (rec.inTransition) return { status: STATUS_INVALID_DEVICE_STATE, vetoedBy: null, state: rec.state as SYSTEM_POWER_STATE };
   if (rec.state === PowerSystemWorking) return { status: STATUS_SUCCESS, vetoedBy: null, state: PowerSystemWorking };
-  return onPowerThread(m, `power manager (wake from ${systemPowerStateName(rec.state)})`, (t) => wakeOnThread(t));
+  return onPnpThread(m, `power manager (wake from ${systemPowerStateName(rec.state)})`, (t) => wakeOnThread(t));
 }
 
 /** The wake transition's work, on the power manager's thread. @internal */

@@ -54,7 +54,11 @@ export function badPointer(api: string, param: string, value: unknown, expected:
 /** A class (for instanceof), abstract or not. */
 type Structure<T> = abstract new (...args: never[]) => T;
 
-/** Checks that a pointer argument points at the structure the routine takes; raises {@link badPointer} otherwise. */
+/**
+ * Checks that a pointer argument points at the structure the routine takes; raises {@link badPointer} otherwise.
+ * One `instanceof` site for every class goes megamorphic: routines on the IOCTL round trip test
+ * `instanceof` at their own call site and call badPointer themselves.
+ */
 export function checkPointer<T>(api: string, param: string, value: unknown, type: Structure<T>, expected: string): void {
   if (!(value instanceof type)) badPointer(api, param, value, expected);
 }

@@ -192,6 +192,17 @@ export function RtlStringCchLengthA(psz: StrSafeSource, cchMax: number, pcchLeng
 // ---- UNICODE_STRING ----
 
 /**
+ * ntstrsafe's check of a UNICODE_STRING argument: even lengths, Length within MaximumLength, a
+ * Buffer when there is room, at most NTSTRSAFE_UNICODE_STRING_MAX_CCH characters.
+ * @internal shared by the RtlUnicodeString* routines.
+ */
+export function validCountedString(s: UNICODE_STRING): boolean {
+  const max = s.MaximumLength;
+  const len = s.Length;
+  return !((s.Buffer === 0 && max !== 0) || max % 2 !== 0 || len % 2 !== 0 || len > max || max / 2 > NTSTRSAFE_UNICODE_STRING_MAX_CCH);
+}
+
+/**
  * RtlUnicodeStringPrintf: formats into DestinationString's buffer (MaximumLength bytes), setting
  * Length; no NUL is added (counted strings need none). STATUS_BUFFER_OVERFLOW when the text was
  * cut to fit; STATUS_INVALID_PARAMETER for a string whose fields are inconsistent (a NULL Buffer
@@ -201,8 +212,7 @@ export function RtlStringCchLengthA(psz: StrSafeSource, cchMax: number, pcchLeng
 export function RtlUnicodeStringPrintf(DestinationString: UNICODE_STRING, pszFormat: StrSafeSource, ...args: PrintfArg[]): NTSTATUS {
   checkPointer("RtlUnicodeStringPrintf", "DestinationString", DestinationString, UNICODE_STRING, "a UNICODE_STRING");
   const max = DestinationString.MaximumLength;
-  const len = DestinationString.Length;
-  if ((DestinationString.Buffer === 0 && max !== 0) || max % 2 !== 0 || len % 2 !== 0 || len > max || max / 2 > NTSTRSAFE_UNICODE_STRING_MAX_CCH) return STATUS_INVALID_PARAMETER;
+  if (!validCountedString(DestinationString)) return STATUS_INVALID_PARAMETER;
   const r = formatPrintf(sourceText("RtlUnicodeStringPrintf", pszFormat, true, 65536), args, true);
   if (!r.ok) {
     DestinationString.Length = 0;

@@ -4,11 +4,11 @@
  * from an instance number or to parse a registry string.
  */
 import type { InOut } from "./apc.js";
-import { badPointer, checkNumber, checkPointer } from "./bad-pointer.js";
+import { badPointer, checkNumber } from "./bad-pointer.js";
 import { currentMachine } from "./context.js";
 import { NtStatusError } from "./nt-status-error.js";
-import { NTSTRSAFE_UNICODE_STRING_MAX_CCH } from "./ntstrsafe.js";
-import { allocateStringBuffer, UNICODE_STRING, unicodeStringText, writeWide, type PCSZ } from "./rtl-string.js";
+import { validCountedString } from "./ntstrsafe.js";
+import { allocateStringBuffer, unicodeArg, UNICODE_STRING, unicodeStringText, writeWide, type PCSZ } from "./rtl-string.js";
 import { stringLiteral } from "./string-literals.js";
 import { STATUS_ACCESS_VIOLATION, STATUS_BUFFER_OVERFLOW, STATUS_INVALID_PARAMETER, STATUS_NO_MEMORY, STATUS_SUCCESS, type NTSTATUS } from "./status.js";
 import type { KThread } from "./thread.js";
@@ -20,10 +20,6 @@ const DIGITS = "0123456789ABCDEF";
 
 function thread(api: string): KThread {
   return currentMachine(api).currentThread(api);
-}
-
-function unicodeArg(api: string, param: string, value: UNICODE_STRING): void {
-  checkPointer(api, param, value, UNICODE_STRING, "a UNICODE_STRING");
 }
 
 /** Base 0 means 10; only 2, 8, 10 and 16 are bases the Rtl conversions accept. */
@@ -183,13 +179,6 @@ export function RtlDowncaseUnicodeString(DestinationString: UNICODE_STRING, Sour
   return changeCase("RtlDowncaseUnicodeString", DestinationString, SourceString, AllocateDestinationString, false);
 }
 
-/** ntstrsafe's check of a UNICODE_STRING: even lengths, Length within MaximumLength, a Buffer when there is room, at most NTSTRSAFE_UNICODE_STRING_MAX_CCH characters. */
-function validCounted(s: UNICODE_STRING): boolean {
-  const max = s.MaximumLength;
-  const len = s.Length;
-  return !((s.Buffer === 0 && max !== 0) || max % 2 !== 0 || len % 2 !== 0 || len > max || max / 2 > NTSTRSAFE_UNICODE_STRING_MAX_CCH);
-}
-
 /** Writes `text` after the first `keep` characters of `d`, cut to its MaximumLength. */
 function putCounted(t: KThread, d: UNICODE_STRING, keepBytes: number, text: string): NTSTATUS {
   const room = (d.MaximumLength - keepBytes) / 2;
@@ -208,7 +197,7 @@ export function RtlUnicodeStringCopy(DestinationString: UNICODE_STRING, SourceSt
   unicodeArg("RtlUnicodeStringCopy", "DestinationString", DestinationString);
   unicodeArg("RtlUnicodeStringCopy", "SourceString", SourceString);
   const t = thread("RtlUnicodeStringCopy");
-  if (!validCounted(DestinationString) || !validCounted(SourceString)) return STATUS_INVALID_PARAMETER;
+  if (!validCountedString(DestinationString) || !validCountedString(SourceString)) return STATUS_INVALID_PARAMETER;
   return putCounted(t, DestinationString, 0, unicodeStringText(SourceString));
 }
 
@@ -221,6 +210,6 @@ export function RtlUnicodeStringCat(DestinationString: UNICODE_STRING, SourceStr
   unicodeArg("RtlUnicodeStringCat", "DestinationString", DestinationString);
   unicodeArg("RtlUnicodeStringCat", "SourceString", SourceString);
   const t = thread("RtlUnicodeStringCat");
-  if (!validCounted(DestinationString) || !validCounted(SourceString)) return STATUS_INVALID_PARAMETER;
+  if (!validCountedString(DestinationString) || !validCountedString(SourceString)) return STATUS_INVALID_PARAMETER;
   return putCounted(t, DestinationString, DestinationString.Length, unicodeStringText(SourceString));
 }

@@ -262,8 +262,11 @@ function emptyBuffer(api: string, buffer: number, size: number): void {
   checkNumber(api, "BufferSize", size);
 }
 
-/** A PUNICODE_STRING argument: the routine reads the header through it, so anything else faults. */
-function unicodeArg(api: string, param: string, value: UNICODE_STRING): UNICODE_STRING {
+/**
+ * A PUNICODE_STRING argument: the routine reads the header through it, so anything else faults.
+ * @internal shared by the Rtl string routines in other files.
+ */
+export function unicodeArg(api: string, param: string, value: UNICODE_STRING): UNICODE_STRING {
   checkPointer(api, param, value, UNICODE_STRING, "a UNICODE_STRING");
   return value;
 }
